@@ -1,0 +1,129 @@
+//! The event store: appends batches through DuckDB's Appender.
+
+use duckdb::types::{OrderedMap, TimeUnit, Value};
+use duckdb::{Connection, appender_params_from_iter};
+
+use super::internal;
+use crate::domain::event::{Event, VitalSample};
+use crate::domain::visit::OpenVisit;
+use crate::ports::store::{EventStore, ResumeState, StoreError};
+
+/// Event store on one connection; create it on the thread that uses it.
+pub struct DuckEventStore {
+    conn: Connection,
+}
+
+impl DuckEventStore {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn }
+    }
+}
+
+fn text(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
+}
+
+fn ts(micros: i64) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, micros)
+}
+
+fn event_row(e: &Event) -> [Value; 26] {
+    let props = if e.props.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(OrderedMap::from(
+            e.props.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone()))).collect::<Vec<_>>(),
+        ))
+    };
+    [
+        ts(e.ts),
+        Value::UInt(e.site_id),
+        Value::Text(e.name.clone()),
+        Value::UBigInt(e.visitor_id),
+        Value::UBigInt(e.visit_id),
+        Value::Text(e.hostname.clone()),
+        Value::Text(e.pathname.clone()),
+        text(&e.referrer),
+        text(&e.source),
+        Value::Text(e.channel.as_str().to_string()),
+        text(&e.utm.source),
+        text(&e.utm.medium),
+        text(&e.utm.campaign),
+        text(&e.utm.content),
+        text(&e.utm.term),
+        text(&e.location.country),
+        text(&e.location.region),
+        text(&e.location.city),
+        text(&e.browser),
+        text(&e.browser_version),
+        text(&e.os),
+        text(&e.os_version),
+        Value::Text(e.device.as_str().to_string()),
+        e.screen.map_or(Value::Null, |s| Value::Text(s.as_str().to_string())),
+        text(&e.language),
+        props,
+    ]
+}
+
+fn vital_row(v: &VitalSample) -> [Value; 10] {
+    [
+        ts(v.ts),
+        Value::UInt(v.site_id),
+        Value::UBigInt(v.visitor_id),
+        Value::Text(v.metric.as_str().to_string()),
+        Value::Double(v.value),
+        Value::Text(v.metric.rating(v.value).to_string()),
+        Value::Text(v.pathname.clone()),
+        text(&v.navigation_type),
+        Value::Text(v.device.as_str().to_string()),
+        text(&v.country),
+    ]
+}
+
+impl EventStore for DuckEventStore {
+    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+        // One transaction: either the whole batch lands or none of it (the caller retries).
+        let tx = self.conn.transaction().map_err(internal)?;
+        {
+            let mut app = tx.appender("events").map_err(internal)?;
+            for e in events {
+                app.append_row(appender_params_from_iter(event_row(e))).map_err(internal)?;
+            }
+            app.flush().map_err(internal)?;
+        }
+        if !vitals.is_empty() {
+            let mut app = tx.appender("web_vitals").map_err(internal)?;
+            for v in vitals {
+                app.append_row(appender_params_from_iter(vital_row(v))).map_err(internal)?;
+            }
+            app.flush().map_err(internal)?;
+        }
+        tx.commit().map_err(internal)
+    }
+
+    fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("FORCE CHECKPOINT").map_err(internal)
+    }
+
+    fn resume_state(&self, since_micros: i64) -> Result<ResumeState, StoreError> {
+        let next_visit_id: u64 = self
+            .conn
+            .query_row("SELECT coalesce(max(visit_id), 0) + 1 FROM events", [], |r| r.get(0))
+            .map_err(internal)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT visitor_id, arg_max(visit_id, ts), epoch_us(max(ts)) FROM events
+                 WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id",
+            )
+            .map_err(internal)?;
+        let open_visits = stmt
+            .query_map([since_micros], |r| {
+                Ok(OpenVisit { visitor_id: r.get(0)?, visit_id: r.get(1)?, last_seen: r.get(2)? })
+            })
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(ResumeState { open_visits, next_visit_id })
+    }
+}

@@ -1,0 +1,43 @@
+//! Raw event export as NDJSON, streamed row by row.
+
+use std::io::Write;
+
+use duckdb::Connection;
+
+use super::internal;
+use crate::ports::store::StoreError;
+
+/// Which table to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTable {
+    Events,
+    WebVitals,
+}
+
+/// Writes one JSON object per row of `site_id`, in time order. Returns the number of rows.
+pub fn export_ndjson(conn: &Connection, table: ExportTable, site_id: u32, out: &mut dyn Write) -> Result<u64, StoreError> {
+    // DuckDB's json extension renders each row, MAP columns as JSON objects.
+    let sql = match table {
+        ExportTable::Events => {
+            "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), name, visitor_id := visitor_id::VARCHAR,
+                visit_id, hostname, pathname, referrer, referrer_source, channel, utm_source, utm_medium, utm_campaign,
+                utm_content, utm_term, country, region, city, browser, browser_version, os, os_version, device, screen,
+                language, props := coalesce(props, MAP {})))::VARCHAR
+             FROM events WHERE site_id = ? ORDER BY ts"
+        }
+        ExportTable::WebVitals => {
+            "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), metric, value, rating, pathname,
+                navigation_type, device, country))::VARCHAR
+             FROM web_vitals WHERE site_id = ? ORDER BY ts"
+        }
+    };
+    let mut stmt = conn.prepare(sql).map_err(internal)?;
+    let mut rows = stmt.query([site_id]).map_err(internal)?;
+    let mut n = 0;
+    while let Some(row) = rows.next().map_err(internal)? {
+        let line: String = row.get(0).map_err(internal)?;
+        writeln!(out, "{line}").map_err(|e| StoreError::Internal(e.to_string()))?;
+        n += 1;
+    }
+    Ok(n)
+}

@@ -1,0 +1,110 @@
+//! DuckDB storage: one database file, one writer connection with an Appender, readers on clones.
+
+mod events;
+mod export;
+mod migrations;
+mod sites;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{Config, Connection};
+
+pub use events::DuckEventStore;
+pub use export::{ExportTable, export_ndjson};
+pub use sites::DuckSites;
+
+use crate::ports::store::StoreError;
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct DuckSettings {
+    /// e.g. `1GB`; DuckDB's default would be 80 % of RAM.
+    pub memory_limit: String,
+    pub threads: u16,
+}
+
+impl Default for DuckSettings {
+    fn default() -> Self {
+        Self { memory_limit: "1GB".into(), threads: 2 }
+    }
+}
+
+/// An open database. Keep it alive for the process lifetime; hand out clones per thread.
+pub struct Database {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub(crate) fn internal(e: duckdb::Error) -> StoreError {
+    StoreError::Internal(e.to_string())
+}
+
+impl Database {
+    /// Opens (creating if needed) and migrates the database file.
+    pub fn open(path: &Path, settings: &DuckSettings) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let config = Config::default()
+            .max_memory(&settings.memory_limit)
+            .and_then(|c| c.threads(settings.threads as i64))
+            .map_err(internal)?;
+        let conn = Connection::open_with_flags(path, config).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("Could not set lock") || text.contains("Conflicting lock") {
+                StoreError::Locked { path: path.display().to_string() }
+            } else {
+                StoreError::Internal(text)
+            }
+        })?;
+        let db = Self { conn, path: path.to_path_buf() };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// An in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let db = Self { conn: Connection::open_in_memory().map_err(internal)?, path: PathBuf::from(":memory:") };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new connection to the same database, for another thread.
+    pub fn connect(&self) -> Result<Connection, StoreError> {
+        self.conn.try_clone().map_err(internal)
+    }
+
+    /// Flushes the WAL into the file.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("FORCE CHECKPOINT").map_err(internal)
+    }
+
+    /// The schema version applied.
+    pub fn schema_version(&self) -> Result<i32, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))
+            .map_err(internal)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",
+            )
+            .map_err(internal)?;
+        let current = self.schema_version()?;
+        for (version, sql) in migrations::MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            let script = format!("BEGIN; {sql}; INSERT INTO schema_migrations (version) VALUES ({version}); COMMIT;");
+            if let Err(e) = self.conn.execute_batch(&script) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(StoreError::Internal(format!("migration {version} failed: {e}")));
+            }
+            tracing::info!(version, "applied schema migration");
+        }
+        Ok(())
+    }
+}

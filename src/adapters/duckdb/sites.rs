@@ -1,0 +1,130 @@
+//! Sites and salts in DuckDB (small tables, indexes are fine here).
+
+use std::sync::Mutex;
+
+use duckdb::{Connection, OptionalExt, params};
+
+use super::internal;
+use crate::domain::site::{NewSite, Site, SiteDomain, SiteId, TimeZoneName};
+use crate::domain::visitor::{Day, Salt};
+use crate::ports::sites::{SiteRepoError, SiteRepository};
+use crate::ports::store::{SaltStore, StoreError};
+
+/// Site and salt repository on its own connection.
+pub struct DuckSites {
+    conn: Mutex<Connection>,
+}
+
+impl DuckSites {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn) }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn parse_site(
+    id: u32,
+    domain: String,
+    hostnames: String,
+    timezone: String,
+    honor_dnt: bool,
+    honor_gpc: bool,
+    excluded: String,
+) -> Result<Site, SiteRepoError> {
+    let corrupt = |e: String| SiteRepoError::Corrupt(e);
+    let list = |s: &str| -> Vec<String> {
+        serde_json::from_str::<Vec<String>>(s).unwrap_or_default()
+    };
+    Ok(Site {
+        id: SiteId(id),
+        domain: SiteDomain::parse(&domain).map_err(|e| corrupt(e.to_string()))?,
+        hostnames: list(&hostnames).iter().filter_map(|h| SiteDomain::parse(h).ok()).collect(),
+        timezone: TimeZoneName::parse(&timezone).map_err(|e| corrupt(e.to_string()))?,
+        honor_dnt,
+        honor_gpc,
+        excluded_ips: list(&excluded).iter().filter_map(|n| parse_net(n)).collect(),
+    })
+}
+
+fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+impl SiteRepository for DuckSites {
+    fn list(&self) -> Result<Vec<Site>, SiteRepoError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, domain, to_json(hostnames)::VARCHAR, timezone, honor_dnt, honor_gpc, to_json(excluded_ips)::VARCHAR
+                 FROM sites ORDER BY domain",
+            )
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })
+            .map_err(|e| SiteRepoError::Store(internal(e)))?
+            .collect::<Result<Vec<(u32, String, String, String, bool, bool, String)>, _>>()
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        rows.into_iter().map(|(a, b, c, d, e, f, g)| parse_site(a, b, c, d, e, f, g)).collect()
+    }
+
+    fn add(&self, site: NewSite) -> Result<Site, SiteRepoError> {
+        let conn = self.conn();
+        let exists: Option<u32> = conn
+            .query_row("SELECT id FROM sites WHERE domain = ?", [site.domain.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        if exists.is_some() {
+            return Err(SiteRepoError::Duplicate(site.domain));
+        }
+        let hostnames = serde_json::to_string(&site.hostnames.iter().map(|h| h.as_str()).collect::<Vec<_>>())
+            .expect("strings serialize");
+        let id: u32 = conn
+            .query_row(
+                "INSERT INTO sites (domain, hostnames, timezone) VALUES (?, ?::JSON::VARCHAR[], ?) RETURNING id",
+                params![site.domain.as_str(), hostnames, site.timezone.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        Ok(Site {
+            id: SiteId(id),
+            domain: site.domain,
+            hostnames: site.hostnames,
+            timezone: site.timezone,
+            honor_dnt: true,
+            honor_gpc: true,
+            excluded_ips: vec![],
+        })
+    }
+}
+
+impl SaltStore for DuckSites {
+    fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT day, salt FROM salts ORDER BY day DESC").map_err(internal)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(day, bytes)| <[u8; 32]>::try_from(bytes.as_slice()).ok().map(|b| (day, Salt(b))))
+            .collect())
+    }
+
+    fn save_salt(&self, day: Day, salt: &Salt) -> Result<(), StoreError> {
+        self.conn()
+            .execute("INSERT OR REPLACE INTO salts (day, salt) VALUES (?, ?)", params![day, salt.0.to_vec()])
+            .map(|_| ())
+            .map_err(internal)
+    }
+
+    fn delete_salts_through(&self, day: Day) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM salts WHERE day <= ?", [day]).map(|_| ()).map_err(internal)
+    }
+}

@@ -1,0 +1,120 @@
+//! The ingest queue on a bounded flume channel.
+
+use std::time::{Duration, Instant};
+
+use crate::domain::event::Record;
+use crate::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
+
+/// Producer half, shared by request handlers. `close` drops the sender, after which the
+/// consumer still receives everything queued before and then sees `Closed`.
+pub struct FlumePublisher {
+    tx: parking_lot::RwLock<Option<flume::Sender<Record>>>,
+    capacity: usize,
+}
+
+impl FlumePublisher {
+    /// Stops accepting records; the writer drains the rest and stops.
+    pub fn close(&self) {
+        self.tx.write().take();
+    }
+}
+
+/// Consumer half, owned by the writer.
+pub struct FlumeConsumer {
+    rx: flume::Receiver<Record>,
+}
+
+/// A bounded queue holding at most `capacity` records.
+pub fn bounded(capacity: usize) -> (FlumePublisher, FlumeConsumer) {
+    let (tx, rx) = flume::bounded(capacity);
+    (FlumePublisher { tx: parking_lot::RwLock::new(Some(tx)), capacity }, FlumeConsumer { rx })
+}
+
+impl RecordPublisher for FlumePublisher {
+    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+        let guard = self.tx.read();
+        let Some(tx) = guard.as_ref() else { return Err(PublishError::Closed) };
+        tx.try_send(record).map_err(|e| match e {
+            flume::TrySendError::Full(_) => PublishError::Full,
+            flume::TrySendError::Disconnected(_) => PublishError::Closed,
+        })
+    }
+
+    fn depth(&self) -> usize {
+        self.tx.read().as_ref().map_or(0, |tx| tx.len())
+    }
+
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+impl RecordConsumer for FlumeConsumer {
+    fn next_batch(&self, max: usize, wait: Duration, linger: Duration) -> Batch {
+        let first = match self.rx.recv_timeout(wait) {
+            Ok(r) => r,
+            Err(flume::RecvTimeoutError::Timeout) => return Batch::Records(Vec::new()),
+            Err(flume::RecvTimeoutError::Disconnected) => return Batch::Closed,
+        };
+        let deadline = Instant::now() + linger;
+        let mut batch = Vec::with_capacity(max.min(self.rx.len() + 1));
+        batch.push(first);
+        while batch.len() < max {
+            // Take what is already queued without waiting, then wait for the rest until the deadline.
+            let before = batch.len();
+            batch.extend(self.rx.try_iter().take(max - batch.len()));
+            if batch.len() >= max {
+                break;
+            }
+            if batch.len() == before {
+                match self.rx.recv_deadline(deadline) {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+        }
+        Batch::Records(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::{VitalMetric, VitalSample};
+    use crate::domain::client::DeviceClass;
+
+    fn record(i: u32) -> Record {
+        Record::Vital(VitalSample {
+            ts: i as i64,
+            site_id: i,
+            visitor_id: 0,
+            metric: VitalMetric::Lcp,
+            value: 1.0,
+            pathname: "/".into(),
+            navigation_type: None,
+            device: DeviceClass::Desktop,
+            country: None,
+        })
+    }
+
+    #[test]
+    fn full_queue_refuses_and_batches_respect_max() {
+        let (p, c) = bounded(3);
+        for i in 0..3 {
+            p.try_publish(record(i)).unwrap();
+        }
+        assert_eq!(p.try_publish(record(9)), Err(PublishError::Full));
+        assert_eq!(p.depth(), 3);
+        match c.next_batch(2, Duration::from_millis(10), Duration::from_millis(10)) {
+            Batch::Records(r) => assert_eq!(r.len(), 2),
+            Batch::Closed => panic!("closed"),
+        }
+        p.close();
+        assert_eq!(p.try_publish(record(10)), Err(PublishError::Closed));
+        match c.next_batch(10, Duration::from_millis(10), Duration::from_millis(10)) {
+            Batch::Records(r) => assert_eq!(r.len(), 1, "queued records survive the producers"),
+            Batch::Closed => panic!("closed too early"),
+        }
+        assert!(matches!(c.next_batch(10, Duration::from_millis(10), Duration::ZERO), Batch::Closed));
+    }
+}

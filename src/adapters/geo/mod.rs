@@ -1,0 +1,135 @@
+//! IP -> location from MaxMind-format databases: the CC0 ip-location-db country database is
+//! compiled in (works offline, no account), and a city database can be configured on top.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::domain::event::Location;
+use crate::ports::geo::GeoLookup;
+
+/// The country database compiled into the binary (ip-location-db geo-whois-asn-country, CC0).
+static COUNTRY_DB: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fielddata/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb"
+));
+
+/// Accepts both ip-location-db's flat records and MaxMind's GeoIP2 / DB-IP nested records.
+#[derive(Deserialize, Default)]
+struct GeoRecord<'a> {
+    #[serde(borrow)]
+    country_code: Option<&'a str>,
+    #[serde(borrow)]
+    country: Option<Named<'a>>,
+    #[serde(borrow)]
+    city: Option<NameField<'a>>,
+    #[serde(borrow)]
+    state1: Option<&'a str>,
+    #[serde(borrow)]
+    subdivisions: Option<Vec<Named<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow)]
+    iso_code: Option<&'a str>,
+    #[serde(borrow)]
+    names: Option<Names<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Names<'a> {
+    #[serde(borrow)]
+    en: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NameField<'a> {
+    Plain(&'a str),
+    Nested(#[serde(borrow)] Named<'a>),
+}
+
+impl<'a> NameField<'a> {
+    fn name(&self) -> Option<&'a str> {
+        match self {
+            NameField::Plain(s) => Some(s),
+            NameField::Nested(n) => n.names.as_ref().and_then(|n| n.en),
+        }
+    }
+}
+
+/// Geo lookup over one or two MMDB files.
+pub struct MaxMindGeo {
+    country: Option<maxminddb::Reader<&'static [u8]>>,
+    city: Option<maxminddb::Reader<Vec<u8>>>,
+}
+
+impl MaxMindGeo {
+    /// The embedded country database, plus a city database file if given.
+    pub fn new(city_db: Option<&Path>) -> anyhow::Result<Self> {
+        let country = Some(maxminddb::Reader::from_source(COUNTRY_DB)?);
+        let city = match city_db {
+            Some(path) => Some(
+                maxminddb::Reader::open_readfile(path)
+                    .map_err(|e| anyhow::anyhow!("cannot open city database {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Self { country, city })
+    }
+
+    /// No database at all (tests of other layers).
+    pub fn disabled() -> Self {
+        Self { country: None, city: None }
+    }
+
+    fn read<S: AsRef<[u8]>>(reader: &maxminddb::Reader<S>, ip: IpAddr) -> Location {
+        let Ok(found) = reader.lookup(ip) else { return Location::default() };
+        let Ok(Some(rec)) = found.decode::<GeoRecord>() else { return Location::default() };
+        let country = rec
+            .country_code
+            .or_else(|| rec.country.as_ref().and_then(|c| c.iso_code))
+            .filter(|c| c.len() == 2 && *c != "ZZ")
+            .map(|c| c.to_ascii_uppercase());
+        let region = rec
+            .subdivisions
+            .as_ref()
+            .and_then(|s| s.first())
+            .and_then(|s| match (country.as_deref(), s.iso_code) {
+                (Some(cc), Some(code)) => Some(format!("{cc}-{code}")),
+                _ => s.names.as_ref().and_then(|n| n.en).map(str::to_string),
+            })
+            .or_else(|| rec.state1.map(str::to_string));
+        let city = rec.city.as_ref().and_then(NameField::name).map(str::to_string);
+        Location { country, region, city }
+    }
+}
+
+impl GeoLookup for MaxMindGeo {
+    fn locate(&self, ip: IpAddr) -> Location {
+        if let Some(city) = &self.city {
+            let loc = Self::read(city, ip);
+            if loc.country.is_some() {
+                return loc;
+            }
+        }
+        self.country.as_ref().map(|c| Self::read(c, ip)).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_database_knows_countries() {
+        let geo = MaxMindGeo::new(None).unwrap();
+        // Well-known anycast/public resolvers registered in the US and Germany's DENIC range.
+        assert_eq!(geo.locate("8.8.8.8".parse().unwrap()).country.as_deref(), Some("US"));
+        assert_eq!(geo.locate("2001:4860:4860::8888".parse().unwrap()).country.as_deref(), Some("US"));
+        assert_eq!(geo.locate("127.0.0.1".parse().unwrap()).country, None);
+        assert_eq!(geo.locate("10.1.2.3".parse().unwrap()).country, None);
+    }
+}

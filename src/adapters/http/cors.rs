@@ -1,0 +1,57 @@
+//! CORS for the ingest paths: any site may send hits. The request's Origin is reflected with
+//! credentials allowed, because a `sendBeacon` of a JSON Blob is a credentialed request and a
+//! wildcard answer makes browsers drop it. No cookie is ever read on these paths.
+
+use poem::http::{Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+
+/// Preflight answers are cached by browsers for a day.
+const MAX_AGE_SECS: u32 = 86_400;
+
+pub struct IngestCors;
+
+impl<E: Endpoint> Middleware<E> for IngestCors {
+    type Output = IngestCorsEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        IngestCorsEndpoint(ep)
+    }
+}
+
+pub struct IngestCorsEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for IngestCorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        let origin = req.headers().get(header::ORIGIN).cloned();
+        let mut resp = if req.method() == Method::OPTIONS {
+            let mut r = StatusCode::NO_CONTENT.into_response();
+            let h = r.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS".parse().expect("static"));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                req.headers()
+                    .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                    .cloned()
+                    .unwrap_or_else(|| "content-type".parse().expect("static")),
+            );
+            h.insert(header::ACCESS_CONTROL_MAX_AGE, MAX_AGE_SECS.into());
+            r
+        } else {
+            self.0.call(req).await?.into_response()
+        };
+        let h = resp.headers_mut();
+        match origin {
+            Some(o) => {
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+                h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true".parse().expect("static"));
+            }
+            None => {
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".parse().expect("static"));
+            }
+        }
+        h.append(header::VARY, "Origin".parse().expect("static"));
+        Ok(resp)
+    }
+}

@@ -1,0 +1,244 @@
+//! Ingest endpoints: `POST /ingest`, `/ingest/event`, `/ingest/web-vitals` (HitKeep's protocol)
+//! and `POST /api/event` (Plausible's). Each answers 202 as soon as the hit is queued.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use poem::http::{HeaderMap, StatusCode, header};
+use poem::web::{Data, RemoteAddr};
+use poem::{Body, IntoResponse, Response, handler};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::errors::json_error;
+use super::payloads::{EventPayload, PageviewPayload, PlausiblePayload, VitalPayload, props_to_pairs, width};
+use crate::domain::event::PAGEVIEW;
+use crate::domain::ingest::{HitKind, IncomingHit, IncomingVital, IngestError, explicit_utm};
+use crate::domain::limits::InvalidHit;
+use crate::domain::page::Page;
+
+fn accepted() -> Response {
+    StatusCode::ACCEPTED.into_response()
+}
+
+/// Reads and parses a JSON body of any content type (beacons send text/plain), within the limit.
+async fn read_json<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, body: Body) -> Result<T, Response> {
+    let limit = state.config.max_body_bytes;
+    let too_large = || {
+        state.ingest.count_too_large();
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &format!("request body is larger than {limit} bytes"),
+            None,
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let bytes = match body.into_bytes_limit(limit).await {
+        Ok(b) => b,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large()),
+        Err(e) => {
+            state.ingest.count_malformed();
+            return Err(json_error(StatusCode::BAD_REQUEST, "unreadable_body", &e.to_string(), None));
+        }
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        state.ingest.count_malformed();
+        json_error(StatusCode::BAD_REQUEST, "malformed_json", &format!("body is not valid JSON for this endpoint: {e}"), None)
+    })
+}
+
+struct RequestFacts {
+    client_ip: IpAddr,
+    user_agent: String,
+    origin_host: Option<String>,
+    referer_header: Option<String>,
+    dnt: bool,
+    gpc: bool,
+}
+
+fn facts(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> RequestFacts {
+    let peer = remote.as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    RequestFacts {
+        client_ip: state.config.trusted_proxies.client_ip(peer, headers),
+        user_agent: text(header::USER_AGENT).unwrap_or_default(),
+        origin_host: text(header::ORIGIN).filter(|o| o != "null"),
+        referer_header: text(header::REFERER),
+        dnt: headers.get("dnt").is_some_and(|v| v.as_bytes() == b"1"),
+        gpc: headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1"),
+    }
+}
+
+fn outcome(state: &AppState, result: Result<crate::domain::ingest::Outcome, IngestError>) -> Response {
+    match result {
+        Ok(_) => accepted(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> Response {
+    state.ingest.count_malformed();
+    IngestError::Invalid(InvalidHit::new(field, message)).into_response()
+}
+
+/// The site host: the `Origin`, else an explicit domain, else the `Referer`.
+fn site_host(f: &RequestFacts, explicit: Option<&str>) -> Option<String> {
+    f.origin_host.clone().or_else(|| explicit.map(str::to_string)).or_else(|| f.referer_header.clone())
+}
+
+#[handler]
+pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+    let p: PageviewPayload = match read_json(&state, headers, body).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let f = facts(&state, remote, headers);
+    let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
+        return invalid(&state, "path", "is required");
+    };
+    let mut page = match Page::parse(raw, p.hash) {
+        Ok(page) => page,
+        Err(e) => return outcome(&state, Err(e.into())),
+    };
+    page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
+    let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
+        return invalid(&state, "origin", "no Origin header and no domain in the body");
+    };
+    let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
+    let hit = IncomingHit {
+        kind: HitKind::Pageview,
+        site_host,
+        page,
+        referrer: p.referrer.filter(|r| !r.is_empty()),
+        user_agent,
+        client_ip: f.client_ip,
+        screen_width: width(p.sc_w).or(width(p.vp_w)),
+        language: p.lang,
+        do_not_track: f.dnt,
+        global_privacy_control: f.gpc,
+    };
+    let result = state.ingest.ingest(hit);
+    outcome(&state, result)
+}
+
+#[handler]
+pub async fn custom_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+    let p: EventPayload = match read_json(&state, headers, body).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let f = facts(&state, remote, headers);
+    let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
+        return invalid(&state, "n", "event name is required");
+    };
+    let props = match props_to_pairs(p.p) {
+        Ok(props) => props,
+        Err(message) => return invalid(&state, "p", message),
+    };
+    // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
+    let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
+    let page = match Page::parse(&raw_page, false) {
+        Ok(page) => page,
+        Err(e) => return outcome(&state, Err(e.into())),
+    };
+    let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
+        return invalid(&state, "origin", "no Origin header and no domain in the body");
+    };
+    let hit = IncomingHit {
+        kind: HitKind::Custom { name, props },
+        site_host,
+        page,
+        referrer: p.r.filter(|r| !r.is_empty()),
+        user_agent: p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent),
+        client_ip: f.client_ip,
+        screen_width: None,
+        language: None,
+        do_not_track: f.dnt,
+        global_privacy_control: f.gpc,
+    };
+    let result = state.ingest.ingest(hit);
+    outcome(&state, result)
+}
+
+#[handler]
+pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+    let p: VitalPayload = match read_json(&state, headers, body).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let f = facts(&state, remote, headers);
+    let (Some(metric), Some(value)) = (p.n, p.v) else {
+        return invalid(&state, "n", "metric name `n` and value `v` are required");
+    };
+    let Some(site_host) = site_host(&f, None) else {
+        return invalid(&state, "origin", "no Origin header");
+    };
+    let vital = IncomingVital {
+        site_host,
+        metric,
+        value,
+        pathname: p.p.unwrap_or_else(|| "/".into()),
+        navigation_type: p.nt,
+        user_agent: f.user_agent,
+        client_ip: f.client_ip,
+        do_not_track: f.dnt,
+        global_privacy_control: f.gpc,
+    };
+    let result = state.ingest.ingest_vital(vital);
+    outcome(&state, result)
+}
+
+/// Plausible's Events API; a comma-separated `domain` records the hit for each site.
+#[handler]
+pub async fn plausible_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+    let p: PlausiblePayload = match read_json(&state, headers, body).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let f = facts(&state, remote, headers);
+    let Some(name) = p.name.filter(|n| !n.trim().is_empty()) else {
+        return invalid(&state, "name", "is required");
+    };
+    let Some(url) = p.url else {
+        return invalid(&state, "url", "is required");
+    };
+    let Some(domains) = p.domain.filter(|d| !d.trim().is_empty()) else {
+        return invalid(&state, "domain", "is required");
+    };
+    let page = match Page::parse(&url, p.h) {
+        Ok(page) => page,
+        Err(e) => return outcome(&state, Err(InvalidHit::new("url", e.message).into())),
+    };
+    let props = match props_to_pairs(p.props) {
+        Ok(props) => props,
+        Err(message) => return invalid(&state, "props", message),
+    };
+    let kind = if name == PAGEVIEW { HitKind::Pageview } else { HitKind::Custom { name, props } };
+    let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
+    for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
+        let hit = IncomingHit {
+            kind: kind.clone(),
+            site_host: domain.to_string(),
+            page: page.clone(),
+            referrer: p.referrer.clone().filter(|r| !r.is_empty()),
+            user_agent: f.user_agent.clone(),
+            client_ip: f.client_ip,
+            screen_width: width(p.w),
+            language: None,
+            do_not_track: f.dnt,
+            global_privacy_control: f.gpc,
+        };
+        last = state.ingest.ingest(hit);
+        if last.is_err() {
+            break;
+        }
+    }
+    outcome(&state, last)
+}

@@ -1,0 +1,92 @@
+//! The HTTP edge: ingest, health, metrics, tracker scripts and the OpenAPI-described `/api`.
+
+pub mod api;
+mod assets;
+pub mod client_ip;
+mod cors;
+mod errors;
+mod health;
+mod ingest;
+mod payloads;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use poem::listener::TcpListener;
+use poem::middleware::Compression;
+use poem::{EndpointExt, Route, get, post};
+
+pub use client_ip::TrustedProxies;
+
+use crate::domain::ingest::IngestService;
+use crate::domain::recorder::WriterCounters;
+use crate::ports::leadership::Leadership;
+use crate::ports::sites::SiteRepository;
+
+/// A secret compared by hash in constant time.
+#[derive(Clone)]
+pub struct SecretToken(blake3::Hash);
+
+impl SecretToken {
+    pub fn new(token: &str) -> Self {
+        Self(blake3::hash(token.as_bytes()))
+    }
+
+    /// Constant-time comparison (blake3::Hash's `==` is constant-time).
+    pub fn matches(&self, presented: &str) -> bool {
+        blake3::hash(presented.as_bytes()) == self.0
+    }
+}
+
+impl std::fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretToken(..)")
+    }
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub trusted_proxies: TrustedProxies,
+    /// Largest accepted ingest body.
+    pub max_body_bytes: usize,
+    pub api_token: Option<SecretToken>,
+}
+
+/// What the handlers share.
+pub struct AppState {
+    pub config: HttpConfig,
+    pub ingest: Arc<IngestService>,
+    pub writer: Arc<WriterCounters>,
+    pub leadership: Arc<dyn Leadership>,
+    pub sites: Arc<dyn SiteRepository>,
+    /// Set once shutdown began: readiness turns false so load balancers move away.
+    pub draining: AtomicBool,
+}
+
+/// All routes.
+pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
+    let api = api::service(state.clone());
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .at("/ingest", post(ingest::pageview).options(ingest::pageview).with(cors::IngestCors))
+        .at("/ingest/event", post(ingest::custom_event).options(ingest::custom_event).with(cors::IngestCors))
+        .at("/ingest/web-vitals", post(ingest::web_vital).options(ingest::web_vital).with(cors::IngestCors))
+        .at("/api/event", post(ingest::plausible_event).options(ingest::plausible_event).with(cors::IngestCors))
+        .at("/hk.js", get(assets::core_script).with(Compression::new()))
+        .at("/hk-vitals.js", get(assets::vitals_script).with(Compression::new()))
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(health::metrics))
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/api", api)
+        .at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::see_other("/api/docs"))))
+        .data(state)
+}
+
+/// Binds the listener (port 0 picks a free port).
+pub fn listener(addr: &str) -> TcpListener<String> {
+    TcpListener::bind(addr.to_string())
+}

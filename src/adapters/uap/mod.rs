@@ -1,0 +1,135 @@
+//! User agents: browser / OS / device from the uap-core regexes, bots from the
+//! crawler-user-agents list (both field data packages compiled into the binary), with a cache.
+
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+
+use crate::domain::client::{BotKind, ClientInfo, DeviceClass};
+use crate::ports::useragent::UserAgentClassifier;
+
+static UAP_REGEXES: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fielddata/node_modules/uap-core/regexes.yaml"));
+static CRAWLERS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fielddata/node_modules/crawler-user-agents/crawler-user-agents.json"
+));
+
+/// Generic signs of automation that lists miss (new crawlers, scripts, headless browsers).
+const GENERIC_BOT: &str = r"(?i)bot\b|bot/|crawl|spider|scrap|headless|phantomjs|slurp|python-|curl/|wget/|go-http-client|java/|okhttp|axios/|node-fetch|libwww|httpclient|lighthouse|pingdom|uptime";
+
+#[derive(Deserialize)]
+struct CrawlerEntry {
+    pattern: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Parses user agents with uap-core and flags bots; results are cached per user-agent string.
+pub struct UapClassifier {
+    extractor: ua_parser::Extractor<'static>,
+    crawlers: RegexSet,
+    ai_crawler: Vec<bool>,
+    generic_bot: Regex,
+    cache: Cache<String, Arc<ClientInfo>>,
+}
+
+impl UapClassifier {
+    /// Compiles the embedded data; takes a moment, do it once at start-up.
+    pub fn new(cache_entries: usize) -> anyhow::Result<Self> {
+        let regexes: ua_parser::Regexes<'static> = serde_yaml::from_str(UAP_REGEXES)?;
+        let extractor = ua_parser::Extractor::try_from(regexes)?;
+        let entries: Vec<CrawlerEntry> = serde_json::from_str(CRAWLERS)?;
+        // A few list entries use syntax the regex crate lacks (look-around); they are skipped and
+        // the generic pattern covers most of them.
+        let usable: Vec<&CrawlerEntry> = entries.iter().filter(|e| Regex::new(&e.pattern).is_ok()).collect();
+        let crawlers = RegexSet::new(usable.iter().map(|e| e.pattern.as_str()))?;
+        let ai_crawler = usable.iter().map(|e| e.tags.iter().any(|t| t == "ai-crawler")).collect();
+        Ok(Self { extractor, crawlers, ai_crawler, generic_bot: Regex::new(GENERIC_BOT)?, cache: Cache::new(cache_entries) })
+    }
+
+    fn bot_kind(&self, ua: &str) -> Option<BotKind> {
+        if ua.trim().len() < 10 {
+            return Some(BotKind::Other);
+        }
+        let matches = self.crawlers.matches(ua);
+        if matches.iter().any(|i| self.ai_crawler[i]) {
+            return Some(BotKind::AiCrawler);
+        }
+        if matches.matched_any() || self.generic_bot.is_match(ua) {
+            return Some(BotKind::Other);
+        }
+        None
+    }
+
+    fn parse(&self, ua: &str) -> ClientInfo {
+        let bot = self.bot_kind(ua);
+        let (browser, os, device) = self.extractor.extract(ua);
+        let version = |major: Option<&str>, minor: Option<&str>| match (major, minor) {
+            (Some(ma), Some(mi)) => Some(format!("{ma}.{mi}")),
+            (Some(ma), None) => Some(ma.to_string()),
+            _ => None,
+        };
+        let known = |family: &str| (family != "Other").then(|| family.to_string());
+        let os_family = os.as_ref().map(|o| o.os.to_string()).unwrap_or_default();
+        let device_family = device.as_ref().map(|d| d.device.to_string()).unwrap_or_default();
+        ClientInfo {
+            browser: browser.as_ref().and_then(|b| known(&b.family)),
+            browser_version: browser.as_ref().and_then(|b| version(b.major, b.minor)),
+            os: known(&os_family),
+            os_version: os.as_ref().and_then(|o| version(o.major.as_deref(), o.minor.as_deref())),
+            device: DeviceClass::infer(ua, &os_family, &device_family),
+            bot,
+        }
+    }
+}
+
+impl UserAgentClassifier for UapClassifier {
+    fn classify(&self, user_agent: &str) -> Arc<ClientInfo> {
+        if let Some(hit) = self.cache.get(user_agent) {
+            return hit;
+        }
+        let info = Arc::new(self.parse(user_agent));
+        self.cache.insert(user_agent.to_string(), info.clone());
+        info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+    #[test]
+    fn parses_browsers_and_flags_bots() {
+        let c = UapClassifier::new(100).unwrap();
+        let chrome = c.classify(CHROME_MAC);
+        assert_eq!(chrome.browser.as_deref(), Some("Chrome"));
+        assert_eq!(chrome.browser_version.as_deref(), Some("131.0"));
+        assert_eq!(chrome.os.as_deref(), Some("Mac OS X"));
+        assert_eq!(chrome.device, DeviceClass::Desktop);
+        assert_eq!(chrome.bot, None);
+        let iphone = c.classify(SAFARI_IPHONE);
+        assert_eq!(iphone.browser.as_deref(), Some("Mobile Safari"));
+        assert_eq!(iphone.os.as_deref(), Some("iOS"));
+        assert_eq!(iphone.device, DeviceClass::Mobile);
+        assert_eq!(
+            c.classify("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)").bot,
+            Some(BotKind::Other)
+        );
+        assert_eq!(
+            c.classify("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)").bot,
+            Some(BotKind::AiCrawler)
+        );
+        assert_eq!(
+            c.classify("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36").bot,
+            Some(BotKind::Other)
+        );
+        assert_eq!(c.classify("curl/8.5.0").bot, Some(BotKind::Other));
+        assert_eq!(c.classify("").bot, Some(BotKind::Other));
+    }
+}

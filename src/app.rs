@@ -1,0 +1,243 @@
+//! The composition root: builds the adapters, hands them to the services, serves, shuts down.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::adapters::duckdb::{Database, DuckEventStore, DuckSettings, DuckSites};
+use crate::adapters::flume::{self as queue, FlumePublisher};
+use crate::adapters::geo::MaxMindGeo;
+use crate::adapters::http::{self, AppState, HttpConfig, SecretToken, TrustedProxies};
+use crate::adapters::leadership::SingleNode;
+use crate::adapters::system::{SystemClock, random_salt};
+use crate::adapters::uap::UapClassifier;
+use crate::cli::ServeArgs;
+use crate::domain::ingest::IngestService;
+use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
+use crate::domain::site::SiteDirectory;
+use crate::domain::visitor::SaltRing;
+use crate::ports::clock::Clock;
+use crate::ports::sites::SiteRepository;
+use crate::ports::store::{SaltStore, StoreError};
+
+/// Everything `serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub http: String,
+    pub database: PathBuf,
+    pub queue_capacity: usize,
+    pub batch: BatchPolicy,
+    pub http_config: HttpConfig,
+    pub duck: DuckSettings,
+    pub city_db: Option<PathBuf>,
+    pub shutdown_timeout: Duration,
+    pub writer_start_delay: Duration,
+}
+
+impl ServeConfig {
+    pub fn from_args(a: &ServeArgs) -> anyhow::Result<Self> {
+        anyhow::ensure!(a.queue_capacity > 0, "--queue-capacity must be at least 1");
+        anyhow::ensure!(a.batch_size > 0, "--batch-size must be at least 1");
+        anyhow::ensure!(a.max_body_bytes >= 256, "--max-body-bytes must be at least 256");
+        Ok(Self {
+            http: a.http.clone(),
+            database: a.data.database(),
+            queue_capacity: a.queue_capacity,
+            batch: BatchPolicy { max_records: a.batch_size, linger: Duration::from_millis(a.batch_interval_ms) },
+            http_config: HttpConfig {
+                trusted_proxies: TrustedProxies::parse(&a.trusted_proxies).map_err(anyhow::Error::msg)?,
+                max_body_bytes: a.max_body_bytes,
+                api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
+            },
+            duck: DuckSettings { memory_limit: a.duckdb_memory_limit.clone(), threads: a.duckdb_threads.max(1) },
+            city_db: a.city_db.clone(),
+            shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
+            writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
+        })
+    }
+}
+
+/// Text or JSON logs to stderr.
+pub fn init_logging(level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Ensures today's salt exists and persists the change.
+fn rotate_salts(ingest: &IngestService, salts: &dyn SaltStore) {
+    let rotation = ingest.rotate_salts(random_salt);
+    if let Some((day, salt)) = &rotation.created {
+        if let Err(e) = salts.save_salt(*day, salt) {
+            tracing::error!(error = %e, "could not store the new salt");
+        }
+        if let Err(e) = salts.delete_salts_through(rotation.delete_through) {
+            tracing::error!(error = %e, "could not delete old salts");
+        }
+        tracing::info!(day, "rotated visitor salt");
+    }
+}
+
+/// The parts of a running node.
+pub struct Node {
+    pub state: Arc<AppState>,
+    pub publisher: Arc<FlumePublisher>,
+    pub writer: std::thread::JoinHandle<Result<(), StoreError>>,
+    pub sites: Arc<DuckSites>,
+    pub db: Database,
+}
+
+/// Wires a node on an open database.
+pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
+    let sites = Arc::new(DuckSites::new(db.connect()?));
+    let directory = SiteDirectory::new(sites.list()?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let user_agents = Arc::new(UapClassifier::new(50_000)?);
+    let geo = Arc::new(MaxMindGeo::new(config.city_db.as_deref())?);
+    let (publisher, consumer) = queue::bounded(config.queue_capacity);
+    let publisher = Arc::new(publisher);
+    let ingest = Arc::new(IngestService::new(
+        directory,
+        SaltRing::from_stored(sites.load_salts()?),
+        user_agents,
+        geo,
+        clock.clone(),
+        publisher.clone(),
+    ));
+    rotate_salts(&ingest, sites.as_ref());
+
+    let counters = Arc::new(WriterCounters::default());
+    let writer_conn = db.connect()?;
+    let (policy, delay, writer_counters) = (config.batch, config.writer_start_delay, counters.clone());
+    let writer = std::thread::Builder::new().name("hitkeep-writer".into()).spawn(move || {
+        std::thread::sleep(delay);
+        let mut store = DuckEventStore::new(writer_conn);
+        let result = run_writer(&consumer, &mut store, clock.as_ref(), policy, writer_counters);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "writer stopped with an error");
+        }
+        result
+    })?;
+
+    let state = Arc::new(AppState {
+        config: config.http_config.clone(),
+        ingest,
+        writer: counters,
+        leadership: Arc::new(SingleNode),
+        sites: sites.clone(),
+        draining: AtomicBool::new(false),
+    });
+    Ok(Node { state, publisher, writer, sites, db })
+}
+
+/// Runs the server until `shutdown` resolves, then drains the queue, flushes and checkpoints.
+pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let db = Database::open(&config.database, &config.duck).map_err(|e| match e {
+        StoreError::Locked { path } => anyhow::anyhow!("{path} is locked by another hitkeep process"),
+        other => anyhow::anyhow!(other),
+    })?;
+    let node = build(db, &config)?;
+    let Node { state, publisher, writer, sites, db } = node;
+
+    let rotation = {
+        let (ingest, sites) = (state.ingest.clone(), sites.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let (ingest, sites) = (ingest.clone(), sites.clone());
+                let _ = tokio::task::spawn_blocking(move || rotate_salts(&ingest, sites.as_ref())).await;
+            }
+        })
+    };
+
+    let listener = poem::listener::TcpListener::bind(config.http.clone());
+    let acceptor = poem::listener::Listener::into_acceptor(listener)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http))?;
+    let local = poem::listener::Acceptor::local_addr(&acceptor)
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(address = %local, database = %config.database.display(), sites = state.ingest.sites().sites().len(), "listening");
+    // Tests and scripts read this line to learn the port when binding port 0.
+    println!("hitkeep listening on http://{local}");
+
+    let draining_state = state.clone();
+    let routes = http::routes(state.clone());
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            routes,
+            async move {
+                shutdown.await;
+                draining_state.draining.store(true, Ordering::SeqCst);
+                tracing::info!("shutting down: no new connections, finishing open requests");
+            },
+            Some(config.shutdown_timeout),
+        )
+        .await?;
+
+    rotation.abort();
+    publisher.close();
+    let queued = state.ingest.queue_depth();
+    tracing::info!(queued, "draining the ingest queue");
+    let result = tokio::task::spawn_blocking(move || writer.join()).await?;
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(anyhow::anyhow!(e).context("writer failed")),
+        Err(_) => anyhow::bail!("writer thread panicked"),
+    }
+    db.checkpoint()?;
+    let c = &state.ingest.counters;
+    tracing::info!(
+        accepted = c.accepted.load(Ordering::Relaxed),
+        stored = state.writer.stored_events.load(Ordering::Relaxed) + state.writer.stored_vitals.load(Ordering::Relaxed),
+        "stopped cleanly"
+    );
+    Ok(())
+}
+
+/// The `/api` OpenAPI document as JSON (what `openapi/openapi.json` holds).
+pub fn openapi_spec() -> anyhow::Result<String> {
+    let db = Database::open_in_memory()?;
+    let config = ServeConfig {
+        http: String::new(),
+        database: PathBuf::from(":memory:"),
+        queue_capacity: 1,
+        batch: BatchPolicy { max_records: 1, linger: Duration::ZERO },
+        http_config: HttpConfig { trusted_proxies: TrustedProxies::default(), max_body_bytes: 1024, api_token: None },
+        duck: DuckSettings::default(),
+        city_db: None,
+        shutdown_timeout: Duration::ZERO,
+        writer_start_delay: Duration::ZERO,
+    };
+    let node = build(db, &config)?;
+    let spec = http::api::service(node.state.clone()).spec();
+    node.publisher.close();
+    let _ = node.writer.join();
+    Ok(spec)
+}

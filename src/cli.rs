@@ -1,0 +1,222 @@
+//! The command line: `serve`, `site add|list`, `export`, `openapi`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::adapters::duckdb::{Database, DuckSettings, DuckSites, ExportTable, export_ndjson};
+use crate::app::{self, ServeConfig};
+use crate::domain::site::{NewSite, SiteDomain, TimeZoneName};
+use crate::ports::sites::SiteRepository;
+use crate::ports::store::StoreError;
+
+/// Privacy-first web analytics in one binary.
+#[derive(Parser, Debug)]
+#[command(name = "hitkeep", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: ingest, API, tracker scripts.
+    Serve(Box<ServeArgs>),
+    /// Manage sites on a stopped data directory.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Print a site's raw events (stopped data directory).
+    Export(ExportArgs),
+    /// Print the OpenAPI spec of the `/api` routes.
+    Openapi,
+}
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+pub struct DataDirArg {
+    /// Data directory; the database is `<data-dir>/hitkeep.db`.
+    #[arg(long, env = "HITKEEP_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+impl DataDirArg {
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("hitkeep.db")
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HITKEEP_HTTP", default_value = "0.0.0.0:8080")]
+    pub http: String,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Hits held in memory between the HTTP handlers and the writer; when full, ingest answers 503.
+    #[arg(long, env = "HITKEEP_QUEUE_CAPACITY", default_value_t = 100_000)]
+    pub queue_capacity: usize,
+    /// Most hits written in one batch.
+    #[arg(long, env = "HITKEEP_BATCH_SIZE", default_value_t = 5_000)]
+    pub batch_size: usize,
+    /// Longest a hit waits for its batch to fill, in milliseconds (the crash-loss window).
+    #[arg(long, env = "HITKEEP_BATCH_INTERVAL_MS", default_value_t = 100)]
+    pub batch_interval_ms: u64,
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For / Forwarded /
+    /// X-Real-IP headers are believed. Default: none, the socket address is the client.
+    #[arg(long, env = "HITKEEP_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+    /// Largest ingest request body in bytes; larger ones get 413.
+    #[arg(long, env = "HITKEEP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
+    pub max_body_bytes: usize,
+    /// DuckDB memory limit (e.g. 512MB, 2GB).
+    #[arg(long, env = "HITKEEP_DUCKDB_MEMORY_LIMIT", default_value = "1GB")]
+    pub duckdb_memory_limit: String,
+    /// DuckDB worker threads.
+    #[arg(long, env = "HITKEEP_DUCKDB_THREADS", default_value_t = 2)]
+    pub duckdb_threads: u16,
+    /// A city-level MMDB (DB-IP City Lite or GeoLite2-City) for regions and cities; countries
+    /// come from the embedded database either way.
+    #[arg(long, env = "HITKEEP_CITY_DB")]
+    pub city_db: Option<PathBuf>,
+    /// Bearer token for the `/api` routes (until user accounts exist).
+    #[arg(long, env = "HITKEEP_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Log level: error, warn, info, debug, trace (or a tracing filter).
+    #[arg(long, env = "HITKEEP_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Log format.
+    #[arg(long, env = "HITKEEP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds to wait for open requests on shutdown before closing them.
+    #[arg(long, env = "HITKEEP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+    /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
+    #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
+    pub writer_start_delay_ms: u64,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Add a site.
+    Add {
+        /// The site's domain, e.g. example.com (subdomains are included).
+        domain: String,
+        /// IANA time zone for its reports.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Another hostname whose traffic belongs to the site (repeatable).
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// List sites.
+    List {
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The site's domain.
+    #[arg(long)]
+    pub site: String,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+    pub format: ExportFormat,
+    /// Which records.
+    #[arg(long, value_enum, default_value_t = ExportKind::Events)]
+    pub table: ExportKind,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum ExportFormat {
+    Ndjson,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum ExportKind {
+    Events,
+    #[value(alias = "web-vitals")]
+    WebVitals,
+}
+
+/// Opens a stopped data directory, explaining a lock held by a running server.
+fn open_offline(data: &DataDirArg) -> anyhow::Result<Database> {
+    Database::open(&data.database(), &DuckSettings::default()).map_err(|e| match e {
+        StoreError::Locked { path } => anyhow::anyhow!(
+            "{path} is in use by a running hitkeep server; stop it first, or use its API (POST /api/sites)"
+        ),
+        other => anyhow::anyhow!(other),
+    })
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            app::init_logging(&args.log_level, args.log_format == LogFormat::Json);
+            let config = ServeConfig::from_args(&args)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(app::serve(config, app::shutdown_signal()))
+        }
+        Command::Site(SiteCommand::Add { domain, timezone, hostnames, data }) => {
+            let new_site = NewSite {
+                domain: SiteDomain::parse(&domain)?,
+                hostnames: hostnames.iter().map(|h| SiteDomain::parse(h)).collect::<Result<_, _>>()?,
+                timezone: TimeZoneName::parse(&timezone)?,
+            };
+            let db = open_offline(&data)?;
+            let site = DuckSites::new(db.connect()?).add(new_site)?;
+            db.checkpoint()?;
+            println!("added site {} (id {}, time zone {})", site.domain, site.id.0, site.timezone.as_str());
+            Ok(())
+        }
+        Command::Site(SiteCommand::List { data }) => {
+            let db = open_offline(&data)?;
+            let sites = DuckSites::new(db.connect()?).list()?;
+            if sites.is_empty() {
+                println!("no sites yet: add one with `hitkeep site add example.com`");
+            }
+            for s in sites {
+                let extra = s.hostnames.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+                println!("{}\t{}\t{}\t{}", s.id.0, s.domain, s.timezone.as_str(), extra);
+            }
+            Ok(())
+        }
+        Command::Export(args) => {
+            let db = open_offline(&args.data)?;
+            let domain = SiteDomain::parse(&args.site)?;
+            let site = DuckSites::new(db.connect()?)
+                .list()?
+                .into_iter()
+                .find(|s| s.domain == domain)
+                .with_context(|| format!("no site {domain}"))?;
+            let table = match args.table {
+                ExportKind::Events => ExportTable::Events,
+                ExportKind::WebVitals => ExportTable::WebVitals,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let n = export_ndjson(&db.connect()?, table, site.id.0, &mut out)?;
+            out.flush()?;
+            eprintln!("exported {n} rows");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", app::openapi_spec()?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! What is recorded: pageviews and custom events (one wide row each), and Web Vitals samples.
+
+use super::client::{DeviceClass, ScreenClass};
+use super::channel::Channel;
+use super::page::Utm;
+use super::visitor::VisitorKey;
+
+/// The name pageviews are stored under (custom events carry their own).
+pub const PAGEVIEW: &str = "pageview";
+
+/// Where a visitor was, from the client IP (the IP itself is never kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    /// ISO 3166-2 subdivision code or name, when a city database is configured.
+    pub region: Option<String>,
+    pub city: Option<String>,
+}
+
+/// One stored event: a pageview (`name == "pageview"`) or a custom event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// UTC, microseconds since the epoch; the server's receive time.
+    pub ts: i64,
+    pub site_id: u32,
+    pub name: String,
+    pub visitor_id: u64,
+    pub visit_id: u64,
+    pub hostname: String,
+    pub pathname: String,
+    pub referrer: Option<String>,
+    pub source: Option<String>,
+    pub channel: Channel,
+    pub utm: Utm,
+    pub location: Location,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub os: Option<String>,
+    pub os_version: Option<String>,
+    pub device: DeviceClass,
+    pub screen: Option<ScreenClass>,
+    pub language: Option<String>,
+    /// Custom properties, keys unique, in the order sent.
+    pub props: Vec<(String, String)>,
+}
+
+/// A Web Vitals measurement from a page load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalSample {
+    pub ts: i64,
+    pub site_id: u32,
+    pub visitor_id: u64,
+    pub metric: VitalMetric,
+    pub value: f64,
+    pub pathname: String,
+    pub navigation_type: Option<String>,
+    pub device: DeviceClass,
+    pub country: Option<String>,
+}
+
+/// The Core Web Vitals and their helpers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VitalMetric {
+    Lcp,
+    Inp,
+    Cls,
+    Fcp,
+    Ttfb,
+}
+
+impl VitalMetric {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "LCP" => Self::Lcp,
+            "INP" => Self::Inp,
+            "CLS" => Self::Cls,
+            "FCP" => Self::Fcp,
+            "TTFB" => Self::Ttfb,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lcp => "LCP",
+            Self::Inp => "INP",
+            Self::Cls => "CLS",
+            Self::Fcp => "FCP",
+            Self::Ttfb => "TTFB",
+        }
+    }
+
+    /// `good` / `needs-improvement` / `poor` by the web.dev thresholds.
+    pub fn rating(self, value: f64) -> &'static str {
+        let (good, poor) = match self {
+            Self::Lcp => (2500.0, 4000.0),
+            Self::Inp => (200.0, 500.0),
+            Self::Cls => (0.1, 0.25),
+            Self::Fcp => (1800.0, 3000.0),
+            Self::Ttfb => (800.0, 1800.0),
+        };
+        if value <= good {
+            "good"
+        } else if value <= poor {
+            "needs-improvement"
+        } else {
+            "poor"
+        }
+    }
+}
+
+/// What travels through the ingest queue: enriched, not yet assigned to a visit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Event { visitor: VisitorKey, event: Box<Event> },
+    Vital(VitalSample),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vitals_ratings_follow_thresholds() {
+        assert_eq!(VitalMetric::Lcp.rating(2500.0), "good");
+        assert_eq!(VitalMetric::Lcp.rating(3000.0), "needs-improvement");
+        assert_eq!(VitalMetric::Cls.rating(0.3), "poor");
+        assert_eq!(VitalMetric::parse("INP"), Some(VitalMetric::Inp));
+        assert_eq!(VitalMetric::parse("XYZ"), None);
+    }
+}

@@ -1,0 +1,401 @@
+//! The ingest service: a validated hit -> drop rules -> enrichment -> visitor key -> queue.
+//! Runs on the request path, so everything here is constant work per hit.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use super::channel::classify;
+use super::client::{BotKind, ScreenClass, normalize_language};
+use super::event::{Event, PAGEVIEW, Record, VitalMetric, VitalSample};
+use super::limits::{
+    InvalidHit, MAX_EVENT_NAME_LEN, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN, MAX_PROPS, MAX_REFERRER_LEN,
+    MAX_USER_AGENT_LEN, check_len,
+};
+use super::page::{Page, Utm};
+use super::site::{Site, SiteDirectory};
+use super::visitor::{Salt, SaltRing, day_of};
+use crate::ports::clock::Clock;
+use crate::ports::geo::GeoLookup;
+use crate::ports::queue::{PublishError, RecordPublisher};
+use crate::ports::useragent::UserAgentClassifier;
+
+/// What kind of hit arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HitKind {
+    Pageview,
+    Custom { name: String, props: Vec<(String, String)> },
+}
+
+/// A hit as the HTTP edge received it, before any decision.
+#[derive(Debug, Clone)]
+pub struct IncomingHit {
+    pub kind: HitKind,
+    /// The host that names the site: the `Origin` header's, or the Plausible `domain`.
+    pub site_host: String,
+    pub page: Page,
+    pub referrer: Option<String>,
+    pub user_agent: String,
+    pub client_ip: IpAddr,
+    pub screen_width: Option<u32>,
+    pub language: Option<String>,
+    pub do_not_track: bool,
+    pub global_privacy_control: bool,
+}
+
+/// A Web Vitals report as received.
+#[derive(Debug, Clone)]
+pub struct IncomingVital {
+    pub site_host: String,
+    pub metric: String,
+    pub value: f64,
+    pub pathname: String,
+    pub navigation_type: Option<String>,
+    pub user_agent: String,
+    pub client_ip: IpAddr,
+    pub do_not_track: bool,
+    pub global_privacy_control: bool,
+}
+
+/// Why an acceptable-looking hit was not recorded. The client still gets 202: telling it would
+/// reveal which sites exist or that it was classified as a bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    UnknownSite,
+    Bot,
+    AiCrawler,
+    DoNotTrack,
+    GlobalPrivacyControl,
+    ExcludedIp,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 6] = [
+        DropReason::UnknownSite,
+        DropReason::Bot,
+        DropReason::AiCrawler,
+        DropReason::DoNotTrack,
+        DropReason::GlobalPrivacyControl,
+        DropReason::ExcludedIp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::UnknownSite => "unknown_site",
+            DropReason::Bot => "bot",
+            DropReason::AiCrawler => "ai_crawler",
+            DropReason::DoNotTrack => "dnt",
+            DropReason::GlobalPrivacyControl => "gpc",
+            DropReason::ExcludedIp => "excluded_ip",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|r| *r == self).expect("listed")
+    }
+}
+
+/// The decision for one hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    Dropped(DropReason),
+}
+
+/// Why a hit was refused (the client sees an error status).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidHit),
+    /// The queue is full: retry later (503).
+    #[error("server busy: ingest queue is full")]
+    Overloaded,
+    /// Not accepting hits (shutting down, or no writer).
+    #[error("server unavailable: not accepting hits right now")]
+    Unavailable,
+}
+
+/// Counters exported as metrics.
+#[derive(Debug, Default)]
+pub struct IngestCounters {
+    pub received: AtomicU64,
+    pub accepted: AtomicU64,
+    pub invalid: AtomicU64,
+    pub too_large: AtomicU64,
+    pub overloaded: AtomicU64,
+    pub unavailable: AtomicU64,
+    dropped: [AtomicU64; DropReason::ALL.len()],
+}
+
+impl IngestCounters {
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped[reason.index()].load(Ordering::Relaxed)
+    }
+
+    fn count_drop(&self, reason: DropReason) {
+        self.dropped[reason.index()].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Validates, filters, enriches and queues hits.
+pub struct IngestService {
+    sites: RwLock<Arc<SiteDirectory>>,
+    salts: RwLock<SaltRing>,
+    user_agents: Arc<dyn UserAgentClassifier>,
+    geo: Arc<dyn GeoLookup>,
+    clock: Arc<dyn Clock>,
+    queue: Arc<dyn RecordPublisher>,
+    pub counters: IngestCounters,
+}
+
+impl IngestService {
+    pub fn new(
+        sites: SiteDirectory,
+        salts: SaltRing,
+        user_agents: Arc<dyn UserAgentClassifier>,
+        geo: Arc<dyn GeoLookup>,
+        clock: Arc<dyn Clock>,
+        queue: Arc<dyn RecordPublisher>,
+    ) -> Self {
+        Self {
+            sites: RwLock::new(Arc::new(sites)),
+            salts: RwLock::new(salts),
+            user_agents,
+            geo,
+            clock,
+            queue,
+            counters: IngestCounters::default(),
+        }
+    }
+
+    /// Replaces the site directory (after sites change).
+    pub fn set_sites(&self, sites: SiteDirectory) {
+        *self.sites.write().expect("sites lock") = Arc::new(sites);
+    }
+
+    pub fn sites(&self) -> Arc<SiteDirectory> {
+        self.sites.read().expect("sites lock").clone()
+    }
+
+    /// Ensures today's salt exists; returns a salt to persist when one was created and the day
+    /// through which stored salts must be deleted.
+    pub fn rotate_salts(&self, fresh: impl FnOnce() -> Salt) -> super::visitor::Rotation {
+        let today = day_of(self.clock.now_micros());
+        self.salts.write().expect("salts lock").rotate(today, fresh)
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.queue.depth()
+    }
+
+    pub fn queue_capacity(&self) -> usize {
+        self.queue.capacity()
+    }
+
+    /// Decides on one pageview or custom event.
+    pub fn ingest(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        let result = self.ingest_inner(hit);
+        self.count(&result);
+        result
+    }
+
+    /// Decides on one Web Vitals report.
+    pub fn ingest_vital(&self, vital: IncomingVital) -> Result<Outcome, IngestError> {
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        let result = self.ingest_vital_inner(vital);
+        self.count(&result);
+        result
+    }
+
+    /// Counts a body refused before parsing (too large).
+    pub fn count_too_large(&self) {
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        self.counters.too_large.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a body that could not be parsed at all.
+    pub fn count_malformed(&self) {
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        self.counters.invalid.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn count(&self, result: &Result<Outcome, IngestError>) {
+        let c = &self.counters;
+        match result {
+            Ok(Outcome::Accepted) => c.accepted.fetch_add(1, Ordering::Relaxed),
+            Ok(Outcome::Dropped(r)) => {
+                c.count_drop(*r);
+                0
+            }
+            Err(IngestError::Invalid(_)) => c.invalid.fetch_add(1, Ordering::Relaxed),
+            Err(IngestError::Overloaded) => c.overloaded.fetch_add(1, Ordering::Relaxed),
+            Err(IngestError::Unavailable) => c.unavailable.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    /// The common gate: site known, not a bot, privacy signals, exclusions.
+    fn admit(
+        &self,
+        site_host: &str,
+        user_agent: &str,
+        ip: IpAddr,
+        dnt: bool,
+        gpc: bool,
+    ) -> Result<(Site, Arc<super::client::ClientInfo>), DropReason> {
+        let sites = self.sites();
+        let site = sites.resolve(site_host).ok_or(DropReason::UnknownSite)?.clone();
+        if gpc && site.honor_gpc {
+            return Err(DropReason::GlobalPrivacyControl);
+        }
+        if dnt && site.honor_dnt {
+            return Err(DropReason::DoNotTrack);
+        }
+        if site.excluded_ips.iter().any(|net| net.contains(&ip)) {
+            return Err(DropReason::ExcludedIp);
+        }
+        let client = self.user_agents.classify(user_agent);
+        match client.bot {
+            Some(BotKind::AiCrawler) => return Err(DropReason::AiCrawler),
+            Some(BotKind::Other) => return Err(DropReason::Bot),
+            None => {}
+        }
+        Ok((site, client))
+    }
+
+    fn ingest_inner(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
+        let (name, props) = match hit.kind {
+            HitKind::Pageview => (PAGEVIEW.to_string(), Vec::new()),
+            HitKind::Custom { name, props } => validate_custom(name, props)?,
+        };
+        if let Some(r) = &hit.referrer {
+            check_len("referrer", r, MAX_REFERRER_LEN)?;
+        }
+        let user_agent = truncate(&hit.user_agent, MAX_USER_AGENT_LEN);
+        let (site, client) =
+            match self.admit(&hit.site_host, user_agent, hit.client_ip, hit.do_not_track, hit.global_privacy_control) {
+                Ok(admitted) => admitted,
+                Err(reason) => return Ok(Outcome::Dropped(reason)),
+            };
+        let visitor = self
+            .salts
+            .read()
+            .expect("salts lock")
+            .visitor_key(site.id.0, hit.client_ip, user_agent)
+            .ok_or(IngestError::Unavailable)?;
+        let hostname = hit
+            .page
+            .hostname
+            .clone()
+            .or_else(|| super::site::normalize_host(&hit.site_host))
+            .unwrap_or_else(|| site.domain.to_string());
+        let source = classify(hit.referrer.as_deref(), site.domain.as_str(), &hit.page.utm, hit.page.paid_click);
+        let event = Event {
+            ts: self.clock.now_micros(),
+            site_id: site.id.0,
+            name,
+            visitor_id: visitor.current,
+            visit_id: 0,
+            hostname,
+            pathname: hit.page.pathname,
+            referrer: source.referrer,
+            source: source.source,
+            channel: source.channel,
+            utm: hit.page.utm,
+            location: self.geo.locate(hit.client_ip),
+            browser: client.browser.clone(),
+            browser_version: client.browser_version.clone(),
+            os: client.os.clone(),
+            os_version: client.os_version.clone(),
+            device: client.device,
+            screen: hit.screen_width.and_then(ScreenClass::from_width),
+            language: hit.language.as_deref().and_then(normalize_language),
+            props,
+        };
+        self.publish(Record::Event { visitor, event: Box::new(event) })
+    }
+
+    fn ingest_vital_inner(&self, v: IncomingVital) -> Result<Outcome, IngestError> {
+        let metric = VitalMetric::parse(&v.metric)
+            .ok_or_else(|| InvalidHit::new("n", "must be one of LCP, INP, CLS, FCP, TTFB"))?;
+        if !v.value.is_finite() || v.value < 0.0 || v.value > 3_600_000.0 {
+            return Err(InvalidHit::new("v", "must be a finite, non-negative number").into());
+        }
+        let page = Page::parse(&v.pathname, false)?;
+        let user_agent = truncate(&v.user_agent, MAX_USER_AGENT_LEN);
+        let (site, client) =
+            match self.admit(&v.site_host, user_agent, v.client_ip, v.do_not_track, v.global_privacy_control) {
+                Ok(admitted) => admitted,
+                Err(reason) => return Ok(Outcome::Dropped(reason)),
+            };
+        let visitor = self
+            .salts
+            .read()
+            .expect("salts lock")
+            .visitor_key(site.id.0, v.client_ip, user_agent)
+            .ok_or(IngestError::Unavailable)?;
+        let sample = VitalSample {
+            ts: self.clock.now_micros(),
+            site_id: site.id.0,
+            visitor_id: visitor.current,
+            metric,
+            value: v.value,
+            pathname: page.pathname,
+            navigation_type: v.navigation_type.map(|t| truncate(&t, 32).to_string()),
+            device: client.device,
+            country: self.geo.locate(v.client_ip).country,
+        };
+        self.publish(Record::Vital(sample))
+    }
+
+    fn publish(&self, record: Record) -> Result<Outcome, IngestError> {
+        match self.queue.try_publish(record) {
+            Ok(()) => Ok(Outcome::Accepted),
+            Err(PublishError::Full) => Err(IngestError::Overloaded),
+            Err(PublishError::Closed) => Err(IngestError::Unavailable),
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Checks a custom event's name and properties; keeps the first of duplicate keys.
+fn validate_custom(
+    name: String,
+    props: Vec<(String, String)>,
+) -> Result<(String, Vec<(String, String)>), InvalidHit> {
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(InvalidHit::new("name", "must not be empty"));
+    }
+    check_len("name", &name, MAX_EVENT_NAME_LEN)?;
+    if name == PAGEVIEW {
+        return Err(InvalidHit::new("name", "\"pageview\" is reserved; send pageviews to /ingest"));
+    }
+    if props.len() > MAX_PROPS {
+        return Err(InvalidHit::new("props", format!("more than {MAX_PROPS} properties")));
+    }
+    let mut out: Vec<(String, String)> = Vec::with_capacity(props.len());
+    for (k, v) in props {
+        if k.is_empty() {
+            return Err(InvalidHit::new("props", "property names must not be empty"));
+        }
+        check_len("props", &k, MAX_PROP_KEY_LEN)?;
+        check_len("props", &v, MAX_PROP_VALUE_LEN)?;
+        if !out.iter().any(|(seen, _)| *seen == k) {
+            out.push((k, v));
+        }
+    }
+    Ok((name, out))
+}
+
+/// Campaign fields sent explicitly in a payload (HitKeep's `u_src`...), merged with the URL's.
+pub fn explicit_utm(source: Option<String>, medium: Option<String>, campaign: Option<String>, content: Option<String>, term: Option<String>) -> Utm {
+    let clean = |v: Option<String>| v.map(|s| s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty());
+    Utm { source: clean(source), medium: clean(medium), campaign: clean(campaign), content: clean(content), term: clean(term) }
+}

@@ -1,0 +1,112 @@
+//! The writer: takes micro-batches off the queue, assigns visits, appends them to the store.
+//! One thread runs it; it owns the store and the sessionizer state.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::event::Record;
+use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
+use crate::ports::clock::Clock;
+use crate::ports::queue::{Batch, RecordConsumer};
+use crate::ports::store::{EventStore, StoreError};
+
+/// Batching knobs.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy {
+    /// Most records per append.
+    pub max_records: usize,
+    /// Longest a record waits for its batch to fill.
+    pub linger: Duration,
+}
+
+/// Flush-latency histogram buckets in seconds.
+pub const FLUSH_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+/// Writer metrics.
+#[derive(Debug, Default)]
+pub struct WriterCounters {
+    pub stored_events: AtomicU64,
+    pub stored_vitals: AtomicU64,
+    pub batches: AtomicU64,
+    pub store_errors: AtomicU64,
+    /// Sum of flush durations in microseconds.
+    pub flush_micros_sum: AtomicU64,
+    pub flush_buckets: [AtomicU64; FLUSH_BUCKETS.len()],
+    pub last_batch_size: AtomicU64,
+    pub max_batch_size: AtomicU64,
+    /// Set while the writer loop runs.
+    pub running: AtomicBool,
+}
+
+impl WriterCounters {
+    fn observe_flush(&self, d: Duration, records: usize) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.flush_micros_sum.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        let secs = d.as_secs_f64();
+        for (i, bound) in FLUSH_BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.flush_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.last_batch_size.store(records as u64, Ordering::Relaxed);
+        self.max_batch_size.fetch_max(records as u64, Ordering::Relaxed);
+    }
+}
+
+/// Runs until the queue is closed and drained, then checkpoints. Failed appends are retried
+/// with backoff and never dropped: the queue stays bounded, so producers see 503 meanwhile.
+pub fn run_writer(
+    consumer: &dyn RecordConsumer,
+    store: &mut dyn EventStore,
+    clock: &dyn Clock,
+    policy: BatchPolicy,
+    counters: Arc<WriterCounters>,
+) -> Result<(), StoreError> {
+    let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
+    let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits);
+    counters.running.store(true, Ordering::SeqCst);
+    let mut events = Vec::with_capacity(policy.max_records);
+    let mut vitals = Vec::new();
+    loop {
+        let records = match consumer.next_batch(policy.max_records, Duration::from_millis(250), policy.linger) {
+            Batch::Closed => break,
+            Batch::Records(r) if r.is_empty() => continue,
+            Batch::Records(r) => r,
+        };
+        let count = records.len();
+        events.clear();
+        vitals.clear();
+        for record in records {
+            match record {
+                Record::Event { visitor, mut event } => {
+                    let a = sessions.assign(visitor, event.ts);
+                    event.visitor_id = a.visitor_id;
+                    event.visit_id = a.visit_id;
+                    events.push(*event);
+                }
+                Record::Vital(v) => vitals.push(v),
+            }
+        }
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let started = Instant::now();
+            match store.append(&events, &vitals) {
+                Ok(()) => {
+                    counters.observe_flush(started.elapsed(), count);
+                    counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
+                    counters.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => {
+                    counters.store_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, records = count, "append failed; retrying the batch");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+    counters.running.store(false, Ordering::SeqCst);
+    store.checkpoint()
+}

@@ -1,0 +1,211 @@
+//! Sites: the domains whose traffic is recorded, and how a request's host finds its site.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// Longest hostname DNS allows.
+const MAX_HOST_LEN: usize = 253;
+
+/// Why a site domain or time zone was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SiteError {
+    #[error("invalid domain {0:?}: use a hostname such as example.com")]
+    InvalidDomain(String),
+    #[error("unknown time zone {0:?}: use an IANA name such as Europe/Berlin")]
+    InvalidTimezone(String),
+}
+
+/// A site's hostname: lowercase, no scheme, port, path or leading `www.`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteDomain(String);
+
+impl SiteDomain {
+    /// Parses user input such as `https://www.Example.com/` into `example.com`.
+    pub fn parse(input: &str) -> Result<Self, SiteError> {
+        let host = normalize_host(input).ok_or_else(|| SiteError::InvalidDomain(input.to_string()))?;
+        Ok(Self(host))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SiteDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Lowercases a host, strips scheme, credentials, port, path and `www.`; `None` if it is not a hostname.
+pub fn normalize_host(input: &str) -> Option<String> {
+    let mut s = input.trim();
+    if let Some(i) = s.find("://") {
+        s = &s[i + 3..];
+    }
+    if let Some(i) = s.find(['/', '?', '#']) {
+        s = &s[..i];
+    }
+    if let Some(i) = s.rfind('@') {
+        s = &s[i + 1..];
+    }
+    // Strip a port, but leave bracketed IPv6 alone (not a valid site host anyway).
+    if let Some(i) = s.rfind(':')
+        && !s.starts_with('[')
+    {
+        s = &s[..i];
+    }
+    let s = s.trim_end_matches('.').to_ascii_lowercase();
+    let s = s.strip_prefix("www.").map(str::to_string).unwrap_or(s);
+    let valid = !s.is_empty()
+        && s.len() <= MAX_HOST_LEN
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    valid.then_some(s)
+}
+
+/// An IANA time zone name, checked against the tz database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn parse(input: &str) -> Result<Self, SiteError> {
+        input
+            .trim()
+            .parse::<chrono_tz::Tz>()
+            .map(|tz| Self(tz.name().to_string()))
+            .map_err(|_| SiteError::InvalidTimezone(input.to_string()))
+    }
+
+    pub fn utc() -> Self {
+        Self("UTC".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Numeric site id, as stored with every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteId(pub u32);
+
+/// A site and its recording policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub id: SiteId,
+    pub domain: SiteDomain,
+    /// Further hostnames whose traffic belongs to this site (besides subdomains).
+    pub hostnames: Vec<SiteDomain>,
+    pub timezone: TimeZoneName,
+    /// Drop hits sent with `DNT: 1`.
+    pub honor_dnt: bool,
+    /// Drop hits sent with `Sec-GPC: 1`.
+    pub honor_gpc: bool,
+    /// Client addresses whose hits are not recorded (an owner's office, a monitor).
+    pub excluded_ips: Vec<ipnet::IpNet>,
+}
+
+/// What a new site needs; the store assigns the id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSite {
+    pub domain: SiteDomain,
+    pub hostnames: Vec<SiteDomain>,
+    pub timezone: TimeZoneName,
+}
+
+/// Finds the site a hostname belongs to: its domain, any subdomain of it, or an extra hostname.
+/// The most specific match wins (`blog.example.com` over `example.com` when both are sites).
+#[derive(Debug, Default, Clone)]
+pub struct SiteDirectory {
+    sites: Vec<Site>,
+    by_host: HashMap<String, usize>,
+}
+
+impl SiteDirectory {
+    pub fn new(sites: Vec<Site>) -> Self {
+        let mut by_host = HashMap::new();
+        for (i, site) in sites.iter().enumerate() {
+            for host in std::iter::once(&site.domain).chain(site.hostnames.iter()) {
+                by_host.entry(host.as_str().to_string()).or_insert(i);
+            }
+        }
+        Self { sites, by_host }
+    }
+
+    /// The site for a raw host (an `Origin`, a URL or a bare domain), if any.
+    pub fn resolve(&self, raw_host: &str) -> Option<&Site> {
+        let host = normalize_host(raw_host)?;
+        let mut candidate = host.as_str();
+        loop {
+            if let Some(&i) = self.by_host.get(candidate) {
+                return Some(&self.sites[i]);
+            }
+            candidate = candidate.split_once('.')?.1;
+        }
+    }
+
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    pub fn by_domain(&self, domain: &SiteDomain) -> Option<&Site> {
+        self.sites.iter().find(|s| &s.domain == domain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: u32, domain: &str, extra: &[&str]) -> Site {
+        Site {
+            id: SiteId(id),
+            domain: SiteDomain::parse(domain).unwrap(),
+            hostnames: extra.iter().map(|h| SiteDomain::parse(h).unwrap()).collect(),
+            timezone: TimeZoneName::utc(),
+            honor_dnt: true,
+            honor_gpc: true,
+            excluded_ips: vec![],
+        }
+    }
+
+    #[test]
+    fn domains_are_normalized() {
+        assert_eq!(SiteDomain::parse("https://WWW.Example.com:8443/x?y").unwrap().as_str(), "example.com");
+        assert_eq!(SiteDomain::parse("shop.test.").unwrap().as_str(), "shop.test");
+        assert!(SiteDomain::parse("").is_err());
+        assert!(SiteDomain::parse("exa mple.com").is_err());
+        assert!(SiteDomain::parse("-bad.com").is_err());
+        assert!(SiteDomain::parse("a..b").is_err());
+    }
+
+    #[test]
+    fn resolves_domain_subdomains_and_extra_hostnames() {
+        let dir = SiteDirectory::new(vec![
+            site(1, "example.com", &["example-cdn.net"]),
+            site(2, "blog.example.com", &[]),
+        ]);
+        let id = |h: &str| dir.resolve(h).map(|s| s.id.0);
+        assert_eq!(id("https://example.com"), Some(1));
+        assert_eq!(id("http://www.example.com:8080"), Some(1));
+        assert_eq!(id("https://shop.eu.example.com"), Some(1));
+        assert_eq!(id("https://blog.example.com"), Some(2), "most specific site wins");
+        assert_eq!(id("https://x.blog.example.com"), Some(2));
+        assert_eq!(id("https://static.example-cdn.net"), Some(1));
+        assert_eq!(id("https://notexample.com"), None, "suffix must be a whole label");
+        assert_eq!(id("https://example.com.evil.org"), None);
+        assert_eq!(id("null"), None);
+    }
+
+    #[test]
+    fn time_zones_are_checked() {
+        assert_eq!(TimeZoneName::parse("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
+        assert!(TimeZoneName::parse("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! HitKeep: privacy-first web analytics in one binary.
+//!
+//! Data flows `adapters::http` (ingest) -> `domain::ingest` (validate, enrich, identify) ->
+//! `ports::queue` (flume) -> `domain::recorder` (micro-batches, visits) -> `ports::store` (DuckDB).
+
+pub mod adapters;
+pub mod app;
+pub mod cli;
+pub mod domain;
+pub mod ports;

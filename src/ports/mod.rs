@@ -1,0 +1,9 @@
+//! Ports: the capabilities the domain needs from the outside world, one trait each.
+
+pub mod clock;
+pub mod geo;
+pub mod leadership;
+pub mod queue;
+pub mod sites;
+pub mod store;
+pub mod useragent;

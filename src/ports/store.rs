@@ -1,0 +1,41 @@
+//! Event storage.
+
+use crate::domain::event::{Event, VitalSample};
+use crate::domain::visit::OpenVisit;
+use crate::domain::visitor::{Day, Salt};
+
+/// Storage failures, with the cause kept as text (no adapter types leak out).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the database file.
+    #[error("the database {path} is locked by another process (is a hitkeep server running on this data directory?)")]
+    Locked { path: String },
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+/// What the writer needs to resume after a restart or failover.
+#[derive(Debug, Clone, Default)]
+pub struct ResumeState {
+    pub open_visits: Vec<OpenVisit>,
+    pub next_visit_id: u64,
+}
+
+/// Appends batches; owned by the single writer thread.
+pub trait EventStore: Send {
+    /// Appends all events and vitals durably-enough to survive a crash after the next checkpoint;
+    /// on error nothing of the batch is kept and the caller retries it.
+    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError>;
+    /// Flushes the write-ahead log into the database file.
+    fn checkpoint(&mut self) -> Result<(), StoreError>;
+    /// Visits that may still be open at `now`, and where visit numbering continues.
+    fn resume_state(&self, since_micros: i64) -> Result<ResumeState, StoreError>;
+}
+
+/// Keeps the visitor-hash salts (today's and yesterday's only).
+pub trait SaltStore: Send + Sync {
+    fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError>;
+    fn save_salt(&self, day: Day, salt: &Salt) -> Result<(), StoreError>;
+    /// Deletes salts of `day` and earlier.
+    fn delete_salts_through(&self, day: Day) -> Result<(), StoreError>;
+}
