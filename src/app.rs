@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::adapters::duckdb::{Database, DuckEventStore, DuckSettings, DuckSites};
+use crate::adapters::duckdb::{Database, DuckEventStore, DuckGoals, DuckReports, DuckSettings, DuckSites};
 use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
+use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::http::{self, AppState, HttpConfig, SecretToken, TrustedProxies};
 use crate::adapters::leadership::SingleNode;
 use crate::adapters::system::{SystemClock, random_salt};
@@ -18,6 +19,7 @@ use crate::adapters::uap::UapClassifier;
 use crate::cli::ServeArgs;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
+use crate::domain::reports::ReportService;
 use crate::domain::site::SiteDirectory;
 use crate::domain::visitor::SaltRing;
 use crate::ports::clock::Clock;
@@ -63,7 +65,8 @@ impl ServeConfig {
 
 /// Text or JSON logs to stderr.
 pub fn init_logging(level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
@@ -129,13 +132,20 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
     ));
     rotate_salts(&ingest, sites.as_ref());
 
+    let reports = Arc::new(ReportService::new(
+        Arc::new(DuckReports::new(db.connect()?)),
+        Arc::new(DuckGoals::new(db.connect()?)),
+        clock.clone(),
+    ));
+    let broadcaster = Arc::new(Broadcaster::default());
     let counters = Arc::new(WriterCounters::default());
     let writer_conn = db.connect()?;
-    let (policy, delay, writer_counters) = (config.batch, config.writer_start_delay, counters.clone());
+    let (policy, delay, writer_counters, observer) =
+        (config.batch, config.writer_start_delay, counters.clone(), broadcaster.clone());
     let writer = std::thread::Builder::new().name("hitkeep-writer".into()).spawn(move || {
         std::thread::sleep(delay);
         let mut store = DuckEventStore::new(writer_conn);
-        let result = run_writer(&consumer, &mut store, clock.as_ref(), policy, writer_counters);
+        let result = run_writer(&consumer, &mut store, clock.as_ref(), policy, writer_counters, observer.as_ref());
         if let Err(e) = &result {
             tracing::error!(error = %e, "writer stopped with an error");
         }
@@ -148,6 +158,8 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
         writer: counters,
         leadership: Arc::new(SingleNode),
         sites: sites.clone(),
+        reports,
+        broadcaster,
         draining: AtomicBool::new(false),
     });
     Ok(Node { state, publisher, writer, sites, db })
@@ -215,27 +227,46 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let c = &state.ingest.counters;
     tracing::info!(
         accepted = c.accepted.load(Ordering::Relaxed),
-        stored = state.writer.stored_events.load(Ordering::Relaxed) + state.writer.stored_vitals.load(Ordering::Relaxed),
+        stored =
+            state.writer.stored_events.load(Ordering::Relaxed) + state.writer.stored_vitals.load(Ordering::Relaxed),
         "stopped cleanly"
     );
     Ok(())
 }
 
-/// The `/api` OpenAPI document as JSON (what `openapi/openapi.json` holds).
-pub fn openapi_spec() -> anyhow::Result<String> {
-    let db = Database::open_in_memory()?;
-    let config = ServeConfig {
+/// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
+pub fn seed(db: Database, site: &crate::domain::site::SiteDomain, events: u64, days: u32) -> anyhow::Result<u64> {
+    let config = offline_config(50_000);
+    let node = build(db, &config)?;
+    let now = SystemClock.now_micros();
+    let sent = crate::seed::run(node.state.ingest.clone(), site.as_str(), events, days, now)?;
+    node.publisher.close();
+    match node.writer.join() {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("writer thread panicked"),
+    }
+    node.db.checkpoint()?;
+    Ok(sent)
+}
+
+fn offline_config(queue_capacity: usize) -> ServeConfig {
+    ServeConfig {
         http: String::new(),
         database: PathBuf::from(":memory:"),
-        queue_capacity: 1,
-        batch: BatchPolicy { max_records: 1, linger: Duration::ZERO },
+        queue_capacity,
+        batch: BatchPolicy { max_records: 10_000, linger: Duration::from_millis(50) },
         http_config: HttpConfig { trusted_proxies: TrustedProxies::default(), max_body_bytes: 1024, api_token: None },
         duck: DuckSettings::default(),
         city_db: None,
         shutdown_timeout: Duration::ZERO,
         writer_start_delay: Duration::ZERO,
-    };
-    let node = build(db, &config)?;
+    }
+}
+
+/// The `/api` OpenAPI document as JSON (what `openapi/openapi.json` holds).
+pub fn openapi_spec() -> anyhow::Result<String> {
+    let db = Database::open_in_memory()?;
+    let node = build(db, &offline_config(1))?;
     let spec = http::api::service(node.state.clone()).spec();
     node.publisher.close();
     let _ = node.writer.join();

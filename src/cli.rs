@@ -31,6 +31,33 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the OpenAPI spec of the `/api` routes.
     Openapi,
+    /// Fill a stopped data directory with realistic synthetic traffic (benchmarks, demos).
+    Seed(SeedArgs),
+    /// Time the dashboard's query SQL directly on a stopped data directory (the benchmark floor).
+    #[command(hide = true)]
+    BenchQueries {
+        #[arg(long)]
+        site: String,
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// The site's domain (created if missing).
+    #[arg(long)]
+    pub site: String,
+    /// Number of hits (pageviews and custom events).
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// Days of history, ending yesterday.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[command(flatten)]
+    pub data: DataDirArg,
 }
 
 /// Where the data lives.
@@ -212,6 +239,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let n = export_ndjson(&db.connect()?, table, site.id.0, &mut out)?;
             out.flush()?;
             eprintln!("exported {n} rows");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = open_offline(&args.data)?;
+            let domain = SiteDomain::parse(&args.site)?;
+            let sites = DuckSites::new(db.connect()?);
+            if !sites.list()?.iter().any(|s| s.domain == domain) {
+                sites.add(NewSite { domain: domain.clone(), hostnames: vec![], timezone: TimeZoneName::utc() })?;
+            }
+            drop(sites);
+            let started = std::time::Instant::now();
+            let sent = app::seed(db, &domain, args.events, args.days)?;
+            eprintln!("stored {sent} hits in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::BenchQueries { site, runs, data } => {
+            let db = open_offline(&data)?;
+            let domain = SiteDomain::parse(&site)?;
+            let site = DuckSites::new(db.connect()?)
+                .list()?
+                .into_iter()
+                .find(|s| s.domain == domain)
+                .context("no such site")?;
+            crate::adapters::duckdb::bench_dashboard_sql(&db, &site, runs)?;
             Ok(())
         }
         Command::Openapi => {

@@ -21,6 +21,25 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 11] = [
+        Channel::Direct,
+        Channel::OrganicSearch,
+        Channel::PaidSearch,
+        Channel::OrganicSocial,
+        Channel::PaidSocial,
+        Channel::OrganicVideo,
+        Channel::Email,
+        Channel::AiAssistants,
+        Channel::Affiliates,
+        Channel::Display,
+        Channel::Referral,
+    ];
+
+    /// The channel named by `as_str`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Direct => "Direct",
@@ -160,7 +179,6 @@ fn lookup_name(source: &str) -> Option<(&'static str, Kind)> {
         .map(|&(_, name, kind)| (name, kind))
         .or_else(|| match lower.as_str() {
             "fb" | "ig" => Some(("Facebook", Kind::Social)),
-            "newsletter" | "email" | "e-mail" => Some(("Newsletter", Kind::Email)),
             _ => None,
         })
 }
@@ -178,9 +196,9 @@ pub struct Source {
 /// Classifies a visit's source from its referrer and campaign parameters.
 /// Referrers from the site itself count as no referrer.
 pub fn classify(referrer: Option<&str>, site_host: &str, utm: &Utm, paid_click: bool) -> Source {
-    let referrer_host = referrer.and_then(normalize_host).filter(|h| {
-        h != site_host && !h.ends_with(&format!(".{site_host}")) && !site_host.ends_with(&format!(".{h}"))
-    });
+    let referrer_host = referrer
+        .and_then(normalize_host)
+        .filter(|h| h != site_host && !h.ends_with(&format!(".{site_host}")) && !site_host.ends_with(&format!(".{h}")));
     let referrer_text = referrer_host.as_ref().map(|host| {
         let path = referrer
             .and_then(|r| r.split_once("://").map(|(_, rest)| rest).or(Some(r)))
@@ -197,11 +215,8 @@ pub fn classify(referrer: Option<&str>, site_host: &str, utm: &Utm, paid_click: 
         (None, None) => None,
     };
     let medium = utm.medium.as_deref().unwrap_or("").to_ascii_lowercase();
-    let paid = paid_click
-        || medium.contains("cp")
-        || medium == "ppc"
-        || medium == "retargeting"
-        || medium.starts_with("paid");
+    let paid =
+        paid_click || medium.contains("cp") || medium == "ppc" || medium == "retargeting" || medium.starts_with("paid");
     let kind = known.as_ref().map(|(_, k)| *k);
     let channel = match kind {
         _ if medium == "affiliate" => Channel::Affiliates,
@@ -236,7 +251,10 @@ mod tests {
             assert_eq!(s.source.as_deref(), Some("Google"), "{r}");
             assert_eq!(s.channel, Channel::OrganicSearch);
         }
-        assert_eq!(classify(Some("https://googleusercontent.example.org/"), "shop.test", &Utm::default(), false).channel, Channel::Referral);
+        assert_eq!(
+            classify(Some("https://googleusercontent.example.org/"), "shop.test", &Utm::default(), false).channel,
+            Channel::Referral
+        );
     }
 
     #[test]
@@ -266,11 +284,20 @@ mod tests {
     #[test]
     fn campaigns_decide_paid_and_email() {
         assert_eq!(classify(None, "s.test", &utm(Some("google"), Some("cpc")), false).channel, Channel::PaidSearch);
-        assert_eq!(classify(None, "s.test", &utm(Some("facebook"), Some("paid_social")), false).channel, Channel::PaidSocial);
-        assert_eq!(classify(Some("https://www.google.com/"), "s.test", &Utm::default(), true).channel, Channel::PaidSearch);
+        assert_eq!(
+            classify(None, "s.test", &utm(Some("facebook"), Some("paid_social")), false).channel,
+            Channel::PaidSocial
+        );
+        assert_eq!(
+            classify(Some("https://www.google.com/"), "s.test", &Utm::default(), true).channel,
+            Channel::PaidSearch
+        );
         let mail = classify(None, "s.test", &utm(Some("weekly"), Some("email")), false);
         assert_eq!((mail.source.as_deref(), mail.channel), (Some("weekly"), Channel::Email));
-        assert_eq!(classify(None, "s.test", &utm(Some("partner"), Some("affiliate")), false).channel, Channel::Affiliates);
+        assert_eq!(
+            classify(None, "s.test", &utm(Some("partner"), Some("affiliate")), false).channel,
+            Channel::Affiliates
+        );
         assert_eq!(classify(None, "s.test", &utm(Some("somewhere"), None), false).channel, Channel::Referral);
     }
 }

@@ -125,8 +125,14 @@ mod tests {
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
         assert_eq!(DeviceClass::infer(iphone, "iOS", "iPhone"), DeviceClass::Mobile);
         assert_eq!(DeviceClass::infer("Mozilla/5.0 (iPad; CPU OS 17_0)", "iOS", "iPad"), DeviceClass::Tablet);
-        assert_eq!(DeviceClass::infer("Mozilla/5.0 (Linux; Android 14; SM-X700)", "Android", "Samsung SM-X700"), DeviceClass::Tablet);
-        assert_eq!(DeviceClass::infer("Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile", "Android", "Pixel 8"), DeviceClass::Mobile);
+        assert_eq!(
+            DeviceClass::infer("Mozilla/5.0 (Linux; Android 14; SM-X700)", "Android", "Samsung SM-X700"),
+            DeviceClass::Tablet
+        );
+        assert_eq!(
+            DeviceClass::infer("Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile", "Android", "Pixel 8"),
+            DeviceClass::Mobile
+        );
         assert_eq!(DeviceClass::infer("Mozilla/5.0 (X11; Linux x86_64)", "Linux", "Other"), DeviceClass::Desktop);
     }
 

@@ -1,7 +1,9 @@
 //! What is recorded: pageviews and custom events (one wide row each), and Web Vitals samples.
 
-use super::client::{DeviceClass, ScreenClass};
+use std::sync::Arc;
+
 use super::channel::Channel;
+use super::client::{DeviceClass, ScreenClass};
 use super::page::Utm;
 use super::visitor::VisitorKey;
 
@@ -18,6 +20,18 @@ pub struct Location {
     pub city: Option<String>,
 }
 
+/// Where a visit came from. Decided by the visit's first event and carried by all its events,
+/// so `visit:source` and friends are plain column reads at query time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficSource {
+    /// Referrer as host + path, when another site.
+    pub referrer: Option<String>,
+    /// Grouped source (Google, Twitter, a utm_source, a referrer host).
+    pub source: Option<String>,
+    pub channel: Channel,
+    pub utm: Utm,
+}
+
 /// One stored event: a pageview (`name == "pageview"`) or a custom event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -29,10 +43,8 @@ pub struct Event {
     pub visit_id: u64,
     pub hostname: String,
     pub pathname: String,
-    pub referrer: Option<String>,
-    pub source: Option<String>,
-    pub channel: Channel,
-    pub utm: Utm,
+    /// The visit's traffic source (replaced by the first event's when the visit continues).
+    pub traffic: Arc<TrafficSource>,
     pub location: Location,
     pub browser: Option<String>,
     pub browser_version: Option<String>,

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use super::channel::classify;
 use super::client::{BotKind, ScreenClass, normalize_language};
-use super::event::{Event, PAGEVIEW, Record, VitalMetric, VitalSample};
+use super::event::{Event, PAGEVIEW, Record, TrafficSource, VitalMetric, VitalSample};
 use super::limits::{
     InvalidHit, MAX_EVENT_NAME_LEN, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN, MAX_PROPS, MAX_REFERRER_LEN,
     MAX_USER_AGENT_LEN, check_len,
@@ -41,6 +41,9 @@ pub struct IncomingHit {
     pub language: Option<String>,
     pub do_not_track: bool,
     pub global_privacy_control: bool,
+    /// When the event happened, for authenticated server-side senders backfilling history;
+    /// `None` means now.
+    pub timestamp: Option<i64>,
 }
 
 /// A Web Vitals report as received.
@@ -290,18 +293,26 @@ impl IngestService {
             .or_else(|| super::site::normalize_host(&hit.site_host))
             .unwrap_or_else(|| site.domain.to_string());
         let source = classify(hit.referrer.as_deref(), site.domain.as_str(), &hit.page.utm, hit.page.paid_click);
+        let now = self.clock.now_micros();
+        let ts = match hit.timestamp {
+            Some(t) if t > now + 60_000_000 => return Err(InvalidHit::new("timestamp", "is in the future").into()),
+            Some(t) => t,
+            None => now,
+        };
         let event = Event {
-            ts: self.clock.now_micros(),
+            ts,
             site_id: site.id.0,
             name,
             visitor_id: visitor.current,
             visit_id: 0,
             hostname,
             pathname: hit.page.pathname,
-            referrer: source.referrer,
-            source: source.source,
-            channel: source.channel,
-            utm: hit.page.utm,
+            traffic: Arc::new(TrafficSource {
+                referrer: source.referrer,
+                source: source.source,
+                channel: source.channel,
+                utm: hit.page.utm,
+            }),
             location: self.geo.locate(hit.client_ip),
             browser: client.browser.clone(),
             browser_version: client.browser_version.clone(),
@@ -365,10 +376,7 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 /// Checks a custom event's name and properties; keeps the first of duplicate keys.
-fn validate_custom(
-    name: String,
-    props: Vec<(String, String)>,
-) -> Result<(String, Vec<(String, String)>), InvalidHit> {
+fn validate_custom(name: String, props: Vec<(String, String)>) -> Result<(String, Vec<(String, String)>), InvalidHit> {
     let name = name.trim().to_string();
     if name.is_empty() {
         return Err(InvalidHit::new("name", "must not be empty"));
@@ -395,7 +403,23 @@ fn validate_custom(
 }
 
 /// Campaign fields sent explicitly in a payload (HitKeep's `u_src`...), merged with the URL's.
-pub fn explicit_utm(source: Option<String>, medium: Option<String>, campaign: Option<String>, content: Option<String>, term: Option<String>) -> Utm {
+pub fn explicit_utm(
+    source: Option<String>,
+    medium: Option<String>,
+    campaign: Option<String>,
+    content: Option<String>,
+    term: Option<String>,
+) -> Utm {
     let clean = |v: Option<String>| v.map(|s| s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty());
-    Utm { source: clean(source), medium: clean(medium), campaign: clean(campaign), content: clean(content), term: clean(term) }
+    Utm {
+        source: clean(source),
+        medium: clean(medium),
+        campaign: clean(campaign),
+        content: clean(content),
+        term: clean(term),
+    }
 }
+
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

@@ -2,11 +2,14 @@
 
 pub mod channel;
 pub mod client;
+pub mod countries;
 pub mod event;
 pub mod ingest;
 pub mod limits;
 pub mod page;
+pub mod query;
 pub mod recorder;
+pub mod reports;
 pub mod site;
 pub mod visit;
 pub mod visitor;

@@ -1,13 +1,14 @@
 //! The writer: takes micro-batches off the queue, assigns visits, appends them to the store.
 //! One thread runs it; it owns the store and the sessionizer state.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::event::Record;
 use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
 use crate::ports::clock::Clock;
+use crate::ports::notify::BatchObserver;
 use crate::ports::queue::{Batch, RecordConsumer};
 use crate::ports::store::{EventStore, StoreError};
 
@@ -62,6 +63,7 @@ pub fn run_writer(
     clock: &dyn Clock,
     policy: BatchPolicy,
     counters: Arc<WriterCounters>,
+    observer: &dyn BatchObserver,
 ) -> Result<(), StoreError> {
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits);
@@ -80,9 +82,10 @@ pub fn run_writer(
         for record in records {
             match record {
                 Record::Event { visitor, mut event } => {
-                    let a = sessions.assign(visitor, event.ts);
+                    let a = sessions.assign(visitor, event.ts, || event.traffic.clone());
                     event.visitor_id = a.visitor_id;
                     event.visit_id = a.visit_id;
+                    event.traffic = a.attrs;
                     events.push(*event);
                 }
                 Record::Vital(v) => vitals.push(v),
@@ -96,6 +99,11 @@ pub fn run_writer(
                     counters.observe_flush(started.elapsed(), count);
                     counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
                     counters.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
+                    let mut sites: Vec<u32> =
+                        events.iter().map(|e| e.site_id).chain(vitals.iter().map(|v| v.site_id)).collect();
+                    sites.sort_unstable();
+                    sites.dedup();
+                    observer.stored(&sites);
                     break;
                 }
                 Err(e) => {

@@ -187,10 +187,8 @@ mod tests {
 
     #[test]
     fn resolves_domain_subdomains_and_extra_hostnames() {
-        let dir = SiteDirectory::new(vec![
-            site(1, "example.com", &["example-cdn.net"]),
-            site(2, "blog.example.com", &[]),
-        ]);
+        let dir =
+            SiteDirectory::new(vec![site(1, "example.com", &["example-cdn.net"]), site(2, "blog.example.com", &[])]);
         let id = |h: &str| dir.resolve(h).map(|s| s.id.0);
         assert_eq!(id("https://example.com"), Some(1));
         assert_eq!(id("http://www.example.com:8080"), Some(1));

@@ -3,7 +3,9 @@
 pub mod clock;
 pub mod geo;
 pub mod leadership;
+pub mod notify;
 pub mod queue;
+pub mod reports;
 pub mod sites;
 pub mod store;
 pub mod useragent;

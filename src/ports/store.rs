@@ -1,6 +1,8 @@
 //! Event storage.
 
-use crate::domain::event::{Event, VitalSample};
+use std::sync::Arc;
+
+use crate::domain::event::{Event, TrafficSource, VitalSample};
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor::{Day, Salt};
 
@@ -17,7 +19,7 @@ pub enum StoreError {
 /// What the writer needs to resume after a restart or failover.
 #[derive(Debug, Clone, Default)]
 pub struct ResumeState {
-    pub open_visits: Vec<OpenVisit>,
+    pub open_visits: Vec<OpenVisit<Arc<TrafficSource>>>,
     pub next_visit_id: u64,
 }
 

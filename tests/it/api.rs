@@ -20,7 +20,9 @@ async fn sites_api_needs_the_token_and_new_sites_record_at_once() {
         .client
         .post(s.url("/api/sites"))
         .bearer_auth("s3cret-token")
-        .json(&json!({"domain": "https://www.Blog.test", "timezone": "America/New_York", "hostnames": ["blog-cdn.test"]}))
+        .json(
+            &json!({"domain": "https://www.Blog.test", "timezone": "America/New_York", "hostnames": ["blog-cdn.test"]}),
+        )
         .send()
         .await
         .unwrap();
@@ -29,17 +31,40 @@ async fn sites_api_needs_the_token_and_new_sites_record_at_once() {
     assert_eq!(site["domain"], "blog.test");
     assert_eq!(site["timezone"], "America/New_York");
 
-    let r = s.client.post(s.url("/api/sites")).bearer_auth("s3cret-token").json(&json!({"domain": "blog.test"})).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sites"))
+        .bearer_auth("s3cret-token")
+        .json(&json!({"domain": "blog.test"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
-    let r = s.client.post(s.url("/api/sites")).bearer_auth("s3cret-token").json(&json!({"domain": "not a domain"})).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sites"))
+        .bearer_auth("s3cret-token")
+        .json(&json!({"domain": "not a domain"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = s.client.post(s.url("/api/sites")).bearer_auth("s3cret-token").json(&json!({"domain": "x.test", "timezone": "Nowhere/City"})).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/sites"))
+        .bearer_auth("s3cret-token")
+        .json(&json!({"domain": "x.test", "timezone": "Nowhere/City"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
-    let list: Value = s.client.get(s.url("/api/sites")).bearer_auth("s3cret-token").send().await.unwrap().json().await.unwrap();
+    let list: Value =
+        s.client.get(s.url("/api/sites")).bearer_auth("s3cret-token").send().await.unwrap().json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 
-    let r = s.post("/ingest", "https://static.blog-cdn.test", CHROME_MAC, pageview("/hello", None)).send().await.unwrap();
+    let r =
+        s.post("/ingest", "https://static.blog-cdn.test", CHROME_MAC, pageview("/hello", None)).send().await.unwrap();
     assert_eq!(r.status(), 202);
     s.wait_stored(1.0).await;
     s.stop();

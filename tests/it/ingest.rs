@@ -12,14 +12,23 @@ async fn hitkeep_pageview_custom_event_and_plausible_event_land_enriched() {
     s.wait_ready().await;
 
     let r = s
-        .post("/ingest", "https://www.shop.test", CHROME_MAC, pageview("/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch", Some("https://www.google.de/search?q=x")))
+        .post(
+            "/ingest",
+            "https://www.shop.test",
+            CHROME_MAC,
+            pageview(
+                "/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=launch",
+                Some("https://www.google.de/search?q=x"),
+            ),
+        )
         .header("x-forwarded-for", "8.8.8.8")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
 
-    let event = json!({"n": "signup", "p": {"plan": "pro", "seats": 3}, "r": null, "sid": "x", "tsrc": "hk.js", "tv": ""});
+    let event =
+        json!({"n": "signup", "p": {"plan": "pro", "seats": 3}, "r": null, "sid": "x", "tsrc": "hk.js", "tv": ""});
     let r = s
         .post("/ingest/event", "https://www.shop.test", CHROME_MAC, event.to_string())
         .header("x-forwarded-for", "8.8.8.8")
@@ -30,7 +39,8 @@ async fn hitkeep_pageview_custom_event_and_plausible_event_land_enriched() {
     assert_eq!(r.status(), 202);
 
     // Plausible's script: compact fields, text/plain, no Origin needed (domain in the body).
-    let plausible = r#"{"n":"pageview","u":"http://shop.test/products?ref=producthunt","d":"shop.test","r":null,"w":390}"#;
+    let plausible =
+        r#"{"n":"pageview","u":"http://shop.test/products?ref=producthunt","d":"shop.test","r":null,"w":390}"#;
     let r = s
         .client
         .post(s.url("/api/event"))
@@ -60,8 +70,8 @@ async fn hitkeep_pageview_custom_event_and_plausible_event_land_enriched() {
     assert_eq!(pv["utm_medium"], "email");
     assert_eq!(pv["utm_campaign"], "launch");
     assert_eq!(pv["referrer"], "google.de/search");
-    assert_eq!(pv["referrer_source"], "Google");
-    assert_eq!(pv["channel"], "Organic Search", "a search-engine referrer outranks the email medium");
+    assert_eq!(pv["referrer_source"], "newsletter", "utm_source outranks the referrer, as in Plausible");
+    assert_eq!(pv["channel"], "Email");
     assert_eq!(pv["browser"], "Chrome");
     assert_eq!(pv["browser_version"], "131.0");
     assert_eq!(pv["os"], "Mac OS X");
@@ -114,11 +124,16 @@ async fn bots_privacy_signals_and_unknown_sites_are_dropped_and_counted() {
     assert_eq!(send("https://shop.test", GOOGLEBOT, &[]).await.unwrap().status(), 202);
     let gpt = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
     assert_eq!(send("https://shop.test", gpt, &[]).await.unwrap().status(), 202);
-    let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
+    let headless =
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
     assert_eq!(send("https://shop.test", headless, &[]).await.unwrap().status(), 202);
     assert_eq!(send("https://shop.test", CHROME_MAC, &[("dnt", "1")]).await.unwrap().status(), 202);
     assert_eq!(send("https://shop.test", CHROME_MAC, &[("sec-gpc", "1")]).await.unwrap().status(), 202);
-    assert_eq!(send("https://unknown.test", CHROME_MAC, &[]).await.unwrap().status(), 202, "unknown sites are not revealed");
+    assert_eq!(
+        send("https://unknown.test", CHROME_MAC, &[]).await.unwrap().status(),
+        202,
+        "unknown sites are not revealed"
+    );
     assert_eq!(send("https://shop.test", CHROME_MAC, &[]).await.unwrap().status(), 202);
 
     s.wait_stored(1.0).await;
@@ -138,7 +153,14 @@ async fn malformed_invalid_and_oversized_bodies_get_json_errors_and_lose_nothing
     let data = DataDir::with_sites(&["shop.test"]);
     let s = Server::start(&data, &[]);
     s.wait_ready().await;
-    assert_eq!(s.post("/ingest", "https://shop.test", CHROME_MAC, pageview("/kept-before", None)).send().await.unwrap().status(), 202);
+    assert_eq!(
+        s.post("/ingest", "https://shop.test", CHROME_MAC, pageview("/kept-before", None))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
 
     let check = |resp: reqwest::Response, status: u16, field: Option<&'static str>| async move {
         assert_eq!(resp.status(), status);
@@ -160,25 +182,61 @@ async fn malformed_invalid_and_oversized_bodies_get_json_errors_and_lose_nothing
     let long = format!("/{}", "a".repeat(3000));
     let r = s.post("/ingest", "https://shop.test", CHROME_MAC, pageview(&long, None)).send().await.unwrap();
     check(r, 400, Some("path")).await;
-    let r = s.post("/ingest", "https://shop.test", CHROME_MAC, pageview("/x", Some(&format!("https://r.test/{}", "b".repeat(3000))))).send().await.unwrap();
+    let r = s
+        .post(
+            "/ingest",
+            "https://shop.test",
+            CHROME_MAC,
+            pageview("/x", Some(&format!("https://r.test/{}", "b".repeat(3000)))),
+        )
+        .send()
+        .await
+        .unwrap();
     check(r, 400, Some("referrer")).await;
     let props: serde_json::Map<String, Value> = (0..31).map(|i| (format!("k{i}"), json!("v"))).collect();
-    let r = s.post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"n": "e", "p": props}).to_string()).send().await.unwrap();
+    let r = s
+        .post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"n": "e", "p": props}).to_string())
+        .send()
+        .await
+        .unwrap();
     check(r, 400, Some("props")).await;
-    let r = s.post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"n": "e", "p": [1, 2]}).to_string()).send().await.unwrap();
+    let r = s
+        .post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"n": "e", "p": [1, 2]}).to_string())
+        .send()
+        .await
+        .unwrap();
     check(r, 400, Some("p")).await;
-    let r = s.post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"p": {}}).to_string()).send().await.unwrap();
+    let r =
+        s.post("/ingest/event", "https://shop.test", CHROME_MAC, json!({"p": {}}).to_string()).send().await.unwrap();
     check(r, 400, Some("n")).await;
-    let r = s.client.post(s.url("/api/event")).header("user-agent", CHROME_MAC).body(r#"{"n":"pageview","d":"shop.test"}"#).send().await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/api/event"))
+        .header("user-agent", CHROME_MAC)
+        .body(r#"{"n":"pageview","d":"shop.test"}"#)
+        .send()
+        .await
+        .unwrap();
     check(r, 400, Some("url")).await;
     let big = pageview(&format!("/{}", "c".repeat(20_000)), None);
     let r = s.post("/ingest", "https://shop.test", CHROME_MAC, big).send().await.unwrap();
     let body = check(r, 413, None).await;
     assert_eq!(body["error"], "payload_too_large");
-    let r = s.post("/ingest/web-vitals", "https://shop.test", CHROME_MAC, json!({"n": "XYZ", "v": 1}).to_string()).send().await.unwrap();
+    let r = s
+        .post("/ingest/web-vitals", "https://shop.test", CHROME_MAC, json!({"n": "XYZ", "v": 1}).to_string())
+        .send()
+        .await
+        .unwrap();
     check(r, 400, Some("n")).await;
 
-    assert_eq!(s.post("/ingest", "https://shop.test", CHROME_MAC, pageview("/kept-after", None)).send().await.unwrap().status(), 202);
+    assert_eq!(
+        s.post("/ingest", "https://shop.test", CHROME_MAC, pageview("/kept-after", None))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
     s.wait_stored(2.0).await;
     assert_eq!(s.metric("hitkeep_ingest_rejected_total{reason=\"invalid\"}").await, 10.0);
     assert_eq!(s.metric("hitkeep_ingest_rejected_total{reason=\"too_large\"}").await, 1.0);
@@ -194,7 +252,8 @@ async fn full_queue_answers_503_with_retry_after_and_keeps_what_it_accepted() {
     let s = Server::start(&data, &["--queue-capacity", "5", "--writer-start-delay-ms", "3000"]);
     let mut statuses = Vec::new();
     for i in 0..8 {
-        let r = s.post("/ingest", "https://shop.test", CHROME_MAC, pageview(&format!("/p{i}"), None)).send().await.unwrap();
+        let r =
+            s.post("/ingest", "https://shop.test", CHROME_MAC, pageview(&format!("/p{i}"), None)).send().await.unwrap();
         if r.status() == 503 {
             assert!(r.headers().contains_key("retry-after"));
             let body: Value = r.json().await.unwrap();
@@ -209,7 +268,8 @@ async fn full_queue_answers_503_with_retry_after_and_keeps_what_it_accepted() {
     assert_eq!(r.status(), 503, "not ready while the queue is full");
     s.wait_stored(5.0).await;
     s.stop();
-    let paths: Vec<String> = data.export("shop.test").iter().map(|r| r["pathname"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<String> =
+        data.export("shop.test").iter().map(|r| r["pathname"].as_str().unwrap().to_string()).collect();
     assert_eq!(paths, vec!["/p0", "/p1", "/p2", "/p3", "/p4"]);
 }
 

@@ -53,7 +53,8 @@ async fn after_kill_9_the_database_reopens_and_keeps_flushed_hits() {
     let s = Server::start(&data, &[]);
     s.wait_ready().await;
     for i in 0..50 {
-        let r = s.post("/ingest", "https://shop.test", CHROME_MAC, pageview(&format!("/k{i}"), None)).send().await.unwrap();
+        let r =
+            s.post("/ingest", "https://shop.test", CHROME_MAC, pageview(&format!("/k{i}"), None)).send().await.unwrap();
         assert_eq!(r.status(), 202);
     }
     s.wait_stored(50.0).await;
@@ -77,7 +78,8 @@ async fn site_cli_adds_lists_and_refuses_a_locked_data_directory() {
     let (ok, out, _) = cli(&["site", "list", "--data-dir", data.path_str()]);
     assert!(ok);
     assert!(out.contains("no sites yet"));
-    let (ok, out, err) = cli(&["site", "add", "https://www.Example.com/", "--timezone", "Europe/Berlin", "--data-dir", data.path_str()]);
+    let (ok, out, err) =
+        cli(&["site", "add", "https://www.Example.com/", "--timezone", "Europe/Berlin", "--data-dir", data.path_str()]);
     assert!(ok, "{err}");
     assert!(out.contains("example.com"));
     let (ok, _, err) = cli(&["site", "add", "example.com", "--data-dir", data.path_str()]);
@@ -111,7 +113,12 @@ async fn health_readiness_metrics_and_tracker_script() {
     let ready: serde_json::Value = s.client.get(s.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["ready"], true);
     let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    for series in ["hitkeep_queue_depth", "hitkeep_flush_seconds_bucket", "hitkeep_batch_size_last", "hitkeep_ingest_dropped_total"] {
+    for series in [
+        "hitkeep_queue_depth",
+        "hitkeep_flush_seconds_bucket",
+        "hitkeep_batch_size_last",
+        "hitkeep_ingest_dropped_total",
+    ] {
         assert!(metrics.contains(series), "{series} missing");
     }
 
@@ -139,7 +146,19 @@ fn committed_openapi_spec_matches_the_code() {
 fn help_serve_explains_every_setting() {
     let (ok, out, _) = cli(&["help", "serve"]);
     assert!(ok);
-    for flag in ["--http", "--data-dir", "--queue-capacity", "--batch-size", "--batch-interval-ms", "--trusted-proxies", "--duckdb-memory-limit", "--duckdb-threads", "--log-level", "--log-format", "HITKEEP_HTTP"] {
+    for flag in [
+        "--http",
+        "--data-dir",
+        "--queue-capacity",
+        "--batch-size",
+        "--batch-interval-ms",
+        "--trusted-proxies",
+        "--duckdb-memory-limit",
+        "--duckdb-threads",
+        "--log-level",
+        "--log-format",
+        "HITKEEP_HTTP",
+    ] {
         assert!(out.contains(flag), "{flag} missing from `hitkeep help serve`");
     }
 }

@@ -4,7 +4,11 @@ use duckdb::types::{OrderedMap, TimeUnit, Value};
 use duckdb::{Connection, appender_params_from_iter};
 
 use super::internal;
-use crate::domain::event::{Event, VitalSample};
+use std::sync::Arc;
+
+use crate::domain::channel::Channel;
+use crate::domain::event::{Event, TrafficSource, VitalSample};
+use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::ports::store::{EventStore, ResumeState, StoreError};
 
@@ -43,14 +47,14 @@ fn event_row(e: &Event) -> [Value; 26] {
         Value::UBigInt(e.visit_id),
         Value::Text(e.hostname.clone()),
         Value::Text(e.pathname.clone()),
-        text(&e.referrer),
-        text(&e.source),
-        Value::Text(e.channel.as_str().to_string()),
-        text(&e.utm.source),
-        text(&e.utm.medium),
-        text(&e.utm.campaign),
-        text(&e.utm.content),
-        text(&e.utm.term),
+        text(&e.traffic.referrer),
+        text(&e.traffic.source),
+        Value::Text(e.traffic.channel.as_str().to_string()),
+        text(&e.traffic.utm.source),
+        text(&e.traffic.utm.medium),
+        text(&e.traffic.utm.campaign),
+        text(&e.traffic.utm.content),
+        text(&e.traffic.utm.term),
         text(&e.location.country),
         text(&e.location.region),
         text(&e.location.city),
@@ -113,13 +117,33 @@ impl EventStore for DuckEventStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT visitor_id, arg_max(visit_id, ts), epoch_us(max(ts)) FROM events
-                 WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id",
+                "SELECT visitor_id, arg_max(visit_id, ts), epoch_us(max(ts)),
+                        arg_max(referrer, ts), arg_max(referrer_source, ts), arg_max(channel, ts),
+                        arg_max(utm_source, ts), arg_max(utm_medium, ts), arg_max(utm_campaign, ts),
+                        arg_max(utm_content, ts), arg_max(utm_term, ts)
+                 FROM events WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id",
             )
             .map_err(internal)?;
         let open_visits = stmt
             .query_map([since_micros], |r| {
-                Ok(OpenVisit { visitor_id: r.get(0)?, visit_id: r.get(1)?, last_seen: r.get(2)? })
+                let channel: Option<String> = r.get(5)?;
+                Ok(OpenVisit {
+                    visitor_id: r.get(0)?,
+                    visit_id: r.get(1)?,
+                    last_seen: r.get(2)?,
+                    attrs: Arc::new(TrafficSource {
+                        referrer: r.get(3)?,
+                        source: r.get(4)?,
+                        channel: channel.as_deref().and_then(Channel::parse).unwrap_or(Channel::Direct),
+                        utm: Utm {
+                            source: r.get(6)?,
+                            medium: r.get(7)?,
+                            campaign: r.get(8)?,
+                            content: r.get(9)?,
+                            term: r.get(10)?,
+                        },
+                    }),
+                })
             })
             .map_err(internal)?
             .collect::<Result<Vec<_>, _>>()

@@ -15,7 +15,12 @@ pub enum ExportTable {
 }
 
 /// Writes one JSON object per row of `site_id`, in time order. Returns the number of rows.
-pub fn export_ndjson(conn: &Connection, table: ExportTable, site_id: u32, out: &mut dyn Write) -> Result<u64, StoreError> {
+pub fn export_ndjson(
+    conn: &Connection,
+    table: ExportTable,
+    site_id: u32,
+    out: &mut dyn Write,
+) -> Result<u64, StoreError> {
     // DuckDB's json extension renders each row, MAP columns as JSON objects.
     let sql = match table {
         ExportTable::Events => {

@@ -2,8 +2,11 @@
 
 mod events;
 mod export;
+mod goals;
 mod migrations;
+mod reports;
 mod sites;
+mod sql;
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +14,8 @@ use duckdb::{Config, Connection};
 
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
+pub use goals::DuckGoals;
+pub use reports::{DuckReports, bench_dashboard_sql};
 pub use sites::DuckSites;
 
 use crate::ports::store::StoreError;
@@ -43,7 +48,8 @@ impl Database {
     /// Opens (creating if needed) and migrates the database file.
     pub fn open(path: &Path, settings: &DuckSettings) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
         }
         let config = Config::default()
             .max_memory(&settings.memory_limit)

@@ -35,9 +35,7 @@ fn parse_site(
     excluded: String,
 ) -> Result<Site, SiteRepoError> {
     let corrupt = |e: String| SiteRepoError::Corrupt(e);
-    let list = |s: &str| -> Vec<String> {
-        serde_json::from_str::<Vec<String>>(s).unwrap_or_default()
-    };
+    let list = |s: &str| -> Vec<String> { serde_json::from_str::<Vec<String>>(s).unwrap_or_default() };
     Ok(Site {
         id: SiteId(id),
         domain: SiteDomain::parse(&domain).map_err(|e| corrupt(e.to_string()))?,
@@ -63,9 +61,7 @@ impl SiteRepository for DuckSites {
             )
             .map_err(|e| SiteRepoError::Store(internal(e)))?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
             .map_err(|e| SiteRepoError::Store(internal(e)))?
             .collect::<Result<Vec<(u32, String, String, String, bool, bool, String)>, _>>()
             .map_err(|e| SiteRepoError::Store(internal(e)))?;

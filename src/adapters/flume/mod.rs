@@ -80,8 +80,8 @@ impl RecordConsumer for FlumeConsumer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::{VitalMetric, VitalSample};
     use crate::domain::client::DeviceClass;
+    use crate::domain::event::{VitalMetric, VitalSample};
 
     fn record(i: u32) -> Record {
         Record::Vital(VitalSample {

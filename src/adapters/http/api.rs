@@ -8,13 +8,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
 
 use super::AppState;
+use super::reports_api::ReportsApi;
 use crate::domain::site::{NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
 use crate::ports::sites::SiteRepoError;
 
 #[derive(Tags)]
-enum ApiTags {
+pub enum ApiTags {
     /// Sites whose traffic is recorded.
     Sites,
+    /// Stats queries, goals, funnels and realtime.
+    Reports,
 }
 
 /// `Authorization: Bearer <token>` with the server's API token (`--api-token`).
@@ -31,7 +34,7 @@ pub struct ApiErrorBody {
     pub message: String,
 }
 
-fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
+pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
     Json(ApiErrorBody { error: error.into(), message: message.into() })
 }
 
@@ -119,7 +122,8 @@ impl SitesApi {
     }
 }
 
-const UNAUTHORIZED: &str = "a valid API token is required (Authorization: Bearer <token>; set --api-token / HITKEEP_API_TOKEN on the server)";
+pub const UNAUTHORIZED: &str =
+    "a valid API token is required (Authorization: Bearer <token>; set --api-token / HITKEEP_API_TOKEN on the server)";
 
 #[OpenApi(tag = "ApiTags::Sites")]
 impl SitesApi {
@@ -177,9 +181,10 @@ impl SitesApi {
     }
 }
 
-/// The OpenAPI service for `/api`; `state` is `None` only to render the spec.
-pub fn service(state: Arc<AppState>) -> OpenApiService<SitesApi, ()> {
-    OpenApiService::new(SitesApi { state }, "HitKeep", env!("CARGO_PKG_VERSION"))
+/// The OpenAPI service for `/api`.
+pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi), ()> {
+    let apis = (SitesApi { state: state.clone() }, ReportsApi { state });
+    OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")
         .server("/api")
 }

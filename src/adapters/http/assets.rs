@@ -27,7 +27,11 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     };
     let etag = format!("\"{}\"", &hex(&file.metadata.sha256_hash())[..20]);
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
         return Response::builder().status(StatusCode::NOT_MODIFIED).header(header::ETAG, etag).finish();
     }
     Response::builder()

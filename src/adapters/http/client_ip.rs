@@ -63,11 +63,7 @@ impl TrustedProxies {
         if let Some(first) = hops.first() {
             return *first;
         }
-        headers
-            .get("x-real-ip")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| parse_ip(s.trim()))
-            .unwrap_or(peer)
+        headers.get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(|s| parse_ip(s.trim())).unwrap_or(peer)
     }
 }
 
@@ -108,7 +104,11 @@ mod tests {
         let trusted = TrustedProxies::parse(&["10.0.0.0/8".into(), "192.168.1.1".into()]).unwrap();
         let peer: IpAddr = "10.0.0.5".parse().unwrap();
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.7")]);
-        assert_eq!(trusted.client_ip(peer, &h), "203.0.113.9".parse::<IpAddr>().unwrap(), "a client-supplied first entry is not believed");
+        assert_eq!(
+            trusted.client_ip(peer, &h),
+            "203.0.113.9".parse::<IpAddr>().unwrap(),
+            "a client-supplied first entry is not believed"
+        );
         let f = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=https")]);
         assert_eq!(trusted.client_ip(peer, &f), "2001:db8::1".parse::<IpAddr>().unwrap());
         let r = headers(&[("x-real-ip", "203.0.113.10")]);

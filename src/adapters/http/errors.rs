@@ -33,8 +33,12 @@ impl IntoResponse for IngestError {
             IngestError::Invalid(inv) => {
                 json_error(StatusCode::BAD_REQUEST, "invalid_payload", &self.to_string(), Some(inv.field))
             }
-            IngestError::Overloaded => json_error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", &self.to_string(), None),
-            IngestError::Unavailable => json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &self.to_string(), None),
+            IngestError::Overloaded => {
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", &self.to_string(), None)
+            }
+            IngestError::Unavailable => {
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &self.to_string(), None)
+            }
         }
     }
 }

@@ -57,8 +57,18 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
             let _ = writeln!(out, "{name}{labels} {v}");
         }
     };
-    metric("hitkeep_ingest_received_total", "counter", "Hits received on the ingest endpoints.", &[(String::new(), load(&c.received) as f64)]);
-    metric("hitkeep_ingest_accepted_total", "counter", "Hits queued for storage (answered 202).", &[(String::new(), load(&c.accepted) as f64)]);
+    metric(
+        "hitkeep_ingest_received_total",
+        "counter",
+        "Hits received on the ingest endpoints.",
+        &[(String::new(), load(&c.received) as f64)],
+    );
+    metric(
+        "hitkeep_ingest_accepted_total",
+        "counter",
+        "Hits queued for storage (answered 202).",
+        &[(String::new(), load(&c.accepted) as f64)],
+    );
     let dropped: Vec<(String, f64)> =
         DropReason::ALL.iter().map(|r| (format!("{{reason=\"{}\"}}", r.as_str()), c.dropped(*r) as f64)).collect();
     metric("hitkeep_ingest_dropped_total", "counter", "Hits answered 202 but not recorded, by reason.", &dropped);
@@ -73,13 +83,48 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
             ("{reason=\"unavailable\"}".into(), load(&c.unavailable) as f64),
         ],
     );
-    metric("hitkeep_queue_depth", "gauge", "Records waiting for the writer.", &[(String::new(), state.ingest.queue_depth() as f64)]);
-    metric("hitkeep_queue_capacity", "gauge", "Queue capacity; at capacity ingest answers 503.", &[(String::new(), state.ingest.queue_capacity() as f64)]);
-    metric("hitkeep_stored_events_total", "counter", "Events appended to the database.", &[(String::new(), load(&w.stored_events) as f64)]);
-    metric("hitkeep_stored_web_vitals_total", "counter", "Web Vitals samples appended to the database.", &[(String::new(), load(&w.stored_vitals) as f64)]);
-    metric("hitkeep_store_errors_total", "counter", "Failed appends (retried).", &[(String::new(), load(&w.store_errors) as f64)]);
-    metric("hitkeep_batch_size_last", "gauge", "Records in the last batch written.", &[(String::new(), load(&w.last_batch_size) as f64)]);
-    metric("hitkeep_batch_size_max", "gauge", "Largest batch written since start.", &[(String::new(), load(&w.max_batch_size) as f64)]);
+    metric(
+        "hitkeep_queue_depth",
+        "gauge",
+        "Records waiting for the writer.",
+        &[(String::new(), state.ingest.queue_depth() as f64)],
+    );
+    metric(
+        "hitkeep_queue_capacity",
+        "gauge",
+        "Queue capacity; at capacity ingest answers 503.",
+        &[(String::new(), state.ingest.queue_capacity() as f64)],
+    );
+    metric(
+        "hitkeep_stored_events_total",
+        "counter",
+        "Events appended to the database.",
+        &[(String::new(), load(&w.stored_events) as f64)],
+    );
+    metric(
+        "hitkeep_stored_web_vitals_total",
+        "counter",
+        "Web Vitals samples appended to the database.",
+        &[(String::new(), load(&w.stored_vitals) as f64)],
+    );
+    metric(
+        "hitkeep_store_errors_total",
+        "counter",
+        "Failed appends (retried).",
+        &[(String::new(), load(&w.store_errors) as f64)],
+    );
+    metric(
+        "hitkeep_batch_size_last",
+        "gauge",
+        "Records in the last batch written.",
+        &[(String::new(), load(&w.last_batch_size) as f64)],
+    );
+    metric(
+        "hitkeep_batch_size_max",
+        "gauge",
+        "Largest batch written since start.",
+        &[(String::new(), load(&w.max_batch_size) as f64)],
+    );
     let batches = load(&w.batches);
     let mut flush: Vec<(String, f64)> = FLUSH_BUCKETS
         .iter()
@@ -89,11 +134,15 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
     flush.push(("_bucket{le=\"+Inf\"}".into(), batches as f64));
     flush.push(("_sum".into(), load(&w.flush_micros_sum) as f64 / 1e6));
     flush.push(("_count".into(), batches as f64));
-    let _ = writeln!(out, "# HELP hitkeep_flush_seconds Time to append one batch.\n# TYPE hitkeep_flush_seconds histogram");
+    let _ =
+        writeln!(out, "# HELP hitkeep_flush_seconds Time to append one batch.\n# TYPE hitkeep_flush_seconds histogram");
     for (suffix, v) in flush {
         let _ = writeln!(out, "hitkeep_flush_seconds{suffix} {v}");
     }
     let leader = if state.leadership.is_leader() { 1.0 } else { 0.0 };
-    let _ = writeln!(out, "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}");
+    let _ = writeln!(
+        out,
+        "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}"
+    );
     Response::builder().content_type("text/plain; version=0.0.4").body(out)
 }

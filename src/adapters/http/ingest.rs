@@ -33,10 +33,8 @@ async fn read_json<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, b
             None,
         )
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
@@ -50,11 +48,18 @@ async fn read_json<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, b
     };
     serde_json::from_slice(&bytes).map_err(|e| {
         state.ingest.count_malformed();
-        json_error(StatusCode::BAD_REQUEST, "malformed_json", &format!("body is not valid JSON for this endpoint: {e}"), None)
+        json_error(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            &format!("body is not valid JSON for this endpoint: {e}"),
+            None,
+        )
     })
 }
 
 struct RequestFacts {
+    /// The request carries the server's API token: a trusted server-side sender.
+    trusted_sender: bool,
     client_ip: IpAddr,
     user_agent: String,
     origin_host: Option<String>,
@@ -66,7 +71,10 @@ struct RequestFacts {
 fn facts(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> RequestFacts {
     let peer = remote.as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     RequestFacts {
+        trusted_sender: matches!((bearer, &state.config.api_token), (Some(b), Some(t)) if t.matches(b)),
         client_ip: state.config.trusted_proxies.client_ip(peer, headers),
         user_agent: text(header::USER_AGENT).unwrap_or_default(),
         origin_host: text(header::ORIGIN).filter(|o| o != "null"),
@@ -86,6 +94,19 @@ fn outcome(state: &AppState, result: Result<crate::domain::ingest::Outcome, Inge
 fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> Response {
     state.ingest.count_malformed();
     IngestError::Invalid(InvalidHit::new(field, message)).into_response()
+}
+
+/// An explicit hit time, accepted only from trusted senders.
+fn timestamp(f: &RequestFacts, raw: Option<&str>) -> Result<Option<i64>, InvalidHit> {
+    match raw {
+        None => Ok(None),
+        Some(_) if !f.trusted_sender => {
+            Err(InvalidHit::new("timestamp", "only server-side senders with the API token may set a timestamp"))
+        }
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.timestamp_micros()))
+            .map_err(|_| InvalidHit::new("timestamp", "must be an RFC 3339 date-time")),
+    }
 }
 
 /// The site host: the `Origin`, else an explicit domain, else the `Referer`.
@@ -111,8 +132,13 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
         return invalid(&state, "origin", "no Origin header and no domain in the body");
     };
+    let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return outcome(&state, Err(e.into())),
+    };
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
+        timestamp,
         kind: HitKind::Pageview,
         site_host,
         page,
@@ -129,7 +155,12 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
 }
 
 #[handler]
-pub async fn custom_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+pub async fn custom_event(
+    state: Data<&Arc<AppState>>,
+    remote: &RemoteAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let p: EventPayload = match read_json(&state, headers, body).await {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -151,7 +182,12 @@ pub async fn custom_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, head
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
         return invalid(&state, "origin", "no Origin header and no domain in the body");
     };
+    let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return outcome(&state, Err(e.into())),
+    };
     let hit = IncomingHit {
+        timestamp,
         kind: HitKind::Custom { name, props },
         site_host,
         page,
@@ -197,7 +233,12 @@ pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers
 
 /// Plausible's Events API; a comma-separated `domain` records the hit for each site.
 #[handler]
-pub async fn plausible_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
+pub async fn plausible_event(
+    state: Data<&Arc<AppState>>,
+    remote: &RemoteAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let p: PlausiblePayload = match read_json(&state, headers, body).await {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -224,6 +265,7 @@ pub async fn plausible_event(state: Data<&Arc<AppState>>, remote: &RemoteAddr, h
     let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {
+            timestamp: None,
             kind: kind.clone(),
             site_host: domain.to_string(),
             page: page.clone(),

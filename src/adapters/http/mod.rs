@@ -8,6 +8,8 @@ mod errors;
 mod health;
 mod ingest;
 mod payloads;
+pub mod realtime;
+mod reports_api;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -20,6 +22,7 @@ pub use client_ip::TrustedProxies;
 
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
+use crate::domain::reports::ReportService;
 use crate::ports::leadership::Leadership;
 use crate::ports::sites::SiteRepository;
 
@@ -60,6 +63,9 @@ pub struct AppState {
     pub writer: Arc<WriterCounters>,
     pub leadership: Arc<dyn Leadership>,
     pub sites: Arc<dyn SiteRepository>,
+    pub reports: Arc<ReportService>,
+    /// Wakes realtime subscribers when data lands.
+    pub broadcaster: Arc<realtime::Broadcaster>,
     /// Set once shutdown began: readiness turns false so load balancers move away.
     pub draining: AtomicBool,
 }

@@ -24,6 +24,8 @@ pub struct PageviewPayload {
     pub hash: bool,
     /// Site domain for server-side senders without an `Origin`.
     pub domain: Option<String>,
+    /// RFC 3339 time of the hit; honoured only with the API token (backfills, imports).
+    pub timestamp: Option<String>,
 }
 
 /// HitKeep custom event (`POST /ingest/event`).
@@ -36,6 +38,8 @@ pub struct EventPayload {
     pub r: Option<String>,
     pub ua: Option<String>,
     pub domain: Option<String>,
+    /// RFC 3339 time of the event; honoured only with the API token.
+    pub timestamp: Option<String>,
 }
 
 /// HitKeep Web Vitals report (`POST /ingest/web-vitals`).
@@ -116,7 +120,10 @@ mod tests {
     #[test]
     fn props_accept_objects_and_legacy_strings() {
         let pairs = props_to_pairs(Some(json!({"plan": "pro", "seats": 3, "trial": false, "x": null}))).unwrap();
-        assert_eq!(pairs, vec![("plan".into(), "pro".into()), ("seats".into(), "3".into()), ("trial".into(), "false".into())]);
+        assert_eq!(
+            pairs,
+            vec![("plan".into(), "pro".into()), ("seats".into(), "3".into()), ("trial".into(), "false".into())]
+        );
         let legacy = props_to_pairs(Some(json!("{\"plan\":\"pro\"}"))).unwrap();
         assert_eq!(legacy, vec![("plan".into(), "pro".into())]);
         assert!(props_to_pairs(Some(json!([1, 2]))).is_err());
@@ -125,13 +132,17 @@ mod tests {
 
     #[test]
     fn plausible_compact_and_long_forms() {
-        let compact: PlausiblePayload =
-            serde_json::from_str(r#"{"n":"pageview","u":"http://shop.test/products","d":"shop.test","r":null,"w":1280,"h":1}"#).unwrap();
+        let compact: PlausiblePayload = serde_json::from_str(
+            r#"{"n":"pageview","u":"http://shop.test/products","d":"shop.test","r":null,"w":1280,"h":1}"#,
+        )
+        .unwrap();
         assert_eq!(compact.name.as_deref(), Some("pageview"));
         assert_eq!(compact.domain.as_deref(), Some("shop.test"));
         assert!(compact.h);
-        let long: PlausiblePayload =
-            serde_json::from_str(r#"{"name":"signup","url":"https://shop.test/","domain":"shop.test","props":{"plan":"pro"}}"#).unwrap();
+        let long: PlausiblePayload = serde_json::from_str(
+            r#"{"name":"signup","url":"https://shop.test/","domain":"shop.test","props":{"plan":"pro"}}"#,
+        )
+        .unwrap();
         assert_eq!(long.url.as_deref(), Some("https://shop.test/"));
     }
 }

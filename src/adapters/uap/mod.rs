@@ -47,7 +47,13 @@ impl UapClassifier {
         let usable: Vec<&CrawlerEntry> = entries.iter().filter(|e| Regex::new(&e.pattern).is_ok()).collect();
         let crawlers = RegexSet::new(usable.iter().map(|e| e.pattern.as_str()))?;
         let ai_crawler = usable.iter().map(|e| e.tags.iter().any(|t| t == "ai-crawler")).collect();
-        Ok(Self { extractor, crawlers, ai_crawler, generic_bot: Regex::new(GENERIC_BOT)?, cache: Cache::new(cache_entries) })
+        Ok(Self {
+            extractor,
+            crawlers,
+            ai_crawler,
+            generic_bot: Regex::new(GENERIC_BOT)?,
+            cache: Cache::new(cache_entries),
+        })
     }
 
     fn bot_kind(&self, ua: &str) -> Option<BotKind> {
@@ -122,7 +128,10 @@ mod tests {
             Some(BotKind::Other)
         );
         assert_eq!(
-            c.classify("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)").bot,
+            c.classify(
+                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
+            )
+            .bot,
             Some(BotKind::AiCrawler)
         );
         assert_eq!(

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Ingest benchmark: hitkeep vs a bare poem 202 handler under the same loopback load, the rate at
+# which hits reach DuckDB, and bytes per pageview after N realistic pageviews.
+# Usage: bench/ingest.sh [seconds=20] [concurrency=32] [storage_pageviews=1000000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_RUN=${1:-20}
+CONC=${2:-32}
+STORE_N=${3:-1000000}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
+make -s assets
+cargo build --release --locked --bin hitkeep --example bare202 --example loadgen
+BIN=$CARGO_TARGET_DIR/release
+OUT=bench/results; mkdir -p "$OUT"
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no server at $1"; exit 1; }
+metric() { curl -s "$1/metrics" | awk -v m="$2" '$1==m {print $2}'; }
+
+echo "== bare poem handler (ceiling)"
+"$BIN/examples/bare202" 127.0.0.1:18181 > /dev/null & BARE=$!
+wait_port http://127.0.0.1:18181/
+"$BIN/examples/loadgen" --url http://127.0.0.1:18181 --concurrency "$CONC" --seconds "$SECONDS_RUN" | tee "$OUT/bare.json"
+kill $BARE; wait $BARE 2>/dev/null || true
+
+echo "== hitkeep /ingest"
+"$BIN/hitkeep" site add shop.test --data-dir "$WORK/d1" > /dev/null
+"$BIN/hitkeep" serve --http 127.0.0.1:18080 --data-dir "$WORK/d1" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HK=$!
+wait_port http://127.0.0.1:18080/healthz
+"$BIN/examples/loadgen" --url http://127.0.0.1:18080 --concurrency "$CONC" --seconds "$SECONDS_RUN" | tee "$OUT/hitkeep.json"
+sleep 1
+echo "stored: $(metric http://127.0.0.1:18080 hitkeep_stored_events_total) accepted: $(metric http://127.0.0.1:18080 hitkeep_ingest_accepted_total) rss_kb: $(ps -o rss= -p $HK)"
+kill -TERM $HK; wait $HK
+
+echo "== storage: $STORE_N pageviews through /ingest"
+"$BIN/hitkeep" site add shop.test --data-dir "$WORK/d2" > /dev/null
+"$BIN/hitkeep" serve --http 127.0.0.1:18082 --data-dir "$WORK/d2" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HK=$!
+wait_port http://127.0.0.1:18082/healthz
+T0=$(date +%s.%N)
+"$BIN/examples/loadgen" --url http://127.0.0.1:18082 --concurrency "$CONC" --requests "$STORE_N" | tee "$OUT/storage-load.json"
+ACC=$(metric http://127.0.0.1:18082 hitkeep_ingest_accepted_total)
+until [ "$(metric http://127.0.0.1:18082 hitkeep_stored_events_total)" = "$ACC" ]; do sleep 0.2; done
+T1=$(date +%s.%N)
+STORED=$(metric http://127.0.0.1:18082 hitkeep_stored_events_total)
+PEAK_RSS=$(grep VmHWM /proc/$HK/status | awk '{print $2}')
+kill -TERM $HK; wait $HK
+BYTES=$(stat -c %s "$WORK/d2/hitkeep.db")
+python3 - "$STORED" "$BYTES" "$T0" "$T1" "$PEAK_RSS" <<'PY' | tee "$OUT/storage.json"
+import json, sys
+stored, size, t0, t1, rss = int(float(sys.argv[1])), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+print(json.dumps({"stored": stored, "db_bytes": size, "bytes_per_pageview": round(size / stored, 1),
+                  "persisted_per_sec": round(stored / (t1 - t0)), "peak_rss_mib": round(rss / 1024, 1)}))
+PY

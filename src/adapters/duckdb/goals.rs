@@ -1,0 +1,142 @@
+//! Goals and funnels in DuckDB.
+
+use std::sync::Mutex;
+
+use duckdb::{Connection, params};
+use serde_json::{Value, json};
+
+use super::internal;
+use crate::domain::query::{Goal, GoalKind};
+use crate::ports::reports::{Funnel, GoalRepository};
+use crate::ports::store::StoreError;
+
+/// Goal and funnel repository on its own connection.
+pub struct DuckGoals {
+    conn: Mutex<Connection>,
+}
+
+impl DuckGoals {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn) }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn kind_from(page: Option<String>, event: Option<String>) -> Option<GoalKind> {
+    match (page, event) {
+        (Some(p), _) => Some(GoalKind::Page(p)),
+        (None, Some(e)) => Some(GoalKind::Event(e)),
+        _ => None,
+    }
+}
+
+fn steps_to_json(steps: &[GoalKind]) -> String {
+    Value::Array(
+        steps
+            .iter()
+            .map(|s| match s {
+                GoalKind::Page(p) => json!({"page": p}),
+                GoalKind::Event(e) => json!({"event": e}),
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+fn steps_from_json(s: &str) -> Vec<GoalKind> {
+    serde_json::from_str::<Vec<Value>>(s)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| {
+            let page = v.get("page").and_then(Value::as_str).map(str::to_string);
+            let event = v.get("event").and_then(Value::as_str).map(str::to_string);
+            kind_from(page, event)
+        })
+        .collect()
+}
+
+impl GoalRepository for DuckGoals {
+    fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id")
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([site_id], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, display_name, page, event)| {
+                kind_from(page, event).map(|kind| Goal { id, display_name, kind })
+            })
+            .collect())
+    }
+
+    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind) -> Result<Goal, StoreError> {
+        let (page, event) = match kind {
+            GoalKind::Page(p) => (Some(p.as_str()), None),
+            GoalKind::Event(e) => (None, Some(e.as_str())),
+        };
+        let id: u32 = self
+            .conn()
+            .query_row(
+                "INSERT INTO goals (site_id, display_name, page_path, event_name) VALUES (?, ?, ?, ?) RETURNING id",
+                params![site_id, display_name, page, event],
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        Ok(Goal { id, display_name: display_name.to_string(), kind: kind.clone() })
+    }
+
+    fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM goals WHERE site_id = ? AND id = ?", params![site_id, goal_id])
+            .map_err(internal)?;
+        Ok(n > 0)
+    }
+
+    fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, name, steps FROM funnels WHERE site_id = ? ORDER BY id").map_err(internal)?;
+        let rows = stmt
+            .query_map([site_id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(rows.into_iter().map(|(id, name, steps)| Funnel { id, name, steps: steps_from_json(&steps) }).collect())
+    }
+
+    fn add_funnel(&self, site_id: u32, name: &str, steps: &[GoalKind]) -> Result<Funnel, StoreError> {
+        let id: u32 = self
+            .conn()
+            .query_row(
+                "INSERT INTO funnels (site_id, name, steps) VALUES (?, ?, ?) RETURNING id",
+                params![site_id, name, steps_to_json(steps)],
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        Ok(Funnel { id, name: name.to_string(), steps: steps.to_vec() })
+    }
+
+    fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM funnels WHERE site_id = ? AND id = ?", params![site_id, funnel_id])
+            .map_err(internal)?;
+        Ok(n > 0)
+    }
+}

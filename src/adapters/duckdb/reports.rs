@@ -1,0 +1,500 @@
+//! The report engine: one SQL statement per query over the raw events table.
+//! Event metrics are counted on matching events; visit metrics on the visits that contain a
+//! matching event (their pageviews, bounce and duration measured on the whole visit).
+
+use std::sync::Mutex;
+
+use duckdb::Connection;
+use duckdb::types::{TimeUnit, Value};
+use serde_json::{Value as Json, json};
+
+use super::internal;
+use super::sql::{Sql, bucket, column, filter_expr, goal_condition, prop_value, row_column};
+use crate::domain::query::{
+    Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult, ResultRow,
+    TimeGrain, VisitDim,
+};
+use crate::ports::reports::ReportStore;
+use crate::ports::store::StoreError;
+
+/// Report queries on their own connections (a small pool; DuckDB runs them in parallel).
+pub struct DuckReports {
+    pool: Mutex<Vec<Connection>>,
+    origin: Mutex<Connection>,
+}
+
+impl DuckReports {
+    pub fn new(conn: Connection) -> Self {
+        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn) }
+    }
+
+    fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = match self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            Some(c) => c,
+            None => self.origin.lock().unwrap_or_else(|p| p.into_inner()).try_clone().map_err(internal)?,
+        };
+        let result = f(&conn);
+        self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        result
+    }
+}
+
+fn ts_param(micros: i64) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, micros)
+}
+
+/// Does the query need per-visit aggregates?
+fn needs_visits(q: &Query) -> bool {
+    q.metrics.iter().any(|m| m.is_session_metric())
+}
+
+fn needs_events(q: &Query) -> bool {
+    q.metrics.iter().any(|m| !m.is_session_metric()) || !needs_visits(q)
+}
+
+fn mentions_visit_pages(q: &Query) -> bool {
+    let dims = [Dimension::Visit(VisitDim::EntryPage), Dimension::Visit(VisitDim::ExitPage)];
+    dims.iter().any(|d| q.dimensions.contains(d) || q.filters.iter().any(|f| f.mentions(d)))
+}
+
+/// Top-level filters without goal conditions: the denominator of conversion rates.
+fn without_goals(filters: &[Filter]) -> Vec<Filter> {
+    let goal = Dimension::Event(EventDim::Goal);
+    filters.iter().filter(|f| !f.mentions(&goal)).cloned().collect()
+}
+
+fn where_filters(sql: &mut Sql, filters: &[Filter], goals: &[Goal]) {
+    if filters.is_empty() {
+        sql.push("true");
+        return;
+    }
+    filter_expr(sql, &Filter::And(filters.to_vec()), goals);
+}
+
+/// Dimension expression over event rows (`matched`, joined with `visit_pages` when needed).
+fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
+    match dim {
+        Dimension::Time(g) => {
+            sql.push(&bucket("ts", period, period.resolve_grain(*g)));
+        }
+        Dimension::Event(EventDim::Goal) => {
+            sql.push("goal");
+        }
+        Dimension::Event(EventDim::Prop(key)) => {
+            sql.push("coalesce(");
+            prop_value(key)(sql);
+            sql.push(", '(none)')");
+        }
+        Dimension::Visit(VisitDim::EntryPage) => {
+            sql.push("visit_pages.entry_page");
+        }
+        Dimension::Visit(VisitDim::ExitPage) => {
+            sql.push("visit_pages.exit_page");
+        }
+        other => {
+            column(row_column(other).expect("row dimension"))(sql);
+        }
+    }
+}
+
+/// Dimension expression over the `visits` CTE (one row per visit).
+fn visit_dim(dim: &Dimension, i: usize, period: &Period) -> String {
+    match dim {
+        Dimension::Time(g) => bucket("vstart", period, period.resolve_grain(*g)),
+        // Pages of visits are their landing pages.
+        Dimension::Event(EventDim::Page) | Dimension::Visit(VisitDim::EntryPage) => "entry_page".into(),
+        Dimension::Visit(VisitDim::ExitPage) => "exit_page".into(),
+        _ => format!("v{i}"),
+    }
+}
+
+/// Builds the SQL for one period.
+pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sql {
+    let mut sql = Sql::default();
+    let dims = &q.dimensions;
+    let n = dims.len();
+    sql.push("WITH base AS (SELECT * FROM events WHERE site_id = ")
+        .param(Value::UInt(site_id))
+        .push(" AND ts >= ")
+        .param(ts_param(period.start))
+        .push(" AND ts < ")
+        .param(ts_param(period.end))
+        .push(")");
+    let pages = mentions_visit_pages(q) || needs_visits(q);
+    if pages {
+        sql.push(
+            ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page \
+             FROM base WHERE name = 'pageview' GROUP BY visit_id)",
+        );
+    }
+    sql.push(", matched AS (SELECT * FROM base WHERE ");
+    where_filters(&mut sql, &q.filters, goals);
+    sql.push(")");
+    let goal_dim = dims.contains(&Dimension::Event(EventDim::Goal));
+    if goal_dim {
+        sql.push(", goal_rows AS (");
+        if goals.is_empty() {
+            sql.push("SELECT *, NULL::VARCHAR AS goal FROM matched WHERE false");
+        }
+        for (i, g) in goals.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT *, ").text_param(&g.display_name).push(" AS goal FROM matched WHERE ");
+            goal_condition(&mut sql, g);
+        }
+        sql.push(")");
+    }
+    let dcols: Vec<String> = (0..n).map(|i| format!("d{i}")).collect();
+    let group = |sql: &mut Sql| {
+        if n > 0 {
+            sql.push(" GROUP BY ALL");
+        }
+    };
+    let events = needs_events(q);
+    let visits = needs_visits(q);
+    if events {
+        sql.push(", ev AS (SELECT ");
+        for (i, d) in dims.iter().enumerate() {
+            event_dim(&mut sql, d, period);
+            sql.push(&format!(" AS d{i}, "));
+        }
+        sql.push(
+            "count(DISTINCT visitor_id) AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, \
+             count(*) AS events FROM ",
+        );
+        sql.push(if goal_dim { "goal_rows" } else { "matched" });
+        if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::EntryPage | VisitDim::ExitPage))) {
+            sql.push(" LEFT JOIN visit_pages USING (visit_id)");
+        }
+        group(&mut sql);
+        sql.push(")");
+    }
+    if visits {
+        sql.push(", visits AS (SELECT visit_id, min(ts) AS vstart, max(ts) AS vend, ");
+        sql.push("count(*) FILTER (WHERE name = 'pageview') AS pv, count(*) FILTER (WHERE name <> 'pageview') AS ce, ");
+        sql.push("arg_min(pathname, ts) FILTER (WHERE name = 'pageview') AS entry_page, ");
+        sql.push("arg_max(pathname, ts) FILTER (WHERE name = 'pageview') AS exit_page");
+        for (i, d) in dims.iter().enumerate() {
+            if let Some(col) = row_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
+                sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
+            }
+        }
+        sql.push(" FROM base WHERE visit_id IN (SELECT visit_id FROM matched) GROUP BY visit_id)");
+        sql.push(", se AS (SELECT ");
+        for (i, d) in dims.iter().enumerate() {
+            sql.push(&format!("{} AS d{i}, ", visit_dim(d, i, period)));
+        }
+        sql.push(
+            "count(*) AS visits, sum(pv) AS pv_sum, count(*) FILTER (WHERE pv <= 1 AND ce = 0) AS bounces, \
+             avg((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration FROM visits",
+        );
+        group(&mut sql);
+        sql.push(")");
+    }
+    let page_dim = dims.iter().position(|d| *d == Dimension::Event(EventDim::Page));
+    let top = q.metrics.contains(&Metric::TimeOnPage);
+    if top {
+        sql.push(", tp AS (SELECT ");
+        if let Some(i) = page_dim {
+            sql.push(&format!("pathname AS d{i}, "));
+        }
+        sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL AND visit_id IN (SELECT visit_id FROM matched)");
+        if page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        } else {
+            sql.push(" AND pathname IN (SELECT pathname FROM matched WHERE name = 'pageview')");
+        }
+        sql.push(")");
+    }
+
+    // Final select.
+    sql.push(" SELECT ");
+    for (i, c) in dcols.iter().enumerate() {
+        let src = match (events, visits) {
+            (true, true) => format!("coalesce(ev.{c}, se.{c})"),
+            (true, false) => format!("ev.{c}"),
+            _ => format!("se.{c}"),
+        };
+        sql.push(&format!("{src} AS d{i}, "));
+    }
+    for m in &q.metrics {
+        let expr = match m {
+            Metric::Visitors => "coalesce(ev.visitors, 0)".to_string(),
+            Metric::Pageviews => "coalesce(ev.pageviews, 0)".to_string(),
+            Metric::Events => "coalesce(ev.events, 0)".to_string(),
+            Metric::Visits => "coalesce(se.visits, 0)".to_string(),
+            Metric::ViewsPerVisit => "coalesce(round(se.pv_sum / nullif(se.visits, 0), 2), 0)".to_string(),
+            Metric::BounceRate => "coalesce(round(100.0 * se.bounces / nullif(se.visits, 0))::BIGINT, 0)".to_string(),
+            Metric::VisitDuration => "coalesce(round(se.duration)::BIGINT, 0)".to_string(),
+            Metric::Percentage => {
+                "coalesce(round(100.0 * ev.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM matched), 0), 1), 0)".to_string()
+            }
+            Metric::ConversionRate => {
+                let mut denom = Sql::default();
+                denom.push("(SELECT count(DISTINCT visitor_id) FROM base WHERE ");
+                where_filters(&mut denom, &without_goals(&q.filters), goals);
+                denom.push(")");
+                // Splice the denominator's parameters in place.
+                sql.params.extend(denom.params);
+                format!("coalesce(round(100.0 * ev.visitors / nullif({}, 0), 2), 0)", denom.text)
+            }
+            Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
+        };
+        sql.push(&format!("{expr} AS m_{}, ", m.as_str()));
+    }
+    sql.push("count(*) OVER () AS total_rows FROM ");
+    let using = if n > 0 { format!(" USING ({})", dcols.join(", ")) } else { String::new() };
+    match (events, visits) {
+        (true, true) if n > 0 => sql.push(&format!("ev FULL JOIN se{using}")),
+        (true, true) => sql.push("ev CROSS JOIN se"),
+        (true, false) => sql.push("ev"),
+        _ => sql.push("se"),
+    };
+    if top {
+        match page_dim {
+            Some(i) => sql.push(&format!(" LEFT JOIN tp ON tp.d{i} = d{i}")),
+            None => sql.push(" CROSS JOIN tp"),
+        };
+    }
+    // Order: explicit keys, else time ascending, then the first metric descending; dimensions break ties.
+    let mut order: Vec<String> = Vec::new();
+    for (key, dir) in &q.order_by {
+        let col = match key {
+            OrderKey::Metric(m) => format!("m_{}", m.as_str()),
+            OrderKey::Dimension(d) => format!("d{}", dims.iter().position(|x| x == d).expect("validated")),
+        };
+        order.push(format!("{col} {}", if *dir == Direction::Asc { "ASC" } else { "DESC" }));
+    }
+    if q.order_by.is_empty() {
+        if let Some(i) = dims.iter().position(|d| matches!(d, Dimension::Time(_))) {
+            order.push(format!("d{i} ASC"));
+        }
+        order.push(format!("m_{} DESC", q.metrics[0].as_str()));
+    }
+    for c in &dcols {
+        order.push(format!("{c} ASC"));
+    }
+    sql.push(&format!(" ORDER BY {} NULLS LAST", order.join(" NULLS LAST, ")));
+    sql.push(" LIMIT ").param(Value::BigInt(q.limit as i64)).push(" OFFSET ").param(Value::BigInt(q.offset as i64));
+    sql
+}
+
+fn to_json(v: Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::Boolean(b) => json!(b),
+        Value::TinyInt(i) => json!(i),
+        Value::SmallInt(i) => json!(i),
+        Value::Int(i) => json!(i),
+        Value::BigInt(i) => json!(i),
+        Value::HugeInt(i) => json!(i as i64),
+        Value::UTinyInt(i) => json!(i),
+        Value::USmallInt(i) => json!(i),
+        Value::UInt(i) => json!(i),
+        Value::UBigInt(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Double(f) => json!(f),
+        Value::Decimal(d) => {
+            let f: f64 = d.to_string().parse().unwrap_or(0.0);
+            json!(f)
+        }
+        Value::Text(s) => json!(s),
+        other => json!(format!("{other:?}")),
+    }
+}
+
+/// Formats a time bucket as Plausible labels it (weeks clipped to the period's first day).
+fn time_label(raw: &str, grain: TimeGrain, period: &Period) -> String {
+    let date = &raw[..raw.len().min(10)];
+    match grain {
+        TimeGrain::Hour => format!("{}:00:00", &raw[..raw.len().min(13)]),
+        TimeGrain::Week => {
+            let first = period.first_date.format("%Y-%m-%d").to_string();
+            if date < first.as_str() { first } else { date.to_string() }
+        }
+        _ => date.to_string(),
+    }
+}
+
+/// Runs one query over one period.
+pub fn run(
+    conn: &Connection,
+    site_id: u32,
+    q: &Query,
+    period: &Period,
+    goals: &[Goal],
+) -> Result<QueryResult, StoreError> {
+    let sql = build_sql(site_id, q, period, goals);
+    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+    let n_dims = q.dimensions.len();
+    let n_metrics = q.metrics.len();
+    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+    let mut out = QueryResult::default();
+    let mut total = 0u64;
+    while let Some(row) = rows.next().map_err(internal)? {
+        let mut dimensions = Vec::with_capacity(n_dims);
+        for (i, d) in q.dimensions.iter().enumerate() {
+            let v: Value = row.get(i).map_err(internal)?;
+            let j = match (d, v) {
+                (Dimension::Time(g), Value::Text(s)) => json!(time_label(&s, period.resolve_grain(*g), period)),
+                (Dimension::Visit(VisitDim::CountryName), Value::Text(code)) => {
+                    json!(crate::domain::countries::name(&code).unwrap_or(&code))
+                }
+                (_, v) => to_json(v),
+            };
+            dimensions.push(j);
+        }
+        let mut metrics = Vec::with_capacity(n_metrics);
+        for i in 0..n_metrics {
+            metrics.push(to_json(row.get::<_, Value>(n_dims + i).map_err(internal)?));
+        }
+        total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
+        out.rows.push(ResultRow { dimensions, metrics });
+    }
+    if q.total_rows {
+        out.total_rows = Some(if out.rows.is_empty() && q.offset == 0 { 0 } else { total });
+    }
+    if q.time_labels {
+        out.time_labels = q.time_dimension().map(|g| period.labels(g));
+    }
+    Ok(out)
+}
+
+/// Visitors completing each funnel step, in order, within one visit.
+pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
+    let mut sql = Sql::default();
+    sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE site_id = ")
+        .param(Value::UInt(site_id))
+        .push(" AND ts >= ")
+        .param(ts_param(period.start))
+        .push(" AND ts < ")
+        .param(ts_param(period.end))
+        .push(")");
+    for (i, step) in steps.iter().enumerate() {
+        let goal = Goal { id: 0, display_name: String::new(), kind: step.clone() };
+        if i == 0 {
+            sql.push(", s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM base WHERE ");
+            goal_condition(&mut sql, &goal);
+            sql.push(" GROUP BY visit_id)");
+        } else {
+            // The earliest completion of this step after the previous step's.
+            sql.push(&format!(
+                ", s{i} AS (SELECT b.visit_id, any_value(p.visitor_id) AS visitor_id, min(b.ts) AS t FROM base b \
+                 JOIN s{} p ON b.visit_id = p.visit_id AND b.ts > p.t WHERE ",
+                i - 1
+            ));
+            goal_condition(&mut sql, &goal);
+            sql.push(" GROUP BY b.visit_id)");
+        }
+    }
+    let counts: Vec<String> =
+        (0..steps.len()).map(|i| format!("(SELECT count(DISTINCT visitor_id) FROM s{i})")).collect();
+    sql.push(&format!(" SELECT [{}]::UBIGINT[]", counts.join(", ")));
+    // Goal conditions use plain column names; only `b` (base) has `name` and `pathname`.
+    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+    let list: Value = stmt.query_row(duckdb::params_from_iter(sql.params.iter()), |r| r.get(0)).map_err(internal)?;
+    match list {
+        Value::List(items) => Ok(items
+            .into_iter()
+            .map(|v| match v {
+                Value::UBigInt(n) => n,
+                Value::BigInt(n) => n as u64,
+                _ => 0,
+            })
+            .collect()),
+        other => Err(StoreError::Internal(format!("unexpected funnel result {other:?}"))),
+    }
+}
+
+impl ReportStore for DuckReports {
+    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
+        self.with_conn(|c| funnel(c, site_id, period, steps))
+    }
+
+    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
+        self.with_conn(|c| run(c, site_id, q, period, goals))
+    }
+
+    fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError> {
+        self.with_conn(|c| {
+            c.query_row("SELECT epoch_us(min(ts)) FROM events WHERE site_id = ?", [site_id], |r| r.get(0))
+                .map_err(internal)
+        })
+    }
+
+    fn current_visitors(&self, site_id: u32, since_micros: i64) -> Result<u64, StoreError> {
+        self.with_conn(|c| {
+            c.query_row(
+                "SELECT count(DISTINCT visitor_id) FROM events WHERE site_id = ? AND ts >= ?",
+                duckdb::params![site_id, ts_param(since_micros)],
+                |r| r.get(0),
+            )
+            .map_err(internal)
+        })
+    }
+}
+
+/// The dashboard's queries (last 30 days), as the benchmark runs them.
+pub const DASHBOARD_QUERIES: [(&str, &str); 7] = [
+    (
+        "kpis+compare",
+        r#"{"metrics": ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"], "compare": "previous_period"}"#,
+    ),
+    (
+        "timeseries",
+        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["time:day"], "include": {"time_labels": true}}"#,
+    ),
+    (
+        "top pages",
+        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["event:page"], "pagination": {"limit": 10}}"#,
+    ),
+    ("sources", r#"{"metrics": ["visitors"], "dimensions": ["visit:source"], "pagination": {"limit": 10}}"#),
+    ("countries", r#"{"metrics": ["visitors"], "dimensions": ["visit:country"], "pagination": {"limit": 10}}"#),
+    ("browsers", r#"{"metrics": ["visitors"], "dimensions": ["visit:browser"], "pagination": {"limit": 10}}"#),
+    (
+        "entry pages",
+        r#"{"metrics": ["visits", "bounce_rate"], "dimensions": ["visit:entry_page"], "pagination": {"limit": 10}}"#,
+    ),
+];
+
+/// Prints p50 / p95 of each dashboard query's SQL executed directly (prepare, run, fetch).
+pub fn bench_dashboard_sql(
+    db: &super::Database,
+    site: &crate::domain::site::Site,
+    runs: usize,
+) -> Result<(), StoreError> {
+    let conn = db.connect()?;
+    let tz: chrono_tz::Tz = site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC);
+    let now = chrono::Utc::now().timestamp_micros();
+    println!("{:<14} {:>8} {:>8}", "query", "p50 ms", "p95 ms");
+    let mut total = 0.0;
+    for (name, body) in DASHBOARD_QUERIES {
+        let mut v: Json = serde_json::from_str(body).expect("valid");
+        v["site_id"] = json!(site.domain.as_str());
+        v["date_range"] = json!("30d");
+        let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
+        let mut periods = vec![q.period.clone()];
+        periods.extend(q.compare.clone());
+        let mut times = Vec::new();
+        for i in 0..=runs {
+            let t = std::time::Instant::now();
+            for p in &periods {
+                let sql = build_sql(site.id.0, &q, p, &[]);
+                let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+                let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+                while rows.next().map_err(internal)?.is_some() {}
+            }
+            if i > 0 {
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let p50 = times[times.len() / 2];
+        let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
+        total += p50;
+        println!("{name:<14} {p50:8.1} {p95:8.1}");
+    }
+    println!("{:<14} {total:8.1}", "all (sum p50)");
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! Building report SQL safely: every value is a bound parameter; identifiers come only from
+//! the fixed column map below, never from input.
+
+use duckdb::types::Value;
+
+use crate::domain::query::{Dimension, EventDim, Filter, FilterOp, Goal, GoalKind, Period, TimeGrain, VisitDim};
+
+/// SQL text with its parameters.
+#[derive(Default, Debug)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Value>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a `?` bound to `v`.
+    pub fn param(&mut self, v: Value) -> &mut Self {
+        self.text.push('?');
+        self.params.push(v);
+        self
+    }
+
+    pub fn text_param(&mut self, s: &str) -> &mut Self {
+        self.param(Value::Text(s.to_string()))
+    }
+}
+
+/// The events column (or expression) behind a row-level dimension; `None` for the ones that
+/// need the visit (entry/exit page), goals and time.
+pub fn row_column(dim: &Dimension) -> Option<&'static str> {
+    Some(match dim {
+        Dimension::Event(EventDim::Page) => "pathname",
+        Dimension::Event(EventDim::Hostname) => "hostname",
+        Dimension::Event(EventDim::Name) => "name",
+        Dimension::Visit(v) => match v {
+            VisitDim::Source => "coalesce(referrer_source, 'Direct / None')",
+            VisitDim::Referrer => "coalesce(referrer, 'Direct / None')",
+            VisitDim::Channel => "channel",
+            VisitDim::UtmSource => "utm_source",
+            VisitDim::UtmMedium => "utm_medium",
+            VisitDim::UtmCampaign => "utm_campaign",
+            VisitDim::UtmContent => "utm_content",
+            VisitDim::UtmTerm => "utm_term",
+            VisitDim::Device => "device",
+            VisitDim::Browser => "browser",
+            VisitDim::BrowserVersion => "browser_version",
+            VisitDim::Os => "os",
+            VisitDim::OsVersion => "os_version",
+            VisitDim::Country | VisitDim::CountryName => "country",
+            VisitDim::Region | VisitDim::RegionName => "region",
+            VisitDim::City | VisitDim::CityName => "city",
+            VisitDim::Screen => "screen",
+            VisitDim::Language => "language",
+            VisitDim::EntryPage | VisitDim::ExitPage => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// Local time of `column` (a UTC TIMESTAMP) in the period's zone, from its offset table.
+pub fn local_time(column: &str, period: &Period) -> String {
+    let offsets = period.offsets();
+    if offsets.len() == 1 {
+        return format!("({column} + to_seconds({}))", offsets[0].1);
+    }
+    let mut case = String::from("CASE");
+    for w in offsets.windows(2) {
+        case.push_str(&format!(" WHEN epoch_us({column}) < {} THEN {}", w[1].0, w[0].1));
+    }
+    case.push_str(&format!(" ELSE {} END", offsets.last().expect("non-empty").1));
+    format!("({column} + to_seconds({case}))")
+}
+
+/// The bucket start (local time) of `column` at `grain` (already resolved).
+pub fn bucket(column: &str, period: &Period, grain: TimeGrain) -> String {
+    let unit = match grain {
+        TimeGrain::Hour => "hour",
+        TimeGrain::Week => "week",
+        TimeGrain::Month => "month",
+        TimeGrain::Day | TimeGrain::Auto => "day",
+    };
+    format!("strftime(date_trunc('{unit}', {}), '%Y-%m-%d %H:%M:%S')", local_time(column, period))
+}
+
+/// A `*` / `**` wildcard as an anchored regex: `*` stays within a path segment.
+pub fn wildcard_regex(pattern: &str) -> String {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '*' {
+            if chars.peek() == Some(&'*') {
+                chars.next();
+                out.push_str(".*");
+            } else {
+                out.push_str("[^/]*");
+            }
+        } else {
+            out.push_str(&regex::escape(&c.to_string()));
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// SQL condition "the row's event completes `goal`".
+pub fn goal_condition(sql: &mut Sql, goal: &Goal) {
+    match &goal.kind {
+        GoalKind::Event(name) => {
+            sql.push("(name = ").text_param(name).push(")");
+        }
+        GoalKind::Page(pattern) => {
+            sql.push("(name = 'pageview' AND regexp_full_match(pathname, ")
+                .text_param(&wildcard_regex(pattern))
+                .push("))");
+        }
+    }
+}
+
+/// Which goals a goal filter condition selects (by display name).
+pub fn goals_matching<'a>(goals: &'a [Goal], op: FilterOp, values: &[String], case_sensitive: bool) -> Vec<&'a Goal> {
+    goals.iter().filter(|g| name_matches(&g.display_name, op, values, case_sensitive)).collect()
+}
+
+/// Applies a filter operator (ignoring negation) to a name in Rust.
+pub fn name_matches(name: &str, op: FilterOp, values: &[String], case_sensitive: bool) -> bool {
+    let eq = |a: &str, b: &str| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(b) };
+    let hit = |name: &str| {
+        values.iter().any(|v| match op {
+            FilterOp::Is | FilterOp::IsNot => eq(name, v),
+            FilterOp::Contains | FilterOp::ContainsNot => {
+                if case_sensitive {
+                    name.contains(v.as_str())
+                } else {
+                    name.to_lowercase().contains(&v.to_lowercase())
+                }
+            }
+            FilterOp::Matches | FilterOp::MatchesNot => {
+                regex::RegexBuilder::new(v).case_insensitive(!case_sensitive).build().is_ok_and(|r| r.is_match(name))
+            }
+            FilterOp::MatchesWildcard | FilterOp::MatchesWildcardNot => regex::RegexBuilder::new(&wildcard_regex(v))
+                .case_insensitive(!case_sensitive)
+                .build()
+                .is_ok_and(|r| r.is_match(name)),
+        })
+    };
+    hit(name)
+}
+
+/// An expression written into SQL each time it is used (it may carry its own parameters).
+pub type Expr<'a> = &'a dyn Fn(&mut Sql);
+
+/// A plain column (or fixed expression) as an `Expr`.
+pub fn column(text: &'static str) -> impl Fn(&mut Sql) {
+    move |sql: &mut Sql| {
+        sql.push(text);
+    }
+}
+
+/// Writes `expr <op> values`; NULL never matches a positive operator and always matches a negated one.
+pub fn compare(sql: &mut Sql, expr: Expr, op: FilterOp, values: &[String], case_sensitive: bool) {
+    let target = |sql: &mut Sql| {
+        if case_sensitive {
+            expr(sql);
+        } else {
+            sql.push("lower(");
+            expr(sql);
+            sql.push(")");
+        }
+    };
+    let lit = |sql: &mut Sql, v: &str| {
+        let v = if case_sensitive { v.to_string() } else { v.to_lowercase() };
+        sql.text_param(&v);
+    };
+    sql.push(if op.is_negated() { "NOT coalesce(" } else { "coalesce(" });
+    match op {
+        FilterOp::Is | FilterOp::IsNot => {
+            target(sql);
+            sql.push(" IN (");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                lit(sql, v);
+            }
+            sql.push(")");
+        }
+        _ => {
+            sql.push("(");
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                match op {
+                    FilterOp::Contains | FilterOp::ContainsNot => {
+                        sql.push("contains(");
+                        target(sql);
+                        sql.push(", ");
+                        lit(sql, v);
+                        sql.push(")");
+                    }
+                    FilterOp::Matches | FilterOp::MatchesNot => {
+                        sql.push("regexp_matches(");
+                        expr(sql);
+                        sql.push(", ").text_param(v);
+                        sql.push(if case_sensitive { ")" } else { ", 'i')" });
+                    }
+                    _ => {
+                        sql.push("regexp_full_match(");
+                        expr(sql);
+                        sql.push(", ").text_param(&wildcard_regex(v));
+                        sql.push(if case_sensitive { ")" } else { ", 'i')" });
+                    }
+                }
+            }
+            sql.push(")");
+        }
+    }
+    sql.push(", false)");
+}
+
+/// The value of custom property `key` (NULL when the event lacks it).
+pub fn prop_value(key: &str) -> impl Fn(&mut Sql) + '_ {
+    move |sql: &mut Sql| {
+        sql.push("map_extract_value(props, ").text_param(key).push(")");
+    }
+}
+
+/// Writes a filter tree as a boolean expression over `base` rows.
+/// `visit_pages` is the CTE with (visit_id, entry_page, exit_page).
+pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
+    match f {
+        Filter::And(children) | Filter::Or(children) => {
+            let joiner = if matches!(f, Filter::And(_)) { " AND " } else { " OR " };
+            sql.push("(");
+            for (i, c) in children.iter().enumerate() {
+                if i > 0 {
+                    sql.push(joiner);
+                }
+                filter_expr(sql, c, goals);
+            }
+            sql.push(")");
+        }
+        Filter::Not(inner) => {
+            sql.push("(NOT ");
+            filter_expr(sql, inner, goals);
+            sql.push(")");
+        }
+        Filter::HasDone(inner) | Filter::HasNotDone(inner) => {
+            sql.push(if matches!(f, Filter::HasDone(_)) { "(visit_id IN (" } else { "(visit_id NOT IN (" });
+            sql.push("SELECT visit_id FROM base WHERE ");
+            filter_expr(sql, inner, goals);
+            sql.push("))");
+        }
+        Filter::Condition { op, dimension, values, case_sensitive } => match dimension {
+            Dimension::Event(EventDim::Goal) => {
+                let selected = goals_matching(goals, *op, values, *case_sensitive);
+                if op.is_negated() {
+                    sql.push("(NOT ");
+                }
+                if selected.is_empty() {
+                    sql.push("false");
+                } else {
+                    sql.push("(");
+                    for (i, g) in selected.iter().enumerate() {
+                        if i > 0 {
+                            sql.push(" OR ");
+                        }
+                        goal_condition(sql, g);
+                    }
+                    sql.push(")");
+                }
+                if op.is_negated() {
+                    sql.push(")");
+                }
+            }
+            Dimension::Event(EventDim::Prop(key)) => {
+                compare(sql, &prop_value(key), *op, values, *case_sensitive);
+            }
+            Dimension::Visit(VisitDim::CountryName) => {
+                // Names are matched here; the table holds codes.
+                let codes: Vec<String> = crate::domain::countries::all()
+                    .filter(|(_, name)| name_matches(name, *op, values, *case_sensitive))
+                    .map(|(code, _)| code.to_string())
+                    .collect();
+                sql.push(if op.is_negated() { "NOT coalesce(country IN (" } else { "coalesce(country IN (" });
+                if codes.is_empty() {
+                    sql.push("NULL");
+                }
+                for (i, c) in codes.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.text_param(c);
+                }
+                sql.push("), false)");
+            }
+            Dimension::Visit(VisitDim::EntryPage) | Dimension::Visit(VisitDim::ExitPage) => {
+                let col = if *dimension == Dimension::Visit(VisitDim::EntryPage) { "entry_page" } else { "exit_page" };
+                sql.push("(visit_id IN (SELECT visit_id FROM visit_pages WHERE ");
+                compare(sql, &column(col), *op, values, *case_sensitive);
+                sql.push("))");
+            }
+            other => {
+                let col = row_column(other).expect("row-level dimension");
+                compare(sql, &column(col), *op, values, *case_sensitive);
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_stay_in_segments() {
+        let r = regex::Regex::new(&wildcard_regex("/blog/*")).unwrap();
+        assert!(r.is_match("/blog/post-1"));
+        assert!(!r.is_match("/blog/a/b"));
+        let rr = regex::Regex::new(&wildcard_regex("/docs/**")).unwrap();
+        assert!(rr.is_match("/docs/a/b/c"));
+        assert!(!regex::Regex::new(&wildcard_regex("/a.b")).unwrap().is_match("/aXb"), "dots are literal");
+    }
+
+    #[test]
+    fn values_never_reach_sql_text() {
+        let mut sql = Sql::default();
+        let f = Filter::Condition {
+            op: FilterOp::Contains,
+            dimension: Dimension::Event(EventDim::Page),
+            values: vec!["'; DROP TABLE events; --".into()],
+            case_sensitive: false,
+        };
+        filter_expr(&mut sql, &f, &[]);
+        assert!(!sql.text.contains("DROP"));
+        assert_eq!(sql.params.len(), 1);
+    }
+}

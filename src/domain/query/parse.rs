@@ -1,0 +1,395 @@
+//! Parsing and validating a Plausible Stats API v2 query body.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde_json::{Map, Value};
+
+use super::period::{Period, resolve_date_range};
+use super::*;
+
+/// Most rows one query may return.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// Why a query was refused; the message names the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct QueryError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, QueryError> {
+    Err(QueryError(msg.into()))
+}
+
+/// Parses a query body. `tz` is the site's time zone, `now_micros` the current time,
+/// `first_data` the site's first day with data (for `"all"`).
+pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<NaiveDate>) -> Result<Query, QueryError> {
+    let Value::Object(obj) = body else { return err("The query must be a JSON object.") };
+    const KEYS: [&str; 10] = [
+        "site_id",
+        "date_range",
+        "metrics",
+        "dimensions",
+        "filters",
+        "order_by",
+        "include",
+        "pagination",
+        "compare",
+        "date",
+    ];
+    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return err(format!("Invalid key '{k}': expected one of {}.", KEYS.join(", ")));
+    }
+    let site = match obj.get("site_id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return err("site_id is required (the site's domain)."),
+    };
+    let now = match obj.get("date") {
+        Some(Value::String(d)) => {
+            let date =
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| QueryError(format!("Invalid date '{d}'.")))?;
+            // "Today" becomes the given date (noon, to stay clear of DST edges).
+            super::period::local_midnight(tz, date).timestamp_micros() + 12 * 3_600_000_000
+        }
+        Some(other) => return err(format!("Invalid date {other}.")),
+        None => now_micros,
+    };
+    let period = match obj.get("date_range") {
+        Some(v) => resolve_date_range(v, tz, now, first_data).map_err(QueryError)?,
+        None => return err("date_range is required."),
+    };
+    let metrics = parse_metrics(obj.get("metrics"))?;
+    let dimensions = parse_dimensions(obj.get("dimensions"))?;
+    let filters = match obj.get("filters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list.iter().map(parse_filter).collect::<Result<_, _>>()?,
+        Some(other) => return err(format!("Invalid filters {other}: expected a list.")),
+    };
+    let order_by = parse_order_by(obj.get("order_by"))?;
+    let (time_labels, total_rows, include_compare) = parse_include(obj.get("include"))?;
+    let (limit, offset) = parse_pagination(obj.get("pagination"))?;
+    let compare_value = obj.get("compare").or(include_compare.as_ref());
+    let compare = match compare_value {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_compare(v, &period, tz, now, first_data)?),
+    };
+    let query =
+        Query { site, period, metrics, dimensions, filters, order_by, time_labels, total_rows, limit, offset, compare };
+    validate(&query)?;
+    Ok(query)
+}
+
+fn parse_metrics(v: Option<&Value>) -> Result<Vec<Metric>, QueryError> {
+    let Some(Value::Array(list)) = v else {
+        return err("metrics is required: a non-empty list such as [\"visitors\"].");
+    };
+    if list.is_empty() {
+        return err("metrics must not be empty.");
+    }
+    let mut out = Vec::new();
+    for m in list {
+        let metric = m.as_str().and_then(Metric::parse).ok_or_else(|| QueryError(format!("Unknown metric {m}.")))?;
+        if out.contains(&metric) {
+            return err(format!("Metric '{}' is listed twice.", metric.as_str()));
+        }
+        out.push(metric);
+    }
+    Ok(out)
+}
+
+fn parse_dimensions(v: Option<&Value>) -> Result<Vec<Dimension>, QueryError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => return err(format!("Invalid dimensions {other}: expected a list.")),
+    };
+    let mut out = Vec::new();
+    for d in list {
+        let dim = d.as_str().and_then(Dimension::parse).ok_or_else(|| QueryError(format!("Invalid dimension {d}.")))?;
+        if out.contains(&dim) {
+            return err(format!("Dimension '{}' is listed twice.", dim.name()));
+        }
+        out.push(dim);
+    }
+    if out.iter().filter(|d| matches!(d, Dimension::Time(_))).count() > 1 {
+        return err("Only one time dimension can be used in a query.");
+    }
+    Ok(out)
+}
+
+fn parse_filter(v: &Value) -> Result<Filter, QueryError> {
+    let invalid = || QueryError(format!("Invalid filter {v}."));
+    let Value::Array(parts) = v else { return Err(invalid()) };
+    let op = parts.first().and_then(Value::as_str).ok_or_else(invalid)?;
+    match op {
+        "and" | "or" => {
+            let Some(Value::Array(children)) = parts.get(1) else { return Err(invalid()) };
+            if children.is_empty() || parts.len() != 2 {
+                return Err(invalid());
+            }
+            let children = children.iter().map(parse_filter).collect::<Result<Vec<_>, _>>()?;
+            Ok(if op == "and" { Filter::And(children) } else { Filter::Or(children) })
+        }
+        "not" | "has_done" | "has_not_done" => {
+            if parts.len() != 2 {
+                return Err(invalid());
+            }
+            let inner = Box::new(parse_filter(&parts[1])?);
+            if op != "not"
+                && !inner
+                    .conditions()
+                    .iter()
+                    .all(|c| matches!(c, Filter::Condition { dimension: Dimension::Event(_), .. }))
+            {
+                return err(format!(
+                    "Invalid filter {v}: {op} takes event dimensions only (event:name, event:page, ...)."
+                ));
+            }
+            Ok(match op {
+                "not" => Filter::Not(inner),
+                "has_done" => Filter::HasDone(inner),
+                _ => Filter::HasNotDone(inner),
+            })
+        }
+        _ => {
+            let op = FilterOp::parse(op).ok_or_else(|| QueryError(format!("Unknown operator for filter {v}.")))?;
+            if !(3..=4).contains(&parts.len()) {
+                return Err(invalid());
+            }
+            let dimension =
+                parts[1]
+                    .as_str()
+                    .and_then(Dimension::parse)
+                    .filter(|d| !matches!(d, Dimension::Time(_)))
+                    .ok_or_else(|| QueryError(format!("Invalid filter {v}: unknown dimension {}.", parts[1])))?;
+            let Value::Array(raw) = &parts[2] else { return Err(invalid()) };
+            let values = raw
+                .iter()
+                .map(|x| match x {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(n) => Ok(n.to_string()),
+                    _ => Err(invalid()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if values.is_empty() {
+                return err(format!("Invalid filter {v}: the list of values is empty."));
+            }
+            let case_sensitive = match parts.get(3) {
+                None => true,
+                Some(Value::Object(m)) => match m.get("case_sensitive") {
+                    None => true,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => return Err(invalid()),
+                },
+                Some(_) => return Err(invalid()),
+            };
+            if dimension == Dimension::Visit(VisitDim::Country)
+                && matches!(op, FilterOp::Is | FilterOp::IsNot)
+                && values.iter().any(|c| c.chars().count() != 2)
+            {
+                return err("Invalid visit:country filter, visit:country needs to be a valid 2-letter country code.");
+            }
+            if matches!(op, FilterOp::Matches | FilterOp::MatchesNot) {
+                for pattern in &values {
+                    regex::Regex::new(pattern)
+                        .map_err(|e| QueryError(format!("Invalid regular expression {pattern:?} in filter: {e}")))?;
+                }
+            }
+            Ok(Filter::Condition { op, dimension, values, case_sensitive })
+        }
+    }
+}
+
+fn parse_order_by(v: Option<&Value>) -> Result<Vec<(OrderKey, Direction)>, QueryError> {
+    let list = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => return err(format!("Invalid order_by {other}.")),
+    };
+    list.iter()
+        .map(|entry| {
+            let invalid = || QueryError(format!("Invalid order_by entry {entry}."));
+            let Value::Array(pair) = entry else { return Err(invalid()) };
+            let (Some(key), Some(dir)) = (pair.first().and_then(Value::as_str), pair.get(1).and_then(Value::as_str))
+            else {
+                return Err(invalid());
+            };
+            let dir = match dir {
+                "asc" => Direction::Asc,
+                "desc" => Direction::Desc,
+                _ => return Err(invalid()),
+            };
+            let key = Metric::parse(key)
+                .map(OrderKey::Metric)
+                .or_else(|| Dimension::parse(key).map(OrderKey::Dimension))
+                .ok_or_else(invalid)?;
+            Ok((key, dir))
+        })
+        .collect()
+}
+
+type Include = (bool, bool, Option<Value>);
+
+fn parse_include(v: Option<&Value>) -> Result<Include, QueryError> {
+    let obj: &Map<String, Value> = match v {
+        None | Some(Value::Null) => return Ok((false, false, None)),
+        Some(Value::Object(o)) => o,
+        Some(other) => return err(format!("Invalid include {other}.")),
+    };
+    let flag = |k: &str| match obj.get(k) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => err(format!("Invalid include.{k} {other}: expected true or false.")),
+    };
+    for k in obj.keys() {
+        if !["time_labels", "total_rows", "imports", "comparisons", "compare"].contains(&k.as_str()) {
+            return err(format!("Invalid include key '{k}'."));
+        }
+    }
+    let compare = obj.get("compare").cloned().or_else(|| {
+        obj.get("comparisons").and_then(|c| match c.get("mode").and_then(Value::as_str) {
+            Some("custom") => c.get("date_range").cloned(),
+            Some(mode) => Some(Value::String(mode.to_string())),
+            None => None,
+        })
+    });
+    Ok((flag("time_labels")?, flag("total_rows")?, compare))
+}
+
+fn parse_pagination(v: Option<&Value>) -> Result<(usize, usize), QueryError> {
+    let obj = match v {
+        None | Some(Value::Null) => return Ok((MAX_LIMIT, 0)),
+        Some(Value::Object(o)) => o,
+        Some(other) => return err(format!("Invalid pagination {other}.")),
+    };
+    let num = |k: &str, default: usize| match obj.get(k) {
+        None => Ok(default),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64().expect("checked") as usize),
+        Some(other) => err(format!("Invalid pagination.{k} {other}: expected a non-negative integer.")),
+    };
+    let limit = num("limit", MAX_LIMIT)?;
+    if limit == 0 || limit > MAX_LIMIT {
+        return err(format!("pagination.limit must be between 1 and {MAX_LIMIT}."));
+    }
+    Ok((limit, num("offset", 0)?))
+}
+
+fn parse_compare(v: &Value, period: &Period, tz: Tz, now: i64, first: Option<NaiveDate>) -> Result<Period, QueryError> {
+    match v {
+        Value::String(s) if s == "previous_period" => Ok(period.previous()),
+        Value::String(s) if s == "year_over_year" => Ok(period.year_earlier()),
+        Value::Array(_) => {
+            resolve_date_range(v, tz, now, first).map_err(|e| QueryError(format!("Invalid compare: {e}")))
+        }
+        other => err(format!(
+            "Invalid compare {other}: use \"previous_period\", \"year_over_year\" or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]."
+        )),
+    }
+}
+
+fn validate(q: &Query) -> Result<(), QueryError> {
+    if q.metrics.contains(&Metric::Percentage) && q.dimensions.is_empty() {
+        return err("Metric `percentage` can only be queried with a dimension.");
+    }
+    let goal = Dimension::Event(EventDim::Goal);
+    if q.metrics.contains(&Metric::ConversionRate)
+        && !q.dimensions.contains(&goal)
+        && !q.filters.iter().any(|f| f.mentions(&goal))
+    {
+        return err("Metric `conversion_rate` can only be queried with event:goal filters or dimensions.");
+    }
+    let page = Dimension::Event(EventDim::Page);
+    if q.metrics.contains(&Metric::TimeOnPage)
+        && !q.dimensions.contains(&page)
+        && !q.filters.iter().any(|f| f.mentions(&page))
+    {
+        return err("Metric `time_on_page` can only be queried with event:page filters or dimensions.");
+    }
+    let session: Vec<&str> = q.metrics.iter().filter(|m| m.is_session_metric()).map(|m| m.as_str()).collect();
+    let event_dims: Vec<String> = q
+        .dimensions
+        .iter()
+        .filter(|d| matches!(d, Dimension::Event(e) if *e != EventDim::Page))
+        .map(Dimension::name)
+        .collect();
+    if !session.is_empty() && !event_dims.is_empty() {
+        return err(format!(
+            "Session metric(s) `{}` cannot be queried along with event dimensions ({}).",
+            session.join(", "),
+            event_dims.join(", ")
+        ));
+    }
+    for (key, _) in &q.order_by {
+        let present = match key {
+            OrderKey::Metric(m) => q.metrics.contains(m),
+            OrderKey::Dimension(d) => q.dimensions.contains(d),
+        };
+        if !present {
+            let name = match key {
+                OrderKey::Metric(m) => m.as_str().to_string(),
+                OrderKey::Dimension(d) => d.name(),
+            };
+            return err(format!("Invalid order_by entry: '{name}' is not in the query's metrics or dimensions."));
+        }
+    }
+    if q.time_labels && q.time_dimension().is_none() {
+        return err("include.time_labels requires a time dimension.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_710_496_800_000_000; // 2024-03-15T10:00:00Z
+
+    fn parse(v: Value) -> Result<Query, QueryError> {
+        parse_query(&v, "UTC".parse().unwrap(), NOW, None)
+    }
+
+    #[test]
+    fn parses_a_full_query() {
+        let q = parse(json!({
+            "site_id": "shop.test", "date_range": "7d", "metrics": ["visitors", "bounce_rate"],
+            "dimensions": ["visit:source", "time:day"],
+            "filters": [["is", "visit:country", ["DE", "FR"]], ["or", [["contains", "event:page", ["/blog"], {"case_sensitive": false}], ["has_done", ["is", "event:name", ["Signup"]]]]]],
+            "order_by": [["visitors", "desc"]], "include": {"time_labels": true, "total_rows": true},
+            "pagination": {"limit": 5, "offset": 10}, "compare": "previous_period"
+        }))
+        .unwrap();
+        assert_eq!(q.metrics, vec![Metric::Visitors, Metric::BounceRate]);
+        assert_eq!(q.dimensions[1], Dimension::Time(TimeGrain::Day));
+        assert_eq!((q.limit, q.offset), (5, 10));
+        assert!(q.time_labels && q.total_rows);
+        assert_eq!(q.compare.as_ref().unwrap().last_date, q.period.first_date.pred_opt().unwrap());
+        assert!(matches!(&q.filters[1], Filter::Or(children) if children.len() == 2));
+    }
+
+    #[test]
+    fn names_the_problem() {
+        let base = || json!({"site_id": "s.test", "date_range": "day", "metrics": ["visitors"]});
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b[k] = v;
+            parse(b).unwrap_err().0
+        };
+        assert!(with("metrics", json!(["nope"])).contains("Unknown metric"));
+        assert!(with("metrics", json!([])).contains("must not be empty"));
+        assert!(with("dimensions", json!(["visit:shoe_size"])).contains("Invalid dimension"));
+        assert!(with("dimensions", json!(["time:day", "time:week"])).contains("one time dimension"));
+        assert!(with("filters", json!([["is", "visit:country", ["Germany"]]])).contains("2-letter"));
+        assert!(with("filters", json!([["equals", "event:page", ["/"]]])).contains("Unknown operator"));
+        assert!(with("filters", json!([["matches", "event:page", ["("]]])).contains("regular expression"));
+        assert!(with("date_range", json!("fortnight")).contains("date_range"));
+        assert!(with("pagination", json!({"limit": 0})).contains("limit"));
+        assert!(with("order_by", json!([["pageviews", "desc"]])).contains("not in the query"));
+        assert!(with("include", json!({"time_labels": true})).contains("time dimension"));
+        assert!(with("metrics", json!(["percentage"])).contains("percentage"));
+        assert!(with("metrics", json!(["conversion_rate"])).contains("event:goal"));
+        assert!(with("bogus", json!(1)).contains("Invalid key"));
+        let mixed =
+            json!({"site_id": "s.test", "date_range": "day", "metrics": ["bounce_rate"], "dimensions": ["event:name"]});
+        assert!(parse(mixed).unwrap_err().0.contains("Session metric"));
+        assert!(parse(json!({"date_range": "day", "metrics": ["visitors"]})).unwrap_err().0.contains("site_id"));
+    }
+}

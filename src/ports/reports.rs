@@ -1,0 +1,35 @@
+//! Report queries and the goals and funnels they use.
+
+use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
+use crate::ports::store::StoreError;
+
+/// Runs report queries against stored events.
+pub trait ReportStore: Send + Sync {
+    /// Answers `q` over `period` (the query's own period or its comparison).
+    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError>;
+    /// The first event's time, for `"all"`.
+    fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError>;
+    /// Distinct visitors since a time (realtime).
+    fn current_visitors(&self, site_id: u32, since_micros: i64) -> Result<u64, StoreError>;
+    /// Visitors reaching each funnel step in order within one visit.
+    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError>;
+}
+
+/// A saved funnel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Funnel {
+    pub id: u32,
+    pub name: String,
+    pub steps: Vec<GoalKind>,
+}
+
+/// Goals and funnels of sites.
+pub trait GoalRepository: Send + Sync {
+    fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError>;
+    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind) -> Result<Goal, StoreError>;
+    /// `false` when no such goal.
+    fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError>;
+    fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError>;
+    fn add_funnel(&self, site_id: u32, name: &str, steps: &[GoalKind]) -> Result<Funnel, StoreError>;
+    fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> Result<bool, StoreError>;
+}
