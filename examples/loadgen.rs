@@ -62,16 +62,16 @@ const CAMPAIGNS: &[&str] = &[
 ];
 const COUNTRIES_V4: &[&str] = &["8.8", "81.2", "91.198", "133.11", "200.147", "41.203", "101.0", "2.16"];
 
-fn weighted<'a, T>(rng: &mut StdRng, items: &'a [(T, u32)]) -> &'a T {
+fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut x = rng.random_range(0..total);
     for (item, w) in items {
         if x < *w {
-            return item;
+            return *item;
         }
         x -= w;
     }
-    &items[0].0
+    items[0].0
 }
 
 /// Zipf-ish rank in 0..n (s = 1.1) by rejection-free inverse sampling over a precomputed CDF.
@@ -161,12 +161,13 @@ async fn main() {
                 visit_left -= 1;
                 let page = zipf.sample(&mut rng);
                 let mut path = if page == 0 { "/".to_string() } else { format!("/docs/page-{page}") };
-                let referrer = if first { *weighted(&mut rng, REFERRERS) } else { None };
+                let referrer = if first { weighted(&mut rng, REFERRERS) } else { None };
                 if first && rng.random_ratio(1, 10) {
                     path.push_str(CAMPAIGNS[rng.random_range(0..CAMPAIGNS.len())]);
                 }
                 first = false;
-                let body = serde_json::json!({"path": path, "referrer": referrer, "sc_w": [390, 1280, 1440, 1920][rng.random_range(0..4)], "lang": "en-US", "tsrc": "hk.js"}).to_string();
+                let width = [390, 1280, 1440, 1920][rng.random_range(0..4)];
+                let body = serde_json::json!({"path": path, "referrer": referrer, "sc_w": width, "lang": "en-US", "tsrc": "hk.js"}).to_string();
                 let t = Instant::now();
                 let r = client.post(&url).header("origin", &origin).header("user-agent", ua).header("x-forwarded-for", &ip).header("content-type", "text/plain").body(body).send().await;
                 let micros = t.elapsed().as_micros() as u32;

@@ -135,7 +135,7 @@ fn drop_rules_in_order() {
     assert_eq!(svc.ingest(excluded), Ok(Outcome::Dropped(DropReason::ExcludedIp)));
     assert_eq!(queue.depth(), 1);
     assert_eq!(svc.counters.dropped(DropReason::Bot), 1);
-    assert_eq!(svc.counters.received.load(Ordering::Relaxed), 7);
+    assert_eq!(svc.counters.received.load(Ordering::Relaxed), 6);
 }
 
 #[test]

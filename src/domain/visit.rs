@@ -110,7 +110,7 @@ impl<S: Clone> Sessionizer<S> {
 
     fn prune(&mut self, now: i64) {
         // Sweep at most once a minute of event time: amortised O(1) per event.
-        if now - self.last_prune < 60_000_000 {
+        if now.saturating_sub(self.last_prune) < 60_000_000 {
             return;
         }
         self.last_prune = now;

@@ -11,6 +11,8 @@ async fn sites_api_needs_the_token_and_new_sites_record_at_once() {
     s.wait_ready().await;
     let r = s.client.get(s.url("/api/sites")).send().await.unwrap();
     assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized", "401 answers carry a JSON reason too");
     let r = s.client.get(s.url("/api/sites")).bearer_auth("wrong").send().await.unwrap();
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();

@@ -1,7 +1,6 @@
 //! Starting and stopping real servers, sending hits, reading what was stored.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,10 +36,6 @@ impl DataDir {
         d
     }
 
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
     pub fn path_str(&self) -> &str {
         self.dir.path().to_str().expect("utf-8 path")
     }
@@ -62,7 +57,6 @@ pub struct Server {
     pub child: Child,
     pub base: String,
     pub client: reqwest::Client,
-    pub data_dir: PathBuf,
 }
 
 impl Server {
@@ -86,7 +80,7 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base, client: reqwest::Client::new(), data_dir: data.path().to_path_buf() }
+        Self { child, base, client: reqwest::Client::new() }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -108,39 +108,91 @@ fn visit_dim(dim: &Dimension, i: usize, period: &Period) -> String {
     }
 }
 
+/// The raw columns behind a dimension or filter.
+fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
+    match dim {
+        Dimension::Event(EventDim::Page) => &["pathname"],
+        Dimension::Event(EventDim::Hostname) => &["hostname"],
+        Dimension::Event(EventDim::Name) | Dimension::Event(EventDim::Goal) => &["name", "pathname"],
+        Dimension::Event(EventDim::Prop(_)) => &["props"],
+        Dimension::Time(_) => &["ts"],
+        Dimension::Visit(v) => match v {
+            VisitDim::EntryPage | VisitDim::ExitPage => &["pathname"],
+            VisitDim::Source => &["referrer_source"],
+            VisitDim::Referrer => &["referrer"],
+            VisitDim::Channel => &["channel"],
+            VisitDim::UtmSource => &["utm_source"],
+            VisitDim::UtmMedium => &["utm_medium"],
+            VisitDim::UtmCampaign => &["utm_campaign"],
+            VisitDim::UtmContent => &["utm_content"],
+            VisitDim::UtmTerm => &["utm_term"],
+            VisitDim::Device => &["device"],
+            VisitDim::Browser => &["browser"],
+            VisitDim::BrowserVersion => &["browser_version"],
+            VisitDim::Os => &["os"],
+            VisitDim::OsVersion => &["os_version"],
+            VisitDim::Country | VisitDim::CountryName => &["country"],
+            VisitDim::Region | VisitDim::RegionName => &["region"],
+            VisitDim::City | VisitDim::CityName => &["city"],
+            VisitDim::Screen => &["screen"],
+            VisitDim::Language => &["language"],
+        },
+    }
+}
+
+fn needed_columns(q: &Query) -> Vec<&'static str> {
+    let mut cols = vec!["ts", "name", "visitor_id", "visit_id", "pathname"];
+    let filter_dims = q.filters.iter().flat_map(|f| f.conditions()).filter_map(|c| match c {
+        Filter::Condition { dimension, .. } => Some(dimension),
+        _ => None,
+    });
+    for d in q.dimensions.iter().chain(filter_dims) {
+        for c in raw_columns(d) {
+            if !cols.contains(c) {
+                cols.push(c);
+            }
+        }
+    }
+    cols
+}
+
 /// Builds the SQL for one period.
 pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sql {
     let mut sql = Sql::default();
     let dims = &q.dimensions;
     let n = dims.len();
-    sql.push("WITH base AS (SELECT * FROM events WHERE site_id = ")
+    // Only the columns this query reads: CTEs used twice are materialized.
+    sql.push(&format!("WITH base AS (SELECT {} FROM events WHERE site_id = ", needed_columns(q).join(", ")))
         .param(Value::UInt(site_id))
         .push(" AND ts >= ")
         .param(ts_param(period.start))
         .push(" AND ts < ")
         .param(ts_param(period.end))
         .push(")");
-    let pages = mentions_visit_pages(q) || needs_visits(q);
-    if pages {
+    if mentions_visit_pages(q) {
         sql.push(
             ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page \
              FROM base WHERE name = 'pageview' GROUP BY visit_id)",
         );
     }
-    sql.push(", matched AS (SELECT * FROM base WHERE ");
-    where_filters(&mut sql, &q.filters, goals);
-    sql.push(")");
+    // Without filters every event matches: read `base` directly.
+    let matched = if q.filters.is_empty() { "base" } else { "matched" };
+    if !q.filters.is_empty() {
+        sql.push(", matched AS (SELECT * FROM base WHERE ");
+        where_filters(&mut sql, &q.filters, goals);
+        sql.push(")");
+    }
     let goal_dim = dims.contains(&Dimension::Event(EventDim::Goal));
     if goal_dim {
         sql.push(", goal_rows AS (");
         if goals.is_empty() {
-            sql.push("SELECT *, NULL::VARCHAR AS goal FROM matched WHERE false");
+            sql.push(&format!("SELECT *, NULL::VARCHAR AS goal FROM {matched} WHERE false"));
         }
         for (i, g) in goals.iter().enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
             }
-            sql.push("SELECT *, ").text_param(&g.display_name).push(" AS goal FROM matched WHERE ");
+            sql.push("SELECT *, ").text_param(&g.display_name).push(&format!(" AS goal FROM {matched} WHERE "));
             goal_condition(&mut sql, g);
         }
         sql.push(")");
@@ -163,7 +215,7 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
             "count(DISTINCT visitor_id) AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, \
              count(*) AS events FROM ",
         );
-        sql.push(if goal_dim { "goal_rows" } else { "matched" });
+        sql.push(if goal_dim { "goal_rows" } else { matched });
         if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::EntryPage | VisitDim::ExitPage))) {
             sql.push(" LEFT JOIN visit_pages USING (visit_id)");
         }
@@ -180,7 +232,11 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
                 sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
             }
         }
-        sql.push(" FROM base WHERE visit_id IN (SELECT visit_id FROM matched) GROUP BY visit_id)");
+        sql.push(" FROM base");
+        if !q.filters.is_empty() {
+            sql.push(" WHERE visit_id IN (SELECT visit_id FROM matched)");
+        }
+        sql.push(" GROUP BY visit_id)");
         sql.push(", se AS (SELECT ");
         for (i, d) in dims.iter().enumerate() {
             sql.push(&format!("{} AS d{i}, ", visit_dim(d, i, period)));
@@ -199,11 +255,14 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
         if let Some(i) = page_dim {
             sql.push(&format!("pathname AS d{i}, "));
         }
-        sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL AND visit_id IN (SELECT visit_id FROM matched)");
+        sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL");
+        if !q.filters.is_empty() {
+            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+        }
         if page_dim.is_some() {
             sql.push(" GROUP BY ALL");
         } else {
-            sql.push(" AND pathname IN (SELECT pathname FROM matched WHERE name = 'pageview')");
+            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {matched} WHERE name = 'pageview')"));
         }
         sql.push(")");
     }
@@ -228,7 +287,9 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
             Metric::BounceRate => "coalesce(round(100.0 * se.bounces / nullif(se.visits, 0))::BIGINT, 0)".to_string(),
             Metric::VisitDuration => "coalesce(round(se.duration)::BIGINT, 0)".to_string(),
             Metric::Percentage => {
-                "coalesce(round(100.0 * ev.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM matched), 0), 1), 0)".to_string()
+                format!(
+                    "coalesce(round(100.0 * ev.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM {matched}), 0), 1), 0)"
+                )
             }
             Metric::ConversionRate => {
                 let mut denom = Sql::default();

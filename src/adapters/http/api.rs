@@ -23,7 +23,7 @@ pub enum ApiTags {
 /// `Authorization: Bearer <token>` with the server's API token (`--api-token`).
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer")]
-pub struct ApiToken(Bearer);
+pub struct ApiToken(pub Bearer);
 
 /// A problem with the request, named in `message`.
 #[derive(Object)]
@@ -80,6 +80,7 @@ pub struct CreateSite {
 }
 
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "list_bad_request")]
 pub enum ListSitesResponse {
     /// All sites.
     #[oai(status = 200)]
@@ -92,7 +93,15 @@ pub enum ListSitesResponse {
     Internal(Json<ApiErrorBody>),
 }
 
+fn list_bad_request(err: poem::Error) -> ListSitesResponse {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return ListSitesResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    ListSitesResponse::Internal(body("invalid_request", err.to_string()))
+}
+
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "create_bad_request")]
 pub enum CreateSiteResponse {
     /// Created.
     #[oai(status = 201)]
@@ -109,6 +118,13 @@ pub enum CreateSiteResponse {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+}
+
+fn create_bad_request(err: poem::Error) -> CreateSiteResponse {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return CreateSiteResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    CreateSiteResponse::BadRequest(body("invalid_request", err.to_string()))
 }
 
 /// Sites endpoints.

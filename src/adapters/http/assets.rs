@@ -6,7 +6,6 @@ use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
 #[folder = "$CARGO_MANIFEST_DIR/tracker/dist"]
-#[include = "*.js"]
 struct TrackerFiles;
 
 /// Serves `/hk.js` and `/hk-vitals.js` with an ETag and a day of caching (the URL is stable,

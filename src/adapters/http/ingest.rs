@@ -84,7 +84,7 @@ fn facts(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> RequestF
     }
 }
 
-fn outcome(state: &AppState, result: Result<crate::domain::ingest::Outcome, IngestError>) -> Response {
+fn outcome(result: Result<crate::domain::ingest::Outcome, IngestError>) -> Response {
     match result {
         Ok(_) => accepted(),
         Err(e) => e.into_response(),
@@ -92,8 +92,13 @@ fn outcome(state: &AppState, result: Result<crate::domain::ingest::Outcome, Inge
 }
 
 fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> Response {
+    rejected(state, InvalidHit::new(field, message))
+}
+
+/// A hit refused at the edge, before the service saw it: counted like the service's refusals.
+fn rejected(state: &AppState, e: InvalidHit) -> Response {
     state.ingest.count_malformed();
-    IngestError::Invalid(InvalidHit::new(field, message)).into_response()
+    IngestError::Invalid(e).into_response()
 }
 
 /// An explicit hit time, accepted only from trusted senders.
@@ -124,9 +129,11 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
         return invalid(&state, "path", "is required");
     };
-    let mut page = match Page::parse(raw, p.hash) {
+    // A fragment in `path` is there because the tracker runs in hash-routing mode: keep it.
+    let hash_routing = p.hash || p.path.as_deref().is_some_and(|path| path.contains('#'));
+    let mut page = match Page::parse(raw, hash_routing) {
         Ok(page) => page,
-        Err(e) => return outcome(&state, Err(e.into())),
+        Err(e) => return rejected(&state, e),
     };
     page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
@@ -134,7 +141,7 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return outcome(&state, Err(e.into())),
+        Err(e) => return rejected(&state, e),
     };
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
@@ -151,7 +158,7 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
         global_privacy_control: f.gpc,
     };
     let result = state.ingest.ingest(hit);
-    outcome(&state, result)
+    outcome(result)
 }
 
 #[handler]
@@ -175,16 +182,16 @@ pub async fn custom_event(
     };
     // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
     let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
-    let page = match Page::parse(&raw_page, false) {
+    let page = match Page::parse(&raw_page, raw_page.contains('#')) {
         Ok(page) => page,
-        Err(e) => return outcome(&state, Err(e.into())),
+        Err(e) => return rejected(&state, e),
     };
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
         return invalid(&state, "origin", "no Origin header and no domain in the body");
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return outcome(&state, Err(e.into())),
+        Err(e) => return rejected(&state, e),
     };
     let hit = IncomingHit {
         timestamp,
@@ -200,7 +207,7 @@ pub async fn custom_event(
         global_privacy_control: f.gpc,
     };
     let result = state.ingest.ingest(hit);
-    outcome(&state, result)
+    outcome(result)
 }
 
 #[handler]
@@ -228,7 +235,7 @@ pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers
         global_privacy_control: f.gpc,
     };
     let result = state.ingest.ingest_vital(vital);
-    outcome(&state, result)
+    outcome(result)
 }
 
 /// Plausible's Events API; a comma-separated `domain` records the hit for each site.
@@ -255,7 +262,7 @@ pub async fn plausible_event(
     };
     let page = match Page::parse(&url, p.h) {
         Ok(page) => page,
-        Err(e) => return outcome(&state, Err(InvalidHit::new("url", e.message).into())),
+        Err(e) => return rejected(&state, InvalidHit::new("url", e.message)),
     };
     let props = match props_to_pairs(p.props) {
         Ok(props) => props,
@@ -282,5 +289,5 @@ pub async fn plausible_event(
             break;
         }
     }
-    outcome(&state, last)
+    outcome(last)
 }

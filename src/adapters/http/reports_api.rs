@@ -155,6 +155,9 @@ pub enum QueryResult {
 }
 
 fn query_bad_request(err: poem::Error) -> QueryResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return QueryResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
     QueryResult::BadRequest(body("invalid_query", format!("The request body is not a valid query: {err}")))
 }
 
@@ -228,6 +231,9 @@ pub enum GoalsResult {
 }
 
 fn goals_bad_request(err: poem::Error) -> GoalsResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return GoalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
     GoalsResult::BadRequest(body("invalid_request", err.to_string()))
 }
 
@@ -313,6 +319,9 @@ pub enum FunnelsResult {
 }
 
 fn funnels_bad_request(err: poem::Error) -> FunnelsResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
     FunnelsResult::BadRequest(body("invalid_request", err.to_string()))
 }
 
@@ -332,6 +341,7 @@ pub struct RealtimeUpdate {
 }
 
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "realtime_bad_request")]
 pub enum RealtimeResult {
     /// A stream of updates: one at once, then one after each write for the site (at most one a second).
     #[oai(status = 200)]
@@ -348,6 +358,13 @@ pub enum RealtimeResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+}
+
+fn realtime_bad_request(err: poem::Error) -> RealtimeResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return RealtimeResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    RealtimeResult::Internal(body("invalid_request", err.to_string()))
 }
 
 /// Reports endpoints.

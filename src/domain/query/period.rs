@@ -143,7 +143,7 @@ impl Period {
             if off != out.last().expect("non-empty").1 {
                 // Binary search for the first second with the new offset.
                 let (mut lo, mut hi) = (prev, t);
-                while hi - lo > 1_000_000 {
+                while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
                     if offset_at(mid) == off { hi = mid } else { lo = mid }
                 }
