@@ -55,7 +55,11 @@ impl ServeConfig {
                 max_body_bytes: a.max_body_bytes,
                 api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
             },
-            duck: DuckSettings { memory_limit: a.duckdb_memory_limit.clone(), threads: a.duckdb_threads.max(1) },
+            duck: DuckSettings {
+                memory_limit: a.duckdb_memory_limit.clone(),
+                threads: a.duckdb_threads.max(1),
+                checkpoint_threshold: a.duckdb_checkpoint_threshold.clone(),
+            },
             city_db: a.city_db.clone(),
             shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),

@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// DuckDB worker threads.
     #[arg(long, env = "HITKEEP_DUCKDB_THREADS", default_value_t = 2)]
     pub duckdb_threads: u16,
+    /// WAL size that triggers a checkpoint (larger: more compact file, longer replay after a crash).
+    #[arg(long, env = "HITKEEP_DUCKDB_CHECKPOINT_THRESHOLD", default_value = "64MB")]
+    pub duckdb_checkpoint_threshold: String,
     /// A city-level MMDB (DB-IP City Lite or GeoLite2-City) for regions and cities; countries
     /// come from the embedded database either way.
     #[arg(long, env = "HITKEEP_CITY_DB")]
@@ -175,7 +178,7 @@ pub enum ExportFormat {
 #[derive(ValueEnum, Debug, Clone, Copy)]
 pub enum ExportKind {
     Events,
-    #[value(alias = "web-vitals")]
+    #[value(name = "web-vitals", alias = "web_vitals")]
     WebVitals,
 }
 

@@ -83,7 +83,12 @@ impl SaltRing {
     }
 }
 
-/// The keyed hash itself: BLAKE3 keyed by the salt, truncated to 64 bits.
+/// Visitor ids keep 48 bits of the hash: DuckDB stores them in 6 bytes instead of 8 (random
+/// 64-bit ids do not compress), and collisions stay negligible (~0.2 a day at 10 M daily
+/// visitors of one site, since ids are per site and per day).
+pub const VISITOR_ID_MASK: u64 = (1 << 48) - 1;
+
+/// The keyed hash itself: BLAKE3 keyed by the salt, truncated to 48 bits.
 pub fn visitor_hash(salt: &Salt, site_id: u32, ip: IpAddr, user_agent: &str) -> u64 {
     let mut h = blake3::Hasher::new_keyed(&salt.0);
     h.update(&site_id.to_le_bytes());
@@ -93,7 +98,7 @@ pub fn visitor_hash(salt: &Salt, site_id: u32, ip: IpAddr, user_agent: &str) -> 
     };
     h.update(user_agent.as_bytes());
     let bytes = h.finalize();
-    u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
+    u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes")) & VISITOR_ID_MASK
 }
 
 #[cfg(test)]

@@ -26,11 +26,15 @@ pub struct DuckSettings {
     /// e.g. `1GB`; DuckDB's default would be 80 % of RAM.
     pub memory_limit: String,
     pub threads: u16,
+    /// WAL size that triggers a checkpoint. Each checkpoint rewrites the partly filled last row
+    /// group and frees its old blocks, so a larger threshold leaves a more compact file; the cost
+    /// is a longer WAL replay after a crash.
+    pub checkpoint_threshold: String,
 }
 
 impl Default for DuckSettings {
     fn default() -> Self {
-        Self { memory_limit: "1GB".into(), threads: 2 }
+        Self { memory_limit: "1GB".into(), threads: 2, checkpoint_threshold: "64MB".into() }
     }
 }
 
@@ -54,6 +58,7 @@ impl Database {
         let config = Config::default()
             .max_memory(&settings.memory_limit)
             .and_then(|c| c.threads(settings.threads as i64))
+            .and_then(|c| c.with("checkpoint_threshold", &settings.checkpoint_threshold))
             .map_err(internal)?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             let text = e.to_string();
