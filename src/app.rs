@@ -38,6 +38,8 @@ pub struct ServeConfig {
     pub city_db: Option<PathBuf>,
     pub shutdown_timeout: Duration,
     pub writer_start_delay: Duration,
+    /// Periods with more events than this count visitors approximately.
+    pub exact_visitors_limit: u64,
 }
 
 impl ServeConfig {
@@ -63,6 +65,7 @@ impl ServeConfig {
             city_db: a.city_db.clone(),
             shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
+            exact_visitors_limit: a.exact_visitors_limit,
         })
     }
 }
@@ -137,7 +140,7 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
     rotate_salts(&ingest, sites.as_ref());
 
     let reports = Arc::new(ReportService::new(
-        Arc::new(DuckReports::new(db.connect()?)),
+        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit)),
         Arc::new(DuckGoals::new(db.connect()?)),
         clock.clone(),
     ));
@@ -264,6 +267,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         city_db: None,
         shutdown_timeout: Duration::ZERO,
         writer_start_delay: Duration::ZERO,
+        exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
     }
 }
 

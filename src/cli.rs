@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// Bearer token for the `/api` routes (until user accounts exist).
     #[arg(long, env = "HITKEEP_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// Report periods with more events than this count unique visitors with HyperLogLog
+    /// (about 1-2 % error, flagged in `meta.metric_warnings`); smaller ones count exactly.
+    #[arg(long, env = "HITKEEP_EXACT_VISITORS_LIMIT", default_value_t = 1_000_000)]
+    pub exact_visitors_limit: u64,
     /// Log level: error, warn, info, debug, trace (or a tracing filter).
     #[arg(long, env = "HITKEEP_LOG_LEVEL", default_value = "info")]
     pub log_level: String,

@@ -20,10 +20,12 @@ pub struct Location {
     pub city: Option<String>,
 }
 
-/// Where a visit came from. Decided by the visit's first event and carried by all its events,
-/// so `visit:source` and friends are plain column reads at query time.
+/// Where a visit came from and where it landed. Decided by the visit's first event and carried
+/// by all its events, so `visit:source`, `visit:entry_page` and friends are plain column reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrafficSource {
+    /// The visit's first page.
+    pub entry_page: String,
     /// Referrer as host + path, when another site.
     pub referrer: Option<String>,
     /// Grouped source (Google, Twitter, a utm_source, a referrer host).
@@ -55,6 +57,21 @@ pub struct Event {
     pub language: Option<String>,
     /// Custom properties, keys unique, in the order sent.
     pub props: Vec<(String, String)>,
+    /// Running visit statistics, set by the writer: summed over any set of whole visits they
+    /// give visits, bounces and total duration without grouping by visit.
+    pub visit_stats: VisitStats,
+}
+
+/// An event's contribution to its visit's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VisitStats {
+    /// The event opened its visit (1 per visit).
+    pub visit_start: bool,
+    /// +1 when a visit starts with a pageview (a bounce so far), -1 when its second event
+    /// arrives (no longer a bounce); sums to the number of bounced visits.
+    pub bounce_delta: i8,
+    /// Whole seconds since the visit's previous event; sums to the visit's duration.
+    pub duration_delta: u32,
 }
 
 /// A Web Vitals measurement from a page load.

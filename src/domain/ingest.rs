@@ -306,8 +306,9 @@ impl IngestService {
             visitor_id: visitor.current,
             visit_id: 0,
             hostname,
-            pathname: hit.page.pathname,
+            pathname: hit.page.pathname.clone(),
             traffic: Arc::new(TrafficSource {
+                entry_page: hit.page.pathname,
                 referrer: source.referrer,
                 source: source.source,
                 channel: source.channel,
@@ -322,6 +323,7 @@ impl IngestService {
             screen: hit.screen_width.and_then(ScreenClass::from_width),
             language: hit.language.as_deref().and_then(normalize_language),
             props,
+            visit_stats: Default::default(),
         };
         self.publish(Record::Event { visitor, event: Box::new(event) })
     }

@@ -82,10 +82,12 @@ pub fn run_writer(
         for record in records {
             match record {
                 Record::Event { visitor, mut event } => {
-                    let a = sessions.assign(visitor, event.ts, || event.traffic.clone());
+                    let pageview = event.name == super::event::PAGEVIEW;
+                    let a = sessions.assign(visitor, event.ts, pageview, || event.traffic.clone());
                     event.visitor_id = a.visitor_id;
                     event.visit_id = a.visit_id;
                     event.traffic = a.attrs;
+                    event.visit_stats = a.stats;
                     events.push(*event);
                 }
                 Record::Vital(v) => vitals.push(v),

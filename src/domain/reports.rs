@@ -42,6 +42,8 @@ pub struct AnswerRow {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub query: Query,
+    /// Visitor counts are estimates.
+    pub approximate: bool,
     pub rows: Vec<AnswerRow>,
     pub time_labels: Option<Vec<String>>,
     pub total_rows: Option<u64>,
@@ -134,7 +136,13 @@ impl ReportService {
         if let Some(cmp_period) = &query.compare {
             self.attach_comparison(site, &query, cmp_period, &goals, &mut rows)?;
         }
-        Ok(Answer { rows, time_labels: current.time_labels, total_rows: current.total_rows, query })
+        Ok(Answer {
+            rows,
+            approximate: current.approximate,
+            time_labels: current.time_labels,
+            total_rows: current.total_rows,
+            query,
+        })
     }
 
     fn attach_comparison(

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::event::VisitStats;
 use super::visitor::VisitorKey;
 
 /// Default inactivity that ends a visit.
@@ -13,6 +14,9 @@ struct ActiveVisit<S> {
     visitor_id: u64,
     visit_id: u64,
     last_seen: i64,
+    /// Events so far, and whether the first was a pageview (for the bounce bookkeeping).
+    events: u32,
+    first_pageview: bool,
     /// What the visit carries from its first event to all later ones (its traffic source).
     attrs: S,
 }
@@ -23,6 +27,8 @@ pub struct OpenVisit<S> {
     pub visitor_id: u64,
     pub visit_id: u64,
     pub last_seen: i64,
+    pub events: u32,
+    pub first_pageview: bool,
     pub attrs: S,
 }
 
@@ -35,6 +41,8 @@ pub struct Assignment<S> {
     pub new_visit: bool,
     /// The visit's attributes (from its first event).
     pub attrs: S,
+    /// This event's share of the visit's numbers.
+    pub stats: VisitStats,
 }
 
 /// Assigns events to visits. Visit ids are increasing integers (they compress far better than
@@ -59,6 +67,8 @@ impl<S: Clone> Sessionizer<S> {
                         visitor_id: v.visitor_id,
                         visit_id: v.visit_id,
                         last_seen: v.last_seen,
+                        events: v.events,
+                        first_pageview: v.first_pageview,
                         attrs: v.attrs,
                     },
                 )
@@ -69,38 +79,55 @@ impl<S: Clone> Sessionizer<S> {
 
     /// Places an event of `key` at time `ts` (microseconds) in a visit; `attrs` are taken only
     /// when the event opens a new visit.
-    pub fn assign(&mut self, key: VisitorKey, ts: i64, attrs: impl FnOnce() -> S) -> Assignment<S> {
+    pub fn assign(&mut self, key: VisitorKey, ts: i64, pageview: bool, attrs: impl FnOnce() -> S) -> Assignment<S> {
         self.prune(ts);
         let timeout = self.timeout;
         let alive = |v: &ActiveVisit<S>| ts - v.last_seen < timeout;
-        if let Some(v) = self.active.get_mut(&key.current).filter(|v| alive(v)) {
-            v.last_seen = v.last_seen.max(ts);
-            return Assignment {
-                visitor_id: v.visitor_id,
-                visit_id: v.visit_id,
-                new_visit: false,
-                attrs: v.attrs.clone(),
+        let continued = if self.active.get(&key.current).is_some_and(|v| alive(v)) {
+            Some(key.current)
+        } else {
+            // A visit that began before midnight continues under yesterday's id.
+            key.previous.filter(|prev| self.active.get(prev).is_some_and(|v| alive(v)))
+        };
+        if let Some(found) = continued {
+            let v = self.active.get_mut(&found).expect("present");
+            let stats = VisitStats {
+                visit_start: false,
+                bounce_delta: if v.events == 1 && v.first_pageview { -1 } else { 0 },
+                duration_delta: (ts.div_euclid(1_000_000) - v.last_seen.div_euclid(1_000_000)).max(0) as u32,
             };
-        }
-        // A visit that began before midnight continues under yesterday's id.
-        if let Some(prev) = key.previous
-            && let Some(v) = self.active.get(&prev).filter(|v| alive(v)).cloned()
-        {
-            let v = ActiveVisit { last_seen: v.last_seen.max(ts), ..v };
-            let assignment =
-                Assignment { visitor_id: v.visitor_id, visit_id: v.visit_id, new_visit: false, attrs: v.attrs.clone() };
-            self.active.insert(prev, v.clone());
-            self.active.insert(key.current, v);
+            v.events += 1;
+            v.last_seen = v.last_seen.max(ts);
+            let (v, assignment) = {
+                let v = v.clone();
+                let a = Assignment {
+                    visitor_id: v.visitor_id,
+                    visit_id: v.visit_id,
+                    new_visit: false,
+                    attrs: v.attrs.clone(),
+                    stats,
+                };
+                (v, a)
+            };
+            if found != key.current {
+                self.active.insert(key.current, v);
+            }
             return assignment;
         }
         let visit_id = self.next_visit_id;
         self.next_visit_id += 1;
         let attrs = attrs();
-        self.active.insert(
-            key.current,
-            ActiveVisit { visitor_id: key.current, visit_id, last_seen: ts, attrs: attrs.clone() },
-        );
-        Assignment { visitor_id: key.current, visit_id, new_visit: true, attrs }
+        let visit = ActiveVisit {
+            visitor_id: key.current,
+            visit_id,
+            last_seen: ts,
+            events: 1,
+            first_pageview: pageview,
+            attrs: attrs.clone(),
+        };
+        self.active.insert(key.current, visit);
+        let stats = VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0 };
+        Assignment { visitor_id: key.current, visit_id, new_visit: true, attrs, stats }
     }
 
     /// Visits open now (for tests and metrics).
@@ -132,44 +159,63 @@ mod tests {
     #[test]
     fn gaps_under_thirty_minutes_stay_in_one_visit() {
         let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
-        let a = s.assign(key(7), 0, || ());
+        let a = s.assign(key(7), 0, true, || ());
         assert!(a.new_visit);
-        assert_eq!(s.assign(key(7), 29 * MIN, || ()).visit_id, a.visit_id);
-        assert_eq!(s.assign(key(7), 58 * MIN, || ()).visit_id, a.visit_id, "the gap counts from the last event");
-        let b = s.assign(key(7), 88 * MIN, || ());
+        assert_eq!(s.assign(key(7), 29 * MIN, true, || ()).visit_id, a.visit_id);
+        assert_eq!(s.assign(key(7), 58 * MIN, true, || ()).visit_id, a.visit_id, "the gap counts from the last event");
+        let b = s.assign(key(7), 88 * MIN, true, || ());
         assert!(b.new_visit, "exactly 30 minutes of silence ends the visit");
         assert_ne!(b.visit_id, a.visit_id);
-        let other = s.assign(key(8), 88 * MIN, || ());
+        let other = s.assign(key(8), 88 * MIN, true, || ());
         assert_ne!(other.visit_id, b.visit_id, "visitors never share visits");
     }
 
     #[test]
     fn midnight_bridged_by_yesterdays_id() {
         let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
-        let before = s.assign(key(100), 0, || ());
-        let after = s.assign(VisitorKey { current: 200, previous: Some(100) }, 10 * MIN, || ());
+        let before = s.assign(key(100), 0, true, || ());
+        let after = s.assign(VisitorKey { current: 200, previous: Some(100) }, 10 * MIN, true, || ());
         assert_eq!(after.visit_id, before.visit_id);
         assert_eq!(after.visitor_id, 100, "the visitor keeps one id for the whole visit");
-        assert_eq!(s.assign(key(200), 20 * MIN, || ()).visit_id, before.visit_id);
+        assert_eq!(s.assign(key(200), 20 * MIN, true, || ()).visit_id, before.visit_id);
     }
 
     #[test]
     fn resumes_open_visits_and_numbering() {
-        let open = [OpenVisit { visitor_id: 5, visit_id: 41, last_seen: 0, attrs: "google" }];
+        let open =
+            [OpenVisit { visitor_id: 5, visit_id: 41, last_seen: 0, events: 1, first_pageview: true, attrs: "google" }];
         let mut s = Sessionizer::new(42, VISIT_TIMEOUT_MICROS, open);
-        let resumed = s.assign(key(5), 5 * MIN, || "direct");
+        let resumed = s.assign(key(5), 5 * MIN, true, || "direct");
+        assert_eq!(resumed.stats.bounce_delta, -1, "the resumed one-pageview visit stops being a bounce");
         assert_eq!((resumed.visit_id, resumed.attrs), (41, "google"), "a resumed visit keeps its source");
-        let fresh = s.assign(key(6), 5 * MIN, || "direct");
+        let fresh = s.assign(key(6), 5 * MIN, true, || "direct");
         assert_eq!((fresh.visit_id, fresh.attrs), (42, "direct"));
+    }
+
+    #[test]
+    fn visit_stats_sum_to_visits_bounces_and_duration() {
+        let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
+        // Visit 1: pageview, custom event, pageview over 3.5 minutes. Visit 2: one pageview.
+        // Visit 3: a custom event alone (not a bounce: it was interactive).
+        let stats: Vec<VisitStats> = vec![
+            s.assign(key(1), 0, true, || ()).stats,
+            s.assign(key(1), 90 * 1_000_000, false, || ()).stats,
+            s.assign(key(1), 210 * 1_000_000 + 500_000, true, || ()).stats,
+            s.assign(key(2), 0, true, || ()).stats,
+            s.assign(key(3), 0, false, || ()).stats,
+        ];
+        assert_eq!(stats.iter().filter(|s| s.visit_start).count(), 3);
+        assert_eq!(stats.iter().map(|s| s.bounce_delta as i32).sum::<i32>(), 1);
+        assert_eq!(stats.iter().map(|s| s.duration_delta).sum::<u32>(), 210);
     }
 
     #[test]
     fn stale_visits_are_pruned() {
         let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
         for v in 0..100 {
-            s.assign(key(v), 0, || ());
+            s.assign(key(v), 0, true, || ());
         }
-        s.assign(key(1000), 120 * MIN, || ());
+        s.assign(key(1000), 120 * MIN, true, || ());
         assert_eq!(s.open_visits(), 1);
     }
 }

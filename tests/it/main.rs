@@ -2,6 +2,7 @@
 //! One test binary so DuckDB is linked once.
 
 mod api;
+mod engine_props;
 mod harness;
 mod ingest;
 mod lifecycle;

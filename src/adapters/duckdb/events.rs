@@ -31,7 +31,7 @@ fn ts(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
-fn event_row(e: &Event) -> [Value; 26] {
+fn event_row(e: &Event) -> [Value; 30] {
     let props = if e.props.is_empty() {
         Value::Null
     } else {
@@ -66,6 +66,10 @@ fn event_row(e: &Event) -> [Value; 26] {
         e.screen.map_or(Value::Null, |s| Value::Text(s.as_str().to_string())),
         text(&e.language),
         props,
+        Value::Text(e.traffic.entry_page.clone()),
+        Value::Boolean(e.visit_stats.visit_start),
+        Value::TinyInt(e.visit_stats.bounce_delta),
+        Value::UInt(e.visit_stats.duration_delta),
     ]
 }
 
@@ -117,21 +121,30 @@ impl EventStore for DuckEventStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT visitor_id, arg_max(visit_id, ts), epoch_us(max(ts)),
+                "WITH recent AS (SELECT visitor_id, arg_max(visit_id, ts) AS visit_id FROM events
+                                 WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id)
+                 SELECT e.visitor_id, e.visit_id, epoch_us(max(e.ts)),
                         arg_max(referrer, ts), arg_max(referrer_source, ts), arg_max(channel, ts),
                         arg_max(utm_source, ts), arg_max(utm_medium, ts), arg_max(utm_campaign, ts),
-                        arg_max(utm_content, ts), arg_max(utm_term, ts)
-                 FROM events WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id",
+                        arg_max(utm_content, ts), arg_max(utm_term, ts), arg_max(entry_page, ts),
+                        count(*), arg_min(name, ts) = 'pageview'
+                 FROM events e JOIN recent r ON e.visitor_id = r.visitor_id AND e.visit_id = r.visit_id
+                 WHERE e.ts >= make_timestamp(?::BIGINT) - INTERVAL 1 DAY
+                 GROUP BY e.visitor_id, e.visit_id",
             )
             .map_err(internal)?;
         let open_visits = stmt
-            .query_map([since_micros], |r| {
+            .query_map([since_micros, since_micros], |r| {
                 let channel: Option<String> = r.get(5)?;
+                let entry_page: Option<String> = r.get(11)?;
                 Ok(OpenVisit {
                     visitor_id: r.get(0)?,
                     visit_id: r.get(1)?,
                     last_seen: r.get(2)?,
+                    events: r.get::<_, i64>(12)? as u32,
+                    first_pageview: r.get(13)?,
                     attrs: Arc::new(TrafficSource {
+                        entry_page: entry_page.unwrap_or_else(|| "/".into()),
                         referrer: r.get(3)?,
                         source: r.get(4)?,
                         channel: channel.as_deref().and_then(Channel::parse).unwrap_or(Channel::Direct),

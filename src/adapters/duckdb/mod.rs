@@ -15,7 +15,7 @@ use duckdb::{Config, Connection};
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;
-pub use reports::{DuckReports, bench_dashboard_sql};
+pub use reports::{DuckReports, EXACT_VISITORS_LIMIT, bench_dashboard_sql};
 pub use sites::DuckSites;
 
 use crate::ports::store::StoreError;

@@ -9,10 +9,10 @@ use duckdb::types::{TimeUnit, Value};
 use serde_json::{Value as Json, json};
 
 use super::internal;
-use super::sql::{Sql, bucket, column, filter_expr, goal_condition, prop_value, row_column};
+use super::sql::{Sql, bucket, bucket_label, column, filter_expr, goal_condition, prop_value, row_column};
 use crate::domain::query::{
     Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult, ResultRow,
-    TimeGrain, VisitDim,
+    VisitDim,
 };
 use crate::ports::reports::ReportStore;
 use crate::ports::store::StoreError;
@@ -21,11 +21,16 @@ use crate::ports::store::StoreError;
 pub struct DuckReports {
     pool: Mutex<Vec<Connection>>,
     origin: Mutex<Connection>,
+    /// Above this many events in a period, visitors are counted with HyperLogLog (~1-2 % error).
+    exact_limit: u64,
 }
 
+/// Default for `exact_limit`.
+pub const EXACT_VISITORS_LIMIT: u64 = 1_000_000;
+
 impl DuckReports {
-    pub fn new(conn: Connection) -> Self {
-        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn) }
+    pub fn new(conn: Connection, exact_limit: u64) -> Self {
+        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn), exact_limit }
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -53,8 +58,30 @@ fn needs_events(q: &Query) -> bool {
 }
 
 fn mentions_visit_pages(q: &Query) -> bool {
-    let dims = [Dimension::Visit(VisitDim::EntryPage), Dimension::Visit(VisitDim::ExitPage)];
-    dims.iter().any(|d| q.dimensions.contains(d) || q.filters.iter().any(|f| f.mentions(d)))
+    let exit = Dimension::Visit(VisitDim::ExitPage);
+    q.dimensions.contains(&exit) || q.filters.iter().any(|f| f.mentions(&exit))
+}
+
+/// Visit attributes stored on every event of the visit (so filtering rows by them keeps whole visits).
+fn is_row_visit_attr(d: &Dimension) -> bool {
+    matches!(d, Dimension::Visit(v) if *v != VisitDim::ExitPage)
+}
+
+fn only_visit_attrs(f: &Filter) -> bool {
+    match f {
+        Filter::Condition { dimension, .. } => is_row_visit_attr(dimension),
+        Filter::And(fs) | Filter::Or(fs) => fs.iter().all(only_visit_attrs),
+        Filter::Not(f) => only_visit_attrs(f),
+        Filter::HasDone(_) | Filter::HasNotDone(_) => false,
+    }
+}
+
+/// Visit metrics can be summed from the per-event visit statistics when every row of a visit
+/// falls in the same group and filters keep or drop whole visits.
+fn fast_visits(q: &Query) -> bool {
+    q.filters.iter().all(only_visit_attrs)
+        && q.dimensions.iter().all(|d| matches!(d, Dimension::Time(_)) || is_row_visit_attr(d))
+        && !q.metrics.contains(&Metric::TimeOnPage)
 }
 
 /// Top-level filters without goal conditions: the denominator of conversion rates.
@@ -85,9 +112,6 @@ fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
             prop_value(key)(sql);
             sql.push(", '(none)')");
         }
-        Dimension::Visit(VisitDim::EntryPage) => {
-            sql.push("visit_pages.entry_page");
-        }
         Dimension::Visit(VisitDim::ExitPage) => {
             sql.push("visit_pages.exit_page");
         }
@@ -117,7 +141,8 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
         Dimension::Event(EventDim::Prop(_)) => &["props"],
         Dimension::Time(_) => &["ts"],
         Dimension::Visit(v) => match v {
-            VisitDim::EntryPage | VisitDim::ExitPage => &["pathname"],
+            VisitDim::EntryPage => &["entry_page"],
+            VisitDim::ExitPage => &["pathname"],
             VisitDim::Source => &["referrer_source"],
             VisitDim::Referrer => &["referrer"],
             VisitDim::Channel => &["channel"],
@@ -142,6 +167,9 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
 
 fn needed_columns(q: &Query) -> Vec<&'static str> {
     let mut cols = vec!["ts", "name", "visitor_id", "visit_id", "pathname"];
+    if needs_visits(q) && fast_visits(q) {
+        cols.extend(["visit_start", "bounce_delta", "duration_delta"]);
+    }
     let filter_dims = q.filters.iter().flat_map(|f| f.conditions()).filter_map(|c| match c {
         Filter::Condition { dimension, .. } => Some(dimension),
         _ => None,
@@ -156,8 +184,9 @@ fn needed_columns(q: &Query) -> Vec<&'static str> {
     cols
 }
 
-/// Builds the SQL for one period.
-pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sql {
+/// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
+pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool) -> Sql {
+    let distinct = if approx { "approx_count_distinct(visitor_id)" } else { "count(DISTINCT visitor_id)" };
     let mut sql = Sql::default();
     let dims = &q.dimensions;
     let n = dims.len();
@@ -203,20 +232,27 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
             sql.push(" GROUP BY ALL");
         }
     };
-    let events = needs_events(q);
-    let visits = needs_visits(q);
+    let fast = needs_visits(q) && fast_visits(q);
+    let events = needs_events(q) || fast;
+    let visits = needs_visits(q) && !fast;
     if events {
         sql.push(", ev AS (SELECT ");
         for (i, d) in dims.iter().enumerate() {
             event_dim(&mut sql, d, period);
             sql.push(&format!(" AS d{i}, "));
         }
-        sql.push(
-            "count(DISTINCT visitor_id) AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, \
-             count(*) AS events FROM ",
-        );
+        sql.push(&format!(
+            "{distinct} AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events"
+        ));
+        if fast {
+            sql.push(
+                ", sum(visit_start::INTEGER) AS visits, count(*) FILTER (WHERE name = 'pageview') AS pv_sum, \
+                 sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum",
+            );
+        }
+        sql.push(" FROM ");
         sql.push(if goal_dim { "goal_rows" } else { matched });
-        if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::EntryPage | VisitDim::ExitPage))) {
+        if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::ExitPage))) {
             sql.push(" LEFT JOIN visit_pages USING (visit_id)");
         }
         group(&mut sql);
@@ -268,6 +304,7 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
     }
 
     // Final select.
+    let vs = if fast { "ev" } else { "se" };
     sql.push(" SELECT ");
     for (i, c) in dcols.iter().enumerate() {
         let src = match (events, visits) {
@@ -282,18 +319,21 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Sq
             Metric::Visitors => "coalesce(ev.visitors, 0)".to_string(),
             Metric::Pageviews => "coalesce(ev.pageviews, 0)".to_string(),
             Metric::Events => "coalesce(ev.events, 0)".to_string(),
-            Metric::Visits => "coalesce(se.visits, 0)".to_string(),
-            Metric::ViewsPerVisit => "coalesce(round(se.pv_sum / nullif(se.visits, 0), 2), 0)".to_string(),
-            Metric::BounceRate => "coalesce(round(100.0 * se.bounces / nullif(se.visits, 0))::BIGINT, 0)".to_string(),
+            Metric::Visits => format!("coalesce({vs}.visits, 0)::BIGINT"),
+            Metric::ViewsPerVisit => format!("coalesce(round({vs}.pv_sum / nullif({vs}.visits, 0), 2), 0)"),
+            Metric::BounceRate => {
+                format!("coalesce(round(100.0 * greatest({vs}.bounces, 0) / nullif({vs}.visits, 0))::BIGINT, 0)")
+            }
+            Metric::VisitDuration if fast => {
+                "coalesce(round(ev.duration_sum / nullif(ev.visits, 0))::BIGINT, 0)".to_string()
+            }
             Metric::VisitDuration => "coalesce(round(se.duration)::BIGINT, 0)".to_string(),
             Metric::Percentage => {
-                format!(
-                    "coalesce(round(100.0 * ev.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM {matched}), 0), 1), 0)"
-                )
+                format!("coalesce(round(100.0 * ev.visitors / nullif((SELECT {distinct} FROM {matched}), 0), 1), 0)")
             }
             Metric::ConversionRate => {
                 let mut denom = Sql::default();
-                denom.push("(SELECT count(DISTINCT visitor_id) FROM base WHERE ");
+                denom.push(&format!("(SELECT {distinct} FROM base WHERE "));
                 where_filters(&mut denom, &without_goals(&q.filters), goals);
                 denom.push(")");
                 // Splice the denominator's parameters in place.
@@ -365,17 +405,15 @@ fn to_json(v: Value) -> Json {
     }
 }
 
-/// Formats a time bucket as Plausible labels it (weeks clipped to the period's first day).
-fn time_label(raw: &str, grain: TimeGrain, period: &Period) -> String {
-    let date = &raw[..raw.len().min(10)];
-    match grain {
-        TimeGrain::Hour => format!("{}:00:00", &raw[..raw.len().min(13)]),
-        TimeGrain::Week => {
-            let first = period.first_date.format("%Y-%m-%d").to_string();
-            if date < first.as_str() { first } else { date.to_string() }
-        }
-        _ => date.to_string(),
-    }
+/// Events of a site in a period (zonemaps make this a few milliseconds).
+fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Result<u64, StoreError> {
+    conn.query_row(
+        "SELECT count(*) FROM events WHERE site_id = ? AND ts >= ? AND ts < ?",
+        duckdb::params![site_id, ts_param(period.start), ts_param(period.end)],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+    .map_err(internal)
 }
 
 /// Runs one query over one period.
@@ -385,8 +423,10 @@ pub fn run(
     q: &Query,
     period: &Period,
     goals: &[Goal],
+    exact_limit: u64,
 ) -> Result<QueryResult, StoreError> {
-    let sql = build_sql(site_id, q, period, goals);
+    let approx = events_in(conn, site_id, period)? > exact_limit;
+    let sql = build_sql(site_id, q, period, goals, approx);
     let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
     let n_dims = q.dimensions.len();
     let n_metrics = q.metrics.len();
@@ -398,7 +438,7 @@ pub fn run(
         for (i, d) in q.dimensions.iter().enumerate() {
             let v: Value = row.get(i).map_err(internal)?;
             let j = match (d, v) {
-                (Dimension::Time(g), Value::Text(s)) => json!(time_label(&s, period.resolve_grain(*g), period)),
+                (Dimension::Time(g), Value::BigInt(k)) => json!(bucket_label(k, period.resolve_grain(*g), period)),
                 (Dimension::Visit(VisitDim::CountryName), Value::Text(code)) => {
                     json!(crate::domain::countries::name(&code).unwrap_or(&code))
                 }
@@ -416,6 +456,7 @@ pub fn run(
     if q.total_rows {
         out.total_rows = Some(if out.rows.is_empty() && q.offset == 0 { 0 } else { total });
     }
+    out.approximate = approx;
     if q.time_labels {
         out.time_labels = q.time_dimension().map(|g| period.labels(g));
     }
@@ -474,7 +515,7 @@ impl ReportStore for DuckReports {
     }
 
     fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
-        self.with_conn(|c| run(c, site_id, q, period, goals))
+        self.with_conn(|c| run(c, site_id, q, period, goals, self.exact_limit))
     }
 
     fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError> {
@@ -541,7 +582,8 @@ pub fn bench_dashboard_sql(
         for i in 0..=runs {
             let t = std::time::Instant::now();
             for p in &periods {
-                let sql = build_sql(site.id.0, &q, p, &[]);
+                let approx = events_in(&conn, site.id.0, p)? > EXACT_VISITORS_LIMIT;
+                let sql = build_sql(site.id.0, &q, p, &[], approx);
                 let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
                 let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
                 while rows.next().map_err(internal)?.is_some() {}

@@ -56,35 +56,57 @@ pub fn row_column(dim: &Dimension) -> Option<&'static str> {
             VisitDim::City | VisitDim::CityName => "city",
             VisitDim::Screen => "screen",
             VisitDim::Language => "language",
-            VisitDim::EntryPage | VisitDim::ExitPage => return None,
+            VisitDim::EntryPage => "entry_page",
+            VisitDim::ExitPage => return None,
         },
         _ => return None,
     })
 }
 
-/// Local time of `column` (a UTC TIMESTAMP) in the period's zone, from its offset table.
-pub fn local_time(column: &str, period: &Period) -> String {
+/// Local time of `column` (a UTC TIMESTAMP) in the period's zone as microseconds since the
+/// epoch, from the period's offset table (no tz database needed in SQL).
+pub fn local_micros(column: &str, period: &Period) -> String {
     let offsets = period.offsets();
     if offsets.len() == 1 {
-        return format!("({column} + to_seconds({}))", offsets[0].1);
+        return format!("(epoch_us({column}) + {})", offsets[0].1 as i64 * 1_000_000);
     }
     let mut case = String::from("CASE");
     for w in offsets.windows(2) {
-        case.push_str(&format!(" WHEN epoch_us({column}) < {} THEN {}", w[1].0, w[0].1));
+        case.push_str(&format!(" WHEN epoch_us({column}) < {} THEN {}", w[1].0, w[0].1 as i64 * 1_000_000));
     }
-    case.push_str(&format!(" ELSE {} END", offsets.last().expect("non-empty").1));
-    format!("({column} + to_seconds({case}))")
+    case.push_str(&format!(" ELSE {} END", offsets.last().expect("non-empty").1 as i64 * 1_000_000));
+    format!("(epoch_us({column}) + {case})")
 }
 
-/// The bucket start (local time) of `column` at `grain` (already resolved).
+/// The bucket of `column` at `grain` (resolved) as an integer: local hours, days or Monday-based
+/// weeks since the epoch, or year * 12 + month - 1. Integers group and sort fast; labels are
+/// made from them afterwards (`bucket_label`).
 pub fn bucket(column: &str, period: &Period, grain: TimeGrain) -> String {
-    let unit = match grain {
-        TimeGrain::Hour => "hour",
-        TimeGrain::Week => "week",
-        TimeGrain::Month => "month",
-        TimeGrain::Day | TimeGrain::Auto => "day",
-    };
-    format!("strftime(date_trunc('{unit}', {}), '%Y-%m-%d %H:%M:%S')", local_time(column, period))
+    let local = local_micros(column, period);
+    match grain {
+        TimeGrain::Hour => format!("({local} // 3600000000)"),
+        TimeGrain::Day | TimeGrain::Auto => format!("({local} // 86400000000)"),
+        // 1970-01-01 was a Thursday: shifting by 3 days makes weeks start on Monday.
+        TimeGrain::Week => format!("(({local} // 86400000000 + 3) // 7)"),
+        TimeGrain::Month => {
+            format!("(year(make_timestamp({local})) * 12 + month(make_timestamp({local})) - 1)")
+        }
+    }
+}
+
+/// The label of an integer bucket from `bucket`, as Plausible formats it; weeks are clipped to
+/// the period's first day.
+pub fn bucket_label(key: i64, grain: TimeGrain, period: &Period) -> String {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let day = |n: i64| epoch + chrono::Duration::days(n);
+    match grain {
+        TimeGrain::Hour => {
+            format!("{} {:02}:00:00", day(key.div_euclid(24)).format("%Y-%m-%d"), key.rem_euclid(24))
+        }
+        TimeGrain::Day | TimeGrain::Auto => day(key).format("%Y-%m-%d").to_string(),
+        TimeGrain::Week => day(key * 7 - 3).max(period.first_date).format("%Y-%m-%d").to_string(),
+        TimeGrain::Month => format!("{:04}-{:02}-01", key.div_euclid(12), key.rem_euclid(12) + 1),
+    }
 }
 
 /// A `*` / `**` wildcard as an anchored regex: `*` stays within a path segment.
@@ -299,10 +321,9 @@ pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
                 }
                 sql.push("), false)");
             }
-            Dimension::Visit(VisitDim::EntryPage) | Dimension::Visit(VisitDim::ExitPage) => {
-                let col = if *dimension == Dimension::Visit(VisitDim::EntryPage) { "entry_page" } else { "exit_page" };
+            Dimension::Visit(VisitDim::ExitPage) => {
                 sql.push("(visit_id IN (SELECT visit_id FROM visit_pages WHERE ");
-                compare(sql, &column(col), *op, values, *case_sensitive);
+                compare(sql, &column("exit_page"), *op, values, *case_sensitive);
                 sql.push("))");
             }
             other => {

@@ -120,6 +120,9 @@ pub struct QueryMeta {
     /// The comparison period, when `compare` was asked.
     #[oai(skip_serializing_if_is_none)]
     pub comparison_date_range: Option<Vec<String>>,
+    /// Per metric: `{"code", "warning"}` when a value is not exact.
+    #[oai(skip_serializing_if_is_none)]
+    pub metric_warnings: Option<Value>,
 }
 
 /// A query's answer.
@@ -408,7 +411,23 @@ fn answer_json(a: Answer, request: &Value) -> QueryResponse {
                 }),
             })
             .collect(),
-        meta: QueryMeta { time_labels: a.time_labels, total_rows: a.total_rows, comparison_date_range },
+        meta: QueryMeta {
+            metric_warnings: a.approximate.then(|| {
+                let warning = json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
+                let affected = ["visitors", "percentage", "conversion_rate"];
+                Value::Object(
+                    a.query
+                        .metrics
+                        .iter()
+                        .filter(|m| affected.contains(&m.as_str()))
+                        .map(|m| (m.as_str().to_string(), warning.clone()))
+                        .collect(),
+                )
+            }),
+            time_labels: a.time_labels,
+            total_rows: a.total_rows,
+            comparison_date_range,
+        },
         query: echo,
     }
 }

@@ -364,6 +364,8 @@ pub struct ResultRow {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueryResult {
     pub rows: Vec<ResultRow>,
+    /// Distinct visitor counts are HyperLogLog estimates (large periods).
+    pub approximate: bool,
     pub total_rows: Option<u64>,
     pub time_labels: Option<Vec<String>>,
 }

@@ -1,0 +1,247 @@
+//! Property test: random valid queries answered by the DuckDB engine equal a straightforward
+//! computation over the same raw events (written independently, in plain Rust).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use hitkeep::adapters::duckdb::{Database, DuckEventStore, DuckReports};
+use hitkeep::domain::channel::Channel;
+use hitkeep::domain::client::DeviceClass;
+use hitkeep::domain::event::{Event, Location, TrafficSource, VisitStats};
+use hitkeep::domain::page::Utm;
+use hitkeep::domain::query::parse_query;
+use hitkeep::ports::reports::ReportStore;
+use hitkeep::ports::store::EventStore;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const DAY0: i64 = 1_709_596_800_000_000; // 2024-03-05T00:00:00Z
+const PAGES: [&str; 4] = ["/", "/pricing", "/blog", "/docs"];
+const SOURCES: [Option<&str>; 3] = [None, Some("Google"), Some("Twitter")];
+const BROWSERS: [&str; 2] = ["Chrome", "Firefox"];
+
+#[derive(Debug, Clone)]
+struct Ev {
+    ts: i64,
+    visitor: u64,
+    visit: u64,
+    pageview: bool,
+    page: usize,
+    source: usize,
+    browser: usize,
+}
+
+/// Visits of 1-5 events, a few minutes apart, spread over two days.
+fn dataset() -> impl Strategy<Value = Vec<Ev>> {
+    prop::collection::vec(
+        (
+            0u64..6,
+            0usize..3,
+            0usize..2,
+            0i64..(2 * 24 * 60),
+            prop::collection::vec((any::<bool>(), 0usize..4, 0i64..10), 1..5),
+        ),
+        1..12,
+    )
+    .prop_map(|visits| {
+        let mut out = Vec::new();
+        for (i, (visitor, source, browser, start_min, events)) in visits.into_iter().enumerate() {
+            let mut t = DAY0 + start_min * 60_000_000;
+            for (j, (custom, page, gap)) in events.into_iter().enumerate() {
+                out.push(Ev {
+                    ts: t,
+                    visitor,
+                    visit: i as u64 + 1,
+                    pageview: j == 0 || !custom,
+                    page,
+                    source,
+                    browser,
+                });
+                t += (gap + 1) * 60_000_000;
+            }
+        }
+        out.sort_by_key(|e| e.ts);
+        out
+    })
+}
+
+/// What the writer stores with each event, computed here from the whole dataset.
+fn to_event(e: &Ev, all: &[Ev]) -> Event {
+    let visit: Vec<&Ev> = all.iter().filter(|x| x.visit == e.visit).collect();
+    let pos = visit.iter().position(|x| std::ptr::eq(*x, e)).expect("member");
+    let first = visit[0];
+    let visit_stats = VisitStats {
+        visit_start: pos == 0,
+        bounce_delta: match pos {
+            0 => first.pageview as i8,
+            1 if first.pageview => -1,
+            _ => 0,
+        },
+        duration_delta: if pos == 0 { 0 } else { ((e.ts - visit[pos - 1].ts) / 1_000_000) as u32 },
+    };
+    Event {
+        visit_stats,
+        ts: e.ts,
+        site_id: 1,
+        name: if e.pageview { "pageview".into() } else { "Signup".into() },
+        visitor_id: e.visitor,
+        visit_id: e.visit,
+        hostname: "p.test".into(),
+        pathname: PAGES[e.page].into(),
+        traffic: Arc::new(TrafficSource {
+            entry_page: PAGES[first.page].into(),
+            referrer: None,
+            source: SOURCES[e.source].map(str::to_string),
+            channel: Channel::Direct,
+            utm: Utm::default(),
+        }),
+        location: Location::default(),
+        browser: Some(BROWSERS[e.browser].into()),
+        browser_version: None,
+        os: None,
+        os_version: None,
+        device: DeviceClass::Desktop,
+        screen: None,
+        language: None,
+        props: vec![],
+    }
+}
+
+#[derive(Debug, Clone)]
+enum F {
+    None,
+    PageIs(usize),
+    PageContains(&'static str),
+    SourceIs(usize),
+    BrowserIsNot(usize),
+}
+
+fn filter_json(f: &F) -> Value {
+    let source = |i: usize| SOURCES[i].unwrap_or("Direct / None");
+    match f {
+        F::None => json!([]),
+        F::PageIs(p) => json!([["is", "event:page", [PAGES[*p]]]]),
+        F::PageContains(s) => json!([["contains", "event:page", [s]]]),
+        F::SourceIs(i) => json!([["is", "visit:source", [source(*i)]]]),
+        F::BrowserIsNot(b) => json!([["is_not", "visit:browser", [BROWSERS[*b]]]]),
+    }
+}
+
+fn matches(f: &F, e: &Ev) -> bool {
+    match f {
+        F::None => true,
+        F::PageIs(p) => e.page == *p,
+        F::PageContains(s) => PAGES[e.page].contains(s),
+        F::SourceIs(i) => e.source == *i,
+        F::BrowserIsNot(b) => e.browser != *b,
+    }
+}
+
+fn filters() -> impl Strategy<Value = F> {
+    prop_oneof![
+        Just(F::None),
+        (0usize..4).prop_map(F::PageIs),
+        prop::sample::select(vec!["o", "pric", "/b"]).prop_map(F::PageContains),
+        (0usize..3).prop_map(F::SourceIs),
+        (0usize..2).prop_map(F::BrowserIsNot),
+    ]
+}
+
+/// Expected rows keyed by dimension value (or "" without a dimension): (visitors, pageviews, events).
+fn expected_event_metrics(
+    evs: &[Ev],
+    f: &F,
+    dim: Option<&str>,
+    range: (i64, i64),
+) -> BTreeMap<String, (u64, u64, u64)> {
+    let mut groups: BTreeMap<String, (BTreeSet<u64>, u64, u64)> = BTreeMap::new();
+    for e in evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1 && matches(f, e)) {
+        let key = match dim {
+            Some("event:page") => PAGES[e.page].to_string(),
+            Some("visit:source") => SOURCES[e.source].unwrap_or("Direct / None").to_string(),
+            Some("visit:browser") => BROWSERS[e.browser].to_string(),
+            _ => String::new(),
+        };
+        let g = groups.entry(key).or_default();
+        g.0.insert(e.visitor);
+        g.1 += e.pageview as u64;
+        g.2 += 1;
+    }
+    groups.into_iter().map(|(k, (v, p, n))| (k, (v.len() as u64, p, n))).collect()
+}
+
+/// Expected (visits, bounce_rate, visit_duration) per source or overall.
+fn expected_visit_metrics(evs: &[Ev], f: &F, by_source: bool, range: (i64, i64)) -> BTreeMap<String, (u64, i64, i64)> {
+    let in_range: Vec<&Ev> = evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1).collect();
+    let visits: BTreeSet<u64> = in_range.iter().filter(|e| matches(f, e)).map(|e| e.visit).collect();
+    let mut groups: BTreeMap<String, Vec<(bool, i64)>> = BTreeMap::new();
+    for v in visits {
+        let es: Vec<&&Ev> = in_range.iter().filter(|e| e.visit == v).collect();
+        let pv = es.iter().filter(|e| e.pageview).count();
+        let ce = es.len() - pv;
+        let dur = (es.iter().map(|e| e.ts).max().unwrap() - es.iter().map(|e| e.ts).min().unwrap()) / 1_000_000;
+        let key = if by_source { SOURCES[es[0].source].unwrap_or("Direct / None").to_string() } else { String::new() };
+        groups.entry(key).or_default().push((pv <= 1 && ce == 0, dur));
+    }
+    groups
+        .into_iter()
+        .map(|(k, vs)| {
+            let n = vs.len() as f64;
+            let bounce = (100.0 * vs.iter().filter(|v| v.0).count() as f64 / n).round() as i64;
+            let dur = (vs.iter().map(|v| v.1 as f64).sum::<f64>() / n).round() as i64;
+            (k, (vs.len() as u64, bounce, dur))
+        })
+        .collect()
+}
+
+fn engine(evs: &[Ev]) -> DuckReports {
+    let db = Database::open_in_memory().unwrap();
+    let mut store = DuckEventStore::new(db.connect().unwrap());
+    let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
+    store.append(&events, &[]).unwrap();
+    let reports = DuckReports::new(db.connect().unwrap(), u64::MAX);
+    std::mem::forget(db); // the first connection must outlive the clones
+    reports
+}
+
+fn ask(r: &DuckReports, body: Value) -> Vec<(Vec<Value>, Vec<Value>)> {
+    let q = parse_query(&body, chrono_tz::UTC, DAY0 + 3 * 86_400_000_000, None).unwrap();
+    r.query(1, &q, &q.period, &[]).unwrap().rows.into_iter().map(|row| (row.dimensions, row.metrics)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn event_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("event:page"), Some("visit:source"), Some("visit:browser")]), whole in any::<bool>()) {
+        let r = engine(&evs);
+        let (range_json, range) = if whole {
+            (json!(["2024-03-05", "2024-03-06"]), (DAY0, DAY0 + 2 * 86_400_000_000))
+        } else {
+            (json!(["2024-03-06", "2024-03-06"]), (DAY0 + 86_400_000_000, DAY0 + 2 * 86_400_000_000))
+        };
+        let mut body = json!({"site_id": "p.test", "date_range": range_json, "metrics": ["visitors", "pageviews", "events"], "filters": filter_json(&f)});
+        if let Some(d) = dim { body["dimensions"] = json!([d]); }
+        let got: BTreeMap<String, (u64, u64, u64)> = ask(&r, body)
+            .into_iter()
+            .map(|(d, m)| (d.first().and_then(Value::as_str).unwrap_or("").to_string(), (m[0].as_u64().unwrap(), m[1].as_u64().unwrap(), m[2].as_u64().unwrap())))
+            .filter(|(_, m)| dim.is_some() || m.2 > 0)
+            .collect();
+        let want = expected_event_metrics(&evs, &f, dim, range);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn visit_metrics_match(evs in dataset(), f in filters(), by_source in any::<bool>()) {
+        let r = engine(&evs);
+        let mut body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visits", "bounce_rate", "visit_duration"], "filters": filter_json(&f)});
+        if by_source { body["dimensions"] = json!(["visit:source"]); }
+        let got: BTreeMap<String, (u64, i64, i64)> = ask(&r, body)
+            .into_iter()
+            .map(|(d, m)| (d.first().and_then(Value::as_str).unwrap_or("").to_string(), (m[0].as_u64().unwrap(), m[1].as_i64().unwrap(), m[2].as_i64().unwrap())))
+            .filter(|(_, m)| by_source || m.0 > 0)
+            .collect();
+        let want = expected_visit_metrics(&evs, &f, by_source, (DAY0, DAY0 + 2 * 86_400_000_000));
+        prop_assert_eq!(got, want);
+    }
+}
