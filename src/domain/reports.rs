@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::query::{Dimension, Goal, GoalKind, Metric, Period, Query, QueryError, parse_query};
 use super::site::Site;
 use crate::ports::clock::Clock;
-use crate::ports::reports::{Funnel, GoalRepository, ReportStore};
+use crate::ports::reports::{Funnel, GoalRepository, ReportStore, VitalSummary};
 use crate::ports::store::StoreError;
 
 /// Why a report failed.
@@ -210,6 +210,16 @@ impl ReportService {
             row.comparison = Some(ComparisonRow { dimensions: dims, metrics, change });
         }
         Ok(())
+    }
+
+    /// Web Vitals of the site over `period`, optionally of one page.
+    pub fn web_vitals(
+        &self,
+        site: &Site,
+        period: &Period,
+        page: Option<&str>,
+    ) -> Result<Vec<VitalSummary>, StoreError> {
+        self.store.web_vitals(site.id.0, period, page)
     }
 
     /// Visitors on the site in the last five minutes.

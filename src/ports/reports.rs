@@ -13,6 +13,21 @@ pub trait ReportStore: Send + Sync {
     fn current_visitors(&self, site_id: u32, since_micros: i64) -> Result<u64, StoreError>;
     /// Visitors reaching each funnel step in order within one visit.
     fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError>;
+    /// Web Vitals per metric over a period, optionally for one page.
+    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError>;
+}
+
+/// One Web Vitals metric over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalSummary {
+    pub metric: String,
+    pub samples: u64,
+    /// The 75th percentile, the value Core Web Vitals are judged by.
+    pub p75: f64,
+    /// Percent of samples rated good / needs-improvement / poor.
+    pub good: f64,
+    pub needs_improvement: f64,
+    pub poor: f64,
 }
 
 /// A saved funnel.

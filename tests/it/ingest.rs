@@ -309,17 +309,26 @@ async fn cors_reflects_origin_with_credentials_for_beacons() {
 #[tokio::test]
 async fn web_vitals_are_stored_with_ratings() {
     let data = DataDir::with_sites(&["shop.test"]);
-    let s = Server::start(&data, &[]);
+    let s = Server::start(&data, &["--api-token", "vt"]);
     s.wait_ready().await;
-    for (n, v) in [("LCP", 3100.5), ("CLS", 0.02)] {
+    for (n, v) in [("LCP", 3100.5), ("CLS", 0.02), ("LCP", 1000.0)] {
         let body = json!({"n": n, "v": v, "p": "/pricing", "nt": "navigate", "mid": "v5-1", "sid": "s", "pid": "p"});
         let r = s.post("/ingest/web-vitals", "https://shop.test", CHROME_MAC, body.to_string()).send().await.unwrap();
         assert_eq!(r.status(), 202);
     }
-    s.wait_metric("hitkeep_stored_web_vitals_total", 2.0).await;
+    s.wait_metric("hitkeep_stored_web_vitals_total", 3.0).await;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let url = s.url(&format!("/api/sites/shop.test/web-vitals?date_range={today},{today}"));
+    let summary: Value = s.client.get(url).bearer_auth("vt").send().await.unwrap().json().await.unwrap();
+    assert_eq!(summary[0]["metric"], "CLS");
+    assert_eq!(summary[1]["metric"], "LCP");
+    assert_eq!(summary[1]["samples"], 2);
+    assert_eq!(summary[1]["p75"], 2575.375, "p75 of 1000 and 3100.5, interpolated");
+    assert_eq!(summary[1]["good"], 50.0);
+    assert_eq!(summary[1]["needs_improvement"], 50.0);
     s.stop();
-    let rows = data.export_table("shop.test", "web-vitals");
-    assert_eq!(rows.len(), 2);
+    let rows = data.export_table("shop.test", "web_vitals");
+    assert_eq!(rows.len(), 3);
     assert_eq!((rows[0]["metric"].as_str(), rows[0]["rating"].as_str()), (Some("LCP"), Some("needs-improvement")));
     assert_eq!((rows[1]["metric"].as_str(), rows[1]["rating"].as_str()), (Some("CLS"), Some("good")));
     assert_eq!(rows[0]["pathname"], "/pricing");

@@ -260,7 +260,7 @@ describe('hk.js in Chromium against the hitkeep server', () => {
       await p.close();
     });
 
-    it('s2: SPA navigations (pushState), a repeated path, and the back button', async () => {
+    it('s2: SPA navigations (pushState, replaceState), a repeated path, and the back button', async () => {
       const p = await openPage(ctx);
       await p.goto(shop('/s2/app'));
       await hits(p, 1);
@@ -276,8 +276,13 @@ describe('hk.js in Chromium against the hitkeep server', () => {
       await p.goBack(); // popstate: back on /s2/b
       await hits(p, 5);
       assert.equal(await p.evaluate(() => location.pathname), '/s2/b');
+      // A router redirect with replaceState is a new page; a replaceState that only changes
+      // the query string or state is not.
+      await p.evaluate(() => history.replaceState({}, '', '/s2/d'));
+      await hits(p, 6);
+      await p.evaluate(() => history.replaceState({ tab: 2 }, '', '/s2/d?tab=2'));
       await sleep(200);
-      assert.equal(p.hits.length, 5);
+      assert.equal(p.hits.length, 6);
       await p.close();
     });
 
@@ -511,6 +516,7 @@ describe('hk.js in Chromium against the hitkeep server', () => {
           ['pageview', '/s2/b'],
           ['pageview', '/s2/c'],
           ['pageview', '/s2/b'],
+          ['pageview', '/s2/d'],
         ],
       );
       assert.equal(new Set(rows.map((e) => e.visit_id)).size, 1, 'one visit');

@@ -6,8 +6,9 @@
  * beyond what is needed. Rules: never throw into the page; no cookies, no storage writes, no ids.
  *
  * Wire format (a subset of HitKeep's; the server parses utm_* from `path` and reads the UA header):
- *   POST <base>/ingest        {path, sc_w, sc_h, vp_w, lang, referrer, tsrc}
- *   POST <base>/ingest/event  {n, p, u, r, tsrc}
+ *   POST <base>/ingest        {path, sc_w, vp_w, lang, referrer}
+ *   POST <base>/ingest/event  {n, p, u, r}
+ * (HitKeep's sc_h and tsrc are left out: the server does not use them.)
  * <base> is the directory of this script's own URL, so sub-path installs work.
  * Bodies are strings, so the browser sends them as text/plain: a CORS "simple" request, no preflight.
  */
@@ -54,7 +55,7 @@ const post = (endpoint: string, body: object): void => {
 };
 
 const event = (n: string, p?: Props): void =>
-  post('ingest/event', { n, p, u: page(), r: doc.referrer || null, tsrc: 'hk.js' });
+  post('ingest/event', { n, p, u: page(), r: doc.referrer || null });
 
 // The same page twice in a row counts once (a change of the query string alone is no new page).
 let last: string | undefined;
@@ -63,11 +64,9 @@ const pageview = (): void => {
     post('ingest', {
       path: loc.pathname + loc.search + (withHash ? loc.hash : ''),
       sc_w: screen.width,
-      sc_h: screen.height,
       vp_w: innerWidth,
       lang: nav.language,
       referrer: doc.referrer || null,
-      tsrc: 'hk.js',
     });
 };
 
@@ -92,13 +91,15 @@ window.hk = { event, notFound: () => event('404', { path: loc.pathname }) };
 
 if (!off) {
   if (!flag('disable-spa-tracking')) {
-    // pushState only, as Plausible does: replaceState is what routers use to update the
-    // current entry (state, query), and wrapping it too did not fit the size budget.
-    const push = history.pushState;
-    history.pushState = function (this: History, ...args: Parameters<History['pushState']>) {
-      push.apply(this, args);
-      pageview();
-    };
+    // Both history methods: a router may redirect with replaceState. Updates that keep the
+    // path (state, query string) are no new page: `pageview` skips a repeated path.
+    for (const k of ['pushState', 'replaceState'] as const) {
+      const f = history[k];
+      history[k] = function (this: History, ...a: [any, string, string?]) {
+        f.apply(this, a);
+        pageview();
+      };
+    }
     // Also covers hash changes (data-hash): a fragment navigation fires popstate too.
     on('popstate', pageview);
   }

@@ -14,7 +14,7 @@ use crate::domain::query::{
     Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult, ResultRow,
     VisitDim,
 };
-use crate::ports::reports::ReportStore;
+use crate::ports::reports::{ReportStore, VitalSummary};
 use crate::ports::store::StoreError;
 
 /// Report queries on their own connections (a small pool; DuckDB runs them in parallel).
@@ -509,7 +509,45 @@ pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKin
     }
 }
 
+/// Web Vitals per metric: sample count, p75 and the share of each rating.
+pub fn web_vitals(
+    conn: &Connection,
+    site_id: u32,
+    period: &Period,
+    page: Option<&str>,
+) -> Result<Vec<VitalSummary>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT metric, count(*), quantile_cont(value, 0.75),
+                    round(100.0 * count(*) FILTER (WHERE rating = 'good') / count(*), 1),
+                    round(100.0 * count(*) FILTER (WHERE rating = 'needs-improvement') / count(*), 1),
+                    round(100.0 * count(*) FILTER (WHERE rating = 'poor') / count(*), 1)
+             FROM web_vitals WHERE site_id = ? AND ts >= ? AND ts < ? AND (? IS NULL OR pathname = ?)
+             GROUP BY metric ORDER BY metric",
+        )
+        .map_err(internal)?;
+    let rows = stmt
+        .query_map(duckdb::params![site_id, ts_param(period.start), ts_param(period.end), page, page], |r| {
+            Ok(VitalSummary {
+                metric: r.get(0)?,
+                samples: r.get::<_, i64>(1)? as u64,
+                p75: r.get(2)?,
+                good: r.get(3)?,
+                needs_improvement: r.get(4)?,
+                poor: r.get(5)?,
+            })
+        })
+        .map_err(internal)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(internal)?;
+    Ok(rows)
+}
+
 impl ReportStore for DuckReports {
+    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
+        self.with_conn(|c| web_vitals(c, site_id, period, page))
+    }
+
     fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
         self.with_conn(|c| funnel(c, site_id, period, steps))
     }

@@ -335,6 +335,49 @@ fn spec_of(k: &GoalKind) -> FunnelStepSpec {
     }
 }
 
+/// One Web Vitals metric over the period.
+#[derive(Object)]
+pub struct VitalView {
+    /// LCP, INP, CLS, FCP or TTFB.
+    pub metric: String,
+    pub samples: u64,
+    /// 75th percentile (milliseconds; CLS unitless).
+    pub p75: f64,
+    /// Percent of samples rated good.
+    pub good: f64,
+    /// Percent rated needs-improvement.
+    pub needs_improvement: f64,
+    /// Percent rated poor.
+    pub poor: f64,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "vitals_bad_request")]
+pub enum VitalsResult {
+    /// Per metric.
+    #[oai(status = 200)]
+    Ok(Json<Vec<VitalView>>),
+    /// Invalid period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn vitals_bad_request(err: poem::Error) -> VitalsResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return VitalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    VitalsResult::BadRequest(body("invalid_request", err.to_string()))
+}
+
 /// Realtime visitor count.
 #[derive(Object, Clone)]
 pub struct RealtimeUpdate {
@@ -654,6 +697,52 @@ impl ReportsApi {
             Ok(Err(ReportError::Invalid(e))) => FunnelsResult::BadRequest(body("invalid_date_range", e.0)),
             Ok(Err(ReportError::Store(e))) => FunnelsResult::Internal(body("internal", e.to_string())),
             Err(e) => FunnelsResult::Internal(body("internal", e.to_string())),
+        }
+    }
+
+    /// Core Web Vitals sent by `hk-vitals.js`: p75 and rating shares per metric.
+    #[oai(path = "/sites/:site/web-vitals", method = "get", operation_id = "webVitals")]
+    async fn web_vitals(
+        &self,
+        token: ApiToken,
+        site: Path<String>,
+        /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`; default `30d`.
+        date_range: QueryParam<Option<String>>,
+        /// Only this page (pathname).
+        page: QueryParam<Option<String>>,
+    ) -> VitalsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(Denied::Unauthorized) => return VitalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
+            Err(Denied::NotFound(m)) => return VitalsResult::NotFound(body("not_found", m)),
+        };
+        let range = date_range.0.unwrap_or_else(|| "30d".into());
+        let range_json = match range.split_once(',') {
+            Some((a, b)) => json!([a.trim(), b.trim()]),
+            None => json!(range),
+        };
+        let reports = self.state.reports.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let period = reports.period(&site, &range_json)?;
+            reports.web_vitals(&site, &period, page.0.as_deref()).map_err(ReportError::Store)
+        })
+        .await;
+        match result {
+            Ok(Ok(list)) => VitalsResult::Ok(Json(
+                list.into_iter()
+                    .map(|v| VitalView {
+                        metric: v.metric,
+                        samples: v.samples,
+                        p75: v.p75,
+                        good: v.good,
+                        needs_improvement: v.needs_improvement,
+                        poor: v.poor,
+                    })
+                    .collect(),
+            )),
+            Ok(Err(ReportError::Invalid(e))) => VitalsResult::BadRequest(body("invalid_date_range", e.0)),
+            Ok(Err(ReportError::Store(e))) => VitalsResult::Internal(body("internal", e.to_string())),
+            Err(e) => VitalsResult::Internal(body("internal", e.to_string())),
         }
     }
 
