@@ -44,4 +44,4 @@ fmt:
 	cargo fmt
 
 lint:
-	DUCKDB_DOWNLOAD_LIB=0 CARGO_TARGET_DIR=$(HOME)/.cache/hitkeep/check cargo clippy --no-default-features --all-targets -- -D warnings
+	cargo clippy --release --locked --all-targets -- -D warnings

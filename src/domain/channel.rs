@@ -177,7 +177,7 @@ fn lookup_name(source: &str) -> Option<(&'static str, Kind)> {
         .iter()
         .find(|(pattern, name, _)| name.eq_ignore_ascii_case(&lower) || pattern.trim_end_matches(".*") == lower)
         .map(|&(_, name, kind)| (name, kind))
-        .or_else(|| match lower.as_str() {
+        .or(match lower.as_str() {
             "fb" | "ig" => Some(("Facebook", Kind::Social)),
             _ => None,
         })

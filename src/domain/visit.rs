@@ -83,11 +83,11 @@ impl<S: Clone> Sessionizer<S> {
         self.prune(ts);
         let timeout = self.timeout;
         let alive = |v: &ActiveVisit<S>| ts - v.last_seen < timeout;
-        let continued = if self.active.get(&key.current).is_some_and(|v| alive(v)) {
+        let continued = if self.active.get(&key.current).is_some_and(&alive) {
             Some(key.current)
         } else {
             // A visit that began before midnight continues under yesterday's id.
-            key.previous.filter(|prev| self.active.get(prev).is_some_and(|v| alive(v)))
+            key.previous.filter(|prev| self.active.get(prev).is_some_and(&alive))
         };
         if let Some(found) = continued {
             let v = self.active.get_mut(&found).expect("present");

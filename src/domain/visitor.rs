@@ -50,7 +50,7 @@ pub struct Rotation {
 impl SaltRing {
     /// Builds the ring from stored salts, keeping only the newest two.
     pub fn from_stored(mut stored: Vec<(Day, Salt)>) -> Self {
-        stored.sort_by(|a, b| b.0.cmp(&a.0));
+        stored.sort_by_key(|s| std::cmp::Reverse(s.0));
         stored.truncate(2);
         Self { salts: stored }
     }
@@ -65,7 +65,7 @@ impl SaltRing {
             Some((today, salt))
         };
         self.salts.retain(|(d, _)| *d == today || *d == today - 1);
-        self.salts.sort_by(|a, b| b.0.cmp(&a.0));
+        self.salts.sort_by_key(|s| std::cmp::Reverse(s.0));
         Rotation { created, delete_through: today - 2 }
     }
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod engine_props;
+mod fuzz_smoke;
 mod harness;
 mod ingest;
 mod lifecycle;

@@ -7,7 +7,7 @@ mod cors;
 mod errors;
 mod health;
 mod ingest;
-mod payloads;
+pub mod payloads;
 pub mod realtime;
 mod reports_api;
 
