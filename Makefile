@@ -13,10 +13,13 @@ run: build
 build: assets
 	cargo build --release --locked
 
-## Every test: Rust unit + integration tests, then the tracker in Chromium against the binary
+## Every test: Rust unit + integration tests (with fuzz smoke), schemathesis against the live API,
+## a generated Python client, then the tracker in Chromium against the binary
 test: assets
 	cargo build --release --locked
 	cargo test --release --locked
+	bash tests/schemathesis/run.sh
+	bash tests/client-python/run.sh
 	bash tracker/scripts/ensure-chromium.sh
 	HITKEEP_BIN=$(BIN) npm test --prefix tracker
 

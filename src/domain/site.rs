@@ -64,7 +64,7 @@ pub fn normalize_host(input: &str) -> Option<String> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     valid.then_some(s)
 }
@@ -183,6 +183,7 @@ mod tests {
         assert!(SiteDomain::parse("exa mple.com").is_err());
         assert!(SiteDomain::parse("-bad.com").is_err());
         assert!(SiteDomain::parse("a..b").is_err());
+        assert!(SiteDomain::parse("__main__").is_err(), "underscores are not valid in hostnames");
     }
 
     #[test]

@@ -50,11 +50,15 @@ done
 REPORT_DIR=${ST_REPORT_DIR:-$WORK/report}
 rc=0
 # The spec's servers url is "/api": --url must include it (paths in the spec are relative to it).
+# The "coverage" phase is left out: in schemathesis 4.32.5 it crashes inside Hypothesis's lambda
+# source introspection ("AST constructor recursion depth mismatch"), a tool bug unrelated to the
+# server; set ST_PHASES to include it once a release fixes that.
 "$VENV/bin/schemathesis" --config-file tests/schemathesis/schemathesis.toml run "$BASE/api/openapi.json" \
   --url "$BASE/api" \
   -H "Authorization: Bearer $TOKEN" \
   --checks "$ST_CHECKS" \
   --max-examples "$MAX_EXAMPLES" \
+  --phases "${ST_PHASES:-examples,fuzzing,stateful}" \
   --max-time "$ST_MAX_TIME" \
   --seed "$ST_SEED" \
   --workers 2 \

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use poem::web::Accept;
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::{EventStream, Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi, Union};
+use poem_openapi::{ApiResponse, Object, OpenApi, ResponseContent};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -134,15 +134,20 @@ pub struct QueryResponse {
     pub query: Value,
 }
 
+/// A query's answer as JSON, or as CSV when the request accepts `text/csv`.
+#[derive(ResponseContent)]
+pub enum QueryBody {
+    Json(Json<QueryResponse>),
+    #[oai(content_type = "text/csv")]
+    Csv(PlainText<String>),
+}
+
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "query_bad_request")]
 pub enum QueryResult {
     /// The answer (JSON, or CSV when the request accepts `text/csv`).
     #[oai(status = 200)]
-    Ok(Json<QueryResponse>),
-    /// The answer as CSV.
-    #[oai(status = 200, content_type = "text/csv")]
-    Csv(PlainText<String>),
+    Ok(QueryBody),
     /// The query is invalid; `message` names the problem.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
@@ -287,20 +292,60 @@ pub struct FunnelReport {
     pub steps: Vec<FunnelStepReport>,
 }
 
-#[derive(Union)]
-#[oai(one_of)]
-pub enum FunnelPayload {
-    List(Vec<FunnelView>),
-    One(FunnelView),
-    Report(FunnelReport),
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnel_list_bad_request")]
+pub enum FunnelListResult {
+    /// The site's funnels.
+    #[oai(status = 200)]
+    Ok(Json<Vec<FunnelView>>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return FunnelListResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    FunnelListResult::Internal(body("invalid_request", err.to_string()))
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnel_report_bad_request")]
+pub enum FunnelReportResult {
+    /// Visitors per step over the period.
+    #[oai(status = 200)]
+    Ok(Json<FunnelReport>),
+    /// Invalid period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site or funnel.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return FunnelReportResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    }
+    FunnelReportResult::BadRequest(body("invalid_request", err.to_string()))
 }
 
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "funnels_bad_request")]
 pub enum FunnelsResult {
-    /// Funnels, one funnel or its report.
-    #[oai(status = 200)]
-    Ok(Json<FunnelPayload>),
     /// Created.
     #[oai(status = 201)]
     Created(Json<FunnelView>),
@@ -514,8 +559,8 @@ impl ReportsApi {
         let result = tokio::task::spawn_blocking(move || reports.query(&site2, &request2)).await;
         let wants_csv = accept.0.iter().any(|m| m.essence_str() == "text/csv");
         match result {
-            Ok(Ok(answer)) if wants_csv => QueryResult::Csv(PlainText(answer_csv(&answer))),
-            Ok(Ok(answer)) => QueryResult::Ok(Json(answer_json(answer, &request))),
+            Ok(Ok(answer)) if wants_csv => QueryResult::Ok(QueryBody::Csv(PlainText(answer_csv(&answer)))),
+            Ok(Ok(answer)) => QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, &request)))),
             Ok(Err(ReportError::Invalid(e))) => QueryResult::BadRequest(body("invalid_query", e.0)),
             Ok(Err(ReportError::Store(e))) => QueryResult::Internal(body("internal", e.to_string())),
             Err(e) => QueryResult::Internal(body("internal", e.to_string())),
@@ -591,21 +636,21 @@ impl ReportsApi {
 
     /// List a site's funnels.
     #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
-    async fn list_funnels(&self, token: ApiToken, site: Path<String>) -> FunnelsResult {
+    async fn list_funnels(&self, token: ApiToken, site: Path<String>) -> FunnelListResult {
         let site = match self.site(&token, &site.0) {
             Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelsResult::NotFound(body("not_found", m)),
+            Err(Denied::Unauthorized) => return FunnelListResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
+            Err(Denied::NotFound(m)) => return FunnelListResult::NotFound(body("not_found", m)),
         };
         let goals = self.state.reports.goals().clone();
         match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
-            Ok(Ok(list)) => FunnelsResult::Ok(Json(FunnelPayload::List(
+            Ok(Ok(list)) => FunnelListResult::Ok(Json(
                 list.into_iter()
                     .map(|f| FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() })
                     .collect(),
-            ))),
-            Ok(Err(e)) => FunnelsResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelsResult::Internal(body("internal", e.to_string())),
+            )),
+            Ok(Err(e)) => FunnelListResult::Internal(body("internal", e.to_string())),
+            Err(e) => FunnelListResult::Internal(body("internal", e.to_string())),
         }
     }
 
@@ -653,11 +698,11 @@ impl ReportsApi {
         id: Path<u32>,
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
         date_range: QueryParam<Option<String>>,
-    ) -> FunnelsResult {
+    ) -> FunnelReportResult {
         let site = match self.site(&token, &site.0) {
             Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelsResult::NotFound(body("not_found", m)),
+            Err(Denied::Unauthorized) => return FunnelReportResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
+            Err(Denied::NotFound(m)) => return FunnelReportResult::NotFound(body("not_found", m)),
         };
         let range = date_range.0.unwrap_or_else(|| "30d".into());
         let range_json = match range.split_once(',') {
@@ -678,7 +723,7 @@ impl ReportsApi {
         })
         .await;
         match result {
-            Ok(Ok(Some((f, period, steps)))) => FunnelsResult::Ok(Json(FunnelPayload::Report(FunnelReport {
+            Ok(Ok(Some((f, period, steps)))) => FunnelReportResult::Ok(Json(FunnelReport {
                 id: f.id,
                 name: f.name,
                 date_range: vec![iso(&period, period.start), iso(&period, period.end - 1)],
@@ -692,11 +737,11 @@ impl ReportsApi {
                         conversion_rate_step: s.conversion_rate_step,
                     })
                     .collect(),
-            }))),
-            Ok(Ok(None)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(ReportError::Invalid(e))) => FunnelsResult::BadRequest(body("invalid_date_range", e.0)),
-            Ok(Err(ReportError::Store(e))) => FunnelsResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelsResult::Internal(body("internal", e.to_string())),
+            })),
+            Ok(Ok(None)) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
+            Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
+            Ok(Err(ReportError::Store(e))) => FunnelReportResult::Internal(body("internal", e.to_string())),
+            Err(e) => FunnelReportResult::Internal(body("internal", e.to_string())),
         }
     }
 
