@@ -27,7 +27,17 @@ echo "== hitkeep /ingest"
 "$BIN/hitkeep" site add shop.test --data-dir "$WORK/d1" > /dev/null
 "$BIN/hitkeep" serve --http 127.0.0.1:18080 --data-dir "$WORK/d1" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HK=$!
 wait_port http://127.0.0.1:18080/healthz
+# Queue depth over time: sampled every 0.5 s while the load runs.
+( while kill -0 $HK 2>/dev/null; do echo "$(date +%s.%N),$(metric http://127.0.0.1:18080 hitkeep_queue_depth)"; sleep 0.5; done ) > "$OUT/queue-depth.csv" & SAMPLER=$!
 "$BIN/examples/loadgen" --url http://127.0.0.1:18080 --concurrency "$CONC" --seconds "$SECONDS_RUN" | tee "$OUT/hitkeep.json"
+kill $SAMPLER 2>/dev/null || true
+python3 - "$OUT/queue-depth.csv" <<'PY'
+import sys
+rows = [l.strip().split(",") for l in open(sys.argv[1]) if "," in l and l.strip().split(",")[1]]
+d = [float(r[1]) for r in rows]
+print(f"queue depth over {len(d)} samples (0.5 s): mean {sum(d)/max(len(d),1):.0f}, max {max(d, default=0):.0f}, "
+      f"p99 {sorted(d)[int(len(d)*0.99)-1] if d else 0:.0f} (capacity 100000); series in {sys.argv[1]}")
+PY
 sleep 1
 echo "stored: $(metric http://127.0.0.1:18080 hitkeep_stored_events_total) accepted: $(metric http://127.0.0.1:18080 hitkeep_ingest_accepted_total) rss_kb: $(ps -o rss= -p $HK)"
 kill -TERM $HK; wait $HK

@@ -242,11 +242,11 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
 }
 
 /// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
-pub fn seed(db: Database, site: &crate::domain::site::SiteDomain, events: u64, days: u32) -> anyhow::Result<u64> {
+pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
     let config = offline_config(50_000);
     let node = build(db, &config)?;
     let now = SystemClock.now_micros();
-    let sent = crate::seed::run(node.state.ingest.clone(), site.as_str(), events, days, now)?;
+    let sent = crate::seed::run(node.state.ingest.clone(), sites, events, days, now)?;
     node.publisher.close();
     match node.writer.join() {
         Ok(r) => r?,

@@ -56,6 +56,9 @@ pub struct SeedArgs {
     /// Days of history, ending yesterday.
     #[arg(long, default_value_t = 30)]
     pub days: u32,
+    /// Number of sites: the first is `--site`, the others number its first label (bench2.test, ...).
+    #[arg(long, default_value_t = 1)]
+    pub sites: usize,
     #[command(flatten)]
     pub data: DataDirArg,
 }
@@ -250,14 +253,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => {
             let db = open_offline(&args.data)?;
-            let domain = SiteDomain::parse(&args.site)?;
+            let names = crate::seed::site_names(SiteDomain::parse(&args.site)?.as_str(), args.sites);
             let sites = DuckSites::new(db.connect()?);
-            if !sites.list()?.iter().any(|s| s.domain == domain) {
-                sites.add(NewSite { domain: domain.clone(), hostnames: vec![], timezone: TimeZoneName::utc() })?;
+            let existing = sites.list()?;
+            for name in &names {
+                let domain = SiteDomain::parse(name)?;
+                if !existing.iter().any(|s| s.domain == domain) {
+                    sites.add(NewSite { domain, hostnames: vec![], timezone: TimeZoneName::utc() })?;
+                }
             }
             drop(sites);
             let started = std::time::Instant::now();
-            let sent = app::seed(db, &domain, args.events, args.days)?;
+            let sent = app::seed(db, &names, args.events, args.days)?;
             eprintln!("stored {sent} hits in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }

@@ -112,10 +112,11 @@ fn page_path(rank: usize) -> String {
     }
 }
 
-/// Generates and ingests `events` hits spread over the `days` before `now`.
+/// Generates and ingests `events` hits spread over the `days` before `now`, split over `sites`
+/// and interleaved in time order (as real traffic of several sites arrives).
 pub fn seed(
     ingest: &IngestService,
-    site: &str,
+    sites: &[String],
     events: u64,
     days: u32,
     now_micros: i64,
@@ -124,7 +125,7 @@ pub fn seed(
     let mut rng = StdRng::seed_from_u64(seed);
     let pages = Zipf::new(400);
     let visitors_pool = (events / 8).max(10);
-    let origin = format!("https://{site}");
+    let origins: Vec<String> = sites.iter().map(|s| format!("https://{s}")).collect();
     let start_day = now_micros.div_euclid(MICROS_PER_DAY) - days as i64;
     // Weekly seasonality: weekends get 65 % of a weekday.
     let weights: Vec<f64> =
@@ -138,6 +139,7 @@ pub fn seed(
         let target = ((events as f64) * w / total_w).round() as u64;
         let mut day: Vec<(i64, IncomingHit)> = Vec::with_capacity(target as usize + 16);
         while (day.len() as u64) < target {
+            let origin = &origins[rng.random_range(0..origins.len())];
             let visitor = rng.random_range(0..visitors_pool);
             let net = NETWORKS[(visitor % NETWORKS.len() as u64) as usize];
             let ip = IpAddr::V4(Ipv4Addr::new(net[0], net[1], (visitor >> 8) as u8, (visitor & 0xff) as u8 | 1));
@@ -209,6 +211,17 @@ pub fn seed(
 }
 
 /// Shared for the CLI: an ingest service is all seeding needs.
-pub fn run(ingest: Arc<IngestService>, site: &str, events: u64, days: u32, now_micros: i64) -> anyhow::Result<u64> {
-    seed(&ingest, site, events, days, now_micros, 42)
+pub fn run(ingest: Arc<IngestService>, sites: &[String], events: u64, days: u32, now_micros: i64) -> anyhow::Result<u64> {
+    seed(&ingest, sites, events, days, now_micros, 42)
+}
+
+/// The site domains `hitkeep seed --sites N` fills: `bench.test`, `bench2.test`, `bench3.test`...
+pub fn site_names(first: &str, count: usize) -> Vec<String> {
+    (0..count.max(1))
+        .map(|i| match (i, first.split_once('.')) {
+            (0, _) => first.to_string(),
+            (i, Some((label, rest))) => format!("{label}{}.{rest}", i + 1),
+            (i, None) => format!("{first}{}", i + 1),
+        })
+        .collect()
 }
