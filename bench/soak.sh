@@ -4,7 +4,8 @@
 #   rate: hits per second (each second: `loadgen --requests RATE`, then sleep the rest of it).
 #   Without a rate: continuous load from 2 connections (about half of what the 2-core test machine
 #   can take), in 30 s loadgen runs.
-# Env: SOAK_CONCURRENCY (default 2), SOAK_OUT (CSV path, default bench/results/soak-rss.csv).
+# Env: SOAK_CONCURRENCY (default 2), SOAK_OUT (CSV path, default bench/results/soak-rss.csv),
+#      SOAK_SERVER_ARGS (extra `hitkeep serve` flags).
 # Prints start/end/max RSS, the RSS slope over the second half (least squares, MiB/min),
 # accepted vs stored (/metrics) and the non-202 answers. Exit 1 if stored != accepted.
 set -euo pipefail
@@ -32,8 +33,10 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT
 metric() { curl -s "$URL/metrics" | awk -v m="$1" '$1==m {printf "%d", $2}'; }
 "$BIN/hitkeep" site add shop.test --data-dir "$WORK/data" > /dev/null
+# SOAK_SERVER_ARGS: extra serve flags, e.g. "--duckdb-memory-limit 256MB".
+# shellcheck disable=SC2086
 "$BIN/hitkeep" serve --http "127.0.0.1:$PORT" --data-dir "$WORK/data" --trusted-proxies 127.0.0.1 \
-  --log-level warn > "$WORK/server.log" 2>&1 &
+  --log-level warn ${SOAK_SERVER_ARGS:-} > "$WORK/server.log" 2>&1 &
 HK=$!
 for _ in $(seq 150); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/readyz")" = 200 ] && break; sleep 0.1; done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/readyz")" = 200 ] || { echo "server not ready"; cat "$WORK/server.log"; exit 1; }
