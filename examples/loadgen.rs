@@ -9,89 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use hitkeep::seed::{CAMPAIGNS, NETWORKS, REFERRERS, USER_AGENTS, Zipf, page_path, weighted};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-const USER_AGENTS: &[(&str, u32)] = &[
-    (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        30,
-    ),
-    (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        12,
-    ),
-    (
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-        20,
-    ),
-    (
-        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
-        15,
-    ),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", 8),
-    (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-        7,
-    ),
-    (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-        5,
-    ),
-    (
-        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-        3,
-    ),
-];
-const REFERRERS: &[(Option<&str>, u32)] = &[
-    (None, 45),
-    (Some("https://www.google.com/"), 25),
-    (Some("https://www.google.de/"), 5),
-    (Some("https://www.bing.com/"), 4),
-    (Some("https://duckduckgo.com/"), 3),
-    (Some("https://t.co/x1"), 4),
-    (Some("https://news.ycombinator.com/item?id=1"), 3),
-    (Some("https://www.reddit.com/r/rust/"), 3),
-    (Some("https://chatgpt.com/"), 2),
-    (Some("https://blog.example.org/post"), 6),
-];
-const CAMPAIGNS: &[&str] = &[
-    "?utm_source=newsletter&utm_medium=email&utm_campaign=nov",
-    "?utm_source=google&utm_medium=cpc&utm_campaign=brand",
-    "?ref=producthunt",
-];
-const COUNTRIES_V4: &[&str] = &["8.8", "81.2", "91.198", "133.11", "200.147", "41.203", "101.0", "2.16"];
-
-fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|(_, w)| w).sum();
-    let mut x = rng.random_range(0..total);
-    for (item, w) in items {
-        if x < *w {
-            return *item;
-        }
-        x -= w;
-    }
-    items[0].0
-}
-
-/// Zipf-ish rank in 0..n (s = 1.1) by rejection-free inverse sampling over a precomputed CDF.
-struct Zipf(Vec<f64>);
-impl Zipf {
-    fn new(n: usize) -> Self {
-        let mut acc = 0.0;
-        let cdf = (1..=n)
-            .map(|k| {
-                acc += 1.0 / (k as f64).powf(1.1);
-                acc
-            })
-            .collect::<Vec<_>>();
-        Self(cdf.iter().map(|c| c / acc).collect())
-    }
-    fn sample(&self, rng: &mut StdRng) -> usize {
-        let u: f64 = rng.random();
-        self.0.partition_point(|c| *c < u).min(self.0.len() - 1)
-    }
-}
 
 struct Args {
     url: String,
@@ -140,7 +60,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let issued = Arc::new(AtomicU64::new(0));
     let limit = a.requests.unwrap_or(u64::MAX);
-    let zipf = Arc::new(Zipf::new(500));
+    let zipf = Arc::new(Zipf::new(400));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..a.concurrency {
@@ -154,13 +74,14 @@ async fn main() {
             while !stop.load(Ordering::Relaxed) && issued.fetch_add(1, Ordering::Relaxed) < limit {
                 if visit_left == 0 {
                     visit_left = 1 + (rng.random::<f64>().powi(2) * 10.0) as u32;
-                    ip = format!("{}.{}.{}", COUNTRIES_V4[rng.random_range(0..COUNTRIES_V4.len())], rng.random_range(0..256), rng.random_range(1..255));
+                    let net = NETWORKS[rng.random_range(0..NETWORKS.len())];
+                    ip = format!("{}.{}.{}.{}", net[0], net[1], rng.random_range(0..256), rng.random_range(1..255));
                     ua = weighted(&mut rng, USER_AGENTS);
                     first = true;
                 }
                 visit_left -= 1;
                 let page = zipf.sample(&mut rng);
-                let mut path = if page == 0 { "/".to_string() } else { format!("/docs/page-{page}") };
+                let mut path = page_path(page);
                 let referrer = if first { weighted(&mut rng, REFERRERS) } else { None };
                 if first && rng.random_ratio(1, 10) {
                     path.push_str(CAMPAIGNS[rng.random_range(0..CAMPAIGNS.len())]);

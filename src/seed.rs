@@ -13,7 +13,7 @@ use crate::domain::ingest::{HitKind, IncomingHit, IngestError, IngestService};
 use crate::domain::page::Page;
 use crate::domain::visitor::MICROS_PER_DAY;
 
-const USER_AGENTS: &[(&str, u32)] = &[
+pub const USER_AGENTS: &[(&str, u32)] = &[
     (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
         30,
@@ -44,7 +44,7 @@ const USER_AGENTS: &[(&str, u32)] = &[
         3,
     ),
 ];
-const REFERRERS: &[(Option<&str>, u32)] = &[
+pub const REFERRERS: &[(Option<&str>, u32)] = &[
     (None, 45),
     (Some("https://www.google.com/"), 22),
     (Some("https://www.google.de/"), 5),
@@ -57,17 +57,17 @@ const REFERRERS: &[(Option<&str>, u32)] = &[
     (Some("https://github.com/some/repo"), 3),
     (Some("https://blog.example.org/post"), 6),
 ];
-const CAMPAIGNS: &[&str] = &[
+pub const CAMPAIGNS: &[&str] = &[
     "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly",
     "?utm_source=google&utm_medium=cpc&utm_campaign=brand",
     "?utm_source=twitter&utm_medium=social&utm_campaign=launch",
     "?ref=producthunt",
 ];
 /// First two octets of public ranges in various countries.
-const NETWORKS: &[[u8; 2]] =
+pub const NETWORKS: &[[u8; 2]] =
     &[[8, 8], [81, 2], [91, 198], [133, 11], [200, 147], [41, 203], [101, 0], [2, 16], [185, 60], [62, 210]];
 
-fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
+pub fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut x = rng.random_range(0..total);
     for (item, w) in items {
@@ -100,7 +100,8 @@ impl Zipf {
     }
 }
 
-fn page_path(rank: usize) -> String {
+/// The path of the page of Zipf rank `rank`.
+pub fn page_path(rank: usize) -> String {
     match rank {
         0 => "/".into(),
         1 => "/pricing".into(),
@@ -211,7 +212,13 @@ pub fn seed(
 }
 
 /// Shared for the CLI: an ingest service is all seeding needs.
-pub fn run(ingest: Arc<IngestService>, sites: &[String], events: u64, days: u32, now_micros: i64) -> anyhow::Result<u64> {
+pub fn run(
+    ingest: Arc<IngestService>,
+    sites: &[String],
+    events: u64,
+    days: u32,
+    now_micros: i64,
+) -> anyhow::Result<u64> {
     seed(&ingest, sites, events, days, now_micros, 42)
 }
 

@@ -245,7 +245,7 @@ impl IngestService {
         ip: IpAddr,
         dnt: bool,
         gpc: bool,
-    ) -> Result<(Site, Arc<super::client::ClientInfo>), DropReason> {
+    ) -> Result<(Arc<Site>, Arc<super::client::ClientInfo>), DropReason> {
         let sites = self.sites();
         let site = sites.resolve(site_host).ok_or(DropReason::UnknownSite)?.clone();
         if gpc && site.honor_gpc {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Longest hostname DNS allows.
 const MAX_HOST_LEN: usize = 253;
@@ -123,12 +124,14 @@ pub struct NewSite {
 /// The most specific match wins (`blog.example.com` over `example.com` when both are sites).
 #[derive(Debug, Default, Clone)]
 pub struct SiteDirectory {
-    sites: Vec<Site>,
+    // Shared so the ingest path takes a reference count, not a copy of the site's lists.
+    sites: Vec<Arc<Site>>,
     by_host: HashMap<String, usize>,
 }
 
 impl SiteDirectory {
     pub fn new(sites: Vec<Site>) -> Self {
+        let sites: Vec<Arc<Site>> = sites.into_iter().map(Arc::new).collect();
         let mut by_host = HashMap::new();
         for (i, site) in sites.iter().enumerate() {
             for host in std::iter::once(&site.domain).chain(site.hostnames.iter()) {
@@ -139,7 +142,7 @@ impl SiteDirectory {
     }
 
     /// The site for a raw host (an `Origin`, a URL or a bare domain), if any.
-    pub fn resolve(&self, raw_host: &str) -> Option<&Site> {
+    pub fn resolve(&self, raw_host: &str) -> Option<&Arc<Site>> {
         let host = normalize_host(raw_host)?;
         let mut candidate = host.as_str();
         loop {
@@ -150,11 +153,11 @@ impl SiteDirectory {
         }
     }
 
-    pub fn sites(&self) -> &[Site] {
+    pub fn sites(&self) -> &[Arc<Site>] {
         &self.sites
     }
 
-    pub fn by_domain(&self, domain: &SiteDomain) -> Option<&Site> {
+    pub fn by_domain(&self, domain: &SiteDomain) -> Option<&Arc<Site>> {
         self.sites.iter().find(|s| &s.domain == domain)
     }
 }

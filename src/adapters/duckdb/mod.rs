@@ -1,21 +1,25 @@
 //! DuckDB storage: one database file, one writer connection with an Appender, readers on clones.
 
+mod bench;
 mod events;
 mod export;
+mod funnel;
 mod goals;
 mod migrations;
 mod reports;
 mod sites;
 mod sql;
+mod vitals;
 
 use std::path::{Path, PathBuf};
 
 use duckdb::{Config, Connection};
 
+pub use bench::bench_dashboard_sql;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;
-pub use reports::{DuckReports, EXACT_VISITORS_LIMIT, bench_dashboard_sql};
+pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
 pub use sites::DuckSites;
 
 use crate::ports::store::StoreError;

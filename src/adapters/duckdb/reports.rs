@@ -44,7 +44,7 @@ impl DuckReports {
     }
 }
 
-fn ts_param(micros: i64) -> Value {
+pub(super) fn ts_param(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
@@ -406,7 +406,7 @@ fn to_json(v: Value) -> Json {
 }
 
 /// Events of a site in a period (zonemaps make this a few milliseconds).
-fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Result<u64, StoreError> {
+pub(super) fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Result<u64, StoreError> {
     conn.query_row(
         "SELECT count(*) FROM events WHERE site_id = ? AND ts >= ? AND ts < ?",
         duckdb::params![site_id, ts_param(period.start), ts_param(period.end)],
@@ -463,93 +463,13 @@ pub fn run(
     Ok(out)
 }
 
-/// Visitors completing each funnel step, in order, within one visit.
-pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
-    let mut sql = Sql::default();
-    sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE site_id = ")
-        .param(Value::UInt(site_id))
-        .push(" AND ts >= ")
-        .param(ts_param(period.start))
-        .push(" AND ts < ")
-        .param(ts_param(period.end))
-        .push(")");
-    for (i, step) in steps.iter().enumerate() {
-        let goal = Goal { id: 0, display_name: String::new(), kind: step.clone() };
-        if i == 0 {
-            sql.push(", s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM base WHERE ");
-            goal_condition(&mut sql, &goal);
-            sql.push(" GROUP BY visit_id)");
-        } else {
-            // The earliest completion of this step after the previous step's.
-            sql.push(&format!(
-                ", s{i} AS (SELECT b.visit_id, any_value(p.visitor_id) AS visitor_id, min(b.ts) AS t FROM base b \
-                 JOIN s{} p ON b.visit_id = p.visit_id AND b.ts > p.t WHERE ",
-                i - 1
-            ));
-            goal_condition(&mut sql, &goal);
-            sql.push(" GROUP BY b.visit_id)");
-        }
-    }
-    let counts: Vec<String> =
-        (0..steps.len()).map(|i| format!("(SELECT count(DISTINCT visitor_id) FROM s{i})")).collect();
-    sql.push(&format!(" SELECT [{}]::UBIGINT[]", counts.join(", ")));
-    // Goal conditions use plain column names; only `b` (base) has `name` and `pathname`.
-    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
-    let list: Value = stmt.query_row(duckdb::params_from_iter(sql.params.iter()), |r| r.get(0)).map_err(internal)?;
-    match list {
-        Value::List(items) => Ok(items
-            .into_iter()
-            .map(|v| match v {
-                Value::UBigInt(n) => n,
-                Value::BigInt(n) => n as u64,
-                _ => 0,
-            })
-            .collect()),
-        other => Err(StoreError::Internal(format!("unexpected funnel result {other:?}"))),
-    }
-}
-
-/// Web Vitals per metric: sample count, p75 and the share of each rating.
-pub fn web_vitals(
-    conn: &Connection,
-    site_id: u32,
-    period: &Period,
-    page: Option<&str>,
-) -> Result<Vec<VitalSummary>, StoreError> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT metric, count(*), quantile_cont(value, 0.75),
-                    round(100.0 * count(*) FILTER (WHERE rating = 'good') / count(*), 1),
-                    round(100.0 * count(*) FILTER (WHERE rating = 'needs-improvement') / count(*), 1),
-                    round(100.0 * count(*) FILTER (WHERE rating = 'poor') / count(*), 1)
-             FROM web_vitals WHERE site_id = ? AND ts >= ? AND ts < ? AND (? IS NULL OR pathname = ?)
-             GROUP BY metric ORDER BY metric",
-        )
-        .map_err(internal)?;
-    let rows = stmt
-        .query_map(duckdb::params![site_id, ts_param(period.start), ts_param(period.end), page, page], |r| {
-            Ok(VitalSummary {
-                metric: r.get(0)?,
-                samples: r.get::<_, i64>(1)? as u64,
-                p75: r.get(2)?,
-                good: r.get(3)?,
-                needs_improvement: r.get(4)?,
-                poor: r.get(5)?,
-            })
-        })
-        .map_err(internal)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)?;
-    Ok(rows)
-}
-
 impl ReportStore for DuckReports {
     fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
-        self.with_conn(|c| web_vitals(c, site_id, period, page))
+        self.with_conn(|c| super::vitals::web_vitals(c, site_id, period, page))
     }
 
     fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
-        self.with_conn(|c| funnel(c, site_id, period, steps))
+        self.with_conn(|c| super::funnel::funnel(c, site_id, period, steps))
     }
 
     fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
@@ -573,69 +493,4 @@ impl ReportStore for DuckReports {
             .map_err(internal)
         })
     }
-}
-
-/// The dashboard's queries (last 30 days), as the benchmark runs them.
-pub const DASHBOARD_QUERIES: [(&str, &str); 7] = [
-    (
-        "kpis+compare",
-        r#"{"metrics": ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"], "compare": "previous_period"}"#,
-    ),
-    (
-        "timeseries",
-        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["time:day"], "include": {"time_labels": true}}"#,
-    ),
-    (
-        "top pages",
-        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["event:page"], "pagination": {"limit": 10}}"#,
-    ),
-    ("sources", r#"{"metrics": ["visitors"], "dimensions": ["visit:source"], "pagination": {"limit": 10}}"#),
-    ("countries", r#"{"metrics": ["visitors"], "dimensions": ["visit:country"], "pagination": {"limit": 10}}"#),
-    ("browsers", r#"{"metrics": ["visitors"], "dimensions": ["visit:browser"], "pagination": {"limit": 10}}"#),
-    (
-        "entry pages",
-        r#"{"metrics": ["visits", "bounce_rate"], "dimensions": ["visit:entry_page"], "pagination": {"limit": 10}}"#,
-    ),
-];
-
-/// Prints p50 / p95 of each dashboard query's SQL executed directly (prepare, run, fetch).
-pub fn bench_dashboard_sql(
-    db: &super::Database,
-    site: &crate::domain::site::Site,
-    runs: usize,
-) -> Result<(), StoreError> {
-    let conn = db.connect()?;
-    let tz: chrono_tz::Tz = site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC);
-    let now = chrono::Utc::now().timestamp_micros();
-    println!("{:<14} {:>8} {:>8}", "query", "p50 ms", "p95 ms");
-    let mut total = 0.0;
-    for (name, body) in DASHBOARD_QUERIES {
-        let mut v: Json = serde_json::from_str(body).expect("valid");
-        v["site_id"] = json!(site.domain.as_str());
-        v["date_range"] = json!("30d");
-        let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
-        let mut periods = vec![q.period.clone()];
-        periods.extend(q.compare.clone());
-        let mut times = Vec::new();
-        for i in 0..=runs {
-            let t = std::time::Instant::now();
-            for p in &periods {
-                let approx = events_in(&conn, site.id.0, p)? > EXACT_VISITORS_LIMIT;
-                let sql = build_sql(site.id.0, &q, p, &[], approx);
-                let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
-                let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
-                while rows.next().map_err(internal)?.is_some() {}
-            }
-            if i > 0 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let p50 = times[times.len() / 2];
-        let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
-        total += p50;
-        println!("{name:<14} {p50:8.1} {p95:8.1}");
-    }
-    println!("{:<14} {total:8.1}", "all (sum p50)");
-    Ok(())
 }

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
 
 use super::AppState;
+use super::goals_api::GoalsApi;
 use super::reports_api::ReportsApi;
 use crate::domain::site::{NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
 use crate::ports::sites::SiteRepoError;
@@ -198,8 +199,8 @@ impl SitesApi {
 }
 
 /// The OpenAPI service for `/api`.
-pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi), ()> {
-    let apis = (SitesApi { state: state.clone() }, ReportsApi { state });
+pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi), ()> {
+    let apis = (SitesApi { state: state.clone() }, ReportsApi { state: state.clone() }, GoalsApi { state });
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")
         .server("/api")

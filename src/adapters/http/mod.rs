@@ -5,6 +5,7 @@ mod assets;
 pub mod client_ip;
 mod cors;
 mod errors;
+mod goals_api;
 mod health;
 mod ingest;
 pub mod payloads;

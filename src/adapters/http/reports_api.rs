@@ -1,4 +1,4 @@
-//! `/api/v2/query` (Plausible's Stats API v2, plus `compare`), goals, funnels and realtime.
+//! `/api/v2/query` (Plausible's Stats API v2, plus `compare`), Web Vitals and realtime.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, body};
-use crate::domain::query::GoalKind;
 use crate::domain::reports::{Answer, ReportError, iso};
 use crate::domain::site::{Site, SiteDomain};
 
@@ -163,221 +162,9 @@ pub enum QueryResult {
 }
 
 fn query_bad_request(err: poem::Error) -> QueryResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return QueryResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    QueryResult::BadRequest(body("invalid_query", format!("The request body is not a valid query: {err}")))
-}
-
-/// A goal: a pageview of matching pages or a custom event.
-#[derive(Object)]
-pub struct GoalView {
-    pub id: u32,
-    /// The name shown in `event:goal`.
-    pub display_name: String,
-    /// Page path pattern (`*` within a segment, `**` across), for pageview goals.
-    #[oai(skip_serializing_if_is_none)]
-    pub page_path: Option<String>,
-    /// Custom event name, for event goals.
-    #[oai(skip_serializing_if_is_none)]
-    pub event_name: Option<String>,
-}
-
-/// A goal to create: exactly one of `page_path` and `event_name`.
-#[derive(Object)]
-pub struct CreateGoal {
-    #[oai(skip_serializing_if_is_none)]
-    pub display_name: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub page_path: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub event_name: Option<String>,
-}
-
-fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
-    let (page_path, event_name) = match &g.kind {
-        GoalKind::Page(p) => (Some(p.clone()), None),
-        GoalKind::Event(e) => (None, Some(e.clone())),
-    };
-    GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
-}
-
-fn step_kind(page_path: Option<String>, event_name: Option<String>) -> Result<GoalKind, String> {
-    match (page_path.filter(|p| !p.is_empty()), event_name.filter(|e| !e.trim().is_empty())) {
-        (Some(p), None) if p.starts_with('/') && p.len() <= 2000 => Ok(GoalKind::Page(p)),
-        (Some(_), None) => Err("page_path must start with '/'".into()),
-        (None, Some(e)) if e.len() <= 120 => Ok(GoalKind::Event(e.trim().to_string())),
-        (None, Some(_)) => Err("event_name is longer than 120 characters".into()),
-        _ => Err("give exactly one of page_path and event_name".into()),
-    }
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "goals_bad_request")]
-pub enum GoalsResult {
-    /// The site's goals.
-    #[oai(status = 200)]
-    List(Json<Vec<GoalView>>),
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<GoalView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid goal.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// No such site or goal.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn goals_bad_request(err: poem::Error) -> GoalsResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return GoalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    GoalsResult::BadRequest(body("invalid_request", err.to_string()))
-}
-
-/// A funnel step: a page pattern or an event name.
-#[derive(Object, Clone)]
-pub struct FunnelStepSpec {
-    #[oai(skip_serializing_if_is_none)]
-    pub page_path: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub event_name: Option<String>,
-}
-
-/// A funnel to create: 2-8 steps completed in order within one visit.
-#[derive(Object)]
-pub struct CreateFunnel {
-    pub name: String,
-    pub steps: Vec<FunnelStepSpec>,
-}
-
-/// A saved funnel.
-#[derive(Object)]
-pub struct FunnelView {
-    pub id: u32,
-    pub name: String,
-    pub steps: Vec<FunnelStepSpec>,
-}
-
-/// A funnel step's numbers.
-#[derive(Object)]
-pub struct FunnelStepReport {
-    pub label: String,
-    pub visitors: u64,
-    /// Visitors lost since the previous step.
-    pub dropoff: u64,
-    /// Percent of the first step's visitors.
-    pub conversion_rate: f64,
-    /// Percent of the previous step's visitors.
-    pub conversion_rate_step: f64,
-}
-
-/// A funnel over a period.
-#[derive(Object)]
-pub struct FunnelReport {
-    pub id: u32,
-    pub name: String,
-    /// The period, as ISO 8601 date-times in the site's time zone.
-    pub date_range: Vec<String>,
-    pub steps: Vec<FunnelStepReport>,
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_list_bad_request")]
-pub enum FunnelListResult {
-    /// The site's funnels.
-    #[oai(status = 200)]
-    Ok(Json<Vec<FunnelView>>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return FunnelListResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    FunnelListResult::Internal(body("invalid_request", err.to_string()))
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_report_bad_request")]
-pub enum FunnelReportResult {
-    /// Visitors per step over the period.
-    #[oai(status = 200)]
-    Ok(Json<FunnelReport>),
-    /// Invalid period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return FunnelReportResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    FunnelReportResult::BadRequest(body("invalid_request", err.to_string()))
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnels_bad_request")]
-pub enum FunnelsResult {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<FunnelView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid funnel or period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn funnels_bad_request(err: poem::Error) -> FunnelsResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    FunnelsResult::BadRequest(body("invalid_request", err.to_string()))
-}
-
-fn spec_of(k: &GoalKind) -> FunnelStepSpec {
-    match k {
-        GoalKind::Page(p) => FunnelStepSpec { page_path: Some(p.clone()), event_name: None },
-        GoalKind::Event(e) => FunnelStepSpec { page_path: None, event_name: Some(e.clone()) },
-    }
+    QueryResult::refused(err, |err| {
+        QueryResult::BadRequest(body("invalid_query", format!("The request body is not a valid query: {err}")))
+    })
 }
 
 /// One Web Vitals metric over the period.
@@ -417,10 +204,7 @@ pub enum VitalsResult {
 }
 
 fn vitals_bad_request(err: poem::Error) -> VitalsResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return VitalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    VitalsResult::BadRequest(body("invalid_request", err.to_string()))
+    VitalsResult::refused(err, |err| VitalsResult::BadRequest(body("invalid_request", err.to_string())))
 }
 
 /// Realtime visitor count.
@@ -452,10 +236,7 @@ pub enum RealtimeResult {
 }
 
 fn realtime_bad_request(err: poem::Error) -> RealtimeResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return RealtimeResult::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    RealtimeResult::Internal(body("invalid_request", err.to_string()))
+    RealtimeResult::refused(err, |err| RealtimeResult::Internal(body("invalid_request", err.to_string())))
 }
 
 /// Reports endpoints.
@@ -463,22 +244,54 @@ pub struct ReportsApi {
     pub state: Arc<AppState>,
 }
 
-enum Denied {
-    Unauthorized,
-    NotFound(String),
-}
-
 impl ReportsApi {
-    fn site(&self, token: &ApiToken, domain: &str) -> Result<Site, Denied> {
-        if !self.state.config.api_token.as_ref().is_some_and(|t| t.matches(&token.0.token)) {
-            return Err(Denied::Unauthorized);
-        }
-        SiteDomain::parse(domain)
-            .ok()
-            .and_then(|d| self.state.ingest.sites().by_domain(&d).cloned())
-            .ok_or_else(|| Denied::NotFound(format!("no site {domain:?}")))
+    fn site<R: ErrorAnswers>(&self, token: &ApiToken, domain: &str) -> Result<Site, R> {
+        site_of(&self.state, token, domain)
     }
 }
+
+/// The site a call names, or the answer refusing it (401 without the token, 404 for no such site).
+pub fn site_of<R: ErrorAnswers>(state: &AppState, token: &ApiToken, domain: &str) -> Result<Site, R> {
+    if !state.config.api_token.as_ref().is_some_and(|t| t.matches(&token.0.token)) {
+        return Err(R::unauthorized());
+    }
+    SiteDomain::parse(domain)
+        .ok()
+        .and_then(|d| state.ingest.sites().by_domain(&d).map(|s| Site::clone(s)))
+        .ok_or_else(|| R::not_found(format!("no site {domain:?}")))
+}
+
+/// The error answers every report response type has.
+pub trait ErrorAnswers: Sized {
+    fn unauthorized() -> Self;
+    fn not_found(message: String) -> Self;
+    fn internal(message: String) -> Self;
+
+    /// A request poem-openapi could not extract: 401 when the token is missing, else `other`.
+    fn refused(err: poem::Error, other: impl FnOnce(poem::Error) -> Self) -> Self {
+        if err.status() == poem::http::StatusCode::UNAUTHORIZED { Self::unauthorized() } else { other(err) }
+    }
+}
+
+/// Implements `ErrorAnswers` for response enums with `Unauthorized`, `NotFound` and `Internal`.
+#[macro_export]
+macro_rules! error_answers {
+    ($($t:ty),*) => {$(
+        impl ErrorAnswers for $t {
+            fn unauthorized() -> Self {
+                Self::Unauthorized(body("unauthorized", UNAUTHORIZED))
+            }
+            fn not_found(message: String) -> Self {
+                Self::NotFound(body("not_found", message))
+            }
+            fn internal(message: String) -> Self {
+                Self::Internal(body("internal", message))
+            }
+        }
+    )*};
+}
+
+crate::error_answers!(QueryResult, VitalsResult, RealtimeResult);
 
 fn answer_json(a: Answer, request: &Value) -> QueryResponse {
     let mut echo = request.clone();
@@ -550,8 +363,7 @@ impl ReportsApi {
     async fn query(&self, token: ApiToken, accept: Accept, req: Json<QueryRequest>) -> QueryResult {
         let site = match self.site(&token, &req.site_id) {
             Ok(s) => s,
-            Err(Denied::Unauthorized) => return QueryResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return QueryResult::NotFound(body("not_found", m)),
+            Err(denied) => return denied,
         };
         let request = serde_json::to_value(&req.0).unwrap_or(Value::Null);
         let reports = self.state.reports.clone();
@@ -562,186 +374,8 @@ impl ReportsApi {
             Ok(Ok(answer)) if wants_csv => QueryResult::Ok(QueryBody::Csv(PlainText(answer_csv(&answer)))),
             Ok(Ok(answer)) => QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, &request)))),
             Ok(Err(ReportError::Invalid(e))) => QueryResult::BadRequest(body("invalid_query", e.0)),
-            Ok(Err(ReportError::Store(e))) => QueryResult::Internal(body("internal", e.to_string())),
-            Err(e) => QueryResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// List a site's goals.
-    #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
-    async fn list_goals(&self, token: ApiToken, site: Path<String>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return GoalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return GoalsResult::NotFound(body("not_found", m)),
-        };
-        let goals = self.state.reports.goals().clone();
-        match tokio::task::spawn_blocking(move || goals.goals(site.id.0)).await {
-            Ok(Ok(list)) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
-            Ok(Err(e)) => GoalsResult::Internal(body("internal", e.to_string())),
-            Err(e) => GoalsResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// Create a goal.
-    #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
-    async fn create_goal(&self, token: ApiToken, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return GoalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return GoalsResult::NotFound(body("not_found", m)),
-        };
-        let req = req.0;
-        let kind = match step_kind(req.page_path, req.event_name) {
-            Ok(k) => k,
-            Err(m) => return GoalsResult::BadRequest(body("invalid_goal", m)),
-        };
-        let name = req.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| match &kind {
-            GoalKind::Page(p) => format!("Visit {p}"),
-            GoalKind::Event(e) => e.clone(),
-        });
-        let goals = self.state.reports.goals().clone();
-        match tokio::task::spawn_blocking(move || {
-            let existing = goals.goals(site.id.0)?;
-            if existing.iter().any(|g| g.display_name == name) {
-                return Ok(None);
-            }
-            goals.add_goal(site.id.0, &name, &kind).map(Some)
-        })
-        .await
-        {
-            Ok(Ok(Some(g))) => GoalsResult::Created(Json(goal_view(&g))),
-            Ok(Ok(None)) => GoalsResult::BadRequest(body("goal_exists", "a goal with this display name exists")),
-            Ok(Err(e)) => GoalsResult::Internal(body("internal", e.to_string())),
-            Err(e) => GoalsResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// Delete a goal.
-    #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
-    async fn delete_goal(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return GoalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return GoalsResult::NotFound(body("not_found", m)),
-        };
-        let goals = self.state.reports.goals().clone();
-        match tokio::task::spawn_blocking(move || goals.delete_goal(site.id.0, id.0)).await {
-            Ok(Ok(true)) => GoalsResult::Deleted,
-            Ok(Ok(false)) => GoalsResult::NotFound(body("not_found", "no such goal")),
-            Ok(Err(e)) => GoalsResult::Internal(body("internal", e.to_string())),
-            Err(e) => GoalsResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// List a site's funnels.
-    #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
-    async fn list_funnels(&self, token: ApiToken, site: Path<String>) -> FunnelListResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelListResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelListResult::NotFound(body("not_found", m)),
-        };
-        let goals = self.state.reports.goals().clone();
-        match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
-            Ok(Ok(list)) => FunnelListResult::Ok(Json(
-                list.into_iter()
-                    .map(|f| FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() })
-                    .collect(),
-            )),
-            Ok(Err(e)) => FunnelListResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelListResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// Create a funnel of 2-8 steps.
-    #[oai(path = "/sites/:site/funnels", method = "post", operation_id = "createFunnel")]
-    async fn create_funnel(&self, token: ApiToken, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelsResult::NotFound(body("not_found", m)),
-        };
-        let req = req.0;
-        if !(2..=8).contains(&req.steps.len()) {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "a funnel has 2 to 8 steps"));
-        }
-        if req.name.trim().is_empty() {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "name must not be empty"));
-        }
-        let mut steps = Vec::new();
-        for (i, s) in req.steps.into_iter().enumerate() {
-            match step_kind(s.page_path, s.event_name) {
-                Ok(k) => steps.push(k),
-                Err(m) => return FunnelsResult::BadRequest(body("invalid_funnel", format!("step {}: {m}", i + 1))),
-            }
-        }
-        let goals = self.state.reports.goals().clone();
-        let name = req.name.trim().to_string();
-        match tokio::task::spawn_blocking(move || goals.add_funnel(site.id.0, &name, &steps)).await {
-            Ok(Ok(f)) => FunnelsResult::Created(Json(FunnelView {
-                id: f.id,
-                name: f.name,
-                steps: f.steps.iter().map(spec_of).collect(),
-            })),
-            Ok(Err(e)) => FunnelsResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelsResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// A funnel's visitors per step over a period (`date_range` as in queries, default `30d`).
-    #[oai(path = "/sites/:site/funnels/:id", method = "get", operation_id = "funnelReport")]
-    async fn funnel_report(
-        &self,
-        token: ApiToken,
-        site: Path<String>,
-        id: Path<u32>,
-        /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
-        date_range: QueryParam<Option<String>>,
-    ) -> FunnelReportResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelReportResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelReportResult::NotFound(body("not_found", m)),
-        };
-        let range = date_range.0.unwrap_or_else(|| "30d".into());
-        let range_json = match range.split_once(',') {
-            Some((a, b)) => json!([a.trim(), b.trim()]),
-            None => json!(range),
-        };
-        let reports = self.state.reports.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let Some(funnel) = reports.goals().funnels(site.id.0)?.into_iter().find(|f| f.id == id.0) else {
-                return Ok(None);
-            };
-            let period = match reports.period(&site, &range_json) {
-                Ok(p) => p,
-                Err(e) => return Err(e),
-            };
-            let steps = reports.funnel(&site, &funnel, &period)?;
-            Ok(Some((funnel, period, steps)))
-        })
-        .await;
-        match result {
-            Ok(Ok(Some((f, period, steps)))) => FunnelReportResult::Ok(Json(FunnelReport {
-                id: f.id,
-                name: f.name,
-                date_range: vec![iso(&period, period.start), iso(&period, period.end - 1)],
-                steps: steps
-                    .into_iter()
-                    .map(|s| FunnelStepReport {
-                        label: s.label,
-                        visitors: s.visitors,
-                        dropoff: s.dropoff,
-                        conversion_rate: s.conversion_rate,
-                        conversion_rate_step: s.conversion_rate_step,
-                    })
-                    .collect(),
-            })),
-            Ok(Ok(None)) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
-            Ok(Err(ReportError::Store(e))) => FunnelReportResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelReportResult::Internal(body("internal", e.to_string())),
+            Ok(Err(ReportError::Store(e))) => QueryResult::internal(e.to_string()),
+            Err(e) => QueryResult::internal(e.to_string()),
         }
     }
 
@@ -758,8 +392,7 @@ impl ReportsApi {
     ) -> VitalsResult {
         let site = match self.site(&token, &site.0) {
             Ok(s) => s,
-            Err(Denied::Unauthorized) => return VitalsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return VitalsResult::NotFound(body("not_found", m)),
+            Err(denied) => return denied,
         };
         let range = date_range.0.unwrap_or_else(|| "30d".into());
         let range_json = match range.split_once(',') {
@@ -786,25 +419,8 @@ impl ReportsApi {
                     .collect(),
             )),
             Ok(Err(ReportError::Invalid(e))) => VitalsResult::BadRequest(body("invalid_date_range", e.0)),
-            Ok(Err(ReportError::Store(e))) => VitalsResult::Internal(body("internal", e.to_string())),
-            Err(e) => VitalsResult::Internal(body("internal", e.to_string())),
-        }
-    }
-
-    /// Delete a funnel.
-    #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
-    async fn delete_funnel(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> FunnelsResult {
-        let site = match self.site(&token, &site.0) {
-            Ok(s) => s,
-            Err(Denied::Unauthorized) => return FunnelsResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return FunnelsResult::NotFound(body("not_found", m)),
-        };
-        let goals = self.state.reports.goals().clone();
-        match tokio::task::spawn_blocking(move || goals.delete_funnel(site.id.0, id.0)).await {
-            Ok(Ok(true)) => FunnelsResult::Deleted,
-            Ok(Ok(false)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(e)) => FunnelsResult::Internal(body("internal", e.to_string())),
-            Err(e) => FunnelsResult::Internal(body("internal", e.to_string())),
+            Ok(Err(ReportError::Store(e))) => VitalsResult::internal(e.to_string()),
+            Err(e) => VitalsResult::internal(e.to_string()),
         }
     }
 
@@ -814,8 +430,7 @@ impl ReportsApi {
     async fn realtime(&self, token: ApiToken, site: Path<String>, accept: Accept) -> RealtimeResult {
         let site = match self.site(&token, &site.0) {
             Ok(s) => s,
-            Err(Denied::Unauthorized) => return RealtimeResult::Unauthorized(body("unauthorized", UNAUTHORIZED)),
-            Err(Denied::NotFound(m)) => return RealtimeResult::NotFound(body("not_found", m)),
+            Err(denied) => return denied,
         };
         let reports = self.state.reports.clone();
         let count = move |reports: Arc<crate::domain::reports::ReportService>, site: Site| async move {
@@ -829,7 +444,7 @@ impl ReportsApi {
         if !accept.0.iter().any(|m| m.essence_str() == "text/event-stream") {
             return match count(reports, site).await {
                 Some(u) => RealtimeResult::Now(Json(u)),
-                None => RealtimeResult::Internal(body("internal", "could not count visitors")),
+                None => RealtimeResult::internal("could not count visitors".into()),
             };
         }
         let rx = self.state.broadcaster.subscribe();

@@ -1,0 +1,418 @@
+//! Goals and funnels of a site: `/api/sites/{site}/goals` and `/api/sites/{site}/funnels`.
+
+use std::sync::Arc;
+
+use poem_openapi::param::{Path, Query as QueryParam};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
+
+use super::AppState;
+use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, body};
+use super::reports_api::{ErrorAnswers, site_of};
+use crate::domain::query::GoalKind;
+use crate::domain::reports::{ReportError, iso};
+use crate::domain::site::Site;
+
+/// A goal: a pageview of matching pages or a custom event.
+#[derive(Object)]
+pub struct GoalView {
+    pub id: u32,
+    /// The name shown in `event:goal`.
+    pub display_name: String,
+    /// Page path pattern (`*` within a segment, `**` across), for pageview goals.
+    #[oai(skip_serializing_if_is_none)]
+    pub page_path: Option<String>,
+    /// Custom event name, for event goals.
+    #[oai(skip_serializing_if_is_none)]
+    pub event_name: Option<String>,
+}
+
+/// A goal to create: exactly one of `page_path` and `event_name`.
+#[derive(Object)]
+pub struct CreateGoal {
+    #[oai(skip_serializing_if_is_none)]
+    pub display_name: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub page_path: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub event_name: Option<String>,
+}
+
+fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
+    let (page_path, event_name) = match &g.kind {
+        GoalKind::Page(p) => (Some(p.clone()), None),
+        GoalKind::Event(e) => (None, Some(e.clone())),
+    };
+    GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
+}
+
+fn step_kind(page_path: Option<String>, event_name: Option<String>) -> Result<GoalKind, String> {
+    match (page_path.filter(|p| !p.is_empty()), event_name.filter(|e| !e.trim().is_empty())) {
+        (Some(p), None) if p.starts_with('/') && p.len() <= 2000 => Ok(GoalKind::Page(p)),
+        (Some(_), None) => Err("page_path must start with '/'".into()),
+        (None, Some(e)) if e.len() <= 120 => Ok(GoalKind::Event(e.trim().to_string())),
+        (None, Some(_)) => Err("event_name is longer than 120 characters".into()),
+        _ => Err("give exactly one of page_path and event_name".into()),
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "goals_bad_request")]
+pub enum GoalsResult {
+    /// The site's goals.
+    #[oai(status = 200)]
+    List(Json<Vec<GoalView>>),
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<GoalView>),
+    /// Deleted.
+    #[oai(status = 204)]
+    Deleted,
+    /// Invalid goal.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site or goal.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn goals_bad_request(err: poem::Error) -> GoalsResult {
+    GoalsResult::refused(err, |err| GoalsResult::BadRequest(body("invalid_request", err.to_string())))
+}
+
+/// A funnel step: a page pattern or an event name.
+#[derive(Object, Clone)]
+pub struct FunnelStepSpec {
+    #[oai(skip_serializing_if_is_none)]
+    pub page_path: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub event_name: Option<String>,
+}
+
+/// A funnel to create: 2-8 steps completed in order within one visit.
+#[derive(Object)]
+pub struct CreateFunnel {
+    pub name: String,
+    pub steps: Vec<FunnelStepSpec>,
+}
+
+/// A saved funnel.
+#[derive(Object)]
+pub struct FunnelView {
+    pub id: u32,
+    pub name: String,
+    pub steps: Vec<FunnelStepSpec>,
+}
+
+/// A funnel step's numbers.
+#[derive(Object)]
+pub struct FunnelStepReport {
+    pub label: String,
+    pub visitors: u64,
+    /// Visitors lost since the previous step.
+    pub dropoff: u64,
+    /// Percent of the first step's visitors.
+    pub conversion_rate: f64,
+    /// Percent of the previous step's visitors.
+    pub conversion_rate_step: f64,
+}
+
+/// A funnel over a period.
+#[derive(Object)]
+pub struct FunnelReport {
+    pub id: u32,
+    pub name: String,
+    /// The period, as ISO 8601 date-times in the site's time zone.
+    pub date_range: Vec<String>,
+    pub steps: Vec<FunnelStepReport>,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnel_list_bad_request")]
+pub enum FunnelListResult {
+    /// The site's funnels.
+    #[oai(status = 200)]
+    Ok(Json<Vec<FunnelView>>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
+    FunnelListResult::refused(err, |err| FunnelListResult::Internal(body("invalid_request", err.to_string())))
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnel_report_bad_request")]
+pub enum FunnelReportResult {
+    /// Visitors per step over the period.
+    #[oai(status = 200)]
+    Ok(Json<FunnelReport>),
+    /// Invalid period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site or funnel.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
+    FunnelReportResult::refused(err, |err| FunnelReportResult::BadRequest(body("invalid_request", err.to_string())))
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnels_bad_request")]
+pub enum FunnelsResult {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<FunnelView>),
+    /// Deleted.
+    #[oai(status = 204)]
+    Deleted,
+    /// Invalid funnel or period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// No such site or funnel.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn funnels_bad_request(err: poem::Error) -> FunnelsResult {
+    FunnelsResult::refused(err, |err| FunnelsResult::BadRequest(body("invalid_request", err.to_string())))
+}
+
+fn spec_of(k: &GoalKind) -> FunnelStepSpec {
+    match k {
+        GoalKind::Page(p) => FunnelStepSpec { page_path: Some(p.clone()), event_name: None },
+        GoalKind::Event(e) => FunnelStepSpec { page_path: None, event_name: Some(e.clone()) },
+    }
+}
+
+/// Goal and funnel endpoints.
+pub struct GoalsApi {
+    pub state: Arc<AppState>,
+}
+
+impl GoalsApi {
+    fn site<R: ErrorAnswers>(&self, token: &ApiToken, domain: &str) -> Result<Site, R> {
+        site_of(&self.state, token, domain)
+    }
+}
+
+crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, FunnelsResult);
+
+#[OpenApi(tag = "ApiTags::Reports")]
+impl GoalsApi {
+    /// List a site's goals.
+    #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
+    async fn list_goals(&self, token: ApiToken, site: Path<String>) -> GoalsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let goals = self.state.reports.goals().clone();
+        match tokio::task::spawn_blocking(move || goals.goals(site.id.0)).await {
+            Ok(Ok(list)) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
+            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
+            Err(e) => GoalsResult::internal(e.to_string()),
+        }
+    }
+
+    /// Create a goal.
+    #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
+    async fn create_goal(&self, token: ApiToken, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let req = req.0;
+        let kind = match step_kind(req.page_path, req.event_name) {
+            Ok(k) => k,
+            Err(m) => return GoalsResult::BadRequest(body("invalid_goal", m)),
+        };
+        let name = req.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| match &kind {
+            GoalKind::Page(p) => format!("Visit {p}"),
+            GoalKind::Event(e) => e.clone(),
+        });
+        let goals = self.state.reports.goals().clone();
+        match tokio::task::spawn_blocking(move || {
+            let existing = goals.goals(site.id.0)?;
+            if existing.iter().any(|g| g.display_name == name) {
+                return Ok(None);
+            }
+            goals.add_goal(site.id.0, &name, &kind).map(Some)
+        })
+        .await
+        {
+            Ok(Ok(Some(g))) => GoalsResult::Created(Json(goal_view(&g))),
+            Ok(Ok(None)) => GoalsResult::BadRequest(body("goal_exists", "a goal with this display name exists")),
+            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
+            Err(e) => GoalsResult::internal(e.to_string()),
+        }
+    }
+
+    /// Delete a goal.
+    #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
+    async fn delete_goal(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> GoalsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let goals = self.state.reports.goals().clone();
+        match tokio::task::spawn_blocking(move || goals.delete_goal(site.id.0, id.0)).await {
+            Ok(Ok(true)) => GoalsResult::Deleted,
+            Ok(Ok(false)) => GoalsResult::NotFound(body("not_found", "no such goal")),
+            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
+            Err(e) => GoalsResult::internal(e.to_string()),
+        }
+    }
+
+    /// List a site's funnels.
+    #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
+    async fn list_funnels(&self, token: ApiToken, site: Path<String>) -> FunnelListResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let goals = self.state.reports.goals().clone();
+        match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
+            Ok(Ok(list)) => FunnelListResult::Ok(Json(
+                list.into_iter()
+                    .map(|f| FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() })
+                    .collect(),
+            )),
+            Ok(Err(e)) => FunnelListResult::internal(e.to_string()),
+            Err(e) => FunnelListResult::internal(e.to_string()),
+        }
+    }
+
+    /// Create a funnel of 2-8 steps.
+    #[oai(path = "/sites/:site/funnels", method = "post", operation_id = "createFunnel")]
+    async fn create_funnel(&self, token: ApiToken, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let req = req.0;
+        if !(2..=8).contains(&req.steps.len()) {
+            return FunnelsResult::BadRequest(body("invalid_funnel", "a funnel has 2 to 8 steps"));
+        }
+        if req.name.trim().is_empty() {
+            return FunnelsResult::BadRequest(body("invalid_funnel", "name must not be empty"));
+        }
+        let mut steps = Vec::new();
+        for (i, s) in req.steps.into_iter().enumerate() {
+            match step_kind(s.page_path, s.event_name) {
+                Ok(k) => steps.push(k),
+                Err(m) => return FunnelsResult::BadRequest(body("invalid_funnel", format!("step {}: {m}", i + 1))),
+            }
+        }
+        let goals = self.state.reports.goals().clone();
+        let name = req.name.trim().to_string();
+        match tokio::task::spawn_blocking(move || goals.add_funnel(site.id.0, &name, &steps)).await {
+            Ok(Ok(f)) => FunnelsResult::Created(Json(FunnelView {
+                id: f.id,
+                name: f.name,
+                steps: f.steps.iter().map(spec_of).collect(),
+            })),
+            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
+            Err(e) => FunnelsResult::internal(e.to_string()),
+        }
+    }
+
+    /// A funnel's visitors per step over a period (`date_range` as in queries, default `30d`).
+    #[oai(path = "/sites/:site/funnels/:id", method = "get", operation_id = "funnelReport")]
+    async fn funnel_report(
+        &self,
+        token: ApiToken,
+        site: Path<String>,
+        id: Path<u32>,
+        /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
+        date_range: QueryParam<Option<String>>,
+    ) -> FunnelReportResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let range = date_range.0.unwrap_or_else(|| "30d".into());
+        let range_json = match range.split_once(',') {
+            Some((a, b)) => json!([a.trim(), b.trim()]),
+            None => json!(range),
+        };
+        let reports = self.state.reports.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let Some(funnel) = reports.goals().funnels(site.id.0)?.into_iter().find(|f| f.id == id.0) else {
+                return Ok(None);
+            };
+            let period = match reports.period(&site, &range_json) {
+                Ok(p) => p,
+                Err(e) => return Err(e),
+            };
+            let steps = reports.funnel(&site, &funnel, &period)?;
+            Ok(Some((funnel, period, steps)))
+        })
+        .await;
+        match result {
+            Ok(Ok(Some((f, period, steps)))) => FunnelReportResult::Ok(Json(FunnelReport {
+                id: f.id,
+                name: f.name,
+                date_range: vec![iso(&period, period.start), iso(&period, period.end - 1)],
+                steps: steps
+                    .into_iter()
+                    .map(|s| FunnelStepReport {
+                        label: s.label,
+                        visitors: s.visitors,
+                        dropoff: s.dropoff,
+                        conversion_rate: s.conversion_rate,
+                        conversion_rate_step: s.conversion_rate_step,
+                    })
+                    .collect(),
+            })),
+            Ok(Ok(None)) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
+            Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
+            Ok(Err(ReportError::Store(e))) => FunnelReportResult::internal(e.to_string()),
+            Err(e) => FunnelReportResult::internal(e.to_string()),
+        }
+    }
+
+    /// Delete a funnel.
+    #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
+    async fn delete_funnel(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> FunnelsResult {
+        let site = match self.site(&token, &site.0) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let goals = self.state.reports.goals().clone();
+        match tokio::task::spawn_blocking(move || goals.delete_funnel(site.id.0, id.0)).await {
+            Ok(Ok(true)) => FunnelsResult::Deleted,
+            Ok(Ok(false)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),
+            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
+            Err(e) => FunnelsResult::internal(e.to_string()),
+        }
+    }
+}
