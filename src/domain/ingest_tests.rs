@@ -69,6 +69,7 @@ fn service(capacity: usize) -> (IngestService, Arc<VecQueue>) {
         honor_dnt: true,
         honor_gpc: true,
         excluded_ips: vec!["192.0.2.0/24".parse().unwrap()],
+        retention_days: 0,
     };
     let lax = Site { id: SiteId(4), domain: SiteDomain::parse("lax.test").unwrap(), honor_dnt: false, ..site.clone() };
     let queue = Arc::new(VecQueue { records: Mutex::default(), capacity });

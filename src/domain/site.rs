@@ -110,6 +110,8 @@ pub struct Site {
     pub honor_gpc: bool,
     /// Client addresses whose hits are not recorded (an owner's office, a monitor).
     pub excluded_ips: Vec<ipnet::IpNet>,
+    /// Events older than this many days are deleted by the retention job; 0 keeps them forever.
+    pub retention_days: u32,
 }
 
 /// What a new site needs; the store assigns the id.
@@ -175,6 +177,7 @@ mod tests {
             honor_dnt: true,
             honor_gpc: true,
             excluded_ips: vec![],
+            retention_days: 0,
         }
     }
 

@@ -19,4 +19,8 @@ pub enum SiteRepoError {
 pub trait SiteRepository: Send + Sync {
     fn list(&self) -> Result<Vec<Site>, SiteRepoError>;
     fn add(&self, site: NewSite) -> Result<Site, SiteRepoError>;
+    /// Replaces the settings of an existing site (matched by id; the domain does not change).
+    fn update(&self, site: &Site) -> Result<(), SiteRepoError>;
+    /// Deletes a site with its events, goals and funnels.
+    fn delete(&self, site: &Site) -> Result<(), SiteRepoError>;
 }

@@ -33,6 +33,7 @@ fn parse_site(
     honor_dnt: bool,
     honor_gpc: bool,
     excluded: String,
+    retention_days: i32,
 ) -> Result<Site, SiteRepoError> {
     let corrupt = |e: String| SiteRepoError::Corrupt(e);
     let list = |s: &str| -> Vec<String> { serde_json::from_str::<Vec<String>>(s).unwrap_or_default() };
@@ -44,6 +45,7 @@ fn parse_site(
         honor_dnt,
         honor_gpc,
         excluded_ips: list(&excluded).iter().filter_map(|n| parse_net(n)).collect(),
+        retention_days: u32::try_from(retention_days).unwrap_or(0),
     })
 }
 
@@ -56,16 +58,19 @@ impl SiteRepository for DuckSites {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(
-                "SELECT id, domain, to_json(hostnames)::VARCHAR, timezone, honor_dnt, honor_gpc, to_json(excluded_ips)::VARCHAR
+                "SELECT id, domain, to_json(hostnames)::VARCHAR, timezone, honor_dnt, honor_gpc, to_json(excluded_ips)::VARCHAR,
+                        retention_days
                  FROM sites ORDER BY domain",
             )
             .map_err(|e| SiteRepoError::Store(internal(e)))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
             .map_err(|e| SiteRepoError::Store(internal(e)))?
-            .collect::<Result<Vec<(u32, String, String, String, bool, bool, String)>, _>>()
+            .collect::<Result<Vec<(u32, String, String, String, bool, bool, String, i32)>, _>>()
             .map_err(|e| SiteRepoError::Store(internal(e)))?;
-        rows.into_iter().map(|(a, b, c, d, e, f, g)| parse_site(a, b, c, d, e, f, g)).collect()
+        rows.into_iter().map(|(a, b, c, d, e, f, g, h)| parse_site(a, b, c, d, e, f, g, h)).collect()
     }
 
     fn add(&self, site: NewSite) -> Result<Site, SiteRepoError> {
@@ -94,9 +99,56 @@ impl SiteRepository for DuckSites {
             honor_dnt: true,
             honor_gpc: true,
             excluded_ips: vec![],
+            retention_days: 0,
         })
     }
+
+    fn update(&self, site: &Site) -> Result<(), SiteRepoError> {
+        let strings = |v: Vec<String>| serde_json::to_string(&v).expect("strings serialize");
+        let hostnames = strings(site.hostnames.iter().map(ToString::to_string).collect());
+        let excluded = strings(site.excluded_ips.iter().map(ToString::to_string).collect());
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE sites SET hostnames = ?::JSON::VARCHAR[], timezone = ?, honor_dnt = ?, honor_gpc = ?,
+                        excluded_ips = ?::JSON::VARCHAR[], retention_days = ?
+                 WHERE id = ?",
+                params![
+                    hostnames,
+                    site.timezone.as_str(),
+                    site.honor_dnt,
+                    site.honor_gpc,
+                    excluded,
+                    i64::from(site.retention_days),
+                    site.id.0
+                ],
+            )
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        if changed == 0 {
+            return Err(SiteRepoError::NotFound(site.domain.clone()));
+        }
+        Ok(())
+    }
+
+    fn delete(&self, site: &Site) -> Result<(), SiteRepoError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(|e| SiteRepoError::Store(internal(e)))?;
+        for table in SITE_TABLES {
+            tx.execute(&format!("DELETE FROM {table} WHERE site_id = ?"), [site.id.0])
+                .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        }
+        let changed = tx
+            .execute("DELETE FROM sites WHERE id = ?", [site.id.0])
+            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        if changed == 0 {
+            return Err(SiteRepoError::NotFound(site.domain.clone()));
+        }
+        tx.commit().map_err(|e| SiteRepoError::Store(internal(e)))
+    }
 }
+
+/// Tables whose rows belong to one site (`site_id`), deleted with it.
+const SITE_TABLES: &[&str] = &["events", "web_vitals", "goals", "funnels"];
 
 impl SaltStore for DuckSites {
     fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
