@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::adapters::duckdb::{Database, DuckEventStore, DuckGoals, DuckReports, DuckSettings, DuckSites};
+use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
+use crate::adapters::duckdb::{
+    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckReports, DuckSettings, DuckSites,
+};
 use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::realtime::Broadcaster;
@@ -17,6 +20,7 @@ use crate::adapters::leadership::SingleNode;
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
 use crate::cli::ServeArgs;
+use crate::domain::auth::{AccountService, LoginLimits};
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
 use crate::domain::reports::ReportService;
@@ -56,6 +60,7 @@ impl ServeConfig {
                 trusted_proxies: TrustedProxies::parse(&a.trusted_proxies).map_err(anyhow::Error::msg)?,
                 max_body_bytes: a.max_body_bytes,
                 api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
+                public_url: a.public_url.clone().filter(|u| !u.is_empty()),
             },
             duck: DuckSettings {
                 memory_limit: a.duckdb_memory_limit.clone(),
@@ -95,6 +100,17 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The account service on its own connection.
+pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<AccountService>> {
+    Ok(Arc::new(AccountService::new(
+        Arc::new(DuckAccounts::new(db.connect()?)),
+        Arc::new(Argon2Hasher::default()),
+        Arc::new(OsSecrets),
+        clock,
+        LoginLimits::default(),
+    )))
 }
 
 /// Ensures today's salt exists and persists the change.
@@ -144,6 +160,7 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
         Arc::new(DuckGoals::new(db.connect()?)),
         clock.clone(),
     ));
+    let accounts = accounts_service(&db, clock.clone())?;
     let broadcaster = Arc::new(Broadcaster::default());
     let counters = Arc::new(WriterCounters::default());
     let writer_conn = db.connect()?;
@@ -166,6 +183,7 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
         leadership: Arc::new(SingleNode),
         sites: sites.clone(),
         reports,
+        accounts,
         broadcaster,
         draining: AtomicBool::new(false),
     });
@@ -182,13 +200,21 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let Node { state, publisher, writer, sites, db } = node;
 
     let rotation = {
-        let (ingest, sites) = (state.ingest.clone(), sites.clone());
+        let (ingest, sites, accounts) = (state.ingest.clone(), sites.clone(), state.accounts.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
+            for second in 0u64.. {
                 tick.tick().await;
-                let (ingest, sites) = (ingest.clone(), sites.clone());
-                let _ = tokio::task::spawn_blocking(move || rotate_salts(&ingest, sites.as_ref())).await;
+                let (ingest, sites, accounts) = (ingest.clone(), sites.clone(), accounts.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    rotate_salts(&ingest, sites.as_ref());
+                    if second % 3600 == 0 {
+                        if let Err(e) = accounts.sweep() {
+                            tracing::warn!(error = %e, "could not delete expired sessions");
+                        }
+                    }
+                })
+                .await;
             }
         })
     };
@@ -262,7 +288,12 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         database: PathBuf::from(":memory:"),
         queue_capacity,
         batch: BatchPolicy { max_records: 10_000, linger: Duration::from_millis(50) },
-        http_config: HttpConfig { trusted_proxies: TrustedProxies::default(), max_body_bytes: 1024, api_token: None },
+        http_config: HttpConfig {
+            trusted_proxies: TrustedProxies::default(),
+            max_body_bytes: 1024,
+            api_token: None,
+            public_url: None,
+        },
         duck: DuckSettings::default(),
         city_db: None,
         shutdown_timeout: Duration::ZERO,

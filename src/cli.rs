@@ -29,6 +29,12 @@ pub enum Command {
     Site(SiteCommand),
     /// Print a site's raw events (stopped data directory).
     Export(ExportArgs),
+    /// Manage users on a stopped data directory.
+    #[command(subcommand)]
+    User(crate::accounts_cli::UserCommand),
+    /// Create API tokens on a stopped data directory.
+    #[command(subcommand)]
+    Token(crate::accounts_cli::TokenCommand),
     /// Print the OpenAPI spec of the `/api` routes.
     Openapi,
     /// Fill a stopped data directory with realistic synthetic traffic (benchmarks, demos).
@@ -113,9 +119,14 @@ pub struct ServeArgs {
     /// come from the embedded database either way.
     #[arg(long, env = "HITKEEP_CITY_DB")]
     pub city_db: Option<PathBuf>,
-    /// Bearer token for the `/api` routes (until user accounts exist).
+    /// Operator token: full `/api` access as `Authorization: Bearer <token>` without an account
+    /// (for automation; people sign in, programs use API tokens made with `hitkeep token create`).
     #[arg(long, env = "HITKEEP_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// The URL people reach this server at, e.g. `https://stats.example.com`: used in invitation
+    /// and share links, and session cookies are `Secure` when it is https.
+    #[arg(long, env = "HITKEEP_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Report periods with more events than this count unique visitors with HyperLogLog
     /// (about 1-2 % error, flagged in `meta.metric_warnings`); smaller ones count exactly.
     #[arg(long, env = "HITKEEP_EXACT_VISITORS_LIMIT", default_value_t = 1_000_000)]
@@ -278,6 +289,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("no such site")?;
             crate::adapters::duckdb::bench_dashboard_sql(&db, &site, runs)?;
             Ok(())
+        }
+        Command::User(command) => {
+            let data = match &command {
+                crate::accounts_cli::UserCommand::Add(a) => a.data.clone(),
+                crate::accounts_cli::UserCommand::List { data } => data.clone(),
+            };
+            crate::accounts_cli::user(open_offline(&data)?, command)
+        }
+        Command::Token(command) => {
+            let crate::accounts_cli::TokenCommand::Create(args) = &command;
+            let db = open_offline(&args.data)?;
+            crate::accounts_cli::token(db, command)
         }
         Command::Openapi => {
             println!("{}", app::openapi_spec()?);

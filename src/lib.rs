@@ -3,6 +3,7 @@
 //! Data flows `adapters::http` (ingest) -> `domain::ingest` (validate, enrich, identify) ->
 //! `ports::queue` (flume) -> `domain::recorder` (micro-batches, visits) -> `ports::store` (DuckDB).
 
+pub mod accounts_cli;
 pub mod adapters;
 pub mod app;
 pub mod cli;

@@ -1,5 +1,6 @@
 //! Adapters: each implements ports with one technology.
 
+pub mod crypto;
 pub mod duckdb;
 pub mod flume;
 pub mod geo;

@@ -1,5 +1,7 @@
 //! The analytics domain: validated types and pure rules. No framework, no I/O.
 
+pub mod accounts;
+pub mod auth;
 pub mod channel;
 pub mod client;
 pub mod countries;

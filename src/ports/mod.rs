@@ -1,5 +1,6 @@
 //! Ports: the capabilities the domain needs from the outside world, one trait each.
 
+pub mod accounts;
 pub mod clock;
 pub mod geo;
 pub mod leadership;

@@ -1,6 +1,7 @@
 //! Integration tests: the real `hitkeep` binary over real HTTP on 127.0.0.1 with a real DuckDB file.
 //! One test binary so DuckDB is linked once.
 
+mod accounts;
 mod api;
 mod engine_props;
 mod fuzz_smoke;

@@ -1,5 +1,6 @@
 //! DuckDB storage: one database file, one writer connection with an Appender, readers on clones.
 
+mod accounts;
 mod bench;
 mod events;
 mod export;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::{Config, Connection};
 
+pub use accounts::DuckAccounts;
 pub use bench::bench_dashboard_sql;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};

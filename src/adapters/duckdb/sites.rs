@@ -137,9 +137,8 @@ impl SiteRepository for DuckSites {
             tx.execute(&format!("DELETE FROM {table} WHERE site_id = ?"), [site.id.0])
                 .map_err(|e| SiteRepoError::Store(internal(e)))?;
         }
-        let changed = tx
-            .execute("DELETE FROM sites WHERE id = ?", [site.id.0])
-            .map_err(|e| SiteRepoError::Store(internal(e)))?;
+        let changed =
+            tx.execute("DELETE FROM sites WHERE id = ?", [site.id.0]).map_err(|e| SiteRepoError::Store(internal(e)))?;
         if changed == 0 {
             return Err(SiteRepoError::NotFound(site.domain.clone()));
         }

@@ -1,15 +1,23 @@
-//! The JSON API under `/api`, described by OpenAPI (poem-openapi). Until accounts exist, every
-//! call needs the server's configured API token as a bearer token.
+//! The JSON API under `/api`, described by OpenAPI (poem-openapi): sites, their members and share
+//! links, and the all-sites overview. Every operation declares its security; see `guard` for the
+//! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
 
 use std::sync::Arc;
 
-use poem_openapi::auth::Bearer;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, SecurityScheme, Tags};
+use poem_openapi::{Object, OpenApi, OpenApiService, Tags};
+use serde_json::{Value, json};
 
 use super::AppState;
+use super::accounts_api::{AccountsApi, base_url, iso};
+use super::auth::{Auth, origin};
 use super::goals_api::GoalsApi;
+use super::guard::{ErrorAnswers, site_for, who};
 use super::reports_api::ReportsApi;
+use crate::domain::accounts::{Need, Role, UserId, may_create_site};
+use crate::domain::auth::{AuthError, Caller};
 use crate::domain::site::{NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
 use crate::ports::sites::SiteRepoError;
 
@@ -19,12 +27,9 @@ pub enum ApiTags {
     Sites,
     /// Stats queries, goals, funnels and realtime.
     Reports,
+    /// Setup, sign-in, users, invitations, API tokens, share links and the audit log.
+    Accounts,
 }
-
-/// `Authorization: Bearer <token>` with the server's API token (`--api-token`).
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer")]
-pub struct ApiToken(pub Bearer);
 
 /// A problem with the request, named in `message`.
 #[derive(Object)]
@@ -53,10 +58,16 @@ pub struct SiteView {
     pub honor_dnt: bool,
     /// Hits with `Sec-GPC: 1` are not recorded.
     pub honor_gpc: bool,
+    /// Client addresses or CIDR networks whose hits are not recorded.
+    pub excluded_ips: Vec<String>,
+    /// Events older than this many days are deleted; 0 keeps them forever.
+    pub retention_days: u32,
+    /// The caller's role on the site: owner, admin or viewer.
+    pub role: Option<String>,
 }
 
-impl From<&Site> for SiteView {
-    fn from(s: &Site) -> Self {
+impl SiteView {
+    pub fn with_role(s: &Site, role: Option<Role>) -> Self {
         Self {
             id: s.id.0,
             domain: s.domain.to_string(),
@@ -64,6 +75,9 @@ impl From<&Site> for SiteView {
             timezone: s.timezone.as_str().to_string(),
             honor_dnt: s.honor_dnt,
             honor_gpc: s.honor_gpc,
+            excluded_ips: s.excluded_ips.iter().map(ToString::to_string).collect(),
+            retention_days: s.retention_days,
+            role: role.map(|r| r.as_str().to_string()),
         }
     }
 }
@@ -80,95 +94,239 @@ pub struct CreateSite {
     pub timezone: Option<String>,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "list_bad_request")]
-pub enum ListSitesResponse {
-    /// All sites.
-    #[oai(status = 200)]
-    Ok(Json<Vec<SiteView>>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+/// Changes to a site's settings; absent fields stay as they are.
+#[derive(Object)]
+pub struct UpdateSite {
+    pub hostnames: Option<Vec<String>>,
+    pub timezone: Option<String>,
+    pub honor_dnt: Option<bool>,
+    pub honor_gpc: Option<bool>,
+    /// Addresses (`203.0.113.7`) or networks (`203.0.113.0/24`).
+    pub excluded_ips: Option<Vec<String>>,
+    /// 0 keeps events forever.
+    pub retention_days: Option<u32>,
 }
 
-fn list_bad_request(err: poem::Error) -> ListSitesResponse {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return ListSitesResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    ListSitesResponse::Internal(body("invalid_request", err.to_string()))
+/// A member of a site.
+#[derive(Object)]
+pub struct MemberView {
+    pub user_id: u32,
+    pub email: String,
+    pub name: String,
+    /// owner, admin or viewer.
+    pub role: String,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "create_bad_request")]
-pub enum CreateSiteResponse {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<SiteView>),
-    /// Invalid domain, hostname or time zone.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// A site with this domain exists.
-    #[oai(status = 409)]
-    Conflict(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+/// A member's new role.
+#[derive(Object)]
+pub struct SetMember {
+    /// owner, admin or viewer.
+    pub role: String,
 }
 
-fn create_bad_request(err: poem::Error) -> CreateSiteResponse {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return CreateSiteResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
-    }
-    CreateSiteResponse::BadRequest(body("invalid_request", err.to_string()))
+/// A share link: a public, read-only dashboard of one site.
+#[derive(Object)]
+pub struct ShareView {
+    pub id: u32,
+    pub name: String,
+    pub has_password: bool,
+    pub created_at: String,
+    /// Shown once, on creation.
+    #[oai(skip_serializing_if_is_none)]
+    pub token: Option<String>,
+    /// The link to hand out (`<public URL>/share/<token>`), shown once.
+    #[oai(skip_serializing_if_is_none)]
+    pub url: Option<String>,
 }
+
+/// A new share link.
+#[derive(Object)]
+pub struct CreateShare {
+    #[oai(default)]
+    pub name: String,
+    /// Optional password (at least 8 characters) the viewer must enter.
+    pub password: Option<String>,
+}
+
+/// One day of the overview's series.
+#[derive(Object)]
+pub struct OverviewPoint {
+    pub date: String,
+    pub visitors: u64,
+}
+
+/// One site in the overview.
+#[derive(Object)]
+pub struct OverviewSite {
+    pub domain: String,
+    pub visitors: u64,
+    pub pageviews: u64,
+    /// Percent change against the previous period; null when not comparable.
+    pub visitors_change: Option<f64>,
+    pub pageviews_change: Option<f64>,
+    /// Visitors per day (per month for periods longer than a year).
+    pub series: Vec<OverviewPoint>,
+}
+
+/// All visible sites at a glance.
+#[derive(Object)]
+pub struct Overview {
+    /// The period, e.g. `30d`.
+    pub period: String,
+    pub sites: Vec<OverviewSite>,
+}
+
+crate::api_result!(SitesResult, "sites_bad", sites_bad, 200, Json<Vec<SiteView>>);
+crate::api_result!(SiteCreated, "site_created_bad", site_created_bad, 201, Json<SiteView>);
+crate::api_result!(SiteResult, "site_bad", site_bad, 200, Json<SiteView>);
+crate::api_result!(SiteDone, "site_done_bad", site_done_bad, 204);
+crate::api_result!(MembersResult, "members_bad", members_bad, 200, Json<Vec<MemberView>>);
+crate::api_result!(SharesResult, "shares_bad", shares_bad, 200, Json<Vec<ShareView>>);
+crate::api_result!(ShareCreated, "share_created_bad", share_created_bad, 201, Json<ShareView>);
+crate::api_result!(OverviewResult, "overview_bad", overview_bad, 200, Json<Overview>);
 
 /// Sites endpoints.
 pub struct SitesApi {
     pub state: Arc<AppState>,
 }
 
-impl SitesApi {
-    fn authorized(&self, token: &ApiToken) -> bool {
-        self.state.config.api_token.as_ref().is_some_and(|expected| expected.matches(&token.0.token))
+fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+/// Applies an update to a copy of the site, or names the invalid field.
+fn updated(site: &Site, u: UpdateSite) -> Result<Site, String> {
+    let mut s = site.clone();
+    if let Some(hosts) = u.hostnames {
+        s.hostnames = hosts
+            .iter()
+            .map(|h| SiteDomain::parse(h).map_err(|e| format!("hostnames: {e}")))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(tz) = u.timezone {
+        s.timezone = TimeZoneName::parse(&tz).map_err(|e| format!("timezone: {e}"))?;
+    }
+    if let Some(v) = u.honor_dnt {
+        s.honor_dnt = v;
+    }
+    if let Some(v) = u.honor_gpc {
+        s.honor_gpc = v;
+    }
+    if let Some(ips) = u.excluded_ips {
+        s.excluded_ips = ips
+            .iter()
+            .map(|ip| parse_net(ip).ok_or_else(|| format!("excluded_ips: {ip:?} is not an address or CIDR network")))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(days) = u.retention_days {
+        if days > 36_500 {
+            return Err("retention_days: at most 36500 (100 years); 0 keeps events forever".into());
+        }
+        s.retention_days = days;
+    }
+    Ok(s)
+}
+
+/// Runs blocking storage work; a join failure becomes a storage error.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, AuthError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(AuthError::Store(crate::ports::store::StoreError::Internal(e.to_string()))))
+}
+
+fn repo_error(e: SiteRepoError) -> AuthError {
+    match e {
+        SiteRepoError::Duplicate(_) => AuthError::Conflict("a site with this domain exists"),
+        SiteRepoError::NotFound(_) => AuthError::NotFound("no such site"),
+        SiteRepoError::Store(s) => AuthError::Store(s),
+        other => AuthError::Store(crate::ports::store::StoreError::Internal(other.to_string())),
     }
 }
 
-pub const UNAUTHORIZED: &str =
-    "a valid API token is required (Authorization: Bearer <token>; set --api-token / HITKEEP_API_TOKEN on the server)";
+impl SitesApi {
+    /// Reloads the site directory used by ingest and the API.
+    fn reload(&self) -> Result<(), AuthError> {
+        let all = self.state.sites.list().map_err(repo_error)?;
+        self.state.ingest.set_sites(SiteDirectory::new(all));
+        Ok(())
+    }
+
+    fn visible(&self, caller: &Caller) -> Vec<(Arc<Site>, Role)> {
+        self.state.ingest.sites().sites().iter().filter_map(|s| caller.role(s.id).map(|r| (s.clone(), r))).collect()
+    }
+
+    fn overview_of(&self, site: &Site, period: &str) -> Result<OverviewSite, String> {
+        let reports = &self.state.reports;
+        let domain = site.domain.to_string();
+        let totals = reports
+            .query(
+                site,
+                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors", "pageviews"],
+                        "include": {"compare": "previous_period"}}),
+            )
+            .map_err(|e| e.to_string())?;
+        let row = totals.rows.first();
+        let metric = |i: usize| row.and_then(|r| r.metrics.get(i)).and_then(Value::as_u64).unwrap_or(0);
+        let change =
+            |i: usize| row.and_then(|r| r.comparison.as_ref()).and_then(|c| c.change.get(i)).and_then(Value::as_f64);
+        let bucket = if matches!(period, "all" | "12mo" | "year") { "time:month" } else { "time:day" };
+        let series = reports
+            .query(
+                site,
+                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors"], "dimensions": [bucket],
+                        "include": {"time_labels": true}}),
+            )
+            .map_err(|e| e.to_string())?;
+        let by_label: std::collections::HashMap<String, u64> = series
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.dimensions.first()?.as_str()?.to_string(), r.metrics.first()?.as_u64()?)))
+            .collect();
+        let labels = series.time_labels.unwrap_or_else(|| by_label.keys().cloned().collect());
+        Ok(OverviewSite {
+            domain,
+            visitors: metric(0),
+            pageviews: metric(1),
+            visitors_change: change(0),
+            pageviews_change: change(1),
+            series: labels
+                .into_iter()
+                .map(|date| OverviewPoint { visitors: by_label.get(&date).copied().unwrap_or(0), date })
+                .collect(),
+        })
+    }
+}
 
 #[OpenApi(tag = "ApiTags::Sites")]
 impl SitesApi {
-    /// List sites.
+    /// The sites the caller can see, with their role.
     #[oai(path = "/sites", method = "get", operation_id = "listSites")]
-    async fn list(&self, token: ApiToken) -> ListSitesResponse {
-        if !self.authorized(&token) {
-            return ListSitesResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
-        }
-        let repo = self.state.sites.clone();
-        match tokio::task::spawn_blocking(move || repo.list()).await {
-            Ok(Ok(sites)) => ListSitesResponse::Ok(Json(sites.iter().map(SiteView::from).collect())),
-            Ok(Err(e)) => ListSitesResponse::Internal(body("internal", e.to_string())),
-            Err(e) => ListSitesResponse::Internal(body("internal", e.to_string())),
-        }
+    async fn list(&self, auth: Auth) -> SitesResult {
+        let caller = match who::<SitesResult>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        SitesResult::Ok(Json(self.visible(&caller).iter().map(|(s, r)| SiteView::with_role(s, Some(*r))).collect()))
     }
 
-    /// Create a site; hits for it are recorded from now on.
+    /// Creates a site; its creator becomes its owner. Hits for it are recorded from now on.
     #[oai(path = "/sites", method = "post", operation_id = "createSite")]
-    async fn create(&self, token: ApiToken, req: Json<CreateSite>) -> CreateSiteResponse {
-        if !self.authorized(&token) {
-            return CreateSiteResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    async fn create(&self, auth: Auth, req: &Request, input: Json<CreateSite>) -> SiteCreated {
+        let caller = match who::<SiteCreated>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        if let Err(d) = may_create_site(&caller.principal) {
+            return SiteCreated::denied(d, "");
         }
         let parsed = (|| {
             Ok::<_, crate::domain::site::SiteError>(NewSite {
-                domain: SiteDomain::parse(&req.domain)?,
-                hostnames: req.hostnames.iter().map(|h| SiteDomain::parse(h)).collect::<Result<_, _>>()?,
-                timezone: match &req.timezone {
+                domain: SiteDomain::parse(&input.domain)?,
+                hostnames: input.hostnames.iter().map(|h| SiteDomain::parse(h)).collect::<Result<_, _>>()?,
+                timezone: match &input.timezone {
                     Some(tz) => TimeZoneName::parse(tz)?,
                     None => TimeZoneName::utc(),
                 },
@@ -176,31 +334,262 @@ impl SitesApi {
         })();
         let new_site = match parsed {
             Ok(s) => s,
-            Err(e) => return CreateSiteResponse::BadRequest(body("invalid_site", e.to_string())),
+            Err(e) => return SiteCreated::BadRequest(body("invalid_site", e.to_string())),
         };
-        let repo = self.state.sites.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let created = repo.add(new_site)?;
-            Ok::<_, SiteRepoError>((created, repo.list()?))
+        let (repo, accounts, origin) =
+            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
+        let result = blocking(move || {
+            let site = repo.add(new_site).map_err(repo_error)?;
+            if let Some(user) = caller.principal.user() {
+                accounts.store().set_member(user, site.id, Role::Owner)?;
+                accounts.invalidate();
+            }
+            accounts.audit(&caller.principal.actor(), "site_created", site.domain.as_str(), Some(origin));
+            Ok(site)
+        })
+        .await;
+        match result.and_then(|site| self.reload().map(|()| site)) {
+            Ok(site) => SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner)))),
+            Err(e) => SiteCreated::from_auth(e),
+        }
+    }
+
+    /// A site's settings.
+    #[oai(path = "/sites/:site", method = "get", operation_id = "getSite")]
+    async fn get(&self, auth: Auth, site: Path<String>) -> SiteResult {
+        match site_for::<SiteResult>(&self.state, &auth, &site.0, Need::Read).await {
+            Ok((site, caller)) => SiteResult::Ok(Json(SiteView::with_role(&site, caller.role(site.id)))),
+            Err(r) => r,
+        }
+    }
+
+    /// Changes a site's settings (site owners and admins).
+    #[oai(path = "/sites/:site", method = "patch", operation_id = "updateSite")]
+    async fn update(&self, auth: Auth, req: &Request, site: Path<String>, input: Json<UpdateSite>) -> SiteResult {
+        let (site, caller) = match site_for::<SiteResult>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let changed = match updated(&site, input.0) {
+            Ok(s) => s,
+            Err(m) => return SiteResult::BadRequest(body("invalid_site", m)),
+        };
+        let (repo, accounts, origin) =
+            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
+        let c = changed.clone();
+        let actor = caller.principal.actor();
+        let result = blocking(move || {
+            repo.update(&c).map_err(repo_error)?;
+            accounts.audit(&actor, "site_updated", c.domain.as_str(), Some(origin));
+            Ok(())
+        })
+        .await;
+        match result.and_then(|()| self.reload()) {
+            Ok(()) => SiteResult::Ok(Json(SiteView::with_role(&changed, caller.role(changed.id)))),
+            Err(e) => SiteResult::from_auth(e),
+        }
+    }
+
+    /// Deletes a site with all its data (site owners).
+    #[oai(path = "/sites/:site", method = "delete", operation_id = "deleteSite")]
+    async fn delete(&self, auth: Auth, req: &Request, site: Path<String>) -> SiteDone {
+        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Own).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let (repo, accounts, origin) =
+            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
+        let result = blocking(move || {
+            repo.delete(&site).map_err(repo_error)?;
+            accounts.store().forget_site(site.id)?;
+            accounts.invalidate();
+            accounts.audit(&caller.principal.actor(), "site_deleted", site.domain.as_str(), Some(origin));
+            Ok(())
+        })
+        .await;
+        match result.and_then(|()| self.reload()) {
+            Ok(()) => SiteDone::Ok,
+            Err(e) => SiteDone::from_auth(e),
+        }
+    }
+
+    /// A site's members (site owners and admins).
+    #[oai(path = "/sites/:site/members", method = "get", operation_id = "listMembers")]
+    async fn members(&self, auth: Auth, site: Path<String>) -> MembersResult {
+        let (site, _) = match site_for::<MembersResult>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let accounts = self.state.accounts.clone();
+        let result = blocking(move || {
+            let store = accounts.store();
+            let mut out = Vec::new();
+            for (user, role) in store.members(site.id)? {
+                if let Some(u) = store.user(user)? {
+                    out.push(MemberView {
+                        user_id: u.id.0,
+                        email: u.email.to_string(),
+                        name: u.name,
+                        role: role.as_str().into(),
+                    });
+                }
+            }
+            Ok(out)
         })
         .await;
         match result {
-            Ok(Ok((site, all))) => {
-                self.state.ingest.set_sites(SiteDirectory::new(all));
-                CreateSiteResponse::Created(Json(SiteView::from(&site)))
-            }
-            Ok(Err(SiteRepoError::Duplicate(d))) => {
-                CreateSiteResponse::Conflict(body("site_exists", format!("site {d} already exists")))
-            }
-            Ok(Err(e)) => CreateSiteResponse::Internal(body("internal", e.to_string())),
-            Err(e) => CreateSiteResponse::Internal(body("internal", e.to_string())),
+            Ok(list) => MembersResult::Ok(Json(list)),
+            Err(e) => MembersResult::from_auth(e),
+        }
+    }
+
+    /// Gives an existing user a role on the site (site owners and admins; only owners make owners).
+    #[oai(path = "/sites/:site/members/:user_id", method = "put", operation_id = "setMember")]
+    async fn set_member(
+        &self,
+        auth: Auth,
+        req: &Request,
+        site: Path<String>,
+        user_id: Path<u32>,
+        input: Json<SetMember>,
+    ) -> SiteDone {
+        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let role = match Role::parse(&input.role) {
+            Ok(r) => r,
+            Err(e) => return SiteDone::BadRequest(body("invalid_role", e.to_string())),
+        };
+        let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
+        match blocking(move || accounts.set_member(&caller, site.id, UserId(user_id.0), role, origin)).await {
+            Ok(()) => SiteDone::Ok,
+            Err(e) => SiteDone::from_auth(e),
+        }
+    }
+
+    /// Removes a member from the site (site owners and admins; only owners remove owners).
+    #[oai(path = "/sites/:site/members/:user_id", method = "delete", operation_id = "removeMember")]
+    async fn remove_member(&self, auth: Auth, req: &Request, site: Path<String>, user_id: Path<u32>) -> SiteDone {
+        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
+        match blocking(move || accounts.remove_member(&caller, site.id, UserId(user_id.0), origin)).await {
+            Ok(()) => SiteDone::Ok,
+            Err(e) => SiteDone::from_auth(e),
+        }
+    }
+
+    /// A site's share links (site owners and admins). Their secrets are not shown again.
+    #[oai(path = "/sites/:site/shares", method = "get", operation_id = "listShares")]
+    async fn shares(&self, auth: Auth, site: Path<String>) -> SharesResult {
+        let (site, _) = match site_for::<SharesResult>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let accounts = self.state.accounts.clone();
+        match blocking(move || Ok(accounts.store().shares(site.id)?)).await {
+            Ok(list) => SharesResult::Ok(Json(
+                list.iter()
+                    .map(|s| ShareView {
+                        id: s.id,
+                        name: s.name.clone(),
+                        has_password: s.password_hash.is_some(),
+                        created_at: iso(s.created_at),
+                        token: None,
+                        url: None,
+                    })
+                    .collect(),
+            )),
+            Err(e) => SharesResult::from_auth(e),
+        }
+    }
+
+    /// Creates a share link: a public read-only dashboard of the site, optionally with a password.
+    #[oai(path = "/sites/:site/shares", method = "post", operation_id = "createShare")]
+    async fn create_share(
+        &self,
+        auth: Auth,
+        req: &Request,
+        site: Path<String>,
+        input: Json<CreateShare>,
+    ) -> ShareCreated {
+        let (site, caller) = match site_for::<ShareCreated>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
+        let CreateShare { name, password } = input.0;
+        let result =
+            blocking(move || accounts.create_share(&caller, site.id, &name, password.as_deref(), origin)).await;
+        match result {
+            Ok((share, secret)) => ShareCreated::Ok(Json(ShareView {
+                id: share.id,
+                name: share.name,
+                has_password: share.password_hash.is_some(),
+                created_at: iso(share.created_at),
+                url: Some(format!("{}/share/{secret}", base_url(&self.state, req))),
+                token: Some(secret),
+            })),
+            Err(e) => ShareCreated::from_auth(e),
+        }
+    }
+
+    /// Revokes a share link at once (site owners and admins).
+    #[oai(path = "/sites/:site/shares/:id", method = "delete", operation_id = "revokeShare")]
+    async fn revoke_share(&self, auth: Auth, req: &Request, site: Path<String>, id: Path<u32>) -> SiteDone {
+        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
+        match blocking(move || accounts.revoke_share(&caller, site.id, id.0, origin)).await {
+            Ok(()) => SiteDone::Ok,
+            Err(e) => SiteDone::from_auth(e),
+        }
+    }
+
+    /// Visitors, pageviews, change against the previous period and a daily series for every site
+    /// the caller can see, in one call. `period`: day, 7d, 30d (default), month, 6mo, 12mo, year, all.
+    #[oai(path = "/overview", method = "get", operation_id = "overview")]
+    async fn overview(&self, auth: Auth, period: Query<Option<String>>) -> OverviewResult {
+        let caller = match who::<OverviewResult>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        let period = period.0.unwrap_or_else(|| "30d".into());
+        const PERIODS: &[&str] = &["day", "24h", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all"];
+        if !PERIODS.contains(&period.as_str()) {
+            return OverviewResult::BadRequest(body(
+                "invalid_period",
+                format!("period must be one of {}", PERIODS.join(", ")),
+            ));
+        }
+        let sites: Vec<Arc<Site>> = self.visible(&caller).into_iter().map(|(s, _)| s).collect();
+        let this = SitesApi { state: self.state.clone() };
+        let p = period.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            sites.iter().map(|s| this.overview_of(s, &p)).collect::<Result<Vec<_>, _>>()
+        })
+        .await;
+        match result {
+            Ok(Ok(sites)) => OverviewResult::Ok(Json(Overview { period, sites })),
+            Ok(Err(e)) => OverviewResult::internal(e),
+            Err(e) => OverviewResult::internal(e.to_string()),
         }
     }
 }
 
 /// The OpenAPI service for `/api`.
-pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi), ()> {
-    let apis = (SitesApi { state: state.clone() }, ReportsApi { state: state.clone() }, GoalsApi { state });
+pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi), ()> {
+    let apis = (
+        SitesApi { state: state.clone() },
+        ReportsApi { state: state.clone() },
+        GoalsApi { state: state.clone() },
+        AccountsApi { state },
+    );
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")
         .server("/api")

@@ -8,8 +8,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 
 use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, body};
-use super::reports_api::{ErrorAnswers, site_of};
+use super::api::{ApiErrorBody, ApiTags, body};
+use super::auth::Auth;
+use super::guard::{ErrorAnswers, site_for};
+use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::{ReportError, iso};
 use crate::domain::site::Site;
@@ -72,9 +74,12 @@ pub enum GoalsResult {
     /// Invalid goal.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site or goal.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -140,9 +145,12 @@ pub enum FunnelListResult {
     /// The site's funnels.
     #[oai(status = 200)]
     Ok(Json<Vec<FunnelView>>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -164,9 +172,12 @@ pub enum FunnelReportResult {
     /// Invalid period.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site or funnel.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -191,9 +202,12 @@ pub enum FunnelsResult {
     /// Invalid funnel or period.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site or funnel.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -219,8 +233,8 @@ pub struct GoalsApi {
 }
 
 impl GoalsApi {
-    fn site<R: ErrorAnswers>(&self, token: &ApiToken, domain: &str) -> Result<Site, R> {
-        site_of(&self.state, token, domain)
+    async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
+        site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
 }
 
@@ -230,8 +244,8 @@ crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, Funnels
 impl GoalsApi {
     /// List a site's goals.
     #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
-    async fn list_goals(&self, token: ApiToken, site: Path<String>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
+    async fn list_goals(&self, auth: Auth, site: Path<String>) -> GoalsResult {
+        let site = match self.site(&auth, &site.0, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -245,8 +259,8 @@ impl GoalsApi {
 
     /// Create a goal.
     #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
-    async fn create_goal(&self, token: ApiToken, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
+    async fn create_goal(&self, auth: Auth, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
+        let site = match self.site(&auth, &site.0, Need::Manage).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -278,8 +292,8 @@ impl GoalsApi {
 
     /// Delete a goal.
     #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
-    async fn delete_goal(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> GoalsResult {
-        let site = match self.site(&token, &site.0) {
+    async fn delete_goal(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> GoalsResult {
+        let site = match self.site(&auth, &site.0, Need::Manage).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -294,8 +308,8 @@ impl GoalsApi {
 
     /// List a site's funnels.
     #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
-    async fn list_funnels(&self, token: ApiToken, site: Path<String>) -> FunnelListResult {
-        let site = match self.site(&token, &site.0) {
+    async fn list_funnels(&self, auth: Auth, site: Path<String>) -> FunnelListResult {
+        let site = match self.site(&auth, &site.0, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -313,8 +327,8 @@ impl GoalsApi {
 
     /// Create a funnel of 2-8 steps.
     #[oai(path = "/sites/:site/funnels", method = "post", operation_id = "createFunnel")]
-    async fn create_funnel(&self, token: ApiToken, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
-        let site = match self.site(&token, &site.0) {
+    async fn create_funnel(&self, auth: Auth, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
+        let site = match self.site(&auth, &site.0, Need::Manage).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -349,13 +363,13 @@ impl GoalsApi {
     #[oai(path = "/sites/:site/funnels/:id", method = "get", operation_id = "funnelReport")]
     async fn funnel_report(
         &self,
-        token: ApiToken,
+        auth: Auth,
         site: Path<String>,
         id: Path<u32>,
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
         date_range: QueryParam<Option<String>>,
     ) -> FunnelReportResult {
-        let site = match self.site(&token, &site.0) {
+        let site = match self.site(&auth, &site.0, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -402,8 +416,8 @@ impl GoalsApi {
 
     /// Delete a funnel.
     #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
-    async fn delete_funnel(&self, token: ApiToken, site: Path<String>, id: Path<u32>) -> FunnelsResult {
-        let site = match self.site(&token, &site.0) {
+    async fn delete_funnel(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> FunnelsResult {
+        let site = match self.site(&auth, &site.0, Need::Manage).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };

@@ -1,11 +1,14 @@
 //! The HTTP edge: ingest, health, metrics, tracker scripts and the OpenAPI-described `/api`.
 
+mod accounts_api;
 pub mod api;
 mod assets;
+pub mod auth;
 pub mod client_ip;
 mod cors;
 mod errors;
 mod goals_api;
+pub mod guard;
 mod health;
 mod ingest;
 pub mod payloads;
@@ -21,6 +24,7 @@ use poem::{EndpointExt, Route, get, post};
 
 pub use client_ip::TrustedProxies;
 
+use crate::domain::auth::AccountService;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
 use crate::domain::reports::ReportService;
@@ -54,7 +58,17 @@ pub struct HttpConfig {
     pub trusted_proxies: TrustedProxies,
     /// Largest accepted ingest body.
     pub max_body_bytes: usize,
+    /// The operator token (`--api-token`): full API access without an account.
     pub api_token: Option<SecretToken>,
+    /// The URL users reach the server at (`--public-url`): links in invitations and share links,
+    /// and `Secure` session cookies when it is https.
+    pub public_url: Option<String>,
+}
+
+impl HttpConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 /// What the handlers share.
@@ -65,6 +79,7 @@ pub struct AppState {
     pub leadership: Arc<dyn Leadership>,
     pub sites: Arc<dyn SiteRepository>,
     pub reports: Arc<ReportService>,
+    pub accounts: Arc<AccountService>,
     /// Wakes realtime subscribers when data lands.
     pub broadcaster: Arc<realtime::Broadcaster>,
     /// Set once shutdown began: readiness turns false so load balancers move away.
@@ -88,7 +103,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
         .at("/metrics", get(health::metrics))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
-        .nest("/api", api)
+        .nest("/api", api.with(auth::SameOriginChanges))
         .at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::see_other("/api/docs"))))
         .data(state)
 }

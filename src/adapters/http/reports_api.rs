@@ -12,9 +12,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, body};
+use super::api::{ApiErrorBody, ApiTags, body};
+use super::auth::Auth;
+use super::guard::{ErrorAnswers, site_for};
+use crate::domain::accounts::Need;
 use crate::domain::reports::{Answer, ReportError, iso};
-use crate::domain::site::{Site, SiteDomain};
+use crate::domain::site::Site;
 
 /// Which extra information to return.
 #[derive(Object, Serialize, Default)]
@@ -150,9 +153,12 @@ pub enum QueryResult {
     /// The query is invalid; `message` names the problem.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -192,9 +198,12 @@ pub enum VitalsResult {
     /// Invalid period.
     #[oai(status = 400)]
     BadRequest(Json<ApiErrorBody>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -224,9 +233,12 @@ pub enum RealtimeResult {
     /// Current visitors.
     #[oai(status = 200, content_type = "application/json")]
     Now(Json<RealtimeUpdate>),
-    /// Missing or wrong API token.
+    /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
@@ -245,50 +257,9 @@ pub struct ReportsApi {
 }
 
 impl ReportsApi {
-    fn site<R: ErrorAnswers>(&self, token: &ApiToken, domain: &str) -> Result<Site, R> {
-        site_of(&self.state, token, domain)
+    async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
+        site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
-}
-
-/// The site a call names, or the answer refusing it (401 without the token, 404 for no such site).
-pub fn site_of<R: ErrorAnswers>(state: &AppState, token: &ApiToken, domain: &str) -> Result<Site, R> {
-    if !state.config.api_token.as_ref().is_some_and(|t| t.matches(&token.0.token)) {
-        return Err(R::unauthorized());
-    }
-    SiteDomain::parse(domain)
-        .ok()
-        .and_then(|d| state.ingest.sites().by_domain(&d).map(|s| Site::clone(s)))
-        .ok_or_else(|| R::not_found(format!("no site {domain:?}")))
-}
-
-/// The error answers every report response type has.
-pub trait ErrorAnswers: Sized {
-    fn unauthorized() -> Self;
-    fn not_found(message: String) -> Self;
-    fn internal(message: String) -> Self;
-
-    /// A request poem-openapi could not extract: 401 when the token is missing, else `other`.
-    fn refused(err: poem::Error, other: impl FnOnce(poem::Error) -> Self) -> Self {
-        if err.status() == poem::http::StatusCode::UNAUTHORIZED { Self::unauthorized() } else { other(err) }
-    }
-}
-
-/// Implements `ErrorAnswers` for response enums with `Unauthorized`, `NotFound` and `Internal`.
-#[macro_export]
-macro_rules! error_answers {
-    ($($t:ty),*) => {$(
-        impl ErrorAnswers for $t {
-            fn unauthorized() -> Self {
-                Self::Unauthorized(body("unauthorized", UNAUTHORIZED))
-            }
-            fn not_found(message: String) -> Self {
-                Self::NotFound(body("not_found", message))
-            }
-            fn internal(message: String) -> Self {
-                Self::Internal(body("internal", message))
-            }
-        }
-    )*};
 }
 
 crate::error_answers!(QueryResult, VitalsResult, RealtimeResult);
@@ -360,8 +331,8 @@ fn answer_csv(a: &Answer) -> String {
 impl ReportsApi {
     /// Query stats (Plausible Stats API v2 compatible, plus `compare`). Send `Accept: text/csv` for CSV.
     #[oai(path = "/v2/query", method = "post", operation_id = "query")]
-    async fn query(&self, token: ApiToken, accept: Accept, req: Json<QueryRequest>) -> QueryResult {
-        let site = match self.site(&token, &req.site_id) {
+    async fn query(&self, auth: Auth, accept: Accept, req: Json<QueryRequest>) -> QueryResult {
+        let site = match self.site(&auth, &req.site_id, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -383,14 +354,14 @@ impl ReportsApi {
     #[oai(path = "/sites/:site/web-vitals", method = "get", operation_id = "webVitals")]
     async fn web_vitals(
         &self,
-        token: ApiToken,
+        auth: Auth,
         site: Path<String>,
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`; default `30d`.
         date_range: QueryParam<Option<String>>,
         /// Only this page (pathname).
         page: QueryParam<Option<String>>,
     ) -> VitalsResult {
-        let site = match self.site(&token, &site.0) {
+        let site = match self.site(&auth, &site.0, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
@@ -427,8 +398,8 @@ impl ReportsApi {
     /// Visitors in the last five minutes; with `Accept: text/event-stream`, a stream of updates
     /// sent whenever new data for the site lands.
     #[oai(path = "/sites/:site/realtime", method = "get", operation_id = "realtime")]
-    async fn realtime(&self, token: ApiToken, site: Path<String>, accept: Accept) -> RealtimeResult {
-        let site = match self.site(&token, &site.0) {
+    async fn realtime(&self, auth: Auth, site: Path<String>, accept: Accept) -> RealtimeResult {
+        let site = match self.site(&auth, &site.0, Need::Read).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };

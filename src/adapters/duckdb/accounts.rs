@@ -1,0 +1,500 @@
+//! Accounts in DuckDB: small tables on their own connection, every change under one lock.
+
+use std::sync::Mutex;
+
+use duckdb::{Connection, OptionalExt, Row, params};
+
+use super::internal;
+use crate::domain::accounts::{Email, Role, Scope, UserId};
+use crate::domain::site::SiteId;
+use crate::ports::accounts::{AccountStore, AuditEntry, InviteRecord, SessionRecord, ShareRecord, TokenRecord, User};
+use crate::ports::store::StoreError;
+
+/// The account store.
+pub struct DuckAccounts {
+    conn: Mutex<Connection>,
+}
+
+impl DuckAccounts {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn) }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("stored {what} is invalid"))
+}
+
+const USER_COLS: &str = "id, email, name, password_hash, is_admin, created_at, last_login_at";
+
+fn user_row(r: &Row<'_>) -> duckdb::Result<(u32, String, String, String, bool, i64, Option<i64>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+fn to_user(row: (u32, String, String, String, bool, i64, Option<i64>)) -> Result<User, StoreError> {
+    let (id, email, name, password_hash, is_admin, created_at, last_login_at) = row;
+    Ok(User {
+        id: UserId(id),
+        email: Email::parse(&email).map_err(|_| corrupt("e-mail"))?,
+        name,
+        password_hash,
+        is_admin,
+        created_at,
+        last_login_at,
+    })
+}
+
+const TOKEN_COLS: &str = "id, user_id, name, scope, site_ids, created_at, expires_at, last_used_at";
+
+type TokenRow = (u32, u32, String, String, String, i64, Option<i64>, Option<i64>);
+
+fn token_row(r: &Row<'_>) -> duckdb::Result<TokenRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+fn to_token(row: TokenRow) -> Result<TokenRecord, StoreError> {
+    let (id, user, name, scope, sites, created_at, expires_at, last_used_at) = row;
+    Ok(TokenRecord {
+        id,
+        user: UserId(user),
+        name,
+        scope: Scope::parse(&scope).map_err(|_| corrupt("token scope"))?,
+        sites: sites.split(',').filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).map(SiteId).collect(),
+        created_at,
+        expires_at,
+        last_used_at,
+    })
+}
+
+fn site_list(sites: &[SiteId]) -> String {
+    sites.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(",")
+}
+
+const SHARE_COLS: &str = "id, site_id, name, password_hash, created_at";
+
+fn share_row(r: &Row<'_>) -> duckdb::Result<ShareRecord> {
+    Ok(ShareRecord {
+        id: r.get(0)?,
+        site: SiteId(r.get(1)?),
+        name: r.get(2)?,
+        password_hash: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+impl AccountStore for DuckAccounts {
+    fn count_users(&self) -> Result<u64, StoreError> {
+        self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(internal)
+    }
+
+    fn add_user(
+        &self,
+        email: &Email,
+        name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        only_if_no_users: bool,
+    ) -> Result<Option<User>, StoreError> {
+        let conn = self.conn();
+        let (users, same): (i64, i64) = conn
+            .query_row("SELECT count(*), count(*) FILTER (email = ?) FROM users", [email.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(internal)?;
+        if same > 0 || (only_if_no_users && users > 0) {
+            return Ok(None);
+        }
+        let now = chrono::Utc::now().timestamp_micros();
+        let row = conn
+            .query_row(
+                &format!(
+                    "INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?)
+                     RETURNING {USER_COLS}"
+                ),
+                params![email.as_str(), name, password_hash, is_admin, now],
+                user_row,
+            )
+            .map_err(internal)?;
+        to_user(row).map(Some)
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?"), [id.0], user_row)
+            .optional()
+            .map_err(internal)?;
+        row.map(to_user).transpose()
+    }
+
+    fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE email = ?"), [email.as_str()], user_row)
+            .optional()
+            .map_err(internal)?;
+        row.map(to_user).transpose()
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY id")).map_err(internal)?;
+        let rows = stmt.query_map([], user_row).map_err(internal)?.collect::<Result<Vec<_>, _>>().map_err(internal)?;
+        rows.into_iter().map(to_user).collect()
+    }
+
+    fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute("UPDATE users SET password_hash = ? WHERE id = ?", params![password_hash, id.0])
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("UPDATE users SET is_admin = ? WHERE id = ?", params![is_admin, id.0])
+            .map_err(internal)?;
+        Ok(n > 0)
+    }
+
+    fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError> {
+        self.conn().execute("UPDATE users SET last_login_at = ? WHERE id = ?", params![at, id.0]).map_err(internal)?;
+        Ok(())
+    }
+
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(internal)?;
+        for sql in [
+            "DELETE FROM memberships WHERE user_id = ?",
+            "DELETE FROM sessions WHERE user_id = ?",
+            "DELETE FROM api_tokens WHERE user_id = ?",
+        ] {
+            tx.execute(sql, [id.0]).map_err(internal)?;
+        }
+        let n = tx.execute("DELETE FROM users WHERE id = ?", [id.0]).map_err(internal)?;
+        tx.commit().map_err(internal)?;
+        Ok(n > 0)
+    }
+
+    fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT site_id, role FROM memberships WHERE user_id = ?").map_err(internal)?;
+        let rows = stmt
+            .query_map([user.0], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        rows.into_iter().map(|(s, r)| Ok((SiteId(s), Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
+    }
+
+    fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT user_id, role FROM memberships WHERE site_id = ? ORDER BY user_id")
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([site.0], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        rows.into_iter().map(|(u, r)| Ok((UserId(u), Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
+    }
+
+    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(internal)?;
+        tx.execute("DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0]).map_err(internal)?;
+        tx.execute("INSERT INTO memberships VALUES (?, ?, ?)", params![user.0, site.0, role.as_str()])
+            .map_err(internal)?;
+        tx.commit().map_err(internal)
+    }
+
+    fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0])
+            .map_err(internal)?;
+        Ok(n > 0)
+    }
+
+    fn forget_site(&self, site: SiteId) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(internal)?;
+        tx.execute("DELETE FROM memberships WHERE site_id = ?", [site.0]).map_err(internal)?;
+        tx.execute("DELETE FROM sessions WHERE share_id IN (SELECT id FROM share_links WHERE site_id = ?)", [site.0])
+            .map_err(internal)?;
+        tx.execute("DELETE FROM share_links WHERE site_id = ?", [site.0]).map_err(internal)?;
+        tx.execute("DELETE FROM invites WHERE site_id = ?", [site.0]).map_err(internal)?;
+        // A token limited to sites that are all gone would silently widen to "all sites": delete it.
+        let id = site.0.to_string();
+        let mut stmt = tx.prepare("SELECT id, site_ids FROM api_tokens WHERE site_ids <> ''").map_err(internal)?;
+        let tokens = stmt
+            .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        drop(stmt);
+        for (token, sites) in tokens {
+            let rest: Vec<&str> = sites.split(',').filter(|s| *s != id).collect();
+            if rest.len() == sites.split(',').count() {
+                continue;
+            }
+            if rest.is_empty() {
+                tx.execute("DELETE FROM api_tokens WHERE id = ?", [token]).map_err(internal)?;
+            } else {
+                tx.execute("UPDATE api_tokens SET site_ids = ? WHERE id = ?", params![rest.join(","), token])
+                    .map_err(internal)?;
+            }
+        }
+        tx.commit().map_err(internal)
+    }
+
+    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO sessions (digest, user_id, expires_at) VALUES (?, ?, ?)",
+                params![digest.to_vec(), user.0, expires_at],
+            )
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO sessions (digest, share_id, expires_at) VALUES (?, ?, ?)",
+                params![digest.to_vec(), share, expires_at],
+            )
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        self.conn()
+            .query_row("SELECT user_id, share_id, expires_at FROM sessions WHERE digest = ?", [digest.to_vec()], |r| {
+                Ok(SessionRecord {
+                    user: r.get::<_, Option<u32>>(0)?.map(UserId),
+                    share: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
+            .optional()
+            .map_err(internal)
+    }
+
+    fn delete_session(&self, digest: &[u8; 32]) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM sessions WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
+        Ok(())
+    }
+
+    fn delete_sessions_of(&self, user: UserId) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user.0]).map_err(internal)?;
+        Ok(())
+    }
+
+    fn delete_expired(&self, now: i64) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", [now]).map_err(internal)?;
+        conn.execute("DELETE FROM invites WHERE expires_at <= ?", [now]).map_err(internal)?;
+        Ok(())
+    }
+
+    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!(
+                    "INSERT INTO api_tokens (digest, user_id, name, scope, site_ids, created_at, expires_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {TOKEN_COLS}"
+                ),
+                params![
+                    digest.to_vec(),
+                    token.user.0,
+                    token.name,
+                    token.scope.as_str(),
+                    site_list(&token.sites),
+                    token.created_at,
+                    token.expires_at
+                ],
+                token_row,
+            )
+            .map_err(internal)?;
+        to_token(row)
+    }
+
+    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?"), [digest.to_vec()], token_row)
+            .optional()
+            .map_err(internal)?;
+        row.map(to_token).transpose()
+    }
+
+    fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens WHERE ?::UINTEGER IS NULL OR user_id = ? ORDER BY id"
+            ))
+            .map_err(internal)?;
+        let id = user.map(|u| u.0);
+        let rows = stmt
+            .query_map(params![id, id], token_row)
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        rows.into_iter().map(to_token).collect()
+    }
+
+    fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?"), [id], token_row)
+            .optional()
+            .map_err(internal)?;
+        row.map(to_token).transpose()
+    }
+
+    fn delete_token(&self, id: u32) -> Result<bool, StoreError> {
+        Ok(self.conn().execute("DELETE FROM api_tokens WHERE id = ?", [id]).map_err(internal)? > 0)
+    }
+
+    fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", params![at, id])
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError> {
+        self.conn()
+            .query_row(
+                &format!(
+                    "INSERT INTO share_links (digest, site_id, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+                     RETURNING {SHARE_COLS}"
+                ),
+                params![digest.to_vec(), share.site.0, share.name, share.password_hash, share.created_at],
+                share_row,
+            )
+            .map_err(internal)
+    }
+
+    fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError> {
+        self.conn()
+            .query_row(&format!("SELECT {SHARE_COLS} FROM share_links WHERE digest = ?"), [digest.to_vec()], share_row)
+            .optional()
+            .map_err(internal)
+    }
+
+    fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!("SELECT {SHARE_COLS} FROM share_links WHERE site_id = ? ORDER BY id"))
+            .map_err(internal)?;
+        let rows = stmt.query_map([site.0], share_row).map_err(internal)?.collect::<Result<Vec<_>, _>>();
+        rows.map_err(internal)
+    }
+
+    fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError> {
+        self.conn()
+            .query_row(&format!("SELECT {SHARE_COLS} FROM share_links WHERE id = ?"), [id], share_row)
+            .optional()
+            .map_err(internal)
+    }
+
+    fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(internal)?;
+        let n = tx.execute("DELETE FROM share_links WHERE id = ? AND site_id = ?", [id, site.0]).map_err(internal)?;
+        if n > 0 {
+            tx.execute("DELETE FROM sessions WHERE share_id = ?", [id]).map_err(internal)?;
+        }
+        tx.commit().map_err(internal)?;
+        Ok(n > 0)
+    }
+
+    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO invites (digest, email, is_admin, site_id, role, created_by, expires_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    digest.to_vec(),
+                    invite.email.as_str(),
+                    invite.is_admin,
+                    invite.site.map(|(s, _)| s.0),
+                    invite.site.map(|(_, r)| r.as_str()),
+                    invite.created_by.map(|u| u.0),
+                    invite.expires_at
+                ],
+            )
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT email, is_admin, site_id, role, created_by, expires_at FROM invites WHERE digest = ?",
+                [digest.to_vec()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, bool>(1)?,
+                        r.get::<_, Option<u32>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<u32>>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(internal)?;
+        let Some((email, is_admin, site, role, created_by, expires_at)) = row else { return Ok(None) };
+        let site = match (site, role) {
+            (Some(s), Some(r)) => Some((SiteId(s), Role::parse(&r).map_err(|_| corrupt("role"))?)),
+            _ => None,
+        };
+        Ok(Some(InviteRecord {
+            email: Email::parse(&email).map_err(|_| corrupt("e-mail"))?,
+            is_admin,
+            site,
+            created_by: created_by.map(UserId),
+            expires_at,
+        }))
+    }
+
+    fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError> {
+        self.conn().execute("DELETE FROM invites WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
+        Ok(())
+    }
+
+    fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        self.conn()
+            .execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?)", params![e.at, e.actor, e.action, e.target, e.ip])
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT happened_at, actor, action, target, ip FROM audit_log ORDER BY happened_at DESC LIMIT ?")
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, target: r.get(3)?, ip: r.get(4)? })
+            })
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>();
+        rows.map_err(internal)
+    }
+}

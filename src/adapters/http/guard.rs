@@ -1,0 +1,147 @@
+//! The error answers every `/api` response type shares, and the checks that open each handler:
+//! resolve the caller, find the site, decide the call.
+
+use super::AppState;
+use super::auth::{Auth, caller};
+use crate::domain::accounts::{Denied, Need};
+use crate::domain::auth::{AuthError, Caller};
+use crate::domain::site::{Site, SiteDomain};
+
+pub const UNAUTHORIZED: &str = "sign in (session cookie) or send Authorization: Bearer <API token>";
+pub const FORBIDDEN: &str = "your role on this site or your token's scope does not allow this";
+
+/// The error answers of an `/api` response type.
+pub trait ErrorAnswers: Sized {
+    fn unauthorized() -> Self;
+    fn forbidden(message: String) -> Self;
+    fn not_found(message: String) -> Self;
+    fn internal(message: String) -> Self;
+
+    /// A request poem-openapi could not extract: 401 when credentials are missing, else `other`.
+    fn refused(err: poem::Error, other: impl FnOnce(poem::Error) -> Self) -> Self {
+        if err.status() == poem::http::StatusCode::UNAUTHORIZED { Self::unauthorized() } else { other(err) }
+    }
+
+    fn denied(d: Denied, what: &str) -> Self {
+        match d {
+            Denied::Unauthenticated => Self::unauthorized(),
+            Denied::Forbidden => Self::forbidden(FORBIDDEN.into()),
+            Denied::NotFound => Self::not_found(what.to_string()),
+        }
+    }
+
+    /// Storage failures and refusals that every operation can meet.
+    fn auth_failed(e: AuthError) -> Self {
+        match e {
+            AuthError::Denied(d) => Self::denied(d, "not found"),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+/// Implements `ErrorAnswers` for response enums with `Unauthorized`, `Forbidden`, `NotFound` and
+/// `Internal` variants.
+#[macro_export]
+macro_rules! error_answers {
+    ($($t:ty),*) => {$(
+        impl $crate::adapters::http::guard::ErrorAnswers for $t {
+            fn unauthorized() -> Self {
+                Self::Unauthorized($crate::adapters::http::api::body("unauthorized", $crate::adapters::http::guard::UNAUTHORIZED))
+            }
+            fn forbidden(message: String) -> Self {
+                Self::Forbidden($crate::adapters::http::api::body("forbidden", message))
+            }
+            fn not_found(message: String) -> Self {
+                Self::NotFound($crate::adapters::http::api::body("not_found", message))
+            }
+            fn internal(message: String) -> Self {
+                Self::Internal($crate::adapters::http::api::body("internal", message))
+            }
+        }
+    )*};
+}
+
+/// The caller, or the answer refusing them.
+pub async fn who<R: ErrorAnswers>(state: &AppState, auth: &Auth) -> Result<Caller, R> {
+    caller(state, auth).await.map_err(R::auth_failed)
+}
+
+/// The site a call names if the caller may do `need` with it; 404 alike for a missing site and
+/// one the caller may not see.
+pub async fn site_for<R: ErrorAnswers>(
+    state: &AppState,
+    auth: &Auth,
+    domain: &str,
+    need: Need,
+) -> Result<(Site, Caller), R> {
+    let caller = who::<R>(state, auth).await?;
+    let missing = || R::not_found(format!("no site {domain:?}"));
+    let site = SiteDomain::parse(domain)
+        .ok()
+        .and_then(|d| state.ingest.sites().by_domain(&d).map(|s| Site::clone(s)))
+        .ok_or_else(missing)?;
+    match caller.check(site.id, need) {
+        Ok(()) => Ok((site, caller)),
+        Err(Denied::NotFound) => Err(missing()),
+        Err(d) => Err(R::denied(d, "")),
+    }
+}
+
+/// Declares an `/api` response enum: the success variant `Ok` with the given status and payload
+/// (or `204` without one), and the shared error answers 400/401/403/404/409/500, each a JSON
+/// `{"error", "message"}`. Also declares its bad-request handler and `ErrorAnswers`.
+#[macro_export]
+macro_rules! api_result {
+    ($(#[$doc:meta])* $name:ident, $handler:tt, $handler_fn:ident, $status:tt $(, $ok:ty)?) => {
+        $(#[$doc])*
+        #[derive(poem_openapi::ApiResponse)]
+        #[oai(bad_request_handler = $handler)]
+        pub enum $name {
+            /// Done.
+            #[oai(status = $status)]
+            Ok$(($ok))?,
+            /// Invalid input; `message` names the problem.
+            #[oai(status = 400)]
+            BadRequest(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            /// Not signed in, or unknown credentials.
+            #[oai(status = 401)]
+            Unauthorized(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            /// The role or token scope does not allow this.
+            #[oai(status = 403)]
+            Forbidden(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            /// No such thing, or not visible to the caller.
+            #[oai(status = 404)]
+            NotFound(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            /// Conflicts with the current state.
+            #[oai(status = 409)]
+            Conflict(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            /// Storage failed.
+            #[oai(status = 500)]
+            Internal(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+        }
+
+        fn $handler_fn(err: poem::Error) -> $name {
+            <$name as $crate::adapters::http::guard::ErrorAnswers>::refused(err, |err| {
+                $name::BadRequest($crate::adapters::http::api::body("invalid_request", err.to_string()))
+            })
+        }
+
+        $crate::error_answers!($name);
+
+        impl $name {
+            /// Maps a refusal of the account service.
+            #[allow(dead_code)]
+            pub fn from_auth(e: $crate::domain::auth::AuthError) -> Self {
+                use $crate::domain::auth::AuthError as E;
+                use $crate::adapters::http::api::body;
+                match e {
+                    E::Invalid(e) => Self::BadRequest(body("invalid_request", e.to_string())),
+                    E::WrongPassword => Self::BadRequest(body("wrong_password", e.to_string())),
+                    E::EmailTaken | E::AlreadySetUp | E::Conflict(_) => Self::Conflict(body("conflict", e.to_string())),
+                    E::NotFound(m) => Self::NotFound(body("not_found", m)),
+                    other => <Self as $crate::adapters::http::guard::ErrorAnswers>::auth_failed(other),
+                }
+            }
+        }
+    };
+}

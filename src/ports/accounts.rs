@@ -1,0 +1,147 @@
+//! Users, sessions, API tokens, share links, invites and the audit log; password hashing.
+//!
+//! Secrets (sessions, tokens, share links, invites) are stored only as digests
+//! ([`crate::domain::accounts::secret_digest`]); passwords only as argon2id hashes.
+
+use crate::domain::accounts::{Email, Role, Scope, UserId};
+use crate::domain::site::SiteId;
+
+use super::store::StoreError;
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A session as stored (the cookie's value is not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// A signed-in user's session...
+    pub user: Option<UserId>,
+    /// ...or a share link's access token.
+    pub share: Option<u32>,
+    pub expires_at: i64,
+}
+
+/// An API token as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: u32,
+    pub user: UserId,
+    pub name: String,
+    pub scope: Scope,
+    /// Empty: all of the user's sites.
+    pub sites: Vec<SiteId>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// A share link as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareRecord {
+    pub id: u32,
+    pub site: SiteId,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+}
+
+/// An invitation as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InviteRecord {
+    pub email: Email,
+    pub is_admin: bool,
+    pub site: Option<(SiteId, Role)>,
+    pub created_by: Option<UserId>,
+    pub expires_at: i64,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// The client's address truncated to its network (/24, /48): enough to spot an attacker's
+    /// origin without storing a person's full address.
+    pub ip: String,
+}
+
+/// Persistence of accounts. All times are Unix microseconds.
+pub trait AccountStore: Send + Sync {
+    fn count_users(&self) -> Result<u64, StoreError>;
+    /// Adds a user unless the e-mail is taken (`Ok(None)` then). `only_if_no_users` makes the
+    /// check-and-insert of the first-run setup atomic.
+    fn add_user(
+        &self,
+        email: &Email,
+        name: &str,
+        password_hash: &str,
+        is_admin: bool,
+        only_if_no_users: bool,
+    ) -> Result<Option<User>, StoreError>;
+    fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
+    fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError>;
+    fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError>;
+    /// Deletes the user with their memberships, sessions and tokens.
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+
+    fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError>;
+    fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError>;
+    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError>;
+    fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError>;
+    /// Removes everything tied to a deleted site (memberships, share links, token site lists).
+    fn forget_site(&self, site: SiteId) -> Result<(), StoreError>;
+
+    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError>;
+    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> Result<(), StoreError>;
+    fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
+    fn delete_session(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
+    fn delete_sessions_of(&self, user: UserId) -> Result<(), StoreError>;
+    fn delete_expired(&self, now: i64) -> Result<(), StoreError>;
+
+    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError>;
+    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+    fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError>;
+    fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError>;
+    fn delete_token(&self, id: u32) -> Result<bool, StoreError>;
+    fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError>;
+
+    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError>;
+    fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError>;
+    fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError>;
+    fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError>;
+    /// Deletes a share link and the access tokens opened with it.
+    fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError>;
+
+    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError>;
+    fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
+    fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
+
+    fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Password hashing (argon2id in production).
+pub trait PasswordHasher: Send + Sync {
+    fn hash(&self, password: &str) -> String;
+    /// Constant-time verification; a malformed hash verifies as false.
+    fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+/// Unguessable secrets (256 bits, URL-safe text).
+pub trait SecretSource: Send + Sync {
+    fn secret(&self) -> String;
+}
