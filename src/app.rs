@@ -55,7 +55,11 @@ impl ServeConfig {
             http: a.http.clone(),
             database: a.data.database(),
             queue_capacity: a.queue_capacity,
-            batch: BatchPolicy { max_records: a.batch_size, linger: Duration::from_millis(a.batch_interval_ms) },
+            batch: BatchPolicy {
+                max_records: a.batch_size,
+                linger: Duration::from_millis(a.batch_interval_ms),
+                max_open_visits: a.max_open_visits,
+            },
             http_config: HttpConfig {
                 trusted_proxies: TrustedProxies::parse(&a.trusted_proxies).map_err(anyhow::Error::msg)?,
                 max_body_bytes: a.max_body_bytes,
@@ -287,7 +291,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         http: String::new(),
         database: PathBuf::from(":memory:"),
         queue_capacity,
-        batch: BatchPolicy { max_records: 10_000, linger: Duration::from_millis(50) },
+        batch: BatchPolicy { max_records: 10_000, linger: Duration::from_millis(50), max_open_visits: 2_000_000 },
         http_config: HttpConfig {
             trusted_proxies: TrustedProxies::default(),
             max_body_bytes: 1024,

@@ -127,6 +127,11 @@ pub struct ServeArgs {
     /// and share links, and session cookies are `Secure` when it is https.
     #[arg(long, env = "HITKEEP_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Most visits held open in memory (about 300 bytes each). Beyond it the least recently
+    /// seen visits close early (counted in `hitkeep_visits_evicted_total`): memory stays bounded
+    /// however many new visitors arrive within the 30-minute visit window.
+    #[arg(long, env = "HITKEEP_MAX_OPEN_VISITS", default_value_t = 500_000)]
+    pub max_open_visits: usize,
     /// Report periods with more events than this count unique visitors with HyperLogLog
     /// (about 1-2 % error, flagged in `meta.metric_warnings`); smaller ones count exactly.
     #[arg(long, env = "HITKEEP_EXACT_VISITORS_LIMIT", default_value_t = 1_000_000)]

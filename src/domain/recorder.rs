@@ -19,6 +19,8 @@ pub struct BatchPolicy {
     pub max_records: usize,
     /// Longest a record waits for its batch to fill.
     pub linger: Duration,
+    /// Most visits kept open in memory (see `Sessionizer::with_max_open`).
+    pub max_open_visits: usize,
 }
 
 /// Flush-latency histogram buckets in seconds.
@@ -38,6 +40,10 @@ pub struct WriterCounters {
     pub max_batch_size: AtomicU64,
     /// Set while the writer loop runs.
     pub running: AtomicBool,
+    /// Visits currently open in the writer's memory.
+    pub open_visits: AtomicU64,
+    /// Visits closed early because `max_open_visits` was reached.
+    pub evicted_visits: AtomicU64,
 }
 
 impl WriterCounters {
@@ -66,7 +72,8 @@ pub fn run_writer(
     observer: &dyn BatchObserver,
 ) -> Result<(), StoreError> {
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
-    let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits);
+    let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
+        .with_max_open(policy.max_open_visits);
     counters.running.store(true, Ordering::SeqCst);
     let mut events = Vec::with_capacity(policy.max_records);
     let mut vitals = Vec::new();
@@ -93,6 +100,8 @@ pub fn run_writer(
                 Record::Vital(v) => vitals.push(v),
             }
         }
+        counters.open_visits.store(sessions.open_visits() as u64, Ordering::Relaxed);
+        counters.evicted_visits.store(sessions.evicted(), Ordering::Relaxed);
         let mut backoff = Duration::from_millis(50);
         loop {
             let started = Instant::now();

@@ -54,6 +54,10 @@ pub struct Sessionizer<S> {
     next_visit_id: u64,
     timeout: i64,
     last_prune: i64,
+    /// Most visits held open; beyond it the least recently seen tenth is closed early, so memory
+    /// stays bounded under any load (a flood of new visitors included).
+    max_open: usize,
+    evicted: u64,
 }
 
 impl<S: Clone> Sessionizer<S> {
@@ -74,7 +78,25 @@ impl<S: Clone> Sessionizer<S> {
                 )
             })
             .collect();
-        Self { active, next_visit_id: next_visit_id.max(1), timeout, last_prune: i64::MIN }
+        Self {
+            active,
+            next_visit_id: next_visit_id.max(1),
+            timeout,
+            last_prune: i64::MIN,
+            max_open: usize::MAX,
+            evicted: 0,
+        }
+    }
+
+    /// Bounds the number of open visits (at least 10).
+    pub fn with_max_open(mut self, max_open: usize) -> Self {
+        self.max_open = max_open.max(10);
+        self
+    }
+
+    /// Visits closed early because the bound was reached.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 
     /// Places an event of `key` at time `ts` (microseconds) in a visit; `attrs` are taken only
@@ -126,6 +148,9 @@ impl<S: Clone> Sessionizer<S> {
             attrs: attrs.clone(),
         };
         self.active.insert(key.current, visit);
+        if self.active.len() > self.max_open {
+            self.evict();
+        }
         let stats = VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0 };
         Assignment { visitor_id: key.current, visit_id, new_visit: true, attrs, stats }
     }
@@ -133,6 +158,19 @@ impl<S: Clone> Sessionizer<S> {
     /// Visits open now (for tests and metrics).
     pub fn open_visits(&self) -> usize {
         self.active.len()
+    }
+
+    /// Closes the least recently seen visits down to nine tenths of the bound: O(n) once per
+    /// `max_open / 10` new visits, so amortised O(1) per event.
+    fn evict(&mut self) {
+        let keep = self.max_open - self.max_open / 10;
+        let mut seen: Vec<i64> = self.active.values().map(|v| v.last_seen).collect();
+        let drop_count = seen.len() - keep;
+        let (_, cutoff, _) = seen.select_nth_unstable(drop_count - 1);
+        let cutoff = *cutoff;
+        let before = self.active.len();
+        self.active.retain(|_, v| v.last_seen > cutoff);
+        self.evicted += (before - self.active.len()) as u64;
     }
 
     fn prune(&mut self, now: i64) {
@@ -168,6 +206,24 @@ mod tests {
         assert_ne!(b.visit_id, a.visit_id);
         let other = s.assign(key(8), 88 * MIN, true, || ());
         assert_ne!(other.visit_id, b.visit_id, "visitors never share visits");
+    }
+
+    #[test]
+    fn open_visits_are_bounded_by_closing_the_least_recently_seen() {
+        let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []).with_max_open(100);
+        for v in 0..100 {
+            s.assign(key(v), v as i64, true, || ());
+        }
+        assert_eq!((s.open_visits(), s.evicted()), (100, 0));
+        s.assign(key(1000), 1000, true, || ());
+        assert_eq!(s.open_visits(), 90, "down to nine tenths");
+        assert_eq!(s.evicted(), 11, "the eleven least recently seen");
+        assert!(!s.assign(key(50), 2000, true, || ()).new_visit, "recent visits stay open");
+        assert!(s.assign(key(3), 2000, true, || ()).new_visit, "an evicted visitor starts a new visit");
+        for v in 0..100_000u64 {
+            s.assign(key(10_000 + v), 3000 + v as i64, true, || ());
+            assert!(s.open_visits() <= 100);
+        }
     }
 
     #[test]

@@ -114,6 +114,18 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
         &[(String::new(), load(&w.store_errors) as f64)],
     );
     metric(
+        "hitkeep_open_visits",
+        "gauge",
+        "Visits open in the writer's memory (bounded by --max-open-visits).",
+        &[(String::new(), load(&w.open_visits) as f64)],
+    );
+    metric(
+        "hitkeep_visits_evicted_total",
+        "counter",
+        "Visits closed early because --max-open-visits was reached.",
+        &[(String::new(), load(&w.evicted_visits) as f64)],
+    );
+    metric(
         "hitkeep_batch_size_last",
         "gauge",
         "Records in the last batch written.",
