@@ -212,10 +212,10 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
                 let (ingest, sites, accounts) = (ingest.clone(), sites.clone(), accounts.clone());
                 let _ = tokio::task::spawn_blocking(move || {
                     rotate_salts(&ingest, sites.as_ref());
-                    if second % 3600 == 0 {
-                        if let Err(e) = accounts.sweep() {
-                            tracing::warn!(error = %e, "could not delete expired sessions");
-                        }
+                    if second % 3600 == 0
+                        && let Err(e) = accounts.sweep()
+                    {
+                        tracing::warn!(error = %e, "could not delete expired sessions");
                     }
                 })
                 .await;

@@ -31,11 +31,13 @@ fn corrupt(what: &str) -> StoreError {
 
 const USER_COLS: &str = "id, email, name, password_hash, is_admin, created_at, last_login_at";
 
-fn user_row(r: &Row<'_>) -> duckdb::Result<(u32, String, String, String, bool, i64, Option<i64>)> {
+type UserRow = (u32, String, String, String, bool, i64, Option<i64>);
+
+fn user_row(r: &Row<'_>) -> duckdb::Result<UserRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
-fn to_user(row: (u32, String, String, String, bool, i64, Option<i64>)) -> Result<User, StoreError> {
+fn to_user(row: UserRow) -> Result<User, StoreError> {
     let (id, email, name, password_hash, is_admin, created_at, last_login_at) = row;
     Ok(User {
         id: UserId(id),

@@ -25,6 +25,7 @@ impl DuckSites {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one per column of the row
 fn parse_site(
     id: u32,
     domain: String,
