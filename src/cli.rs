@@ -145,6 +145,31 @@ pub struct ServeArgs {
     /// Seconds to wait for open requests on shutdown before closing them.
     #[arg(long, env = "HITKEEP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
+    /// This node's id in a cluster (a positive integer, unique per node). With `--peers` it turns
+    /// cluster mode on: Raft elects the node that opens the database; the others forward to it.
+    #[arg(long, env = "HITKEEP_NODE_ID")]
+    pub node_id: Option<u64>,
+    /// The base URL other nodes reach this node at, e.g. `http://10.0.0.5:8080`
+    /// (default: this node's entry in `--peers`).
+    #[arg(long, env = "HITKEEP_ADVERTISE")]
+    pub advertise: Option<String>,
+    /// Every cluster member as `id=URL`, comma-separated, e.g. `1=http://a:8080,2=http://b:8080,3=http://c:8080`.
+    #[arg(long, env = "HITKEEP_PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// Shared secret for the internal routes between nodes (`/_cluster/*`); at least 16 characters.
+    #[arg(long, env = "HITKEEP_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: Option<String>,
+    /// Hits a node keeps for the leader while it cannot hand them over (no leader during a
+    /// failover); when full, ingest on that node answers 503.
+    #[arg(long, env = "HITKEEP_FORWARD_QUEUE_CAPACITY", default_value_t = 100_000)]
+    pub forward_queue_capacity: usize,
+    /// Raft heartbeat interval in milliseconds.
+    #[arg(long, env = "HITKEEP_RAFT_HEARTBEAT_MS", default_value_t = 150, hide = true)]
+    pub raft_heartbeat_ms: u64,
+    /// Raft election timeout range in milliseconds: a follower that hears no heartbeat for a
+    /// random time in this range starts an election.
+    #[arg(long, env = "HITKEEP_RAFT_ELECTION_MS", default_value = "600-1200", hide = true)]
+    pub raft_election_ms: String,
     /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
     #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
     pub writer_start_delay_ms: u64,

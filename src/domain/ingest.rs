@@ -191,6 +191,11 @@ impl IngestService {
         self.queue.depth()
     }
 
+    /// Records queued since start; see `WriterCounters::committed`.
+    pub fn published(&self) -> u64 {
+        self.queue.published()
+    }
+
     pub fn queue_capacity(&self) -> usize {
         self.queue.capacity()
     }

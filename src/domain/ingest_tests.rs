@@ -52,6 +52,9 @@ impl RecordPublisher for VecQueue {
         r.push(record);
         Ok(())
     }
+    fn published(&self) -> u64 {
+        self.records.lock().unwrap().len() as u64
+    }
     fn depth(&self) -> usize {
         self.records.lock().unwrap().len()
     }

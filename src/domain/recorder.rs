@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::event::Record;
 use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
 use crate::ports::clock::Clock;
+use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
 use crate::ports::queue::{Batch, RecordConsumer};
 use crate::ports::store::{EventStore, StoreError};
@@ -38,6 +39,8 @@ pub struct WriterCounters {
     pub flush_buckets: [AtomicU64; FLUSH_BUCKETS.len()],
     pub last_batch_size: AtomicU64,
     pub max_batch_size: AtomicU64,
+    /// Records refused because this node was deposed (a newer Raft term) before they were written.
+    pub fenced_records: AtomicU64,
     /// Set while the writer loop runs.
     pub running: AtomicBool,
     /// Visits currently open in the writer's memory.
@@ -47,6 +50,13 @@ pub struct WriterCounters {
 }
 
 impl WriterCounters {
+    /// Records taken off the queue and committed since the writer started (events and vitals):
+    /// the queue is FIFO with one consumer, so once this reaches a publisher's sequence number
+    /// every record published up to it is in the database.
+    pub fn committed(&self) -> u64 {
+        self.stored_events.load(Ordering::SeqCst) + self.stored_vitals.load(Ordering::SeqCst)
+    }
+
     fn observe_flush(&self, d: Duration, records: usize) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.flush_micros_sum.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
@@ -63,6 +73,9 @@ impl WriterCounters {
 
 /// Runs until the queue is closed and drained, then checkpoints. Failed appends are retried
 /// with backoff and never dropped: the queue stays bounded, so producers see 503 meanwhile.
+/// Before each commit the writer asks `fence` whether this node may still write; once it may
+/// not (deposed leader), nothing more is written: the rest of the queue is counted as fenced
+/// and the writer returns `StoreError::Fenced` when the queue closes.
 pub fn run_writer(
     consumer: &dyn RecordConsumer,
     store: &mut dyn EventStore,
@@ -70,6 +83,7 @@ pub fn run_writer(
     policy: BatchPolicy,
     counters: Arc<WriterCounters>,
     observer: &dyn BatchObserver,
+    fence: &dyn WriteFence,
 ) -> Result<(), StoreError> {
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
@@ -104,6 +118,9 @@ pub fn run_writer(
         counters.evicted_visits.store(sessions.evicted(), Ordering::Relaxed);
         let mut backoff = Duration::from_millis(50);
         loop {
+            if !fence.may_write() {
+                return fenced(consumer, count, &counters);
+            }
             let started = Instant::now();
             match store.append(&events, &vitals) {
                 Ok(()) => {
@@ -128,4 +145,17 @@ pub fn run_writer(
     }
     counters.running.store(false, Ordering::SeqCst);
     store.checkpoint()
+}
+
+/// Counts, without writing, the batch in hand and everything still queued until the queue closes.
+fn fenced(consumer: &dyn RecordConsumer, in_hand: usize, counters: &WriterCounters) -> Result<(), StoreError> {
+    tracing::error!("this node is no longer the leader of its term: refusing to write");
+    counters.running.store(false, Ordering::SeqCst);
+    counters.fenced_records.fetch_add(in_hand as u64, Ordering::Relaxed);
+    loop {
+        match consumer.next_batch(10_000, Duration::from_millis(250), Duration::ZERO) {
+            Batch::Closed => return Err(StoreError::Fenced),
+            Batch::Records(r) => counters.fenced_records.fetch_add(r.len() as u64, Ordering::Relaxed),
+        };
+    }
 }

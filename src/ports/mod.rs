@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod cluster;
 pub mod geo;
 pub mod leadership;
 pub mod notify;

@@ -18,6 +18,8 @@ pub enum PublishError {
 /// The producer side: never blocks.
 pub trait RecordPublisher: Send + Sync {
     fn try_publish(&self, record: Record) -> Result<(), PublishError>;
+    /// Records accepted since the queue was made: the sequence number of the latest one.
+    fn published(&self) -> u64;
     /// Records waiting to be written.
     fn depth(&self) -> usize;
     fn capacity(&self) -> usize;

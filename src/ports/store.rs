@@ -12,6 +12,9 @@ pub enum StoreError {
     /// Another process holds the database file.
     #[error("the database {path} is locked by another process (is a hitkeep server running on this data directory?)")]
     Locked { path: String },
+    /// This node lost leadership: it must not write any more.
+    #[error("not the leader of the current term any more: writes are fenced")]
+    Fenced,
     #[error("database error: {0}")]
     Internal(String),
 }

@@ -62,8 +62,13 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port with `extra` flags and waits until it listens.
     pub fn start(data: &DataDir, extra: &[&str]) -> Self {
+        Self::start_at(data, "127.0.0.1:0", extra)
+    }
+
+    /// Starts a server listening on `http` (a fixed address, for cluster peers).
+    pub fn start_at(data: &DataDir, http: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(bin())
-            .args(["serve", "--http", "127.0.0.1:0", "--data-dir", data.path_str(), "--batch-interval-ms", "20"])
+            .args(["serve", "--http", http, "--data-dir", data.path_str(), "--batch-interval-ms", "20"])
             .args(extra)
             .env("HITKEEP_LOG_LEVEL", "warn")
             .stdout(Stdio::piped())

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api;
+mod cluster;
 mod engine_props;
 mod fuzz_smoke;
 mod harness;

@@ -8,14 +8,16 @@ use crate::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
 /// Producer half, shared by request handlers. `close` drops the sender, after which the
 /// consumer still receives everything queued before and then sees `Closed`.
 pub struct FlumePublisher {
-    tx: parking_lot::RwLock<Option<flume::Sender<Record>>>,
+    /// The sender and the count of records sent: one lock, so a count read after a send covers
+    /// every record queued before it (what "committed up to here" waits rely on).
+    tx: parking_lot::Mutex<(Option<flume::Sender<Record>>, u64)>,
     capacity: usize,
 }
 
 impl FlumePublisher {
     /// Stops accepting records; the writer drains the rest and stops.
     pub fn close(&self) {
-        self.tx.write().take();
+        self.tx.lock().0.take();
     }
 }
 
@@ -27,21 +29,27 @@ pub struct FlumeConsumer {
 /// A bounded queue holding at most `capacity` records.
 pub fn bounded(capacity: usize) -> (FlumePublisher, FlumeConsumer) {
     let (tx, rx) = flume::bounded(capacity);
-    (FlumePublisher { tx: parking_lot::RwLock::new(Some(tx)), capacity }, FlumeConsumer { rx })
+    (FlumePublisher { tx: parking_lot::Mutex::new((Some(tx), 0)), capacity }, FlumeConsumer { rx })
 }
 
 impl RecordPublisher for FlumePublisher {
     fn try_publish(&self, record: Record) -> Result<(), PublishError> {
-        let guard = self.tx.read();
-        let Some(tx) = guard.as_ref() else { return Err(PublishError::Closed) };
+        let mut guard = self.tx.lock();
+        let Some(tx) = guard.0.as_ref() else { return Err(PublishError::Closed) };
         tx.try_send(record).map_err(|e| match e {
             flume::TrySendError::Full(_) => PublishError::Full,
             flume::TrySendError::Disconnected(_) => PublishError::Closed,
-        })
+        })?;
+        guard.1 += 1;
+        Ok(())
+    }
+
+    fn published(&self) -> u64 {
+        self.tx.lock().1
     }
 
     fn depth(&self) -> usize {
-        self.tx.read().as_ref().map_or(0, |tx| tx.len())
+        self.tx.lock().0.as_ref().map_or(0, |tx| tx.len())
     }
 
     fn capacity(&self) -> usize {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::accounts_api::{AccountsApi, base_url, iso};
 use super::auth::{Auth, origin};
+use super::cluster_api::ClusterApi;
 use super::goals_api::GoalsApi;
 use super::guard::{ErrorAnswers, site_for, who};
 use super::reports_api::ReportsApi;
@@ -29,6 +30,8 @@ pub enum ApiTags {
     Reports,
     /// Setup, sign-in, users, invitations, API tokens, share links and the audit log.
     Accounts,
+    /// The nodes serving this installation.
+    Cluster,
 }
 
 /// A problem with the request, named in `message`.
@@ -583,12 +586,15 @@ impl SitesApi {
 }
 
 /// The OpenAPI service for `/api`.
-pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi), ()> {
+pub fn service(
+    state: Arc<AppState>,
+) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi), ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
-        AccountsApi { state },
+        AccountsApi { state: state.clone() },
+        ClusterApi { state },
     );
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")

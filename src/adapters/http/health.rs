@@ -47,6 +47,11 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
 /// Prometheus text exposition.
 #[handler]
 pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
+    Response::builder().content_type("text/plain; version=0.0.4").body(metrics_text(&state))
+}
+
+/// The metrics of a node with an open database.
+pub fn metrics_text(state: &AppState) -> String {
     let c = &state.ingest.counters;
     let w = &state.writer;
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -126,6 +131,12 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
         &[(String::new(), load(&w.evicted_visits) as f64)],
     );
     metric(
+        "hitkeep_fenced_records_total",
+        "counter",
+        "Records not written because this node was deposed before their batch committed.",
+        &[(String::new(), load(&w.fenced_records) as f64)],
+    );
+    metric(
         "hitkeep_batch_size_last",
         "gauge",
         "Records in the last batch written.",
@@ -156,5 +167,5 @@ pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
         out,
         "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}"
     );
-    Response::builder().content_type("text/plain; version=0.0.4").body(out)
+    out
 }

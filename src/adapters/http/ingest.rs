@@ -8,10 +8,11 @@ use poem::http::{HeaderMap, StatusCode, header};
 use poem::web::{Data, RemoteAddr};
 use poem::{Body, IntoResponse, Response, handler};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::errors::json_error;
 use super::payloads::{EventPayload, PageviewPayload, PlausiblePayload, VitalPayload, props_to_pairs, width};
+use super::{AppState, HttpConfig};
 use crate::domain::event::PAGEVIEW;
 use crate::domain::ingest::{HitKind, IncomingHit, IncomingVital, IngestError, explicit_utm};
 use crate::domain::limits::InvalidHit;
@@ -21,66 +22,151 @@ fn accepted() -> Response {
     StatusCode::ACCEPTED.into_response()
 }
 
-/// Reads and parses a JSON body of any content type (beacons send text/plain), within the limit.
-async fn read_json<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, body: Body) -> Result<T, Response> {
-    let limit = state.config.max_body_bytes;
-    let too_large = || {
-        state.ingest.count_too_large();
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            &format!("request body is larger than {limit} bytes"),
-            None,
-        )
-    };
+/// Which ingest protocol a hit arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestEndpoint {
+    /// `POST /ingest`
+    Pageview,
+    /// `POST /ingest/event`
+    Event,
+    /// `POST /ingest/web-vitals`
+    WebVital,
+    /// `POST /api/event`
+    Plausible,
+}
+
+impl IngestEndpoint {
+    /// The endpoint served at `path`.
+    pub fn from_path(path: &str) -> Option<Self> {
+        match path {
+            "/ingest" => Some(Self::Pageview),
+            "/ingest/event" => Some(Self::Event),
+            "/ingest/web-vitals" => Some(Self::WebVital),
+            "/api/event" => Some(Self::Plausible),
+            _ => None,
+        }
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge(usize),
+    Unreadable(String),
+}
+
+impl IntoResponse for BodyError {
+    fn into_response(self) -> Response {
+        match self {
+            BodyError::TooLarge(limit) => json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                &format!("request body is larger than {limit} bytes"),
+                None,
+            ),
+            BodyError::Unreadable(e) => json_error(StatusCode::BAD_REQUEST, "unreadable_body", &e, None),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes (a declared larger length is refused before reading).
+pub async fn read_limited(limit: usize, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, BodyError> {
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
+        return Err(BodyError::TooLarge(limit));
     }
-    let bytes = match body.into_bytes_limit(limit).await {
-        Ok(b) => b,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large()),
-        Err(e) => {
-            state.ingest.count_malformed();
-            return Err(json_error(StatusCode::BAD_REQUEST, "unreadable_body", &e.to_string(), None));
-        }
-    };
-    serde_json::from_slice(&bytes).map_err(|e| {
+    match body.into_bytes_limit(limit).await {
+        Ok(b) => Ok(b.to_vec()),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(BodyError::TooLarge(limit)),
+        Err(e) => Err(BodyError::Unreadable(e.to_string())),
+    }
+}
+
+/// The answer to a body that is not JSON.
+pub fn malformed_json(e: &serde_json::Error) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        &format!("body is not valid JSON for this endpoint: {e}"),
+        None,
+    )
+}
+
+/// Parses a JSON body of any content type (beacons send text/plain).
+fn parse_json<T: DeserializeOwned>(state: &AppState, bytes: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(bytes).map_err(|e| {
         state.ingest.count_malformed();
-        json_error(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            &format!("body is not valid JSON for this endpoint: {e}"),
-            None,
-        )
+        malformed_json(&e)
     })
 }
 
-struct RequestFacts {
+/// What the edge learned about a request besides its body. A follower determines these (its
+/// trusted proxies, its socket peer) and forwards them with the body to the leader.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestFacts {
     /// The request carries the server's API token: a trusted server-side sender.
-    trusted_sender: bool,
-    client_ip: IpAddr,
-    user_agent: String,
-    origin_host: Option<String>,
-    referer_header: Option<String>,
-    dnt: bool,
-    gpc: bool,
+    pub trusted_sender: bool,
+    pub client_ip: IpAddr,
+    pub user_agent: String,
+    pub origin_host: Option<String>,
+    pub referer_header: Option<String>,
+    pub dnt: bool,
+    pub gpc: bool,
+    /// When a follower received the hit (Unix microseconds): its time unless the body names one,
+    /// so hits held during a failover keep the time they happened.
+    #[serde(default)]
+    pub received_at: Option<i64>,
 }
 
-fn facts(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> RequestFacts {
+/// The facts of a request as this node sees it.
+pub fn facts(config: &HttpConfig, remote: &RemoteAddr, headers: &HeaderMap) -> RequestFacts {
     let peer = remote.as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     RequestFacts {
-        trusted_sender: matches!((bearer, &state.config.api_token), (Some(b), Some(t)) if t.matches(b)),
-        client_ip: state.config.trusted_proxies.client_ip(peer, headers),
+        trusted_sender: matches!((bearer, &config.api_token), (Some(b), Some(t)) if t.matches(b)),
+        client_ip: config.trusted_proxies.client_ip(peer, headers),
         user_agent: text(header::USER_AGENT).unwrap_or_default(),
         origin_host: text(header::ORIGIN).filter(|o| o != "null"),
         referer_header: text(header::REFERER),
         dnt: headers.get("dnt").is_some_and(|v| v.as_bytes() == b"1"),
         gpc: headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1"),
+        received_at: None,
+    }
+}
+
+/// Reads, checks and records one hit received over HTTP on this node.
+async fn receive(
+    state: &AppState,
+    endpoint: IngestEndpoint,
+    remote: &RemoteAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let bytes = match read_limited(state.config.max_body_bytes, headers, body).await {
+        Ok(b) => b,
+        Err(e) => {
+            match e {
+                BodyError::TooLarge(_) => state.ingest.count_too_large(),
+                BodyError::Unreadable(_) => state.ingest.count_malformed(),
+            }
+            return e.into_response();
+        }
+    };
+    handle(state, endpoint, facts(&state.config, remote, headers), &bytes)
+}
+
+/// Records one hit from its body and facts: the same path for hits received here and hits a
+/// follower forwarded. 202 when queued (or dropped by a privacy or bot rule).
+pub fn handle(state: &AppState, endpoint: IngestEndpoint, f: RequestFacts, bytes: &[u8]) -> Response {
+    match endpoint {
+        IngestEndpoint::Pageview => pageview_hit(state, f, bytes),
+        IngestEndpoint::Event => custom_event_hit(state, f, bytes),
+        IngestEndpoint::WebVital => web_vital_hit(state, f, bytes),
+        IngestEndpoint::Plausible => plausible_hit(state, f, bytes),
     }
 }
 
@@ -104,7 +190,7 @@ fn rejected(state: &AppState, e: InvalidHit) -> Response {
 /// An explicit hit time, accepted only from trusted senders.
 fn timestamp(f: &RequestFacts, raw: Option<&str>) -> Result<Option<i64>, InvalidHit> {
     match raw {
-        None => Ok(None),
+        None => Ok(f.received_at),
         Some(_) if !f.trusted_sender => {
             Err(InvalidHit::new("timestamp", "only server-side senders with the API token may set a timestamp"))
         }
@@ -121,27 +207,30 @@ fn site_host(f: &RequestFacts, explicit: Option<&str>) -> Option<String> {
 
 #[handler]
 pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
-    let p: PageviewPayload = match read_json(&state, headers, body).await {
+    receive(&state, IngestEndpoint::Pageview, remote, headers, body).await
+}
+
+fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+    let p: PageviewPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let f = facts(&state, remote, headers);
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
-        return invalid(&state, "path", "is required");
+        return invalid(state, "path", "is required");
     };
     // A fragment in `path` is there because the tracker runs in hash-routing mode: keep it.
     let hash_routing = p.hash || p.path.as_deref().is_some_and(|path| path.contains('#'));
     let mut page = match Page::parse(raw, hash_routing) {
         Ok(page) => page,
-        Err(e) => return rejected(&state, e),
+        Err(e) => return rejected(state, e),
     };
     page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return invalid(&state, "origin", "no Origin header and no domain in the body");
+        return invalid(state, "origin", "no Origin header and no domain in the body");
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return rejected(&state, e),
+        Err(e) => return rejected(state, e),
     };
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
@@ -168,30 +257,33 @@ pub async fn custom_event(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let p: EventPayload = match read_json(&state, headers, body).await {
+    receive(&state, IngestEndpoint::Event, remote, headers, body).await
+}
+
+fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+    let p: EventPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let f = facts(&state, remote, headers);
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
-        return invalid(&state, "n", "event name is required");
+        return invalid(state, "n", "event name is required");
     };
     let props = match props_to_pairs(p.p) {
         Ok(props) => props,
-        Err(message) => return invalid(&state, "p", message),
+        Err(message) => return invalid(state, "p", message),
     };
     // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
     let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
     let page = match Page::parse(&raw_page, raw_page.contains('#')) {
         Ok(page) => page,
-        Err(e) => return rejected(&state, e),
+        Err(e) => return rejected(state, e),
     };
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return invalid(&state, "origin", "no Origin header and no domain in the body");
+        return invalid(state, "origin", "no Origin header and no domain in the body");
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return rejected(&state, e),
+        Err(e) => return rejected(state, e),
     };
     let hit = IncomingHit {
         timestamp,
@@ -212,16 +304,19 @@ pub async fn custom_event(
 
 #[handler]
 pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
-    let p: VitalPayload = match read_json(&state, headers, body).await {
+    receive(&state, IngestEndpoint::WebVital, remote, headers, body).await
+}
+
+fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+    let p: VitalPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let f = facts(&state, remote, headers);
     let (Some(metric), Some(value)) = (p.n, p.v) else {
-        return invalid(&state, "n", "metric name `n` and value `v` are required");
+        return invalid(state, "n", "metric name `n` and value `v` are required");
     };
     let Some(site_host) = site_host(&f, None) else {
-        return invalid(&state, "origin", "no Origin header");
+        return invalid(state, "origin", "no Origin header");
     };
     let vital = IncomingVital {
         site_host,
@@ -246,33 +341,36 @@ pub async fn plausible_event(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    let p: PlausiblePayload = match read_json(&state, headers, body).await {
+    receive(&state, IngestEndpoint::Plausible, remote, headers, body).await
+}
+
+fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+    let p: PlausiblePayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    let f = facts(&state, remote, headers);
     let Some(name) = p.name.filter(|n| !n.trim().is_empty()) else {
-        return invalid(&state, "name", "is required");
+        return invalid(state, "name", "is required");
     };
     let Some(url) = p.url else {
-        return invalid(&state, "url", "is required");
+        return invalid(state, "url", "is required");
     };
     let Some(domains) = p.domain.filter(|d| !d.trim().is_empty()) else {
-        return invalid(&state, "domain", "is required");
+        return invalid(state, "domain", "is required");
     };
     let page = match Page::parse(&url, p.h) {
         Ok(page) => page,
-        Err(e) => return rejected(&state, InvalidHit::new("url", e.message)),
+        Err(e) => return rejected(state, InvalidHit::new("url", e.message)),
     };
     let props = match props_to_pairs(p.props) {
         Ok(props) => props,
-        Err(message) => return invalid(&state, "props", message),
+        Err(message) => return invalid(state, "props", message),
     };
     let kind = if name == PAGEVIEW { HitKind::Pageview } else { HitKind::Custom { name, props } };
     let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {
-            timestamp: None,
+            timestamp: f.received_at,
             kind: kind.clone(),
             site_host: domain.to_string(),
             page: page.clone(),

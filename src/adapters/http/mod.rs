@@ -5,12 +5,14 @@ pub mod api;
 mod assets;
 pub mod auth;
 pub mod client_ip;
+pub mod cluster;
+mod cluster_api;
 mod cors;
 mod errors;
 mod goals_api;
 pub mod guard;
 mod health;
-mod ingest;
+pub mod ingest;
 pub mod payloads;
 pub mod realtime;
 mod reports_api;
@@ -28,6 +30,7 @@ use crate::domain::auth::AccountService;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
 use crate::domain::reports::ReportService;
+use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
 use crate::ports::sites::SiteRepository;
 
@@ -84,6 +87,8 @@ pub struct AppState {
     pub broadcaster: Arc<realtime::Broadcaster>,
     /// Set once shutdown began: readiness turns false so load balancers move away.
     pub draining: AtomicBool,
+    /// Who is in the cluster (a lone node: itself).
+    pub cluster: Arc<dyn ClusterStatusSource>,
 }
 
 /// All routes.

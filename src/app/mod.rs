@@ -1,5 +1,7 @@
 //! The composition root: builds the adapters, hands them to the services, serves, shuts down.
 
+pub mod cluster;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::http::{self, AppState, HttpConfig, SecretToken, TrustedProxies};
-use crate::adapters::leadership::SingleNode;
+use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
 use crate::cli::ServeArgs;
@@ -27,8 +29,12 @@ use crate::domain::reports::ReportService;
 use crate::domain::site::SiteDirectory;
 use crate::domain::visitor::SaltRing;
 use crate::ports::clock::Clock;
+use crate::ports::cluster::ClusterStatusSource;
+use crate::ports::geo::GeoLookup;
+use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
+use crate::ports::useragent::UserAgentClassifier;
 
 /// Everything `serve` needs, validated.
 #[derive(Debug, Clone)]
@@ -44,6 +50,8 @@ pub struct ServeConfig {
     pub writer_start_delay: Duration,
     /// Periods with more events than this count visitors approximately.
     pub exact_visitors_limit: u64,
+    /// Cluster membership; `None` runs a single node.
+    pub cluster: Option<cluster::ClusterConfig>,
 }
 
 impl ServeConfig {
@@ -75,14 +83,17 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
             exact_visitors_limit: a.exact_visitors_limit,
+            cluster: cluster::ClusterConfig::from_args(a)?,
         })
     }
 }
 
 /// Text or JSON logs to stderr.
 pub fn init_logging(level: &str, json: bool) {
+    // openraft logs every vote and heartbeat decision at info: keep it to warnings unless asked.
+    let level = if level.contains("openraft") { level.to_string() } else { format!("{level},openraft=warn") };
     let filter =
-        tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
@@ -118,7 +129,7 @@ pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<
 }
 
 /// Ensures today's salt exists and persists the change.
-fn rotate_salts(ingest: &IngestService, salts: &dyn SaltStore) {
+pub(crate) fn rotate_salts(ingest: &IngestService, salts: &dyn SaltStore) {
     let rotation = ingest.rotate_salts(random_salt);
     if let Some((day, salt)) = &rotation.created {
         if let Err(e) = salts.save_salt(*day, salt) {
@@ -140,13 +151,47 @@ pub struct Node {
     pub db: Database,
 }
 
+/// What a node is in its cluster: who leads, whether it may still write, who else is there.
+#[derive(Clone)]
+pub struct NodeRole {
+    pub leadership: Arc<dyn Leadership>,
+    pub fence: Arc<dyn WriteFence>,
+    pub cluster: Arc<dyn ClusterStatusSource>,
+}
+
+impl NodeRole {
+    /// A node without cluster flags: always the leader, never fenced.
+    pub fn single() -> Self {
+        Self { leadership: Arc::new(SingleNode), fence: Arc::new(NoFence), cluster: Arc::new(SingleNodeStatus) }
+    }
+}
+
+/// The enrichment adapters, built once per process (the user-agent rules take a while to
+/// compile) and shared by every database session a cluster node opens.
+#[derive(Clone)]
+pub struct Enrichment {
+    pub clock: Arc<dyn Clock>,
+    pub user_agents: Arc<dyn UserAgentClassifier>,
+    pub geo: Arc<dyn GeoLookup>,
+}
+
+impl Enrichment {
+    pub fn new(config: &ServeConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            clock: Arc::new(SystemClock),
+            user_agents: Arc::new(UapClassifier::new(50_000)?),
+            geo: Arc::new(MaxMindGeo::new(config.city_db.as_deref())?),
+        })
+    }
+}
+
 /// Wires a node on an open database.
-pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
+pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &Enrichment) -> anyhow::Result<Node> {
     let sites = Arc::new(DuckSites::new(db.connect()?));
     let directory = SiteDirectory::new(sites.list()?);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let user_agents = Arc::new(UapClassifier::new(50_000)?);
-    let geo = Arc::new(MaxMindGeo::new(config.city_db.as_deref())?);
+    let clock = enrichment.clock.clone();
+    let user_agents = enrichment.user_agents.clone();
+    let geo = enrichment.geo.clone();
     let (publisher, consumer) = queue::bounded(config.queue_capacity);
     let publisher = Arc::new(publisher);
     let ingest = Arc::new(IngestService::new(
@@ -168,12 +213,20 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
     let broadcaster = Arc::new(Broadcaster::default());
     let counters = Arc::new(WriterCounters::default());
     let writer_conn = db.connect()?;
-    let (policy, delay, writer_counters, observer) =
-        (config.batch, config.writer_start_delay, counters.clone(), broadcaster.clone());
+    let (policy, delay, writer_counters, observer, fence) =
+        (config.batch, config.writer_start_delay, counters.clone(), broadcaster.clone(), role.fence.clone());
     let writer = std::thread::Builder::new().name("hitkeep-writer".into()).spawn(move || {
         std::thread::sleep(delay);
         let mut store = DuckEventStore::new(writer_conn);
-        let result = run_writer(&consumer, &mut store, clock.as_ref(), policy, writer_counters, observer.as_ref());
+        let result = run_writer(
+            &consumer,
+            &mut store,
+            clock.as_ref(),
+            policy,
+            writer_counters,
+            observer.as_ref(),
+            fence.as_ref(),
+        );
         if let Err(e) = &result {
             tracing::error!(error = %e, "writer stopped with an error");
         }
@@ -184,23 +237,27 @@ pub fn build(db: Database, config: &ServeConfig) -> anyhow::Result<Node> {
         config: config.http_config.clone(),
         ingest,
         writer: counters,
-        leadership: Arc::new(SingleNode),
+        leadership: role.leadership,
         sites: sites.clone(),
         reports,
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),
+        cluster: role.cluster,
     });
     Ok(Node { state, publisher, writer, sites, db })
 }
 
 /// Runs the server until `shutdown` resolves, then drains the queue, flushes and checkpoints.
 pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    if config.cluster.is_some() {
+        return cluster::serve(config, shutdown).await;
+    }
     let db = Database::open(&config.database, &config.duck).map_err(|e| match e {
         StoreError::Locked { path } => anyhow::anyhow!("{path} is locked by another hitkeep process"),
         other => anyhow::anyhow!(other),
     })?;
-    let node = build(db, &config)?;
+    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let Node { state, publisher, writer, sites, db } = node;
 
     let rotation = {
@@ -274,7 +331,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
 /// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
 pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
     let config = offline_config(50_000);
-    let node = build(db, &config)?;
+    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let now = SystemClock.now_micros();
     let sent = crate::seed::run(node.state.ingest.clone(), sites, events, days, now)?;
     node.publisher.close();
@@ -303,13 +360,15 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         shutdown_timeout: Duration::ZERO,
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
+        cluster: None,
     }
 }
 
 /// The `/api` OpenAPI document as JSON (what `openapi/openapi.json` holds).
 pub fn openapi_spec() -> anyhow::Result<String> {
     let db = Database::open_in_memory()?;
-    let node = build(db, &offline_config(1))?;
+    let config = offline_config(1);
+    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let spec = http::api::service(node.state.clone()).spec();
     node.publisher.close();
     let _ = node.writer.join();

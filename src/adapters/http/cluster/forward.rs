@@ -1,0 +1,214 @@
+//! Hits received by a node that does not hold the database: acknowledged (202) into a bounded
+//! queue and handed to the leader in batches. A hit leaves the queue only when the leader has
+//! committed it to the database, so a leader that dies or is deposed mid-batch loses nothing
+//! of it: the batch is sent again to the next leader.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{ClusterGate, unavailable};
+use crate::adapters::http::AppState;
+use crate::adapters::http::ingest::{self, IngestEndpoint, RequestFacts};
+use crate::ports::cluster::CLUSTER_SECRET_HEADER;
+
+/// Most hits per hand-over.
+pub const BATCH: usize = 500;
+/// Longest the leader waits for its writer to commit a batch before answering 503.
+const COMMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// One acknowledged hit: the raw body and what the receiving node saw of the request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForwardedHit {
+    pub endpoint: IngestEndpoint,
+    pub facts: RequestFacts,
+    /// The JSON body as received.
+    pub body: String,
+}
+
+/// A batch on the wire.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForwardBatch {
+    /// The sending node.
+    pub from: u64,
+    pub hits: Vec<ForwardedHit>,
+}
+
+/// The leader's answer: the first `accepted` hits are committed (or refused for good, like an
+/// invalid payload); the rest must be sent again.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForwardAck {
+    pub accepted: usize,
+}
+
+/// A bounded FIFO of acknowledged hits with a single consumer (the forwarder task).
+pub struct ForwardQueue {
+    items: parking_lot::Mutex<VecDeque<ForwardedHit>>,
+    capacity: usize,
+    wake: tokio::sync::Notify,
+}
+
+impl ForwardQueue {
+    pub fn new(capacity: usize) -> Self {
+        Self { items: parking_lot::Mutex::new(VecDeque::new()), capacity, wake: tokio::sync::Notify::new() }
+    }
+
+    /// Queues a hit; `false` when full.
+    pub fn push(&self, hit: ForwardedHit) -> bool {
+        let mut items = self.items.lock();
+        if items.len() >= self.capacity {
+            return false;
+        }
+        items.push_back(hit);
+        drop(items);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Copies of up to `max` hits at the front, which stay queued until `remove_front`.
+    fn peek(&self, max: usize) -> Vec<ForwardedHit> {
+        self.items.lock().iter().take(max).cloned().collect()
+    }
+
+    fn remove_front(&self, n: usize) {
+        let mut items = self.items.lock();
+        let n = n.min(items.len());
+        items.drain(..n);
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// An ingest request on a node without the database: checked for size and JSON, queued, 202.
+/// Deeper validation happens on the leader (an invalid hit is counted there, not answered 400).
+pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
+    let Some(endpoint) = IngestEndpoint::from_path(req.uri().path()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let remote = req.remote_addr().clone();
+    let headers = req.headers().clone();
+    let bytes = match ingest::read_limited(gate.config.max_body_bytes, &headers, req.into_body()).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return ingest::malformed_json(&e);
+    }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let mut facts = ingest::facts(&gate.config, &remote, &headers);
+    facts.received_at = Some(now_micros());
+    if gate.draining.load(Ordering::SeqCst) {
+        return unavailable("unavailable", "this node is shutting down");
+    }
+    if gate.forward.push(ForwardedHit { endpoint, facts, body }) {
+        gate.counters.queued.fetch_add(1, Ordering::Relaxed);
+        StatusCode::ACCEPTED.into_response()
+    } else {
+        gate.counters.refused.fetch_add(1, Ordering::Relaxed);
+        unavailable("overloaded", "no leader to hand hits to and the forward queue is full")
+    }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Records forwarded hits on the leader in order, stopping at the first one its queue cannot
+/// take, then waits until the writer has committed them. Returns how many were taken.
+pub async fn record_batch(state: &AppState, hits: &[ForwardedHit]) -> Result<usize, &'static str> {
+    let mut taken = 0;
+    for hit in hits {
+        let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        taken += 1;
+    }
+    let target = state.ingest.published();
+    let mut wakeups = state.broadcaster.subscribe();
+    let deadline = Instant::now() + COMMIT_WAIT;
+    while state.writer.committed() < target {
+        if state.writer.fenced_records.load(Ordering::Relaxed) > 0 {
+            return Err("deposed before the batch was committed");
+        }
+        if Instant::now() > deadline {
+            return Err("the writer did not commit the batch in time");
+        }
+        // Each commit wakes the broadcaster; the timeout covers a missed wake-up.
+        let _ = tokio::time::timeout(Duration::from_millis(20), wakeups.recv()).await;
+    }
+    Ok(taken)
+}
+
+/// Hands queued hits to the leader until `stop` is set and the queue is empty.
+pub async fn run_forwarder(gate: Arc<ClusterGate>) {
+    let mut backoff = Duration::from_millis(20);
+    loop {
+        let batch = gate.forward.peek(BATCH);
+        if batch.is_empty() {
+            if gate.draining.load(Ordering::SeqCst) {
+                return;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), gate.forward.wake.notified()).await;
+            continue;
+        }
+        let result = deliver(&gate, batch).await;
+        match result {
+            Ok((sent, taken)) => {
+                gate.forward.remove_front(taken);
+                gate.counters.forwarded.fetch_add(taken as u64, Ordering::Relaxed);
+                backoff = Duration::from_millis(20);
+                if taken < sent {
+                    // The leader's queue is full: give it a moment.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            Err(e) => {
+                gate.counters.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, "hand-over to the leader failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// One hand-over: to the local engine when this node leads, else to the leader over HTTP.
+async fn deliver(gate: &ClusterGate, batch: Vec<ForwardedHit>) -> Result<(usize, usize), String> {
+    let sent = batch.len();
+    if let Some(engine) = gate.engine() {
+        return record_batch(&engine.state, &batch).await.map(|taken| (sent, taken)).map_err(str::to_string);
+    }
+    let Some((leader, url)) = gate.remote_leader() else {
+        return Err("no leader known".into());
+    };
+    let resp = gate
+        .client
+        .post(format!("{}/_cluster/ingest", url.trim_end_matches('/')))
+        .header(CLUSTER_SECRET_HEADER, &*gate.secret_text)
+        .timeout(COMMIT_WAIT + Duration::from_secs(5))
+        .json(&ForwardBatch { from: gate.node_id, hits: batch })
+        .send()
+        .await
+        .map_err(|e| format!("leader {leader}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("leader {leader} answered {}", resp.status()));
+    }
+    let ack: ForwardAck = resp.json().await.map_err(|e| format!("leader {leader}: {e}"))?;
+    Ok((sent, ack.accepted.min(sent)))
+}

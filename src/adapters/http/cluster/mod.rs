@@ -1,0 +1,311 @@
+//! The HTTP edge of a cluster node. The node's own router is always up; the "engine" (database,
+//! writer, reports: the single-node routes) is installed only while this node leads. Requests are
+//! dispatched per role: the leader serves them locally, a follower queues ingest for the leader
+//! and proxies `/api` to it.
+
+pub mod forward;
+mod internal;
+mod proxy;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use poem::endpoint::BoxEndpoint;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+
+use super::errors::json_error;
+use super::{AppState, HttpConfig, SecretToken, assets, cors, health};
+use crate::ports::cluster::ConsensusInbox;
+use crate::ports::leadership::Leadership;
+use forward::ForwardQueue;
+
+/// Counters of the forwarding path, exported as metrics.
+#[derive(Debug, Default)]
+pub struct ForwardCounters {
+    /// Hits this node acknowledged (202) into its forward queue.
+    pub queued: AtomicU64,
+    /// Hits handed to the leader and acknowledged by it.
+    pub forwarded: AtomicU64,
+    /// Failed hand-overs (retried).
+    pub failures: AtomicU64,
+    /// Hits refused with 503 because the forward queue was full.
+    pub refused: AtomicU64,
+    /// `/api` requests proxied to the leader.
+    pub proxied: AtomicU64,
+}
+
+/// The single-node routes over an open database, while this node leads.
+pub struct Engine {
+    pub state: Arc<AppState>,
+    routes: BoxEndpoint<'static, Response>,
+    /// Cleared when stepping down: new requests are no longer given to this engine.
+    accepting: AtomicBool,
+}
+
+enum Slot {
+    Closed,
+    Open(Arc<Engine>),
+    /// Leadership was lost or the node is stopping: the engine is draining and closing.
+    Stopping,
+}
+
+/// Everything a cluster node's edge needs.
+pub struct ClusterGate {
+    pub node_id: u64,
+    pub leadership: Arc<dyn Leadership>,
+    pub consensus: Arc<dyn ConsensusInbox>,
+    /// Base URLs by node id.
+    pub members: Arc<BTreeMap<u64, String>>,
+    pub config: HttpConfig,
+    /// Checks the secret on internal routes.
+    pub secret: SecretToken,
+    /// Sent on outbound internal calls.
+    pub secret_text: Arc<str>,
+    pub client: reqwest::Client,
+    pub forward: ForwardQueue,
+    pub counters: ForwardCounters,
+    /// Set once shutdown began.
+    pub draining: AtomicBool,
+    slot: parking_lot::RwLock<Slot>,
+}
+
+impl ClusterGate {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        node_id: u64,
+        leadership: Arc<dyn Leadership>,
+        consensus: Arc<dyn ConsensusInbox>,
+        members: Arc<BTreeMap<u64, String>>,
+        config: HttpConfig,
+        secret: &str,
+        client: reqwest::Client,
+        forward_capacity: usize,
+    ) -> Self {
+        Self {
+            node_id,
+            leadership,
+            consensus,
+            members,
+            config,
+            secret: SecretToken::new(secret),
+            secret_text: secret.into(),
+            client,
+            forward: ForwardQueue::new(forward_capacity),
+            counters: ForwardCounters::default(),
+            draining: AtomicBool::new(false),
+            slot: parking_lot::RwLock::new(Slot::Closed),
+        }
+    }
+
+    /// Hands the node an open engine: from now on it serves locally.
+    pub fn install(&self, state: Arc<AppState>) {
+        let routes = super::routes(state.clone()).map_to_response().boxed();
+        *self.slot.write() = Slot::Open(Arc::new(Engine { state, routes, accepting: AtomicBool::new(true) }));
+    }
+
+    /// Stops giving requests to the engine and returns it for draining and closing.
+    pub fn begin_stop(&self) -> Option<Arc<Engine>> {
+        let mut slot = self.slot.write();
+        match std::mem::replace(&mut *slot, Slot::Stopping) {
+            Slot::Open(engine) => {
+                engine.accepting.store(false, Ordering::SeqCst);
+                Some(engine)
+            }
+            Slot::Closed => {
+                *slot = Slot::Closed;
+                None
+            }
+            Slot::Stopping => None,
+        }
+    }
+
+    /// The engine is closed.
+    pub fn finish_stop(&self) {
+        *self.slot.write() = Slot::Closed;
+    }
+
+    /// The engine, while it accepts requests.
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        match &*self.slot.read() {
+            Slot::Open(e) if e.accepting.load(Ordering::SeqCst) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        matches!(*self.slot.read(), Slot::Stopping)
+    }
+
+    /// The leader's base URL when another node leads.
+    pub fn remote_leader(&self) -> Option<(u64, String)> {
+        let leader = self.leadership.leader()?;
+        if leader.node_id == self.node_id {
+            return None;
+        }
+        Some((leader.node_id, leader.url?))
+    }
+
+    /// Hits waiting in the engine's queue (0 without one).
+    pub fn ingest_queue_depth(&self) -> usize {
+        self.engine().map_or(0, |e| e.state.ingest.queue_depth())
+    }
+}
+
+/// A 503 with `Retry-After` and a JSON reason.
+pub fn unavailable(code: &str, message: &str) -> Response {
+    json_error(StatusCode::SERVICE_UNAVAILABLE, code, message, None)
+}
+
+/// The routes of a cluster node.
+pub fn routes(gate: Arc<ClusterGate>) -> impl Endpoint + 'static {
+    let ingest = || {
+        let ep = poem::endpoint::make(ingest_gate);
+        poem::post(ep).options(poem::endpoint::make(ingest_gate)).with(cors::IngestCors)
+    };
+    Route::new()
+        .nest("/_cluster", internal::routes())
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .at("/ingest", ingest())
+        .at("/ingest/event", ingest())
+        .at("/ingest/web-vitals", ingest())
+        .at("/api/event", ingest())
+        .at("/hk.js", get(assets::core_script).with(poem::middleware::Compression::new()))
+        .at("/hk-vitals.js", get(assets::vitals_script).with(poem::middleware::Compression::new()))
+        .at("/api/*path", poem::endpoint::make(api_gate))
+        .at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::see_other("/api/docs"))))
+        .data(gate)
+}
+
+fn gate_of(req: &Request) -> poem::Result<Arc<ClusterGate>> {
+    req.data::<Arc<ClusterGate>>().cloned().ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// Ingest: the engine when this node leads, else the forward queue (202 at once).
+async fn ingest_gate(req: Request) -> poem::Result<Response> {
+    let gate = gate_of(&req)?;
+    if let Some(engine) = gate.engine() {
+        return engine.routes.call(req).await;
+    }
+    Ok(forward::accept(&gate, req).await)
+}
+
+/// `/api`: the engine when this node leads, else the leader through the proxy.
+async fn api_gate(req: Request) -> poem::Result<Response> {
+    let gate = gate_of(&req)?;
+    if let Some(engine) = gate.engine() {
+        return engine.routes.call(req).await;
+    }
+    if gate.stopping() || gate.leadership.is_leader() {
+        return Ok(unavailable("leader_changing", "this node is handing over or taking over the database; retry"));
+    }
+    let Some((_, url)) = gate.remote_leader() else {
+        return Ok(unavailable("no_leader", "the cluster has no leader right now; retry"));
+    };
+    gate.counters.proxied.fetch_add(1, Ordering::Relaxed);
+    Ok(proxy::forward(&gate, &url, req).await)
+}
+
+/// Ready when this node can take hits now: it leads with the database open, or it follows a
+/// known leader and has room in its forward queue.
+#[handler]
+fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
+    let engine = gate.engine();
+    let leader = gate.leadership.leader();
+    let draining = gate.draining.load(Ordering::SeqCst);
+    let depth = gate.forward.len();
+    let room = depth < gate.forward.capacity();
+    let ready = !draining
+        && match &engine {
+            Some(e) => !e.state.draining.load(Ordering::SeqCst),
+            None => room && leader.as_ref().is_some_and(|l| l.node_id != gate.node_id),
+        };
+    let body = serde_json::json!({
+        "ready": ready,
+        "node_id": gate.node_id,
+        "role": gate.leadership.role(),
+        "leader": leader.as_ref().map(|l| l.node_id),
+        "term": gate.leadership.term(),
+        "database_open": engine.is_some(),
+        "draining": draining,
+        "forward_queue_depth": depth,
+        "forward_queue_capacity": gate.forward.capacity(),
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut resp = poem::web::Json(body).with_status(status).into_response();
+    if !ready {
+        resp.headers_mut().insert("retry-after", 1.into());
+    }
+    resp
+}
+
+/// The engine's metrics when it is open, plus the cluster's.
+#[handler]
+fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
+    use std::fmt::Write;
+    let mut out = match gate.engine() {
+        Some(e) => health::metrics_text(&e.state),
+        None => {
+            let leader = if gate.leadership.is_leader() { 1 } else { 0 };
+            format!(
+                "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}\n"
+            )
+        }
+    };
+    let c = &gate.counters;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let leader_id = gate.leadership.leader().map_or(-1, |l| l.node_id as i64);
+    let open = if gate.engine().is_some() { 1 } else { 0 };
+    let samples: [(&str, &str, &str, String); 11] = [
+        ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id.to_string()),
+        ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id.to_string()),
+        ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term().to_string()),
+        ("hitkeep_cluster_database_open", "gauge", "1 while this node holds the database open.", open.to_string()),
+        (
+            "hitkeep_forward_queue_depth",
+            "gauge",
+            "Acknowledged hits waiting to be handed to the leader.",
+            gate.forward.len().to_string(),
+        ),
+        (
+            "hitkeep_forward_queue_capacity",
+            "gauge",
+            "Forward queue capacity; when full, ingest answers 503.",
+            gate.forward.capacity().to_string(),
+        ),
+        (
+            "hitkeep_forward_queued_total",
+            "counter",
+            "Hits acknowledged into the forward queue.",
+            load(&c.queued).to_string(),
+        ),
+        (
+            "hitkeep_forwarded_total",
+            "counter",
+            "Hits the leader acknowledged from this node's forward queue.",
+            load(&c.forwarded).to_string(),
+        ),
+        (
+            "hitkeep_forward_failures_total",
+            "counter",
+            "Failed hand-overs to the leader (retried).",
+            load(&c.failures).to_string(),
+        ),
+        (
+            "hitkeep_forward_refused_total",
+            "counter",
+            "Hits refused with 503 because the forward queue was full.",
+            load(&c.refused).to_string(),
+        ),
+        ("hitkeep_api_proxied_total", "counter", "/api requests proxied to the leader.", load(&c.proxied).to_string()),
+    ];
+    for (name, kind, help, value) in samples {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    }
+    Response::builder().content_type("text/plain; version=0.0.4").body(out)
+}

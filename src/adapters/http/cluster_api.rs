@@ -1,0 +1,102 @@
+//! `GET /api/cluster`: the nodes, the leader, the term and the queue depths.
+
+use std::sync::Arc;
+
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::AppState;
+use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, authorized, body};
+use crate::ports::cluster::NodeStatus;
+
+/// One node of the cluster.
+#[derive(Object)]
+pub struct ClusterNode {
+    pub node_id: u64,
+    /// The base URL the node advertises (none for a single node).
+    pub url: Option<String>,
+    /// `leader`, `follower`, `candidate`, `learner`, `shutdown` or `unreachable`.
+    pub role: String,
+    /// The latest Raft term the node knows.
+    pub term: u64,
+    /// The leader the node knows of.
+    pub leader_id: Option<u64>,
+    /// The node holds the database open (only the leader does).
+    pub database_open: bool,
+    /// Hits the node acknowledged and still has to hand to the leader.
+    pub forward_queue_depth: u64,
+    /// Records waiting for the node's writer (leader only).
+    pub ingest_queue_depth: u64,
+}
+
+/// The cluster as the leader sees it.
+#[derive(Object)]
+pub struct ClusterState {
+    /// `single` (one node, no cluster flags) or `raft`.
+    pub mode: String,
+    /// The node that answered (the leader: followers pass `/api` calls to it).
+    pub node_id: u64,
+    pub leader_id: Option<u64>,
+    pub term: u64,
+    pub nodes: Vec<ClusterNode>,
+}
+
+impl From<NodeStatus> for ClusterNode {
+    fn from(n: NodeStatus) -> Self {
+        Self {
+            node_id: n.node_id,
+            url: n.url,
+            role: n.role,
+            term: n.term,
+            leader_id: n.leader_id,
+            database_open: n.database_open,
+            forward_queue_depth: n.forward_queue_depth,
+            ingest_queue_depth: n.ingest_queue_depth,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "cluster_bad_request")]
+pub enum ClusterResponse {
+    /// The cluster.
+    #[oai(status = 200)]
+    Ok(Json<ClusterState>),
+    /// Missing or wrong API token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+}
+
+fn cluster_bad_request(_err: poem::Error) -> ClusterResponse {
+    ClusterResponse::Unauthorized(body("unauthorized", UNAUTHORIZED))
+}
+
+/// Cluster endpoints.
+pub struct ClusterApi {
+    pub state: Arc<AppState>,
+}
+
+#[OpenApi(tag = "ApiTags::Cluster")]
+impl ClusterApi {
+    /// The nodes serving this installation, which one leads (holds the database), the Raft term
+    /// and each node's queue depths.
+    #[oai(path = "/cluster", method = "get", operation_id = "getCluster")]
+    async fn cluster(&self, token: ApiToken) -> ClusterResponse {
+        if !authorized(&self.state, &token) {
+            return ClusterResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
+        }
+        let mut status = self.state.cluster.status().await;
+        // The answering node knows its own writer queue exactly.
+        let depth = self.state.ingest.queue_depth() as u64;
+        for node in status.nodes.iter_mut().filter(|n| n.node_id == status.node_id) {
+            node.ingest_queue_depth = depth;
+        }
+        ClusterResponse::Ok(Json(ClusterState {
+            mode: status.mode,
+            node_id: status.node_id,
+            leader_id: status.leader_id,
+            term: status.term,
+            nodes: status.nodes.into_iter().map(ClusterNode::from).collect(),
+        }))
+    }
+}

@@ -1,0 +1,352 @@
+//! A cluster node: Raft elects the leader, which alone opens the database and runs the writer;
+//! every node serves every route. The database session ("engine") starts when this node becomes
+//! the leader and stops when it loses leadership or shuts down, while HTTP keeps running.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use super::{Enrichment, Node, NodeRole, ServeConfig, build, rotate_salts};
+use crate::adapters::duckdb::Database;
+use crate::adapters::http::cluster::status::ClusterView;
+use crate::adapters::http::cluster::{ClusterGate, forward};
+use crate::adapters::leadership::raft::{RaftLeadership, RaftSettings};
+use crate::cli::ServeArgs;
+use crate::domain::reports::ReportService;
+use crate::ports::leadership::Leadership;
+use crate::ports::store::StoreError;
+
+/// Cluster membership and tuning, validated.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    pub node_id: u64,
+    /// Base URLs by node id, this node included.
+    pub peers: BTreeMap<u64, String>,
+    pub secret: String,
+    pub forward_capacity: usize,
+    /// This node's Raft vote and log.
+    pub raft_dir: PathBuf,
+    pub heartbeat: Duration,
+    pub election: (Duration, Duration),
+}
+
+impl ClusterConfig {
+    /// `None` without cluster flags; an error for an incomplete or inconsistent set.
+    pub fn from_args(a: &ServeArgs) -> anyhow::Result<Option<Self>> {
+        if a.node_id.is_none() && a.peers.is_empty() {
+            return Ok(None);
+        }
+        let node_id = a.node_id.context("--peers needs --node-id")?;
+        anyhow::ensure!(node_id > 0, "--node-id must be a positive integer");
+        let secret =
+            a.cluster_secret.clone().filter(|s| !s.is_empty()).context("cluster mode needs --cluster-secret")?;
+        anyhow::ensure!(secret.chars().count() >= 16, "--cluster-secret must have at least 16 characters");
+        let mut peers = BTreeMap::new();
+        for entry in a.peers.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let (id, url) = entry.split_once('=').with_context(|| format!("--peers entry {entry:?} is not id=URL"))?;
+            let id: u64 =
+                id.trim().parse().with_context(|| format!("--peers entry {entry:?}: the id is not a number"))?;
+            let url = normalize_url(url)?;
+            anyhow::ensure!(peers.insert(id, url).is_none(), "--peers names node {id} twice");
+        }
+        match (a.advertise.as_deref(), peers.get(&node_id)) {
+            (Some(adv), Some(listed)) => {
+                anyhow::ensure!(
+                    &normalize_url(adv)? == listed,
+                    "--advertise {adv} differs from node {node_id} in --peers ({listed})"
+                )
+            }
+            (Some(adv), None) => {
+                peers.insert(node_id, normalize_url(adv)?);
+            }
+            (None, Some(_)) => {}
+            (None, None) => anyhow::bail!("node {node_id} is not in --peers: add it or pass --advertise"),
+        }
+        let mut urls: Vec<&String> = peers.values().collect();
+        urls.sort();
+        urls.dedup();
+        // A node that reaches itself under another id makes openraft's leader panic.
+        anyhow::ensure!(urls.len() == peers.len(), "two --peers entries share a URL");
+        anyhow::ensure!(a.forward_queue_capacity > 0, "--forward-queue-capacity must be at least 1");
+        let (min, max) = a
+            .raft_election_ms
+            .split_once('-')
+            .and_then(|(lo, hi)| Some((lo.trim().parse::<u64>().ok()?, hi.trim().parse::<u64>().ok()?)))
+            .context("--raft-election-ms must look like 1000-2000")?;
+        anyhow::ensure!(
+            a.raft_heartbeat_ms > 0 && a.raft_heartbeat_ms < min && min < max,
+            "need heartbeat < election min < election max"
+        );
+        Ok(Some(Self {
+            node_id,
+            peers,
+            secret,
+            forward_capacity: a.forward_queue_capacity,
+            raft_dir: a.data.data_dir.join("raft").join(format!("node-{node_id}")),
+            heartbeat: Duration::from_millis(a.raft_heartbeat_ms),
+            election: (Duration::from_millis(min), Duration::from_millis(max)),
+        }))
+    }
+}
+
+fn normalize_url(raw: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(raw.trim()).with_context(|| format!("{raw:?} is not a URL"))?;
+    anyhow::ensure!(url.scheme() == "http" || url.scheme() == "https", "{raw}: use an http:// or https:// URL");
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Runs a cluster node until `shutdown` resolves: stops taking requests, hands its acknowledged
+/// hits over, closes the database if it holds it, and only then leaves Raft, so a leader's
+/// successor is elected after the file is free.
+pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let cluster = config.cluster.clone().context("cluster configuration")?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()?;
+    let listener = poem::listener::TcpListener::bind(config.http.clone());
+    let acceptor = poem::listener::Listener::into_acceptor(listener)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http))?;
+    let raft = Arc::new(
+        RaftLeadership::start(
+            RaftSettings {
+                node_id: cluster.node_id,
+                peers: cluster.peers.clone(),
+                secret: cluster.secret.clone(),
+                dir: cluster.raft_dir.clone(),
+                heartbeat: cluster.heartbeat,
+                election_min: cluster.election.0,
+                election_max: cluster.election.1,
+            },
+            client.clone(),
+        )
+        .await?,
+    );
+    let gate = Arc::new(ClusterGate::new(
+        cluster.node_id,
+        raft.clone(),
+        raft.clone(),
+        raft.members(),
+        config.http_config.clone(),
+        &cluster.secret,
+        client,
+        cluster.forward_capacity,
+    ));
+    let enrichment = Enrichment::new(&config)?;
+    let local = poem::listener::Acceptor::local_addr(&acceptor)
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!(address = %local, node = cluster.node_id, peers = ?cluster.peers, "listening as a cluster node");
+    println!("hitkeep listening on http://{local}");
+
+    let forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let controller = tokio::spawn(control(gate.clone(), raft.clone(), config.clone(), enrichment, stop_rx));
+
+    let draining = gate.clone();
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            crate::adapters::http::cluster::routes(gate.clone()),
+            async move {
+                shutdown.await;
+                draining.draining.store(true, Ordering::SeqCst);
+                tracing::info!("shutting down: no new connections, finishing open requests");
+            },
+            Some(config.shutdown_timeout),
+        )
+        .await?;
+
+    // Hits this node acknowledged go to the leader (or to its own engine) before it leaves.
+    if tokio::time::timeout(config.shutdown_timeout, forwarder).await.is_err() {
+        tracing::error!(lost = gate.forward.len(), "could not hand acknowledged hits to a leader before shutdown");
+    }
+    let _ = stop_tx.send(true);
+    controller.await.context("controller")?;
+    raft.shutdown().await;
+    tracing::info!(forwarded = gate.counters.forwarded.load(Ordering::Relaxed), "stopped cleanly");
+    Ok(())
+}
+
+/// An open database session on the leader.
+struct Session {
+    node: Node,
+    term: u64,
+    rotation: tokio::task::JoinHandle<()>,
+}
+
+/// What must be gone before this process may open the database file again.
+#[derive(Default)]
+struct Leftovers {
+    reports: Vec<Weak<ReportService>>,
+    states: Vec<Weak<crate::adapters::http::AppState>>,
+}
+
+impl Leftovers {
+    fn clear(&mut self) -> bool {
+        self.reports.retain(|w| w.strong_count() > 0);
+        self.states.retain(|w| w.strong_count() > 0);
+        self.reports.is_empty() && self.states.is_empty()
+    }
+}
+
+/// Opens the database when this node leads and closes it when it does not, until `stop`.
+async fn control(
+    gate: Arc<ClusterGate>,
+    raft: Arc<RaftLeadership>,
+    config: ServeConfig,
+    enrichment: Enrichment,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut changes = raft.changes();
+    let mut session: Option<Session> = None;
+    let mut leftovers = Leftovers::default();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let leading = raft.is_leader();
+        let term = Leadership::term(raft.as_ref());
+        let writer_done = session.as_ref().is_some_and(|s| s.node.writer.is_finished());
+        let must_stop = session.as_ref().map(|s| !leading || s.term != term || writer_done);
+        match must_stop {
+            Some(true) => {
+                let why = if writer_done { "the writer stopped" } else { "leadership lost" };
+                stop_session(&gate, session.take().expect("session"), why, &mut leftovers).await;
+            }
+            None if leading && leftovers.clear() => {
+                session = open_session(&gate, &raft, &config, &enrichment, &stop).await;
+            }
+            _ => {}
+        }
+        tokio::select! {
+            _ = changes.changed() => {}
+            _ = stop.changed() => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+    if let Some(s) = session {
+        stop_session(&gate, s, "shutdown", &mut leftovers).await;
+    }
+}
+
+/// Confirms leadership, opens the database (waiting while a departing leader still holds the
+/// file) and installs the engine. `None` when leadership moved on meanwhile.
+async fn open_session(
+    gate: &Arc<ClusterGate>,
+    raft: &Arc<RaftLeadership>,
+    config: &ServeConfig,
+    enrichment: &Enrichment,
+    stop: &watch::Receiver<bool>,
+) -> Option<Session> {
+    let started = Instant::now();
+    if !raft.confirm_leadership().await {
+        return None;
+    }
+    let fence = raft.fence();
+    let term = fence.term;
+    let still_leading = || raft.is_leader() && Leadership::term(raft.as_ref()) == term && !*stop.borrow();
+    let mut waited_for_lock = false;
+    let db = loop {
+        if !still_leading() {
+            return None;
+        }
+        let (path, settings) = (config.database.clone(), config.duck.clone());
+        match tokio::task::spawn_blocking(move || Database::open(&path, &settings)).await {
+            Ok(Ok(db)) => break db,
+            Ok(Err(StoreError::Locked { .. })) => {
+                if !waited_for_lock {
+                    tracing::info!("the previous leader still holds the database; waiting for it to close");
+                    waited_for_lock = true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot open the database; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "database open panicked; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let role = NodeRole {
+        leadership: raft.clone(),
+        fence: Arc::new(fence),
+        cluster: Arc::new(ClusterView { gate: Arc::downgrade(gate) }),
+    };
+    let built = {
+        let (config, enrichment) = (config.clone(), enrichment.clone());
+        tokio::task::spawn_blocking(move || build(db, &config, role, &enrichment)).await
+    };
+    let node = match built {
+        Ok(Ok(node)) => node,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot start the database session");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "database session start panicked");
+            return None;
+        }
+    };
+    let rotation = {
+        let (ingest, sites) = (node.state.ingest.clone(), node.sites.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let (ingest, sites) = (ingest.clone(), sites.clone());
+                let _ = tokio::task::spawn_blocking(move || rotate_salts(&ingest, sites.as_ref())).await;
+            }
+        })
+    };
+    gate.install(node.state.clone());
+    tracing::info!(term, took_ms = started.elapsed().as_millis() as u64, "leader: database open, writer running");
+    Some(Session { node, term, rotation })
+}
+
+/// Stops taking requests into the engine, lets the writer drain its queue (it writes only while
+/// the fence holds), checkpoints and closes the database.
+async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers: &mut Leftovers) {
+    let started = Instant::now();
+    tracing::info!(why, term = session.term, "closing the database session");
+    let engine = gate.begin_stop();
+    session.rotation.abort();
+    let Node { state, publisher, writer, sites, db } = session.node;
+    publisher.close();
+    match tokio::task::spawn_blocking(move || writer.join()).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(StoreError::Fenced))) => tracing::error!(
+            fenced = state.writer.fenced_records.load(Ordering::Relaxed),
+            "deposed before the queue was written: records refused"
+        ),
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "writer failed"),
+        _ => tracing::error!("writer thread panicked"),
+    }
+    drop(engine);
+    leftovers.reports.push(Arc::downgrade(&state.reports));
+    leftovers.states.push(Arc::downgrade(&state));
+    drop(state);
+    drop(sites);
+    // Requests still running on the old engine finish (realtime streams end when the
+    // broadcaster goes); the file is closed once the last connection is dropped.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !leftovers.clear() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Err(e) = tokio::task::spawn_blocking(move || db.checkpoint()).await.unwrap_or(Ok(())) {
+        tracing::error!(error = %e, "checkpoint on close failed");
+    }
+    gate.finish_stop();
+    tracing::info!(took_ms = started.elapsed().as_millis() as u64, "database closed");
+}
