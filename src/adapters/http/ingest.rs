@@ -95,11 +95,8 @@ pub fn malformed_json(e: &serde_json::Error) -> Response {
 }
 
 /// Parses a JSON body of any content type (beacons send text/plain).
-fn parse_json<T: DeserializeOwned>(state: &AppState, bytes: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        state.ingest.count_malformed();
-        malformed_json(&e)
-    })
+fn parse_json<T: DeserializeOwned>(state: &AppState, bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(bytes).inspect_err(|_| state.ingest.count_malformed())
 }
 
 /// What the edge learned about a request besides its body. A follower determines these (its
@@ -213,7 +210,7 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
 fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     let p: PageviewPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(e) => return malformed_json(&e),
     };
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
         return invalid(state, "path", "is required");
@@ -263,7 +260,7 @@ pub async fn custom_event(
 fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     let p: EventPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(e) => return malformed_json(&e),
     };
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
         return invalid(state, "n", "event name is required");
@@ -310,7 +307,7 @@ pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers
 fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     let p: VitalPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(e) => return malformed_json(&e),
     };
     let (Some(metric), Some(value)) = (p.n, p.v) else {
         return invalid(state, "n", "metric name `n` and value `v` are required");
@@ -347,7 +344,7 @@ pub async fn plausible_event(
 fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     let p: PlausiblePayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(e) => return malformed_json(&e),
     };
     let Some(name) = p.name.filter(|n| !n.trim().is_empty()) else {
         return invalid(state, "name", "is required");
