@@ -13,7 +13,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use super::{Enrichment, Node, NodeRole, ServeConfig, build, rotate_salts};
-use crate::adapters::duckdb::Database;
+use crate::adapters::duckdb::{Database, DuckSites};
 use crate::adapters::http::cluster::status::ClusterView;
 use crate::adapters::http::cluster::{ClusterGate, forward};
 use crate::adapters::leadership::raft::{RaftLeadership, RaftSettings};
@@ -184,17 +184,20 @@ struct Session {
 }
 
 /// What must be gone before this process may open the database file again.
+/// Two DuckDB instances on one file in one process would not see each other's lock.
 #[derive(Default)]
 struct Leftovers {
     reports: Vec<Weak<ReportService>>,
     states: Vec<Weak<crate::adapters::http::AppState>>,
+    sites: Vec<Weak<DuckSites>>,
 }
 
 impl Leftovers {
     fn clear(&mut self) -> bool {
         self.reports.retain(|w| w.strong_count() > 0);
         self.states.retain(|w| w.strong_count() > 0);
-        self.reports.is_empty() && self.states.is_empty()
+        self.sites.retain(|w| w.strong_count() > 0);
+        self.reports.is_empty() && self.states.is_empty() && self.sites.is_empty()
     }
 }
 
@@ -248,7 +251,8 @@ async fn open_session(
     stop: &watch::Receiver<bool>,
 ) -> Option<Session> {
     let started = Instant::now();
-    if !raft.confirm_leadership().await {
+    // Bounded: without a quorum the confirmation would wait for one.
+    if !matches!(tokio::time::timeout(Duration::from_secs(3), raft.confirm_leadership()).await, Ok(true)) {
         return None;
     }
     let fence = raft.fence();
@@ -336,6 +340,7 @@ async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers
     drop(engine);
     leftovers.reports.push(Arc::downgrade(&state.reports));
     leftovers.states.push(Arc::downgrade(&state));
+    leftovers.sites.push(Arc::downgrade(&sites));
     drop(state);
     drop(sites);
     // Requests still running on the old engine finish (realtime streams end when the

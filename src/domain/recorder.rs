@@ -159,3 +159,90 @@ fn fenced(consumer: &dyn RecordConsumer, in_hand: usize, counters: &WriterCounte
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::client::DeviceClass;
+    use crate::domain::event::{Event, VitalMetric, VitalSample};
+    use crate::ports::store::ResumeState;
+
+    struct Batches(Mutex<VecDeque<Vec<Record>>>);
+    impl RecordConsumer for Batches {
+        fn next_batch(&self, _max: usize, _wait: Duration, _linger: Duration) -> Batch {
+            self.0.lock().unwrap().pop_front().map_or(Batch::Closed, Batch::Records)
+        }
+    }
+
+    #[derive(Default)]
+    struct Store {
+        vitals: usize,
+    }
+    impl EventStore for Store {
+        fn append(&mut self, _events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+            self.vitals += vitals.len();
+            Ok(())
+        }
+        fn checkpoint(&mut self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn resume_state(&self, _since: i64) -> Result<ResumeState, StoreError> {
+            Ok(ResumeState::default())
+        }
+    }
+
+    struct Clock0;
+    impl Clock for Clock0 {
+        fn now_micros(&self) -> i64 {
+            0
+        }
+    }
+
+    struct Quiet;
+    impl BatchObserver for Quiet {
+        fn stored(&self, _sites: &[u32]) {}
+    }
+
+    /// Allows the first `n` commits.
+    struct Term(AtomicU64);
+    impl WriteFence for Term {
+        fn may_write(&self) -> bool {
+            self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        }
+    }
+
+    fn vitals(n: usize) -> Vec<Record> {
+        (0..n)
+            .map(|i| {
+                Record::Vital(VitalSample {
+                    ts: i as i64,
+                    site_id: 1,
+                    visitor_id: 0,
+                    metric: VitalMetric::Lcp,
+                    value: 1.0,
+                    pathname: "/".into(),
+                    navigation_type: None,
+                    device: DeviceClass::Desktop,
+                    country: None,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deposed_writer_commits_nothing_more_and_counts_what_it_refused() {
+        let queue = Batches(Mutex::new(VecDeque::from([vitals(3), vitals(4), vitals(5)])));
+        let (mut store, counters) = (Store::default(), Arc::new(WriterCounters::default()));
+        let policy = BatchPolicy { max_records: 10, linger: Duration::ZERO };
+        let fence = Term(AtomicU64::new(1));
+        let result = run_writer(&queue, &mut store, &Clock0, policy, counters.clone(), &Quiet, &fence);
+        assert!(matches!(result, Err(StoreError::Fenced)));
+        assert_eq!(store.vitals, 3, "only the batch before the term ended is written");
+        assert_eq!(counters.committed(), 3);
+        assert_eq!(counters.fenced_records.load(Ordering::SeqCst), 9, "the batch in hand and the rest of the queue");
+        assert!(!counters.running.load(Ordering::SeqCst));
+    }
+}

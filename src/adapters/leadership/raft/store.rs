@@ -270,3 +270,27 @@ impl RaftStateMachine<TypeConfig> for MembershipMachine {
         Ok(Some(self.snapshot().await))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use openraft::storage::RaftLogStorage;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_vote_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = FileLogStore::open(dir.path()).unwrap();
+        assert_eq!(store.read_vote().await.unwrap(), None);
+        store.save_vote(&Vote::new(7, 2)).await.unwrap();
+        drop(store);
+        let mut reopened = FileLogStore::open(dir.path()).unwrap();
+        assert_eq!(
+            reopened.read_vote().await.unwrap(),
+            Some(Vote::new(7, 2)),
+            "a restarted node must not vote twice in term 7"
+        );
+        let state = reopened.get_log_state().await.unwrap();
+        assert_eq!(state.last_log_id, None);
+    }
+}
