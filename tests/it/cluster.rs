@@ -28,17 +28,25 @@ struct Cluster {
     ports: Vec<u16>,
     nodes: Vec<Option<Server>>,
     client: reqwest::Client,
+    /// Extra `serve` flags for every node.
+    extra: Vec<String>,
 }
 
 impl Cluster {
     fn start(sites: &[&str]) -> Self {
-        let data = DataDir::with_sites(sites);
-        let ports = free_ports(3);
-        let mut c = Self { data, ports, nodes: vec![None, None, None], client: reqwest::Client::new() };
+        let mut c = Self::stopped(sites, &[]);
         for i in 0..3 {
             c.start_node(i);
         }
         c
+    }
+
+    /// Three members configured, none running yet.
+    fn stopped(sites: &[&str], extra: &[&str]) -> Self {
+        let data = DataDir::with_sites(sites);
+        let ports = free_ports(3);
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        Self { data, ports, nodes: vec![None, None, None], client: reqwest::Client::new(), extra }
     }
 
     fn peers(&self) -> String {
@@ -56,7 +64,8 @@ impl Cluster {
 
     fn start_node(&mut self, i: usize) {
         let (id, http, peers) = ((i + 1).to_string(), format!("127.0.0.1:{}", self.ports[i]), self.peers());
-        let args = ["--node-id", &id, "--peers", &peers, "--cluster-secret", SECRET, "--api-token", TOKEN];
+        let mut args = vec!["--node-id", &id, "--peers", &peers, "--cluster-secret", SECRET, "--api-token", TOKEN];
+        args.extend(self.extra.iter().map(String::as_str));
         self.nodes[i] = Some(Server::start_at(&self.data, &http, &args));
     }
 
@@ -355,4 +364,46 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["pathname"], "/forwarded");
     assert_eq!(rows[0]["device"], "Mobile", "the follower's user agent reached the leader: {}", rows[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_leader_a_node_keeps_hits_in_its_bounded_queue_and_delivers_them_later() {
+    let mut c = Cluster::stopped(&[SITE], &["--forward-queue-capacity", "5"]);
+    // Node 2 alone: no quorum, no leader.
+    c.start_node(1);
+    let send = |i: usize, n: usize| {
+        c.client
+            .post(c.url(i, "/ingest"))
+            .header("origin", "https://shop.test")
+            .header("user-agent", CHROME_MAC)
+            .body(pageview(&format!("/waiting/{n}"), None))
+            .send()
+    };
+    for n in 0..5 {
+        assert_eq!(send(1, n).await.unwrap().status(), 202, "queued while there is no leader");
+    }
+    let full = send(1, 5).await.unwrap();
+    assert_eq!(full.status(), 503, "the queue is full");
+    assert_eq!(full.headers()["retry-after"], "1");
+    assert_eq!(full.json::<Value>().await.unwrap()["error"], "overloaded");
+    let r = c.client.get(c.url(1, "/api/sites")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 503, "no leader to answer /api");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "no_leader");
+    let ready = c.client.get(c.url(1, "/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "not ready without a leader");
+    let r = c.client.post(c.url(1, "/ingest")).body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400, "a follower still refuses a body that is not JSON");
+
+    // The others come up, elect a leader, and node 2 hands over what it acknowledged.
+    c.start_node(0);
+    c.start_node(2);
+    let leader = c.wait_leader(Some(1), Duration::from_secs(30)).await;
+    c.wait_all_ready().await;
+    c.nodes[leader].as_ref().unwrap().wait_stored(5.0).await;
+    c.stop_all(leader).await;
+    let mut paths: Vec<String> =
+        c.data.export(SITE).iter().map(|r| r["pathname"].as_str().unwrap().to_string()).collect();
+    paths.sort();
+    assert_eq!(paths, (0..5).map(|n| format!("/waiting/{n}")).collect::<Vec<_>>());
 }
