@@ -340,6 +340,21 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
     assert_eq!(roles.iter().filter(|r| **r == "leader").count(), 1, "{status}");
     assert_eq!(roles.iter().filter(|r| **r == "follower").count(), 2, "{status}");
 
+    // The realtime stream (server-sent events) through a follower.
+    let mut stream = c
+        .client
+        .get(c.url(f1, "/api/sites/blog.test/realtime"))
+        .bearer_auth(TOKEN)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await.unwrap().unwrap().unwrap();
+    seen.push_str(&String::from_utf8_lossy(&first));
+    assert!(seen.contains("\"visitors\":0"), "{seen}");
+
     // A hit for the new site through a follower is stored by the leader, with the follower's
     // view of the client (its user agent, no proxy trusted: the socket peer).
     let r = c
@@ -354,6 +369,14 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
     assert_eq!(r.status(), 202);
     let leader_server = c.nodes[leader].as_ref().unwrap();
     leader_server.wait_stored(1.0).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.contains("\"visitors\":1") {
+        assert!(Instant::now() < deadline, "no realtime update through the follower: {seen}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    drop(stream);
     let metrics = c.client.get(c.url(f2, "/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("hitkeep_forwarded_total 1"), "{metrics}");
     assert!(metrics.contains(&format!("hitkeep_cluster_leader_id {}", leader + 1)), "{metrics}");
