@@ -355,3 +355,41 @@ async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers
     gate.finish_stop();
     tracing::info!(took_ms = started.elapsed().as_millis() as u64, "database closed");
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn config(args: &[&str]) -> anyhow::Result<Option<ClusterConfig>> {
+        let cli = Cli::parse_from(["hitkeep", "serve", "--data-dir", "/d"].iter().chain(args));
+        let Command::Serve(serve) = cli.command else { unreachable!("serve") };
+        ClusterConfig::from_args(&serve)
+    }
+
+    const PEERS: &str = "1=http://a:8080,2=http://b:8080/,3=http://c:8080";
+    const SECRET: &str = "0123456789abcdef";
+
+    #[test]
+    fn cluster_flags_are_all_or_nothing_and_consistent() {
+        assert!(config(&[]).unwrap().is_none(), "no flags: a single node");
+        let c = config(&["--node-id", "2", "--peers", PEERS, "--cluster-secret", SECRET]).unwrap().unwrap();
+        assert_eq!(c.peers.len(), 3);
+        assert_eq!(c.peers[&2], "http://b:8080", "trailing slash dropped");
+        assert_eq!(c.raft_dir, PathBuf::from("/d/raft/node-2"));
+        let err = |args: &[&str]| config(args).unwrap_err().to_string();
+        assert!(err(&["--peers", PEERS, "--cluster-secret", SECRET]).contains("--node-id"));
+        assert!(err(&["--node-id", "2", "--peers", PEERS]).contains("--cluster-secret"));
+        assert!(err(&["--node-id", "2", "--peers", PEERS, "--cluster-secret", "short"]).contains("16"));
+        assert!(err(&["--node-id", "4", "--peers", PEERS, "--cluster-secret", SECRET]).contains("not in --peers"));
+        let twice = "1=http://a:8080,2=http://a:8080";
+        assert!(err(&["--node-id", "1", "--peers", twice, "--cluster-secret", SECRET]).contains("share a URL"));
+        let adv = ["--node-id", "2", "--peers", PEERS, "--cluster-secret", SECRET, "--advertise", "http://x:1"];
+        assert!(err(&adv).contains("differs"));
+        let joined =
+            config(&["--node-id", "4", "--peers", PEERS, "--cluster-secret", SECRET, "--advertise", "http://d:8080"]);
+        assert_eq!(joined.unwrap().unwrap().peers[&4], "http://d:8080", "--advertise adds this node");
+    }
+}
