@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::sync::watch;
 
-use super::{Enrichment, Node, NodeRole, ServeConfig, build, rotate_salts};
+use super::{Enrichment, Node, NodeRole, ServeConfig, build, spawn_leader_jobs};
 use crate::adapters::duckdb::{Database, DuckSites};
 use crate::adapters::http::cluster::status::ClusterView;
 use crate::adapters::http::cluster::{ClusterGate, forward};
@@ -303,17 +303,7 @@ async fn open_session(
             return None;
         }
     };
-    let rotation = {
-        let (ingest, sites) = (node.state.ingest.clone(), node.sites.clone());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let (ingest, sites) = (ingest.clone(), sites.clone());
-                let _ = tokio::task::spawn_blocking(move || rotate_salts(&ingest, sites.as_ref())).await;
-            }
-        })
-    };
+    let rotation = spawn_leader_jobs(&node.state, node.sites.clone());
     gate.install(node.state.clone());
     tracing::info!(term, took_ms = started.elapsed().as_millis() as u64, "leader: database open, writer running");
     Some(Session { node, term, rotation })

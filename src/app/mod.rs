@@ -248,6 +248,28 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     Ok(Node { state, publisher, writer, sites, db })
 }
 
+/// The jobs only the node holding the database runs: today's visitor salt (checked every
+/// second) and, hourly, deleting expired sessions.
+pub(crate) fn spawn_leader_jobs(state: &AppState, sites: Arc<DuckSites>) -> tokio::task::JoinHandle<()> {
+    let (ingest, accounts) = (state.ingest.clone(), state.accounts.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        for second in 0u64.. {
+            tick.tick().await;
+            let (ingest, sites, accounts) = (ingest.clone(), sites.clone(), accounts.clone());
+            let _ = tokio::task::spawn_blocking(move || {
+                rotate_salts(&ingest, sites.as_ref());
+                if second % 3600 == 0
+                    && let Err(e) = accounts.sweep()
+                {
+                    tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+            })
+            .await;
+        }
+    })
+}
+
 /// Runs the server until `shutdown` resolves, then drains the queue, flushes and checkpoints.
 pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     if config.cluster.is_some() {
@@ -260,25 +282,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let Node { state, publisher, writer, sites, db } = node;
 
-    let rotation = {
-        let (ingest, sites, accounts) = (state.ingest.clone(), sites.clone(), state.accounts.clone());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            for second in 0u64.. {
-                tick.tick().await;
-                let (ingest, sites, accounts) = (ingest.clone(), sites.clone(), accounts.clone());
-                let _ = tokio::task::spawn_blocking(move || {
-                    rotate_salts(&ingest, sites.as_ref());
-                    if second % 3600 == 0
-                        && let Err(e) = accounts.sweep()
-                    {
-                        tracing::warn!(error = %e, "could not delete expired sessions");
-                    }
-                })
-                .await;
-            }
-        })
-    };
+    let rotation = spawn_leader_jobs(&state, sites.clone());
 
     let listener = poem::listener::TcpListener::bind(config.http.clone());
     let acceptor = poem::listener::Listener::into_acceptor(listener)

@@ -55,3 +55,7 @@ pub trait ConsensusInbox: Send + Sync {
 
 /// Header carrying the shared cluster secret on every internal route (`/_cluster/*`).
 pub const CLUSTER_SECRET_HEADER: &str = "x-hitkeep-cluster-secret";
+
+/// Header on `/api` calls a follower passes to the leader: the client's address as the follower
+/// determined it (believed only together with the cluster secret).
+pub const CLIENT_IP_HEADER: &str = "x-hitkeep-client-ip";

@@ -586,9 +586,7 @@ impl SitesApi {
 }
 
 /// The OpenAPI service for `/api`.
-pub fn service(
-    state: Arc<AppState>,
-) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi), ()> {
+pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi), ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },

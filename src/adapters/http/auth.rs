@@ -58,6 +58,9 @@ pub async fn caller(state: &AppState, auth: &Auth) -> Result<Caller, AuthError> 
 
 /// The client's address (the socket's, or a trusted proxy's header) for limits and the audit log.
 pub fn origin(state: &AppState, req: &Request) -> Origin {
+    if let Some(forwarded) = req.data::<super::client_ip::ForwardedClient>() {
+        return Origin { ip: forwarded.0 };
+    }
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     Origin { ip: state.config.trusted_proxies.client_ip(peer, req.headers()) }
 }

@@ -6,6 +6,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use poem::http::HeaderMap;
 
+/// The client of an `/api` call that a follower passed on, as the follower saw it; set on the
+/// request by the cluster edge only for calls carrying the cluster secret.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardedClient(pub IpAddr);
+
 /// Proxies whose forwarding headers are believed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Vec<IpNet>);

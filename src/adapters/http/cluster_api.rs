@@ -6,7 +6,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, ApiToken, UNAUTHORIZED, authorized, body};
+use super::api::{ApiErrorBody, ApiTags};
+use super::auth::Auth;
+use super::guard::{ErrorAnswers, who};
+use crate::domain::accounts::instance_admin;
 use crate::ports::cluster::NodeStatus;
 
 /// One node of the cluster.
@@ -62,13 +65,24 @@ pub enum ClusterResponse {
     /// The cluster.
     #[oai(status = 200)]
     Ok(Json<ClusterState>),
-    /// Missing or wrong API token.
+    /// Not signed in, or no valid token.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
+    /// Only instance administrators (and the operator token) see the cluster.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// Not used.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed while checking the caller.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
 }
 
-fn cluster_bad_request(_err: poem::Error) -> ClusterResponse {
-    ClusterResponse::Unauthorized(body("unauthorized", UNAUTHORIZED))
+crate::error_answers!(ClusterResponse);
+
+fn cluster_bad_request(err: poem::Error) -> ClusterResponse {
+    ClusterResponse::refused(err, |e| ClusterResponse::internal(e.to_string()))
 }
 
 /// Cluster endpoints.
@@ -81,9 +95,14 @@ impl ClusterApi {
     /// The nodes serving this installation, which one leads (holds the database), the Raft term
     /// and each node's queue depths.
     #[oai(path = "/cluster", method = "get", operation_id = "getCluster")]
-    async fn cluster(&self, token: ApiToken) -> ClusterResponse {
-        if !authorized(&self.state, &token) {
-            return ClusterResponse::Unauthorized(body("unauthorized", UNAUTHORIZED));
+    async fn cluster(&self, auth: Auth) -> ClusterResponse {
+        // The one access check of this operation: instance administration.
+        let caller = match who::<ClusterResponse>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        if let Err(d) = instance_admin(&caller.principal) {
+            return ClusterResponse::denied(d, "not found");
         }
         let mut status = self.state.cluster.status().await;
         // The answering node knows its own writer queue exactly.

@@ -9,6 +9,7 @@ mod proxy;
 pub mod status;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -17,9 +18,10 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
 
+use super::client_ip::ForwardedClient;
 use super::errors::json_error;
 use super::{AppState, HttpConfig, SecretToken, assets, cors, health};
-use crate::ports::cluster::ConsensusInbox;
+use crate::ports::cluster::{CLIENT_IP_HEADER, CLUSTER_SECRET_HEADER, ConsensusInbox};
 use crate::ports::leadership::Leadership;
 use forward::ForwardQueue;
 
@@ -196,9 +198,10 @@ async fn ingest_gate(req: Request) -> poem::Result<Response> {
 }
 
 /// `/api`: the engine when this node leads, else the leader through the proxy.
-async fn api_gate(req: Request) -> poem::Result<Response> {
+async fn api_gate(mut req: Request) -> poem::Result<Response> {
     let gate = gate_of(&req)?;
     if let Some(engine) = gate.engine() {
+        vouch_for_client(&gate, &mut req);
         return engine.routes.call(req).await;
     }
     if gate.stopping() || gate.leadership.is_leader() {
@@ -209,6 +212,17 @@ async fn api_gate(req: Request) -> poem::Result<Response> {
     };
     gate.counters.proxied.fetch_add(1, Ordering::Relaxed);
     Ok(proxy::forward(&gate, &url, req).await)
+}
+
+/// A call a follower passed on names the client it came from; believed only with the secret.
+fn vouch_for_client(gate: &ClusterGate, req: &mut Request) {
+    let headers = req.headers_mut();
+    let client = headers.remove(CLIENT_IP_HEADER);
+    let secret = headers.remove(CLUSTER_SECRET_HEADER);
+    let vouched = secret.as_ref().and_then(|s| s.to_str().ok()).is_some_and(|s| gate.secret.matches(s));
+    if let Some(ip) = client.filter(|_| vouched).and_then(|v| v.to_str().ok()?.parse::<IpAddr>().ok()) {
+        req.set_data(ForwardedClient(ip));
+    }
 }
 
 /// Ready when this node can take hits now: it leads with the database open, or it follows a

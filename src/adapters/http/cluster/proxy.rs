@@ -4,23 +4,26 @@
 
 use std::time::Duration;
 
-use poem::http::{HeaderMap, HeaderName, header};
+use std::net::IpAddr;
+
+use poem::http::{HeaderMap, HeaderName, HeaderValue, header};
 use poem::{Body, Request, Response};
 
 use super::{ClusterGate, unavailable};
+use crate::ports::cluster::{CLIENT_IP_HEADER, CLUSTER_SECRET_HEADER};
 
 /// Largest `/api` request body forwarded.
 const MAX_API_BODY: usize = 16 * 1024 * 1024;
 
 /// Headers that describe one connection, not the message: never copied across.
-const HOP_BY_HOP: [HeaderName; 7] = [
+/// `Host` is kept: the leader's same-origin check compares it with `Origin`.
+const HOP_BY_HOP: [HeaderName; 6] = [
     header::CONNECTION,
     header::TE,
     header::TRAILER,
     header::TRANSFER_ENCODING,
     header::UPGRADE,
     header::PROXY_AUTHORIZATION,
-    header::HOST,
 ];
 
 fn copy_headers(from: &HeaderMap) -> HeaderMap {
@@ -28,6 +31,8 @@ fn copy_headers(from: &HeaderMap) -> HeaderMap {
     for h in &HOP_BY_HOP {
         out.remove(h);
     }
+    out.remove(CLIENT_IP_HEADER);
+    out.remove(CLUSTER_SECRET_HEADER);
     out.remove("keep-alive");
     out.remove(header::CONTENT_LENGTH);
     out
@@ -37,7 +42,12 @@ fn copy_headers(from: &HeaderMap) -> HeaderMap {
 pub async fn forward(gate: &ClusterGate, leader_url: &str, req: Request) -> Response {
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
     let method = req.method().clone();
-    let headers = copy_headers(req.headers());
+    let mut headers = copy_headers(req.headers());
+    // The leader's sign-in limits and audit log need the real client, not this node.
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let client = gate.config.trusted_proxies.client_ip(peer, req.headers());
+    headers.insert(CLIENT_IP_HEADER, client.to_string().parse().expect("an IP is a header value"));
+    headers.insert(CLUSTER_SECRET_HEADER, gate.secret_text.parse().unwrap_or(HeaderValue::from_static("")));
     let body = match req.into_body().into_bytes_limit(MAX_API_BODY).await {
         Ok(b) => b,
         Err(e) => {
