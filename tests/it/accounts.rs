@@ -186,6 +186,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("updateUser", INSTANCE_ADMIN),
         ("deleteUser", [401, 403, 403, 403, 403, 403, 403, 204]),
         ("auditLog", INSTANCE_ADMIN),
+        ("getCluster", INSTANCE_ADMIN),
         ("createInvite", [401, 403, 201, 404, 403, 201, 403, 201]),
         ("listTokens", PERSONAL),
         ("createToken", [401, 201, 201, 404, 403, 403, 403, 201]),
