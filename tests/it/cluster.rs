@@ -279,7 +279,11 @@ async fn failover_under_load_loses_no_acknowledged_hit_on_sigterm_and_a_bounded_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_leader() {
-    let mut c = Cluster::start(&[SITE]);
+    // Loopback is a trusted proxy here, so a follower believes X-Forwarded-For.
+    let mut c = Cluster::stopped(&[SITE], &["--trusted-proxies", "127.0.0.1"]);
+    for i in 0..3 {
+        c.start_node(i);
+    }
     c.wait_all_ready().await;
     let leader = c.wait_leader(None, Duration::from_secs(30)).await;
     let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
@@ -314,6 +318,9 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
         .client
         .post(c.url(f1, "/api/sites"))
         .bearer_auth(TOKEN)
+        .header("x-forwarded-for", "203.0.113.7")
+        // Without the cluster secret this header is not believed.
+        .header("x-hitkeep-client-ip", "198.51.100.1")
         .json(&serde_json::json!({"domain": "blog.test"}))
         .send()
         .await
@@ -325,6 +332,13 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
     let mut domains: Vec<&str> = sites.as_array().unwrap().iter().map(|s| s["domain"].as_str().unwrap()).collect();
     domains.sort();
     assert_eq!(domains, vec!["blog.test", SITE]);
+    // The leader's audit log names the client as the follower saw it, not the follower.
+    let r = c.client.get(c.url(f2, "/api/audit")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let audit: Value = r.json().await.unwrap();
+    let created = audit.as_array().unwrap().iter().find(|e| e["action"] == "site_created").expect("audited");
+    assert_eq!(created["target"], "blog.test");
+    assert_eq!(created["ip"], "203.0.113.0/24", "{created}");
     let r = c.client.get(c.url(f2, "/api/sites")).send().await.unwrap();
     assert_eq!(r.status(), 401, "the leader's auth applies through the proxy");
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "unauthorized");

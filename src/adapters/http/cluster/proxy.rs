@@ -43,6 +43,10 @@ pub async fn forward(gate: &ClusterGate, leader_url: &str, req: Request) -> Resp
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
     let method = req.method().clone();
     let mut headers = copy_headers(req.headers());
+    // This node resolved the forwarding chain with its own trusted proxies; the leader gets the answer.
+    for h in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        headers.remove(h);
+    }
     // The leader's sign-in limits and audit log need the real client, not this node.
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let client = gate.config.trusted_proxies.client_ip(peer, req.headers());
