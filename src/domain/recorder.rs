@@ -236,7 +236,7 @@ mod tests {
     fn a_deposed_writer_commits_nothing_more_and_counts_what_it_refused() {
         let queue = Batches(Mutex::new(VecDeque::from([vitals(3), vitals(4), vitals(5)])));
         let (mut store, counters) = (Store::default(), Arc::new(WriterCounters::default()));
-        let policy = BatchPolicy { max_records: 10, linger: Duration::ZERO };
+        let policy = BatchPolicy { max_records: 10, linger: Duration::ZERO, max_open_visits: 100 };
         let fence = Term(AtomicU64::new(1));
         let result = run_writer(&queue, &mut store, &Clock0, policy, counters.clone(), &Quiet, &fence);
         assert!(matches!(result, Err(StoreError::Fenced)));
