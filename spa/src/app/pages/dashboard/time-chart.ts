@@ -1,0 +1,122 @@
+import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, viewChild } from '@angular/core';
+import uPlot from 'uplot';
+import { Stats, comparisonAt, metricAt } from '../../core/stats';
+import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuery, interval } from '../../core/dash-state';
+import { formatBucket, formatMetric } from '../../core/format';
+import { Theme } from '../../core/theme';
+
+/** Labels of the API's time buckets in the site's zone, read as UTC so uPlot shows the site's wall clock. */
+export function bucketToSeconds(label: string): number {
+  const iso = label.length === 7 ? `${label}-01T00:00:00Z` : label.length === 10 ? `${label}T00:00:00Z` : `${label.replace(' ', 'T')}Z`;
+  return Date.parse(iso) / 1000;
+}
+
+/** Series for the chart: every bucket of the period (zero when empty) and the comparison aligned by position. */
+export function chartSeries(labels: string[], rows: { dimensions: unknown[]; metrics: unknown[]; comparison?: { metrics: unknown[] } }[]) {
+  const byLabel = new Map(rows.map((r) => [String(r.dimensions[0]), r]));
+  const current = labels.map((l) => metricAt(byLabel.get(l) as never, 0) ?? 0);
+  const hasCompare = rows.some((r) => r.comparison);
+  const previous = hasCompare ? labels.map((l) => comparisonAt(byLabel.get(l) as never, 0) ?? 0) : null;
+  return { x: labels.map(bucketToSeconds), current, previous };
+}
+
+@Component({
+  selector: 'hk-time-chart',
+  template: `
+    <section class="card chart-card">
+      <header class="card-head">
+        <h2>{{ metricLabel() }}</h2>
+        <div class="card-tabs" role="tablist" aria-label="Interval">
+          @for (i of intervals(); track i) {
+            <button type="button" role="tab" [class.active]="i === current()" [attr.aria-selected]="i === current()" (click)="intervalChange.emit(i)">{{ i }}</button>
+          }
+        </div>
+      </header>
+      @if (data.error(); as e) {
+        <p class="error-line" role="alert">The chart could not be loaded: {{ $any(e).message }}</p>
+      }
+      <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
+      @if (data.hasValue() && empty()) {
+        <p class="muted empty chart-empty">No visits in this period.</p>
+      }
+    </section>
+  `,
+})
+export class TimeChart implements OnDestroy {
+  private readonly stats = inject(Stats);
+  private readonly theme = inject(Theme);
+  readonly site = input.required<string>();
+  readonly state = input.required<DashState>();
+  readonly intervalChange = output<Interval>();
+  readonly host = viewChild.required<ElementRef<HTMLDivElement>>('host');
+
+  readonly current = computed(() => interval(this.state()));
+  readonly intervals = computed(() => allowedIntervals(this.state()));
+  readonly metric = computed(() => KPI_METRICS.find((m) => m.id === this.state().metric) ?? KPI_METRICS[0]);
+  readonly metricLabel = computed(() => this.metric().label);
+
+  readonly data = resource({
+    params: () =>
+      buildQuery(this.site(), this.state(), { metrics: [this.metric().id], dimensions: [`time:${this.current()}`], timeLabels: true }),
+    loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
+  });
+  readonly empty = computed(() => this.data.hasValue() && this.data.value().results.length === 0);
+
+  private plot: uPlot | null = null;
+  private readonly resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+
+  constructor() {
+    effect(() => {
+      const dark = this.theme.dark();
+      if (!this.data.hasValue()) return;
+      const res = this.data.value();
+      this.draw(chartSeries(res.meta.time_labels ?? [], res.results), dark);
+    });
+    effect(() => this.resize.observe(this.host().nativeElement));
+  }
+
+  private size() {
+    const el = this.host().nativeElement;
+    return { width: Math.max(200, el.clientWidth), height: el.clientWidth < 500 ? 180 : 240 };
+  }
+
+  private draw(s: ReturnType<typeof chartSeries>, dark: boolean): void {
+    this.plot?.destroy();
+    const kind = this.metric().kind;
+    const iv = this.current();
+    const fg = dark ? '#a1a1aa' : '#52525b';
+    const grid = dark ? 'rgba(255,255,255,.07)' : 'rgba(0,0,0,.07)';
+    const fmt = (v: number | null) => formatMetric(v, kind);
+    const labels = this.data.hasValue() ? (this.data.value().meta.time_labels ?? []) : [];
+    const series: uPlot.Series[] = [
+      { value: (_u, _v, i) => (labels[i] ? formatBucket(labels[i], iv) : '') },
+      { label: 'This period', stroke: '#6366f1', width: 2, fill: dark ? 'rgba(99,102,241,.18)' : 'rgba(99,102,241,.12)', value: (_u, v) => fmt(v), points: { show: s.x.length < 40 } },
+    ];
+    const data: uPlot.AlignedData = [s.x, s.current];
+    if (s.previous) {
+      series.push({ label: 'Comparison', stroke: fg, width: 1.5, dash: [5, 5], value: (_u, v) => fmt(v), points: { show: false } });
+      data.push(s.previous);
+    }
+    this.plot = new uPlot(
+      {
+        ...this.size(),
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+        cursor: { drag: { x: false, y: false } },
+        legend: { show: true, live: true },
+        scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        axes: [
+          { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+          { stroke: fg, grid: { stroke: grid }, ticks: { show: false }, values: (_u, vals) => vals.map((v) => fmt(v)), size: 56 },
+        ],
+        series,
+      },
+      data,
+      this.host().nativeElement,
+    );
+  }
+
+  ngOnDestroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+  }
+}
