@@ -56,7 +56,7 @@ const LONG = 100;
           }
         </ol>
         @if (total() > rows().length || expanded()) {
-          <button type="button" class="more" (click)="expanded.set(!expanded())">{{ expanded() ? 'Show fewer' : 'Show ' + Math.min(total(), LONG) + ' of ' + total() }}</button>
+          <button type="button" class="more" (click)="expanded.set(!expanded())">{{ expanded() ? 'Show fewer' : total() <= LONG ? 'Show all ' + total() : 'Show top ' + LONG + ' of ' + total() }}</button>
         }
       }
     </section>
