@@ -47,7 +47,7 @@ const LONG = 100;
               <button type="button" class="row" [disabled]="r.value === null" (click)="clickRow(r.value)" [title]="r.label" data-testid="row">
                 <span class="bar" [style.width.%]="r.share"></span>
                 <span class="row-label">{{ r.label }}</span>
-                <span class="row-value">{{ r.visitors }}</span>
+                <span class="row-value" [attr.data-value]="r.raw">{{ r.visitors }}</span>
                 @if (r.change; as c) {
                   <span class="row-change" [class]="'tone-' + c.tone">{{ c.arrow }}{{ c.text }}</span>
                 }
@@ -109,6 +109,7 @@ export class BreakdownCard {
         key: `${i}:${value}`,
         value,
         label: value ?? '(not set)',
+        raw: n,
         visitors: formatCount(n),
         share: (n / max) * 100,
         change: r.comparison ? formatChange(changeAt(r, 0)) : null,

@@ -6,6 +6,7 @@ import { KpiRow } from './kpi-row';
 import { Realtime } from './realtime';
 import { TimeChart } from './time-chart';
 import { Toolbar } from './toolbar';
+import { VitalsCard } from './vitals-card';
 import { injectDashUrl } from './dash-url';
 
 const UTM = ['source', 'medium', 'campaign', 'content', 'term'].map((p) => ({ label: `UTM ${p}`, dim: `visit:utm_${p}` }));
@@ -51,7 +52,7 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
 /** The site dashboard: everything is derived from the URL, so any view can be linked. */
 @Component({
   selector: 'hk-dashboard',
-  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, Realtime],
+  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, Realtime, VitalsCard],
   template: `
     @if (site(); as s) {
       <hk-toolbar
@@ -71,6 +72,7 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
           <hk-breakdown-card [title]="c.title" [tabs]="c.tabs" [site]="s" [state]="state()" (filter)="addFilter($event)" />
         }
       </div>
+      <hk-vitals-card [site]="s" [state]="state()" />
     }
   `,
 })

@@ -11,9 +11,9 @@ import { formatChange, formatMetric } from '../../core/format';
       @for (k of kpis(); track k.id) {
         <button type="button" class="kpi" [class.selected]="k.id === selected()" (click)="select.emit(k.id)" [attr.data-metric]="k.id">
           <span class="kpi-label">{{ k.label }}</span>
-          <span class="kpi-value" data-testid="kpi-value">{{ k.value }}</span>
+          <span class="kpi-value" data-testid="kpi-value" [attr.data-value]="k.raw">{{ k.value }}</span>
           @if (k.change; as c) {
-            <span class="kpi-change" [class]="'tone-' + c.tone" data-testid="kpi-change" [title]="'Before: ' + k.before">{{ c.arrow }} {{ c.text }}</span>
+            <span class="kpi-change" [class]="'tone-' + c.tone" data-testid="kpi-change" [attr.data-value]="k.rawChange" [title]="'Before: ' + k.before">{{ c.arrow }} {{ c.text }}</span>
           }
         </button>
       }
@@ -41,6 +41,8 @@ export class KpiRow {
     return KPI_METRICS.map((m, i) => ({
       id: m.id,
       label: m.label,
+      raw: loading ? null : metricAt(row, i),
+      rawChange: changeAt(row, i),
       value: loading ? '…' : formatMetric(metricAt(row, i) ?? 0, m.kind),
       before: formatMetric(comparisonAt(row, i), m.kind),
       change: row?.comparison ? formatChange(changeAt(row, i), { points: m.id === 'bounce_rate', lowerIsBetter: 'lowerIsBetter' in m }) : null,
