@@ -6,6 +6,25 @@ import { Api } from '../../api/api';
  * (`GET /api/sites/{site}/realtime` with `Accept: text/event-stream`), read with fetch streaming
  * through the generated client so the share view's bearer token goes along. Reconnects after a drop.
  */
+/** Splits server-sent events off a buffer: the data of each complete event, and what is left over. */
+export function parseSse(buf: string): { events: string[]; rest: string } {
+  const events: string[] = [];
+  const text = buf.replace(/\r\n?/g, '\n');
+  let start = 0;
+  let end: number;
+  while ((end = text.indexOf('\n\n', start)) >= 0) {
+    const data = text
+      .slice(start, end)
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data) events.push(data);
+    start = end + 2;
+  }
+  return { events, rest: text.slice(start) };
+}
+
 @Component({
   selector: 'hk-realtime',
   template: `
@@ -64,17 +83,9 @@ export class Realtime implements OnDestroy {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buf += value;
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const event = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const data = event
-          .split('\n')
-          .filter((l) => l.startsWith('data:'))
-          .map((l) => l.slice(5).trim())
-          .join('\n');
-        if (!data) continue;
+      const { events, rest } = parseSse(buf + value);
+      buf = rest;
+      for (const data of events) {
         try {
           const u = JSON.parse(data) as { visitors?: number };
           if (typeof u.visitors === 'number') this.visitors.set(u.visitors);

@@ -9,11 +9,11 @@ import { formatCount } from '../../core/format';
     <ol class="funnel" data-testid="funnel">
       @for (s of steps(); track $index; let i = $index) {
         <li>
-          <div class="funnel-label"><span class="step-no">{{ i + 1 }}</span> {{ s.label }}</div>
-          <div class="funnel-bar-track">
-            <div class="funnel-bar" [style.width.%]="s.width"></div>
-            <span class="funnel-value">{{ s.visitors }} visitors · {{ s.rate }}</span>
+          <div class="funnel-label">
+            <span class="step-no">{{ i + 1 }}</span> <span class="spacer">{{ s.label }}</span>
+            <span class="funnel-value" [attr.data-value]="s.raw">{{ s.visitors }} visitors · {{ s.rate }}</span>
           </div>
+          <div class="funnel-bar-track"><div class="funnel-bar" [style.width.%]="s.width"></div></div>
           @if (i > 0) {
             <div class="funnel-drop muted">↓ {{ s.dropoff }} dropped ({{ s.stepRate }} continued)</div>
           }

@@ -99,7 +99,7 @@ interface StepDraft { kind: StepKind; value: string }
       </section>
     </div>
 
-    <p-dialog [header]="goalDraft.id ? 'Edit goal' : 'New goal'" [(visible)]="goalOpen" [modal]="true" [style]="{ width: 'min(28rem, 95vw)' }">
+    <p-dialog [header]="goalDraft.id ? 'Edit goal' : 'New goal'" [visible]="goalOpen()" (visibleChange)="goalOpen.set($event)" [modal]="true" [style]="{ width: 'min(28rem, 95vw)' }">
       <form class="form" (ngSubmit)="saveGoal()" #gf="ngForm">
         <p-selectbutton [options]="kinds" [(ngModel)]="goalDraft.kind" name="kind" optionLabel="label" optionValue="value" [allowEmpty]="false" />
         <label for="goal-value">{{ goalDraft.kind === 'page' ? 'Page path (* and ** wildcards)' : 'Event name' }}</label>
@@ -116,14 +116,14 @@ interface StepDraft { kind: StepKind; value: string }
       </form>
     </p-dialog>
 
-    <p-dialog [header]="funnelDraft.id ? 'Edit funnel' : 'New funnel'" [(visible)]="funnelOpen" [modal]="true" [style]="{ width: 'min(34rem, 95vw)' }">
+    <p-dialog [header]="funnelDraft.id ? 'Edit funnel' : 'New funnel'" [visible]="funnelOpen()" (visibleChange)="funnelOpen.set($event)" [modal]="true" [style]="{ width: 'min(34rem, 95vw)' }">
       <form class="form" (ngSubmit)="saveFunnel()" #ff="ngForm">
         <label for="funnel-name">Name</label>
         <input pInputText id="funnel-name" name="fname" required [(ngModel)]="funnelDraft.name" placeholder="Signup" />
         @for (s of funnelDraft.steps; track $index; let i = $index) {
           <div class="step">
             <span class="step-no">{{ i + 1 }}</span>
-            <select [(ngModel)]="s.kind" [name]="'k' + i" aria-label="Step kind">
+            <select [(ngModel)]="s.kind" [name]="'k' + i" [attr.aria-label]="'Step ' + (i + 1) + ' kind'">
               <option value="page">Page</option>
               <option value="event">Event</option>
             </select>
@@ -211,8 +211,8 @@ export class GoalsPage {
       ),
   });
 
-  goalOpen = false;
-  funnelOpen = false;
+  readonly goalOpen = signal(false);
+  readonly funnelOpen = signal(false);
   goalDraft: { id?: number; kind: StepKind; value: string; name: string } = { kind: 'page', value: '', name: '' };
   funnelDraft: { id?: number; name: string; steps: StepDraft[] } = { name: '', steps: [] };
   readonly busy = signal(false);
@@ -223,7 +223,7 @@ export class GoalsPage {
     this.goalDraft = g
       ? { id: g.id, kind: g.page_path ? 'page' : 'event', value: g.page_path ?? g.event_name ?? '', name: g.display_name }
       : { kind: 'page', value: '', name: '' };
-    this.goalOpen = true;
+    this.goalOpen.set(true);
   }
 
   async saveGoal(): Promise<void> {
@@ -232,7 +232,7 @@ export class GoalsPage {
       const body = { display_name: d.name.trim() || undefined, ...(d.kind === 'page' ? { page_path: d.value.trim() } : { event_name: d.value.trim() }) };
       await ok(this.api.client.POST('/sites/{site}/goals', { params: { path: { site: this.site() } }, body }));
       if (d.id) await ok(this.api.client.DELETE('/sites/{site}/goals/{id}', { params: { path: { site: this.site(), id: d.id } } }));
-      this.goalOpen = false;
+      this.goalOpen.set(false);
       this.goals.reload();
     });
   }
@@ -250,7 +250,7 @@ export class GoalsPage {
     this.funnelDraft = f
       ? { id: f.id, name: f.name, steps: f.steps.map((s) => ({ kind: s.page_path ? 'page' : 'event', value: s.page_path ?? s.event_name ?? '' })) }
       : { name: '', steps: [{ kind: 'page', value: '/' }, { kind: 'page', value: '' }] };
-    this.funnelOpen = true;
+    this.funnelOpen.set(true);
   }
 
   async saveFunnel(): Promise<void> {
@@ -259,7 +259,7 @@ export class GoalsPage {
       const steps = d.steps.map((s) => (s.kind === 'page' ? { page_path: s.value.trim() } : { event_name: s.value.trim() }));
       const created = await ok(this.api.client.POST('/sites/{site}/funnels', { params: { path: { site: this.site() } }, body: { name: d.name.trim(), steps } }));
       if (d.id) await ok(this.api.client.DELETE('/sites/{site}/funnels/{id}', { params: { path: { site: this.site(), id: d.id } } }));
-      this.funnelOpen = false;
+      this.funnelOpen.set(false);
       this.funnels.reload();
       this.funnelId.set(created.id);
     });
@@ -281,7 +281,7 @@ export class GoalsPage {
       await fn();
     } catch (e) {
       const msg = (e as Error).message;
-      if (this.goalOpen || this.funnelOpen) this.dialogError.set(msg);
+      if (this.goalOpen() || this.funnelOpen()) this.dialogError.set(msg);
       else this.toast.add({ severity: 'error', summary: 'Not saved', detail: msg });
     } finally {
       this.busy.set(false);
