@@ -1,4 +1,6 @@
-import { Component, computed, inject } from '@angular/core';
+import { Component, computed, inject, resource } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { Stats, metricAt } from '../../core/stats';
 import { SiteContext } from '../../core/site-context';
 import { type Comparison, type Filter, type Interval, type Period, withFilter, withoutFilter } from '../../core/dash-state';
 import { BreakdownCard, type BreakdownTab } from './breakdown-card';
@@ -52,7 +54,7 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
 /** The site dashboard: everything is derived from the URL, so any view can be linked. */
 @Component({
   selector: 'hk-dashboard',
-  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, Realtime, VitalsCard],
+  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, Realtime, VitalsCard, RouterLink],
   template: `
     @if (site(); as s) {
       <hk-toolbar
@@ -65,6 +67,14 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
         <span class="spacer"></span>
         <hk-realtime [site]="s" />
       </hk-toolbar>
+      @if (neverTracked()) {
+        <p class="notice" data-testid="no-data">
+          {{ s }} has not received any hit yet.
+          @if (!ctx.readOnly()) {
+            <a [routerLink]="[ctx.base(), 'settings']">Install the tracking snippet</a> to start counting.
+          }
+        </p>
+      }
       <hk-kpi-row [site]="s" [state]="state()" [selected]="state().metric" (select)="set({ metric: $event })" />
       <hk-time-chart [site]="s" [state]="state()" (intervalChange)="setInterval($event)" />
       <div class="cards">
@@ -77,11 +87,18 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
   `,
 })
 export class Dashboard {
-  private readonly ctx = inject(SiteContext);
+  readonly ctx = inject(SiteContext);
+  private readonly stats = inject(Stats);
   private readonly url = injectDashUrl();
   readonly cards = CARDS;
   readonly site = computed(() => this.ctx.site()?.domain);
   readonly state = this.url.state;
+  /** Whether the site has never received a hit (asked once per site, not per filter). */
+  private readonly ever = resource({
+    params: () => this.site(),
+    loader: ({ params, abortSignal }) => this.stats.query({ site_id: params!, date_range: 'all', metrics: ['pageviews'] }, abortSignal),
+  });
+  readonly neverTracked = computed(() => this.ever.hasValue() && (metricAt(this.ever.value().results[0], 0) ?? 0) === 0);
 
   set(patch: Partial<ReturnType<typeof this.state>>): void {
     void this.url.set({ ...this.state(), ...patch });

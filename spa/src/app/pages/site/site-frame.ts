@@ -1,5 +1,7 @@
-import { Component, effect, inject, input, signal } from '@angular/core';
-import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { Component, computed, effect, inject, input, resource, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { ActivatedRoute, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { SelectModule } from 'primeng/select';
 import { Message } from 'primeng/message';
 import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
@@ -8,12 +10,16 @@ import { SiteContext } from '../../core/site-context';
 /** `/sites/:site/...`: loads the site once and offers its sections. */
 @Component({
   selector: 'hk-site-frame',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, Message],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, Message, SelectModule, FormsModule],
   providers: [SiteContext],
   template: `
     <div class="page">
       <div class="site-head">
-        <h1 class="site-title">{{ site() }}</h1>
+        @if (domains().length > 1) {
+          <p-select class="site-switch" [options]="domains()" [ngModel]="site()" (ngModelChange)="switch($event)" ariaLabel="Site" [filter]="domains().length > 8" />
+        } @else {
+          <h1 class="site-title">{{ site() }}</h1>
+        }
         <nav class="tabs-nav">
           <a [routerLink]="['/sites', site()]" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" queryParamsHandling="preserve">Dashboard</a>
           <a [routerLink]="['/sites', site(), 'events']" routerLinkActive="active" queryParamsHandling="preserve">Events</a>
@@ -39,6 +45,16 @@ export class SiteFrame {
   readonly ctx = inject(SiteContext);
   readonly site = input.required<string>();
   readonly error = signal('');
+  private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
+  private readonly sites = resource({ loader: () => ok(this.api.client.GET('/sites')) });
+  readonly domains = computed(() => (this.sites.hasValue() ? this.sites.value().map((s) => s.domain) : []));
+
+  /** Another site, same section and same dashboard state. */
+  switch(domain: string): void {
+    const section = this.route.firstChild?.snapshot.url.map((u) => u.path) ?? [];
+    void this.router.navigate(['/sites', domain, ...section], { queryParamsHandling: 'preserve' });
+  }
 
   constructor() {
     effect(() => {
