@@ -6,6 +6,14 @@ import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuer
 import { formatBucket, formatMetric } from '../../core/format';
 import { Theme } from '../../core/theme';
 
+/** A short axis label of a bucket start (seconds, wall clock encoded as UTC). */
+function axisLabel(t: number, iv: Interval): string {
+  const d = new Date(t * 1000);
+  return iv === 'month'
+    ? d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' })
+    : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
 @Component({
   selector: 'hk-time-chart',
   template: `
@@ -49,7 +57,15 @@ export class TimeChart implements OnDestroy {
   readonly empty = computed(() => this.data.hasValue() && this.data.value().results.length === 0);
 
   private plot: uPlot | null = null;
-  private readonly resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
+  private lastWidth = 0;
+  // Only width changes redraw, on the next frame: resizing the plot changes the host's height,
+  // which must not feed back into the observer (a "ResizeObserver loop" error).
+  private readonly resize = new ResizeObserver(() => {
+    const w = this.host().nativeElement.clientWidth;
+    if (w === this.lastWidth) return;
+    this.lastWidth = w;
+    requestAnimationFrame(() => this.plot?.setSize(this.size()));
+  });
 
   constructor() {
     effect(() => {
@@ -91,7 +107,15 @@ export class TimeChart implements OnDestroy {
         legend: { show: true, live: true },
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
-          { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+          {
+            stroke: fg,
+            grid: { stroke: grid },
+            ticks: { stroke: grid },
+            // Few buckets (months, weeks): one tick per bucket, labelled like the bucket.
+            ...(s.x.length <= 14 && iv !== 'hour'
+              ? { splits: () => s.x, values: (_u: uPlot, splits: number[]) => splits.map((t) => axisLabel(t, iv)) }
+              : {}),
+          },
           { stroke: fg, grid: { stroke: grid }, ticks: { show: false }, values: (_u, vals) => vals.map((v) => fmt(v)), size: 56 },
         ],
         series,
