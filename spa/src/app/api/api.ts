@@ -6,7 +6,7 @@ import type { components, paths } from './schema';
 /** Schemas of the API, generated from openapi/openapi.json. */
 export type Schemas = components['schemas'];
 export type Site = Schemas['SiteView'];
-export type Me = Schemas['Me'];
+export type Me = Schemas['MeView'];
 export type QueryRequest = Schemas['QueryRequest'];
 export type QueryResponse = Schemas['QueryResponse'];
 export type QueryRow = Schemas['QueryRow'];

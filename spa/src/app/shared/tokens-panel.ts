@@ -21,7 +21,7 @@ import { CopyField } from './copy-field';
     </form>
     @if (created(); as c) {
       <p-message severity="success">Copy this token now: it is not shown again.</p-message>
-      <hk-copy-field [value]="c.token" testId="new-token" />
+      <hk-copy-field [value]="c.token ?? ''" testId="new-token" />
     }
     @if (error()) {
       <p-message severity="error">{{ error() }}</p-message>
@@ -67,7 +67,7 @@ export class TokensPanel {
   expires = 0;
   readonly busy = signal(false);
   readonly error = signal('');
-  readonly created = signal<Schemas['TokenCreated'] | null>(null);
+  readonly created = signal<Schemas['TokenView'] | null>(null);
   readonly tokens = resource({ loader: ({ abortSignal }) => ok(this.api.client.GET('/tokens', { signal: abortSignal })) });
   readonly rows = computed(() => {
     const all = this.tokens.hasValue() ? this.tokens.value() : [];

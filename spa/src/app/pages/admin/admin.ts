@@ -105,7 +105,7 @@ export class AdminPage {
     this.error.set('');
     try {
       const r = await ok(this.api.client.POST('/invites', { body: { email: this.email.trim(), is_admin: this.asAdmin } }));
-      this.inviteUrl.set(new URL(r.url, location.origin).href);
+      this.inviteUrl.set(new URL(r.url ?? `/invite/${r.token}`, location.origin).href);
       this.email = '';
       this.audit.reload();
     } catch (e) {

@@ -45,7 +45,7 @@ export class InvitePage implements OnInit {
   private readonly auth = inject(Auth);
   private readonly router = inject(Router);
   readonly token = input.required<string>();
-  readonly info = signal<Schemas['InviteInfo'] | null>(null);
+  readonly info = signal<Schemas['InviteView'] | null>(null);
   readonly loading = signal(true);
   readonly busy = signal(false);
   readonly error = signal('');

@@ -56,7 +56,7 @@ export class GeneralSettings {
       this.excluded = (s.excluded_ips ?? []).join('\n');
       this.dnt = s.honor_dnt;
       this.gpc = s.honor_gpc;
-      this.retention = s.retention_days ?? null;
+      this.retention = s.retention_days || null;
     });
   }
 
@@ -72,7 +72,7 @@ export class GeneralSettings {
             excluded_ips: splitList(this.excluded),
             honor_dnt: this.dnt,
             honor_gpc: this.gpc,
-            retention_days: this.retention ? Number(this.retention) : undefined,
+            retention_days: this.retention ? Number(this.retention) : 0,
           },
         }),
       );

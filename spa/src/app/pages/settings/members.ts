@@ -71,11 +71,11 @@ export class MembersPanel {
     loader: ({ params, abortSignal }) => ok(this.api.client.GET('/sites/{site}/members', { params: { path: params }, signal: abortSignal })),
   });
 
-  async setRole(m: Schemas['Member'], role: string): Promise<void> {
+  async setRole(m: Schemas['MemberView'], role: string): Promise<void> {
     await this.act(() => ok(this.api.client.PUT('/sites/{site}/members/{user_id}', { params: { path: { site: this.site(), user_id: m.user_id } }, body: { role } })));
   }
 
-  async remove(m: Schemas['Member']): Promise<void> {
+  async remove(m: Schemas['MemberView']): Promise<void> {
     if (!confirm(`Remove ${m.email} from ${this.site()}?`)) return;
     await this.act(() => ok(this.api.client.DELETE('/sites/{site}/members/{user_id}', { params: { path: { site: this.site(), user_id: m.user_id } } })));
   }
@@ -85,7 +85,7 @@ export class MembersPanel {
     this.error.set('');
     try {
       const r = await ok(this.api.client.POST('/invites', { body: { email: this.email.trim(), site: this.site(), role: this.role } }));
-      this.inviteUrl.set(new URL(r.url, location.origin).href);
+      this.inviteUrl.set(new URL(r.url ?? `/invite/${r.token}`, location.origin).href);
       this.invitedEmail.set(r.email);
       this.email = '';
     } catch (e) {

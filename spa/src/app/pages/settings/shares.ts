@@ -67,7 +67,7 @@ export class SharesPanel {
           body: { name: this.name.trim() || undefined, password: this.password || undefined },
         }),
       );
-      this.created.set(new URL(r.url, location.origin).href);
+      this.created.set(new URL(r.url ?? `/share/${r.token}`, location.origin).href);
       this.name = '';
       this.password = '';
       this.shares.reload();
