@@ -1,6 +1,6 @@
 import { Component, computed, inject, input, resource, signal } from '@angular/core';
 import { DatePipe } from '@angular/common';
-import { FormsModule } from '@angular/forms';
+import { FormsModule, type NgForm } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
@@ -13,7 +13,7 @@ import { CopyField } from './copy-field';
   selector: 'hk-tokens-panel',
   imports: [FormsModule, ButtonModule, InputTextModule, Message, SelectModule, DatePipe, CopyField],
   template: `
-    <form class="form inline" (ngSubmit)="create()" #f="ngForm">
+    <form class="form inline" (ngSubmit)="create(f)" #f="ngForm">
       <input pInputText name="name" required [(ngModel)]="name" placeholder="Token name, e.g. Grafana" aria-label="Token name" data-testid="token-name" />
       <p-select name="scope" [options]="scopes" optionLabel="label" optionValue="value" [(ngModel)]="scope" ariaLabel="Scope" />
       <p-select name="expires" [options]="expiries" optionLabel="label" optionValue="value" [(ngModel)]="expires" ariaLabel="Expires" />
@@ -75,7 +75,7 @@ export class TokensPanel {
     return site ? all.filter((t) => t.sites.length === 0 || t.sites.includes(site)) : all;
   });
 
-  async create(): Promise<void> {
+  async create(form: NgForm): Promise<void> {
     this.busy.set(true);
     this.error.set('');
     try {
@@ -83,11 +83,12 @@ export class TokensPanel {
       this.created.set(
         await ok(
           this.api.client.POST('/tokens', {
-            body: { name: this.name.trim(), scope: this.scope, sites: site ? [site] : [], expires_in_days: this.expires || undefined },
+            body: { name: (this.name ?? '').trim(), scope: this.scope, sites: site ? [site] : [], expires_in_days: this.expires || undefined },
           }),
         ),
       );
-      this.name = '';
+      // A clean form again (not marked invalid because the name is now empty).
+      form.resetForm({ name: '', scope: this.scope, expires: this.expires });
       this.tokens.reload();
     } catch (e) {
       this.error.set((e as Error).message);

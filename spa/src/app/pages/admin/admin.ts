@@ -1,6 +1,6 @@
 import { Component, inject, resource, signal } from '@angular/core';
 import { DatePipe } from '@angular/common';
-import { FormsModule } from '@angular/forms';
+import { FormsModule, type NgForm } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { CheckboxModule } from 'primeng/checkbox';
 import { InputTextModule } from 'primeng/inputtext';
@@ -45,7 +45,7 @@ import { CopyField } from '../../shared/copy-field';
       <section class="card">
         <h2>Invite a user</h2>
         <p class="muted">Creates a one-time link; HitKeep sends no mail. Site access is granted in each site's settings (or invite from there).</p>
-        <form class="form inline" (ngSubmit)="invite()" #f="ngForm">
+        <form class="form inline" (ngSubmit)="invite(f)" #f="ngForm">
           <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" aria-label="Email" />
           <label class="check"><p-checkbox name="admin" [(ngModel)]="asAdmin" [binary]="true" inputId="asadmin" /> Administrator</label>
           <p-button type="submit" label="Create invitation" [disabled]="!f.valid" [loading]="busy()" />
@@ -100,13 +100,13 @@ export class AdminPage {
     await this.act(() => ok(this.api.client.DELETE('/users/{id}', { params: { path: { id: u.id } } })));
   }
 
-  async invite(): Promise<void> {
+  async invite(form: NgForm): Promise<void> {
     this.busy.set(true);
     this.error.set('');
     try {
-      const r = await ok(this.api.client.POST('/invites', { body: { email: this.email.trim(), is_admin: this.asAdmin } }));
+      const r = await ok(this.api.client.POST('/invites', { body: { email: (this.email ?? '').trim(), is_admin: this.asAdmin } }));
       this.inviteUrl.set(new URL(r.url ?? `/invite/${r.token}`, location.origin).href);
-      this.email = '';
+      form.resetForm({ email: '', admin: false });
       this.audit.reload();
     } catch (e) {
       this.error.set((e as Error).message);

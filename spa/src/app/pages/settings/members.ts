@@ -1,5 +1,5 @@
 import { Component, inject, input, resource, signal } from '@angular/core';
-import { FormsModule } from '@angular/forms';
+import { FormsModule, type NgForm } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
@@ -20,6 +20,8 @@ export const ROLES = [
   template: `
     @if (members.error(); as e) {
       <p class="error-line" role="alert">Members could not be loaded: {{ $any(e).message }}</p>
+    } @else if (members.hasValue() && members.value().length === 0) {
+      <p class="muted">No members yet. Instance administrators see every site; invite people below.</p>
     } @else if (members.hasValue()) {
       <table class="table">
         <thead><tr><th>Person</th><th>Role</th><th></th></tr></thead>
@@ -41,7 +43,7 @@ export const ROLES = [
       </table>
     }
     <h3>Invite someone</h3>
-    <form class="form inline" (ngSubmit)="invite()" #f="ngForm">
+    <form class="form inline" (ngSubmit)="invite(f)" #f="ngForm">
       <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" aria-label="Email" />
       <p-select name="role" [options]="roles" optionLabel="label" optionValue="value" [(ngModel)]="role" ariaLabel="Role" />
       <p-button type="submit" label="Create invitation" [disabled]="!f.valid" [loading]="busy()" />
@@ -80,14 +82,14 @@ export class MembersPanel {
     await this.act(() => ok(this.api.client.DELETE('/sites/{site}/members/{user_id}', { params: { path: { site: this.site(), user_id: m.user_id } } })));
   }
 
-  async invite(): Promise<void> {
+  async invite(form: NgForm): Promise<void> {
     this.busy.set(true);
     this.error.set('');
     try {
-      const r = await ok(this.api.client.POST('/invites', { body: { email: this.email.trim(), site: this.site(), role: this.role } }));
+      const r = await ok(this.api.client.POST('/invites', { body: { email: (this.email ?? '').trim(), site: this.site(), role: this.role } }));
       this.inviteUrl.set(new URL(r.url ?? `/invite/${r.token}`, location.origin).href);
       this.invitedEmail.set(r.email);
-      this.email = '';
+      form.resetForm({ email: '', role: this.role });
     } catch (e) {
       this.error.set((e as Error).message);
     } finally {
