@@ -239,6 +239,21 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
   let shareUrl;
   let token;
 
+  it('settings save the time zone, hostnames and exclusions', async () => {
+    await page.goto(`${hk.base}/sites/shop.test/settings`);
+    await page.locator('#hostnames').fill('shop.example\nshop-cdn.test');
+    await page.locator('#ips').fill('203.0.113.0/24');
+    await page.locator('#retention').fill('400');
+    await page.getByTestId('save-settings').click();
+    await page.getByText('The settings apply to new hits').waitFor();
+    const site = await page.evaluate(async () => (await fetch('/api/sites/shop.test')).json());
+    assert.deepEqual(site.hostnames, ['shop.example', 'shop-cdn.test']);
+    assert.deepEqual(site.excluded_ips, ['203.0.113.0/24']);
+    assert.equal(site.retention_days, 400);
+    await page.reload();
+    assert.equal(await page.locator('#ips').inputValue(), '203.0.113.0/24');
+  });
+
   it('settings create a share link and an API token', async () => {
     await page.goto(`${hk.base}/sites/${SITE}/settings`);
     await page.getByTestId('share-name').fill('Public');
@@ -283,6 +298,26 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
     // The access token only reads this site's stats: other endpoints refuse it.
     const settingsCall = await p.evaluate(async () => (await fetch('/api/tokens')).status);
     assert.equal(settingsCall, 401, 'no session in the share view');
+    await anon.close();
+  });
+
+  it('a password-protected share link asks for the password first', async () => {
+    await page.goto(`${hk.base}/sites/${SITE}/settings`);
+    await page.getByTestId('share-name').fill('Board');
+    await page.getByRole('textbox', { name: 'Share password' }).fill('s3cret-board');
+    await page.getByTestId('create-share').click();
+    await page.getByTestId('share-row').filter({ hasText: 'Board' }).waitFor();
+    const url = (await page.getByTestId('share-url').innerText()).trim();
+    const anon = await browser.newContext();
+    const p = await newPage(anon);
+    await p.goto(url.replace(/^https?:\/\/[^/]+/, hk.base));
+    await p.getByText('This dashboard is protected').waitFor();
+    await p.fill('#pw', 'guess');
+    await p.getByRole('button', { name: 'Open dashboard' }).click();
+    await p.getByText('Wrong password.').waitFor();
+    await p.fill('#pw', 's3cret-board');
+    await p.getByRole('button', { name: 'Open dashboard' }).click();
+    await p.getByTestId('share-title').filter({ hasText: SITE }).waitFor();
     await anon.close();
   });
 

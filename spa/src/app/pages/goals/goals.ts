@@ -8,6 +8,7 @@ import { SelectButtonModule } from 'primeng/selectbutton';
 import { MessageService } from 'primeng/api';
 import { Api, ok, type Schemas } from '../../api/api';
 import { SiteContext } from '../../core/site-context';
+import { Auth } from '../../core/auth';
 import { Stats, metricAt } from '../../core/stats';
 import { buildQuery, dateRange, withoutFilter } from '../../core/dash-state';
 import { formatCount } from '../../core/format';
@@ -148,8 +149,10 @@ export class GoalsPage {
   private readonly toast = inject(MessageService);
   readonly url = injectDashUrl();
   readonly state = this.url.state;
-  readonly readOnly = this.ctx.readOnly;
+  private readonly auth = inject(Auth);
   private readonly site = computed(() => this.ctx.site()!.domain);
+  /** Share views and viewers see goals and funnels but cannot change them. */
+  readonly readOnly = computed(() => this.ctx.readOnly() || !this.auth.canManage(this.site()));
   readonly kinds = [
     { label: 'Pageview', value: 'page' },
     { label: 'Custom event', value: 'event' },
