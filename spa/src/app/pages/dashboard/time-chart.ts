@@ -111,9 +111,16 @@ export class TimeChart implements OnDestroy {
             stroke: fg,
             grid: { stroke: grid },
             ticks: { stroke: grid },
-            // Few buckets (months, weeks): one tick per bucket, labelled like the bucket.
-            ...(s.x.length <= 14 && iv !== 'hour'
-              ? { splits: () => s.x, values: (_u: uPlot, splits: number[]) => splits.map((t) => axisLabel(t, iv)) }
+            // Days, weeks, months: ticks on bucket starts, labelled like the bucket, every k-th
+            // bucket so that labels keep ~72 px apart at any width (phones included).
+            ...(iv === 'week' || iv === 'month' || (iv === 'day' && s.x.length <= 14)
+              ? {
+                  splits: (u: uPlot) => {
+                    const k = Math.max(1, Math.ceil((s.x.length * 72) / Math.max(1, u.width - 70)));
+                    return s.x.filter((_t, i) => i % k === 0);
+                  },
+                  values: (_u: uPlot, splits: number[]) => splits.map((t) => axisLabel(t, iv)),
+                }
               : {}),
           },
           { stroke: fg, grid: { stroke: grid }, ticks: { show: false }, values: (_u, vals) => vals.map((v) => fmt(v)), size: 56 },
