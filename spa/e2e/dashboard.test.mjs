@@ -338,6 +338,33 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
     await other.close();
   });
 
+  it('a viewer invited to a site sees its stats but no settings or goal editing', async () => {
+    await page.goto(`${hk.base}/sites/${SITE}/settings`);
+    const members = page.locator('#members');
+    await members.getByRole('textbox', { name: 'Email' }).fill('reader@example.com');
+    await members.getByRole('button', { name: 'Create invitation' }).click();
+    const url = (await members.getByTestId('invite-url').innerText()).trim();
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await newPage(other);
+    await p.goto(url.replace(/^https?:\/\/[^/]+/, hk.base));
+    await p.getByText(`to ${SITE} as viewer`).waitFor();
+    await p.fill('#password', 'a viewer password');
+    await p.getByRole('button', { name: 'Accept and sign in' }).click();
+    await p.waitForURL(`${hk.base}/sites/${SITE}`);
+    const want = await expectedKpis(page, '30d');
+    await eventually(() => shownKpis(p), want.metrics, 'the viewer sees the same numbers');
+    assert.equal(await p.getByRole('link', { name: 'Settings' }).count(), 0, 'no settings tab for a viewer');
+    await p.getByRole('link', { name: 'Goals & funnels' }).click();
+    await p.getByTestId('goal-row').first().waitFor();
+    assert.equal(await p.getByTestId('new-goal').count(), 0, 'no goal editing for a viewer');
+    // The server agrees: the viewer's settings call is refused.
+    const status = await p.evaluate(async (site) => (await fetch(`/api/sites/${site}/shares`)).status, SITE);
+    assert.equal(status, 403);
+    await page.reload();
+    await page.getByTestId('member-row').filter({ hasText: 'reader@example.com' }).waitFor();
+    await other.close();
+  });
+
   it('dark mode and phone width', async () => {
     await page.goto(`${hk.base}/sites/${SITE}?period=7d&compare=previous_period`);
     await page.getByTestId('theme').click();
