@@ -382,4 +382,22 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
     await page.locator('[data-testid=site-card]').first().waitFor();
     await shot(page, 'overview');
   });
+
+  it('the account page changes the password; the new one signs in', async () => {
+    await page.goto(`${hk.base}/account`);
+    await page.fill('#cur', 'not my password');
+    await page.fill('#new', 'a brand new password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('The current password is wrong.').waitFor();
+    await page.fill('#cur', PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    await shot(page, 'account');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.fill('#email', EMAIL);
+    await page.fill('#password', 'a brand new password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${hk.base}/`);
+  });
 });

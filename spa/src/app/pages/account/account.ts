@@ -3,7 +3,7 @@ import { FormsModule } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
-import { Api, ok } from '../../api/api';
+import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { TokensPanel } from '../../shared/tokens-panel';
 
@@ -57,8 +57,8 @@ export class AccountPage {
       this.message.set({ ok: true, text: 'Password changed.' });
       this.current = this.next = '';
     } catch (e) {
-      const status = (e as { status?: number }).status;
-      this.message.set({ ok: false, text: status === 401 || status === 403 ? 'The current password is wrong.' : (e as Error).message });
+      const err = e as ApiError;
+      this.message.set({ ok: false, text: err.code === 'wrong_password' ? 'The current password is wrong.' : err.message });
     } finally {
       this.busy.set(false);
     }
