@@ -4,7 +4,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/hitkeep/target
 BIN := $(CARGO_TARGET_DIR)/release/hitkeep
 
-.PHONY: run build test test-rust test-tracker assets fielddata tracker openapi fmt lint
+.PHONY: run build test test-rust test-tracker test-spa assets fielddata tracker spa openapi fmt lint
 
 ## Build everything and run the server on :8080 with ./data
 run: build
@@ -14,7 +14,7 @@ build: assets
 	cargo build --release --locked
 
 ## Every test: Rust unit + integration tests (with fuzz smoke), schemathesis against the live API,
-## a generated Python client, then the tracker in Chromium against the binary
+## a generated Python client, then the tracker and the dashboard in Chromium against the binary
 test: assets
 	cargo build --release --locked
 	cargo test --release --locked
@@ -22,11 +22,13 @@ test: assets
 	bash tests/client-python/run.sh
 	bash tracker/scripts/ensure-chromium.sh
 	HITKEEP_BIN=$(BIN) npm test --prefix tracker
+	npm test --prefix spa
+	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa
 
 test-rust: assets
 	cargo test --release --locked
 
-assets: fielddata tracker
+assets: fielddata tracker spa
 
 fielddata: fielddata/node_modules/.package-lock.json
 
@@ -38,6 +40,21 @@ tracker: tracker/dist/hk.js
 tracker/dist/hk.js: tracker/package.json tracker/package-lock.json $(wildcard tracker/src/*.ts)
 	npm ci --prefix tracker --no-audit --no-fund
 	npm run --prefix tracker build
+
+spa: spa/dist/browser/index.html
+
+# The dashboard, embedded by the binary. Its API client is generated from openapi/openapi.json,
+# so an API change that breaks the SPA fails here.
+spa/dist/browser/index.html: spa/package.json spa/package-lock.json spa/angular.json openapi/openapi.json \
+		$(shell find spa/src spa/public spa/scripts -type f -not -name schema.d.ts 2>/dev/null)
+	npm ci --prefix spa --no-audit --no-fund
+	npm run --prefix spa build
+
+## Dashboard unit tests and end-to-end tests (needs the release binary)
+test-spa: spa
+	npm test --prefix spa
+	bash tracker/scripts/ensure-chromium.sh
+	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa
 
 ## Regenerate the committed OpenAPI spec from the code
 openapi: build

@@ -12,6 +12,7 @@ fn main() {
             "npm ci --prefix fielddata",
         ),
         ("tracker/dist/hk.js", "npm ci --prefix tracker && npm run --prefix tracker build"),
+        ("spa/dist/browser/index.html", "npm ci --prefix spa && npm run --prefix spa build"),
     ];
     let mut missing = Vec::new();
     for (path, fix) in required {
@@ -21,6 +22,7 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=tracker/dist");
+    println!("cargo:rerun-if-changed=spa/dist/browser");
     if !missing.is_empty() {
         panic!("files compiled into hitkeep are missing:\n{}", missing.join("\n"));
     }

@@ -198,14 +198,27 @@ fn parse_net(s: &str) -> Option<ipnet::IpNet> {
     s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
+/// Parsed extra hostnames without repeats or the site's own domain (`www.` is stripped, so
+/// `shop.example` and `www.shop.example` are one).
+fn distinct_hostnames(
+    domain: &SiteDomain,
+    hosts: &[String],
+) -> Result<Vec<SiteDomain>, crate::domain::site::SiteError> {
+    let mut out: Vec<SiteDomain> = Vec::new();
+    for h in hosts {
+        let parsed = SiteDomain::parse(h)?;
+        if parsed != *domain && !out.contains(&parsed) {
+            out.push(parsed);
+        }
+    }
+    Ok(out)
+}
+
 /// Applies an update to a copy of the site, or names the invalid field.
 fn updated(site: &Site, u: UpdateSite) -> Result<Site, String> {
     let mut s = site.clone();
     if let Some(hosts) = u.hostnames {
-        s.hostnames = hosts
-            .iter()
-            .map(|h| SiteDomain::parse(h).map_err(|e| format!("hostnames: {e}")))
-            .collect::<Result<_, _>>()?;
+        s.hostnames = distinct_hostnames(&s.domain, &hosts).map_err(|e| format!("hostnames: {e}"))?;
     }
     if let Some(tz) = u.timezone {
         s.timezone = TimeZoneName::parse(&tz).map_err(|e| format!("timezone: {e}"))?;
@@ -326,9 +339,10 @@ impl SitesApi {
             return SiteCreated::denied(d, "");
         }
         let parsed = (|| {
+            let domain = SiteDomain::parse(&input.domain)?;
             Ok::<_, crate::domain::site::SiteError>(NewSite {
-                domain: SiteDomain::parse(&input.domain)?,
-                hostnames: input.hostnames.iter().map(|h| SiteDomain::parse(h)).collect::<Result<_, _>>()?,
+                hostnames: distinct_hostnames(&domain, &input.hostnames)?,
+                domain,
                 timezone: match &input.timezone {
                     Some(tz) => TimeZoneName::parse(tz)?,
                     None => TimeZoneName::utc(),

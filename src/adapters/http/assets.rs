@@ -41,6 +41,6 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
         .body(file.data.into_owned())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

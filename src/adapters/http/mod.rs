@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod payloads;
 pub mod realtime;
 mod reports_api;
+mod spa;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -109,7 +110,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/api", api.with(auth::SameOriginChanges))
-        .at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::see_other("/api/docs"))))
+        .at("/", get(spa::dashboard).with(Compression::new()))
+        .at("/*path", get(spa::dashboard).with(Compression::new()))
         .data(state)
 }
 

@@ -224,15 +224,20 @@ pub struct RealtimeUpdate {
     pub visitors: u64,
 }
 
+/// Realtime answer bodies.
+#[derive(ResponseContent)]
+pub enum RealtimeBody {
+    Json(Json<RealtimeUpdate>),
+    Stream(EventStream<futures_util::stream::BoxStream<'static, RealtimeUpdate>>),
+}
+
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "realtime_bad_request")]
 pub enum RealtimeResult {
-    /// A stream of updates: one at once, then one after each write for the site (at most one a second).
+    /// Current visitors as JSON, or (with `Accept: text/event-stream`) a stream of updates: one at
+    /// once, then one after each write for the site (at most one a second).
     #[oai(status = 200)]
-    Stream(EventStream<futures_util::stream::BoxStream<'static, RealtimeUpdate>>),
-    /// Current visitors.
-    #[oai(status = 200, content_type = "application/json")]
-    Now(Json<RealtimeUpdate>),
+    Ok(RealtimeBody),
     /// Not signed in, or unknown credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ApiErrorBody>),
@@ -414,7 +419,7 @@ impl ReportsApi {
         };
         if !accept.0.iter().any(|m| m.essence_str() == "text/event-stream") {
             return match count(reports, site).await {
-                Some(u) => RealtimeResult::Now(Json(u)),
+                Some(u) => RealtimeResult::Ok(RealtimeBody::Json(Json(u))),
                 None => RealtimeResult::internal("could not count visitors".into()),
             };
         }
@@ -425,7 +430,7 @@ impl ReportsApi {
             .map(|_| ());
         let ticks = futures_util::stream::once(async {}).chain(throttle(wakeups, Duration::from_secs(1)));
         let stream = ticks.then(move |_| count(reports.clone(), site.clone())).filter_map(std::future::ready).boxed();
-        RealtimeResult::Stream(EventStream::new(stream).keep_alive(Duration::from_secs(15)))
+        RealtimeResult::Ok(RealtimeBody::Stream(EventStream::new(stream).keep_alive(Duration::from_secs(15))))
     }
 }
 

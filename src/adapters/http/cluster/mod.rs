@@ -180,7 +180,8 @@ pub fn routes(gate: Arc<ClusterGate>) -> impl Endpoint + 'static {
         .at("/hk.js", get(assets::core_script).with(poem::middleware::Compression::new()))
         .at("/hk-vitals.js", get(assets::vitals_script).with(poem::middleware::Compression::new()))
         .at("/api/*path", poem::endpoint::make(api_gate))
-        .at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::see_other("/api/docs"))))
+        .at("/", get(super::spa::dashboard).with(poem::middleware::Compression::new()))
+        .at("/*path", get(super::spa::dashboard).with(poem::middleware::Compression::new()))
         .data(gate)
 }
 

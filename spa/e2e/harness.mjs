@@ -1,0 +1,82 @@
+// Starts the real hitkeep binary on a free port with a temporary, seeded data directory, and
+// Debian's Chromium through playwright-core. Used by dashboard.test.mjs.
+//
+// The binary serves the SPA itself (embedded from spa/dist/browser, with the index.html fallback for
+// app routes): the tests drive exactly what ships.
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const run = promisify(execFile);
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const here = dirname(fileURLToPath(import.meta.url));
+const DIST = resolve(here, '../dist/browser');
+const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'hitkeep', 'target');
+export const BIN = process.env.HITKEEP_BIN || join(targetDir, 'release', 'hitkeep');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const SHOTS = join(here, 'screenshots');
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+export async function startServer({ site, events, days }) {
+  if (!existsSync(BIN)) throw new Error(`no hitkeep binary at ${BIN} (set HITKEEP_BIN)`);
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`no SPA build at ${DIST} (npm run build first)`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'hk-spa-e2e-'));
+  await run(BIN, ['seed', '--data-dir', dataDir, '--site', site, '--events', String(events), '--days', String(days)], { maxBuffer: 16 << 20 });
+  const port = await freePort();
+  let log = '';
+  const proc = spawn(BIN, ['serve', '--http', `127.0.0.1:${port}`, '--data-dir', dataDir, '--batch-interval-ms', '50'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  const exited = new Promise((r) => proc.on('exit', (code, signal) => r(code ?? signal)));
+  const api = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null || i > 150) throw new Error(`hitkeep serve did not become ready:\n${log}`);
+    try {
+      if ((await fetch(`${api}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  const index = await fetch(`${api}/`).then((r) => r.text()).catch(() => '');
+  if (!index.includes('<app-root')) {
+    proc.kill('SIGTERM');
+    throw new Error(`${BIN} does not serve the dashboard at / (rebuild it after npm run build: make build)`);
+  }
+  const base = api;
+  return {
+    base,
+    api,
+    dataDir,
+    log: () => log,
+    async stop() {
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(15000)]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}

@@ -1,0 +1,62 @@
+import { Injectable, computed, inject, signal } from '@angular/core';
+import { Api, ApiError, type Me, ok } from '../api/api';
+
+/** Who is signed in (null: nobody), loaded once and updated by login/logout. */
+@Injectable({ providedIn: 'root' })
+export class Auth {
+  private readonly api = inject(Api);
+  readonly me = signal<Me | null>(null);
+  readonly isAdmin = computed(() => this.me()?.is_admin ?? false);
+  private setupNeeded: boolean | null = null;
+
+  /** Whether the instance still needs its first user (asked once; false after setup). */
+  async needsSetup(): Promise<boolean> {
+    if (this.setupNeeded === null) {
+      const s = await ok(this.api.client.GET('/setup'));
+      this.setupNeeded = s.needed;
+    }
+    return this.setupNeeded;
+  }
+
+  /** The signed-in user, or null on 401. */
+  async load(): Promise<Me | null> {
+    try {
+      this.me.set(await ok(this.api.client.GET('/me')));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.me.set(null);
+      else throw e;
+    }
+    return this.me();
+  }
+
+  async setup(email: string, password: string, name?: string): Promise<void> {
+    this.me.set(await ok(this.api.client.POST('/setup', { body: { email, password, name } })));
+    this.setupNeeded = false;
+  }
+
+  async login(email: string, password: string, remember: boolean): Promise<void> {
+    this.me.set(await ok(this.api.client.POST('/auth/login', { body: { email, password, remember } })));
+  }
+
+  async acceptInvite(token: string, password: string, name?: string): Promise<void> {
+    this.me.set(await ok(this.api.client.POST('/invites/{token}/accept', { params: { path: { token } }, body: { password, name } })));
+    this.setupNeeded = false;
+  }
+
+  async logout(): Promise<void> {
+    await ok(this.api.client.POST('/auth/logout'));
+    this.me.set(null);
+  }
+
+  /** The user's role on a site ('owner' | 'admin' | 'viewer'); instance admins manage every site. */
+  role(domain: string): string | null {
+    const me = this.me();
+    if (!me) return null;
+    return me.sites.find((s) => s.domain === domain)?.role ?? (me.is_admin ? 'owner' : null);
+  }
+
+  canManage(domain: string): boolean {
+    const r = this.role(domain);
+    return r === 'owner' || r === 'admin';
+  }
+}

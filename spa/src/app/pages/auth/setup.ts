@@ -1,0 +1,65 @@
+import { Component, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { Router } from '@angular/router';
+import { ButtonModule } from 'primeng/button';
+import { InputTextModule } from 'primeng/inputtext';
+import { Message } from 'primeng/message';
+import { Auth } from '../../core/auth';
+
+/** First run: create the first user, who becomes the instance admin. */
+@Component({
+  selector: 'hk-setup',
+  imports: [FormsModule, ButtonModule, InputTextModule, Message],
+  template: `
+    <main class="auth-page">
+      <form class="auth-card" (ngSubmit)="submit()" #f="ngForm">
+        <h1><span class="logo">◆</span> Welcome to HitKeep</h1>
+        @if (done()) {
+          <p-message severity="info">This instance is set up already. <a href="/login">Sign in</a>.</p-message>
+        } @else {
+          <p class="muted">Create the first account. It administers this instance: sites, users and invitations.</p>
+          <label for="name">Name <span class="muted">(optional)</span></label>
+          <input pInputText id="name" name="name" [(ngModel)]="name" autocomplete="name" />
+          <label for="email">Email</label>
+          <input pInputText id="email" name="email" type="email" required [(ngModel)]="email" autocomplete="email" />
+          <label for="password">Password <span class="muted">(at least 8 characters)</span></label>
+          <input pInputText id="password" name="password" type="password" required minlength="8" [(ngModel)]="password" autocomplete="new-password" />
+          @if (error()) {
+            <p-message severity="error" data-testid="error">{{ error() }}</p-message>
+          }
+          <p-button type="submit" label="Create account" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+        }
+      </form>
+    </main>
+  `,
+})
+export class SetupPage {
+  private readonly auth = inject(Auth);
+  private readonly router = inject(Router);
+  name = '';
+  email = '';
+  password = '';
+  readonly busy = signal(false);
+  readonly error = signal('');
+  readonly done = signal(false);
+
+  constructor() {
+    this.auth.needsSetup().then(
+      (needed) => this.done.set(!needed),
+      () => this.error.set('The server could not be reached.'),
+    );
+  }
+
+  async submit(): Promise<void> {
+    this.busy.set(true);
+    this.error.set('');
+    try {
+      await this.auth.setup(this.email.trim(), this.password, this.name.trim() || undefined);
+      await this.router.navigate(['/sites/new'], { queryParams: { first: 1 } });
+    } catch (e) {
+      this.error.set((e as Error).message);
+    } finally {
+      this.busy.set(false);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { Component, computed, inject, input, output, resource } from '@angular/core';
+import { Stats, changeAt, comparisonAt, metricAt } from '../../core/stats';
+import { type DashState, KPI_METRICS, buildQuery } from '../../core/dash-state';
+import { formatChange, formatMetric } from '../../core/format';
+
+/** The six headline numbers with their change against the comparison period; a click picks the chart metric. */
+@Component({
+  selector: 'hk-kpi-row',
+  template: `
+    <section class="kpis" aria-label="Key figures">
+      @for (k of kpis(); track k.id) {
+        <button type="button" class="kpi" [class.selected]="k.id === selected()" (click)="select.emit(k.id)" [attr.data-metric]="k.id">
+          <span class="kpi-label">{{ k.label }}</span>
+          <span class="kpi-value" data-testid="kpi-value" [attr.data-value]="k.raw">{{ k.value }}</span>
+          @if (k.change; as c) {
+            <span class="kpi-change" [class]="'tone-' + c.tone" data-testid="kpi-change" [attr.data-value]="k.rawChange" [title]="'Before: ' + k.before">{{ c.arrow }} {{ c.text }}</span>
+          }
+        </button>
+      }
+    </section>
+    @if (data.error(); as e) {
+      <p class="error-line" role="alert">Key figures could not be loaded: {{ $any(e).message }}</p>
+    }
+  `,
+})
+export class KpiRow {
+  private readonly stats = inject(Stats);
+  readonly site = input.required<string>();
+  readonly state = input.required<DashState>();
+  readonly selected = input<string>('visitors');
+  readonly select = output<string>();
+
+  readonly data = resource({
+    params: () => buildQuery(this.site(), this.state(), { metrics: KPI_METRICS.map((m) => m.id) }),
+    loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
+  });
+
+  readonly kpis = computed(() => {
+    const row = this.data.hasValue() ? this.data.value().results[0] : undefined;
+    const loading = this.data.isLoading() && !row;
+    return KPI_METRICS.map((m, i) => ({
+      id: m.id,
+      label: m.label,
+      raw: loading ? null : metricAt(row, i),
+      rawChange: changeAt(row, i),
+      value: loading ? '…' : formatMetric(metricAt(row, i) ?? 0, m.kind),
+      before: formatMetric(comparisonAt(row, i), m.kind),
+      change: row?.comparison ? formatChange(changeAt(row, i), { points: m.id === 'bounce_rate', lowerIsBetter: 'lowerIsBetter' in m }) : null,
+    }));
+  });
+}

@@ -1,0 +1,139 @@
+import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, viewChild } from '@angular/core';
+import uPlot from 'uplot';
+import { Stats } from '../../core/stats';
+import { chartSeries } from './chart-data';
+import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuery, interval } from '../../core/dash-state';
+import { formatBucket, formatMetric } from '../../core/format';
+import { Theme } from '../../core/theme';
+
+/** A short axis label of a bucket start (seconds, wall clock encoded as UTC). */
+function axisLabel(t: number, iv: Interval): string {
+  const d = new Date(t * 1000);
+  return iv === 'month'
+    ? d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' })
+    : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+@Component({
+  selector: 'hk-time-chart',
+  template: `
+    <section class="card chart-card">
+      <header class="card-head">
+        <h2>{{ metricLabel() }}</h2>
+        <div class="card-tabs" role="tablist" aria-label="Interval">
+          @for (i of intervals(); track i) {
+            <button type="button" role="tab" [class.active]="i === current()" [attr.aria-selected]="i === current()" (click)="intervalChange.emit(i)">{{ i }}</button>
+          }
+        </div>
+      </header>
+      @if (data.error(); as e) {
+        <p class="error-line" role="alert">The chart could not be loaded: {{ $any(e).message }}</p>
+      }
+      <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
+      @if (data.hasValue() && empty()) {
+        <p class="muted empty chart-empty">No visits in this period.</p>
+      }
+    </section>
+  `,
+})
+export class TimeChart implements OnDestroy {
+  private readonly stats = inject(Stats);
+  private readonly theme = inject(Theme);
+  readonly site = input.required<string>();
+  readonly state = input.required<DashState>();
+  readonly intervalChange = output<Interval>();
+  readonly host = viewChild.required<ElementRef<HTMLDivElement>>('host');
+
+  readonly current = computed(() => interval(this.state()));
+  readonly intervals = computed(() => allowedIntervals(this.state()));
+  readonly metric = computed(() => KPI_METRICS.find((m) => m.id === this.state().metric) ?? KPI_METRICS[0]);
+  readonly metricLabel = computed(() => this.metric().label);
+
+  readonly data = resource({
+    params: () =>
+      buildQuery(this.site(), this.state(), { metrics: [this.metric().id], dimensions: [`time:${this.current()}`], timeLabels: true }),
+    loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
+  });
+  readonly empty = computed(() => this.data.hasValue() && this.data.value().results.length === 0);
+
+  private plot: uPlot | null = null;
+  private lastWidth = 0;
+  // Only width changes redraw, on the next frame: resizing the plot changes the host's height,
+  // which must not feed back into the observer (a "ResizeObserver loop" error).
+  private readonly resize = new ResizeObserver(() => {
+    const w = this.host().nativeElement.clientWidth;
+    if (w === this.lastWidth) return;
+    this.lastWidth = w;
+    requestAnimationFrame(() => this.plot?.setSize(this.size()));
+  });
+
+  constructor() {
+    effect(() => {
+      const dark = this.theme.dark();
+      if (!this.data.hasValue()) return;
+      const res = this.data.value();
+      this.draw(chartSeries(res.meta.time_labels ?? [], res.results), dark);
+    });
+    effect(() => this.resize.observe(this.host().nativeElement));
+  }
+
+  private size() {
+    const el = this.host().nativeElement;
+    return { width: Math.max(200, el.clientWidth), height: el.clientWidth < 500 ? 180 : 240 };
+  }
+
+  private draw(s: ReturnType<typeof chartSeries>, dark: boolean): void {
+    this.plot?.destroy();
+    const kind = this.metric().kind;
+    const iv = this.current();
+    const fg = dark ? '#a1a1aa' : '#52525b';
+    const grid = dark ? 'rgba(255,255,255,.07)' : 'rgba(0,0,0,.07)';
+    const fmt = (v: number | null) => formatMetric(v, kind);
+    const labels = this.data.hasValue() ? (this.data.value().meta.time_labels ?? []) : [];
+    const series: uPlot.Series[] = [
+      { value: (_u, _v, i) => (labels[i] ? formatBucket(labels[i], iv) : '') },
+      { label: 'This period', stroke: '#6366f1', width: 2, fill: dark ? 'rgba(99,102,241,.18)' : 'rgba(99,102,241,.12)', value: (_u, v) => fmt(v), points: { show: s.x.length < 40 } },
+    ];
+    const data: uPlot.AlignedData = [s.x, s.current];
+    if (s.previous) {
+      series.push({ label: 'Comparison', stroke: fg, width: 1.5, dash: [5, 5], value: (_u, v) => fmt(v), points: { show: false } });
+      data.push(s.previous);
+    }
+    this.plot = new uPlot(
+      {
+        ...this.size(),
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+        cursor: { drag: { x: false, y: false } },
+        legend: { show: true, live: true },
+        scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        axes: [
+          {
+            stroke: fg,
+            grid: { stroke: grid },
+            ticks: { stroke: grid },
+            // Days, weeks, months: ticks on bucket starts, labelled like the bucket, every k-th
+            // bucket so that labels keep ~72 px apart at any width (phones included).
+            ...(iv === 'week' || iv === 'month' || (iv === 'day' && s.x.length <= 14)
+              ? {
+                  splits: (u: uPlot) => {
+                    const k = Math.max(1, Math.ceil((s.x.length * 72) / Math.max(1, u.width - 70)));
+                    return s.x.filter((_t, i) => i % k === 0);
+                  },
+                  values: (_u: uPlot, splits: number[]) => splits.map((t) => axisLabel(t, iv)),
+                }
+              : {}),
+          },
+          { stroke: fg, grid: { stroke: grid }, ticks: { show: false }, values: (_u, vals) => vals.map((v) => fmt(v)), size: 56 },
+        ],
+        series,
+      },
+      data,
+      this.host().nativeElement,
+    );
+  }
+
+  ngOnDestroy(): void {
+    this.resize.disconnect();
+    this.plot?.destroy();
+  }
+}

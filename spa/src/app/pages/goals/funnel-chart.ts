@@ -1,0 +1,43 @@
+import { Component, computed, input } from '@angular/core';
+import type { Schemas } from '../../api/api';
+import { formatCount } from '../../core/format';
+
+/** A funnel as bars: each step's visitors against the first step, with the drop-off between steps. */
+@Component({
+  selector: 'hk-funnel-chart',
+  template: `
+    <ol class="funnel" data-testid="funnel">
+      @for (s of steps(); track $index; let i = $index) {
+        <li>
+          <div class="funnel-label">
+            <span class="step-no">{{ i + 1 }}</span> <span class="spacer">{{ s.label }}</span>
+            <span class="funnel-value" [attr.data-value]="s.raw">{{ s.visitors }} visitors · {{ s.rate }}</span>
+          </div>
+          <div class="funnel-bar-track"><div class="funnel-bar" [style.width.%]="s.width"></div></div>
+          @if (i > 0) {
+            <div class="funnel-drop muted">↓ {{ s.dropoff }} dropped ({{ s.stepRate }} continued)</div>
+          }
+        </li>
+      }
+    </ol>
+    @if (steps()[0]?.raw === 0) {
+      <p class="muted empty">No visit reached the first step in this period.</p>
+    }
+  `,
+})
+export class FunnelChart {
+  readonly report = input.required<Schemas['FunnelReport']>();
+  readonly steps = computed(() => {
+    const steps = this.report().steps;
+    const first = Math.max(1, steps[0]?.visitors ?? 0);
+    return steps.map((s) => ({
+      label: s.label,
+      raw: s.visitors,
+      visitors: formatCount(s.visitors),
+      width: Math.max(0.5, (s.visitors / first) * 100),
+      rate: `${s.conversion_rate.toFixed(1)}%`,
+      stepRate: `${s.conversion_rate_step.toFixed(1)}%`,
+      dropoff: formatCount(s.dropoff),
+    }));
+  });
+}

@@ -1,0 +1,69 @@
+import { Component, inject, input } from '@angular/core';
+import { Router } from '@angular/router';
+import { ButtonModule } from 'primeng/button';
+import { SiteContext } from '../../core/site-context';
+import { Auth } from '../../core/auth';
+import { Api, ok } from '../../api/api';
+import { TokensPanel } from '../../shared/tokens-panel';
+import { Snippet } from './snippet';
+import { GeneralSettings } from './general';
+import { SharesPanel } from './shares';
+import { MembersPanel } from './members';
+
+/** Site settings: snippet and live check, reporting and privacy options, share links, API tokens, members. */
+@Component({
+  selector: 'hk-settings',
+  imports: [ButtonModule, TokensPanel, Snippet, GeneralSettings, SharesPanel, MembersPanel],
+  template: `
+    @if (ctx.site(); as site) {
+      <div class="settings">
+        <section class="card" id="snippet">
+          <h2>Tracking snippet</h2>
+          <hk-snippet [site]="site.domain" [fresh]="!!new()" />
+        </section>
+        <section class="card" id="general">
+          <h2>Reporting and privacy</h2>
+          <hk-general-settings [site]="site" (saved)="ctx.site.set($event)" />
+        </section>
+        <section class="card" id="shares">
+          <h2>Share links</h2>
+          <p class="muted">A share link opens a read-only dashboard of this site without an account.</p>
+          <hk-shares-panel [site]="site.domain" />
+        </section>
+        <section class="card" id="tokens">
+          <h2>API tokens</h2>
+          <hk-tokens-panel [site]="site.domain" />
+        </section>
+        <section class="card" id="members">
+          <h2>Members</h2>
+          <hk-members-panel [site]="site.domain" />
+        </section>
+        @if (auth.role(site.domain) === 'owner') {
+          <section class="card danger" id="delete">
+            <h2>Delete this site</h2>
+            <p class="muted">Deletes the site and all its statistics. This cannot be undone.</p>
+            <p-button label="Delete {{ site.domain }}" severity="danger" [outlined]="true" (onClick)="remove(site.domain)" />
+          </section>
+        }
+      </div>
+    }
+  `,
+})
+export class SettingsPage {
+  readonly ctx = inject(SiteContext);
+  readonly auth = inject(Auth);
+  private readonly api = inject(Api);
+  private readonly router = inject(Router);
+  readonly new = input<string>();
+
+  async remove(domain: string): Promise<void> {
+    if (prompt(`Type ${domain} to delete it with all its data.`) !== domain) return;
+    try {
+      await ok(this.api.client.DELETE('/sites/{site}', { params: { path: { site: domain } } }));
+      await this.auth.load();
+      await this.router.navigate(['/']);
+    } catch (e) {
+      alert((e as Error).message);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { Component, inject, input, signal } from '@angular/core';
+import { ButtonModule } from 'primeng/button';
+import { MessageService } from 'primeng/api';
+
+/** A read-only value (snippet, link, token) with a copy button. */
+@Component({
+  selector: 'hk-copy-field',
+  imports: [ButtonModule],
+  template: `
+    <div class="copy-field">
+      <code [attr.data-testid]="testId()">{{ value() }}</code>
+      <p-button [label]="copied() ? 'Copied' : 'Copy'" [icon]="copied() ? 'pi pi-check' : 'pi pi-copy'" size="small" severity="secondary" (onClick)="copy()" />
+    </div>
+  `,
+})
+export class CopyField {
+  private readonly toast = inject(MessageService);
+  readonly value = input.required<string>();
+  readonly testId = input('copy-value');
+  readonly copied = signal(false);
+
+  async copy(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(this.value());
+      this.copied.set(true);
+      setTimeout(() => this.copied.set(false), 2000);
+    } catch {
+      this.toast.add({ severity: 'warn', summary: 'Copy failed', detail: 'The browser refused clipboard access; select the text and copy it by hand.' });
+    }
+  }
+}
