@@ -612,11 +612,22 @@ impl LifecycleApi {
         let dir = if given.is_absolute() { given.clone() } else { root.join(&given) };
         // The API never writes outside the backup root (it is reachable with a token, not a shell).
         let escapes = dir.components().any(|c| !matches!(c, Component::Normal(_) | Component::RootDir));
-        if req.0.to.trim().is_empty() || escapes || !dir.starts_with(root) || dir == *root {
+        // Plain names below the root: letters, digits, '.', '_', '-' (no control characters or
+        // look-alikes in file names an operator has to handle later).
+        let plain = dir.strip_prefix(root).is_ok_and(|rel| {
+            rel.components().all(|c| {
+                c.as_os_str().to_str().is_some_and(|n| {
+                    !n.is_empty()
+                        && n.len() <= 100
+                        && n.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                })
+            })
+        });
+        if req.0.to.trim().is_empty() || escapes || !plain || dir == *root {
             return BackupResult::BadRequest(body(
                 "invalid_target",
                 format!(
-                    "backups are written to a new directory under {} (--backup-dir); got {:?}",
+                    "backups are written to a new directory under {} (--backup-dir), named with letters, digits, '.', '_' and '-'; got {:?}",
                     root.display(),
                     req.0.to
                 ),
