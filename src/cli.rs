@@ -27,7 +27,7 @@ pub enum Command {
     /// Manage sites on a stopped data directory.
     #[command(subcommand)]
     Site(SiteCommand),
-    /// Print a site's raw events (stopped data directory).
+    /// Export a site's raw events as NDJSON, CSV or Parquet (stopped data directory).
     Export(ExportArgs),
     /// Manage users on a stopped data directory.
     #[command(subcommand)]
@@ -35,6 +35,17 @@ pub enum Command {
     /// Create API tokens on a stopped data directory.
     #[command(subcommand)]
     Token(crate::accounts_cli::TokenCommand),
+    /// Delete events older than each site's retention period, archiving them first with --archive (stopped data directory).
+    Retention(crate::lifecycle_cli::RetentionArgs),
+    /// Snapshot the database: through a running server (--server, --token) or from a stopped data directory.
+    Backup(crate::lifecycle_cli::BackupArgs),
+    /// Restore a backup into a data directory (refuses a non-empty one without --force).
+    Restore(crate::lifecycle_cli::RestoreArgs),
+    /// Import history from Plausible, Umami or GoatCounter exports (stopped data directory).
+    Import(crate::lifecycle_cli::ImportArgs),
+    /// E-mail reports.
+    #[command(subcommand)]
+    Report(crate::lifecycle_cli::ReportCommand),
     /// Print the OpenAPI spec of the `/api` routes.
     Openapi,
     /// Fill a stopped data directory with realistic synthetic traffic (benchmarks, demos).
@@ -170,6 +181,30 @@ pub struct ServeArgs {
     /// random time in this range starts an election.
     #[arg(long, env = "HITKEEP_RAFT_ELECTION_MS", default_value = "600-1200", hide = true)]
     pub raft_election_ms: String,
+    /// Archive events to Parquet before retention deletes them.
+    #[arg(long, env = "HITKEEP_ARCHIVE")]
+    pub archive: bool,
+    /// Where archives go (default: <data-dir>/archive).
+    #[arg(long, env = "HITKEEP_ARCHIVE_DIR")]
+    pub archive_dir: Option<PathBuf>,
+    /// Largest import upload in bytes; larger ones get 413.
+    #[arg(long, env = "HITKEEP_MAX_IMPORT_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_import_bytes: usize,
+    /// Take a backup every this many hours (needs --backup-dir).
+    #[arg(long = "backup-every", env = "HITKEEP_BACKUP_EVERY")]
+    pub backup_every_hours: Option<f64>,
+    /// Where scheduled backups go, one `hitkeep-<time>` folder each.
+    #[arg(long, env = "HITKEEP_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How many scheduled backups to keep.
+    #[arg(long, env = "HITKEEP_BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
+    /// SMTP server for e-mail reports, `smtp://host:port`.
+    #[arg(long, env = "HITKEEP_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// From address of e-mail reports.
+    #[arg(long, env = "HITKEEP_SMTP_FROM")]
+    pub smtp_from: Option<String>,
     /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
     #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
     pub writer_start_delay_ms: u64,
@@ -201,6 +236,13 @@ pub enum SiteCommand {
         #[command(flatten)]
         data: DataDirArg,
     },
+    /// Set how many days of events a site keeps (0 = forever).
+    Retention {
+        domain: String,
+        days: u32,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -216,14 +258,25 @@ pub struct ExportArgs {
     /// Which records.
     #[arg(long, value_enum, default_value_t = ExportKind::Events)]
     pub table: ExportKind,
+    /// First day (YYYY-MM-DD, site time zone); needs --to.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day, inclusive; needs --from.
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Ndjson,
+    Csv,
+    Parquet,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     Events,
     #[value(name = "web-vitals", alias = "web_vitals")]
@@ -231,7 +284,7 @@ pub enum ExportKind {
 }
 
 /// Opens a stopped data directory, explaining a lock held by a running server.
-fn open_offline(data: &DataDirArg) -> anyhow::Result<Database> {
+pub(crate) fn open_offline(data: &DataDirArg) -> anyhow::Result<Database> {
     Database::open(&data.database(), &DuckSettings::default()).map_err(|e| match e {
         StoreError::Locked { path } => anyhow::anyhow!(
             "{path} is in use by a running hitkeep server; stop it first, or use its API (POST /api/sites)"
@@ -273,6 +326,31 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Export(args) if args.format != ExportFormat::Ndjson || args.from.is_some() || args.out.is_some() => {
+            crate::lifecycle_cli::export(args)
+        }
+        Command::Retention(args) => crate::lifecycle_cli::retention(args),
+        Command::Backup(args) => crate::lifecycle_cli::backup(args),
+        Command::Restore(args) => crate::lifecycle_cli::restore(args),
+        Command::Import(args) => crate::lifecycle_cli::import(args),
+        Command::Report(cmd) => crate::lifecycle_cli::report(cmd),
+        Command::Site(SiteCommand::Retention { domain, days, data }) => {
+            anyhow::ensure!(days <= 36_500, "days must be 0-36500");
+            let domain = SiteDomain::parse(&domain)?;
+            let db = open_offline(&data)?;
+            let sites = DuckSites::new(db.connect()?);
+            let mut site =
+                sites.list()?.into_iter().find(|s| s.domain == domain).with_context(|| format!("no site {domain}"))?;
+            site.retention_days = days;
+            sites.update(&site)?;
+            drop(sites);
+            db.checkpoint()?;
+            println!(
+                "{domain} keeps {}",
+                if days == 0 { "events forever".to_string() } else { format!("{days} days of events") }
+            );
+            Ok(())
+        }
         Command::Export(args) => {
             let db = open_offline(&args.data)?;
             let domain = SiteDomain::parse(&args.site)?;
@@ -287,7 +365,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let n = export_ndjson(&db.connect()?, table, site.id.0, &mut out)?;
+            let n = export_ndjson(&db.connect()?, table, site.id.0, None, &mut out, &mut |n| {
+                eprint!("\rexported {n} rows")
+            })?;
             out.flush()?;
             eprintln!("exported {n} rows");
             Ok(())

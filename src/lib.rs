@@ -8,5 +8,7 @@ pub mod adapters;
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod jobs;
+pub mod lifecycle_cli;
 pub mod ports;
 pub mod seed;

@@ -6,5 +6,7 @@ pub mod flume;
 pub mod geo;
 pub mod http;
 pub mod leadership;
+pub mod smtp;
 pub mod system;
 pub mod uap;
+pub mod zipfile;

@@ -12,17 +12,20 @@ use anyhow::Context;
 
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckReports, DuckSettings, DuckSites,
+    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings,
+    DuckSites, DuckSubscriptions,
 };
 use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::realtime::Broadcaster;
-use crate::adapters::http::{self, AppState, HttpConfig, SecretToken, TrustedProxies};
+use crate::adapters::http::{self, AppState, HttpConfig, LifecycleConfig, SecretToken, TrustedProxies};
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
+use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
 use crate::cli::ServeArgs;
 use crate::domain::auth::{AccountService, LoginLimits};
+use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
 use crate::domain::reports::ReportService;
@@ -32,6 +35,7 @@ use crate::ports::clock::Clock;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
+use crate::ports::lifecycle::Mailer;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
@@ -52,6 +56,11 @@ pub struct ServeConfig {
     pub exact_visitors_limit: u64,
     /// Cluster membership; `None` runs a single node.
     pub cluster: Option<cluster::ClusterConfig>,
+    pub lifecycle: LifecycleConfig,
+    /// Scheduled backups: (every, directory, how many to keep).
+    pub backups: Option<(Duration, PathBuf, usize)>,
+    /// SMTP URL and From address for e-mail reports.
+    pub smtp: Option<(String, String)>,
 }
 
 impl ServeConfig {
@@ -84,6 +93,34 @@ impl ServeConfig {
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
             exact_visitors_limit: a.exact_visitors_limit,
             cluster: cluster::ClusterConfig::from_args(a)?,
+            lifecycle: LifecycleConfig {
+                data_dir: a.data.data_dir.clone(),
+                archive_dir: a
+                    .archive
+                    .then(|| a.archive_dir.clone().unwrap_or_else(|| a.data.data_dir.join("archive"))),
+                max_import_bytes: a.max_import_bytes,
+                backup_root: std::path::absolute(
+                    a.backup_dir.clone().unwrap_or_else(|| a.data.data_dir.join("backups")),
+                )
+                .context("cannot resolve the backup directory")?,
+            },
+            backups: match (a.backup_every_hours, &a.backup_dir) {
+                (Some(h), Some(dir)) => {
+                    anyhow::ensure!(h > 0.0, "--backup-every must be more than 0 hours");
+                    anyhow::ensure!(a.backup_keep > 0, "--backup-keep must be at least 1");
+                    Some((Duration::from_secs_f64(h * 3600.0), dir.clone(), a.backup_keep))
+                }
+                (Some(_), None) => anyhow::bail!("--backup-every needs --backup-dir"),
+                _ => None,
+            },
+            smtp: match (&a.smtp_url, &a.smtp_from) {
+                (Some(url), Some(from)) => {
+                    SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?;
+                    Some((url.clone(), from.clone()))
+                }
+                (Some(_), None) => anyhow::bail!("--smtp-url needs --smtp-from"),
+                _ => None,
+            },
         })
     }
 }
@@ -204,12 +241,24 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     ));
     rotate_salts(&ingest, sites.as_ref());
 
+    let imports = Arc::new(DuckImports::new(db.connect()?));
     let reports = Arc::new(ReportService::new(
         Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit)),
         Arc::new(DuckGoals::new(db.connect()?)),
+        imports.clone(),
         clock.clone(),
     ));
     let accounts = accounts_service(&db, clock.clone())?;
+    let mailer: Arc<dyn Mailer> = match &config.smtp {
+        Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
+        None => Arc::new(NoMailer),
+    };
+    let email = Arc::new(EmailReports {
+        reports: reports.clone(),
+        subscriptions: Arc::new(DuckSubscriptions::new(db.connect()?)),
+        mailer,
+        clock: clock.clone(),
+    });
     let broadcaster = Arc::new(Broadcaster::default());
     let counters = Arc::new(WriterCounters::default());
     let writer_conn = db.connect()?;
@@ -244,6 +293,10 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         broadcaster,
         draining: AtomicBool::new(false),
         cluster: role.cluster,
+        lifecycle: Arc::new(DuckLifecycle::new(db.connect()?)),
+        lifecycle_config: config.lifecycle.clone(),
+        imports,
+        email,
     });
     Ok(Node { state, publisher, writer, sites, db })
 }
@@ -275,14 +328,24 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     if config.cluster.is_some() {
         return cluster::serve(config, shutdown).await;
     }
-    let db = Database::open(&config.database, &config.duck).map_err(|e| match e {
+    let locked = |e: StoreError| match e {
         StoreError::Locked { path } => anyhow::anyhow!("{path} is locked by another hitkeep process"),
         other => anyhow::anyhow!(other),
-    })?;
+    };
+    // DuckDB reuses the blocks retention frees but never shortens the file: give them back here.
+    if config.database.exists()
+        && let Some((before, after)) =
+            crate::adapters::duckdb::compact_if_sparse(&config.database, &config.duck).map_err(locked)?
+    {
+        tracing::info!(before, after, "compacted the database file");
+    }
+    let db = Database::open(&config.database, &config.duck).map_err(locked)?;
     let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let Node { state, publisher, writer, sites, db } = node;
 
     let rotation = spawn_leader_jobs(&state, sites.clone());
+
+    let jobs = crate::jobs::spawn(state.clone(), config.backups.clone());
 
     let listener = poem::listener::TcpListener::bind(config.http.clone());
     let acceptor = poem::listener::Listener::into_acceptor(listener)
@@ -312,6 +375,9 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         .await?;
 
     rotation.abort();
+    for job in jobs {
+        job.abort();
+    }
     publisher.close();
     let queued = state.ingest.queue_depth();
     tracing::info!(queued, "draining the ingest queue");
@@ -365,6 +431,14 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
         cluster: None,
+        lifecycle: LifecycleConfig {
+            data_dir: PathBuf::from("."),
+            archive_dir: None,
+            max_import_bytes: 0,
+            backup_root: PathBuf::from("/nonexistent"),
+        },
+        backups: None,
+        smtp: None,
     }
 }
 

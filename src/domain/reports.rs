@@ -6,9 +6,11 @@ use std::sync::Arc;
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::query::{Dimension, Goal, GoalKind, Metric, Period, Query, QueryError, parse_query};
+use super::imports::merge::{self, ImportGrouping};
+use super::query::{Dimension, Goal, GoalKind, Metric, Period, Query, QueryError, QueryResult, parse_query};
 use super::site::Site;
 use crate::ports::clock::Clock;
+use crate::ports::lifecycle::ImportStore;
 use crate::ports::reports::{Funnel, GoalRepository, ReportStore, VitalSummary};
 use crate::ports::store::StoreError;
 
@@ -47,6 +49,10 @@ pub struct Answer {
     pub rows: Vec<AnswerRow>,
     pub time_labels: Option<Vec<String>>,
     pub total_rows: Option<u64>,
+    /// With `include.imports`: whether imported history was added.
+    pub imports_included: Option<bool>,
+    /// Why imported history was left out of this answer.
+    pub imports_warning: Option<String>,
 }
 
 /// One funnel step's numbers.
@@ -90,12 +96,46 @@ fn change(metric: Metric, current: &Value, previous: &Value) -> Value {
 pub struct ReportService {
     store: Arc<dyn ReportStore>,
     goals: Arc<dyn GoalRepository>,
+    imports: Arc<dyn ImportStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl ReportService {
-    pub fn new(store: Arc<dyn ReportStore>, goals: Arc<dyn GoalRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, goals, clock }
+    pub fn new(
+        store: Arc<dyn ReportStore>,
+        goals: Arc<dyn GoalRepository>,
+        imports: Arc<dyn ImportStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { store, goals, imports, clock }
+    }
+
+    /// Runs `q` over `period`, adding imported history when `imports` says how.
+    fn run(
+        &self,
+        site: &Site,
+        q: &Query,
+        period: &Period,
+        goals: &[Goal],
+        imports: Option<ImportGrouping>,
+    ) -> Result<QueryResult, ReportError> {
+        let Some(grouping) = imports else { return Ok(self.store.query(site.id.0, q, period, goals)?) };
+        // Additive totals on both sides; ratios are computed after summing.
+        let mut raw = q.clone();
+        raw.metrics =
+            vec![Metric::Visitors, Metric::Pageviews, Metric::Visits, Metric::BounceRate, Metric::VisitDuration];
+        raw.order_by.clear();
+        raw.offset = 0;
+        raw.limit = super::query::parse::MAX_LIMIT;
+        let (native, approximate) = self.store.query_totals(site.id.0, &raw, period, goals)?;
+        let imported = self.imports.imported_totals(site.id.0, grouping, period)?;
+        let (rows, total) = merge::merge(q, native, imported);
+        Ok(QueryResult {
+            rows,
+            approximate,
+            total_rows: q.total_rows.then_some(total),
+            time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
+        })
     }
 
     pub fn goals(&self) -> &Arc<dyn GoalRepository> {
@@ -127,16 +167,23 @@ impl ReportService {
         let first = self.first_date(site)?;
         let query = parse_query(body, Self::tz(site), self.clock.now_micros(), first)?;
         let goals = self.goals.goals(site.id.0)?;
-        let current = self.store.query(site.id.0, &query, &query.period, &goals)?;
+        let (imports, imports_warning) = match query.imports.then(|| merge::grouping(&query)) {
+            None => (None, None),
+            Some(Ok(g)) => (Some(g), None),
+            Some(Err(warning)) => (None, Some(warning)),
+        };
+        let current = self.run(site, &query, &query.period, &goals, imports)?;
         let mut rows: Vec<AnswerRow> = current
             .rows
             .into_iter()
             .map(|r| AnswerRow { dimensions: r.dimensions, metrics: r.metrics, comparison: None })
             .collect();
         if let Some(cmp_period) = &query.compare {
-            self.attach_comparison(site, &query, cmp_period, &goals, &mut rows)?;
+            self.attach_comparison(site, &query, cmp_period, &goals, imports, &mut rows)?;
         }
         Ok(Answer {
+            imports_included: query.imports.then_some(imports.is_some()),
+            imports_warning,
             rows,
             approximate: current.approximate,
             time_labels: current.time_labels,
@@ -151,13 +198,14 @@ impl ReportService {
         query: &Query,
         cmp_period: &Period,
         goals: &[Goal],
+        imports: Option<ImportGrouping>,
         rows: &mut [AnswerRow],
     ) -> Result<(), ReportError> {
         // Compare the same groups: no pagination on the comparison side.
         let mut cmp_query = query.clone();
         cmp_query.offset = 0;
         cmp_query.limit = super::query::parse::MAX_LIMIT;
-        let previous = self.store.query(site.id.0, &cmp_query, cmp_period, goals)?;
+        let previous = self.run(site, &cmp_query, cmp_period, goals, imports)?;
         let time_idx = query.dimensions.iter().position(|d| matches!(d, Dimension::Time(_)));
         // Time buckets are matched by position: the 3rd day of this period with the 3rd of the other.
         let (cur_labels, prev_labels) = match query.time_dimension() {

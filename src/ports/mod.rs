@@ -5,6 +5,7 @@ pub mod clock;
 pub mod cluster;
 pub mod geo;
 pub mod leadership;
+pub mod lifecycle;
 pub mod notify;
 pub mod queue;
 pub mod reports;

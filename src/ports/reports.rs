@@ -1,5 +1,6 @@
 //! Report queries and the goals and funnels they use.
 
+use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
 use crate::ports::store::StoreError;
 
@@ -7,6 +8,16 @@ use crate::ports::store::StoreError;
 pub trait ReportStore: Send + Sync {
     /// Answers `q` over `period` (the query's own period or its comparison).
     fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError>;
+    /// Additive totals per group of `q` (visitors, pageviews, visits, bounces, total visit
+    /// seconds), unsorted and unpaged, to be summed with imported history; and whether visitor
+    /// counts are estimates.
+    fn query_totals(
+        &self,
+        site_id: u32,
+        q: &Query,
+        period: &Period,
+        goals: &[Goal],
+    ) -> Result<(Vec<TotalsRow>, bool), StoreError>;
     /// The first event's time, for `"all"`.
     fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError>;
     /// Distinct visitors since a time (realtime).

@@ -212,6 +212,16 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("createFunnel", manage(201)),
         ("funnelReport", READ),
         ("deleteFunnel", manage(204)),
+        // Data lifecycle: exports read, imports and report subscriptions manage, backups and
+        // retention are instance-wide (422: the upload got as far as the parser; 503: no SMTP).
+        ("exportEvents", READ),
+        ("importHistory", manage(422)),
+        ("listEmailReports", manage(200)),
+        ("subscribeEmailReport", manage(201)),
+        ("unsubscribeEmailReport", manage(204)),
+        ("sendEmailReport", manage(503)),
+        ("backup", [401, 403, 403, 403, 403, 403, 403, 201]),
+        ("applyRetention", INSTANCE_ADMIN),
         ("deleteSite", [401, 403, 403, 404, 403, 403, 403, 204]),
         ("logout", [204; 8]),
     ];
@@ -244,6 +254,10 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "createShare" => Some(json!({"name": "s"})),
                 "query" => Some(json!({"site_id": "a.test", "date_range": "7d", "metrics": ["visitors"]})),
                 "createGoal" => Some(json!({"event_name": format!("Signup{n}")})),
+                "subscribeEmailReport" => Some(json!({"email": format!("sub{n}@example.com"), "frequency": "week"})),
+                "sendEmailReport" => Some(json!({"email": "owner@example.com", "period": "week"})),
+                "backup" => Some(json!({"to": format!("matrix-{n}")})),
+                "importHistory" => Some(json!("not an export")),
                 "createFunnel" => {
                     Some(json!({"name": format!("f{n}"), "steps": [{"page_path": "/"}, {"page_path": "/x"}]}))
                 }
@@ -272,10 +286,21 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     .await["id"]
                     .to_string(),
                 "funnelReport" => funnel.to_string(),
+                "unsubscribeEmailReport" => {
+                    let sub = json!({"email": format!("unsub{n}@example.com"), "frequency": "week"});
+                    api.ok(&admin, Method::POST, "/sites/a.test/email-reports", Some(sub)).await;
+                    String::new()
+                }
                 _ => String::new(),
             };
             for name in ["{id}", "{token}", "{user_id}"] {
                 path = path.replace(name, &param);
+            }
+            match *id {
+                "exportEvents" => path.push_str("?from=2026-01-01&to=2026-01-02&format=csv"),
+                "importHistory" => path.push_str("?source=umami&dry_run=true"),
+                "unsubscribeEmailReport" => path.push_str(&format!("?email=unsub{n}@example.com&frequency=week")),
+                _ => {}
             }
             let r = api.call(cred, method.clone(), &path, body).await;
             if r.status != *expected {

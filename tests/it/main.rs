@@ -9,4 +9,5 @@ mod fuzz_smoke;
 mod harness;
 mod ingest;
 mod lifecycle;
+mod lifecycle_data;
 mod reports;

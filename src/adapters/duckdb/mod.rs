@@ -6,10 +6,13 @@ mod events;
 mod export;
 mod funnel;
 mod goals;
+mod imports;
+mod lifecycle;
 mod migrations;
 mod reports;
 mod sites;
 mod sql;
+mod subscriptions;
 mod vitals;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +24,11 @@ pub use bench::bench_dashboard_sql;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;
+pub use imports::DuckImports;
+pub use lifecycle::{DuckLifecycle, compact_file, compact_if_sparse, free_ratio};
 pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
 pub use sites::DuckSites;
+pub use subscriptions::DuckSubscriptions;
 
 use crate::ports::store::StoreError;
 

@@ -10,6 +10,8 @@ use serde_json::{Value as Json, json};
 
 use super::internal;
 use super::sql::{Sql, bucket, bucket_label, column, filter_expr, goal_condition, prop_value, row_column};
+use crate::domain::imports::Totals;
+use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{
     Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult, ResultRow,
     VisitDim,
@@ -186,6 +188,13 @@ fn needed_columns(q: &Query) -> Vec<&'static str> {
 
 /// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
 pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool) -> Sql {
+    build(site_id, q, period, goals, approx, false)
+}
+
+/// With `raw`, the final select gives additive totals per group (visitors, pageviews, visits,
+/// bounces, total visit seconds) instead of the metrics, unsorted and unpaged; `q` must ask
+/// for an event metric and a visit metric.
+fn build(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool, raw: bool) -> Sql {
     let distinct = if approx { "approx_count_distinct(visitor_id)" } else { "count(DISTINCT visitor_id)" };
     let mut sql = Sql::default();
     let dims = &q.dimensions;
@@ -279,7 +288,8 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], appro
         }
         sql.push(
             "count(*) AS visits, sum(pv) AS pv_sum, count(*) FILTER (WHERE pv <= 1 AND ce = 0) AS bounces, \
-             avg((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration FROM visits",
+             avg((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration, \
+             sum((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration_sum FROM visits",
         );
         group(&mut sql);
         sql.push(")");
@@ -305,6 +315,24 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], appro
 
     // Final select.
     let vs = if fast { "ev" } else { "se" };
+    if raw {
+        sql.push(" SELECT ");
+        for (i, c) in dcols.iter().enumerate() {
+            let src = if visits { format!("coalesce(ev.{c}, se.{c})") } else { format!("ev.{c}") };
+            sql.push(&format!("{src} AS d{i}, "));
+        }
+        sql.push(&format!(
+            "coalesce(ev.visitors, 0)::BIGINT, coalesce(ev.pageviews, 0)::BIGINT, coalesce({vs}.visits, 0)::BIGINT, \
+             coalesce(greatest({vs}.bounces, 0), 0)::BIGINT, coalesce(round({vs}.duration_sum), 0)::BIGINT FROM "
+        ));
+        let using = if n > 0 { format!(" USING ({})", dcols.join(", ")) } else { String::new() };
+        match visits {
+            true if n > 0 => sql.push(&format!("ev FULL JOIN se{using}")),
+            true => sql.push("ev CROSS JOIN se"),
+            false => sql.push("ev"),
+        };
+        return sql;
+    }
     sql.push(" SELECT ");
     for (i, c) in dcols.iter().enumerate() {
         let src = match (events, visits) {
@@ -436,15 +464,7 @@ pub fn run(
     while let Some(row) = rows.next().map_err(internal)? {
         let mut dimensions = Vec::with_capacity(n_dims);
         for (i, d) in q.dimensions.iter().enumerate() {
-            let v: Value = row.get(i).map_err(internal)?;
-            let j = match (d, v) {
-                (Dimension::Time(g), Value::BigInt(k)) => json!(bucket_label(k, period.resolve_grain(*g), period)),
-                (Dimension::Visit(VisitDim::CountryName), Value::Text(code)) => {
-                    json!(crate::domain::countries::name(&code).unwrap_or(&code))
-                }
-                (_, v) => to_json(v),
-            };
-            dimensions.push(j);
+            dimensions.push(dimension_json(d, row.get(i).map_err(internal)?, period));
         }
         let mut metrics = Vec::with_capacity(n_metrics);
         for i in 0..n_metrics {
@@ -463,7 +483,61 @@ pub fn run(
     Ok(out)
 }
 
+/// Renders a dimension cell as the answers show it.
+fn dimension_json(d: &Dimension, v: Value, period: &Period) -> Json {
+    match (d, v) {
+        (Dimension::Time(g), Value::BigInt(k)) => json!(bucket_label(k, period.resolve_grain(*g), period)),
+        (Dimension::Visit(VisitDim::CountryName), Value::Text(code)) => {
+            json!(crate::domain::countries::name(&code).unwrap_or(&code))
+        }
+        (_, v) => to_json(v),
+    }
+}
+
+/// Additive totals per group (see `build` with `raw`).
+pub fn run_totals(
+    conn: &Connection,
+    site_id: u32,
+    q: &Query,
+    period: &Period,
+    goals: &[Goal],
+    exact_limit: u64,
+) -> Result<(Vec<TotalsRow>, bool), StoreError> {
+    let approx = events_in(conn, site_id, period)? > exact_limit;
+    let sql = build(site_id, q, period, goals, approx, true);
+    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+    let n = q.dimensions.len();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(internal)? {
+        let mut dimensions = Vec::with_capacity(n);
+        for (i, d) in q.dimensions.iter().enumerate() {
+            dimensions.push(dimension_json(d, row.get(i).map_err(internal)?, period));
+        }
+        let num = |i: usize| row.get::<_, i64>(n + i).map(|v| v.max(0) as u64).map_err(internal);
+        let totals = Totals {
+            visitors: num(0)?,
+            pageviews: num(1)?,
+            visits: num(2)?,
+            bounces: num(3)?,
+            visit_duration: num(4)?,
+        };
+        out.push(TotalsRow { dimensions, totals });
+    }
+    Ok((out, approx))
+}
+
 impl ReportStore for DuckReports {
+    fn query_totals(
+        &self,
+        site_id: u32,
+        q: &Query,
+        period: &Period,
+        goals: &[Goal],
+    ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
+        self.with_conn(|c| run_totals(c, site_id, q, period, goals, self.exact_limit))
+    }
+
     fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
         self.with_conn(|c| super::vitals::web_vitals(c, site_id, period, page))
     }

@@ -148,7 +148,16 @@ impl SiteRepository for DuckSites {
 }
 
 /// Tables whose rows belong to one site (`site_id`), deleted with it.
-const SITE_TABLES: &[&str] = &["events", "web_vitals", "goals", "funnels"];
+const SITE_TABLES: &[&str] = &[
+    "events",
+    "web_vitals",
+    "goals",
+    "funnels",
+    "imported_visitors",
+    "imported_breakdowns",
+    "imports",
+    "email_subscriptions",
+];
 
 impl SaltStore for DuckSites {
     fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {

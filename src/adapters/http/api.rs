@@ -16,6 +16,7 @@ use super::auth::{Auth, origin};
 use super::cluster_api::ClusterApi;
 use super::goals_api::GoalsApi;
 use super::guard::{ErrorAnswers, site_for, who};
+use super::lifecycle_api::LifecycleApi;
 use super::reports_api::ReportsApi;
 use crate::domain::accounts::{Need, Role, UserId, may_create_site};
 use crate::domain::auth::{AuthError, Caller};
@@ -32,6 +33,8 @@ pub enum ApiTags {
     Accounts,
     /// The nodes serving this installation.
     Cluster,
+    /// Exports, imports, e-mail reports, backups and retention.
+    Lifecycle,
 }
 
 /// A problem with the request, named in `message`.
@@ -600,13 +603,16 @@ impl SitesApi {
 }
 
 /// The OpenAPI service for `/api`.
-pub fn service(state: Arc<AppState>) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi), ()> {
+pub fn service(
+    state: Arc<AppState>,
+) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi, LifecycleApi), ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
         AccountsApi { state: state.clone() },
-        ClusterApi { state },
+        ClusterApi { state: state.clone() },
+        LifecycleApi { state },
     );
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")

@@ -13,6 +13,7 @@ mod goals_api;
 pub mod guard;
 mod health;
 pub mod ingest;
+mod lifecycle_api;
 pub mod payloads;
 pub mod realtime;
 mod reports_api;
@@ -28,11 +29,13 @@ use poem::{EndpointExt, Route, get, post};
 pub use client_ip::TrustedProxies;
 
 use crate::domain::auth::AccountService;
+use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
 use crate::domain::reports::ReportService;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
+use crate::ports::lifecycle::{DataLifecycle, ImportStore};
 use crate::ports::sites::SiteRepository;
 
 /// A secret compared by hash in constant time.
@@ -75,6 +78,25 @@ impl HttpConfig {
     }
 }
 
+/// Settings of the data lifecycle endpoints.
+#[derive(Debug, Clone)]
+pub struct LifecycleConfig {
+    /// The data directory (exports are staged under `tmp/` there).
+    pub data_dir: std::path::PathBuf,
+    /// Where retention archives go; `None`: archiving is off.
+    pub archive_dir: Option<std::path::PathBuf>,
+    /// Largest import upload.
+    pub max_import_bytes: usize,
+    /// The only place the backup API writes to (absolute): `--backup-dir` or `<data-dir>/backups`.
+    pub backup_root: std::path::PathBuf,
+}
+
+impl LifecycleConfig {
+    pub fn tmp_dir(&self) -> std::path::PathBuf {
+        self.data_dir.join("tmp")
+    }
+}
+
 /// What the handlers share.
 pub struct AppState {
     pub config: HttpConfig,
@@ -90,6 +112,10 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// Who is in the cluster (a lone node: itself).
     pub cluster: Arc<dyn ClusterStatusSource>,
+    pub lifecycle: Arc<dyn DataLifecycle>,
+    pub lifecycle_config: LifecycleConfig,
+    pub imports: Arc<dyn ImportStore>,
+    pub email: Arc<EmailReports>,
 }
 
 /// All routes.

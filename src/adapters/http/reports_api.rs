@@ -30,7 +30,7 @@ pub struct QueryInclude {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_rows: Option<bool>,
-    /// Accepted for Plausible compatibility; there are no imports.
+    /// Add imported history (Plausible, Umami, GoatCounter imports) on days without native data.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imports: Option<bool>,
@@ -125,6 +125,12 @@ pub struct QueryMeta {
     /// Per metric: `{"code", "warning"}` when a value is not exact.
     #[oai(skip_serializing_if_is_none)]
     pub metric_warnings: Option<Value>,
+    /// With `include.imports`: whether imported history is part of the numbers.
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_included: Option<bool>,
+    /// Why imported history was left out (an unsupported metric, dimension or filter).
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_warning: Option<String>,
 }
 
 /// A query's answer.
@@ -304,6 +310,8 @@ fn answer_json(a: Answer, request: &Value) -> QueryResponse {
             time_labels: a.time_labels,
             total_rows: a.total_rows,
             comparison_date_range,
+            imports_included: a.imports_included,
+            imports_warning: a.imports_warning,
         },
         query: echo,
     }

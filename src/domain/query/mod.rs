@@ -313,6 +313,8 @@ pub struct Query {
     pub order_by: Vec<(OrderKey, Direction)>,
     pub time_labels: bool,
     pub total_rows: bool,
+    /// Add imported history (`include.imports`) on days without native data.
+    pub imports: bool,
     pub limit: usize,
     pub offset: usize,
     pub compare: Option<Period>,

@@ -64,15 +64,27 @@ pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<Nai
         Some(other) => return err(format!("Invalid filters {other}: expected a list.")),
     };
     let order_by = parse_order_by(obj.get("order_by"))?;
-    let (time_labels, total_rows, include_compare) = parse_include(obj.get("include"))?;
+    let (time_labels, total_rows, imports, include_compare) = parse_include(obj.get("include"))?;
     let (limit, offset) = parse_pagination(obj.get("pagination"))?;
     let compare_value = obj.get("compare").or(include_compare.as_ref());
     let compare = match compare_value {
         None | Some(Value::Null) => None,
         Some(v) => Some(parse_compare(v, &period, tz, now, first_data)?),
     };
-    let query =
-        Query { site, period, metrics, dimensions, filters, order_by, time_labels, total_rows, limit, offset, compare };
+    let query = Query {
+        site,
+        period,
+        metrics,
+        dimensions,
+        filters,
+        order_by,
+        time_labels,
+        total_rows,
+        imports,
+        limit,
+        offset,
+        compare,
+    };
     validate(&query)?;
     Ok(query)
 }
@@ -226,11 +238,12 @@ fn parse_order_by(v: Option<&Value>) -> Result<Vec<(OrderKey, Direction)>, Query
         .collect()
 }
 
-type Include = (bool, bool, Option<Value>);
+/// (time_labels, total_rows, imports, compare)
+type Include = (bool, bool, bool, Option<Value>);
 
 fn parse_include(v: Option<&Value>) -> Result<Include, QueryError> {
     let obj: &Map<String, Value> = match v {
-        None | Some(Value::Null) => return Ok((false, false, None)),
+        None | Some(Value::Null) => return Ok((false, false, false, None)),
         Some(Value::Object(o)) => o,
         Some(other) => return err(format!("Invalid include {other}.")),
     };
@@ -251,7 +264,7 @@ fn parse_include(v: Option<&Value>) -> Result<Include, QueryError> {
             None => None,
         })
     });
-    Ok((flag("time_labels")?, flag("total_rows")?, compare))
+    Ok((flag("time_labels")?, flag("total_rows")?, flag("imports")?, compare))
 }
 
 fn parse_pagination(v: Option<&Value>) -> Result<(usize, usize), QueryError> {

@@ -1,0 +1,252 @@
+//! Retention (archive to Parquet, then delete), file exports and online backups, each one
+//! DuckDB statement so the engine streams the rows and takes a consistent snapshot.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use duckdb::Connection;
+
+use super::internal;
+use crate::domain::lifecycle::DateSpan;
+use crate::domain::site::Site;
+use crate::ports::lifecycle::{BackupOutcome, DataLifecycle, ExportFormat, RetentionOutcome};
+use crate::ports::store::StoreError;
+
+/// Lifecycle operations on their own connection.
+pub struct DuckLifecycle {
+    conn: Mutex<Connection>,
+}
+
+impl DuckLifecycle {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn) }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A path as a SQL string literal (COPY and ATTACH take no bound parameters).
+pub(super) fn sql_path(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "''"))
+}
+
+fn io(e: std::io::Error, what: &str, p: &Path) -> StoreError {
+    StoreError::Internal(format!("{what} {}: {e}", p.display()))
+}
+
+/// The columns of an export, in the NDJSON export's long-standing shape; CSV renders the
+/// property map as JSON text, Parquet keeps native types.
+fn export_select(format: ExportFormat) -> String {
+    let (ts, visitor, props) = match format {
+        ExportFormat::Parquet => ("ts", "visitor_id", "props"),
+        ExportFormat::Csv => (
+            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts",
+            "visitor_id::VARCHAR AS visitor_id",
+            "to_json(coalesce(props, MAP {}))::VARCHAR AS props",
+        ),
+        ExportFormat::Ndjson => (
+            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts",
+            "visitor_id::VARCHAR AS visitor_id",
+            "coalesce(props, MAP {}) AS props",
+        ),
+    };
+    format!(
+        "{ts}, name, {visitor}, visit_id, hostname, pathname, referrer, referrer_source, channel, utm_source, \
+         utm_medium, utm_campaign, utm_content, utm_term, country, region, city, browser, browser_version, os, \
+         os_version, device, screen, language, {props}"
+    )
+}
+
+fn copy_options(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::Csv => "(FORMAT csv, HEADER true)",
+        ExportFormat::Parquet => "(FORMAT parquet, COMPRESSION zstd)",
+        ExportFormat::Ndjson => "(FORMAT json)",
+    }
+}
+
+/// Appends the site's rows of `table` before the cut-off in one UTC month to the month's
+/// Parquet file. Rows already in an existing file from `min(ts)` on are the ones a crashed run
+/// archived without deleting, so they are replaced, never duplicated.
+fn archive_month(
+    conn: &Connection,
+    table: &str,
+    site_id: u32,
+    month: &str,
+    cutoff: i64,
+    file: &Path,
+) -> Result<(), StoreError> {
+    let fresh = format!(
+        "SELECT * FROM {table} WHERE site_id = {site_id} AND ts < make_timestamp({cutoff}::BIGINT) \
+         AND strftime(ts, '%Y-%m') = '{month}'"
+    );
+    let tmp = file.with_extension("parquet.partial");
+    let source = if file.exists() {
+        format!(
+            "SELECT * FROM read_parquet({old}) WHERE ts < (SELECT min(ts) FROM ({fresh})) UNION ALL BY NAME {fresh}",
+            old = sql_path(file)
+        )
+    } else {
+        fresh
+    };
+    conn.execute_batch(&format!(
+        "COPY (SELECT * FROM ({source}) ORDER BY ts) TO {} (FORMAT parquet, COMPRESSION zstd)",
+        sql_path(&tmp)
+    ))
+    .map_err(internal)?;
+    std::fs::rename(&tmp, file).map_err(|e| io(e, "cannot move the archive to", file))
+}
+
+fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> Result<u64, StoreError> {
+    conn.query_row(sql, duckdb::params![site_id, a, b], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(internal)
+}
+
+/// Unique names for concurrently attached backup targets.
+static BACKUP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl DataLifecycle for DuckLifecycle {
+    fn apply_retention(
+        &self,
+        site: &Site,
+        cutoff: i64,
+        archive_dir: Option<&Path>,
+    ) -> Result<RetentionOutcome, StoreError> {
+        let mut conn = self.conn();
+        let site_id = site.id.0;
+        let mut outcome = RetentionOutcome::default();
+        for (table, suffix) in [("events", ""), ("web_vitals", ".web-vitals")] {
+            let months: Vec<String> = {
+                let mut stmt = conn
+                    .prepare(&format!(
+                        "SELECT DISTINCT strftime(ts, '%Y-%m') FROM {table} WHERE site_id = ? AND ts < make_timestamp(?::BIGINT) ORDER BY 1"
+                    ))
+                    .map_err(internal)?;
+                stmt.query_map(duckdb::params![site_id, cutoff], |r| r.get(0))
+                    .map_err(internal)?
+                    .collect::<Result<_, _>>()
+                    .map_err(internal)?
+            };
+            let Some(dir) = archive_dir.filter(|_| !months.is_empty()) else { continue };
+            let dir = dir.join(site.domain.as_str());
+            std::fs::create_dir_all(&dir).map_err(|e| io(e, "cannot create", &dir))?;
+            for month in months {
+                let file = dir.join(format!("{month}{suffix}.parquet"));
+                archive_month(&conn, table, site_id, &month, cutoff, &file)?;
+                outcome.archives.push(file);
+            }
+        }
+        let tx = conn.transaction().map_err(internal)?;
+        let delete = |table: &str| {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE site_id = ? AND ts < make_timestamp(?::BIGINT)"),
+                duckdb::params![site_id, cutoff],
+            )
+            .map(|n| n as u64)
+            .map_err(internal)
+        };
+        outcome.deleted_events = delete("events")?;
+        outcome.deleted_vitals = delete("web_vitals")?;
+        tx.commit().map_err(internal)?;
+        if outcome.deleted_events + outcome.deleted_vitals > 0 {
+            // Frees the deleted row groups' blocks for reuse; a busy writer may postpone it.
+            if let Err(e) = conn.execute_batch("CHECKPOINT") {
+                tracing::debug!(error = %e, "checkpoint after retention postponed");
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn export(&self, site_id: u32, span: &DateSpan, format: ExportFormat, file: &Path) -> Result<u64, StoreError> {
+        let sql = format!(
+            "COPY (SELECT {} FROM events WHERE site_id = {site_id} AND ts >= make_timestamp({}::BIGINT) \
+             AND ts < make_timestamp({}::BIGINT) ORDER BY ts) TO {} {}",
+            export_select(format),
+            span.start_micros,
+            span.end_micros,
+            sql_path(file),
+            copy_options(format)
+        );
+        self.conn().execute(&sql, []).map(|n| n as u64).map_err(internal)
+    }
+
+    fn count_events(&self, site_id: u32, span: &DateSpan) -> Result<u64, StoreError> {
+        count(
+            &self.conn(),
+            "SELECT count(*) FROM events WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT)",
+            site_id,
+            span.start_micros,
+            span.end_micros,
+        )
+    }
+
+    fn backup(&self, dir: &Path) -> Result<BackupOutcome, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| io(e, "cannot create", dir))?;
+        let file = dir.join("hitkeep.db");
+        if file.exists() {
+            return Err(StoreError::Internal(format!("{} already holds a backup", dir.display())));
+        }
+        let partial = dir.join("hitkeep.db.partial");
+        let _ = std::fs::remove_file(&partial);
+        let conn = self.conn();
+        let name: String = conn.query_row("SELECT current_database()", [], |r| r.get(0)).map_err(internal)?;
+        let alias = format!("hk_backup_{}", BACKUP_SEQ.fetch_add(1, Ordering::Relaxed));
+        conn.execute_batch(&format!("ATTACH {} AS {alias}", sql_path(&partial))).map_err(internal)?;
+        // One statement, one transaction: a consistent snapshot while the writer keeps appending.
+        let copied = conn.execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {alias}", name.replace('"', "\"\"")));
+        let detached = conn.execute_batch(&format!("DETACH {alias}"));
+        if let Err(e) = copied.and(detached) {
+            let _ = std::fs::remove_file(&partial);
+            return Err(internal(e));
+        }
+        std::fs::rename(&partial, &file).map_err(|e| io(e, "cannot finish the backup", &file))?;
+        let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupOutcome { file, bytes })
+    }
+}
+
+/// Rewrites a closed database file without its free blocks (DuckDB reuses freed blocks but
+/// never shortens a file whose tail is still in use). Returns (bytes before, bytes after).
+pub fn compact_file(path: &Path) -> Result<(u64, u64), StoreError> {
+    let before = std::fs::metadata(path).map_err(|e| io(e, "cannot read", path))?.len();
+    let tmp: PathBuf = path.with_extension("db.compacting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path).map_err(internal)?;
+        let name: String = conn.query_row("SELECT current_database()", [], |r| r.get(0)).map_err(internal)?;
+        conn.execute_batch(&format!(
+            "ATTACH {} AS hk_compact; COPY FROM DATABASE \"{}\" TO hk_compact; DETACH hk_compact;",
+            sql_path(&tmp),
+            name.replace('"', "\"\"")
+        ))
+        .map_err(internal)?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io(e, "cannot replace", path))?;
+    let wal = PathBuf::from(format!("{}.wal", path.display()));
+    let _ = std::fs::remove_file(wal);
+    let after = std::fs::metadata(path).map_err(|e| io(e, "cannot read", path))?.len();
+    Ok((before, after))
+}
+
+/// Share of the file's blocks that are free (0.0-1.0), from `pragma_database_size`.
+pub fn free_ratio(conn: &Connection) -> Result<(f64, u64), StoreError> {
+    conn.query_row(
+        "SELECT free_blocks::DOUBLE / greatest(total_blocks, 1), total_blocks FROM pragma_database_size() WHERE database_name = current_database()",
+        [],
+        |r| Ok((r.get::<_, f64>(0)?, r.get::<_, i64>(1)? as u64)),
+    )
+    .map_err(internal)
+}
+
+/// At start-up: rewrites the file when over half of it is free blocks (after large retention
+/// deletes) and it is larger than 64 blocks (16 MB). Returns the sizes when it did.
+pub fn compact_if_sparse(path: &Path, settings: &super::DuckSettings) -> Result<Option<(u64, u64)>, StoreError> {
+    let (free, blocks) = {
+        let db = super::Database::open(path, settings)?;
+        let conn = db.connect()?;
+        free_ratio(&conn)?
+    };
+    if free > 0.5 && blocks > 64 { compact_file(path).map(Some) } else { Ok(None) }
+}

@@ -1,0 +1,85 @@
+//! E-mail report subscriptions in DuckDB.
+
+use std::sync::Mutex;
+
+use duckdb::{Connection, params};
+
+use super::internal;
+use crate::domain::lifecycle::Frequency;
+use crate::ports::lifecycle::{Subscription, SubscriptionStore};
+use crate::ports::store::StoreError;
+
+/// Subscription storage on its own connection.
+pub struct DuckSubscriptions {
+    conn: Mutex<Connection>,
+}
+
+impl DuckSubscriptions {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn) }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SubscriptionStore for DuckSubscriptions {
+    fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT site_id, email, frequency, last_period FROM email_subscriptions
+                 WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(params![site_id, site_id], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(internal)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(site_id, email, f, last_period)| {
+                Frequency::parse(&f).map(|frequency| Subscription { site_id, email, frequency, last_period })
+            })
+            .collect())
+    }
+
+    fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO email_subscriptions (site_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                params![site_id, email, frequency.as_str()],
+            )
+            .map(|n| n > 0)
+            .map_err(internal)
+    }
+
+    fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM email_subscriptions WHERE site_id = ? AND email = ? AND frequency = ?",
+                params![site_id, email, frequency.as_str()],
+            )
+            .map(|n| n > 0)
+            .map_err(internal)
+    }
+
+    fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE email_subscriptions SET last_period = ? WHERE site_id = ? AND email = ? AND frequency = ?",
+                params![period, site_id, email, frequency.as_str()],
+            )
+            .map(|_| ())
+            .map_err(internal)
+    }
+}

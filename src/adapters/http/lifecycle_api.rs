@@ -1,0 +1,678 @@
+//! Data lifecycle endpoints: raw exports, imports from other tools, e-mail report
+//! subscriptions, and the admin calls for backups and retention.
+
+use std::path::{Component, PathBuf};
+use std::sync::Arc;
+
+use poem::Body;
+use poem_openapi::param::{Path, Query as QueryParam};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, ResponseContent};
+
+use super::AppState;
+use super::api::{ApiErrorBody, ApiTags, body};
+use super::auth::Auth;
+use super::guard::{ErrorAnswers, site_for, who};
+use crate::domain::accounts::{Need, instance_admin};
+use crate::domain::email_report::EmailReportError;
+use crate::domain::imports::{ImportBatch, ImportError, ImportSource};
+use crate::domain::lifecycle::{self, Frequency, date_span, parse_email, site_tz};
+use crate::ports::lifecycle::{ExportFormat, MailError};
+
+/// The streamed file, typed by format.
+#[derive(ResponseContent)]
+pub enum ExportBody {
+    #[oai(content_type = "text/csv; charset=utf-8")]
+    Csv(Binary<Body>),
+    #[oai(content_type = "application/vnd.apache.parquet")]
+    Parquet(Binary<Body>),
+    #[oai(content_type = "application/x-ndjson")]
+    Ndjson(Binary<Body>),
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "export_bad_request")]
+pub enum ExportResult {
+    /// The site's raw events in the range, one row per pageview or custom event.
+    #[oai(status = 200)]
+    Ok(ExportBody, #[oai(header = "content-disposition")] String),
+    /// Invalid range or format; `message` names it.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn export_bad_request(err: poem::Error) -> ExportResult {
+    ExportResult::refused(err, |e| ExportResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+/// Additive totals of an import.
+#[derive(Object)]
+pub struct ImportTotals {
+    pub visitors: u64,
+    pub visits: u64,
+    pub pageviews: u64,
+    pub bounces: u64,
+    /// Total seconds of all visits.
+    pub visit_duration: u64,
+}
+
+/// What an import read (and, unless a dry run, stored).
+#[derive(Object)]
+pub struct ImportReport {
+    /// Nothing was stored.
+    pub dry_run: bool,
+    pub source: String,
+    /// The stored import's id (not for dry runs).
+    #[oai(skip_serializing_if_is_none)]
+    pub import_id: Option<u32>,
+    pub rows_read: u64,
+    /// Rows left out on purpose (bots).
+    pub rows_skipped: u64,
+    pub days: u64,
+    #[oai(skip_serializing_if_is_none)]
+    pub first_date: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub last_date: Option<String>,
+    pub totals: ImportTotals,
+}
+
+/// A refused row.
+#[derive(Object)]
+pub struct BadRowView {
+    pub file: String,
+    /// 1-based line number (the header is line 1).
+    pub line: u64,
+    pub reason: String,
+}
+
+/// An import refused as a whole: nothing was stored.
+#[derive(Object)]
+pub struct ImportErrorBody {
+    pub error: String,
+    pub message: String,
+    /// The rows that could not be read (at most 50).
+    pub bad_rows: Vec<BadRowView>,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "import_bad_request")]
+pub enum ImportResult {
+    /// Dry run: what would be imported.
+    #[oai(status = 200)]
+    Checked(Json<ImportReport>),
+    /// Imported.
+    #[oai(status = 201)]
+    Imported(Json<ImportReport>),
+    /// Invalid parameters.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// The upload is larger than the limit.
+    #[oai(status = 413)]
+    TooLarge(Json<ApiErrorBody>),
+    /// The file is not a valid export, or some rows are bad; nothing was stored.
+    #[oai(status = 422)]
+    Unprocessable(Json<ImportErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn import_bad_request(err: poem::Error) -> ImportResult {
+    ImportResult::refused(err, |e| ImportResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+/// An e-mail report subscription.
+#[derive(Object)]
+pub struct SubscriptionView {
+    pub email: String,
+    /// `week` (Mondays 08:00) or `month` (the 1st, 08:00), in the site's time zone.
+    pub frequency: String,
+    /// The last period sent, e.g. `2026-W47` or `2026-11`.
+    #[oai(skip_serializing_if_is_none)]
+    pub last_period: Option<String>,
+}
+
+/// Subscribe or unsubscribe an address.
+#[derive(Object)]
+pub struct SubscriptionRequest {
+    pub email: String,
+    /// `week` or `month`.
+    pub frequency: String,
+}
+
+/// Send a report now.
+#[derive(Object)]
+pub struct SendReportRequest {
+    pub email: String,
+    /// `week` (the last complete week) or `month` (the last complete month).
+    pub period: String,
+}
+
+/// A sent report.
+#[derive(Object)]
+pub struct SentReport {
+    pub to: String,
+    pub subject: String,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "subs_bad_request")]
+pub enum SubscriptionsResult {
+    /// The site's subscriptions.
+    #[oai(status = 200)]
+    List(Json<Vec<SubscriptionView>>),
+    /// Subscribed (or already subscribed).
+    #[oai(status = 201)]
+    Created(Json<SubscriptionView>),
+    /// Unsubscribed.
+    #[oai(status = 204)]
+    Deleted,
+    /// Invalid address or frequency.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// No such site or subscription.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn subs_bad_request(err: poem::Error) -> SubscriptionsResult {
+    SubscriptionsResult::refused(err, |e| SubscriptionsResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "send_bad_request")]
+pub enum SendResult {
+    /// Sent.
+    #[oai(status = 200)]
+    Sent(Json<SentReport>),
+    /// Invalid address or period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// No such site.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage or report failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+    /// The SMTP server refused or could not be reached.
+    #[oai(status = 502)]
+    BadGateway(Json<ApiErrorBody>),
+    /// Mail is not configured (`--smtp-url`, `--smtp-from`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>),
+}
+
+fn send_bad_request(err: poem::Error) -> SendResult {
+    SendResult::refused(err, |e| SendResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+/// Where to write a backup.
+#[derive(Object)]
+pub struct BackupRequest {
+    /// A new directory under the server's backup directory (`--backup-dir`, default
+    /// `<data-dir>/backups`): a name, or an absolute path inside it.
+    pub to: String,
+}
+
+/// A finished backup.
+#[derive(Object)]
+pub struct BackupView {
+    /// The snapshot's database file (restore with `hitkeep restore --from <dir>`).
+    pub file: String,
+    pub bytes: u64,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "admin_bad_request")]
+pub enum BackupResult {
+    /// Written.
+    #[oai(status = 201)]
+    Created(Json<BackupView>),
+    /// Invalid target.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// Unused (admin calls name no site).
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// The target already holds a backup.
+    #[oai(status = 409)]
+    Conflict(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn admin_bad_request(err: poem::Error) -> BackupResult {
+    BackupResult::refused(err, |e| BackupResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+/// One site's retention run.
+#[derive(Object)]
+pub struct RetentionView {
+    pub site: String,
+    pub retention_days: u32,
+    /// Events before this instant were deleted (RFC 3339).
+    pub cutoff: String,
+    pub deleted_events: u64,
+    pub deleted_vitals: u64,
+    /// Parquet files written or extended.
+    pub archives: Vec<String>,
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "retention_bad_request")]
+pub enum RetentionResult {
+    /// Sites with a retention period and what was deleted.
+    #[oai(status = 200)]
+    Ok(Json<Vec<RetentionView>>),
+    /// Invalid time.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// Unused.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+}
+
+fn retention_bad_request(err: poem::Error) -> RetentionResult {
+    RetentionResult::refused(err, |e| RetentionResult::BadRequest(body("invalid_request", e.to_string())))
+}
+
+crate::error_answers!(ExportResult, ImportResult, SubscriptionsResult, SendResult, BackupResult, RetentionResult);
+
+/// Instance-wide calls (backups, retention): instance administrators and the operator token.
+async fn admin<R: ErrorAnswers>(state: &AppState, auth: &Auth) -> Result<(), R> {
+    let caller = who::<R>(state, auth).await?;
+    instance_admin(&caller.principal).map_err(|d| R::denied(d, ""))
+}
+
+/// Lifecycle endpoints.
+pub struct LifecycleApi {
+    pub state: Arc<AppState>,
+}
+
+fn report_of(source: ImportSource, batch: &ImportBatch, dry_run: bool, import_id: Option<u32>) -> ImportReport {
+    let t = batch.totals();
+    ImportReport {
+        dry_run,
+        source: source.as_str().into(),
+        import_id,
+        rows_read: batch.rows_read,
+        rows_skipped: batch.rows_skipped,
+        days: batch.days.len() as u64,
+        first_date: batch.first_date().map(|d| d.to_string()),
+        last_date: batch.last_date().map(|d| d.to_string()),
+        totals: ImportTotals {
+            visitors: t.visitors,
+            visits: t.visits,
+            pageviews: t.pageviews,
+            bounces: t.bounces,
+            visit_duration: t.visit_duration,
+        },
+    }
+}
+
+fn import_refused(e: ImportError) -> ImportResult {
+    let (code, bad_rows) = match &e {
+        ImportError::BadFile(_) => ("invalid_file", vec![]),
+        ImportError::BadRows(rows) => (
+            "bad_rows",
+            rows.iter().map(|r| BadRowView { file: r.file.clone(), line: r.line, reason: r.reason.clone() }).collect(),
+        ),
+    };
+    ImportResult::Unprocessable(Json(ImportErrorBody { error: code.into(), message: e.to_string(), bad_rows }))
+}
+
+fn subscription_args(email: &str, frequency: &str) -> Result<(String, Frequency), String> {
+    let email = parse_email(email).map_err(|e| e.0)?;
+    let frequency =
+        Frequency::parse(frequency).ok_or_else(|| format!("frequency must be week or month, got {frequency:?}"))?;
+    Ok((email, frequency))
+}
+
+#[OpenApi(tag = "ApiTags::Lifecycle")]
+impl LifecycleApi {
+    /// Export a site's raw events for a date range (site time zone) as CSV, Parquet or NDJSON, streamed.
+    #[oai(path = "/sites/:site/export", method = "get", operation_id = "exportEvents")]
+    async fn export(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        /// First day, `YYYY-MM-DD`.
+        from: QueryParam<String>,
+        /// Last day (inclusive), `YYYY-MM-DD`.
+        to: QueryParam<String>,
+        /// `csv`, `parquet` or `ndjson` (default).
+        format: QueryParam<Option<String>>,
+    ) -> ExportResult {
+        let site = match site_for::<ExportResult>(&self.state, &auth, &site.0, Need::Read).await.map(|(s, _)| s) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let format = match format.0.as_deref().map_or(Some(ExportFormat::Ndjson), ExportFormat::parse) {
+            Some(f) => f,
+            None => return ExportResult::BadRequest(body("invalid_format", "format must be csv, parquet or ndjson")),
+        };
+        let span = match date_span(site_tz(&site), &from.0, &to.0) {
+            Ok(s) => s,
+            Err(e) => return ExportResult::BadRequest(body("invalid_date_range", e.0)),
+        };
+        let dir = self.state.lifecycle_config.tmp_dir();
+        let file = dir.join(format!("export-{}.{}", rand::random::<u64>(), format.extension()));
+        let lifecycle = self.state.lifecycle.clone();
+        let (site_id, target) = (site.id.0, file.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            lifecycle.export(site_id, &span, format, &target).map_err(|e| e.to_string())
+        })
+        .await;
+        if let Err(e) = written.map_err(|e| e.to_string()).and_then(|r| r) {
+            let _ = std::fs::remove_file(&file);
+            return ExportResult::internal(e);
+        }
+        // Open, then unlink: the stream reads the file and the disk space goes with the handle.
+        let handle = match tokio::fs::File::open(&file).await {
+            Ok(h) => h,
+            Err(e) => return ExportResult::internal(e.to_string()),
+        };
+        let _ = tokio::fs::remove_file(&file).await;
+        let stream = Binary(Body::from_async_read(handle));
+        let name =
+            format!("attachment; filename=\"{}-events-{}-{}.{}\"", site.domain, span.from, span.to, format.extension());
+        let content = match format {
+            ExportFormat::Csv => ExportBody::Csv(stream),
+            ExportFormat::Parquet => ExportBody::Parquet(stream),
+            ExportFormat::Ndjson => ExportBody::Ndjson(stream),
+        };
+        ExportResult::Ok(content, name)
+    }
+
+    /// Import history exported from Plausible (CSV export zip), Umami (website_event CSV) or
+    /// GoatCounter (CSV export, optionally gzipped). The body is the file. With `dry_run=true`
+    /// nothing is stored; bad rows are listed with line numbers either way.
+    #[oai(path = "/sites/:site/imports", method = "post", operation_id = "importHistory")]
+    async fn import(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        /// `plausible`, `umami` or `goatcounter`.
+        source: QueryParam<String>,
+        /// Check the file and report what would be imported, without storing anything.
+        dry_run: QueryParam<Option<bool>>,
+        file: Binary<Body>,
+    ) -> ImportResult {
+        let site = match site_for::<ImportResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let Some(source) = ImportSource::parse(&source.0) else {
+            return ImportResult::BadRequest(body(
+                "invalid_source",
+                format!("source must be plausible, umami or goatcounter, got {:?}", source.0),
+            ));
+        };
+        let max = self.state.lifecycle_config.max_import_bytes;
+        let bytes = match file.0.into_bytes_limit(max).await {
+            Ok(b) => b,
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                return ImportResult::TooLarge(body(
+                    "too_large",
+                    format!("the upload is larger than {max} bytes (--max-import-bytes)"),
+                ));
+            }
+            Err(e) => return ImportResult::BadRequest(body("invalid_body", e.to_string())),
+        };
+        let dry_run = dry_run.0.unwrap_or(false);
+        let store = self.state.imports.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let files = crate::adapters::zipfile::unpack(&bytes, "upload.csv")?;
+            let batch = crate::domain::imports::parse_files(source, &files, site_tz(&site))?;
+            if dry_run {
+                return Ok(Ok((batch, None)));
+            }
+            Ok(store.save_import(site.id.0, source, &batch).map(|id| (batch, Some(id))))
+        })
+        .await;
+        match result {
+            Ok(Ok(Ok((batch, None)))) => ImportResult::Checked(Json(report_of(source, &batch, true, None))),
+            Ok(Ok(Ok((batch, id)))) => ImportResult::Imported(Json(report_of(source, &batch, false, id))),
+            Ok(Ok(Err(e))) => ImportResult::internal(e.to_string()),
+            Ok(Err(e)) => import_refused(e),
+            Err(e) => ImportResult::internal(e.to_string()),
+        }
+    }
+
+    /// The site's e-mail report subscriptions.
+    #[oai(path = "/sites/:site/email-reports", method = "get", operation_id = "listEmailReports")]
+    async fn list_subscriptions(&self, auth: Auth, site: Path<String>) -> SubscriptionsResult {
+        let site =
+            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
+                Ok(s) => s,
+                Err(denied) => return denied,
+            };
+        let subs = self.state.email.subscriptions.clone();
+        match tokio::task::spawn_blocking(move || subs.subscriptions(Some(site.id.0))).await {
+            Ok(Ok(list)) => SubscriptionsResult::List(Json(
+                list.into_iter()
+                    .map(|s| SubscriptionView {
+                        email: s.email,
+                        frequency: s.frequency.as_str().into(),
+                        last_period: s.last_period,
+                    })
+                    .collect(),
+            )),
+            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
+            Err(e) => SubscriptionsResult::internal(e.to_string()),
+        }
+    }
+
+    /// Subscribe an address to the site's weekly or monthly report.
+    #[oai(path = "/sites/:site/email-reports", method = "post", operation_id = "subscribeEmailReport")]
+    async fn subscribe(&self, auth: Auth, site: Path<String>, req: Json<SubscriptionRequest>) -> SubscriptionsResult {
+        let site =
+            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
+                Ok(s) => s,
+                Err(denied) => return denied,
+            };
+        let (email, frequency) = match subscription_args(&req.email, &req.frequency) {
+            Ok(a) => a,
+            Err(m) => return SubscriptionsResult::BadRequest(body("invalid_subscription", m)),
+        };
+        let email_reports = self.state.email.clone();
+        let stored = email.clone();
+        let subscribed = tokio::task::spawn_blocking(move || {
+            email_reports.subscribe(&site, &stored, frequency)?;
+            let subs = email_reports.subscriptions.subscriptions(Some(site.id.0))?;
+            Ok::<_, crate::ports::store::StoreError>(
+                subs.into_iter().find(|s| s.email == stored && s.frequency == frequency).and_then(|s| s.last_period),
+            )
+        })
+        .await;
+        match subscribed {
+            Ok(Ok(last_period)) => SubscriptionsResult::Created(Json(SubscriptionView {
+                email,
+                frequency: frequency.as_str().into(),
+                last_period,
+            })),
+            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
+            Err(e) => SubscriptionsResult::internal(e.to_string()),
+        }
+    }
+
+    /// Unsubscribe an address.
+    #[oai(path = "/sites/:site/email-reports", method = "delete", operation_id = "unsubscribeEmailReport")]
+    async fn unsubscribe(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        email: QueryParam<String>,
+        /// `week` or `month`.
+        frequency: QueryParam<String>,
+    ) -> SubscriptionsResult {
+        let site =
+            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
+                Ok(s) => s,
+                Err(denied) => return denied,
+            };
+        let (email, frequency) = match subscription_args(&email.0, &frequency.0) {
+            Ok(a) => a,
+            Err(m) => return SubscriptionsResult::BadRequest(body("invalid_subscription", m)),
+        };
+        let subs = self.state.email.subscriptions.clone();
+        match tokio::task::spawn_blocking(move || subs.unsubscribe(site.id.0, &email, frequency)).await {
+            Ok(Ok(true)) => SubscriptionsResult::Deleted,
+            Ok(Ok(false)) => SubscriptionsResult::not_found("no such subscription".into()),
+            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
+            Err(e) => SubscriptionsResult::internal(e.to_string()),
+        }
+    }
+
+    /// Send the report of the last complete week or month to an address now.
+    #[oai(path = "/sites/:site/email-reports/send", method = "post", operation_id = "sendEmailReport")]
+    async fn send(&self, auth: Auth, site: Path<String>, req: Json<SendReportRequest>) -> SendResult {
+        let site = match site_for::<SendResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
+            Ok(s) => s,
+            Err(denied) => return denied,
+        };
+        let (email, frequency) = match subscription_args(&req.email, &req.period) {
+            Ok(a) => a,
+            Err(m) => return SendResult::BadRequest(body("invalid_request", m.replace("frequency", "period"))),
+        };
+        let email_reports = self.state.email.clone();
+        match tokio::task::spawn_blocking(move || email_reports.send_now(&site, &email, frequency)).await {
+            Ok(Ok(mail)) => SendResult::Sent(Json(SentReport { to: mail.to, subject: mail.subject })),
+            Ok(Err(EmailReportError::Mail(e @ MailError::NotConfigured(_)))) => {
+                SendResult::Unavailable(body("mail_not_configured", e.to_string()))
+            }
+            Ok(Err(EmailReportError::Mail(e))) => SendResult::BadGateway(body("mail_failed", e.to_string())),
+            Ok(Err(e)) => SendResult::internal(e.to_string()),
+            Err(e) => SendResult::internal(e.to_string()),
+        }
+    }
+
+    /// Write a consistent snapshot of the whole database to a directory on the server, while it
+    /// keeps recording (admin).
+    #[oai(path = "/admin/backup", method = "post", operation_id = "backup")]
+    async fn backup(&self, auth: Auth, req: Json<BackupRequest>) -> BackupResult {
+        if let Err(denied) = admin::<BackupResult>(&self.state, &auth).await {
+            return denied;
+        }
+        let root = &self.state.lifecycle_config.backup_root;
+        let given = PathBuf::from(req.0.to.trim());
+        let dir = if given.is_absolute() { given.clone() } else { root.join(&given) };
+        // The API never writes outside the backup root (it is reachable with a token, not a shell).
+        let escapes = dir.components().any(|c| !matches!(c, Component::Normal(_) | Component::RootDir));
+        // Plain names below the root: letters, digits, '.', '_', '-' (no control characters or
+        // look-alikes in file names an operator has to handle later).
+        let plain = dir.strip_prefix(root).is_ok_and(|rel| {
+            rel.components().all(|c| {
+                c.as_os_str().to_str().is_some_and(|n| {
+                    !n.is_empty()
+                        && n.len() <= 100
+                        && n.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
+                })
+            })
+        });
+        if req.0.to.trim().is_empty() || escapes || !plain || dir == *root {
+            return BackupResult::BadRequest(body(
+                "invalid_target",
+                format!(
+                    "backups are written to a new directory under {} (--backup-dir), named with letters, digits, '.', '_' and '-'; got {:?}",
+                    root.display(),
+                    req.0.to
+                ),
+            ));
+        }
+        if dir.join("hitkeep.db").exists() {
+            return BackupResult::Conflict(body("backup_exists", format!("{} already holds a backup", dir.display())));
+        }
+        let lifecycle = self.state.lifecycle.clone();
+        match tokio::task::spawn_blocking(move || lifecycle.backup(&dir)).await {
+            Ok(Ok(b)) => BackupResult::Created(Json(BackupView { file: b.file.display().to_string(), bytes: b.bytes })),
+            Ok(Err(e)) => BackupResult::internal(e.to_string()),
+            Err(e) => BackupResult::internal(e.to_string()),
+        }
+    }
+
+    /// Apply every site's retention period now (the daily job does this on its own) (admin).
+    #[oai(path = "/admin/retention", method = "post", operation_id = "applyRetention")]
+    async fn retention(&self, auth: Auth) -> RetentionResult {
+        if let Err(denied) = admin::<RetentionResult>(&self.state, &auth).await {
+            return denied;
+        }
+        let (sites, lifecycle, archive) =
+            (self.state.sites.clone(), self.state.lifecycle.clone(), self.state.lifecycle_config.archive_dir.clone());
+        let now = crate::ports::clock::Clock::now_micros(&crate::adapters::system::SystemClock);
+        let result = tokio::task::spawn_blocking(move || {
+            let sites = sites.list().map_err(|e| e.to_string())?;
+            lifecycle::run_retention(&sites, lifecycle.as_ref(), now, archive.as_deref()).map_err(|e| e.to_string())
+        })
+        .await;
+        match result {
+            Ok(Ok(runs)) => RetentionResult::Ok(Json(
+                runs.into_iter()
+                    .map(|r| RetentionView {
+                        site: r.site.domain.to_string(),
+                        retention_days: r.site.retention_days,
+                        cutoff: chrono::DateTime::from_timestamp_micros(r.cutoff).unwrap_or_default().to_rfc3339(),
+                        deleted_events: r.outcome.deleted_events,
+                        deleted_vitals: r.outcome.deleted_vitals,
+                        archives: r.outcome.archives.iter().map(|p| p.display().to_string()).collect(),
+                    })
+                    .collect(),
+            )),
+            Ok(Err(e)) => RetentionResult::internal(e),
+            Err(e) => RetentionResult::internal(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Weekly and monthly e-mail reports: the figures (through the report service, so they match
+//! the dashboard), the mail's text and HTML parts, and the schedule.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use super::lifecycle::{Frequency, due_period, last_full_period, local_date, previous_period, site_tz};
+use super::reports::{ReportError, ReportService};
+use super::site::Site;
+use crate::ports::clock::Clock;
+use crate::ports::lifecycle::{Mail, MailError, Mailer, SubscriptionStore};
+use crate::ports::store::StoreError;
+
+/// Why a report was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailReportError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// The numbers a report shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFigures {
+    pub site: String,
+    pub frequency: Frequency,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub visitors: u64,
+    pub pageviews: u64,
+    pub previous_visitors: u64,
+    pub previous_pageviews: u64,
+    /// (page, visitors), most visited first.
+    pub top_pages: Vec<(String, u64)>,
+    /// (source, visitors).
+    pub top_sources: Vec<(String, u64)>,
+}
+
+/// Rows in each top list.
+pub const TOP: usize = 5;
+
+fn int(v: &Value) -> u64 {
+    v.as_u64().unwrap_or(0)
+}
+
+fn range(from: NaiveDate, to: NaiveDate) -> Value {
+    json!([from.to_string(), to.to_string()])
+}
+
+/// Gathers a report's figures for `site` over `from..=to`.
+pub fn figures(
+    reports: &ReportService,
+    site: &Site,
+    frequency: Frequency,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<ReportFigures, ReportError> {
+    let domain = site.domain.as_str();
+    let totals = |a: NaiveDate, b: NaiveDate| -> Result<(u64, u64), ReportError> {
+        let answer = reports.query(
+            site,
+            &json!({"site_id": domain, "date_range": range(a, b), "metrics": ["visitors", "pageviews"]}),
+        )?;
+        Ok(answer.rows.first().map_or((0, 0), |r| (int(&r.metrics[0]), int(&r.metrics[1]))))
+    };
+    let top = |dim: &str| -> Result<Vec<(String, u64)>, ReportError> {
+        let answer = reports.query(
+            site,
+            &json!({"site_id": domain, "date_range": range(from, to), "metrics": ["visitors"],
+                    "dimensions": [dim], "pagination": {"limit": TOP}}),
+        )?;
+        Ok(answer
+            .rows
+            .iter()
+            .map(|r| (r.dimensions[0].as_str().unwrap_or("(none)").to_string(), int(&r.metrics[0])))
+            .collect())
+    };
+    let (visitors, pageviews) = totals(from, to)?;
+    let (pf, pt) = previous_period(frequency, from);
+    let (previous_visitors, previous_pageviews) = totals(pf, pt)?;
+    Ok(ReportFigures {
+        site: domain.to_string(),
+        frequency,
+        from,
+        to,
+        visitors,
+        pageviews,
+        previous_visitors,
+        previous_pageviews,
+        top_pages: top("event:page")?,
+        top_sources: top("visit:source")?,
+    })
+}
+
+/// `+25%`, `-10%`, `0%`; `new` when the previous period had none.
+pub fn change_label(now: u64, before: u64) -> String {
+    if before == 0 {
+        return if now == 0 { "0%".into() } else { "new".into() };
+    }
+    let pct = ((now as f64 - before as f64) / before as f64 * 100.0).round() as i64;
+    if pct > 0 { format!("+{pct}%") } else { format!("{pct}%") }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The mail for `to`: subject, plain text and HTML with the same numbers.
+pub fn compose(f: &ReportFigures, to: &str) -> Mail {
+    let kind = match f.frequency {
+        Frequency::Week => "Weekly",
+        Frequency::Month => "Monthly",
+    };
+    let subject = format!("{kind} report for {}: {} visitors ({} to {})", f.site, f.visitors, f.from, f.to);
+    let vc = change_label(f.visitors, f.previous_visitors);
+    let pc = change_label(f.pageviews, f.previous_pageviews);
+    let mut text = format!(
+        "{kind} report for {site}, {from} to {to}\n\nVisitors: {v} ({vc} vs. previous period: {pv})\nPageviews: {p} ({pc} vs. previous period: {pp})\n",
+        site = f.site,
+        from = f.from,
+        to = f.to,
+        v = f.visitors,
+        pv = f.previous_visitors,
+        p = f.pageviews,
+        pp = f.previous_pageviews,
+    );
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><h1>{kind} report for {site}</h1><p>{from} to {to}</p>\
+         <table><tr><th align=\"left\">Visitors</th><td>{v}</td><td>{vc}</td><td>previous: {pv}</td></tr>\
+         <tr><th align=\"left\">Pageviews</th><td>{p}</td><td>{pc}</td><td>previous: {pp}</td></tr></table>",
+        site = escape(&f.site),
+        from = f.from,
+        to = f.to,
+        v = f.visitors,
+        pv = f.previous_visitors,
+        p = f.pageviews,
+        pp = f.previous_pageviews,
+    );
+    for (title, list) in [("Top pages", &f.top_pages), ("Top sources", &f.top_sources)] {
+        text.push_str(&format!("\n{title} (visitors):\n"));
+        html.push_str(&format!("<h2>{title}</h2><table><tr><th align=\"left\">Name</th><th>Visitors</th></tr>"));
+        if list.is_empty() {
+            text.push_str("  (none)\n");
+        }
+        for (name, n) in list {
+            text.push_str(&format!("  {n:>8}  {name}\n"));
+            html.push_str(&format!("<tr><td>{}</td><td align=\"right\">{n}</td></tr>", escape(name)));
+        }
+        html.push_str("</table>");
+    }
+    html.push_str("<p style=\"color:#666\">Sent by HitKeep.</p></body></html>");
+    Mail { to: to.to_string(), subject, text, html }
+}
+
+/// Sends reports now and on schedule.
+pub struct EmailReports {
+    pub reports: Arc<ReportService>,
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl EmailReports {
+    /// Sends the report of the last complete week or month to `email` at once.
+    pub fn send_now(&self, site: &Site, email: &str, frequency: Frequency) -> Result<Mail, EmailReportError> {
+        let today = local_date(site_tz(site), self.clock.now_micros());
+        let (from, to) = last_full_period(frequency, today);
+        let mail = compose(&figures(&self.reports, site, frequency, from, to)?, email);
+        self.mailer.send(&mail)?;
+        Ok(mail)
+    }
+
+    /// Subscribes `email`; the first scheduled mail is the next one due (a new subscriber does not
+    /// get the last period's report at once: `send_now` does that). `false` when it existed.
+    pub fn subscribe(&self, site: &Site, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+        let created = self.subscriptions.subscribe(site.id.0, email, frequency)?;
+        if created && let Some((key, _, _)) = due_period(frequency, site_tz(site), self.clock.now_micros()) {
+            self.subscriptions.mark_sent(site.id.0, email, frequency, &key)?;
+        }
+        Ok(created)
+    }
+
+    /// Sends every report whose time has come and that was not sent yet; returns how many went out.
+    pub fn send_due(&self, sites: &[Site]) -> Result<usize, EmailReportError> {
+        let mut sent = 0;
+        for sub in self.subscriptions.subscriptions(None)? {
+            let Some(site) = sites.iter().find(|s| s.id.0 == sub.site_id) else { continue };
+            let Some((key, from, to)) = due_period(sub.frequency, site_tz(site), self.clock.now_micros()) else {
+                continue;
+            };
+            if sub.last_period.as_deref() == Some(key.as_str()) {
+                continue;
+            }
+            let mail = compose(&figures(&self.reports, site, sub.frequency, from, to)?, &sub.email);
+            match self.mailer.send(&mail) {
+                Ok(()) => {
+                    self.subscriptions.mark_sent(sub.site_id, &sub.email, sub.frequency, &key)?;
+                    sent += 1;
+                }
+                // One bad address must not hold up the others; the next tick retries.
+                Err(e) => tracing::warn!(site = %site.domain, error = %e, "could not send an e-mail report"),
+            }
+        }
+        Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_parts_carry_the_numbers() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let f = ReportFigures {
+            site: "a.test".into(),
+            frequency: Frequency::Week,
+            from: d("2026-11-16"),
+            to: d("2026-11-22"),
+            visitors: 150,
+            pageviews: 400,
+            previous_visitors: 100,
+            previous_pageviews: 400,
+            top_pages: vec![("/<b>".into(), 90)],
+            top_sources: vec![],
+        };
+        let m = compose(&f, "x@y.test");
+        assert!(m.text.contains("Visitors: 150 (+50% vs. previous period: 100)"));
+        assert!(m.html.contains("<td>150</td><td>+50%</td>"));
+        assert!(m.html.contains("/&lt;b&gt;"));
+        assert_eq!(change_label(0, 0), "0%");
+        assert_eq!(change_label(5, 0), "new");
+        assert_eq!(change_label(90, 100), "-10%");
+    }
+}

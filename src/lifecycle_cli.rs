@@ -1,0 +1,404 @@
+//! The data lifecycle commands: `export` to files, `retention`, `backup`, `restore`, `import`
+//! and `report send`. Each opens a stopped data directory (or asks a running server) and
+//! hands over to the same adapters the server uses.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{ArgGroup, Args, Subcommand};
+
+use crate::adapters::duckdb::{
+    Database, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSites, DuckSubscriptions, compact_file,
+    export_ndjson, free_ratio,
+};
+use crate::adapters::smtp::SmtpMailer;
+use crate::cli::{DataDirArg, ExportArgs, ExportFormat, ExportKind, open_offline};
+use crate::domain::email_report::EmailReports;
+use crate::domain::imports::{ImportError, ImportSource, parse_files};
+use crate::domain::lifecycle::{DateSpan, Frequency, date_span, parse_email, run_retention, site_tz};
+use crate::domain::reports::ReportService;
+use crate::domain::site::{Site, SiteDomain};
+use crate::ports::clock::Clock;
+use crate::ports::lifecycle::{DataLifecycle, ExportFormat as Format, ImportStore};
+use crate::ports::sites::SiteRepository;
+
+/// `hitkeep retention`.
+#[derive(Args, Debug)]
+pub struct RetentionArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// The current time (RFC 3339 or YYYY-MM-DD); default: now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Archive deleted events to Parquet first.
+    #[arg(long, env = "HITKEEP_ARCHIVE")]
+    pub archive: bool,
+    /// Where archives go (default: <data-dir>/archive).
+    #[arg(long, env = "HITKEEP_ARCHIVE_DIR")]
+    pub archive_dir: Option<PathBuf>,
+    /// Do not rewrite the file afterwards to give freed space back.
+    #[arg(long)]
+    pub no_compact: bool,
+}
+
+/// `hitkeep backup`.
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// Directory to write the snapshot to (created; must not hold one yet).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// A running server's base URL (e.g. http://127.0.0.1:8080): it takes the snapshot.
+    #[arg(long, requires = "token")]
+    pub server: Option<String>,
+    /// The server's API token.
+    #[arg(long, env = "HITKEEP_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+/// `hitkeep restore`.
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// A backup directory (holding hitkeep.db) or a database file.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Replace an existing database in the data directory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `hitkeep import`.
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("source").required(true).args(["from_plausible", "from_umami", "from_goatcounter"])))]
+pub struct ImportArgs {
+    /// The site's domain.
+    #[arg(long)]
+    pub site: String,
+    /// Plausible's CSV export zip.
+    #[arg(long)]
+    pub from_plausible: Option<PathBuf>,
+    /// Umami's CSV data export (website_event rows; a zip holding it works too).
+    #[arg(long)]
+    pub from_umami: Option<PathBuf>,
+    /// GoatCounter's CSV export (version 2; .csv or .csv.gz).
+    #[arg(long)]
+    pub from_goatcounter: Option<PathBuf>,
+    /// Check the file and show what would be imported; store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+/// `hitkeep report ...`.
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Send a site's report for the last complete week or month now (stopped data directory).
+    Send {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        email: String,
+        /// `week` or `month`.
+        #[arg(long, default_value = "week")]
+        period: String,
+        #[arg(long, env = "HITKEEP_SMTP_URL")]
+        smtp_url: String,
+        #[arg(long, env = "HITKEEP_SMTP_FROM")]
+        smtp_from: String,
+        /// The current time (RFC 3339 or YYYY-MM-DD); default: now.
+        #[arg(long)]
+        now: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+/// A clock stopped at one instant (`--now`).
+struct FixedClock(i64);
+
+impl Clock for FixedClock {
+    fn now_micros(&self) -> i64 {
+        self.0
+    }
+}
+
+fn parse_now(now: Option<&str>) -> anyhow::Result<i64> {
+    let Some(s) = now else { return Ok(chrono::Utc::now().timestamp_micros()) };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_micros());
+    }
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("--now must be RFC 3339 or YYYY-MM-DD, got {s:?}"))?;
+    Ok(d.and_hms_opt(12, 0, 0).expect("noon").and_utc().timestamp_micros())
+}
+
+fn find_site(db: &Database, domain: &str) -> anyhow::Result<Site> {
+    let domain = SiteDomain::parse(domain)?;
+    DuckSites::new(db.connect()?)
+        .list()?
+        .into_iter()
+        .find(|s| s.domain == domain)
+        .with_context(|| format!("no site {domain} (add it with `hitkeep site add {domain}`)"))
+}
+
+/// `hitkeep export` to a file or in CSV/Parquet.
+pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.table == ExportKind::Events || args.format == ExportFormat::Ndjson,
+        "only events export as CSV or Parquet; web vitals export as NDJSON"
+    );
+    let db = open_offline(&args.data)?;
+    let site = find_site(&db, &args.site)?;
+    let span = match (&args.from, &args.to) {
+        (Some(f), Some(t)) => date_span(site_tz(&site), f, t).map_err(|e| anyhow::anyhow!(e.0))?,
+        _ => DateSpan {
+            from: chrono::NaiveDate::MIN,
+            to: chrono::NaiveDate::MAX,
+            start_micros: -4_000_000_000_000_000_000,
+            end_micros: 4_000_000_000_000_000_000,
+        },
+    };
+    let format = match args.format {
+        ExportFormat::Ndjson => Format::Ndjson,
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Parquet => Format::Parquet,
+    };
+    let lifecycle = DuckLifecycle::new(db.connect()?);
+    let total = lifecycle.count_events(site.id.0, &span)?;
+    eprintln!("exporting {total} events of {} as {}", site.domain, format.extension());
+    let n = match &args.out {
+        Some(out) => {
+            let partial = out.with_extension(format!("{}.partial", format.extension()));
+            let n = lifecycle.export(site.id.0, &span, format, &partial)?;
+            std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
+            n
+        }
+        None if format == Format::Ndjson && args.table == ExportKind::Events => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let n = export_ndjson(
+                &db.connect()?,
+                crate::adapters::duckdb::ExportTable::Events,
+                site.id.0,
+                Some((span.start_micros, span.end_micros)),
+                &mut out,
+                &mut |n| eprint!("\r{n} / {total} rows"),
+            )?;
+            out.flush()?;
+            n
+        }
+        None => {
+            let tmp = args.data.data_dir.join("tmp");
+            std::fs::create_dir_all(&tmp)?;
+            let file = tmp.join(format!("export-{}.{}", std::process::id(), format.extension()));
+            let n = lifecycle.export(site.id.0, &span, format, &file)?;
+            let copied =
+                std::fs::File::open(&file).and_then(|mut f| std::io::copy(&mut f, &mut std::io::stdout().lock()));
+            let _ = std::fs::remove_file(&file);
+            copied?;
+            n
+        }
+    };
+    eprintln!("\rexported {n} rows{}", args.out.as_ref().map(|p| format!(" to {}", p.display())).unwrap_or_default());
+    Ok(())
+}
+
+/// `hitkeep retention`.
+pub fn retention(args: RetentionArgs) -> anyhow::Result<()> {
+    let now = parse_now(args.now.as_deref())?;
+    let archive = args.archive.then(|| args.archive_dir.clone().unwrap_or_else(|| args.data.data_dir.join("archive")));
+    let db = open_offline(&args.data)?;
+    let sites = DuckSites::new(db.connect()?).list()?;
+    let lifecycle = DuckLifecycle::new(db.connect()?);
+    let runs = run_retention(&sites, &lifecycle, now, archive.as_deref())?;
+    if runs.is_empty() {
+        println!("no site has a retention period (set one with `hitkeep site retention DOMAIN DAYS`)");
+    }
+    for r in &runs {
+        let cutoff = chrono::DateTime::from_timestamp_micros(r.cutoff).unwrap_or_default().to_rfc3339();
+        println!(
+            "{}: deleted {} events and {} web vitals before {cutoff}; {} archive file(s)",
+            r.site.domain,
+            r.outcome.deleted_events,
+            r.outcome.deleted_vitals,
+            r.outcome.archives.len()
+        );
+        for a in &r.outcome.archives {
+            println!("  {}", a.display());
+        }
+    }
+    let (free, blocks) = free_ratio(&db.connect()?)?;
+    db.checkpoint()?;
+    drop(lifecycle);
+    drop(db);
+    // DuckDB reuses freed blocks but keeps the file's length: rewrite it when much is free.
+    if !args.no_compact && free > 0.25 && blocks > 4 {
+        let (before, after) = compact_file(&args.data.database())?;
+        println!("compacted {}: {before} -> {after} bytes", args.data.database().display());
+    }
+    Ok(())
+}
+
+/// `hitkeep backup`.
+pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let to = std::path::absolute(&args.to).with_context(|| format!("bad path {}", args.to.display()))?;
+    if let Some(server) = &args.server {
+        let url = format!("{}/api/admin/backup", server.trim_end_matches('/'));
+        let token = args.token.clone().unwrap_or_default();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (status, text) = runtime.block_on(async {
+            let r = reqwest::Client::new()
+                .post(&url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({"to": to.display().to_string()}))
+                .send()
+                .await
+                .with_context(|| format!("cannot reach {url}"))?;
+            let status = r.status();
+            anyhow::Ok((status, r.text().await.unwrap_or_default()))
+        })?;
+        if !status.is_success() {
+            let message = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or(text);
+            anyhow::bail!("the server refused the backup ({status}): {message}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).context("unexpected answer")?;
+        println!("backup written by the server: {} ({} bytes)", v["file"].as_str().unwrap_or("?"), v["bytes"]);
+        return Ok(());
+    }
+    let db = open_offline(&args.data)
+        .map_err(|e| anyhow::anyhow!("{e:#}; to back up a running server use --server URL --token TOKEN"))?;
+    let b = DuckLifecycle::new(db.connect()?).backup(&to)?;
+    println!("backup written: {} ({} bytes)", b.file.display(), b.bytes);
+    Ok(())
+}
+
+/// `hitkeep restore`.
+pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let source = if args.from.is_dir() { args.from.join("hitkeep.db") } else { args.from.clone() };
+    anyhow::ensure!(source.is_file(), "{} is not a backup (no hitkeep.db there)", args.from.display());
+    let target = args.data.database();
+    if target.exists() {
+        anyhow::ensure!(
+            args.force,
+            "{} already holds a database; restoring would replace it (add --force)",
+            target.display()
+        );
+        // Refuse while a server uses it.
+        drop(open_offline(&args.data)?);
+    }
+    std::fs::create_dir_all(&args.data.data_dir)?;
+    let staging = args.data.data_dir.join("hitkeep.db.restoring");
+    let _ = std::fs::remove_file(&staging);
+    std::fs::copy(&source, &staging).with_context(|| format!("cannot copy {}", source.display()))?;
+    let summary = (|| -> anyhow::Result<(usize, u64)> {
+        let db = Database::open(&staging, &Default::default())?;
+        let sites = DuckSites::new(db.connect()?).list()?.len();
+        let events: i64 = db.connect()?.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        db.checkpoint()?;
+        Ok((sites, events as u64))
+    })();
+    let (sites, events) = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(e.context(format!("{} is not a readable HitKeep database", source.display())));
+        }
+    };
+    let _ = std::fs::remove_file(PathBuf::from(format!("{}.wal", target.display())));
+    let _ = std::fs::remove_file(PathBuf::from(format!("{}.wal", staging.display())));
+    std::fs::rename(&staging, &target)?;
+    println!("restored {} into {}: {sites} sites, {events} events", source.display(), target.display());
+    Ok(())
+}
+
+fn read_upload(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    eprintln!("read {} ({} bytes)", path.display(), bytes.len());
+    Ok(bytes)
+}
+
+/// `hitkeep import`.
+pub fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let (source, path) = match (&args.from_plausible, &args.from_umami, &args.from_goatcounter) {
+        (Some(p), _, _) => (ImportSource::Plausible, p),
+        (_, Some(p), _) => (ImportSource::Umami, p),
+        (_, _, Some(p)) => (ImportSource::GoatCounter, p),
+        _ => anyhow::bail!("give one of --from-plausible, --from-umami, --from-goatcounter"),
+    };
+    let db = open_offline(&args.data)?;
+    let site = find_site(&db, &args.site)?;
+    let bytes = read_upload(path)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("upload.csv");
+    let parsed = crate::adapters::zipfile::unpack(&bytes, name).and_then(|files| {
+        eprintln!("parsing {} file(s) as a {} export", files.len(), source.as_str());
+        parse_files(source, &files, site_tz(&site))
+    });
+    let batch = match parsed {
+        Ok(b) => b,
+        Err(ImportError::BadRows(rows)) => {
+            for r in &rows {
+                eprintln!("bad row: {r}");
+            }
+            anyhow::bail!("{} bad row(s) in {}; nothing was imported", rows.len(), path.display());
+        }
+        Err(e) => anyhow::bail!("{}: {e}; nothing was imported", path.display()),
+    };
+    let t = batch.totals();
+    let summary = format!(
+        "{} rows read ({} skipped), {} days {}..{}: {} visitors, {} visits, {} pageviews, {} bounces, {} s total visit time",
+        batch.rows_read,
+        batch.rows_skipped,
+        batch.days.len(),
+        batch.first_date().map(|d| d.to_string()).unwrap_or_default(),
+        batch.last_date().map(|d| d.to_string()).unwrap_or_default(),
+        t.visitors,
+        t.visits,
+        t.pageviews,
+        t.bounces,
+        t.visit_duration
+    );
+    if args.dry_run {
+        println!("dry run, nothing stored: {summary}");
+        return Ok(());
+    }
+    let id = DuckImports::new(db.connect()?).save_import(site.id.0, source, &batch)?;
+    db.checkpoint()?;
+    println!("imported into {} (import {id}): {summary}", site.domain);
+    Ok(())
+}
+
+/// `hitkeep report ...`.
+pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
+    let ReportCommand::Send { site, email, period, smtp_url, smtp_from, now, data } = cmd;
+    let frequency =
+        Frequency::parse(&period).with_context(|| format!("--period must be week or month, got {period:?}"))?;
+    let email = parse_email(&email).map_err(|e| anyhow::anyhow!(e.0))?;
+    let mailer = SmtpMailer::new(&smtp_url, &smtp_from).map_err(anyhow::Error::msg)?;
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock(parse_now(now.as_deref())?));
+    let db = open_offline(&data)?;
+    let site = find_site(&db, &site)?;
+    let reports = Arc::new(ReportService::new(
+        Arc::new(DuckReports::new(db.connect()?, crate::adapters::duckdb::EXACT_VISITORS_LIMIT)),
+        Arc::new(DuckGoals::new(db.connect()?)),
+        Arc::new(DuckImports::new(db.connect()?)),
+        clock.clone(),
+    ));
+    let service = EmailReports {
+        reports,
+        subscriptions: Arc::new(DuckSubscriptions::new(db.connect()?)),
+        mailer: Arc::new(mailer),
+        clock,
+    };
+    let mail = service.send_now(&site, &email, frequency)?;
+    println!("sent \"{}\" to {}", mail.subject, mail.to);
+    Ok(())
+}
