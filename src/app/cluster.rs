@@ -181,6 +181,8 @@ struct Session {
     node: Node,
     term: u64,
     rotation: tokio::task::JoinHandle<()>,
+    /// Retention, scheduled backups and e-mail reports: leader-only, end with the session.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// What must be gone before this process may open the database file again.
@@ -304,9 +306,10 @@ async fn open_session(
         }
     };
     let rotation = spawn_leader_jobs(&node.state, node.sites.clone());
+    let jobs = crate::jobs::spawn(node.state.clone(), config.backups.clone());
     gate.install(node.state.clone());
     tracing::info!(term, took_ms = started.elapsed().as_millis() as u64, "leader: database open, writer running");
-    Some(Session { node, term, rotation })
+    Some(Session { node, term, rotation, jobs })
 }
 
 /// Stops taking requests into the engine, lets the writer drain its queue (it writes only while
@@ -316,6 +319,9 @@ async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers
     tracing::info!(why, term = session.term, "closing the database session");
     let engine = gate.begin_stop();
     session.rotation.abort();
+    for job in &session.jobs {
+        job.abort();
+    }
     let Node { state, publisher, writer, sites, db } = session.node;
     publisher.close();
     match tokio::task::spawn_blocking(move || writer.join()).await {

@@ -383,6 +383,7 @@ fn subscription_args(email: &str, frequency: &str) -> Result<(String, Frequency)
 #[OpenApi(tag = "ApiTags::Lifecycle")]
 impl LifecycleApi {
     /// Export a site's raw events for a date range (site time zone) as CSV, Parquet or NDJSON, streamed.
+    /// Members and tokens that read the site may export; share links (public dashboards) may not.
     #[oai(path = "/sites/:site/export", method = "get", operation_id = "exportEvents")]
     async fn export(
         &self,
@@ -395,8 +396,13 @@ impl LifecycleApi {
         /// `csv`, `parquet` or `ndjson` (default).
         format: QueryParam<Option<String>>,
     ) -> ExportResult {
-        let site = match site_for::<ExportResult>(&self.state, &auth, &site.0, Need::Read).await.map(|(s, _)| s) {
-            Ok(s) => s,
+        let site = match site_for::<ExportResult>(&self.state, &auth, &site.0, Need::Read).await {
+            Ok((_, caller)) if matches!(caller.principal, crate::domain::accounts::Principal::Share { .. }) => {
+                return ExportResult::forbidden(
+                    "a share link shows the dashboard; raw events need an account or token".into(),
+                );
+            }
+            Ok((s, _)) => s,
             Err(denied) => return denied,
         };
         let format = match format.0.as_deref().map_or(Some(ExportFormat::Ndjson), ExportFormat::parse) {
