@@ -88,6 +88,7 @@ pub struct UserView {
     pub name: String,
     pub is_admin: bool,
     pub created_at: String,
+    #[oai(nullable)]
     pub last_login_at: Option<String>,
 }
 
@@ -135,7 +136,9 @@ pub struct CreateInvite {
 pub struct InviteView {
     pub email: String,
     pub is_admin: bool,
+    #[oai(nullable)]
     pub site: Option<String>,
+    #[oai(nullable)]
     pub role: Option<String>,
     pub expires_at: String,
     /// Shown once, on creation.
@@ -164,7 +167,9 @@ pub struct TokenView {
     pub sites: Vec<String>,
     pub user_id: u32,
     pub created_at: String,
+    #[oai(nullable)]
     pub expires_at: Option<String>,
+    #[oai(nullable)]
     pub last_used_at: Option<String>,
     /// The secret, shown once on creation: `Authorization: Bearer <token>`.
     #[oai(skip_serializing_if_is_none)]

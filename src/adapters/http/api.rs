@@ -69,6 +69,7 @@ pub struct SiteView {
     /// Events older than this many days are deleted; 0 keeps them forever.
     pub retention_days: u32,
     /// The caller's role on the site: owner, admin or viewer.
+    #[oai(nullable)]
     pub role: Option<String>,
 }
 
@@ -168,7 +169,9 @@ pub struct OverviewSite {
     pub visitors: u64,
     pub pageviews: u64,
     /// Percent change against the previous period; null when not comparable.
+    #[oai(nullable)]
     pub visitors_change: Option<f64>,
+    #[oai(nullable)]
     pub pageviews_change: Option<f64>,
     /// Visitors per day (per month for periods longer than a year).
     pub series: Vec<OverviewPoint>,

@@ -17,12 +17,14 @@ use crate::ports::cluster::NodeStatus;
 pub struct ClusterNode {
     pub node_id: u64,
     /// The base URL the node advertises (none for a single node).
+    #[oai(nullable)]
     pub url: Option<String>,
     /// `leader`, `follower`, `candidate`, `learner`, `shutdown` or `unreachable`.
     pub role: String,
     /// The latest Raft term the node knows.
     pub term: u64,
     /// The leader the node knows of.
+    #[oai(nullable)]
     pub leader_id: Option<u64>,
     /// The node holds the database open (only the leader does).
     pub database_open: bool,
@@ -39,6 +41,7 @@ pub struct ClusterState {
     pub mode: String,
     /// The node that answered (the leader: followers pass `/api` calls to it).
     pub node_id: u64,
+    #[oai(nullable)]
     pub leader_id: Option<u64>,
     pub term: u64,
     pub nodes: Vec<ClusterNode>,
