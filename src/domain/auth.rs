@@ -10,6 +10,8 @@ use super::accounts::{
     AccountError, Denied, Email, Need, Principal, Role, Scope, UserId, check_new_password, instance_admin, personal,
     secret_digest, site_access,
 };
+use super::login_limiter::Limiter;
+pub use super::login_limiter::LoginLimits;
 use super::site::SiteId;
 use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
@@ -32,20 +34,6 @@ pub const INVITE_TTL: i64 = 7 * DAY;
 const CACHE_TTL: i64 = 30 * MICROS_PER_SEC;
 /// A token's `last_used_at` is written at most this often.
 const TOUCH_EVERY: i64 = 60 * MICROS_PER_SEC;
-
-/// Failed sign-ins allowed per window: per account and per client address.
-#[derive(Debug, Clone, Copy)]
-pub struct LoginLimits {
-    pub per_account: u32,
-    pub per_ip: u32,
-    pub window_secs: i64,
-}
-
-impl Default for LoginLimits {
-    fn default() -> Self {
-        Self { per_account: 5, per_ip: 20, window_secs: 15 * 60 }
-    }
-}
 
 /// Refusals of the account service.
 #[derive(Debug, thiserror::Error)]
@@ -128,40 +116,6 @@ pub struct InviteInfo {
     pub is_admin: bool,
     pub site: Option<(SiteId, Role)>,
     pub expires_at: i64,
-}
-
-struct Window {
-    failures: u32,
-    started: i64,
-}
-
-/// Fixed-window counters of failed sign-ins.
-#[derive(Default)]
-struct Limiter {
-    windows: HashMap<String, Window>,
-}
-
-impl Limiter {
-    fn retry_after(&self, key: &str, limit: u32, window: i64, now: i64) -> Option<u64> {
-        let w = self.windows.get(key)?;
-        let ends = w.started + window;
-        (w.failures >= limit && now < ends).then(|| ((ends - now) / MICROS_PER_SEC).max(1) as u64)
-    }
-
-    fn fail(&mut self, key: String, window: i64, now: i64) {
-        if self.windows.len() > 100_000 {
-            self.windows.retain(|_, w| now < w.started + window);
-        }
-        let w = self.windows.entry(key).or_insert(Window { failures: 0, started: now });
-        if now >= w.started + window {
-            *w = Window { failures: 0, started: now };
-        }
-        w.failures += 1;
-    }
-
-    fn clear(&mut self, key: &str) {
-        self.windows.remove(key);
-    }
 }
 
 struct Cached {
@@ -774,19 +728,5 @@ mod tests {
     fn audit_addresses_are_truncated() {
         assert_eq!(audit_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
         assert_eq!(audit_ip("2001:db8:1234:5678::1".parse().unwrap()), "2001:db8:1234::/48");
-    }
-
-    #[test]
-    fn the_limiter_counts_failures_in_a_window() {
-        let mut l = Limiter::default();
-        let w = 60 * MICROS_PER_SEC;
-        for _ in 0..3 {
-            assert_eq!(l.retry_after("k", 3, w, 0), None);
-            l.fail("k".into(), w, 0);
-        }
-        assert_eq!(l.retry_after("k", 3, w, 10 * MICROS_PER_SEC), Some(50));
-        assert_eq!(l.retry_after("k", 3, w, w), None, "the window has passed");
-        l.clear("k");
-        assert_eq!(l.retry_after("k", 3, w, 0), None);
     }
 }

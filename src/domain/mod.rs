@@ -11,6 +11,7 @@ pub mod imports;
 pub mod ingest;
 pub mod lifecycle;
 pub mod limits;
+pub mod login_limiter;
 pub mod page;
 pub mod query;
 pub mod recorder;
