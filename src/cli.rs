@@ -117,6 +117,21 @@ pub struct ServeArgs {
     /// Largest ingest request body in bytes; larger ones get 413.
     #[arg(long, env = "HITKEEP_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest `/api` request body in bytes (imports have their own limit); larger ones get 413.
+    #[arg(long, env = "HITKEEP_MAX_API_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_api_body_bytes: usize,
+    /// Seconds a client may take to send a request's head (its line and headers).
+    #[arg(long, env = "HITKEEP_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request body.
+    #[arg(long, env = "HITKEEP_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Seconds a connection may stay open with nothing sent either way (keep-alive idle).
+    #[arg(long, env = "HITKEEP_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+    /// Most client connections open at once; beyond it new connections get 503 and are closed.
+    #[arg(long, env = "HITKEEP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     /// DuckDB memory limit (e.g. 512MB, 2GB).
     #[arg(long, env = "HITKEEP_DUCKDB_MEMORY_LIMIT", default_value = "1GB")]
     pub duckdb_memory_limit: String,

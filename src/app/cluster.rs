@@ -114,6 +114,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let acceptor = poem::listener::Listener::into_acceptor(listener)
         .await
         .with_context(|| format!("cannot listen on {}", config.http))?;
+    let acceptor = crate::adapters::http::conn_limits::LimitedAcceptor::new(acceptor, config.conn_limits);
     let raft = Arc::new(
         RaftLeadership::start(
             RaftSettings {
@@ -289,6 +290,7 @@ async fn open_session(
         leadership: raft.clone(),
         fence: Arc::new(fence),
         cluster: Arc::new(ClusterView { gate: Arc::downgrade(gate) }),
+        handover: Arc::new(crate::adapters::http::cluster::forward::ForwardHandover(Arc::downgrade(gate))),
     };
     let built = {
         let (config, enrichment) = (config.clone(), enrichment.clone());
@@ -326,9 +328,10 @@ async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers
     publisher.close();
     match tokio::task::spawn_blocking(move || writer.join()).await {
         Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(StoreError::Fenced))) => tracing::error!(
+        Ok(Ok(Err(StoreError::Fenced))) => tracing::warn!(
             fenced = state.writer.fenced_records.load(Ordering::Relaxed),
-            "deposed before the queue was written: records refused"
+            handed_over = state.writer.handed_over_records.load(Ordering::Relaxed),
+            "deposed before the queue was written: records handed to the next leader"
         ),
         Ok(Ok(Err(e))) => tracing::error!(error = %e, "writer failed"),
         _ => tracing::error!("writer thread panicked"),

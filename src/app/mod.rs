@@ -17,6 +17,7 @@ use crate::adapters::duckdb::{
 };
 use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
+use crate::adapters::http::conn_limits::{ConnLimits, LimitedAcceptor};
 use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::http::{self, AppState, HttpConfig, LifecycleConfig, SecretToken, TrustedProxies};
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
@@ -36,6 +37,7 @@ use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
+use crate::ports::queue::{NoHandover, RecordHandover};
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
@@ -51,6 +53,8 @@ pub struct ServeConfig {
     pub duck: DuckSettings,
     pub city_db: Option<PathBuf>,
     pub shutdown_timeout: Duration,
+    /// Connection cap, header and idle timeouts.
+    pub conn_limits: ConnLimits,
     pub writer_start_delay: Duration,
     /// Periods with more events than this count visitors approximately.
     pub exact_visitors_limit: u64,
@@ -76,10 +80,13 @@ impl ServeConfig {
                 max_records: a.batch_size,
                 linger: Duration::from_millis(a.batch_interval_ms),
                 max_open_visits: a.max_open_visits,
+                give_up_after: Duration::from_secs(a.shutdown_timeout_secs),
             },
             http_config: HttpConfig {
                 trusted_proxies: TrustedProxies::parse(&a.trusted_proxies).map_err(anyhow::Error::msg)?,
                 max_body_bytes: a.max_body_bytes,
+                max_api_body_bytes: a.max_api_body_bytes,
+                body_timeout: Duration::from_secs(a.body_timeout_secs.max(1)),
                 api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
                 public_url: a.public_url.clone().filter(|u| !u.is_empty()),
             },
@@ -90,6 +97,11 @@ impl ServeConfig {
             },
             city_db: a.city_db.clone(),
             shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
+            conn_limits: ConnLimits {
+                header_timeout: Duration::from_secs(a.header_timeout_secs.max(1)),
+                idle_timeout: Duration::from_secs(a.idle_timeout_secs.max(1)),
+                max_connections: a.max_connections.max(1),
+            },
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
             exact_visitors_limit: a.exact_visitors_limit,
             cluster: cluster::ClusterConfig::from_args(a)?,
@@ -194,12 +206,19 @@ pub struct NodeRole {
     pub leadership: Arc<dyn Leadership>,
     pub fence: Arc<dyn WriteFence>,
     pub cluster: Arc<dyn ClusterStatusSource>,
+    /// Where a deposed writer sends its queue.
+    pub handover: Arc<dyn RecordHandover>,
 }
 
 impl NodeRole {
     /// A node without cluster flags: always the leader, never fenced.
     pub fn single() -> Self {
-        Self { leadership: Arc::new(SingleNode), fence: Arc::new(NoFence), cluster: Arc::new(SingleNodeStatus) }
+        Self {
+            leadership: Arc::new(SingleNode),
+            fence: Arc::new(NoFence),
+            cluster: Arc::new(SingleNodeStatus),
+            handover: Arc::new(NoHandover),
+        }
     }
 }
 
@@ -230,15 +249,19 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     let user_agents = enrichment.user_agents.clone();
     let geo = enrichment.geo.clone();
     let (publisher, consumer) = queue::bounded(config.queue_capacity);
+    let counters = Arc::new(WriterCounters::default());
     let publisher = Arc::new(publisher);
-    let ingest = Arc::new(IngestService::new(
-        directory,
-        SaltRing::from_stored(sites.load_salts()?),
-        user_agents,
-        geo,
-        clock.clone(),
-        publisher.clone(),
-    ));
+    let ingest = Arc::new(
+        IngestService::new(
+            directory,
+            SaltRing::from_stored(sites.load_salts()?),
+            user_agents,
+            geo,
+            clock.clone(),
+            publisher.clone(),
+        )
+        .with_store_health(counters.store_failing.clone()),
+    );
     rotate_salts(&ingest, sites.as_ref());
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
@@ -260,10 +283,15 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         clock: clock.clone(),
     });
     let broadcaster = Arc::new(Broadcaster::default());
-    let counters = Arc::new(WriterCounters::default());
     let writer_conn = db.connect()?;
-    let (policy, delay, writer_counters, observer, fence) =
-        (config.batch, config.writer_start_delay, counters.clone(), broadcaster.clone(), role.fence.clone());
+    let (policy, delay, writer_counters, observer, fence, handover) = (
+        config.batch,
+        config.writer_start_delay,
+        counters.clone(),
+        broadcaster.clone(),
+        role.fence.clone(),
+        role.handover.clone(),
+    );
     let writer = std::thread::Builder::new().name("hitkeep-writer".into()).spawn(move || {
         std::thread::sleep(delay);
         let mut store = DuckEventStore::new(writer_conn);
@@ -275,6 +303,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
             writer_counters,
             observer.as_ref(),
             fence.as_ref(),
+            handover.as_ref(),
         );
         if let Err(e) = &result {
             tracing::error!(error = %e, "writer stopped with an error");
@@ -351,6 +380,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let acceptor = poem::listener::Listener::into_acceptor(listener)
         .await
         .with_context(|| format!("cannot listen on {}", config.http))?;
+    let acceptor = LimitedAcceptor::new(acceptor, config.conn_limits);
     let local = poem::listener::Acceptor::local_addr(&acceptor)
         .first()
         .and_then(|a| a.as_socket_addr().copied())
@@ -418,16 +448,28 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         http: String::new(),
         database: PathBuf::from(":memory:"),
         queue_capacity,
-        batch: BatchPolicy { max_records: 10_000, linger: Duration::from_millis(50), max_open_visits: 2_000_000 },
+        batch: BatchPolicy {
+            max_records: 10_000,
+            linger: Duration::from_millis(50),
+            max_open_visits: 2_000_000,
+            give_up_after: Duration::from_secs(10),
+        },
         http_config: HttpConfig {
             trusted_proxies: TrustedProxies::default(),
             max_body_bytes: 1024,
+            max_api_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
             api_token: None,
             public_url: None,
         },
         duck: DuckSettings::default(),
         city_db: None,
         shutdown_timeout: Duration::ZERO,
+        conn_limits: ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1,
+        },
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
         cluster: None,

@@ -5,7 +5,7 @@ use super::page::Utm;
 use super::site::normalize_host;
 
 /// Marketing channel of a visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Channel {
     Direct,
     OrganicSearch,

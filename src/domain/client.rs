@@ -1,7 +1,7 @@
 //! The visitor's software and screen, as far as analytics needs them.
 
 /// Device class from the user agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DeviceClass {
     Desktop,
     Mobile,
@@ -61,7 +61,7 @@ pub enum BotKind {
 }
 
 /// Screen size class from the screen or viewport width in CSS pixels (Plausible's buckets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ScreenClass {
     Mobile,
     Tablet,

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::channel::Channel;
 use super::client::{DeviceClass, ScreenClass};
 use super::page::Utm;
@@ -11,7 +13,7 @@ use super::visitor::VisitorKey;
 pub const PAGEVIEW: &str = "pageview";
 
 /// Where a visitor was, from the client IP (the IP itself is never kept).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
@@ -22,7 +24,7 @@ pub struct Location {
 
 /// Where a visit came from and where it landed. Decided by the visit's first event and carried
 /// by all its events, so `visit:source`, `visit:entry_page` and friends are plain column reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrafficSource {
     /// The visit's first page.
     pub entry_page: String,
@@ -35,7 +37,7 @@ pub struct TrafficSource {
 }
 
 /// One stored event: a pageview (`name == "pageview"`) or a custom event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// UTC, microseconds since the epoch; the server's receive time.
     pub ts: i64,
@@ -63,7 +65,7 @@ pub struct Event {
 }
 
 /// An event's contribution to its visit's numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct VisitStats {
     /// The event opened its visit (1 per visit).
     pub visit_start: bool,
@@ -75,7 +77,7 @@ pub struct VisitStats {
 }
 
 /// A Web Vitals measurement from a page load.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalSample {
     pub ts: i64,
     pub site_id: u32,
@@ -89,7 +91,7 @@ pub struct VitalSample {
 }
 
 /// The Core Web Vitals and their helpers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VitalMetric {
     Lcp,
     Inp,
@@ -139,8 +141,9 @@ impl VitalMetric {
     }
 }
 
-/// What travels through the ingest queue: enriched, not yet assigned to a visit.
-#[derive(Debug, Clone, PartialEq)]
+/// What travels through the ingest queue: enriched, not yet assigned to a visit. Serializable
+/// so a deposed leader can hand what it acknowledged but did not write to the next leader.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Record {
     Event { visitor: VisitorKey, event: Box<Event> },
     Vital(VitalSample),

@@ -2,7 +2,7 @@
 //! Runs on the request path, so everything here is constant work per hit.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::channel::classify;
@@ -116,6 +116,9 @@ pub enum IngestError {
     /// Not accepting hits (shutting down, or no writer).
     #[error("server unavailable: not accepting hits right now")]
     Unavailable,
+    /// The store cannot write (disk full, I/O errors): hits would only pile up in memory.
+    #[error("storage is failing: not accepting hits until it can write again")]
+    StoreFailing,
 }
 
 /// Counters exported as metrics.
@@ -148,6 +151,8 @@ pub struct IngestService {
     geo: Arc<dyn GeoLookup>,
     clock: Arc<dyn Clock>,
     queue: Arc<dyn RecordPublisher>,
+    /// Set by the writer while appends fail.
+    store_failing: Arc<AtomicBool>,
     pub counters: IngestCounters,
 }
 
@@ -167,8 +172,15 @@ impl IngestService {
             geo,
             clock,
             queue,
+            store_failing: Arc::default(),
             counters: IngestCounters::default(),
         }
+    }
+
+    /// Refuses hits (503) while `failing` is set: the writer's view of the store.
+    pub fn with_store_health(mut self, failing: Arc<AtomicBool>) -> Self {
+        self.store_failing = failing;
+        self
     }
 
     /// Replaces the site directory (after sites change).
@@ -238,7 +250,7 @@ impl IngestService {
             }
             Err(IngestError::Invalid(_)) => c.invalid.fetch_add(1, Ordering::Relaxed),
             Err(IngestError::Overloaded) => c.overloaded.fetch_add(1, Ordering::Relaxed),
-            Err(IngestError::Unavailable) => c.unavailable.fetch_add(1, Ordering::Relaxed),
+            Err(IngestError::Unavailable | IngestError::StoreFailing) => c.unavailable.fetch_add(1, Ordering::Relaxed),
         };
     }
 
@@ -366,7 +378,16 @@ impl IngestService {
         self.publish(Record::Vital(sample))
     }
 
+    /// Queues a record another node already admitted, enriched and acknowledged (a deposed
+    /// leader's hand-over): no second admission, no second count.
+    pub fn republish(&self, record: Record) -> Result<Outcome, IngestError> {
+        self.publish(record)
+    }
+
     fn publish(&self, record: Record) -> Result<Outcome, IngestError> {
+        if self.store_failing.load(Ordering::Relaxed) {
+            return Err(IngestError::StoreFailing);
+        }
         match self.queue.try_publish(record) {
             Ok(()) => Ok(Outcome::Accepted),
             Err(PublishError::Full) => Err(IngestError::Overloaded),

@@ -3,7 +3,7 @@
 use super::limits::{InvalidHit, MAX_URL_LEN, check_len};
 
 /// The five UTM campaign parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Utm {
     pub source: Option<String>,
     pub medium: Option<String>,

@@ -10,7 +10,7 @@ use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
 use crate::ports::clock::Clock;
 use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
-use crate::ports::queue::{Batch, RecordConsumer};
+use crate::ports::queue::{Batch, RecordConsumer, RecordHandover};
 use crate::ports::store::{EventStore, StoreError};
 
 /// Batching knobs.
@@ -22,6 +22,9 @@ pub struct BatchPolicy {
     pub linger: Duration,
     /// Most visits kept open in memory (see `Sessionizer::with_max_open`).
     pub max_open_visits: usize,
+    /// Once the queue is closed (shutdown), how long a failing store is retried before the
+    /// writer gives up and reports what it could not store.
+    pub give_up_after: Duration,
 }
 
 /// Flush-latency histogram buckets in seconds.
@@ -41,12 +44,19 @@ pub struct WriterCounters {
     pub max_batch_size: AtomicU64,
     /// Records refused because this node was deposed (a newer Raft term) before they were written.
     pub fenced_records: AtomicU64,
+    /// Of those, the records handed on to the next leader.
+    pub handed_over_records: AtomicU64,
     /// Set while the writer loop runs.
     pub running: AtomicBool,
     /// Visits currently open in the writer's memory.
     pub open_visits: AtomicU64,
     /// Visits closed early because `max_open_visits` was reached.
     pub evicted_visits: AtomicU64,
+    /// Set while appends fail (disk full, I/O errors): readiness turns false and ingest answers
+    /// 503 so clients keep what the server could not store. Shared with the ingest service.
+    pub store_failing: Arc<AtomicBool>,
+    /// Acknowledged records the writer gave up on at shutdown because the store kept failing.
+    pub unstored_records: AtomicU64,
 }
 
 impl WriterCounters {
@@ -74,8 +84,10 @@ impl WriterCounters {
 /// Runs until the queue is closed and drained, then checkpoints. Failed appends are retried
 /// with backoff and never dropped: the queue stays bounded, so producers see 503 meanwhile.
 /// Before each commit the writer asks `fence` whether this node may still write; once it may
-/// not (deposed leader), nothing more is written: the rest of the queue is counted as fenced
-/// and the writer returns `StoreError::Fenced` when the queue closes.
+/// not (deposed leader), nothing more is written: the batch in hand and the rest of the queue
+/// go to `handover` (the next leader) and the writer returns `StoreError::Fenced` when the
+/// queue closes.
+#[allow(clippy::too_many_arguments)]
 pub fn run_writer(
     consumer: &dyn RecordConsumer,
     store: &mut dyn EventStore,
@@ -84,12 +96,14 @@ pub fn run_writer(
     counters: Arc<WriterCounters>,
     observer: &dyn BatchObserver,
     fence: &dyn WriteFence,
+    handover: &dyn RecordHandover,
 ) -> Result<(), StoreError> {
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
         .with_max_open(policy.max_open_visits);
     counters.running.store(true, Ordering::SeqCst);
     let mut events = Vec::with_capacity(policy.max_records);
+    let mut keys = Vec::with_capacity(policy.max_records);
     let mut vitals = Vec::new();
     loop {
         let records = match consumer.next_batch(policy.max_records, Duration::from_millis(250), policy.linger) {
@@ -99,6 +113,7 @@ pub fn run_writer(
         };
         let count = records.len();
         events.clear();
+        keys.clear();
         vitals.clear();
         for record in records {
             match record {
@@ -110,6 +125,7 @@ pub fn run_writer(
                     event.traffic = a.attrs;
                     event.visit_stats = a.stats;
                     events.push(*event);
+                    keys.push(visitor);
                 }
                 Record::Vital(v) => vitals.push(v),
             }
@@ -117,13 +133,21 @@ pub fn run_writer(
         counters.open_visits.store(sessions.open_visits() as u64, Ordering::Relaxed);
         counters.evicted_visits.store(sessions.evicted(), Ordering::Relaxed);
         let mut backoff = Duration::from_millis(50);
+        let mut give_up_at: Option<Instant> = None;
         loop {
             if !fence.may_write() {
-                return fenced(consumer, count, &counters);
+                let in_hand: Vec<Record> = std::mem::take(&mut events)
+                    .into_iter()
+                    .zip(keys.iter())
+                    .map(|(event, visitor)| Record::Event { visitor: *visitor, event: Box::new(event) })
+                    .chain(std::mem::take(&mut vitals).into_iter().map(Record::Vital))
+                    .collect();
+                return fenced(consumer, in_hand, &counters, handover);
             }
             let started = Instant::now();
             match store.append(&events, &vitals) {
                 Ok(()) => {
+                    counters.store_failing.store(false, Ordering::SeqCst);
                     counters.observe_flush(started.elapsed(), count);
                     counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
                     counters.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
@@ -136,8 +160,19 @@ pub fn run_writer(
                 }
                 Err(e) => {
                     counters.store_errors.fetch_add(1, Ordering::Relaxed);
+                    counters.store_failing.store(true, Ordering::SeqCst);
                     tracing::error!(error = %e, records = count, "append failed; retrying the batch");
-                    std::thread::sleep(backoff);
+                    let mut pause = backoff;
+                    if consumer.is_closed() {
+                        // Shutting down: retry only until the shutdown timeout, then say what is lost.
+                        let deadline = *give_up_at.get_or_insert_with(|| Instant::now() + policy.give_up_after);
+                        let now = Instant::now();
+                        if now >= deadline {
+                            return unstored(consumer, count, &counters, e);
+                        }
+                        pause = pause.min(deadline - now);
+                    }
+                    std::thread::sleep(pause);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
@@ -147,15 +182,53 @@ pub fn run_writer(
     store.checkpoint()
 }
 
-/// Counts, without writing, the batch in hand and everything still queued until the queue closes.
-fn fenced(consumer: &dyn RecordConsumer, in_hand: usize, counters: &WriterCounters) -> Result<(), StoreError> {
-    tracing::error!("this node is no longer the leader of its term: refusing to write");
+/// Gives up at shutdown on a store that keeps failing: counts the batch in hand and the rest of
+/// the queue as not stored and returns the store's error.
+fn unstored(
+    consumer: &dyn RecordConsumer,
+    in_hand: usize,
+    counters: &WriterCounters,
+    error: StoreError,
+) -> Result<(), StoreError> {
     counters.running.store(false, Ordering::SeqCst);
-    counters.fenced_records.fetch_add(in_hand as u64, Ordering::Relaxed);
+    let mut lost = in_hand as u64;
+    loop {
+        match consumer.next_batch(10_000, Duration::from_millis(50), Duration::ZERO) {
+            Batch::Closed => break,
+            Batch::Records(r) => lost += r.len() as u64,
+        }
+    }
+    counters.unstored_records.fetch_add(lost, Ordering::SeqCst);
+    tracing::error!(error = %error, unstored = lost, "gave up: the store kept failing until the shutdown timeout");
+    Err(error)
+}
+
+/// Writes nothing more: hands the batch in hand and everything still queued, until the queue
+/// closes, to the next leader, counting what could not be handed on.
+fn fenced(
+    consumer: &dyn RecordConsumer,
+    in_hand: Vec<Record>,
+    counters: &WriterCounters,
+    handover: &dyn RecordHandover,
+) -> Result<(), StoreError> {
+    tracing::warn!("this node is no longer the leader of its term: handing its queue to the next leader");
+    counters.running.store(false, Ordering::SeqCst);
+    let pass_on = |records: Vec<Record>| {
+        let n = records.len() as u64;
+        let lost = handover.hand_over(records) as u64;
+        // Handed over before counted as fenced: a waiter that sees the fence also sees the hand-over.
+        counters.handed_over_records.fetch_add(n - lost, Ordering::SeqCst);
+        counters.fenced_records.fetch_add(n, Ordering::SeqCst);
+        if lost > 0 {
+            tracing::error!(lost, "records could not be handed to the next leader");
+        }
+    };
+    pass_on(in_hand);
     loop {
         match consumer.next_batch(10_000, Duration::from_millis(250), Duration::ZERO) {
             Batch::Closed => return Err(StoreError::Fenced),
-            Batch::Records(r) => counters.fenced_records.fetch_add(r.len() as u64, Ordering::Relaxed),
+            Batch::Records(r) if r.is_empty() => {}
+            Batch::Records(r) => pass_on(r),
         };
     }
 }
@@ -168,6 +241,8 @@ mod tests {
     use super::*;
     use crate::domain::client::DeviceClass;
     use crate::domain::event::{Event, VitalMetric, VitalSample};
+    use crate::ports::leadership::NoFence;
+    use crate::ports::queue::NoHandover;
     use crate::ports::store::ResumeState;
 
     struct Batches(Mutex<VecDeque<Vec<Record>>>);
@@ -175,14 +250,21 @@ mod tests {
         fn next_batch(&self, _max: usize, _wait: Duration, _linger: Duration) -> Batch {
             self.0.lock().unwrap().pop_front().map_or(Batch::Closed, Batch::Records)
         }
+        fn is_closed(&self) -> bool {
+            true
+        }
     }
 
     #[derive(Default)]
     struct Store {
         vitals: usize,
+        broken: bool,
     }
     impl EventStore for Store {
         fn append(&mut self, _events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+            if self.broken {
+                return Err(StoreError::Internal("disk full".into()));
+            }
             self.vitals += vitals.len();
             Ok(())
         }
@@ -214,6 +296,14 @@ mod tests {
         }
     }
 
+    struct Collect(Mutex<Vec<Record>>);
+    impl RecordHandover for Collect {
+        fn hand_over(&self, records: Vec<Record>) -> usize {
+            self.0.lock().unwrap().extend(records);
+            0
+        }
+    }
+
     fn vitals(n: usize) -> Vec<Record> {
         (0..n)
             .map(|i| {
@@ -236,13 +326,43 @@ mod tests {
     fn a_deposed_writer_commits_nothing_more_and_counts_what_it_refused() {
         let queue = Batches(Mutex::new(VecDeque::from([vitals(3), vitals(4), vitals(5)])));
         let (mut store, counters) = (Store::default(), Arc::new(WriterCounters::default()));
-        let policy = BatchPolicy { max_records: 10, linger: Duration::ZERO, max_open_visits: 100 };
+        let policy = BatchPolicy {
+            max_records: 10,
+            linger: Duration::ZERO,
+            max_open_visits: 100,
+            give_up_after: Duration::ZERO,
+        };
         let fence = Term(AtomicU64::new(1));
-        let result = run_writer(&queue, &mut store, &Clock0, policy, counters.clone(), &Quiet, &fence);
+        let next_leader = Collect(Mutex::new(Vec::new()));
+        let result = run_writer(&queue, &mut store, &Clock0, policy, counters.clone(), &Quiet, &fence, &next_leader);
         assert!(matches!(result, Err(StoreError::Fenced)));
         assert_eq!(store.vitals, 3, "only the batch before the term ended is written");
         assert_eq!(counters.committed(), 3);
         assert_eq!(counters.fenced_records.load(Ordering::SeqCst), 9, "the batch in hand and the rest of the queue");
+        assert_eq!(counters.handed_over_records.load(Ordering::SeqCst), 9);
+        let handed = next_leader.0.lock().unwrap();
+        assert_eq!(handed.len(), 9, "nothing acknowledged is dropped: it goes to the next leader");
+        assert_eq!(*handed, [vitals(4), vitals(5)].concat(), "in order");
+        assert!(!counters.running.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_failing_store_at_shutdown_gives_up_after_the_timeout_and_counts_what_it_could_not_store() {
+        let queue = Batches(Mutex::new(VecDeque::from([vitals(3), vitals(4)])));
+        let mut store = Store { broken: true, ..Store::default() };
+        let counters = Arc::new(WriterCounters::default());
+        let policy = BatchPolicy {
+            max_records: 10,
+            linger: Duration::ZERO,
+            max_open_visits: 100,
+            give_up_after: Duration::from_millis(200),
+        };
+        let started = Instant::now();
+        let result = run_writer(&queue, &mut store, &Clock0, policy, counters.clone(), &Quiet, &NoFence, &NoHandover);
+        assert!(result.is_err(), "the store's error comes back");
+        assert!(started.elapsed() < Duration::from_secs(3), "gave up within its timeout");
+        assert_eq!(counters.unstored_records.load(Ordering::SeqCst), 7);
+        assert!(counters.store_failing.load(Ordering::SeqCst));
         assert!(!counters.running.load(Ordering::SeqCst));
     }
 }

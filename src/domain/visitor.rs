@@ -25,7 +25,7 @@ impl std::fmt::Debug for Salt {
 }
 
 /// A visitor id under today's salt and, to bridge midnight, under yesterday's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VisitorKey {
     pub current: u64,
     pub previous: Option<u64>,

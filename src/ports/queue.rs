@@ -25,6 +25,23 @@ pub trait RecordPublisher: Send + Sync {
     fn capacity(&self) -> usize;
 }
 
+/// Where a deposed writer puts what this node acknowledged but may no longer write: on to the
+/// next leader, so a leader that loses its term (a stall longer than the election timeout) loses
+/// no acknowledged hit.
+pub trait RecordHandover: Send + Sync {
+    /// Takes records for delivery elsewhere; returns how many it could not take.
+    fn hand_over(&self, records: Vec<Record>) -> usize;
+}
+
+/// A single node is never deposed: there is nobody to hand records to.
+pub struct NoHandover;
+
+impl RecordHandover for NoHandover {
+    fn hand_over(&self, records: Vec<Record>) -> usize {
+        records.len()
+    }
+}
+
 /// What the consumer got.
 #[derive(Debug)]
 pub enum Batch {
@@ -38,4 +55,6 @@ pub enum Batch {
 pub trait RecordConsumer: Send {
     /// Waits up to `wait` for the first record, then takes what arrives until `max` records or `linger` elapsed.
     fn next_batch(&self, max: usize, wait: Duration, linger: Duration) -> Batch;
+    /// No producer is left (shutdown began); records may still be queued.
+    fn is_closed(&self) -> bool;
 }

@@ -444,3 +444,49 @@ async fn without_a_leader_a_node_keeps_hits_in_its_bounded_queue_and_delivers_th
     paths.sort();
     assert_eq!(paths, (0..5).map(|n| format!("/waiting/{n}")).collect::<Vec<_>>());
 }
+
+/// Issue #13 item 15: a leader that stalls longer than the election timeout (SIGSTOP, a long GC
+/// pause, a frozen VM) is deposed while hits it acknowledged sit in its queue. It used to count
+/// them as fenced and drop them; now it hands them to the next leader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_deposed_by_a_stall_hands_its_acknowledged_hits_to_the_next_leader() {
+    let mut c = Cluster::start(&[SITE]);
+    c.wait_all_ready().await;
+    let first = c.wait_leader(None, Duration::from_secs(30)).await;
+    // Every sender talks to the leader only: what it acknowledged is in its own queue.
+    let load = Load::start(vec![c.url(first, "/ingest"); 3]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = &c.nodes[first].as_ref().unwrap().child;
+    signal(pid, "STOP");
+    c.wait_leader(Some(first), Duration::from_secs(20)).await;
+    signal(pid, "CONT");
+    // The resumed node answers the requests that waited for it, learns the new term, refuses to
+    // write and hands its queue on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let node = c.nodes[first].as_ref().unwrap();
+    let fenced = node.metric("hitkeep_fenced_records_total").await;
+    assert!(fenced > 0.0, "the stall deposed the leader with acknowledged hits in its queue");
+    let handed = node.metric("hitkeep_handed_over_records_total").await;
+    assert_eq!(handed, fenced, "every fenced record was handed on");
+    let acks = load.stop().await;
+    let leader = c.wait_leader(None, Duration::from_secs(20)).await;
+    c.wait_all_ready().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    c.stop_all(leader).await;
+    let rows = c.data.export(SITE);
+    let mut stored: HashMap<u64, usize> = HashMap::new();
+    for r in &rows {
+        let n = r["pathname"].as_str().and_then(|p| p.strip_prefix("/h/")).and_then(|n| n.parse().ok());
+        *stored.entry(n.expect("a load-test path")).or_default() += 1;
+    }
+    let lost: Vec<u64> = acks.iter().map(|a| a.1).filter(|n| !stored.contains_key(n)).collect();
+    let duplicates: usize = stored.values().map(|n| n - 1).sum();
+    eprintln!(
+        "acknowledged {}, stored {}, fenced and handed over {fenced}, lost {}",
+        acks.len(),
+        rows.len(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "acknowledged hits lost after the stall: {lost:?}");
+    assert_eq!(duplicates, 0, "a handed-over hit is stored once");
+}

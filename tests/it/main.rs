@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod cluster;
+mod edge_hardening;
 mod engine_props;
 mod fuzz_smoke;
 mod harness;

@@ -83,6 +83,10 @@ impl RecordConsumer for FlumeConsumer {
         }
         Batch::Records(batch)
     }
+
+    fn is_closed(&self) -> bool {
+        self.rx.is_disconnected()
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ impl IntoResponse for IngestError {
             IngestError::Overloaded => {
                 json_error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", &self.to_string(), None)
             }
+            IngestError::StoreFailing => {
+                json_error(StatusCode::SERVICE_UNAVAILABLE, "store_failing", &self.to_string(), None)
+            }
             IngestError::Unavailable => {
                 json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &self.to_string(), None)
             }

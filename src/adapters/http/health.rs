@@ -27,11 +27,13 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
     let depth = state.ingest.queue_depth();
     let capacity = state.ingest.queue_capacity();
     let draining = state.draining.load(Ordering::SeqCst);
-    let ready = leader && writer && !draining && depth < capacity;
+    let store_ok = !state.writer.store_failing.load(Ordering::SeqCst);
+    let ready = leader && writer && store_ok && !draining && depth < capacity;
     let body = json!({
         "ready": ready,
         "leader": leader,
         "writer_running": writer,
+        "store_writable": store_ok,
         "draining": draining,
         "queue_depth": depth,
         "queue_capacity": capacity,
@@ -119,6 +121,35 @@ pub fn metrics_text(state: &AppState) -> String {
         &[(String::new(), load(&w.store_errors) as f64)],
     );
     metric(
+        "hitkeep_store_failing",
+        "gauge",
+        "1 while appends to the database fail (ingest answers 503, readiness false).",
+        &[(String::new(), f64::from(u8::from(w.store_failing.load(Ordering::Relaxed))))],
+    );
+    metric(
+        "hitkeep_unstored_records_total",
+        "counter",
+        "Acknowledged records given up at shutdown because the store kept failing.",
+        &[(String::new(), load(&w.unstored_records) as f64)],
+    );
+    let conns = &super::conn_limits::COUNTERS;
+    metric(
+        "hitkeep_http_connections_open",
+        "gauge",
+        "Client connections open (bounded by --max-connections).",
+        &[(String::new(), load(&conns.open) as f64)],
+    );
+    metric(
+        "hitkeep_http_connections_closed_total",
+        "counter",
+        "Connections the server closed, by reason.",
+        &[
+            ("{reason=\"over_limit\"}".into(), load(&conns.refused) as f64),
+            ("{reason=\"header_timeout\"}".into(), load(&conns.header_timeouts) as f64),
+            ("{reason=\"idle\"}".into(), load(&conns.idle_closed) as f64),
+        ],
+    );
+    metric(
         "hitkeep_open_visits",
         "gauge",
         "Visits open in the writer's memory (bounded by --max-open-visits).",
@@ -135,6 +166,12 @@ pub fn metrics_text(state: &AppState) -> String {
         "counter",
         "Records not written because this node was deposed before their batch committed.",
         &[(String::new(), load(&w.fenced_records) as f64)],
+    );
+    metric(
+        "hitkeep_handed_over_records_total",
+        "counter",
+        "Fenced records handed on to the next leader (the rest of the fenced ones were lost).",
+        &[(String::new(), load(&w.handed_over_records) as f64)],
     );
     metric(
         "hitkeep_batch_size_last",

@@ -77,7 +77,13 @@ pub async fn read_limited(limit: usize, headers: &HeaderMap, body: Body) -> Resu
     if declared.is_some_and(|n| n > limit) {
         return Err(BodyError::TooLarge(limit));
     }
-    match body.into_bytes_limit(limit).await {
+    // A hit is a few hundred bytes: a body still arriving after this is a client holding the
+    // connection, not a slow network.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), body.into_bytes_limit(limit));
+    let Ok(read) = read.await else {
+        return Err(BodyError::Unreadable("request body not received within 10 s".into()));
+    };
+    match read {
         Ok(b) => Ok(b.to_vec()),
         Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(BodyError::TooLarge(limit)),
         Err(e) => Err(BodyError::Unreadable(e.to_string())),

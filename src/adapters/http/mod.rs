@@ -4,9 +4,11 @@ mod accounts_api;
 pub mod api;
 mod assets;
 pub mod auth;
+mod body_limit;
 pub mod client_ip;
 pub mod cluster;
 mod cluster_api;
+pub mod conn_limits;
 mod cors;
 mod errors;
 mod goals_api;
@@ -65,6 +67,10 @@ pub struct HttpConfig {
     pub trusted_proxies: TrustedProxies,
     /// Largest accepted ingest body.
     pub max_body_bytes: usize,
+    /// Largest `/api` body (imports: `LifecycleConfig::max_import_bytes`).
+    pub max_api_body_bytes: usize,
+    /// Longest a client may take to send a body.
+    pub body_timeout: std::time::Duration,
     /// The operator token (`--api-token`): full API access without an account.
     pub api_token: Option<SecretToken>,
     /// The URL users reach the server at (`--public-url`): links in invitations and share links,
@@ -73,6 +79,15 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
+    /// The size and time limits of `/api` request bodies.
+    pub fn api_body_limit(&self, max_import_bytes: usize) -> body_limit::ApiBodyLimit {
+        body_limit::ApiBodyLimit {
+            max_bytes: self.max_api_body_bytes,
+            max_import_bytes,
+            read_timeout: self.body_timeout,
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
@@ -135,7 +150,11 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
         .at("/metrics", get(health::metrics))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
-        .nest("/api", api.with(auth::SameOriginChanges))
+        .nest(
+            "/api",
+            api.with(auth::SameOriginChanges)
+                .with(state.config.api_body_limit(state.lifecycle_config.max_import_bytes)),
+        )
         .at("/", get(spa::dashboard).with(Compression::new()))
         .at("/*path", get(spa::dashboard).with(Compression::new()))
         .data(state)

@@ -15,7 +15,25 @@ use serde::{Deserialize, Serialize};
 use super::{ClusterGate, unavailable};
 use crate::adapters::http::AppState;
 use crate::adapters::http::ingest::{self, IngestEndpoint, RequestFacts};
+use crate::domain::event::Record;
 use crate::ports::cluster::CLUSTER_SECRET_HEADER;
+use crate::ports::queue::RecordHandover;
+
+/// A deposed leader's writer hands its queue to this node's forwarder, which delivers it to the
+/// next leader like any follower's hits.
+pub struct ForwardHandover(pub std::sync::Weak<ClusterGate>);
+
+impl RecordHandover for ForwardHandover {
+    fn hand_over(&self, records: Vec<Record>) -> usize {
+        match self.0.upgrade() {
+            Some(gate) => {
+                gate.forward.push_records(records);
+                0
+            }
+            None => records.len(),
+        }
+    }
+}
 
 /// Most hits per hand-over.
 pub const BATCH: usize = 500;
@@ -31,12 +49,21 @@ pub struct ForwardedHit {
     pub body: String,
 }
 
+/// What a node hands to the leader: a hit as received, or a record a deposed leader had
+/// already enriched and acknowledged but was no longer allowed to write.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardItem {
+    Hit(ForwardedHit),
+    Record(Record),
+}
+
 /// A batch on the wire.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ForwardBatch {
     /// The sending node.
     pub from: u64,
-    pub hits: Vec<ForwardedHit>,
+    pub hits: Vec<ForwardItem>,
 }
 
 /// The leader's answer: the first `accepted` hits are committed (or refused for good, like an
@@ -48,7 +75,7 @@ pub struct ForwardAck {
 
 /// A bounded FIFO of acknowledged hits with a single consumer (the forwarder task).
 pub struct ForwardQueue {
-    items: parking_lot::Mutex<VecDeque<ForwardedHit>>,
+    items: parking_lot::Mutex<VecDeque<ForwardItem>>,
     capacity: usize,
     wake: tokio::sync::Notify,
 }
@@ -64,14 +91,21 @@ impl ForwardQueue {
         if items.len() >= self.capacity {
             return false;
         }
-        items.push_back(hit);
+        items.push_back(ForwardItem::Hit(hit));
         drop(items);
         self.wake.notify_one();
         true
     }
 
+    /// Queues records a deposed writer hands over. They were acknowledged already, so they are
+    /// taken even past the capacity (they are bounded by the writer's own queue capacity).
+    pub fn push_records(&self, records: Vec<Record>) {
+        self.items.lock().extend(records.into_iter().map(ForwardItem::Record));
+        self.wake.notify_one();
+    }
+
     /// Copies of up to `max` hits at the front, which stay queued until `remove_front`.
-    fn peek(&self, max: usize) -> Vec<ForwardedHit> {
+    fn peek(&self, max: usize) -> Vec<ForwardItem> {
         self.items.lock().iter().take(max).cloned().collect()
     }
 
@@ -129,12 +163,19 @@ fn now_micros() -> i64 {
 }
 
 /// Records forwarded hits on the leader in order, stopping at the first one its queue cannot
-/// take, then waits until the writer has committed them. Returns how many were taken.
-pub async fn record_batch(state: &AppState, hits: &[ForwardedHit]) -> Result<usize, &'static str> {
+/// take, then waits until the writer has committed them (or, deposed meanwhile, handed them on
+/// to the next leader). Returns how many were taken.
+pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usize, &'static str> {
     let mut taken = 0;
-    for hit in hits {
-        let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
-        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+    for item in hits {
+        let refused = match item {
+            ForwardItem::Hit(hit) => {
+                let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+                resp.status() == StatusCode::SERVICE_UNAVAILABLE
+            }
+            ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
+        };
+        if refused {
             break;
         }
         taken += 1;
@@ -142,8 +183,10 @@ pub async fn record_batch(state: &AppState, hits: &[ForwardedHit]) -> Result<usi
     let target = state.ingest.published();
     let mut wakeups = state.broadcaster.subscribe();
     let deadline = Instant::now() + COMMIT_WAIT;
-    while state.writer.committed() < target {
-        if state.writer.fenced_records.load(Ordering::Relaxed) > 0 {
+    let w = &state.writer;
+    while w.committed() + w.handed_over_records.load(Ordering::SeqCst) < target {
+        let fenced = w.fenced_records.load(Ordering::SeqCst);
+        if fenced > w.handed_over_records.load(Ordering::SeqCst) {
             return Err("deposed before the batch was committed");
         }
         if Instant::now() > deadline {
@@ -189,9 +232,10 @@ pub async fn run_forwarder(gate: Arc<ClusterGate>) {
 }
 
 /// One hand-over: to the local engine when this node leads, else to the leader over HTTP.
-async fn deliver(gate: &ClusterGate, batch: Vec<ForwardedHit>) -> Result<(usize, usize), String> {
+async fn deliver(gate: &ClusterGate, batch: Vec<ForwardItem>) -> Result<(usize, usize), String> {
     let sent = batch.len();
-    if let Some(engine) = gate.engine() {
+    // A deposed engine (still installed for a moment) would only hand the batch back.
+    if let Some(engine) = gate.engine().filter(|e| e.state.writer.fenced_records.load(Ordering::SeqCst) == 0) {
         return record_batch(&engine.state, &batch).await.map(|taken| (sent, taken)).map_err(str::to_string);
     }
     let Some((leader, url)) = gate.remote_leader() else {

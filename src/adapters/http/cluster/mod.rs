@@ -179,7 +179,7 @@ pub fn routes(gate: Arc<ClusterGate>) -> impl Endpoint + 'static {
         .at("/api/event", ingest())
         .at("/hk.js", get(assets::core_script).with(poem::middleware::Compression::new()))
         .at("/hk-vitals.js", get(assets::vitals_script).with(poem::middleware::Compression::new()))
-        .at("/api/*path", poem::endpoint::make(api_gate))
+        .at("/api/*path", poem::endpoint::make(api_gate).with(gate.config.api_body_limit(proxy::MAX_API_BODY)))
         .at("/", get(super::spa::dashboard).with(poem::middleware::Compression::new()))
         .at("/*path", get(super::spa::dashboard).with(poem::middleware::Compression::new()))
         .data(gate)

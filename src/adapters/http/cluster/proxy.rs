@@ -13,7 +13,7 @@ use super::{ClusterGate, unavailable};
 use crate::ports::cluster::{CLIENT_IP_HEADER, CLUSTER_SECRET_HEADER};
 
 /// Largest `/api` request body forwarded.
-const MAX_API_BODY: usize = 16 * 1024 * 1024;
+pub const MAX_API_BODY: usize = 16 * 1024 * 1024;
 
 /// Headers that describe one connection, not the message: never copied across.
 /// `Host` is kept: the leader's same-origin check compares it with `Origin`.
