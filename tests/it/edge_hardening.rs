@@ -189,3 +189,118 @@ async fn a_store_that_cannot_write_turns_readiness_and_ingest_away_and_shutdown_
     let lines: Vec<String> = log.try_iter().collect();
     assert!(lines.iter().any(|l| l.contains("unstored")), "the log says what was not stored: {lines:?}");
 }
+
+/// Resident memory of a process in bytes.
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The acceptance test of issue #13: hostile load from anonymous clients and a share-link
+/// holder at once leaves memory bounded and the server answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hostile_load_leaves_memory_bounded_and_the_server_answering() {
+    const TOKEN: &str = "bounded-resources-operator-token";
+    let data = DataDir::with_sites(&["shop.test"]);
+    let server = Server::start(&data, &["--api-token", TOKEN]);
+    server.wait_ready().await;
+    let client = reqwest::Client::new();
+    let owner = serde_json::json!({"email": "owner@shop.test", "password": "correct horse battery staple"});
+    let r = client.post(server.url("/api/setup")).json(&owner).send().await.unwrap();
+    assert!(r.status().is_success(), "setup: {}", r.status());
+    let share: serde_json::Value = client
+        .post(server.url("/api/sites/shop.test/shares"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let share_token = share["token"].as_str().expect("share token").to_string();
+    let access: serde_json::Value = client
+        .post(server.url(&format!("/api/share/{share_token}")))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = access["access_token"].as_str().expect("share access token").to_string();
+
+    // Watch memory and liveness from the outside while the load runs.
+    let pid = server.child.id();
+    let baseline = rss_bytes(pid);
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (watching, url) = (watching.clone(), server.url("/healthz"));
+        tokio::spawn(async move {
+            let probe = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+            let (mut max_rss, mut slowest) = (0u64, Duration::ZERO);
+            while watching.load(std::sync::atomic::Ordering::SeqCst) {
+                max_rss = max_rss.max(rss_bytes(pid));
+                let started = Instant::now();
+                let ok = probe.get(&url).timeout(Duration::from_secs(5)).send().await.is_ok_and(|r| r.status() == 200);
+                assert!(ok, "/healthz failed under load");
+                slowest = slowest.max(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (max_rss, slowest)
+        })
+    };
+
+    let big: &'static [u8] = Box::leak(vec![b'{'; 10 << 20].into_boxed_slice());
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (c, url) = (client.clone(), server.url("/api/auth/login"));
+        tasks.push(tokio::spawn(async move {
+            // 413 before the body is read, or the connection closed under the sender: never a 2xx.
+            match c.post(url).header("content-type", "application/json").body(big).send().await {
+                Ok(r) => assert_eq!(r.status(), 413),
+                Err(_) => {}
+            }
+        }));
+    }
+    for i in 0..200 {
+        let (c, url) = (client.clone(), server.url("/api/auth/login"));
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::json!({"email": "owner@shop.test", "password": format!("wrong-{i}")});
+            let r = c.post(url).json(&body).send().await.unwrap();
+            assert!([401, 429, 503].contains(&r.status().as_u16()), "wrong sign-in answered {}", r.status());
+        }));
+    }
+    for _ in 0..4 {
+        let (c, url, access) = (client.clone(), server.url("/api/v2/query"), access.clone());
+        tasks.push(tokio::spawn(async move {
+            let q = serde_json::json!({
+                "site_id": "shop.test", "date_range": ["1000-01-01", "1999-12-31"],
+                "metrics": ["visitors"], "dimensions": ["time:hour"], "include": {"time_labels": true}
+            });
+            let r = c.post(url).bearer_auth(access).json(&q).send().await.unwrap();
+            assert_eq!(r.status(), 400, "a 1,000-year hourly query is refused");
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    watching.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (max_rss, slowest) = watcher.await.unwrap();
+    eprintln!(
+        "RSS {} MiB at rest, at most {} MiB under load; slowest /healthz {slowest:?}",
+        baseline >> 20,
+        max_rss >> 20
+    );
+    assert!(max_rss < 400 << 20, "RSS reached {} MiB", max_rss >> 20);
+    assert!(slowest < Duration::from_secs(1), "/healthz took {slowest:?}");
+
+    // The owner still signs in with the right password from a client that signed in before.
+    let r = client.post(server.url("/api/auth/login")).json(&owner).send().await.unwrap();
+    assert!(r.status() == 200 || r.status() == 429, "owner sign-in: {}", r.status());
+    server.stop();
+}
