@@ -105,7 +105,7 @@ fn start_with_file_limit(
         bin(),
         data.path_str()
     );
-    let mut child = Command::new("sh")
+    let mut child = Command::new("bash")
         .args(["-c", &script])
         .env("HITKEEP_LOG_LEVEL", "warn")
         .stdout(Stdio::piped())
