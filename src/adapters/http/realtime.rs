@@ -184,6 +184,8 @@ enum Tick {
     Update,
     /// Time to re-check the credentials.
     Recheck,
+    /// The broadcaster is gone (shutdown, or this node's engine was replaced).
+    Closed,
 }
 
 /// What a stream does after a tick.
@@ -195,36 +197,42 @@ enum Step {
 
 /// Updates for `site`: one at once, then one after each write for the site (at most one a
 /// second). Ends when the credentials stop reading the site (a revoked share link, token or
-/// session, a lost role, a deleted site); `slot` is given back when the stream is dropped.
+/// session, a lost role, a deleted site) or the broadcaster goes; `slot` is given back when the
+/// stream is dropped. The state is held weakly, so that an open stream does not keep a replaced
+/// engine (and its broadcaster) alive.
 pub fn realtime_stream(
-    state: Arc<AppState>,
+    state: &Arc<AppState>,
     credential: Credential,
     site: Site,
     slot: StreamSlot,
 ) -> futures_util::stream::BoxStream<'static, RealtimeUpdate> {
     let recheck = state.broadcaster.limits().recheck;
     let rx = state.broadcaster.subscribe();
+    let state = Arc::downgrade(state);
     let site_id = site.id.0;
     let wakeups = tokio_stream::wrappers::BroadcastStream::new(rx)
         .filter(move |r| std::future::ready(matches!(r, Ok(id) if *id == site_id) || r.is_err()))
         .map(|_| ());
-    let updates =
-        futures_util::stream::once(async {}).chain(throttle(wakeups, Duration::from_secs(1))).map(|_| Tick::Update);
+    let updates = futures_util::stream::once(async {})
+        .chain(throttle(wakeups, Duration::from_secs(1)))
+        .map(|_| Tick::Update)
+        .chain(futures_util::stream::once(async { Tick::Closed }));
     let start = tokio::time::Instant::now() + recheck;
     let rechecks =
         tokio_stream::wrappers::IntervalStream::new(tokio::time::interval_at(start, recheck)).map(|_| Tick::Recheck);
     let domain = site.domain.to_string();
     futures_util::stream::select(updates, rechecks)
         .then(move |tick| {
-            let (state, credential, site, domain) = (state.clone(), credential.clone(), site.clone(), domain.clone());
+            let (state, credential, site, domain) = (state.upgrade(), credential.clone(), site.clone(), domain.clone());
             async move {
+                let Some(state) = state.filter(|_| !matches!(tick, Tick::Closed)) else { return Step::End };
                 let allowed = site_for::<RealtimeResult>(&state, &credential.auth(), &domain, Need::Read)
                     .await
                     .is_ok_and(|(now, _)| now.id == site.id);
                 match tick {
                     _ if !allowed => Step::End,
-                    Tick::Recheck => Step::Quiet,
                     Tick::Update => count_visitors(state.reports.clone(), site).await.map_or(Step::Quiet, Step::Send),
+                    Tick::Recheck | Tick::Closed => Step::Quiet,
                 }
             }
         })

@@ -464,7 +464,7 @@ impl ReportsApi {
                 return RealtimeResult::Unavailable(body("too_many_streams", e.to_string()), 5);
             }
         };
-        let stream = realtime_stream(self.state.clone(), credential(&auth), site, slot);
+        let stream = realtime_stream(&self.state, credential(&auth), site, slot);
         RealtimeResult::Ok(RealtimeBody::Stream(EventStream::new(stream).keep_alive(Duration::from_secs(15))))
     }
 }
