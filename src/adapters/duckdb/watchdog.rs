@@ -56,3 +56,22 @@ impl Watchdog {
         self.fired.load(Ordering::SeqCst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_interrupts_a_long_query_and_a_quick_one_is_left_alone() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let dog = Watchdog::arm(conn.interrupt_handle(), Duration::from_millis(50)).unwrap();
+        // Minutes of work without the deadline.
+        let r = conn.query_row("SELECT sum(i * i % 7) FROM range(100000000000) t(i)", [], |r| r.get::<_, i64>(0));
+        assert!(r.is_err(), "interrupted: {r:?}");
+        assert!(dog.disarm(), "the deadline fired");
+        let dog = Watchdog::arm(conn.interrupt_handle(), Duration::from_secs(30)).unwrap();
+        let r = conn.query_row("SELECT 42", [], |r| r.get::<_, i64>(0));
+        assert!(!dog.disarm(), "disarmed before the deadline");
+        assert_eq!(r.unwrap(), 42);
+    }
+}
