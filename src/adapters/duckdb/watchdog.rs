@@ -69,6 +69,8 @@ mod tests {
         let r = conn.query_row("SELECT sum(i * i % 7) FROM range(100000000000) t(i)", [], |r| r.get::<_, i64>(0));
         assert!(r.is_err(), "interrupted: {r:?}");
         assert!(dog.disarm(), "the deadline fired");
+        // A fresh connection, as `DuckReports` does after a deadline fired.
+        let conn = duckdb::Connection::open_in_memory().unwrap();
         let dog = Watchdog::arm(conn.interrupt_handle(), Duration::from_secs(30)).unwrap();
         let r = conn.query_row("SELECT 42", [], |r| r.get::<_, i64>(0));
         assert!(!dog.disarm(), "disarmed before the deadline");
