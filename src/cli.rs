@@ -162,6 +162,21 @@ pub struct ServeArgs {
     /// (about 1-2 % error, flagged in `meta.metric_warnings`); smaller ones count exactly.
     #[arg(long, env = "HITKEEP_EXACT_VISITORS_LIMIT", default_value_t = 1_000_000)]
     pub exact_visitors_limit: u64,
+    /// Longest a report query (stats, funnel, Web Vitals, realtime count) may run, in
+    /// milliseconds; then it is cancelled and answers 503 with Retry-After. 0: no limit.
+    #[arg(long, env = "HITKEEP_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub query_timeout_ms: u64,
+    /// Most realtime streams (server-sent events) open on this server; beyond it, 503.
+    #[arg(long, env = "HITKEEP_MAX_REALTIME_STREAMS", default_value_t = 1000)]
+    pub max_realtime_streams: usize,
+    /// Most realtime streams one caller (a user, an API token, a share link from one address)
+    /// may hold open; beyond it, 429.
+    #[arg(long, env = "HITKEEP_MAX_REALTIME_STREAMS_PER_CALLER", default_value_t = 4)]
+    pub max_realtime_streams_per_caller: usize,
+    /// How often an open realtime stream re-checks its credentials, in milliseconds (it also
+    /// does on every update); a revoked share link or token ends its streams within this time.
+    #[arg(long, env = "HITKEEP_REALTIME_RECHECK_MS", default_value_t = 30_000, hide = true)]
+    pub realtime_recheck_ms: u64,
     /// Log level: error, warn, info, debug, trace (or a tracing filter).
     #[arg(long, env = "HITKEEP_LOG_LEVEL", default_value = "info")]
     pub log_level: String,

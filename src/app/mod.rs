@@ -18,7 +18,7 @@ use crate::adapters::duckdb::{
 use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::conn_limits::{ConnLimits, LimitedAcceptor};
-use crate::adapters::http::realtime::Broadcaster;
+use crate::adapters::http::realtime::{Broadcaster, StreamLimits};
 use crate::adapters::http::{self, AppState, HttpConfig, LifecycleConfig, SecretToken, TrustedProxies};
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
@@ -58,6 +58,10 @@ pub struct ServeConfig {
     pub writer_start_delay: Duration,
     /// Periods with more events than this count visitors approximately.
     pub exact_visitors_limit: u64,
+    /// Longest a report query may run (`--query-timeout-ms`); `None`: no limit.
+    pub query_timeout: Option<Duration>,
+    /// Bounds on realtime streams.
+    pub realtime: StreamLimits,
     /// Cluster membership; `None` runs a single node.
     pub cluster: Option<cluster::ClusterConfig>,
     pub lifecycle: LifecycleConfig,
@@ -104,6 +108,12 @@ impl ServeConfig {
             },
             writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
             exact_visitors_limit: a.exact_visitors_limit,
+            query_timeout: (a.query_timeout_ms > 0).then(|| Duration::from_millis(a.query_timeout_ms)),
+            realtime: StreamLimits {
+                per_caller: a.max_realtime_streams_per_caller,
+                total: a.max_realtime_streams,
+                recheck: Duration::from_millis(a.realtime_recheck_ms.max(10)),
+            },
             cluster: cluster::ClusterConfig::from_args(a)?,
             lifecycle: LifecycleConfig {
                 data_dir: a.data.data_dir.clone(),
@@ -266,7 +276,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
     let reports = Arc::new(ReportService::new(
-        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit)),
+        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
         Arc::new(DuckGoals::new(db.connect()?)),
         imports.clone(),
         clock.clone(),
@@ -282,7 +292,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         mailer,
         clock: clock.clone(),
     });
-    let broadcaster = Arc::new(Broadcaster::default());
+    let broadcaster = Arc::new(Broadcaster::new(config.realtime));
     let writer_conn = db.connect()?;
     let (policy, delay, writer_counters, observer, fence, handover) = (
         config.batch,
@@ -472,6 +482,8 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         },
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
+        query_timeout: None,
+        realtime: StreamLimits::default(),
         cluster: None,
         lifecycle: LifecycleConfig {
             data_dir: PathBuf::from("."),

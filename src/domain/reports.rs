@@ -7,6 +7,7 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::imports::merge::{self, ImportGrouping};
+use super::query::limits::MAX_MERGE_GROUPS;
 use super::query::{Dimension, Goal, GoalKind, Metric, Period, Query, QueryError, QueryResult, parse_query};
 use super::site::Site;
 use crate::ports::clock::Clock;
@@ -126,8 +127,14 @@ impl ReportService {
             vec![Metric::Visitors, Metric::Pageviews, Metric::Visits, Metric::BounceRate, Metric::VisitDuration];
         raw.order_by.clear();
         raw.offset = 0;
-        raw.limit = super::query::parse::MAX_LIMIT;
+        raw.limit = MAX_MERGE_GROUPS + 1;
         let (native, approximate) = self.store.query_totals(site.id.0, &raw, period, goals)?;
+        if native.len() > MAX_MERGE_GROUPS {
+            return Err(ReportError::Invalid(QueryError(format!(
+                "Too many groups to add imported history to: more than {MAX_MERGE_GROUPS} (limit: \
+                 max_merge_groups). Narrow the date_range or filters, or leave out include.imports."
+            ))));
+        }
         let imported = self.imports.imported_totals(site.id.0, grouping, period)?;
         let (rows, total) = merge::merge(q, native, imported);
         Ok(QueryResult {

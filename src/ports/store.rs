@@ -15,6 +15,9 @@ pub enum StoreError {
     /// This node lost leadership: it must not write any more.
     #[error("not the leader of the current term any more: writes are fenced")]
     Fenced,
+    /// A report query ran past its deadline (`--query-timeout-ms`) and was stopped.
+    #[error("the query ran longer than {after_ms} ms and was stopped (limit: --query-timeout-ms)")]
+    TimedOut { after_ms: u64 },
     #[error("database error: {0}")]
     Internal(String),
 }

@@ -11,4 +11,5 @@ mod harness;
 mod ingest;
 mod lifecycle;
 mod lifecycle_data;
+mod query_hardening;
 mod reports;

@@ -14,6 +14,7 @@ mod sites;
 mod sql;
 mod subscriptions;
 mod vitals;
+mod watchdog;
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,7 @@
 //! matching event (their pageviews, bounce and duration measured on the whole visit).
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use duckdb::Connection;
 use duckdb::types::{TimeUnit, Value};
@@ -10,6 +11,7 @@ use serde_json::{Value as Json, json};
 
 use super::internal;
 use super::sql::{Sql, bucket, bucket_label, column, filter_expr, goal_condition, prop_value, row_column};
+use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
 use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{
@@ -25,6 +27,8 @@ pub struct DuckReports {
     origin: Mutex<Connection>,
     /// Above this many events in a period, visitors are counted with HyperLogLog (~1-2 % error).
     exact_limit: u64,
+    /// Longest one report may run before it is interrupted (`--query-timeout-ms`); `None`: no limit.
+    timeout: Option<Duration>,
 }
 
 /// Default for `exact_limit`.
@@ -32,7 +36,14 @@ pub const EXACT_VISITORS_LIMIT: u64 = 1_000_000;
 
 impl DuckReports {
     pub fn new(conn: Connection, exact_limit: u64) -> Self {
-        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn), exact_limit }
+        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn), exact_limit, timeout: None }
+    }
+
+    /// Interrupts any report (query, totals, funnel, Web Vitals, realtime count) that runs
+    /// longer than `timeout`; it fails with [`StoreError::TimedOut`].
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout.filter(|t| !t.is_zero());
+        self
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -40,7 +51,14 @@ impl DuckReports {
             Some(c) => c,
             None => self.origin.lock().unwrap_or_else(|p| p.into_inner()).try_clone().map_err(internal)?,
         };
+        let deadline = self.timeout.and_then(|t| Watchdog::arm(conn.interrupt_handle(), t));
         let result = f(&conn);
+        if deadline.is_some_and(Watchdog::disarm) {
+            // An interrupt may still be pending on this connection: close it rather than pool it.
+            drop(conn);
+            let after_ms = self.timeout.map_or(0, |t| t.as_millis() as u64);
+            return result.map_err(|_| StoreError::TimedOut { after_ms });
+        }
         self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
         result
     }
@@ -192,7 +210,7 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], appro
 }
 
 /// With `raw`, the final select gives additive totals per group (visitors, pageviews, visits,
-/// bounces, total visit seconds) instead of the metrics, unsorted and unpaged; `q` must ask
+/// bounces, total visit seconds) instead of the metrics, unsorted, at most `q.limit`; `q` must ask
 /// for an event metric and a visit metric.
 fn build(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool, raw: bool) -> Sql {
     let distinct = if approx { "approx_count_distinct(visitor_id)" } else { "count(DISTINCT visitor_id)" };
@@ -331,6 +349,8 @@ fn build(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool,
             true => sql.push("ev CROSS JOIN se"),
             false => sql.push("ev"),
         };
+        // Bounded: the caller refuses answers with more groups than it can merge in memory.
+        sql.push(" LIMIT ").param(Value::BigInt(q.limit as i64));
         return sql;
     }
     sql.push(" SELECT ");

@@ -3,6 +3,8 @@
 
 use duckdb::types::Value;
 
+use crate::domain::query::matcher::ValueMatcher;
+pub use crate::domain::query::matcher::wildcard_regex;
 use crate::domain::query::{Dimension, EventDim, Filter, FilterOp, Goal, GoalKind, Period, TimeGrain, VisitDim};
 
 /// SQL text with its parameters.
@@ -109,26 +111,6 @@ pub fn bucket_label(key: i64, grain: TimeGrain, period: &Period) -> String {
     }
 }
 
-/// A `*` / `**` wildcard as an anchored regex: `*` stays within a path segment.
-pub fn wildcard_regex(pattern: &str) -> String {
-    let mut out = String::from("^");
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '*' {
-            if chars.peek() == Some(&'*') {
-                chars.next();
-                out.push_str(".*");
-            } else {
-                out.push_str("[^/]*");
-            }
-        } else {
-            out.push_str(&regex::escape(&c.to_string()));
-        }
-    }
-    out.push('$');
-    out
-}
-
 /// SQL condition "the row's event completes `goal`".
 pub fn goal_condition(sql: &mut Sql, goal: &Goal) {
     match &goal.kind {
@@ -143,34 +125,11 @@ pub fn goal_condition(sql: &mut Sql, goal: &Goal) {
     }
 }
 
-/// Which goals a goal filter condition selects (by display name).
+/// Which goals a goal filter condition selects (by display name); patterns compile once.
 pub fn goals_matching<'a>(goals: &'a [Goal], op: FilterOp, values: &[String], case_sensitive: bool) -> Vec<&'a Goal> {
-    goals.iter().filter(|g| name_matches(&g.display_name, op, values, case_sensitive)).collect()
-}
-
-/// Applies a filter operator (ignoring negation) to a name in Rust.
-pub fn name_matches(name: &str, op: FilterOp, values: &[String], case_sensitive: bool) -> bool {
-    let eq = |a: &str, b: &str| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(b) };
-    let hit = |name: &str| {
-        values.iter().any(|v| match op {
-            FilterOp::Is | FilterOp::IsNot => eq(name, v),
-            FilterOp::Contains | FilterOp::ContainsNot => {
-                if case_sensitive {
-                    name.contains(v.as_str())
-                } else {
-                    name.to_lowercase().contains(&v.to_lowercase())
-                }
-            }
-            FilterOp::Matches | FilterOp::MatchesNot => {
-                regex::RegexBuilder::new(v).case_insensitive(!case_sensitive).build().is_ok_and(|r| r.is_match(name))
-            }
-            FilterOp::MatchesWildcard | FilterOp::MatchesWildcardNot => regex::RegexBuilder::new(&wildcard_regex(v))
-                .case_insensitive(!case_sensitive)
-                .build()
-                .is_ok_and(|r| r.is_match(name)),
-        })
-    };
-    hit(name)
+    // Patterns were checked when the query was parsed; one that fails here selects nothing.
+    let Ok(matcher) = ValueMatcher::new(op, values, case_sensitive) else { return Vec::new() };
+    goals.iter().filter(|g| matcher.hit(&g.display_name)).collect()
 }
 
 /// An expression written into SQL each time it is used (it may carry its own parameters).
@@ -304,11 +263,15 @@ pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
                 compare(sql, &prop_value(key), *op, values, *case_sensitive);
             }
             Dimension::Visit(VisitDim::CountryName) => {
-                // Names are matched here; the table holds codes.
-                let codes: Vec<String> = crate::domain::countries::all()
-                    .filter(|(_, name)| name_matches(name, *op, values, *case_sensitive))
-                    .map(|(code, _)| code.to_string())
-                    .collect();
+                // Names are matched here (each pattern compiled once, not once per country);
+                // the table holds codes.
+                let codes: Vec<String> = match ValueMatcher::new(*op, values, *case_sensitive) {
+                    Ok(matcher) => crate::domain::countries::all()
+                        .filter(|(_, name)| matcher.hit(name))
+                        .map(|(code, _)| code.to_string())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
                 sql.push(if op.is_negated() { "NOT coalesce(country IN (" } else { "coalesce(country IN (" });
                 if codes.is_empty() {
                     sql.push("NULL");
@@ -337,16 +300,6 @@ pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards_stay_in_segments() {
-        let r = regex::Regex::new(&wildcard_regex("/blog/*")).unwrap();
-        assert!(r.is_match("/blog/post-1"));
-        assert!(!r.is_match("/blog/a/b"));
-        let rr = regex::Regex::new(&wildcard_regex("/docs/**")).unwrap();
-        assert!(rr.is_match("/docs/a/b/c"));
-        assert!(!regex::Regex::new(&wildcard_regex("/a.b")).unwrap().is_match("/aXb"), "dots are literal");
-    }
 
     #[test]
     fn values_never_reach_sql_text() {

@@ -184,6 +184,9 @@ pub enum FunnelReportResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
@@ -409,6 +412,12 @@ impl GoalsApi {
             })),
             Ok(Ok(None)) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
             Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
+            Ok(Err(ReportError::Store(e @ crate::ports::store::StoreError::TimedOut { .. }))) => {
+                FunnelReportResult::Unavailable(
+                    super::reports_api::timed_out(&e),
+                    super::reports_api::QUERY_RETRY_AFTER_SECS,
+                )
+            }
             Ok(Err(ReportError::Store(e))) => FunnelReportResult::internal(e.to_string()),
             Err(e) => FunnelReportResult::internal(e.to_string()),
         }

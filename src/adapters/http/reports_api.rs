@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use poem::Request;
 use poem::web::Accept;
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::{EventStream, Json, PlainText};
@@ -13,11 +13,13 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::api::{ApiErrorBody, ApiTags, body};
-use super::auth::Auth;
+use super::auth::{Auth, origin};
 use super::guard::{ErrorAnswers, site_for};
+use super::realtime::{StreamRefused, count_visitors, credential, realtime_stream, stream_key};
 use crate::domain::accounts::Need;
 use crate::domain::reports::{Answer, ReportError, iso};
 use crate::domain::site::Site;
+use crate::ports::store::StoreError;
 
 /// Which extra information to return.
 #[derive(Object, Serialize, Default)]
@@ -171,6 +173,9 @@ pub enum QueryResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn query_bad_request(err: poem::Error) -> QueryResult {
@@ -216,6 +221,9 @@ pub enum VitalsResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn vitals_bad_request(err: poem::Error) -> VitalsResult {
@@ -253,9 +261,15 @@ pub enum RealtimeResult {
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
+    /// The caller already has the most streams open (`--max-realtime-streams-per-caller`).
+    #[oai(status = 429)]
+    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// The server holds the most streams it allows (`--max-realtime-streams`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn realtime_bad_request(err: poem::Error) -> RealtimeResult {
@@ -274,6 +288,15 @@ impl ReportsApi {
 }
 
 crate::error_answers!(QueryResult, VitalsResult, RealtimeResult);
+
+/// Seconds a client is asked to wait after a query timed out (the server was busy, or the query
+/// is too expensive: narrowing it helps more than waiting).
+pub const QUERY_RETRY_AFTER_SECS: u64 = 5;
+
+/// The body of a 503 for a query stopped at its deadline.
+pub fn timed_out(e: &StoreError) -> Json<ApiErrorBody> {
+    body("query_timeout", format!("{e}; narrow the date_range or the filters, or try again later"))
+}
 
 fn answer_json(a: Answer, request: &Value) -> QueryResponse {
     let mut echo = request.clone();
@@ -358,6 +381,9 @@ impl ReportsApi {
             Ok(Ok(answer)) if wants_csv => QueryResult::Ok(QueryBody::Csv(PlainText(answer_csv(&answer)))),
             Ok(Ok(answer)) => QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, &request)))),
             Ok(Err(ReportError::Invalid(e))) => QueryResult::BadRequest(body("invalid_query", e.0)),
+            Ok(Err(ReportError::Store(e @ StoreError::TimedOut { .. }))) => {
+                QueryResult::Unavailable(timed_out(&e), QUERY_RETRY_AFTER_SECS)
+            }
             Ok(Err(ReportError::Store(e))) => QueryResult::internal(e.to_string()),
             Err(e) => QueryResult::internal(e.to_string()),
         }
@@ -403,65 +429,42 @@ impl ReportsApi {
                     .collect(),
             )),
             Ok(Err(ReportError::Invalid(e))) => VitalsResult::BadRequest(body("invalid_date_range", e.0)),
+            Ok(Err(ReportError::Store(e @ StoreError::TimedOut { .. }))) => {
+                VitalsResult::Unavailable(timed_out(&e), QUERY_RETRY_AFTER_SECS)
+            }
             Ok(Err(ReportError::Store(e))) => VitalsResult::internal(e.to_string()),
             Err(e) => VitalsResult::internal(e.to_string()),
         }
     }
 
     /// Visitors in the last five minutes; with `Accept: text/event-stream`, a stream of updates
-    /// sent whenever new data for the site lands.
+    /// sent whenever new data for the site lands. A stream ends when its credentials no longer
+    /// read the site (checked on every update and periodically); each caller may hold a few
+    /// streams (429 beyond), the server a bounded number (503 beyond).
     #[oai(path = "/sites/:site/realtime", method = "get", operation_id = "realtime")]
-    async fn realtime(&self, auth: Auth, site: Path<String>, accept: Accept) -> RealtimeResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
-            Ok(s) => s,
+    async fn realtime(&self, auth: Auth, req: &Request, site: Path<String>, accept: Accept) -> RealtimeResult {
+        let (site, caller) = match site_for::<RealtimeResult>(&self.state, &auth, &site.0, Need::Read).await {
+            Ok(found) => found,
             Err(denied) => return denied,
         };
         let reports = self.state.reports.clone();
-        let count = move |reports: Arc<crate::domain::reports::ReportService>, site: Site| async move {
-            let domain = site.domain.to_string();
-            tokio::task::spawn_blocking(move || reports.current_visitors(&site))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .map(|visitors| RealtimeUpdate { site: domain, visitors })
-        };
         if !accept.0.iter().any(|m| m.essence_str() == "text/event-stream") {
-            return match count(reports, site).await {
+            return match count_visitors(reports, site).await {
                 Some(u) => RealtimeResult::Ok(RealtimeBody::Json(Json(u))),
                 None => RealtimeResult::internal("could not count visitors".into()),
             };
         }
-        let rx = self.state.broadcaster.subscribe();
-        let site_id = site.id.0;
-        let wakeups = tokio_stream::wrappers::BroadcastStream::new(rx)
-            .filter(move |r| std::future::ready(matches!(r, Ok(id) if *id == site_id) || r.is_err()))
-            .map(|_| ());
-        let ticks = futures_util::stream::once(async {}).chain(throttle(wakeups, Duration::from_secs(1)));
-        let stream = ticks.then(move |_| count(reports.clone(), site.clone())).filter_map(std::future::ready).boxed();
+        let key = stream_key(&caller.principal, origin(&self.state, req).ip);
+        let slot = match self.state.broadcaster.open_stream(key) {
+            Ok(slot) => slot,
+            Err(e @ StreamRefused::PerCaller(_)) => {
+                return RealtimeResult::TooManyRequests(body("too_many_streams", e.to_string()), 5);
+            }
+            Err(e @ StreamRefused::Total(_)) => {
+                return RealtimeResult::Unavailable(body("too_many_streams", e.to_string()), 5);
+            }
+        };
+        let stream = realtime_stream(&self.state, credential(&auth), site, slot);
         RealtimeResult::Ok(RealtimeBody::Stream(EventStream::new(stream).keep_alive(Duration::from_secs(15))))
     }
-}
-
-/// Passes at most one item per `every`, the first at once, the last of a burst after the pause.
-fn throttle(
-    s: impl futures_util::Stream<Item = ()> + Send + 'static,
-    every: Duration,
-) -> impl futures_util::Stream<Item = ()> + Send + 'static {
-    async_stream(s, every)
-}
-
-fn async_stream(
-    s: impl futures_util::Stream<Item = ()> + Send + 'static,
-    every: Duration,
-) -> impl futures_util::Stream<Item = ()> + Send + 'static {
-    let s = Box::pin(s);
-    futures_util::stream::unfold((s, None::<tokio::time::Instant>), move |(mut s, last)| async move {
-        s.next().await?;
-        if let Some(last) = last {
-            tokio::time::sleep_until(last + every).await;
-        }
-        // Coalesce whatever queued up meanwhile.
-        while let Some(Some(())) = futures_util::FutureExt::now_or_never(s.next()) {}
-        Some(((), (s, Some(tokio::time::Instant::now()))))
-    })
 }

@@ -1,6 +1,8 @@
 //! Report queries in the shape of Plausible's Stats API v2: what to count (metrics), how to
 //! group (dimensions), what to keep (filters), over which period, in the site's time zone.
 
+pub mod limits;
+pub mod matcher;
 pub mod parse;
 pub mod period;
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
+use super::limits;
 use super::period::{Period, resolve_date_range};
 use super::*;
 
@@ -46,6 +47,13 @@ pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<Nai
         Some(Value::String(d)) => {
             let date =
                 NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| QueryError(format!("Invalid date '{d}'.")))?;
+            if date < limits::min_date() || date > limits::max_date() {
+                return err(format!(
+                    "Invalid date '{d}': it must lie between {} and {}.",
+                    limits::min_date(),
+                    limits::max_date()
+                ));
+            }
             // "Today" becomes the given date (noon, to stay clear of DST edges).
             super::period::local_midnight(tz, date).timestamp_micros() + 12 * 3_600_000_000
         }
@@ -63,6 +71,7 @@ pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<Nai
         Some(Value::Array(list)) => list.iter().map(parse_filter).collect::<Result<_, _>>()?,
         Some(other) => return err(format!("Invalid filters {other}: expected a list.")),
     };
+    limits::check_filters(&filters).map_err(QueryError)?;
     let order_by = parse_order_by(obj.get("order_by"))?;
     let (time_labels, total_rows, imports, include_compare) = parse_include(obj.get("include"))?;
     let (limit, offset) = parse_pagination(obj.get("pagination"))?;
@@ -184,6 +193,7 @@ fn parse_filter(v: &Value) -> Result<Filter, QueryError> {
             if values.is_empty() {
                 return err(format!("Invalid filter {v}: the list of values is empty."));
             }
+            limits::check_values(&values).map_err(QueryError)?;
             let case_sensitive = match parts.get(3) {
                 None => true,
                 Some(Value::Object(m)) => match m.get("case_sensitive") {
@@ -199,11 +209,12 @@ fn parse_filter(v: &Value) -> Result<Filter, QueryError> {
             {
                 return err("Invalid visit:country filter, visit:country needs to be a valid 2-letter country code.");
             }
-            if matches!(op, FilterOp::Matches | FilterOp::MatchesNot) {
-                for pattern in &values {
-                    regex::Regex::new(pattern)
-                        .map_err(|e| QueryError(format!("Invalid regular expression {pattern:?} in filter: {e}")))?;
-                }
+            if matches!(
+                op,
+                FilterOp::Matches | FilterOp::MatchesNot | FilterOp::MatchesWildcard | FilterOp::MatchesWildcardNot
+            ) {
+                // Compiles each pattern once, within the size limit, so a refusal names it.
+                super::matcher::ValueMatcher::new(op, &values, case_sensitive).map_err(QueryError)?;
             }
             Ok(Filter::Condition { op, dimension, values, case_sensitive })
         }
@@ -346,6 +357,14 @@ fn validate(q: &Query) -> Result<(), QueryError> {
     if q.time_labels && q.time_dimension().is_none() {
         return err("include.time_labels requires a time dimension.");
     }
+    // Buckets are bounded whether or not labels are asked: the engine groups by them and the
+    // comparison lines them up by position.
+    if let Some(grain) = q.time_dimension() {
+        limits::check_buckets(&q.period, grain, "date_range").map_err(QueryError)?;
+        if let Some(cmp) = &q.compare {
+            limits::check_buckets(cmp, grain, "comparison period").map_err(QueryError)?;
+        }
+    }
     Ok(())
 }
 
@@ -404,5 +423,51 @@ mod tests {
             json!({"site_id": "s.test", "date_range": "day", "metrics": ["bounce_rate"], "dimensions": ["event:name"]});
         assert!(parse(mixed).unwrap_err().0.contains("Session metric"));
         assert!(parse(json!({"date_range": "day", "metrics": ["visitors"]})).unwrap_err().0.contains("site_id"));
+    }
+
+    #[test]
+    fn bounds_ranges_buckets_and_filters() {
+        let q = |v: Value| parse(v);
+        let base = |range: Value| json!({"site_id": "s.test", "date_range": range, "metrics": ["visitors"]});
+        // Huge custom ranges are clamped to the years reports cover.
+        let all = q(base(json!(["0001-01-01", "9999-12-31"]))).unwrap();
+        assert_eq!(
+            (all.period.first_date.to_string(), all.period.last_date.to_string()),
+            ("1970-01-01".into(), "2100-12-31".into())
+        );
+        assert!(q(base(json!(["2200-01-01", "2300-01-01"]))).unwrap_err().0.contains("cover"));
+        let mut hourly = base(json!(["1100-01-01", "2100-01-01"]));
+        hourly["dimensions"] = json!(["time:hour"]);
+        let e = q(hourly).unwrap_err().0;
+        assert!(e.contains("time:hour") && e.contains("max_time_buckets") && e.contains("10000"), "{e}");
+        let mut daily_cmp = base(json!(["2024-01-01", "2024-01-02"]));
+        daily_cmp["dimensions"] = json!(["time:hour"]);
+        daily_cmp["compare"] = json!(["1970-01-01", "2024-01-01"]);
+        assert!(q(daily_cmp).unwrap_err().0.contains("comparison period"));
+        let mut far = base(json!("7d"));
+        far["date"] = json!("9999-01-01");
+        assert!(q(far).unwrap_err().0.contains("Invalid date"));
+        let with_filters = |f: Value| {
+            let mut b = base(json!("day"));
+            b["filters"] = f;
+            q(b).map(|_| ()).map_err(|e| e.0)
+        };
+        let many: Vec<String> = (0..101).map(|i| format!("/p{i}")).collect();
+        assert!(with_filters(json!([["is", "event:page", many]])).unwrap_err().contains("max_filter_values"));
+        let long = "x".repeat(3000);
+        assert!(
+            with_filters(json!([["contains", "event:page", [long]]])).unwrap_err().contains("max_filter_value_length")
+        );
+        let regexes: Vec<String> = (0..21).map(|i| format!("^/p{i}")).collect();
+        assert!(with_filters(json!([["matches", "event:page", regexes]])).unwrap_err().contains("max_filter_patterns"));
+        let e = with_filters(json!([["matches", "visit:country_name", ["\\w{40}"]]])).unwrap_err();
+        assert!(e.contains("regex_size_limit"), "{e}");
+        let conds: Vec<Value> = (0..51).map(|i| json!(["is", "event:page", [format!("/{i}")]])).collect();
+        assert!(with_filters(Value::Array(conds)).unwrap_err().contains("max_filter_conditions"));
+        let mut deep = json!(["is", "event:page", ["/"]]);
+        for _ in 0..7 {
+            deep = json!(["not", deep]);
+        }
+        assert!(with_filters(json!([deep])).unwrap_err().contains("max_filter_depth"));
     }
 }

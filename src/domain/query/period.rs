@@ -200,7 +200,30 @@ pub fn week_start(d: NaiveDate) -> NaiveDate {
 }
 
 /// Parses Plausible's `date_range` relative to `now` in `tz`. `first_data` bounds `"all"`.
+/// The period is clamped to the days reports may cover (`limits::min_date()..=max_date()`), so
+/// `["0001-01-01", "9999-12-31"]` means 1970 to 2100; a range wholly outside them is refused.
 pub fn resolve_date_range(
+    value: &serde_json::Value,
+    tz: Tz,
+    now_micros: i64,
+    first_data: Option<NaiveDate>,
+) -> Result<Period, String> {
+    let period = unclamped_date_range(value, tz, now_micros, first_data)?;
+    let (lo, hi) = (super::limits::min_date(), super::limits::max_date());
+    if period.last_date < lo || period.first_date > hi {
+        return Err(format!("Invalid date_range {value}: reports cover {lo} to {hi} only."));
+    }
+    if period.is_whole_days() {
+        return Ok(Period::days(tz, period.first_date.max(lo), period.last_date.min(hi)));
+    }
+    let (lo_us, hi_us) = (micros(local_midnight(tz, lo)), micros(local_midnight(tz, hi.succ_opt().unwrap_or(hi))));
+    if period.start >= lo_us && period.end <= hi_us {
+        return Ok(period);
+    }
+    Ok(Period::instants(tz, period.start.max(lo_us), period.end.min(hi_us)))
+}
+
+fn unclamped_date_range(
     value: &serde_json::Value,
     tz: Tz,
     now_micros: i64,
