@@ -13,15 +13,15 @@ use super::accounts::{
 use super::hash_gate::{HashGate, HashLimits};
 pub use super::login_limiter::LoginLimits;
 use super::login_limiter::{Limiter, client_network};
-
-mod members;
-mod sign_in;
 use super::site::SiteId;
 use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
 use crate::ports::clock::Clock;
 use crate::ports::store::StoreError;
+
+mod members;
+mod sign_in;
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 const HOUR: i64 = 3600 * MICROS_PER_SEC;
