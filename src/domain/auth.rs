@@ -662,6 +662,24 @@ mod tests {
     }
 
     #[test]
+    fn roles_in_lists_follow_token_restrictions() {
+        let (a, b) = (SiteId(1), SiteId(2));
+        let roles = HashMap::from([(a, Role::Owner), (b, Role::Owner)]);
+        let token = |scope, sites| Caller {
+            principal: Principal::Token { id: 1, user: UserId(7), is_admin: false, scope, sites },
+            roles: roles.clone(),
+        };
+        assert_eq!(token(Scope::Read, vec![a]).role(a), Some(Role::Viewer));
+        assert_eq!(token(Scope::Read, vec![a]).role(b), None, "the token's site list applies");
+        assert_eq!(token(Scope::Admin, vec![a]).role(a), Some(Role::Owner));
+        assert_eq!(token(Scope::Admin, vec![]).role(b), Some(Role::Owner));
+        let user = Caller { principal: Principal::User { id: UserId(7), is_admin: false }, roles: roles.clone() };
+        assert_eq!((user.role(a), user.role(SiteId(3))), (Some(Role::Owner), None));
+        let share = Caller { principal: Principal::Share { link: 1, site: a }, roles: HashMap::new() };
+        assert_eq!((share.role(a), share.role(b)), (Some(Role::Viewer), None));
+    }
+
+    #[test]
     fn audit_targets_are_bounded() {
         assert_eq!(bounded("short", 320), "short");
         let cut = bounded(&"é".repeat(1000), 11);
