@@ -229,6 +229,10 @@ pub struct ServeArgs {
     /// How many scheduled backups to keep.
     #[arg(long, env = "HITKEEP_BACKUP_KEEP", default_value_t = 7)]
     pub backup_keep: usize,
+    /// Days the audit log keeps sign-ins, failures and changes; older entries are deleted by the
+    /// daily retention job (0: keep forever).
+    #[arg(long, env = "HITKEEP_AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    pub audit_retention_days: u32,
     /// SMTP server for e-mail reports, `smtp://host:port`.
     #[arg(long, env = "HITKEEP_SMTP_URL")]
     pub smtp_url: Option<String>,

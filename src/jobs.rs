@@ -76,6 +76,11 @@ pub fn spawn(state: Arc<AppState>, backups: Option<(Duration, PathBuf, usize)>) 
 }
 
 fn retention_once(state: &AppState) {
+    match state.accounts.prune_audit(state.lifecycle_config.audit_retention_days) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "pruned the audit log"),
+        Err(e) => tracing::error!(error = %e, "audit log pruning failed"),
+    }
     let sites = match state.sites.list() {
         Ok(s) => s,
         Err(e) => return tracing::error!(error = %e, "retention: cannot list sites"),

@@ -125,6 +125,7 @@ impl ServeConfig {
                     a.backup_dir.clone().unwrap_or_else(|| a.data.data_dir.join("backups")),
                 )
                 .context("cannot resolve the backup directory")?,
+                audit_retention_days: a.audit_retention_days,
             },
             backups: match (a.backup_every_hours, &a.backup_dir) {
                 (Some(h), Some(dir)) => {
@@ -364,6 +365,12 @@ pub(crate) fn spawn_leader_jobs(state: &AppState, sites: Arc<DuckSites>) -> toki
 
 /// Runs the server until `shutdown` resolves, then drains the queue, flushes and checkpoints.
 pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    if config.http_config.public_url.is_none() {
+        tracing::warn!(
+            "--public-url is not set: invitation and share links are built from the request's Host header, \
+             and session cookies are not Secure; set it to the URL people reach this server at"
+        );
+    }
     if config.cluster.is_some() {
         return cluster::serve(config, shutdown).await;
     }
@@ -490,6 +497,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
             archive_dir: None,
             max_import_bytes: 0,
             backup_root: PathBuf::from("/nonexistent"),
+            audit_retention_days: 0,
         },
         backups: None,
         smtp: None,

@@ -20,8 +20,9 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, AccountError> {
+        check_length("email", input.trim(), MAX_EMAIL_BYTES)?;
         let e = input.trim().to_lowercase();
-        let valid = e.len() <= 254
+        let valid = e.len() <= MAX_EMAIL_BYTES
             && e.split_once('@').is_some_and(|(local, host)| {
                 !local.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
             })
@@ -44,14 +45,19 @@ impl fmt::Display for Email {
 /// Shortest accepted password; the longest guards argon2 against huge inputs.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Refuses an oversized input, naming its field; checked before anything is hashed or recorded.
+pub fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), AccountError> {
+    if value.len() > max { Err(AccountError::TooLong { field, max }) } else { Ok(()) }
+}
 
 /// Checks a new password against the policy (length only, as NIST SP 800-63B advises).
 pub fn check_new_password(password: &str) -> Result<(), AccountError> {
+    check_length("password", password, MAX_PASSWORD_BYTES)?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::WeakPassword(format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
-    }
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AccountError::WeakPassword(format!("a password may have at most {MAX_PASSWORD_BYTES} bytes")));
     }
     Ok(())
 }
@@ -244,6 +250,8 @@ pub fn may_create_site(principal: &Principal) -> Result<(), Denied> {
 pub enum AccountError {
     #[error("{0:?} is not a valid e-mail address")]
     InvalidEmail(String),
+    #[error("{field} is too long (at most {max} bytes)")]
+    TooLong { field: &'static str, max: usize },
     #[error("{0}")]
     WeakPassword(String),
     #[error("unknown role {0:?} (use viewer, admin or owner)")]
@@ -316,6 +324,11 @@ mod tests {
         }
         assert!(check_new_password("short").is_err());
         assert!(check_new_password("long enough").is_ok());
-        assert!(check_new_password(&"x".repeat(2000)).is_err());
+        assert_eq!(
+            check_new_password(&"x".repeat(2000)),
+            Err(AccountError::TooLong { field: "password", max: MAX_PASSWORD_BYTES })
+        );
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
+        assert_eq!(Email::parse(&long), Err(AccountError::TooLong { field: "email", max: MAX_EMAIL_BYTES }));
     }
 }

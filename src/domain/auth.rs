@@ -7,17 +7,21 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::accounts::{
-    AccountError, Denied, Email, Need, Principal, Role, Scope, UserId, check_new_password, instance_admin, personal,
-    secret_digest, site_access,
+    AccountError, Denied, Email, MAX_PASSWORD_BYTES, Need, Principal, Role, Scope, UserId, check_length,
+    check_new_password, instance_admin, personal, secret_digest, site_access,
 };
-use super::login_limiter::Limiter;
+use super::hash_gate::{HashGate, HashLimits};
 pub use super::login_limiter::LoginLimits;
+use super::login_limiter::{Limiter, client_network};
 use super::site::SiteId;
 use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
 use crate::ports::clock::Clock;
 use crate::ports::store::StoreError;
+
+mod members;
+mod sign_in;
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 const HOUR: i64 = 3600 * MICROS_PER_SEC;
@@ -34,6 +38,8 @@ pub const INVITE_TTL: i64 = 7 * DAY;
 const CACHE_TTL: i64 = 30 * MICROS_PER_SEC;
 /// A token's `last_used_at` is written at most this often.
 const TOUCH_EVERY: i64 = 60 * MICROS_PER_SEC;
+/// Longest audit log target kept: callers pass validated values, this bounds any that slip by.
+const MAX_AUDIT_TARGET_BYTES: usize = 320;
 
 /// Refusals of the account service.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +50,8 @@ pub enum AuthError {
     BadCredentials,
     #[error("too many failed sign-ins; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    #[error("too many password checks at once; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("the instance is already set up; sign in instead")]
     AlreadySetUp,
     #[error("a user with this e-mail exists")]
@@ -85,14 +93,22 @@ impl Caller {
         site_access(&self.principal, site, self.roles.get(&site).copied(), need)
     }
 
+    /// The role the caller acts with on `site`, `None` when they may not see it. Derived from
+    /// [`Caller::check`], so every list (sites, overview, `/me`) honours what single-site calls
+    /// honour: a token's site list and scope, a share link's one site.
     pub fn role(&self, site: SiteId) -> Option<Role> {
-        if matches!(self.principal, Principal::Operator) || self.principal.instance_admin() {
-            return Some(Role::Owner);
-        }
-        match &self.principal {
-            Principal::Share { site: s, .. } => (*s == site).then_some(Role::Viewer),
-            _ => self.roles.get(&site).copied(),
-        }
+        self.check(site, Need::Read).ok()?;
+        let held = match &self.principal {
+            Principal::Operator => Role::Owner,
+            Principal::Share { .. } => Role::Viewer,
+            Principal::User { is_admin: true, .. } | Principal::Token { is_admin: true, .. } => Role::Owner,
+            Principal::User { .. } | Principal::Token { .. } => *self.roles.get(&site)?,
+        };
+        // A read-scoped token acts as a viewer, whatever its user's role.
+        Some(match &self.principal {
+            Principal::Token { scope: Scope::Read, .. } => Role::Viewer,
+            _ => held,
+        })
     }
 }
 
@@ -137,6 +153,22 @@ pub struct AccountService {
     dummy_hash: String,
     /// Serialises setup and invitation acceptance (check-then-insert).
     signup: Mutex<()>,
+    /// Bounds concurrent argon2 work (memory).
+    gate: HashGate,
+    /// Serialises membership changes, so two owners demoting each other cannot leave none.
+    membership: Mutex<()>,
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
 }
 
 fn audit_ip(ip: IpAddr) -> String {
@@ -172,6 +204,8 @@ impl AccountService {
             touched: Mutex::default(),
             dummy_hash,
             signup: Mutex::new(()),
+            gate: HashGate::new(HashLimits::default()),
+            membership: Mutex::new(()),
         }
     }
 
@@ -184,12 +218,13 @@ impl AccountService {
     }
 
     /// Records a security-relevant action; a failure to log is reported but does not undo it.
+    /// The target is cut to a bounded length: the log must not grow by what a caller sends.
     pub fn audit(&self, actor: &str, action: &str, target: &str, origin: Option<Origin>) {
         let entry = AuditEntry {
             at: self.now(),
             actor: actor.to_string(),
             action: action.to_string(),
-            target: target.to_string(),
+            target: bounded(target, MAX_AUDIT_TARGET_BYTES),
             ip: origin.map(|o| audit_ip(o.ip)).unwrap_or_default(),
         };
         if let Err(e) = self.store.audit(&entry) {
@@ -214,8 +249,9 @@ impl AccountService {
         if self.store.count_users()? > 0 {
             return Err(AuthError::AlreadySetUp);
         }
-        let hash = self.hasher.hash(password);
+        let hash = self.hash(password)?;
         let user = self.store.add_user(&email, name.trim(), &hash, true, true)?.ok_or(AuthError::AlreadySetUp)?;
+        self.signed_in_from(&user, origin);
         self.audit(&format!("user:{}", user.id.0), "setup", email.as_str(), Some(origin));
         let issued = self.start_session(user.id, false)?;
         Ok((user, issued))
@@ -225,54 +261,13 @@ impl AccountService {
     pub fn add_user(&self, email: &str, password: &str, name: &str, is_admin: bool) -> Result<User, AuthError> {
         let email = Email::parse(email)?;
         check_new_password(password)?;
-        let hash = self.hasher.hash(password);
+        let hash = {
+            let _slot = self.gate.wait();
+            self.hasher.hash(password)
+        };
         let user = self.store.add_user(&email, name.trim(), &hash, is_admin, false)?.ok_or(AuthError::EmailTaken)?;
         self.audit("cli", "user_created", email.as_str(), None);
         Ok(user)
-    }
-
-    /// Signs in. Rate-limited per account and per address; unknown accounts cost the same time.
-    pub fn login(
-        &self,
-        email: &str,
-        password: &str,
-        remember: bool,
-        origin: Origin,
-    ) -> Result<(User, Issued), AuthError> {
-        let now = self.now();
-        let window = self.limits.window_secs * MICROS_PER_SEC;
-        let account_key = format!("account:{}", email.trim().to_lowercase());
-        let ip_key = format!("ip:{}", origin.ip);
-        {
-            let limiter = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-            let limited = limiter
-                .retry_after(&ip_key, self.limits.per_ip, window, now)
-                .or_else(|| limiter.retry_after(&account_key, self.limits.per_account, window, now));
-            if let Some(retry_after) = limited {
-                return Err(AuthError::RateLimited { retry_after });
-            }
-        }
-        let user = Email::parse(email).ok().map(|e| self.store.user_by_email(&e)).transpose()?.flatten();
-        let ok = match &user {
-            Some(u) => self.hasher.verify(password, &u.password_hash),
-            None => {
-                self.hasher.verify(password, &self.dummy_hash);
-                false
-            }
-        };
-        let Some(user) = user.filter(|_| ok) else {
-            let mut limiter = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
-            limiter.fail(account_key, window, now);
-            limiter.fail(ip_key, window, now);
-            drop(limiter);
-            self.audit("anonymous", "login_failed", email.trim(), Some(origin));
-            return Err(AuthError::BadCredentials);
-        };
-        self.limiter.lock().unwrap_or_else(|p| p.into_inner()).clear(&account_key);
-        self.store.touch_login(user.id, now)?;
-        self.audit(&format!("user:{}", user.id.0), "login", user.email.as_str(), Some(origin));
-        let issued = self.start_session(user.id, remember)?;
-        Ok((user, issued))
     }
 
     fn start_session(&self, user: UserId, remember: bool) -> Result<Issued, AuthError> {
@@ -386,12 +381,14 @@ impl AccountService {
         origin: Origin,
     ) -> Result<Issued, AuthError> {
         let id = personal(&caller.principal)?;
+        check_length("current_password", current, MAX_PASSWORD_BYTES)?;
+        check_length("new_password", new, MAX_PASSWORD_BYTES)?;
         check_new_password(new)?;
         let user = self.store.user(id)?.ok_or(AuthError::NotFound("no such user"))?;
-        if !self.hasher.verify(current, &user.password_hash) {
+        if !self.verify(current, &user.password_hash)? {
             return Err(AuthError::WrongPassword);
         }
-        self.store.set_password(id, &self.hasher.hash(new))?;
+        self.store.set_password(id, &self.hash(new)?)?;
         self.store.delete_sessions_of(id)?;
         self.invalidate();
         self.audit(&caller.principal.actor(), "password_changed", user.email.as_str(), Some(origin));
@@ -419,53 +416,11 @@ impl AccountService {
             return Err(AuthError::Conflict("you cannot delete yourself"));
         }
         let u = self.store.user(user)?.ok_or(AuthError::NotFound("no such user"))?;
+        let _serial = self.membership.lock().unwrap_or_else(|p| p.into_inner());
+        self.check_not_last_owner(user)?;
         self.store.delete_user(user)?;
         self.invalidate();
         self.audit(&caller.principal.actor(), "user_deleted", u.email.as_str(), Some(origin));
-        Ok(())
-    }
-
-    /// Sets a member's role on a site (the caller manages the site; only owners make owners).
-    pub fn set_member(
-        &self,
-        caller: &Caller,
-        site: SiteId,
-        user: UserId,
-        role: Role,
-        origin: Origin,
-    ) -> Result<(), AuthError> {
-        caller.check(site, Need::Manage)?;
-        if role == Role::Owner {
-            caller.check(site, Need::Own)?;
-        }
-        let target = self.store.user(user)?.ok_or(AuthError::NotFound("no such user"))?;
-        self.store.set_member(user, site, role)?;
-        self.invalidate();
-        self.audit(
-            &caller.principal.actor(),
-            "member_role_set",
-            &format!("{} site:{} {}", target.email, site.0, role.as_str()),
-            Some(origin),
-        );
-        Ok(())
-    }
-
-    pub fn remove_member(&self, caller: &Caller, site: SiteId, user: UserId, origin: Origin) -> Result<(), AuthError> {
-        caller.check(site, Need::Manage)?;
-        let current = self.store.members(site)?.into_iter().find(|(u, _)| *u == user).map(|(_, r)| r);
-        match current {
-            None => return Err(AuthError::NotFound("no such member")),
-            Some(Role::Owner) => caller.check(site, Need::Own)?,
-            Some(_) => {}
-        }
-        self.store.remove_member(user, site)?;
-        self.invalidate();
-        self.audit(
-            &caller.principal.actor(),
-            "member_removed",
-            &format!("user:{} site:{}", user.0, site.0),
-            Some(origin),
-        );
         Ok(())
     }
 
@@ -572,6 +527,7 @@ impl AccountService {
         let password_hash = match password.filter(|p| !p.is_empty()) {
             Some(p) => {
                 check_new_password(p)?;
+                let _slot = self.gate.wait();
                 Some(self.hasher.hash(p))
             }
             None => None,
@@ -596,40 +552,6 @@ impl AccountService {
         self.invalidate();
         self.audit(&caller.principal.actor(), "share_revoked", &format!("share:{id} site:{}", site.0), Some(origin));
         Ok(())
-    }
-
-    /// Opens a share link: checks its password (rate-limited like sign-ins) and issues a
-    /// short-lived bearer token that reads the link's site.
-    pub fn open_share(
-        &self,
-        link: &str,
-        password: Option<&str>,
-        origin: Origin,
-    ) -> Result<(ShareRecord, Issued), AuthError> {
-        let share = self.store.share(&secret_digest(link))?.ok_or(AuthError::NotFound("no such share link"))?;
-        if let Some(hash) = &share.password_hash {
-            let now = self.now();
-            let window = self.limits.window_secs * MICROS_PER_SEC;
-            let key = format!("share:{}", share.id);
-            if let Some(retry_after) = self.limiter.lock().unwrap_or_else(|p| p.into_inner()).retry_after(
-                &key,
-                self.limits.per_account,
-                window,
-                now,
-            ) {
-                return Err(AuthError::RateLimited { retry_after });
-            }
-            let Some(given) = password.filter(|p| !p.is_empty()) else { return Err(AuthError::PasswordRequired) };
-            if !self.hasher.verify(given, hash) {
-                self.limiter.lock().unwrap_or_else(|p| p.into_inner()).fail(key, window, now);
-                self.audit("anonymous", "share_password_failed", &format!("share:{}", share.id), Some(origin));
-                return Err(AuthError::WrongPassword);
-            }
-        }
-        let secret = self.secrets.secret();
-        let expires_at = self.now() + SHARE_ACCESS_TTL;
-        self.store.add_share_session(&secret_digest(&secret), share.id, expires_at)?;
-        Ok((share, Issued { secret, expires_at }))
     }
 
     /// Invites someone: instance admins invite anyone (also as admins); site managers invite to
@@ -692,9 +614,10 @@ impl AccountService {
         check_new_password(password)?;
         let _guard = self.signup.lock().unwrap_or_else(|p| p.into_inner());
         let info = self.invite_info(secret)?;
-        let hash = self.hasher.hash(password);
+        let hash = self.hash(password)?;
         let user =
             self.store.add_user(&info.email, name.trim(), &hash, info.is_admin, false)?.ok_or(AuthError::EmailTaken)?;
+        self.signed_in_from(&user, origin);
         if let Some((site, role)) = info.site {
             self.store.set_member(user.id, site, role)?;
         }
@@ -718,6 +641,14 @@ impl AccountService {
     pub fn sweep(&self) -> Result<(), AuthError> {
         Ok(self.store.delete_expired(self.now())?)
     }
+
+    /// Deletes audit log entries older than `keep_days` days (0 keeps everything); a daily job.
+    pub fn prune_audit(&self, keep_days: u32) -> Result<u64, AuthError> {
+        if keep_days == 0 {
+            return Ok(0);
+        }
+        Ok(self.store.prune_audit(self.now() - i64::from(keep_days) * DAY)?)
+    }
 }
 
 #[cfg(test)]
@@ -728,5 +659,30 @@ mod tests {
     fn audit_addresses_are_truncated() {
         assert_eq!(audit_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
         assert_eq!(audit_ip("2001:db8:1234:5678::1".parse().unwrap()), "2001:db8:1234::/48");
+    }
+
+    #[test]
+    fn roles_in_lists_follow_token_restrictions() {
+        let (a, b) = (SiteId(1), SiteId(2));
+        let roles = HashMap::from([(a, Role::Owner), (b, Role::Owner)]);
+        let token = |scope, sites| Caller {
+            principal: Principal::Token { id: 1, user: UserId(7), is_admin: false, scope, sites },
+            roles: roles.clone(),
+        };
+        assert_eq!(token(Scope::Read, vec![a]).role(a), Some(Role::Viewer));
+        assert_eq!(token(Scope::Read, vec![a]).role(b), None, "the token's site list applies");
+        assert_eq!(token(Scope::Admin, vec![a]).role(a), Some(Role::Owner));
+        assert_eq!(token(Scope::Admin, vec![]).role(b), Some(Role::Owner));
+        let user = Caller { principal: Principal::User { id: UserId(7), is_admin: false }, roles: roles.clone() };
+        assert_eq!((user.role(a), user.role(SiteId(3))), (Some(Role::Owner), None));
+        let share = Caller { principal: Principal::Share { link: 1, site: a }, roles: HashMap::new() };
+        assert_eq!((share.role(a), share.role(b)), (Some(Role::Viewer), None));
+    }
+
+    #[test]
+    fn audit_targets_are_bounded() {
+        assert_eq!(bounded("short", 320), "short");
+        let cut = bounded(&"é".repeat(1000), 11);
+        assert_eq!(cut, format!("{}...", "é".repeat(5)));
     }
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod countries;
 pub mod email_report;
 pub mod event;
+pub mod hash_gate;
 pub mod imports;
 pub mod ingest;
 pub mod lifecycle;

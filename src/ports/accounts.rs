@@ -132,6 +132,8 @@ pub trait AccountStore: Send + Sync {
 
     fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Deletes audit entries from before `before`; returns how many went.
+    fn prune_audit(&self, before: i64) -> Result<u64, StoreError>;
 }
 
 /// Password hashing (argon2id in production).

@@ -2,6 +2,7 @@
 //! One test binary so DuckDB is linked once.
 
 mod accounts;
+mod accounts_hardening;
 mod api;
 mod cluster;
 mod edge_hardening;

@@ -258,6 +258,9 @@ pub enum SessionResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn session_bad_request(err: poem::Error) -> SessionResult {
@@ -275,6 +278,7 @@ impl SessionResult {
             AuthError::RateLimited { retry_after } => {
                 Self::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
             }
+            AuthError::Busy { retry_after } => Self::ServiceUnavailable(body("busy", e.to_string()), retry_after),
             AuthError::AlreadySetUp | AuthError::EmailTaken => Self::Conflict(body("conflict", e.to_string())),
             AuthError::NotFound(m) => Self::NotFound(body("not_found", m)),
             other => Self::Internal(body("internal", other.to_string())),
@@ -312,6 +316,9 @@ pub enum ShareResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn share_bad_request(err: poem::Error) -> ShareResult {
@@ -705,6 +712,10 @@ impl AccountsApi {
                 ShareResult::TooManyRequests(body("rate_limited", "too many wrong passwords"), retry_after)
             }
             Err(AuthError::NotFound(m)) => ShareResult::NotFound(body("not_found", m)),
+            Err(AuthError::Invalid(e)) => ShareResult::BadRequest(body("invalid_request", e.to_string())),
+            Err(e @ AuthError::Busy { retry_after }) => {
+                ShareResult::ServiceUnavailable(body("busy", e.to_string()), retry_after)
+            }
             Err(e) => ShareResult::Internal(body("internal", e.to_string())),
         }
     }

@@ -2,6 +2,7 @@
 //! [`Caller`], the session cookie, and the same-origin rule for cookie-authenticated changes.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, Middleware, Request, Result};
@@ -13,8 +14,12 @@ use super::errors::json_error;
 use crate::domain::accounts::Denied;
 use crate::domain::auth::{AuthError, Caller, Origin};
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain http.
 pub const SESSION_COOKIE: &str = "hk_session";
+/// Name of the session cookie when the public URL is https: browsers accept a `__Host-` cookie
+/// only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant or
+/// overwrite it. The plain name is still read, for sessions started before the switch.
+pub const HOST_SESSION_COOKIE: &str = "__Host-hk_session";
 
 /// `Authorization: Bearer <token>`: an API token (`hk_...`), a share link's access token, or the
 /// operator token configured with `--api-token`.
@@ -22,15 +27,22 @@ pub const SESSION_COOKIE: &str = "hk_session";
 #[oai(ty = "bearer")]
 pub struct BearerAuth(pub Bearer);
 
-/// The session cookie set by sign-in (`hk_session`, HttpOnly, SameSite=Strict).
+/// The session cookie set by sign-in over plain http (`hk_session`, HttpOnly, SameSite=Strict).
 #[derive(SecurityScheme)]
 #[oai(ty = "api_key", key_name = "hk_session", key_in = "cookie")]
 pub struct SessionAuth(pub ApiKey);
 
-/// Either credential; a bearer token wins when both are sent.
+/// The session cookie set by sign-in when the public URL is https (`__Host-hk_session`,
+/// HttpOnly, Secure, SameSite=Strict).
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "__Host-hk_session", key_in = "cookie")]
+pub struct HostSessionAuth(pub ApiKey);
+
+/// Any of the credentials; a bearer token wins when several are sent.
 #[derive(SecurityScheme)]
 pub enum Auth {
     Bearer(BearerAuth),
+    HostSession(HostSessionAuth),
     Session(SessionAuth),
 }
 
@@ -39,6 +51,7 @@ pub enum Auth {
 pub async fn caller(state: &AppState, auth: &Auth) -> Result<Caller, AuthError> {
     let (secret, bearer) = match auth {
         Auth::Bearer(b) => (b.0.token.clone(), true),
+        Auth::HostSession(s) => (s.0.key.clone(), false),
         Auth::Session(s) => (s.0.key.clone(), false),
     };
     if bearer && state.config.api_token.as_ref().is_some_and(|t| t.matches(&secret)) {
@@ -68,8 +81,10 @@ pub fn origin(state: &AppState, req: &Request) -> Origin {
 /// A `Set-Cookie` value for a new session. `Secure` when the public URL is https; a persistent
 /// cookie only with "remember me" (otherwise it ends with the browser session).
 pub fn session_cookie(state: &AppState, secret: &str, max_age_secs: Option<i64>) -> String {
-    let mut c = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict");
-    if state.config.secure_cookies() {
+    let secure = state.config.secure_cookies();
+    let name = if secure { HOST_SESSION_COOKIE } else { SESSION_COOKIE };
+    let mut c = format!("{name}={secret}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
         c.push_str("; Secure");
     }
     if let Some(age) = max_age_secs {
@@ -83,20 +98,40 @@ pub fn cleared_cookie(state: &AppState) -> String {
     session_cookie(state, "", Some(0))
 }
 
-/// The session cookie's value, if any.
+/// The session cookie's value, if any (the `__Host-` name first).
 pub fn session_secret(req: &Request) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_string())
+    let cookie = |wanted: &str| {
+        req.headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, value)| *name == wanted && !value.is_empty())
+            .map(|(_, value)| value.to_string())
+    };
+    cookie(HOST_SESSION_COOKIE).or_else(|| cookie(SESSION_COOKIE))
+}
+
+/// The token of an `Authorization: Bearer` header, if that is the scheme.
+fn bearer_token(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+/// Does the request carry a bearer credential that resolves to a caller? Browsers never attach
+/// one on their own, unlike cookies and `Authorization: Basic` remembered for a site.
+async fn valid_bearer(req: &Request) -> bool {
+    let (Some(state), Some(token)) = (req.data::<Arc<AppState>>(), bearer_token(req)) else { return false };
+    let auth = Auth::Bearer(BearerAuth(poem_openapi::auth::Bearer { token }));
+    caller(state, &auth).await.is_ok()
 }
 
 /// Rejects cross-site state-changing requests that a browser could send with the session cookie
-/// (CSRF). Calls carrying `Authorization` are exempt: browsers never attach it on their own.
+/// (CSRF). Calls with a valid bearer credential are exempt; any other `Authorization` (Basic
+/// credentials a browser remembers for a proxy, an unknown token) is not.
 /// Same-origin is read from `Sec-Fetch-Site`, else from `Origin` against `Host`; a cookie-bearing
 /// change with neither header is refused.
 pub struct SameOriginChanges;
@@ -116,9 +151,6 @@ fn cross_site(req: &Request) -> Option<&'static str> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    if req.headers().contains_key(header::AUTHORIZATION) {
-        return None;
-    }
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return (!matches!(site, "same-origin" | "none")).then_some("cross-site request (Sec-Fetch-Site)");
@@ -135,7 +167,9 @@ impl<E: Endpoint> Endpoint for SameOriginEndpoint<E> {
     type Output = poem::Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        if let Some(reason) = cross_site(&req) {
+        if let Some(reason) = cross_site(&req)
+            && !valid_bearer(&req).await
+        {
             return Ok(json_error(StatusCode::FORBIDDEN, "csrf", reason, None));
         }
         self.0.call(req).await.map(poem::IntoResponse::into_response)

@@ -104,6 +104,8 @@ pub struct LifecycleConfig {
     pub max_import_bytes: usize,
     /// The only place the backup API writes to (absolute): `--backup-dir` or `<data-dir>/backups`.
     pub backup_root: std::path::PathBuf,
+    /// Days the audit log keeps entries (`--audit-retention-days`; 0: forever).
+    pub audit_retention_days: u32,
 }
 
 impl LifecycleConfig {
