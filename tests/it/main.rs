@@ -10,4 +10,5 @@ mod harness;
 mod ingest;
 mod lifecycle;
 mod lifecycle_data;
+mod lifecycle_hardening;
 mod reports;
