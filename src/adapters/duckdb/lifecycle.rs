@@ -149,7 +149,7 @@ fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> Result<u
 /// Tables a backup holds empty. The visitor salts: with a day's salt anyone holding the backup
 /// can recompute that day's visitor ids from (site, IP, user agent) and so link stored visitors
 /// to addresses. A restored database starts with an empty table and the server makes new salts.
-pub(super) const NOT_BACKED_UP: &[&str] = &["salts"];
+const NOT_BACKED_UP: &[&str] = &["salts"];
 
 /// Copies the catalog (tables, sequences with their values, views) and every table's rows but
 /// those of `NOT_BACKED_UP` from `source` to the attached `target`, in one transaction: a
