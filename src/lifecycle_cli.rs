@@ -20,9 +20,11 @@ use crate::domain::imports::{ImportError, ImportSource, parse_files};
 use crate::domain::lifecycle::{DateSpan, Frequency, date_span, parse_email, run_retention, site_tz};
 use crate::domain::reports::ReportService;
 use crate::domain::site::{Site, SiteDomain};
+use crate::domain::visitor::Day;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::{DataLifecycle, ExportFormat as Format, ImportStore};
 use crate::ports::sites::SiteRepository;
+use crate::ports::store::SaltStore;
 
 /// `hitkeep retention`.
 #[derive(Args, Debug)]
@@ -301,7 +303,11 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     std::fs::copy(&source, &staging).with_context(|| format!("cannot copy {}", source.display()))?;
     let summary = (|| -> anyhow::Result<(usize, u64)> {
         let db = Database::open(&staging, &Default::default())?;
-        let sites = DuckSites::new(db.connect()?).list()?.len();
+        let site_repo = DuckSites::new(db.connect()?);
+        // Backups hold no visitor salts; older ones (or a copied file) may: drop them, so the
+        // server starts with new ones and restored visitor ids cannot be recomputed from IPs.
+        site_repo.delete_salts_through(Day::MAX)?;
+        let sites = site_repo.list()?.len();
         let events: i64 = db.connect()?.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
         db.checkpoint()?;
         Ok((sites, events as u64))
@@ -316,7 +322,11 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(PathBuf::from(format!("{}.wal", target.display())));
     let _ = std::fs::remove_file(PathBuf::from(format!("{}.wal", staging.display())));
     std::fs::rename(&staging, &target)?;
-    println!("restored {} into {}: {sites} sites, {events} events", source.display(), target.display());
+    println!(
+        "restored {} into {}: {sites} sites, {events} events (visitor salts start fresh)",
+        source.display(),
+        target.display()
+    );
     Ok(())
 }
 

@@ -18,5 +18,6 @@ pub mod query;
 pub mod recorder;
 pub mod reports;
 pub mod site;
+pub mod spreadsheet;
 pub mod visit;
 pub mod visitor;

@@ -12,5 +12,6 @@ mod harness;
 mod ingest;
 mod lifecycle;
 mod lifecycle_data;
+mod lifecycle_hardening;
 mod query_hardening;
 mod reports;

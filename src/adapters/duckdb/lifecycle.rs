@@ -10,6 +10,7 @@ use duckdb::Connection;
 use super::internal;
 use crate::domain::lifecycle::DateSpan;
 use crate::domain::site::Site;
+use crate::domain::spreadsheet::FORMULA_TRIGGERS;
 use crate::ports::lifecycle::{BackupOutcome, DataLifecycle, ExportFormat, RetentionOutcome};
 use crate::ports::store::StoreError;
 
@@ -37,27 +38,60 @@ fn io(e: std::io::Error, what: &str, p: &Path) -> StoreError {
     StoreError::Internal(format!("{what} {}: {e}", p.display()))
 }
 
+/// Text columns of an event export between `visit_id` and `props`.
+const TEXT_COLUMNS: [&str; 20] = [
+    "hostname",
+    "pathname",
+    "referrer",
+    "referrer_source",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_content",
+    "utm_term",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device",
+    "screen",
+    "language",
+];
+
+/// `expr` (VARCHAR) with a leading `'` when it starts with a spreadsheet formula trigger: the
+/// SQL twin of `domain::spreadsheet::spreadsheet_safe`, built from the same characters.
+fn spreadsheet_safe_sql(expr: &str) -> String {
+    let triggers: Vec<String> = FORMULA_TRIGGERS.iter().map(|c| format!("chr({})", *c as u32)).collect();
+    format!("CASE WHEN left({expr}, 1) IN ({}) THEN '''' || {expr} ELSE {expr} END", triggers.join(", "))
+}
+
 /// The columns of an export, in the NDJSON export's long-standing shape; CSV renders the
-/// property map as JSON text, Parquet keeps native types.
+/// property map as JSON text, Parquet keeps native types. CSV text cells are made safe to open
+/// in a spreadsheet (visitors control them); the numeric ids stay numbers.
 fn export_select(format: ExportFormat) -> String {
     let (ts, visitor, props) = match format {
-        ExportFormat::Parquet => ("ts", "visitor_id", "props"),
+        ExportFormat::Parquet => ("ts".to_string(), "visitor_id", "props".to_string()),
         ExportFormat::Csv => (
-            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts",
+            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts".to_string(),
             "visitor_id::VARCHAR AS visitor_id",
-            "to_json(coalesce(props, MAP {}))::VARCHAR AS props",
+            format!("{} AS props", spreadsheet_safe_sql("to_json(coalesce(props, MAP {}))::VARCHAR")),
         ),
         ExportFormat::Ndjson => (
-            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts",
+            "strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts".to_string(),
             "visitor_id::VARCHAR AS visitor_id",
-            "coalesce(props, MAP {}) AS props",
+            "coalesce(props, MAP {}) AS props".to_string(),
         ),
     };
-    format!(
-        "{ts}, name, {visitor}, visit_id, hostname, pathname, referrer, referrer_source, channel, utm_source, \
-         utm_medium, utm_campaign, utm_content, utm_term, country, region, city, browser, browser_version, os, \
-         os_version, device, screen, language, {props}"
-    )
+    let text = |col: &str| match format {
+        ExportFormat::Csv => format!("{} AS {col}", spreadsheet_safe_sql(col)),
+        _ => col.to_string(),
+    };
+    let rest: Vec<String> = TEXT_COLUMNS.iter().map(|c| text(c)).collect();
+    format!("{ts}, {}, {visitor}, visit_id, {}, {props}", text("name"), rest.join(", "))
 }
 
 fn copy_options(format: ExportFormat) -> &'static str {
@@ -68,9 +102,10 @@ fn copy_options(format: ExportFormat) -> &'static str {
     }
 }
 
-/// Appends the site's rows of `table` before the cut-off in one UTC month to the month's
-/// Parquet file. Rows already in an existing file from `min(ts)` on are the ones a crashed run
-/// archived without deleting, so they are replaced, never duplicated.
+/// Merges the site's rows of `table` before the cut-off in one UTC month into the month's
+/// Parquet file. The file's rows are never dropped: a late (backfilled) event can land anywhere
+/// in an archived month. Rows that are both in the file and still in the table are the ones a
+/// crashed run archived without deleting; they are written once (see `merge_archive`).
 fn archive_month(
     conn: &Connection,
     table: &str,
@@ -84,14 +119,7 @@ fn archive_month(
          AND strftime(ts, '%Y-%m') = '{month}'"
     );
     let tmp = file.with_extension("parquet.partial");
-    let source = if file.exists() {
-        format!(
-            "SELECT * FROM read_parquet({old}) WHERE ts < (SELECT min(ts) FROM ({fresh})) UNION ALL BY NAME {fresh}",
-            old = sql_path(file)
-        )
-    } else {
-        fresh
-    };
+    let source = if file.exists() { merge_archive(&fresh, file) } else { fresh };
     conn.execute_batch(&format!(
         "COPY (SELECT * FROM ({source}) ORDER BY ts) TO {} (FORMAT parquet, COMPRESSION zstd)",
         sql_path(&tmp)
@@ -100,8 +128,53 @@ fn archive_month(
     std::fs::rename(&tmp, file).map_err(|e| io(e, "cannot move the archive to", file))
 }
 
+/// The union of an archive file's rows and `fresh` rows, by row identity: events have no key
+/// column, so the identity is the whole row, counted as a multiset (`EXCEPT ALL`). A row already
+/// archived and still in the table appears once; two identical rows stay two; every other file
+/// row stays. File rows are read in the table's shape, so files written before a migration that
+/// added columns still merge (the new columns are NULL there).
+fn merge_archive(fresh: &str, file: &Path) -> String {
+    format!(
+        "WITH fresh AS ({fresh}), \
+         archived AS (SELECT * FROM (FROM fresh LIMIT 0) UNION ALL BY NAME SELECT * FROM read_parquet({old})) \
+         SELECT * FROM (FROM archived EXCEPT ALL FROM fresh) UNION ALL SELECT * FROM fresh",
+        old = sql_path(file)
+    )
+}
+
 fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> Result<u64, StoreError> {
     conn.query_row(sql, duckdb::params![site_id, a, b], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(internal)
+}
+
+/// Tables a backup holds empty. The visitor salts: with a day's salt anyone holding the backup
+/// can recompute that day's visitor ids from (site, IP, user agent) and so link stored visitors
+/// to addresses. A restored database starts with an empty table and the server makes new salts.
+const NOT_BACKED_UP: &[&str] = &["salts"];
+
+/// Copies the catalog (tables, sequences with their values, views) and every table's rows but
+/// those of `NOT_BACKED_UP` from `source` to the attached `target`, in one transaction: a
+/// consistent snapshot while the writer keeps appending. The secret rows are never written, so
+/// they cannot linger in the new file's free blocks either.
+fn copy_without_secrets(conn: &Connection, source: &str, target: &str) -> duckdb::Result<()> {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let tables: Vec<(String, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY 1, 2",
+        )?;
+        stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+    };
+    let mut sql = format!("BEGIN TRANSACTION; COPY FROM DATABASE {} TO {target} (SCHEMA);", quote(source));
+    for (schema, table) in tables.iter().filter(|(_, t)| !NOT_BACKED_UP.contains(&t.as_str())) {
+        let (schema, table) = (quote(schema), quote(table));
+        sql.push_str(&format!(
+            " INSERT INTO {target}.{schema}.{table} SELECT * FROM {}.{schema}.{table};",
+            quote(source)
+        ));
+    }
+    sql.push_str(" COMMIT;");
+    conn.execute_batch(&sql).inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })
 }
 
 /// Unique names for concurrently attached backup targets.
@@ -194,8 +267,7 @@ impl DataLifecycle for DuckLifecycle {
         let name: String = conn.query_row("SELECT current_database()", [], |r| r.get(0)).map_err(internal)?;
         let alias = format!("hk_backup_{}", BACKUP_SEQ.fetch_add(1, Ordering::Relaxed));
         conn.execute_batch(&format!("ATTACH {} AS {alias}", sql_path(&partial))).map_err(internal)?;
-        // One statement, one transaction: a consistent snapshot while the writer keeps appending.
-        let copied = conn.execute_batch(&format!("COPY FROM DATABASE \"{}\" TO {alias}", name.replace('"', "\"\"")));
+        let copied = copy_without_secrets(&conn, &name, &alias);
         let detached = conn.execute_batch(&format!("DETACH {alias}"));
         if let Err(e) = copied.and(detached) {
             let _ = std::fs::remove_file(&partial);
@@ -250,3 +322,7 @@ pub fn compact_if_sparse(path: &Path, settings: &super::DuckSettings) -> Result<
     };
     if free > 0.5 && blocks > 64 { compact_file(path).map(Some) } else { Ok(None) }
 }
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod tests;

@@ -343,7 +343,8 @@ fn answer_json(a: Answer, request: &Value) -> QueryResponse {
 fn csv_cell(v: &Value) -> String {
     let s = match v {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        // Text is what a visitor controls (paths, sources, event names); numbers stay numbers.
+        Value::String(s) => crate::domain::spreadsheet::spreadsheet_safe(s).into_owned(),
         other => other.to_string(),
     };
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
