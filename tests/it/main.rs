@@ -11,3 +11,4 @@ mod ingest;
 mod lifecycle;
 mod lifecycle_data;
 mod reports;
+mod sites_hardening;
