@@ -76,7 +76,7 @@ pub struct SiteView {
 }
 
 impl SiteView {
-    /// The site as `caller` may see it: settings only readers need, unless they manage it.
+    /// The site as `caller` may see it: settings only managers see are left out for readers.
     pub fn for_caller(s: &Site, caller: &Caller) -> Self {
         Self::with_role(s, caller.role(s.id), caller.check(s.id, Need::Manage).is_ok())
     }
