@@ -149,6 +149,11 @@ pub struct ServeArgs {
     /// (for automation; people sign in, programs use API tokens made with `hitkeep token create`).
     #[arg(long, env = "HITKEEP_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// Who may create sites: `admins` (instance administrators and the operator token) or
+    /// `users` (also every signed-in user, who becomes the new site's owner). Either way a new
+    /// site or hostname never takes a host another site counts, unless the caller manages it.
+    #[arg(long, env = "HITKEEP_SITE_CREATION", default_value = "admins", value_parser = ["admins", "users"])]
+    pub site_creation: String,
     /// The URL people reach this server at, e.g. `https://stats.example.com`: used in invitation
     /// and share links, and session cookies are `Secure` when it is https.
     #[arg(long, env = "HITKEEP_PUBLIC_URL")]
@@ -220,6 +225,10 @@ pub struct ServeArgs {
     /// Largest import upload in bytes; larger ones get 413.
     #[arg(long, env = "HITKEEP_MAX_IMPORT_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_import_bytes: usize,
+    /// Most bytes a zip or gzip import may unpack to (all files together); more gets 413. One
+    /// import runs at a time; a second one meanwhile gets 503 with Retry-After.
+    #[arg(long, env = "HITKEEP_MAX_IMPORT_UNPACKED_BYTES", default_value_t = 128 * 1024 * 1024)]
+    pub max_import_unpacked_bytes: u64,
     /// Take a backup every this many hours (needs --backup-dir).
     #[arg(long = "backup-every", env = "HITKEEP_BACKUP_EVERY")]
     pub backup_every_hours: Option<f64>,

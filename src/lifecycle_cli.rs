@@ -348,10 +348,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let site = find_site(&db, &args.site)?;
     let bytes = read_upload(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("upload.csv");
-    let parsed = crate::adapters::zipfile::unpack(&bytes, name).and_then(|files| {
-        eprintln!("parsing {} file(s) as a {} export", files.len(), source.as_str());
-        parse_files(source, &files, site_tz(&site))
-    });
+    let parsed =
+        crate::adapters::zipfile::unpack(&bytes, name, crate::adapters::zipfile::CLI_MAX_UNPACKED).and_then(|files| {
+            eprintln!("parsing {} file(s) as a {} export", files.len(), source.as_str());
+            parse_files(source, &files, site_tz(&site))
+        });
     let batch = match parsed {
         Ok(b) => b,
         Err(ImportError::BadRows(rows)) => {
@@ -402,12 +403,7 @@ pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
         Arc::new(DuckImports::new(db.connect()?)),
         clock.clone(),
     ));
-    let service = EmailReports {
-        reports,
-        subscriptions: Arc::new(DuckSubscriptions::new(db.connect()?)),
-        mailer: Arc::new(mailer),
-        clock,
-    };
+    let service = EmailReports::new(reports, Arc::new(DuckSubscriptions::new(db.connect()?)), Arc::new(mailer), clock);
     let mail = service.send_now(&site, &email, frequency)?;
     println!("sent \"{}\" to {}", mail.subject, mail.to);
     Ok(())

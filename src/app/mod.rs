@@ -25,6 +25,7 @@ use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
 use crate::cli::ServeArgs;
+use crate::domain::accounts::SiteCreation;
 use crate::domain::auth::{AccountService, LoginLimits};
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
@@ -93,6 +94,8 @@ impl ServeConfig {
                 body_timeout: Duration::from_secs(a.body_timeout_secs.max(1)),
                 api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
                 public_url: a.public_url.clone().filter(|u| !u.is_empty()),
+                site_creation: SiteCreation::parse(&a.site_creation)
+                    .context("--site-creation must be admins or users")?,
             },
             duck: DuckSettings {
                 memory_limit: a.duckdb_memory_limit.clone(),
@@ -121,6 +124,7 @@ impl ServeConfig {
                     .archive
                     .then(|| a.archive_dir.clone().unwrap_or_else(|| a.data.data_dir.join("archive"))),
                 max_import_bytes: a.max_import_bytes,
+                max_import_unpacked_bytes: a.max_import_unpacked_bytes,
                 backup_root: std::path::absolute(
                     a.backup_dir.clone().unwrap_or_else(|| a.data.data_dir.join("backups")),
                 )
@@ -287,12 +291,12 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
         None => Arc::new(NoMailer),
     };
-    let email = Arc::new(EmailReports {
-        reports: reports.clone(),
-        subscriptions: Arc::new(DuckSubscriptions::new(db.connect()?)),
+    let email = Arc::new(EmailReports::new(
+        reports.clone(),
+        Arc::new(DuckSubscriptions::new(db.connect()?)),
         mailer,
-        clock: clock.clone(),
-    });
+        clock.clone(),
+    ));
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
     let writer_conn = db.connect()?;
     let (policy, delay, writer_counters, observer, fence, handover) = (
@@ -478,6 +482,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
             body_timeout: Duration::from_secs(30),
             api_token: None,
             public_url: None,
+            site_creation: SiteCreation::Admins,
         },
         duck: DuckSettings::default(),
         city_db: None,
@@ -496,6 +501,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
             data_dir: PathBuf::from("."),
             archive_dir: None,
             max_import_bytes: 0,
+            max_import_unpacked_bytes: 0,
             backup_root: PathBuf::from("/nonexistent"),
             audit_retention_days: 0,
         },

@@ -236,11 +236,44 @@ pub fn instance_admin(principal: &Principal) -> Result<(), Denied> {
     if principal.instance_admin() { Ok(()) } else { Err(Denied::Forbidden) }
 }
 
-/// Creating a site: a person, an operator, or an admin-scoped token that is not tied to sites.
-pub fn may_create_site(principal: &Principal) -> Result<(), Denied> {
+/// Who may create sites on this instance (`--site-creation`). A new site receives traffic for
+/// its hosts, so creating one is an instance-level right, not something every account has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SiteCreation {
+    /// Instance administrators and the operator token only.
+    #[default]
+    Admins,
+    /// Also every signed-in user (the creator becomes the site's owner).
+    Users,
+}
+
+impl SiteCreation {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "admins" => Some(Self::Admins),
+            "users" => Some(Self::Users),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admins => "admins",
+            Self::Users => "users",
+        }
+    }
+}
+
+/// Creating a site: the operator, an instance administrator, or (with `SiteCreation::Users`) any
+/// person; tokens only with the admin scope and not tied to sites.
+pub fn may_create_site(principal: &Principal, policy: SiteCreation) -> Result<(), Denied> {
+    let allowed = |is_admin: bool| {
+        if is_admin || policy == SiteCreation::Users { Ok(()) } else { Err(Denied::Forbidden) }
+    };
     match principal {
-        Principal::User { .. } | Principal::Operator => Ok(()),
-        Principal::Token { scope: Scope::Admin, sites, .. } if sites.is_empty() => Ok(()),
+        Principal::Operator => Ok(()),
+        Principal::User { is_admin, .. } => allowed(*is_admin),
+        Principal::Token { scope: Scope::Admin, sites, is_admin, .. } if sites.is_empty() => allowed(*is_admin),
         _ => Err(Denied::Forbidden),
     }
 }
@@ -302,9 +335,25 @@ mod tests {
         assert_eq!(site_access(&admin_all, B, Some(Role::Admin), Need::Manage), Ok(()));
         assert_eq!(site_access(&admin_all, B, Some(Role::Viewer), Need::Manage), Err(Denied::Forbidden));
         assert_eq!(site_access(&admin_all, B, None, Need::Read), Err(Denied::NotFound), "the user lost access");
-        assert!(may_create_site(&admin_all).is_ok());
-        assert_eq!(may_create_site(&read_a), Err(Denied::Forbidden));
+        assert!(may_create_site(&admin_all, SiteCreation::Users).is_ok());
+        assert_eq!(may_create_site(&admin_all, SiteCreation::Admins), Err(Denied::Forbidden));
+        assert_eq!(may_create_site(&read_a, SiteCreation::Users), Err(Denied::Forbidden));
         assert_eq!(personal(&admin_all), Err(Denied::Forbidden));
+    }
+
+    #[test]
+    fn only_allowed_principals_create_sites() {
+        use SiteCreation::{Admins, Users};
+        assert_eq!(may_create_site(&user(false), Admins), Err(Denied::Forbidden));
+        assert_eq!(may_create_site(&user(false), Users), Ok(()));
+        assert_eq!(may_create_site(&user(true), Admins), Ok(()));
+        assert_eq!(may_create_site(&Principal::Operator, Admins), Ok(()));
+        let admin_token =
+            Principal::Token { id: 1, user: UserId(7), is_admin: true, scope: Scope::Admin, sites: vec![] };
+        assert_eq!(may_create_site(&admin_token, Admins), Ok(()));
+        assert_eq!(may_create_site(&Principal::Share { link: 1, site: A }, Users), Err(Denied::Forbidden));
+        assert_eq!(SiteCreation::parse("users"), Some(Users));
+        assert_eq!(SiteCreation::parse("everyone"), None);
     }
 
     #[test]

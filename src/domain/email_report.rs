@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::cooldown::Cooldown;
 use super::lifecycle::{Frequency, due_period, last_full_period, local_date, previous_period, site_tz};
 use super::reports::{ReportError, ReportService};
 use super::site::Site;
@@ -22,6 +23,8 @@ pub enum EmailReportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error("a report of this site was sent less than {every} seconds ago; try again in {retry_after} seconds")]
+    TooSoon { every: u64, retry_after: u64 },
 }
 
 /// The numbers a report shows.
@@ -157,22 +160,49 @@ pub fn compose(f: &ReportFigures, to: &str) -> Mail {
     Mail { to: to.to_string(), subject, text, html }
 }
 
+/// "Send now" sends at most one report per site per this many seconds: each costs report
+/// queries and mails an address of the caller's choosing.
+pub const SEND_NOW_EVERY_SECS: u64 = 60;
+
 /// Sends reports now and on schedule.
 pub struct EmailReports {
     pub reports: Arc<ReportService>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
+    /// Paces `send_now` per site.
+    pub send_now_pace: Cooldown<u32>,
 }
 
 impl EmailReports {
-    /// Sends the report of the last complete week or month to `email` at once.
+    pub fn new(
+        reports: Arc<ReportService>,
+        subscriptions: Arc<dyn SubscriptionStore>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { reports, subscriptions, mailer, clock, send_now_pace: Cooldown::new(SEND_NOW_EVERY_SECS) }
+    }
+
+    /// Sends the report of the last complete week or month to `email` at once; at most one per
+    /// site per `SEND_NOW_EVERY_SECS` reaches the mail server.
     pub fn send_now(&self, site: &Site, email: &str, frequency: Frequency) -> Result<Mail, EmailReportError> {
-        let today = local_date(site_tz(site), self.clock.now_micros());
-        let (from, to) = last_full_period(frequency, today);
-        let mail = compose(&figures(&self.reports, site, frequency, from, to)?, email);
-        self.mailer.send(&mail)?;
-        Ok(mail)
+        let now = self.clock.now_micros();
+        let pace = &self.send_now_pace;
+        pace.start(&site.id.0, now)
+            .map_err(|retry_after| EmailReportError::TooSoon { every: pace.every_secs(), retry_after })?;
+        let sent = (|| {
+            let (from, to) = last_full_period(frequency, local_date(site_tz(site), now));
+            let mail = compose(&figures(&self.reports, site, frequency, from, to)?, email);
+            self.mailer.send(&mail)?;
+            Ok(mail)
+        })();
+        // Only attempts that reached the mail server count, not "mail is not configured".
+        let reached_server = matches!(&sent, Ok(_) | Err(EmailReportError::Mail(MailError::Delivery(_))));
+        if !reached_server {
+            pace.forget(&site.id.0);
+        }
+        sent
     }
 
     /// Subscribes `email`; the first scheduled mail is the next one due (a new subscriber does not

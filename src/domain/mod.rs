@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod channel;
 pub mod client;
+pub mod cooldown;
 pub mod countries;
 pub mod email_report;
 pub mod event;

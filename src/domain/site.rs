@@ -114,6 +114,26 @@ pub struct Site {
     pub retention_days: u32,
 }
 
+/// Why a host cannot be given to a site: another site receives its traffic. Names the host, not
+/// the other site (the caller may not be allowed to see it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostConflict {
+    #[error("{host} is already counted for another site; remove it there first")]
+    Taken { host: SiteDomain },
+    #[error(
+        "{host} is part of another site ({parent} and its subdomains); only that site's owners and admins may give it to a site of its own"
+    )]
+    Covered { host: SiteDomain, parent: String },
+}
+
+impl HostConflict {
+    pub fn host(&self) -> &SiteDomain {
+        match self {
+            Self::Taken { host } | Self::Covered { host, .. } => host,
+        }
+    }
+}
+
 /// What a new site needs; the store assigns the id.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSite {
@@ -157,6 +177,38 @@ impl SiteDirectory {
 
     pub fn sites(&self) -> &[Arc<Site>] {
         &self.sites
+    }
+
+    /// Checks that giving `hosts` to `site` (`None`: a site being created) takes no traffic from
+    /// a site the caller does not manage (`manages`). Each host goes to the site that receives
+    /// its traffic today (the most specific match); a host another site lists exactly is never
+    /// given away (one host, one site), a subdomain of another site's host only by its managers.
+    pub fn check_claims<'a>(
+        &self,
+        site: Option<SiteId>,
+        hosts: impl IntoIterator<Item = &'a SiteDomain>,
+        manages: impl Fn(SiteId) -> bool,
+    ) -> Result<(), HostConflict> {
+        for host in hosts {
+            if let Some(&i) = self.by_host.get(host.as_str()) {
+                let owner = &self.sites[i];
+                if Some(owner.id) != site {
+                    return Err(HostConflict::Taken { host: host.clone() });
+                }
+                continue;
+            }
+            let mut candidate = host.as_str();
+            while let Some((_, parent)) = candidate.split_once('.') {
+                candidate = parent;
+                let Some(&i) = self.by_host.get(candidate) else { continue };
+                let owner = &self.sites[i];
+                if Some(owner.id) != site && !manages(owner.id) {
+                    return Err(HostConflict::Covered { host: host.clone(), parent: candidate.to_string() });
+                }
+                break;
+            }
+        }
+        Ok(())
     }
 
     pub fn by_domain(&self, domain: &SiteDomain) -> Option<&Arc<Site>> {
@@ -206,6 +258,29 @@ mod tests {
         assert_eq!(id("https://notexample.com"), None, "suffix must be a whole label");
         assert_eq!(id("https://example.com.evil.org"), None);
         assert_eq!(id("null"), None);
+    }
+
+    #[test]
+    fn hosts_of_other_sites_are_not_given_away() {
+        let dir = SiteDirectory::new(vec![site(1, "victim.test", &["victim-cdn.test"]), site(2, "own.test", &[])]);
+        let host = |h: &str| SiteDomain::parse(h).unwrap();
+        let nobody = |_: SiteId| false;
+        let check = |site: Option<u32>, h: &str, manages: &dyn Fn(SiteId) -> bool| {
+            dir.check_claims(site.map(SiteId), [&host(h)], manages)
+        };
+        assert_eq!(
+            check(None, "blog.victim.test", &nobody),
+            Err(HostConflict::Covered { host: host("blog.victim.test"), parent: "victim.test".into() })
+        );
+        assert!(matches!(check(Some(2), "shop.victim.test", &nobody), Err(HostConflict::Covered { .. })));
+        assert!(matches!(check(Some(2), "static.victim-cdn.test", &nobody), Err(HostConflict::Covered { .. })));
+        assert_eq!(check(Some(2), "victim.test", &nobody), Err(HostConflict::Taken { host: host("victim.test") }));
+        assert!(check(None, "victim-cdn.test", &|_| true).is_err(), "an exact host is never shared, even by admins");
+        assert_eq!(check(None, "blog.victim.test", &|s| s == SiteId(1)), Ok(()), "the victim's admins may split");
+        assert_eq!(check(Some(1), "shop.victim.test", &nobody), Ok(()), "a site's own subdomains");
+        assert_eq!(check(Some(2), "x.own.test", &nobody), Ok(()));
+        assert_eq!(check(None, "elsewhere.test", &nobody), Ok(()));
+        assert_eq!(check(None, "test", &nobody), Ok(()), "a parent takes nothing: the more specific sites win");
     }
 
     #[test]

@@ -193,7 +193,8 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("revokeToken", [401, 404, 404, 404, 403, 403, 403, 204]),
         ("listSites", ANY_SIGNED_IN),
         ("overview", ANY_SIGNED_IN),
-        ("createSite", [401, 201, 201, 201, 403, 403, 403, 201]),
+        // --site-creation admins, the default (issue 13, item 5).
+        ("createSite", [401, 403, 403, 403, 403, 403, 403, 201]),
         ("getSite", READ),
         ("updateSite", manage(200)),
         ("listMembers", manage(200)),

@@ -15,3 +15,4 @@ mod lifecycle_data;
 mod lifecycle_hardening;
 mod query_hardening;
 mod reports;
+mod sites_hardening;

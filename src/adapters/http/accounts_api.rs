@@ -694,7 +694,7 @@ impl AccountsApi {
                     .sites()
                     .iter()
                     .find(|s| s.id == share.site)
-                    .map(|s| SiteView::with_role(s, Some(Role::Viewer)));
+                    .map(|s| SiteView::with_role(s, Some(Role::Viewer), false));
                 match site {
                     Some(site) => ShareResult::Ok(Json(ShareAccess {
                         access_token: issued.secret,

@@ -20,7 +20,7 @@ use super::lifecycle_api::LifecycleApi;
 use super::reports_api::ReportsApi;
 use crate::domain::accounts::{Need, Role, UserId, may_create_site};
 use crate::domain::auth::{AuthError, Caller};
-use crate::domain::site::{NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
+use crate::domain::site::{HostConflict, NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
 use crate::ports::sites::SiteRepoError;
 
 #[derive(Tags)]
@@ -64,8 +64,10 @@ pub struct SiteView {
     pub honor_dnt: bool,
     /// Hits with `Sec-GPC: 1` are not recorded.
     pub honor_gpc: bool,
-    /// Client addresses or CIDR networks whose hits are not recorded.
-    pub excluded_ips: Vec<String>,
+    /// Client addresses or CIDR networks whose hits are not recorded. Only for callers who
+    /// manage the site (owners, admins, admin-scoped tokens); absent for readers and share links.
+    #[oai(skip_serializing_if_is_none)]
+    pub excluded_ips: Option<Vec<String>>,
     /// Events older than this many days are deleted; 0 keeps them forever.
     pub retention_days: u32,
     /// The caller's role on the site: owner, admin or viewer.
@@ -74,7 +76,13 @@ pub struct SiteView {
 }
 
 impl SiteView {
-    pub fn with_role(s: &Site, role: Option<Role>) -> Self {
+    /// The site as `caller` may see it: settings only managers see are left out for readers.
+    pub fn for_caller(s: &Site, caller: &Caller) -> Self {
+        Self::with_role(s, caller.role(s.id), caller.check(s.id, Need::Manage).is_ok())
+    }
+
+    /// The site for a caller with `role`; `manages`: also the settings only managers see.
+    pub fn with_role(s: &Site, role: Option<Role>, manages: bool) -> Self {
         Self {
             id: s.id.0,
             domain: s.domain.to_string(),
@@ -82,7 +90,7 @@ impl SiteView {
             timezone: s.timezone.as_str().to_string(),
             honor_dnt: s.honor_dnt,
             honor_gpc: s.honor_gpc,
-            excluded_ips: s.excluded_ips.iter().map(ToString::to_string).collect(),
+            excluded_ips: manages.then(|| s.excluded_ips.iter().map(ToString::to_string).collect()),
             retention_days: s.retention_days,
             role: role.map(|r| r.as_str().to_string()),
         }
@@ -193,6 +201,19 @@ crate::api_result!(MembersResult, "members_bad", members_bad, 200, Json<Vec<Memb
 crate::api_result!(SharesResult, "shares_bad", shares_bad, 200, Json<Vec<ShareView>>);
 crate::api_result!(ShareCreated, "share_created_bad", share_created_bad, 201, Json<ShareView>);
 crate::api_result!(OverviewResult, "overview_bad", overview_bad, 200, Json<Overview>);
+
+/// Why `createSite` refuses a caller.
+const CREATE_FORBIDDEN: &str = "creating sites is reserved to instance administrators on this server \
+     (--site-creation admins); API tokens also need the admin scope and no site list";
+
+/// Site creation and hostname changes are checked and stored one at a time, so two requests
+/// cannot both take a host that was free when they looked.
+static SITE_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// 409 naming the host another site already counts.
+fn host_taken(c: &HostConflict) -> Json<ApiErrorBody> {
+    body("host_taken", c.to_string())
+}
 
 /// Sites endpoints.
 pub struct SitesApi {
@@ -331,7 +352,7 @@ impl SitesApi {
             Ok(c) => c,
             Err(r) => return r,
         };
-        SitesResult::Ok(Json(self.visible(&caller).iter().map(|(s, r)| SiteView::with_role(s, Some(*r))).collect()))
+        SitesResult::Ok(Json(self.visible(&caller).iter().map(|(s, _)| SiteView::for_caller(s, &caller)).collect()))
     }
 
     /// Creates a site; its creator becomes its owner. Hits for it are recorded from now on.
@@ -341,8 +362,8 @@ impl SitesApi {
             Ok(c) => c,
             Err(r) => return r,
         };
-        if let Err(d) = may_create_site(&caller.principal) {
-            return SiteCreated::denied(d, "");
+        if may_create_site(&caller.principal, self.state.config.site_creation).is_err() {
+            return SiteCreated::Forbidden(body("forbidden", CREATE_FORBIDDEN));
         }
         let parsed = (|| {
             let domain = SiteDomain::parse(&input.domain)?;
@@ -359,6 +380,14 @@ impl SitesApi {
             Ok(s) => s,
             Err(e) => return SiteCreated::BadRequest(body("invalid_site", e.to_string())),
         };
+        let _one_at_a_time = SITE_CHANGES.lock().await;
+        let directory = self.state.ingest.sites();
+        if directory.by_domain(&new_site.domain).is_none() {
+            let hosts = std::iter::once(&new_site.domain).chain(&new_site.hostnames);
+            if let Err(c) = directory.check_claims(None, hosts, |owner| caller.check(owner, Need::Manage).is_ok()) {
+                return SiteCreated::Conflict(host_taken(&c));
+            }
+        }
         let (repo, accounts, origin) =
             (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
         let result = blocking(move || {
@@ -372,7 +401,7 @@ impl SitesApi {
         })
         .await;
         match result.and_then(|site| self.reload().map(|()| site)) {
-            Ok(site) => SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner)))),
+            Ok(site) => SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner), true))),
             Err(e) => SiteCreated::from_auth(e),
         }
     }
@@ -381,7 +410,7 @@ impl SitesApi {
     #[oai(path = "/sites/:site", method = "get", operation_id = "getSite")]
     async fn get(&self, auth: Auth, site: Path<String>) -> SiteResult {
         match site_for::<SiteResult>(&self.state, &auth, &site.0, Need::Read).await {
-            Ok((site, caller)) => SiteResult::Ok(Json(SiteView::with_role(&site, caller.role(site.id)))),
+            Ok((site, caller)) => SiteResult::Ok(Json(SiteView::for_caller(&site, &caller))),
             Err(r) => r,
         }
     }
@@ -397,6 +426,12 @@ impl SitesApi {
             Ok(s) => s,
             Err(m) => return SiteResult::BadRequest(body("invalid_site", m)),
         };
+        let _one_at_a_time = SITE_CHANGES.lock().await;
+        let added = changed.hostnames.iter().filter(|h| !site.hostnames.contains(h));
+        let manages = |owner| caller.check(owner, Need::Manage).is_ok();
+        if let Err(c) = self.state.ingest.sites().check_claims(Some(site.id), added, manages) {
+            return SiteResult::Conflict(host_taken(&c));
+        }
         let (repo, accounts, origin) =
             (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
         let c = changed.clone();
@@ -408,7 +443,7 @@ impl SitesApi {
         })
         .await;
         match result.and_then(|()| self.reload()) {
-            Ok(()) => SiteResult::Ok(Json(SiteView::with_role(&changed, caller.role(changed.id)))),
+            Ok(()) => SiteResult::Ok(Json(SiteView::for_caller(&changed, &caller))),
             Err(e) => SiteResult::from_auth(e),
         }
     }

@@ -127,7 +127,7 @@ pub enum ImportResult {
     /// No such site.
     #[oai(status = 404)]
     NotFound(Json<ApiErrorBody>),
-    /// The upload is larger than the limit.
+    /// The upload, or what a zip or gzip unpacks to, is larger than the limit.
     #[oai(status = 413)]
     TooLarge(Json<ApiErrorBody>),
     /// The file is not a valid export, or some rows are bad; nothing was stored.
@@ -136,6 +136,9 @@ pub enum ImportResult {
     /// Storage failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// Another import is running (one at a time); try again after `Retry-After` seconds.
+    #[oai(status = 503)]
+    Busy(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn import_bad_request(err: poem::Error) -> ImportResult {
@@ -230,6 +233,9 @@ pub enum SendResult {
     /// Storage or report failed.
     #[oai(status = 500)]
     Internal(Json<ApiErrorBody>),
+    /// A report of this site was sent less than a minute ago; try again after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
     /// The SMTP server refused or could not be reached.
     #[oai(status = 502)]
     BadGateway(Json<ApiErrorBody>),
@@ -336,6 +342,11 @@ async fn admin<R: ErrorAnswers>(state: &AppState, auth: &Auth) -> Result<(), R> 
     instance_admin(&caller.principal).map_err(|d| R::denied(d, ""))
 }
 
+/// One import at a time per instance: each may hold its upload and what it unpacks to in memory.
+static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// What a refused concurrent import is told to wait.
+const IMPORT_RETRY_AFTER_SECS: u64 = 10;
+
 /// Lifecycle endpoints.
 pub struct LifecycleApi {
     pub state: Arc<AppState>,
@@ -364,6 +375,9 @@ fn report_of(source: ImportSource, batch: &ImportBatch, dry_run: bool, import_id
 
 fn import_refused(e: ImportError) -> ImportResult {
     let (code, bad_rows) = match &e {
+        ImportError::Unpacked { .. } => {
+            return ImportResult::TooLarge(body("too_large", format!("{e} (--max-import-unpacked-bytes)")));
+        }
         ImportError::BadFile(_) => ("invalid_file", vec![]),
         ImportError::BadRows(rows) => (
             "bad_rows",
@@ -467,6 +481,13 @@ impl LifecycleApi {
                 format!("source must be plausible, umami or goatcounter, got {:?}", source.0),
             ));
         };
+        // Taken before the body is read, so only one upload at a time is held in memory.
+        let Ok(one_at_a_time) = IMPORTS.try_acquire() else {
+            return ImportResult::Busy(
+                body("import_running", "another import is running; one runs at a time, try again shortly"),
+                IMPORT_RETRY_AFTER_SECS,
+            );
+        };
         let max = self.state.lifecycle_config.max_import_bytes;
         let bytes = match file.0.into_bytes_limit(max).await {
             Ok(b) => b,
@@ -480,8 +501,11 @@ impl LifecycleApi {
         };
         let dry_run = dry_run.0.unwrap_or(false);
         let store = self.state.imports.clone();
+        let max_unpacked = self.state.lifecycle_config.max_import_unpacked_bytes;
         let result = tokio::task::spawn_blocking(move || {
-            let files = crate::adapters::zipfile::unpack(&bytes, "upload.csv")?;
+            // Held until the work ends, even when the client goes away meanwhile.
+            let _one_at_a_time = one_at_a_time;
+            let files = crate::adapters::zipfile::unpack(&bytes, "upload.csv", max_unpacked)?;
             let batch = crate::domain::imports::parse_files(source, &files, site_tz(&site))?;
             if dry_run {
                 return Ok(Ok((batch, None)));
@@ -601,6 +625,9 @@ impl LifecycleApi {
                 SendResult::Unavailable(body("mail_not_configured", e.to_string()))
             }
             Ok(Err(EmailReportError::Mail(e))) => SendResult::BadGateway(body("mail_failed", e.to_string())),
+            Ok(Err(e @ EmailReportError::TooSoon { retry_after, .. })) => {
+                SendResult::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
+            }
             Ok(Err(e)) => SendResult::internal(e.to_string()),
             Err(e) => SendResult::internal(e.to_string()),
         }

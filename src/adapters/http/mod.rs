@@ -76,6 +76,8 @@ pub struct HttpConfig {
     /// The URL users reach the server at (`--public-url`): links in invitations and share links,
     /// and `Secure` session cookies when it is https.
     pub public_url: Option<String>,
+    /// Who may create sites (`--site-creation`).
+    pub site_creation: crate::domain::accounts::SiteCreation,
 }
 
 impl HttpConfig {
@@ -102,6 +104,8 @@ pub struct LifecycleConfig {
     pub archive_dir: Option<std::path::PathBuf>,
     /// Largest import upload.
     pub max_import_bytes: usize,
+    /// Most bytes a zip or gzip import may unpack to.
+    pub max_import_unpacked_bytes: u64,
     /// The only place the backup API writes to (absolute): `--backup-dir` or `<data-dir>/backups`.
     pub backup_root: std::path::PathBuf,
     /// Days the audit log keeps entries (`--audit-retention-days`; 0: forever).

@@ -156,6 +156,9 @@ pub enum ImportError {
     /// Some rows could not be read; nothing was imported.
     #[error("{} bad row(s), nothing imported; first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
     BadRows(Vec<BadRow>),
+    /// A compressed upload (zip, gzip) unpacks to more than the limit; reading stopped there.
+    #[error("the upload unpacks to more than {limit} bytes")]
+    Unpacked { limit: u64 },
 }
 
 /// Most bad rows listed in one answer.
