@@ -157,6 +157,7 @@ pub fn credential(auth: &Auth) -> Credential {
     match auth {
         Auth::Bearer(b) => Credential::Bearer(b.0.token.clone()),
         Auth::Session(s) => Credential::Session(s.0.key.clone()),
+        Auth::HostSession(s) => Credential::Session(s.0.key.clone()),
     }
 }
 
