@@ -167,16 +167,22 @@ impl<T> LimitedIo<T> {
 
     fn scan_head(&mut self, bytes: &[u8]) {
         let Phase::Head { tail, len } = self.phase else { return };
-        let mut window: Vec<u8> = tail[..len as usize].to_vec();
-        window.extend_from_slice(&bytes[..bytes.len().min(64 * 1024)]);
-        if window.windows(4).any(|w| w == b"\r\n\r\n") {
+        // The blank line may straddle two reads: look at the joint, then at the new bytes.
+        let tail = &tail[..len as usize];
+        let lead = &bytes[..bytes.len().min(3)];
+        let mut joint = [0u8; 6];
+        joint[..tail.len()].copy_from_slice(tail);
+        joint[tail.len()..tail.len() + lead.len()].copy_from_slice(lead);
+        let joint = &joint[..tail.len() + lead.len()];
+        if joint.windows(4).any(|w| w == b"\r\n\r\n") || bytes.windows(4).any(|w| w == b"\r\n\r\n") {
             self.phase = Phase::Busy;
             return;
         }
-        let keep = window.len().min(3);
+        // Keep the last three bytes seen (from the joint when this read was shorter than that).
+        let last = if bytes.len() >= 3 { &bytes[bytes.len() - 3..] } else { &joint[joint.len().saturating_sub(3)..] };
         let mut next = [0u8; 3];
-        next[..keep].copy_from_slice(&window[window.len() - keep..]);
-        self.phase = Phase::Head { tail: next, len: keep as u8 };
+        next[..last.len()].copy_from_slice(last);
+        self.phase = Phase::Head { tail: next, len: last.len() as u8 };
     }
 
     /// A response is going out: the request is done (but a `100 Continue` is only an interlude).
@@ -198,8 +204,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for LimitedIo<T> {
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                let filled = buf.filled()[before..].to_vec();
-                this.observe_read(&filled);
+                this.observe_read(&buf.filled()[before..]);
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -274,6 +279,11 @@ mod tests {
         assert!(matches!(c.phase, Phase::Head { .. }));
         c.observe_read(b"\n");
         assert_eq!(c.phase, Phase::Busy);
+        c.observe_write(b"HTTP/1.1 204 No Content\r\n\r\n");
+        for byte in b"GET /b HTTP/1.1\r\nHost: y\r\n\r\n" {
+            c.observe_read(&[*byte]);
+        }
+        assert_eq!(c.phase, Phase::Busy, "a head sent one byte at a time is found");
         c.observe_write(b"HTTP/1.1 200 OK\r\n");
         assert_eq!(c.phase, Phase::Idle);
     }
