@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::cooldown::Cooldown;
-use super::lifecycle::{Frequency, due_period, last_full_period, local_date, previous_period, site_tz};
+use super::lifecycle::{Frequency, due_period, last_full_period, local_date, period_key, previous_period, site_tz};
 use super::reports::{ReportError, ReportService};
 use super::site::Site;
 use crate::ports::clock::Clock;
@@ -209,7 +209,17 @@ impl EmailReports {
     /// get the last period's report at once: `send_now` does that). `false` when it existed.
     pub fn subscribe(&self, site: &Site, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
         let created = self.subscriptions.subscribe(site.id.0, email, frequency)?;
-        if created && let Some((key, _, _)) = due_period(frequency, site_tz(site), self.clock.now_micros()) {
+        if created {
+            let (tz, now) = (site_tz(site), self.clock.now_micros());
+            let key = match due_period(frequency, tz, now) {
+                Some((key, _, _)) => key,
+                // Before the last full period's send time (Monday or the 1st, before 08:00) the
+                // period before it is the last one that was due.
+                None => {
+                    let (from, _) = last_full_period(frequency, local_date(tz, now));
+                    period_key(frequency, previous_period(frequency, from).0)
+                }
+            };
             self.subscriptions.mark_sent(site.id.0, email, frequency, &key)?;
         }
         Ok(created)

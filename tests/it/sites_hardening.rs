@@ -265,18 +265,20 @@ async fn one_import_runs_at_a_time() {
             .body("not an export")
     };
     let body_len = 1000;
-    let mut first = stalled_import(&s, body_len).await;
-    // The first import takes the slot once its handler runs; until then a second one may still
-    // run (and end) on its own.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let busy = loop {
+    // The stalled import takes the slot once its handler runs. A probe sent before that may run
+    // (and end) on its own, and one running while the stalled import arrives would have it
+    // refused; so each try starts a fresh stalled import, waits, then probes once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut first, busy) = loop {
+        let first = stalled_import(&s, body_len).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let r = import().send().await.unwrap();
         if r.status() == 503 {
-            break r;
+            break (first, r);
         }
         assert_eq!(r.status(), 422, "an import that ran");
         assert!(Instant::now() < deadline, "a second import was never refused while the first was running");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
     };
     let retry_after: u64 = busy.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after > 0);
