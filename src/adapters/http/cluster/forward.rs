@@ -27,6 +27,7 @@ impl RecordHandover for ForwardHandover {
     fn hand_over(&self, records: Vec<Record>) -> usize {
         match self.0.upgrade() {
             Some(gate) => {
+                gate.counters.handed_over.fetch_add(records.len() as u64, Ordering::Relaxed);
                 gate.forward.push_records(records);
                 0
             }

@@ -38,6 +38,8 @@ pub struct ForwardCounters {
     pub refused: AtomicU64,
     /// `/api` requests proxied to the leader.
     pub proxied: AtomicU64,
+    /// Records this node's writer, deposed, handed to the forward queue for the next leader.
+    pub handed_over: AtomicU64,
 }
 
 /// The single-node routes over an open database, while this node leads.
@@ -276,7 +278,7 @@ fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let leader_id = gate.leadership.leader().map_or(-1, |l| l.node_id as i64);
     let open = if gate.engine().is_some() { 1 } else { 0 };
-    let samples: [(&str, &str, &str, String); 11] = [
+    let samples: [(&str, &str, &str, String); 12] = [
         ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id.to_string()),
         ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id.to_string()),
         ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term().to_string()),
@@ -318,6 +320,12 @@ fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
             load(&c.refused).to_string(),
         ),
         ("hitkeep_api_proxied_total", "counter", "/api requests proxied to the leader.", load(&c.proxied).to_string()),
+        (
+            "hitkeep_forward_handed_over_total",
+            "counter",
+            "Acknowledged records this node's writer, deposed, handed on to the next leader.",
+            load(&c.handed_over).to_string(),
+        ),
     ];
     for (name, kind, help, value) in samples {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
