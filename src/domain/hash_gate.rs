@@ -16,7 +16,10 @@ pub struct HashLimits {
 
 impl Default for HashLimits {
     fn default() -> Self {
-        Self { concurrent: 4, waiting: 16, max_wait: Duration::from_secs(2) }
+        // Half the cores (1 to 4): password hashing never takes every core from the requests
+        // that must stay quick (health checks, ingest).
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self { concurrent: (cores / 2).clamp(1, 4), waiting: 16, max_wait: Duration::from_secs(2) }
     }
 }
 

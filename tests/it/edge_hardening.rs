@@ -204,6 +204,7 @@ fn rss_bytes(pid: u32) -> u64 {
 /// holder at once leaves memory bounded and the server answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_load_leaves_memory_bounded_and_the_server_answering() {
+    let _heavy = crate::harness::heavy();
     const TOKEN: &str = "bounded-resources-operator-token";
     let data = DataDir::with_sites(&["shop.test"]);
     let server = Server::start(&data, &["--api-token", TOKEN]);
