@@ -196,7 +196,7 @@ impl Load {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_under_load_loses_no_acknowledged_hit_on_sigterm_and_a_bounded_window_on_kill_9() {
-    let _heavy = heavy();
+    let _heavy = heavy().await;
     let started = Instant::now();
     let mut c = Cluster::start(&[SITE]);
     c.wait_all_ready().await;
@@ -280,7 +280,7 @@ async fn failover_under_load_loses_no_acknowledged_hit_on_sigterm_and_a_bounded_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_leader() {
-    let _heavy = heavy();
+    let _heavy = heavy().await;
     // Loopback is a trusted proxy here, so a follower believes X-Forwarded-For.
     let mut c = Cluster::stopped(&[SITE], &["--trusted-proxies", "127.0.0.1"]);
     for i in 0..3 {
@@ -407,7 +407,7 @@ async fn internal_routes_need_the_secret_and_api_calls_on_followers_reach_the_le
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_leader_a_node_keeps_hits_in_its_bounded_queue_and_delivers_them_later() {
-    let _heavy = heavy();
+    let _heavy = heavy().await;
     let mut c = Cluster::stopped(&[SITE], &["--forward-queue-capacity", "5"]);
     // Node 2 alone: no quorum, no leader.
     c.start_node(1);
@@ -453,7 +453,7 @@ async fn without_a_leader_a_node_keeps_hits_in_its_bounded_queue_and_delivers_th
 /// them as fenced and drop them; now it hands them to the next leader.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_deposed_by_a_stall_hands_its_acknowledged_hits_to_the_next_leader() {
-    let _heavy = heavy();
+    let _heavy = heavy().await;
     let mut c = Cluster::start(&[SITE]);
     c.wait_all_ready().await;
     let first = c.wait_leader(None, Duration::from_secs(30)).await;
