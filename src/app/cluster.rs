@@ -17,7 +17,6 @@ use crate::adapters::duckdb::{Database, DuckSites};
 use crate::adapters::http::cluster::status::ClusterView;
 use crate::adapters::http::cluster::{ClusterGate, forward};
 use crate::adapters::leadership::raft::{RaftLeadership, RaftSettings};
-use crate::cli::ServeArgs;
 use crate::domain::reports::ReportService;
 use crate::ports::leadership::Leadership;
 use crate::ports::store::StoreError;
@@ -34,71 +33,6 @@ pub struct ClusterConfig {
     pub raft_dir: PathBuf,
     pub heartbeat: Duration,
     pub election: (Duration, Duration),
-}
-
-impl ClusterConfig {
-    /// `None` without cluster flags; an error for an incomplete or inconsistent set.
-    pub fn from_args(a: &ServeArgs) -> anyhow::Result<Option<Self>> {
-        if a.node_id.is_none() && a.peers.is_empty() {
-            return Ok(None);
-        }
-        let node_id = a.node_id.context("--peers needs --node-id")?;
-        anyhow::ensure!(node_id > 0, "--node-id must be a positive integer");
-        let secret =
-            a.cluster_secret.clone().filter(|s| !s.is_empty()).context("cluster mode needs --cluster-secret")?;
-        anyhow::ensure!(secret.chars().count() >= 16, "--cluster-secret must have at least 16 characters");
-        let mut peers = BTreeMap::new();
-        for entry in a.peers.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
-            let (id, url) = entry.split_once('=').with_context(|| format!("--peers entry {entry:?} is not id=URL"))?;
-            let id: u64 =
-                id.trim().parse().with_context(|| format!("--peers entry {entry:?}: the id is not a number"))?;
-            let url = normalize_url(url)?;
-            anyhow::ensure!(peers.insert(id, url).is_none(), "--peers names node {id} twice");
-        }
-        match (a.advertise.as_deref(), peers.get(&node_id)) {
-            (Some(adv), Some(listed)) => {
-                anyhow::ensure!(
-                    &normalize_url(adv)? == listed,
-                    "--advertise {adv} differs from node {node_id} in --peers ({listed})"
-                )
-            }
-            (Some(adv), None) => {
-                peers.insert(node_id, normalize_url(adv)?);
-            }
-            (None, Some(_)) => {}
-            (None, None) => anyhow::bail!("node {node_id} is not in --peers: add it or pass --advertise"),
-        }
-        let mut urls: Vec<&String> = peers.values().collect();
-        urls.sort();
-        urls.dedup();
-        // A node that reaches itself under another id makes openraft's leader panic.
-        anyhow::ensure!(urls.len() == peers.len(), "two --peers entries share a URL");
-        anyhow::ensure!(a.forward_queue_capacity > 0, "--forward-queue-capacity must be at least 1");
-        let (min, max) = a
-            .raft_election_ms
-            .split_once('-')
-            .and_then(|(lo, hi)| Some((lo.trim().parse::<u64>().ok()?, hi.trim().parse::<u64>().ok()?)))
-            .context("--raft-election-ms must look like 1000-2000")?;
-        anyhow::ensure!(
-            a.raft_heartbeat_ms > 0 && a.raft_heartbeat_ms < min && min < max,
-            "need heartbeat < election min < election max"
-        );
-        Ok(Some(Self {
-            node_id,
-            peers,
-            secret,
-            forward_capacity: a.forward_queue_capacity,
-            raft_dir: a.data.data_dir.join("raft").join(format!("node-{node_id}")),
-            heartbeat: Duration::from_millis(a.raft_heartbeat_ms),
-            election: (Duration::from_millis(min), Duration::from_millis(max)),
-        }))
-    }
-}
-
-fn normalize_url(raw: &str) -> anyhow::Result<String> {
-    let url = url::Url::parse(raw.trim()).with_context(|| format!("{raw:?} is not a URL"))?;
-    anyhow::ensure!(url.scheme() == "http" || url.scheme() == "https", "{raw}: use an http:// or https:// URL");
-    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Runs a cluster node until `shutdown` resolves: stops taking requests, hands its acknowledged
@@ -308,7 +242,7 @@ async fn open_session(
         }
     };
     let rotation = spawn_leader_jobs(&node.state, node.sites.clone());
-    let jobs = crate::jobs::spawn(node.state.clone(), config.backups.clone());
+    let jobs = crate::jobs::spawn(super::jobs_of(&node.state), super::backup_schedule(config));
     gate.install(node.state.clone());
     tracing::info!(term, took_ms = started.elapsed().as_millis() as u64, "leader: database open, writer running");
     Some(Session { node, term, rotation, jobs })
@@ -353,42 +287,4 @@ async fn stop_session(gate: &ClusterGate, session: Session, why: &str, leftovers
     }
     gate.finish_stop();
     tracing::info!(took_ms = started.elapsed().as_millis() as u64, "database closed");
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-
-    use super::*;
-    use crate::cli::{Cli, Command};
-
-    fn config(args: &[&str]) -> anyhow::Result<Option<ClusterConfig>> {
-        let cli = Cli::parse_from(["hitkeep", "serve", "--data-dir", "/d"].iter().chain(args));
-        let Command::Serve(serve) = cli.command else { unreachable!("serve") };
-        ClusterConfig::from_args(&serve)
-    }
-
-    const PEERS: &str = "1=http://a:8080,2=http://b:8080/,3=http://c:8080";
-    const SECRET: &str = "0123456789abcdef";
-
-    #[test]
-    fn cluster_flags_are_all_or_nothing_and_consistent() {
-        assert!(config(&[]).unwrap().is_none(), "no flags: a single node");
-        let c = config(&["--node-id", "2", "--peers", PEERS, "--cluster-secret", SECRET]).unwrap().unwrap();
-        assert_eq!(c.peers.len(), 3);
-        assert_eq!(c.peers[&2], "http://b:8080", "trailing slash dropped");
-        assert_eq!(c.raft_dir, PathBuf::from("/d/raft/node-2"));
-        let err = |args: &[&str]| config(args).unwrap_err().to_string();
-        assert!(err(&["--peers", PEERS, "--cluster-secret", SECRET]).contains("--node-id"));
-        assert!(err(&["--node-id", "2", "--peers", PEERS]).contains("--cluster-secret"));
-        assert!(err(&["--node-id", "2", "--peers", PEERS, "--cluster-secret", "short"]).contains("16"));
-        assert!(err(&["--node-id", "4", "--peers", PEERS, "--cluster-secret", SECRET]).contains("not in --peers"));
-        let twice = "1=http://a:8080,2=http://a:8080";
-        assert!(err(&["--node-id", "1", "--peers", twice, "--cluster-secret", SECRET]).contains("share a URL"));
-        let adv = ["--node-id", "2", "--peers", PEERS, "--cluster-secret", SECRET, "--advertise", "http://x:1"];
-        assert!(err(&adv).contains("differs"));
-        let joined =
-            config(&["--node-id", "4", "--peers", PEERS, "--cluster-secret", SECRET, "--advertise", "http://d:8080"]);
-        assert_eq!(joined.unwrap().unwrap().peers[&4], "http://d:8080", "--advertise adds this node");
-    }
 }

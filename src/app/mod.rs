@@ -1,6 +1,7 @@
 //! The composition root: builds the adapters, hands them to the services, serves, shuts down.
 
 pub mod cluster;
+pub mod offline;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -19,12 +20,12 @@ use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::conn_limits::{ConnLimits, LimitedAcceptor};
 use crate::adapters::http::realtime::{Broadcaster, StreamLimits};
-use crate::adapters::http::{self, AppState, HttpConfig, LifecycleConfig, SecretToken, TrustedProxies};
+use crate::adapters::http::{self, AppState, HttpConfig, LifecycleConfig, TrustedProxies};
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
-use crate::cli::ServeArgs;
+use crate::adapters::zipfile::ZipUnpacker;
 use crate::domain::accounts::SiteCreation;
 use crate::domain::auth::{AccountService, LoginLimits};
 use crate::domain::email_report::EmailReports;
@@ -39,9 +40,15 @@ use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
 use crate::ports::queue::{NoHandover, RecordHandover};
+use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
+use crate::services::lifecycle::backups::BackupService;
+use crate::services::lifecycle::exports::ExportService;
+use crate::services::lifecycle::imports::ImportService;
+use crate::services::lifecycle::retention::RetentionService;
+use crate::services::sites::SiteService;
 
 /// Everything `serve` needs, validated.
 #[derive(Debug, Clone)]
@@ -70,86 +77,6 @@ pub struct ServeConfig {
     pub backups: Option<(Duration, PathBuf, usize)>,
     /// SMTP URL and From address for e-mail reports.
     pub smtp: Option<(String, String)>,
-}
-
-impl ServeConfig {
-    pub fn from_args(a: &ServeArgs) -> anyhow::Result<Self> {
-        anyhow::ensure!(a.queue_capacity > 0, "--queue-capacity must be at least 1");
-        anyhow::ensure!(a.batch_size > 0, "--batch-size must be at least 1");
-        anyhow::ensure!(a.max_body_bytes >= 256, "--max-body-bytes must be at least 256");
-        Ok(Self {
-            http: a.http.clone(),
-            database: a.data.database(),
-            queue_capacity: a.queue_capacity,
-            batch: BatchPolicy {
-                max_records: a.batch_size,
-                linger: Duration::from_millis(a.batch_interval_ms),
-                max_open_visits: a.max_open_visits,
-                give_up_after: Duration::from_secs(a.shutdown_timeout_secs),
-            },
-            http_config: HttpConfig {
-                trusted_proxies: TrustedProxies::parse(&a.trusted_proxies).map_err(anyhow::Error::msg)?,
-                max_body_bytes: a.max_body_bytes,
-                max_api_body_bytes: a.max_api_body_bytes,
-                body_timeout: Duration::from_secs(a.body_timeout_secs.max(1)),
-                api_token: a.api_token.as_deref().filter(|t| !t.is_empty()).map(SecretToken::new),
-                public_url: a.public_url.clone().filter(|u| !u.is_empty()),
-                site_creation: SiteCreation::parse(&a.site_creation)
-                    .context("--site-creation must be admins or users")?,
-            },
-            duck: DuckSettings {
-                memory_limit: a.duckdb_memory_limit.clone(),
-                threads: a.duckdb_threads.max(1),
-                checkpoint_threshold: a.duckdb_checkpoint_threshold.clone(),
-            },
-            city_db: a.city_db.clone(),
-            shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
-            conn_limits: ConnLimits {
-                header_timeout: Duration::from_secs(a.header_timeout_secs.max(1)),
-                idle_timeout: Duration::from_secs(a.idle_timeout_secs.max(1)),
-                max_connections: a.max_connections.max(1),
-            },
-            writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
-            exact_visitors_limit: a.exact_visitors_limit,
-            query_timeout: (a.query_timeout_ms > 0).then(|| Duration::from_millis(a.query_timeout_ms)),
-            realtime: StreamLimits {
-                per_caller: a.max_realtime_streams_per_caller,
-                total: a.max_realtime_streams,
-                recheck: Duration::from_millis(a.realtime_recheck_ms.max(10)),
-            },
-            cluster: cluster::ClusterConfig::from_args(a)?,
-            lifecycle: LifecycleConfig {
-                data_dir: a.data.data_dir.clone(),
-                archive_dir: a
-                    .archive
-                    .then(|| a.archive_dir.clone().unwrap_or_else(|| a.data.data_dir.join("archive"))),
-                max_import_bytes: a.max_import_bytes,
-                max_import_unpacked_bytes: a.max_import_unpacked_bytes,
-                backup_root: std::path::absolute(
-                    a.backup_dir.clone().unwrap_or_else(|| a.data.data_dir.join("backups")),
-                )
-                .context("cannot resolve the backup directory")?,
-                audit_retention_days: a.audit_retention_days,
-            },
-            backups: match (a.backup_every_hours, &a.backup_dir) {
-                (Some(h), Some(dir)) => {
-                    anyhow::ensure!(h > 0.0, "--backup-every must be more than 0 hours");
-                    anyhow::ensure!(a.backup_keep > 0, "--backup-keep must be at least 1");
-                    Some((Duration::from_secs_f64(h * 3600.0), dir.clone(), a.backup_keep))
-                }
-                (Some(_), None) => anyhow::bail!("--backup-every needs --backup-dir"),
-                _ => None,
-            },
-            smtp: match (&a.smtp_url, &a.smtp_from) {
-                (Some(url), Some(from)) => {
-                    SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?;
-                    Some((url.clone(), from.clone()))
-                }
-                (Some(_), None) => anyhow::bail!("--smtp-url needs --smtp-from"),
-                _ => None,
-            },
-        })
-    }
 }
 
 /// Text or JSON logs to stderr.
@@ -256,6 +183,24 @@ impl Enrichment {
     }
 }
 
+/// The background jobs' view of a node's services.
+pub fn jobs_of(state: &AppState) -> crate::jobs::Jobs {
+    crate::jobs::Jobs {
+        leadership: state.leadership.clone(),
+        sites: state.site_service.clone(),
+        accounts: state.accounts.clone(),
+        retention: state.retention.clone(),
+        backups: state.backups.clone(),
+        email: state.email.clone(),
+        audit_retention_days: state.lifecycle_config.audit_retention_days,
+    }
+}
+
+/// Scheduled backups, when configured.
+pub fn backup_schedule(config: &ServeConfig) -> Option<crate::jobs::BackupSchedule> {
+    config.backups.clone().map(|(every, dir, keep)| crate::jobs::BackupSchedule { every, dir, keep })
+}
+
 /// Wires a node on an open database.
 pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &Enrichment) -> anyhow::Result<Node> {
     let sites = Arc::new(DuckSites::new(db.connect()?));
@@ -326,20 +271,34 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         result
     })?;
 
+    let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?));
     let state = Arc::new(AppState {
         config: config.http_config.clone(),
-        ingest,
+        ingest: ingest.clone(),
         writer: counters,
         leadership: role.leadership,
         sites: sites.clone(),
+        site_service: Arc::new(SiteService::new(
+            sites.clone(),
+            accounts.clone(),
+            ingest.clone(),
+            config.http_config.site_creation,
+        )),
         reports,
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),
         cluster: role.cluster,
-        lifecycle: Arc::new(DuckLifecycle::new(db.connect()?)),
         lifecycle_config: config.lifecycle.clone(),
-        imports,
+        retention: Arc::new(RetentionService::new(
+            sites.clone(),
+            lifecycle.clone(),
+            config.lifecycle.archive_dir.clone(),
+            enrichment.clock.clone(),
+        )),
+        backups: Arc::new(BackupService::new(lifecycle.clone(), config.lifecycle.backup_root.clone())),
+        exports: Arc::new(ExportService::new(lifecycle, config.lifecycle.tmp_dir())),
+        import_service: Arc::new(ImportService::new(imports, Arc::new(ZipUnpacker))),
         email,
     });
     Ok(Node { state, publisher, writer, sites, db })
@@ -395,7 +354,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
 
     let rotation = spawn_leader_jobs(&state, sites.clone());
 
-    let jobs = crate::jobs::spawn(state.clone(), config.backups.clone());
+    let jobs = crate::jobs::spawn(jobs_of(&state), backup_schedule(&config));
 
     let listener = poem::listener::TcpListener::bind(config.http.clone());
     let acceptor = poem::listener::Listener::into_acceptor(listener)

@@ -146,30 +146,6 @@ pub fn parse_email(s: &str) -> Result<String, LifecycleError> {
     if ok { Ok(s.to_string()) } else { Err(LifecycleError(format!("{s:?} is not an e-mail address"))) }
 }
 
-/// One site's retention run.
-#[derive(Debug, Clone)]
-pub struct RetentionRun {
-    pub site: Site,
-    pub cutoff: i64,
-    pub outcome: crate::ports::lifecycle::RetentionOutcome,
-}
-
-/// Applies every site's retention period at `now` (sites keeping data forever are skipped).
-pub fn run_retention(
-    sites: &[Site],
-    store: &dyn crate::ports::lifecycle::DataLifecycle,
-    now_micros: i64,
-    archive_dir: Option<&std::path::Path>,
-) -> Result<Vec<RetentionRun>, crate::ports::store::StoreError> {
-    let mut runs = Vec::new();
-    for site in sites {
-        let Some(cutoff) = retention_cutoff(site, now_micros) else { continue };
-        let outcome = store.apply_retention(site, cutoff, archive_dir)?;
-        runs.push(RetentionRun { site: site.clone(), cutoff, outcome });
-    }
-    Ok(runs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

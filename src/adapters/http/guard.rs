@@ -6,6 +6,7 @@ use super::auth::{Auth, caller};
 use crate::domain::accounts::{Denied, Need};
 use crate::domain::auth::{AuthError, Caller};
 use crate::domain::site::{Site, SiteDomain};
+use crate::services::sites::SiteServiceError;
 
 pub const UNAUTHORIZED: &str = "sign in (session cookie) or send Authorization: Bearer <API token>";
 pub const FORBIDDEN: &str = "your role on this site or your token's scope does not allow this";
@@ -59,6 +60,59 @@ macro_rules! error_answers {
             }
         }
     )*};
+}
+
+/// How a refusal answers at `/api`: a status with the `error` code and message of its body.
+pub enum Answer {
+    BadRequest(&'static str, String),
+    Unauthorized,
+    Forbidden(String),
+    NotFound(String),
+    Conflict(&'static str, String),
+    Internal(String),
+}
+
+/// A service error that knows its answer; every `/api` response type maps it the same way.
+pub trait ApiFailure {
+    fn answer(self) -> Answer;
+}
+
+impl ApiFailure for Denied {
+    fn answer(self) -> Answer {
+        match self {
+            Denied::Unauthenticated => Answer::Unauthorized,
+            Denied::Forbidden => Answer::Forbidden(FORBIDDEN.into()),
+            Denied::NotFound => Answer::NotFound("not found".into()),
+        }
+    }
+}
+
+impl ApiFailure for AuthError {
+    fn answer(self) -> Answer {
+        let message = self.to_string();
+        match self {
+            AuthError::Invalid(_) => Answer::BadRequest("invalid_request", message),
+            AuthError::WrongPassword => Answer::BadRequest("wrong_password", message),
+            AuthError::EmailTaken | AuthError::AlreadySetUp | AuthError::Conflict(_) => {
+                Answer::Conflict("conflict", message)
+            }
+            AuthError::NotFound(m) => Answer::NotFound(m.into()),
+            AuthError::Denied(d) => d.answer(),
+            _ => Answer::Internal(message),
+        }
+    }
+}
+
+impl ApiFailure for SiteServiceError {
+    fn answer(self) -> Answer {
+        let message = self.to_string();
+        match self {
+            SiteServiceError::Invalid(_) => Answer::BadRequest("invalid_site", message),
+            SiteServiceError::CreateForbidden => Answer::Forbidden(message),
+            SiteServiceError::HostTaken(_) => Answer::Conflict("host_taken", message),
+            SiteServiceError::Account(e) => e.answer(),
+        }
+    }
 }
 
 /// The caller, or the answer refusing them.
@@ -129,17 +183,18 @@ macro_rules! api_result {
         $crate::error_answers!($name);
 
         impl $name {
-            /// Maps a refusal of the account service.
+            /// Answers a refusal of a service: the one mapping of `ApiFailure`.
             #[allow(dead_code)]
-            pub fn from_auth(e: $crate::domain::auth::AuthError) -> Self {
-                use $crate::domain::auth::AuthError as E;
+            pub fn failed(e: impl $crate::adapters::http::guard::ApiFailure) -> Self {
+                use $crate::adapters::http::guard::{Answer, ErrorAnswers};
                 use $crate::adapters::http::api::body;
-                match e {
-                    E::Invalid(e) => Self::BadRequest(body("invalid_request", e.to_string())),
-                    E::WrongPassword => Self::BadRequest(body("wrong_password", e.to_string())),
-                    E::EmailTaken | E::AlreadySetUp | E::Conflict(_) => Self::Conflict(body("conflict", e.to_string())),
-                    E::NotFound(m) => Self::NotFound(body("not_found", m)),
-                    other => <Self as $crate::adapters::http::guard::ErrorAnswers>::auth_failed(other),
+                match e.answer() {
+                    Answer::BadRequest(code, m) => Self::BadRequest(body(code, m)),
+                    Answer::Unauthorized => Self::unauthorized(),
+                    Answer::Forbidden(m) => Self::forbidden(m),
+                    Answer::NotFound(m) => Self::not_found(m),
+                    Answer::Conflict(code, m) => Self::Conflict(body(code, m)),
+                    Answer::Internal(m) => Self::internal(m),
                 }
             }
         }

@@ -1,21 +1,17 @@
 //! The HTTP edge: ingest, health, metrics, tracker scripts and the OpenAPI-described `/api`.
 
-mod accounts_api;
 pub mod api;
 mod assets;
 pub mod auth;
 mod body_limit;
 pub mod client_ip;
 pub mod cluster;
-mod cluster_api;
 pub mod conn_limits;
 mod cors;
 mod errors;
-mod goals_api;
 pub mod guard;
 mod health;
 pub mod ingest;
-mod lifecycle_api;
 pub mod payloads;
 pub mod realtime;
 mod reports_api;
@@ -37,8 +33,12 @@ use crate::domain::recorder::WriterCounters;
 use crate::domain::reports::ReportService;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
-use crate::ports::lifecycle::{DataLifecycle, ImportStore};
 use crate::ports::sites::SiteRepository;
+use crate::services::lifecycle::backups::BackupService;
+use crate::services::lifecycle::exports::ExportService;
+use crate::services::lifecycle::imports::ImportService;
+use crate::services::lifecycle::retention::RetentionService;
+use crate::services::sites::SiteService;
 
 /// A secret compared by hash in constant time.
 #[derive(Clone)]
@@ -125,6 +125,8 @@ pub struct AppState {
     pub writer: Arc<WriterCounters>,
     pub leadership: Arc<dyn Leadership>,
     pub sites: Arc<dyn SiteRepository>,
+    /// Site creation, settings and deletion.
+    pub site_service: Arc<SiteService>,
     pub reports: Arc<ReportService>,
     pub accounts: Arc<AccountService>,
     /// Wakes realtime subscribers when data lands.
@@ -133,9 +135,11 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// Who is in the cluster (a lone node: itself).
     pub cluster: Arc<dyn ClusterStatusSource>,
-    pub lifecycle: Arc<dyn DataLifecycle>,
     pub lifecycle_config: LifecycleConfig,
-    pub imports: Arc<dyn ImportStore>,
+    pub retention: Arc<RetentionService>,
+    pub backups: Arc<BackupService>,
+    pub exports: Arc<ExportService>,
+    pub import_service: Arc<ImportService>,
     pub email: Arc<EmailReports>,
 }
 

@@ -6,9 +6,6 @@ use std::io::Read;
 
 use crate::domain::imports::ImportError;
 
-/// The unpacked-size limit of the command line (`hitkeep import`, the operator's own files).
-pub const CLI_MAX_UNPACKED: u64 = 512 * 1024 * 1024;
-
 /// Inflated in steps of this much.
 const CHUNK: usize = 64 * 1024;
 
@@ -83,6 +80,15 @@ pub fn unpack(bytes: &[u8], name: &str, max_unpacked: u64) -> Result<Vec<(String
         return Ok(vec![(name.trim_end_matches(".gz").to_string(), out)]);
     }
     Ok(vec![(name.to_string(), bytes.to_vec())])
+}
+
+/// The zip/gzip unpacker behind the imports port.
+pub struct ZipUnpacker;
+
+impl crate::ports::imports::Unpacker for ZipUnpacker {
+    fn unpack(&self, bytes: &[u8], name: &str, max_unpacked: u64) -> Result<Vec<(String, Vec<u8>)>, ImportError> {
+        unpack(bytes, name, max_unpacked)
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,52 @@ fn only_owner(members: &[(UserId, Role)], user: UserId) -> bool {
 }
 
 impl AccountService {
+    /// Grants `role` without a caller check: the creator of a new site, or a grant from the
+    /// command line (which speaks for the operator).
+    pub fn grant(&self, user: UserId, site: SiteId, role: Role) -> Result<(), AuthError> {
+        self.store.set_member(user, site, role)?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Forgets memberships, share links and token site lists of a deleted site.
+    pub fn forget_site(&self, site: SiteId) -> Result<(), AuthError> {
+        self.store.forget_site(site)?;
+        self.invalidate();
+        Ok(())
+    }
+
+    /// A user's account, if it exists.
+    pub fn user(&self, id: UserId) -> Result<Option<crate::ports::accounts::User>, AuthError> {
+        Ok(self.store.user(id)?)
+    }
+
+    /// The sites a user belongs to, with their role.
+    pub fn memberships(&self, id: UserId) -> Result<Vec<(SiteId, Role)>, AuthError> {
+        Ok(self.store.memberships(id)?)
+    }
+
+    /// Every user (command line: the operator).
+    pub fn all_users(&self) -> Result<Vec<crate::ports::accounts::User>, AuthError> {
+        Ok(self.store.users()?)
+    }
+
+    /// A site's share links.
+    pub fn shares(&self, site: SiteId) -> Result<Vec<crate::ports::accounts::ShareRecord>, AuthError> {
+        Ok(self.store.shares(site)?)
+    }
+
+    /// A site's members with their accounts (users deleted meanwhile are left out).
+    pub fn members(&self, site: SiteId) -> Result<Vec<(crate::ports::accounts::User, Role)>, AuthError> {
+        let mut out = Vec::new();
+        for (user, role) in self.store.members(site)? {
+            if let Some(u) = self.store.user(user)? {
+                out.push((u, role));
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets a member's role on a site. The caller manages the site; making, changing or
     /// removing an owner needs an owner (403); the last owner keeps the role (409).
     pub fn set_member(

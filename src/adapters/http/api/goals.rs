@@ -7,10 +7,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::json;
 
-use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, body};
-use super::auth::Auth;
-use super::guard::{ErrorAnswers, site_for};
+use super::{ApiErrorBody, ApiTags, body};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::Auth;
+use crate::adapters::http::guard::{ErrorAnswers, site_for};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::{ReportError, iso};
@@ -414,8 +414,8 @@ impl GoalsApi {
             Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
             Ok(Err(ReportError::Store(e @ crate::ports::store::StoreError::TimedOut { .. }))) => {
                 FunnelReportResult::Unavailable(
-                    super::reports_api::timed_out(&e),
-                    super::reports_api::QUERY_RETRY_AFTER_SECS,
+                    crate::adapters::http::reports_api::timed_out(&e),
+                    crate::adapters::http::reports_api::QUERY_RETRY_AFTER_SECS,
                 )
             }
             Ok(Err(ReportError::Store(e))) => FunnelReportResult::internal(e.to_string()),

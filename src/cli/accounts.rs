@@ -2,17 +2,15 @@
 //! directory (the server holds the database lock while it runs).
 
 use std::io::{BufRead, IsTerminal};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::adapters::duckdb::{Database, DuckSites};
-use crate::adapters::system::SystemClock;
-use crate::cli::DataDirArg;
+use super::DataDirArg;
+use super::sites::lookup;
+use crate::app::offline::Offline;
 use crate::domain::accounts::{Role, Scope};
 use crate::domain::site::SiteDomain;
-use crate::ports::sites::SiteRepository;
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
@@ -92,18 +90,13 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn site_id(db: &Database, domain: &str) -> anyhow::Result<crate::domain::site::SiteId> {
+fn site_id(db: &Offline, domain: &str) -> anyhow::Result<crate::domain::site::SiteId> {
     let d = SiteDomain::parse(domain)?;
-    DuckSites::new(db.connect()?)
-        .list()?
-        .into_iter()
-        .find(|s| s.domain == d)
-        .map(|s| s.id)
-        .with_context(|| format!("no site {d}; add it with `hitkeep site add {d}`"))
+    lookup(db, domain)?.map(|s| s.id).with_context(|| format!("no site {d}; add it with `hitkeep site add {d}`"))
 }
 
-pub fn user(db: Database, command: UserCommand) -> anyhow::Result<()> {
-    let accounts = crate::app::accounts_service(&db, Arc::new(SystemClock))?;
+pub fn user(db: Offline, command: UserCommand) -> anyhow::Result<()> {
+    let accounts = db.accounts()?;
     match command {
         UserCommand::Add(args) => {
             let mut grants = Vec::new();
@@ -114,13 +107,13 @@ pub fn user(db: Database, command: UserCommand) -> anyhow::Result<()> {
             let password = read_password()?;
             let user = accounts.add_user(&args.email, &password, &args.name, args.role == InstanceRole::Admin)?;
             for (site, role) in grants {
-                accounts.store().set_member(user.id, site, role)?;
+                accounts.grant(user.id, site, role)?;
             }
             db.checkpoint()?;
             println!("added user {} (id {}{})", user.email, user.id.0, if user.is_admin { ", admin" } else { "" });
         }
         UserCommand::List { .. } => {
-            for u in accounts.store().users()? {
+            for u in accounts.all_users()? {
                 println!("{}\t{}\t{}\t{}", u.id.0, u.email, if u.is_admin { "admin" } else { "user" }, u.name);
             }
         }
@@ -128,8 +121,8 @@ pub fn user(db: Database, command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn token(db: Database, command: TokenCommand) -> anyhow::Result<()> {
-    let accounts = crate::app::accounts_service(&db, Arc::new(SystemClock))?;
+pub fn token(db: Offline, command: TokenCommand) -> anyhow::Result<()> {
+    let accounts = db.accounts()?;
     let TokenCommand::Create(args) = command;
     let sites = args.sites.iter().map(|d| site_id(&db, d)).collect::<anyhow::Result<Vec<_>>>()?;
     let scope = match args.scope {

@@ -8,10 +8,10 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, SiteView, body};
-use super::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
-use super::guard::{ErrorAnswers, who};
+use super::{ApiErrorBody, ApiTags, SiteView, body};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
+use crate::adapters::http::guard::{ErrorAnswers, who};
 use crate::domain::accounts::{Role, Scope, UserId};
 use crate::domain::auth::{AccountService, AuthError, Caller, InviteInfo, Issued, REMEMBER_TTL};
 use crate::domain::site::{SiteDomain, SiteId};
@@ -24,15 +24,13 @@ pub fn iso(micros: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Runs blocking account work off the async threads.
+/// Runs account work on the services' blocking hop.
 async fn blocking<T: Send + 'static>(
     accounts: &Arc<AccountService>,
     f: impl FnOnce(&AccountService) -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, AuthError> {
     let accounts = accounts.clone();
-    tokio::task::spawn_blocking(move || f(&accounts))
-        .await
-        .unwrap_or_else(|e| Err(AuthError::Store(crate::ports::store::StoreError::Internal(e.to_string()))))
+    crate::services::blocking(move || f(&accounts)).await
 }
 
 /// Whether the instance still needs its first user.
@@ -265,7 +263,7 @@ pub enum SessionResult {
 
 fn session_bad_request(err: poem::Error) -> SessionResult {
     if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return SessionResult::Unauthorized(body("unauthorized", super::guard::UNAUTHORIZED));
+        return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
     }
     SessionResult::BadRequest(body("invalid_request", err.to_string()))
 }
@@ -369,7 +367,7 @@ impl AccountsApi {
         blocking(&self.state.accounts, move |a| {
             Ok(Caller {
                 principal: crate::domain::accounts::Principal::User { id, is_admin },
-                roles: a.store().memberships(id)?.into_iter().collect(),
+                roles: a.memberships(id)?.into_iter().collect(),
             })
         })
         .await
@@ -422,7 +420,7 @@ impl AccountsApi {
     async fn setup_status(&self) -> SetupStatusResult {
         match blocking(&self.state.accounts, |a| a.needs_setup()).await {
             Ok(needed) => SetupStatusResult::Ok(Json(SetupStatus { needed })),
-            Err(e) => SetupStatusResult::from_auth(e),
+            Err(e) => SetupStatusResult::failed(e),
         }
     }
 
@@ -476,20 +474,20 @@ impl AccountsApi {
         let Some(id) = caller.principal.user() else {
             return MeResult::forbidden("share links and the operator token have no account".into());
         };
-        match blocking(&self.state.accounts, move |a| Ok(a.store().user(id)?)).await {
+        match blocking(&self.state.accounts, move |a| a.user(id)).await {
             Ok(Some(user)) => MeResult::Ok(Json(self.me_view(&user, &caller))),
             Ok(None) => MeResult::unauthorized(),
-            Err(e) => MeResult::from_auth(e),
+            Err(e) => MeResult::failed(e),
         }
     }
 
     /// Changes your password. Every session of yours ends; this answer carries a new session cookie.
     #[oai(path = "/me/password", method = "put", operation_id = "changePassword")]
     async fn change_password(&self, auth: Auth, req: &Request, input: Json<ChangePassword>) -> SessionResult {
-        let caller = match super::auth::caller(&self.state, &auth).await {
+        let caller = match crate::adapters::http::auth::caller(&self.state, &auth).await {
             Ok(c) => c,
             Err(AuthError::Denied(_)) => {
-                return SessionResult::Unauthorized(body("unauthorized", super::guard::UNAUTHORIZED));
+                return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
             }
             Err(e) => return SessionResult::failed(e),
         };
@@ -498,7 +496,7 @@ impl AccountsApi {
         let c = caller.clone();
         let result = blocking(&self.state.accounts, move |a| {
             let issued = a.change_password(&c, &current_password, &new_password, origin)?;
-            let user = a.store().user(c.principal.user().expect("personal"))?;
+            let user = a.user(c.principal.user().expect("personal"))?;
             Ok((issued, user))
         })
         .await;
@@ -526,7 +524,7 @@ impl AccountsApi {
         };
         match blocking(&self.state.accounts, move |a| a.users(&caller)).await {
             Ok(users) => UsersResult::Ok(Json(users.iter().map(UserView::from).collect())),
-            Err(e) => UsersResult::from_auth(e),
+            Err(e) => UsersResult::failed(e),
         }
     }
 
@@ -541,7 +539,7 @@ impl AccountsApi {
         let is_admin = input.0.is_admin;
         match blocking(&self.state.accounts, move |a| a.set_admin(&caller, UserId(id.0), is_admin, origin)).await {
             Ok(user) => UserResult::Ok(Json(UserView::from(&user))),
-            Err(e) => UserResult::from_auth(e),
+            Err(e) => UserResult::failed(e),
         }
     }
 
@@ -555,7 +553,7 @@ impl AccountsApi {
         let origin = origin(&self.state, req);
         match blocking(&self.state.accounts, move |a| a.delete_user(&caller, UserId(id.0), origin)).await {
             Ok(()) => DoneResult::Ok,
-            Err(e) => DoneResult::from_auth(e),
+            Err(e) => DoneResult::failed(e),
         }
     }
 
@@ -590,7 +588,7 @@ impl AccountsApi {
                 view.token = Some(secret);
                 InviteResult::Ok(Json(view))
             }
-            Err(e) => InviteResult::from_auth(e),
+            Err(e) => InviteResult::failed(e),
         }
     }
 
@@ -599,7 +597,7 @@ impl AccountsApi {
     async fn invite_info(&self, token: Path<String>) -> InviteInfoResult {
         match blocking(&self.state.accounts, move |a| a.invite_info(&token.0)).await {
             Ok(info) => InviteInfoResult::Ok(Json(self.invite_view(&info))),
-            Err(e) => InviteInfoResult::from_auth(e),
+            Err(e) => InviteInfoResult::failed(e),
         }
     }
 
@@ -632,7 +630,7 @@ impl AccountsApi {
         };
         match blocking(&self.state.accounts, move |a| a.tokens(&caller)).await {
             Ok(tokens) => TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect())),
-            Err(e) => TokensResult::from_auth(e),
+            Err(e) => TokensResult::failed(e),
         }
     }
 
@@ -661,7 +659,7 @@ impl AccountsApi {
         {
             Ok((record, secret)) => TokenResult::Ok(Json(self.token_view(&record, Some(secret)))),
             Err(AuthError::Conflict(m)) => TokenResult::BadRequest(body("invalid_token", m)),
-            Err(e) => TokenResult::from_auth(e),
+            Err(e) => TokenResult::failed(e),
         }
     }
 
@@ -675,7 +673,7 @@ impl AccountsApi {
         let origin = origin(&self.state, req);
         match blocking(&self.state.accounts, move |a| a.revoke_token(&caller, id.0, origin)).await {
             Ok(()) => DoneResult::Ok,
-            Err(e) => DoneResult::from_auth(e),
+            Err(e) => DoneResult::failed(e),
         }
     }
 
@@ -730,7 +728,7 @@ impl AccountsApi {
         let limit = limit.0.unwrap_or(200).clamp(1, 10_000);
         match blocking(&self.state.accounts, move |a| a.audit_log(&caller, limit)).await {
             Ok(entries) => AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect())),
-            Err(e) => AuditResult::from_auth(e),
+            Err(e) => AuditResult::failed(e),
         }
     }
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::AppState;
-use super::api::{ApiErrorBody, ApiTags};
-use super::auth::Auth;
-use super::guard::{ErrorAnswers, who};
+use super::{ApiErrorBody, ApiTags};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::Auth;
+use crate::adapters::http::guard::{ErrorAnswers, who};
 use crate::domain::accounts::instance_admin;
 use crate::ports::cluster::NodeStatus;
 

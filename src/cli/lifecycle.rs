@@ -9,22 +9,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
 
-use crate::adapters::duckdb::{
-    Database, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSites, DuckSubscriptions, compact_file,
-    export_ndjson, free_ratio,
-};
-use crate::adapters::smtp::SmtpMailer;
-use crate::cli::{DataDirArg, ExportArgs, ExportFormat, ExportKind, open_offline};
-use crate::domain::email_report::EmailReports;
-use crate::domain::imports::{ImportError, ImportSource, parse_files};
-use crate::domain::lifecycle::{DateSpan, Frequency, date_span, parse_email, run_retention, site_tz};
-use crate::domain::reports::ReportService;
-use crate::domain::site::{Site, SiteDomain};
-use crate::domain::visitor::Day;
+use super::sites::lookup;
+use super::{DataDirArg, ExportArgs, ExportFormat, ExportKind, open_offline};
+use crate::app::offline::{self, Offline};
+use crate::domain::imports::{ImportError, ImportSource};
+use crate::domain::lifecycle::{Frequency, parse_email};
+use crate::domain::site::Site;
 use crate::ports::clock::Clock;
-use crate::ports::lifecycle::{DataLifecycle, ExportFormat as Format, ImportStore};
-use crate::ports::sites::SiteRepository;
-use crate::ports::store::SaltStore;
+use crate::ports::retention::ExportFormat as Format;
+use crate::services::lifecycle::exports::{ALL_TIME, ExportService};
 
 /// `hitkeep retention`.
 #[derive(Args, Debug)]
@@ -140,13 +133,23 @@ fn parse_now(now: Option<&str>) -> anyhow::Result<i64> {
     Ok(d.and_hms_opt(12, 0, 0).expect("noon").and_utc().timestamp_micros())
 }
 
-fn find_site(db: &Database, domain: &str) -> anyhow::Result<Site> {
-    let domain = SiteDomain::parse(domain)?;
-    DuckSites::new(db.connect()?)
-        .list()?
-        .into_iter()
-        .find(|s| s.domain == domain)
-        .with_context(|| format!("no site {domain} (add it with `hitkeep site add {domain}`)"))
+fn find_site(db: &Offline, domain: &str) -> anyhow::Result<Site> {
+    let d = crate::domain::site::SiteDomain::parse(domain)?;
+    lookup(db, domain)?.with_context(|| format!("no site {d} (add it with `hitkeep site add {d}`)"))
+}
+
+/// `hitkeep export` of all of a site's records as NDJSON to standard output.
+pub fn export_all_ndjson(args: ExportArgs) -> anyhow::Result<()> {
+    let db = open_offline(&args.data)?;
+    let domain = crate::domain::site::SiteDomain::parse(&args.site)?;
+    let site = lookup(&db, &args.site)?.with_context(|| format!("no site {domain}"))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let vitals = args.table == ExportKind::WebVitals;
+    let n = db.export_ndjson(vitals, &site, None, &mut out, &mut |n| eprint!("\rexported {n} rows"))?;
+    out.flush()?;
+    eprintln!("exported {n} rows");
+    Ok(())
 }
 
 /// `hitkeep export` to a file or in CSV/Parquet.
@@ -158,40 +161,28 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     let db = open_offline(&args.data)?;
     let site = find_site(&db, &args.site)?;
     let span = match (&args.from, &args.to) {
-        (Some(f), Some(t)) => date_span(site_tz(&site), f, t).map_err(|e| anyhow::anyhow!(e.0))?,
-        _ => DateSpan {
-            from: chrono::NaiveDate::MIN,
-            to: chrono::NaiveDate::MAX,
-            start_micros: -4_000_000_000_000_000_000,
-            end_micros: 4_000_000_000_000_000_000,
-        },
+        (Some(f), Some(t)) => ExportService::span(&site, f, t).map_err(|e| anyhow::anyhow!(e.to_string()))?,
+        _ => ALL_TIME,
     };
     let format = match args.format {
         ExportFormat::Ndjson => Format::Ndjson,
         ExportFormat::Csv => Format::Csv,
         ExportFormat::Parquet => Format::Parquet,
     };
-    let lifecycle = DuckLifecycle::new(db.connect()?);
-    let total = lifecycle.count_events(site.id.0, &span)?;
+    let exports = db.exports()?;
+    let total = exports.count(&site, &span)?;
     eprintln!("exporting {total} events of {} as {}", site.domain, format.extension());
     let n = match &args.out {
         Some(out) => {
             let partial = out.with_extension(format!("{}.partial", format.extension()));
-            let n = lifecycle.export(site.id.0, &span, format, &partial)?;
+            let n = exports.write(&site, &span, format, &partial)?;
             std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
             n
         }
         None if format == Format::Ndjson && args.table == ExportKind::Events => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let n = export_ndjson(
-                &db.connect()?,
-                crate::adapters::duckdb::ExportTable::Events,
-                site.id.0,
-                Some((span.start_micros, span.end_micros)),
-                &mut out,
-                &mut |n| eprint!("\r{n} / {total} rows"),
-            )?;
+            let n = db.export_ndjson(false, &site, Some(&span), &mut out, &mut |n| eprint!("\r{n} / {total} rows"))?;
             out.flush()?;
             n
         }
@@ -199,7 +190,7 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
             let tmp = args.data.data_dir.join("tmp");
             std::fs::create_dir_all(&tmp)?;
             let file = tmp.join(format!("export-{}.{}", std::process::id(), format.extension()));
-            let n = lifecycle.export(site.id.0, &span, format, &file)?;
+            let n = exports.write(&site, &span, format, &file)?;
             let copied =
                 std::fs::File::open(&file).and_then(|mut f| std::io::copy(&mut f, &mut std::io::stdout().lock()));
             let _ = std::fs::remove_file(&file);
@@ -216,9 +207,8 @@ pub fn retention(args: RetentionArgs) -> anyhow::Result<()> {
     let now = parse_now(args.now.as_deref())?;
     let archive = args.archive.then(|| args.archive_dir.clone().unwrap_or_else(|| args.data.data_dir.join("archive")));
     let db = open_offline(&args.data)?;
-    let sites = DuckSites::new(db.connect()?).list()?;
-    let lifecycle = DuckLifecycle::new(db.connect()?);
-    let runs = run_retention(&sites, &lifecycle, now, archive.as_deref())?;
+    let retention = db.retention(archive)?;
+    let runs = retention.apply(now)?;
     if runs.is_empty() {
         println!("no site has a retention period (set one with `hitkeep site retention DOMAIN DAYS`)");
     }
@@ -235,13 +225,13 @@ pub fn retention(args: RetentionArgs) -> anyhow::Result<()> {
             println!("  {}", a.display());
         }
     }
-    let (free, blocks) = free_ratio(&db.connect()?)?;
+    let (free, blocks) = db.free_ratio()?;
     db.checkpoint()?;
-    drop(lifecycle);
+    drop(retention);
     drop(db);
     // DuckDB reuses freed blocks but keeps the file's length: rewrite it when much is free.
     if !args.no_compact && free > 0.25 && blocks > 4 {
-        let (before, after) = compact_file(&args.data.database())?;
+        let (before, after) = offline::compact(&args.data.database())?;
         println!("compacted {}: {before} -> {after} bytes", args.data.database().display());
     }
     Ok(())
@@ -278,7 +268,7 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
     }
     let db = open_offline(&args.data)
         .map_err(|e| anyhow::anyhow!("{e:#}; to back up a running server use --server URL --token TOKEN"))?;
-    let b = DuckLifecycle::new(db.connect()?).backup(&to)?;
+    let b = db.backups()?.backup_to(&to)?;
     println!("backup written: {} ({} bytes)", b.file.display(), b.bytes);
     Ok(())
 }
@@ -301,17 +291,7 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let staging = args.data.data_dir.join("hitkeep.db.restoring");
     let _ = std::fs::remove_file(&staging);
     std::fs::copy(&source, &staging).with_context(|| format!("cannot copy {}", source.display()))?;
-    let summary = (|| -> anyhow::Result<(usize, u64)> {
-        let db = Database::open(&staging, &Default::default())?;
-        let site_repo = DuckSites::new(db.connect()?);
-        // Backups hold no visitor salts; older ones (or a copied file) may: drop them, so the
-        // server starts with new ones and restored visitor ids cannot be recomputed from IPs.
-        site_repo.delete_salts_through(Day::MAX)?;
-        let sites = site_repo.list()?.len();
-        let events: i64 = db.connect()?.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-        db.checkpoint()?;
-        Ok((sites, events as u64))
-    })();
+    let summary = offline::prepare_restore(&staging);
     let (sites, events) = match summary {
         Ok(s) => s,
         Err(e) => {
@@ -336,6 +316,9 @@ fn read_upload(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The unpacked-size limit of `hitkeep import` (the operator's own files).
+const CLI_MAX_UNPACKED: u64 = 512 * 1024 * 1024;
+
 /// `hitkeep import`.
 pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let (source, path) = match (&args.from_plausible, &args.from_umami, &args.from_goatcounter) {
@@ -348,11 +331,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
     let site = find_site(&db, &args.site)?;
     let bytes = read_upload(path)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("upload.csv");
-    let parsed =
-        crate::adapters::zipfile::unpack(&bytes, name, crate::adapters::zipfile::CLI_MAX_UNPACKED).and_then(|files| {
-            eprintln!("parsing {} file(s) as a {} export", files.len(), source.as_str());
-            parse_files(source, &files, site_tz(&site))
-        });
+    let imports = db.imports()?;
+    let parsed = imports.parse(&site, source, &bytes, name, CLI_MAX_UNPACKED, |files| {
+        eprintln!("parsing {files} file(s) as a {} export", source.as_str())
+    });
     let batch = match parsed {
         Ok(b) => b,
         Err(ImportError::BadRows(rows)) => {
@@ -381,7 +363,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<()> {
         println!("dry run, nothing stored: {summary}");
         return Ok(());
     }
-    let id = DuckImports::new(db.connect()?).save_import(site.id.0, source, &batch)?;
+    let id = imports.save(&site, source, &batch)?;
     db.checkpoint()?;
     println!("imported into {} (import {id}): {summary}", site.domain);
     Ok(())
@@ -393,17 +375,11 @@ pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
     let frequency =
         Frequency::parse(&period).with_context(|| format!("--period must be week or month, got {period:?}"))?;
     let email = parse_email(&email).map_err(|e| anyhow::anyhow!(e.0))?;
-    let mailer = SmtpMailer::new(&smtp_url, &smtp_from).map_err(anyhow::Error::msg)?;
+    let mailer = offline::smtp_mailer(&smtp_url, &smtp_from).map_err(anyhow::Error::msg)?;
     let clock: Arc<dyn Clock> = Arc::new(FixedClock(parse_now(now.as_deref())?));
     let db = open_offline(&data)?;
     let site = find_site(&db, &site)?;
-    let reports = Arc::new(ReportService::new(
-        Arc::new(DuckReports::new(db.connect()?, crate::adapters::duckdb::EXACT_VISITORS_LIMIT)),
-        Arc::new(DuckGoals::new(db.connect()?)),
-        Arc::new(DuckImports::new(db.connect()?)),
-        clock.clone(),
-    ));
-    let service = EmailReports::new(reports, Arc::new(DuckSubscriptions::new(db.connect()?)), Arc::new(mailer), clock);
+    let service = db.email_reports(mailer, clock)?;
     let mail = service.send_now(&site, &email, frequency)?;
     println!("sent \"{}\" to {}", mail.subject, mail.to);
     Ok(())

@@ -1,54 +1,24 @@
-//! The JSON API under `/api`, described by OpenAPI (poem-openapi): sites, their members and share
-//! links, and the all-sites overview. Every operation declares its security; see `guard` for the
-//! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
+//! Sites under `/api`: their settings, members and share links, and the all-sites overview.
+//! The rules live in `services::sites`; these handlers parse, call and map.
 
 use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi, OpenApiService, Tags};
+use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::accounts_api::{AccountsApi, base_url, iso};
-use super::auth::{Auth, origin};
-use super::cluster_api::ClusterApi;
-use super::goals_api::GoalsApi;
-use super::guard::{ErrorAnswers, site_for, who};
-use super::lifecycle_api::LifecycleApi;
-use super::reports_api::ReportsApi;
-use crate::domain::accounts::{Need, Role, UserId, may_create_site};
-use crate::domain::auth::{AuthError, Caller};
-use crate::domain::site::{HostConflict, NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
-use crate::ports::sites::SiteRepoError;
-
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Sites whose traffic is recorded.
-    Sites,
-    /// Stats queries, goals, funnels and realtime.
-    Reports,
-    /// Setup, sign-in, users, invitations, API tokens, share links and the audit log.
-    Accounts,
-    /// The nodes serving this installation.
-    Cluster,
-    /// Exports, imports, e-mail reports, backups and retention.
-    Lifecycle,
-}
-
-/// A problem with the request, named in `message`.
-#[derive(Object)]
-pub struct ApiErrorBody {
-    /// Machine-readable code.
-    pub error: String,
-    /// What went wrong, for humans.
-    pub message: String,
-}
-
-pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
-    Json(ApiErrorBody { error: error.into(), message: message.into() })
-}
+use super::accounts::base_url;
+use super::{ApiTags, body, iso};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::{Auth, origin};
+use crate::adapters::http::guard::{ErrorAnswers, site_for, who};
+use crate::domain::accounts::{Need, Role, UserId};
+use crate::domain::auth::Caller;
+use crate::domain::site::Site;
+use crate::services::blocking;
+use crate::services::sites::{SiteChanges, SiteDraft};
 
 /// A site as the API shows it.
 #[derive(Object)]
@@ -202,105 +172,13 @@ crate::api_result!(SharesResult, "shares_bad", shares_bad, 200, Json<Vec<ShareVi
 crate::api_result!(ShareCreated, "share_created_bad", share_created_bad, 201, Json<ShareView>);
 crate::api_result!(OverviewResult, "overview_bad", overview_bad, 200, Json<Overview>);
 
-/// Why `createSite` refuses a caller.
-const CREATE_FORBIDDEN: &str = "creating sites is reserved to instance administrators on this server \
-     (--site-creation admins); API tokens also need the admin scope and no site list";
-
-/// Site creation and hostname changes are checked and stored one at a time, so two requests
-/// cannot both take a host that was free when they looked.
-static SITE_CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// 409 naming the host another site already counts.
-fn host_taken(c: &HostConflict) -> Json<ApiErrorBody> {
-    body("host_taken", c.to_string())
-}
-
 /// Sites endpoints.
 pub struct SitesApi {
     pub state: Arc<AppState>,
 }
 
-fn parse_net(s: &str) -> Option<ipnet::IpNet> {
-    let s = s.trim();
-    s.parse::<ipnet::IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-}
-
-/// Parsed extra hostnames without repeats or the site's own domain (`www.` is stripped, so
-/// `shop.example` and `www.shop.example` are one).
-fn distinct_hostnames(
-    domain: &SiteDomain,
-    hosts: &[String],
-) -> Result<Vec<SiteDomain>, crate::domain::site::SiteError> {
-    let mut out: Vec<SiteDomain> = Vec::new();
-    for h in hosts {
-        let parsed = SiteDomain::parse(h)?;
-        if parsed != *domain && !out.contains(&parsed) {
-            out.push(parsed);
-        }
-    }
-    Ok(out)
-}
-
-/// Applies an update to a copy of the site, or names the invalid field.
-fn updated(site: &Site, u: UpdateSite) -> Result<Site, String> {
-    let mut s = site.clone();
-    if let Some(hosts) = u.hostnames {
-        s.hostnames = distinct_hostnames(&s.domain, &hosts).map_err(|e| format!("hostnames: {e}"))?;
-    }
-    if let Some(tz) = u.timezone {
-        s.timezone = TimeZoneName::parse(&tz).map_err(|e| format!("timezone: {e}"))?;
-    }
-    if let Some(v) = u.honor_dnt {
-        s.honor_dnt = v;
-    }
-    if let Some(v) = u.honor_gpc {
-        s.honor_gpc = v;
-    }
-    if let Some(ips) = u.excluded_ips {
-        s.excluded_ips = ips
-            .iter()
-            .map(|ip| parse_net(ip).ok_or_else(|| format!("excluded_ips: {ip:?} is not an address or CIDR network")))
-            .collect::<Result<_, _>>()?;
-    }
-    if let Some(days) = u.retention_days {
-        if days > 36_500 {
-            return Err("retention_days: at most 36500 (100 years); 0 keeps events forever".into());
-        }
-        s.retention_days = days;
-    }
-    Ok(s)
-}
-
-/// Runs blocking storage work; a join failure becomes a storage error.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
-) -> Result<T, AuthError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(AuthError::Store(crate::ports::store::StoreError::Internal(e.to_string()))))
-}
-
-fn repo_error(e: SiteRepoError) -> AuthError {
-    match e {
-        SiteRepoError::Duplicate(_) => AuthError::Conflict("a site with this domain exists"),
-        SiteRepoError::NotFound(_) => AuthError::NotFound("no such site"),
-        SiteRepoError::Store(s) => AuthError::Store(s),
-        other => AuthError::Store(crate::ports::store::StoreError::Internal(other.to_string())),
-    }
-}
-
 impl SitesApi {
     /// Reloads the site directory used by ingest and the API.
-    fn reload(&self) -> Result<(), AuthError> {
-        let all = self.state.sites.list().map_err(repo_error)?;
-        self.state.ingest.set_sites(SiteDirectory::new(all));
-        Ok(())
-    }
-
-    fn visible(&self, caller: &Caller) -> Vec<(Arc<Site>, Role)> {
-        self.state.ingest.sites().sites().iter().filter_map(|s| caller.role(s.id).map(|r| (s.clone(), r))).collect()
-    }
-
     fn overview_of(&self, site: &Site, period: &str) -> Result<OverviewSite, String> {
         let reports = &self.state.reports;
         let domain = site.domain.to_string();
@@ -352,7 +230,8 @@ impl SitesApi {
             Ok(c) => c,
             Err(r) => return r,
         };
-        SitesResult::Ok(Json(self.visible(&caller).iter().map(|(s, _)| SiteView::for_caller(s, &caller)).collect()))
+        let visible = self.state.site_service.visible(&caller);
+        SitesResult::Ok(Json(visible.iter().map(|(s, _)| SiteView::for_caller(s, &caller)).collect()))
     }
 
     /// Creates a site; its creator becomes its owner. Hits for it are recorded from now on.
@@ -362,47 +241,11 @@ impl SitesApi {
             Ok(c) => c,
             Err(r) => return r,
         };
-        if may_create_site(&caller.principal, self.state.config.site_creation).is_err() {
-            return SiteCreated::Forbidden(body("forbidden", CREATE_FORBIDDEN));
-        }
-        let parsed = (|| {
-            let domain = SiteDomain::parse(&input.domain)?;
-            Ok::<_, crate::domain::site::SiteError>(NewSite {
-                hostnames: distinct_hostnames(&domain, &input.hostnames)?,
-                domain,
-                timezone: match &input.timezone {
-                    Some(tz) => TimeZoneName::parse(tz)?,
-                    None => TimeZoneName::utc(),
-                },
-            })
-        })();
-        let new_site = match parsed {
-            Ok(s) => s,
-            Err(e) => return SiteCreated::BadRequest(body("invalid_site", e.to_string())),
-        };
-        let _one_at_a_time = SITE_CHANGES.lock().await;
-        let directory = self.state.ingest.sites();
-        if directory.by_domain(&new_site.domain).is_none() {
-            let hosts = std::iter::once(&new_site.domain).chain(&new_site.hostnames);
-            if let Err(c) = directory.check_claims(None, hosts, |owner| caller.check(owner, Need::Manage).is_ok()) {
-                return SiteCreated::Conflict(host_taken(&c));
-            }
-        }
-        let (repo, accounts, origin) =
-            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
-        let result = blocking(move || {
-            let site = repo.add(new_site).map_err(repo_error)?;
-            if let Some(user) = caller.principal.user() {
-                accounts.store().set_member(user, site.id, Role::Owner)?;
-                accounts.invalidate();
-            }
-            accounts.audit(&caller.principal.actor(), "site_created", site.domain.as_str(), Some(origin));
-            Ok(site)
-        })
-        .await;
-        match result.and_then(|site| self.reload().map(|()| site)) {
+        let CreateSite { domain, hostnames, timezone } = input.0;
+        let draft = SiteDraft { domain, hostnames, timezone };
+        match self.state.site_service.create(&caller, draft, origin(&self.state, req)).await {
             Ok(site) => SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner), true))),
-            Err(e) => SiteCreated::from_auth(e),
+            Err(e) => SiteCreated::failed(e),
         }
     }
 
@@ -422,29 +265,11 @@ impl SitesApi {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let changed = match updated(&site, input.0) {
-            Ok(s) => s,
-            Err(m) => return SiteResult::BadRequest(body("invalid_site", m)),
-        };
-        let _one_at_a_time = SITE_CHANGES.lock().await;
-        let added = changed.hostnames.iter().filter(|h| !site.hostnames.contains(h));
-        let manages = |owner| caller.check(owner, Need::Manage).is_ok();
-        if let Err(c) = self.state.ingest.sites().check_claims(Some(site.id), added, manages) {
-            return SiteResult::Conflict(host_taken(&c));
-        }
-        let (repo, accounts, origin) =
-            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
-        let c = changed.clone();
-        let actor = caller.principal.actor();
-        let result = blocking(move || {
-            repo.update(&c).map_err(repo_error)?;
-            accounts.audit(&actor, "site_updated", c.domain.as_str(), Some(origin));
-            Ok(())
-        })
-        .await;
-        match result.and_then(|()| self.reload()) {
-            Ok(()) => SiteResult::Ok(Json(SiteView::for_caller(&changed, &caller))),
-            Err(e) => SiteResult::from_auth(e),
+        let UpdateSite { hostnames, timezone, honor_dnt, honor_gpc, excluded_ips, retention_days } = input.0;
+        let changes = SiteChanges { hostnames, timezone, honor_dnt, honor_gpc, excluded_ips, retention_days };
+        match self.state.site_service.update(&caller, &site, changes, origin(&self.state, req)).await {
+            Ok(changed) => SiteResult::Ok(Json(SiteView::for_caller(&changed, &caller))),
+            Err(e) => SiteResult::failed(e),
         }
     }
 
@@ -455,19 +280,9 @@ impl SitesApi {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let (repo, accounts, origin) =
-            (self.state.sites.clone(), self.state.accounts.clone(), origin(&self.state, req));
-        let result = blocking(move || {
-            repo.delete(&site).map_err(repo_error)?;
-            accounts.store().forget_site(site.id)?;
-            accounts.invalidate();
-            accounts.audit(&caller.principal.actor(), "site_deleted", site.domain.as_str(), Some(origin));
-            Ok(())
-        })
-        .await;
-        match result.and_then(|()| self.reload()) {
+        match self.state.site_service.delete(&caller, site, origin(&self.state, req)).await {
             Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::from_auth(e),
+            Err(e) => SiteDone::failed(e),
         }
     }
 
@@ -478,26 +293,18 @@ impl SitesApi {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let accounts = self.state.accounts.clone();
-        let result = blocking(move || {
-            let store = accounts.store();
-            let mut out = Vec::new();
-            for (user, role) in store.members(site.id)? {
-                if let Some(u) = store.user(user)? {
-                    out.push(MemberView {
+        match self.state.site_service.members(&site).await {
+            Ok(list) => MembersResult::Ok(Json(
+                list.into_iter()
+                    .map(|(u, role)| MemberView {
                         user_id: u.id.0,
                         email: u.email.to_string(),
                         name: u.name,
                         role: role.as_str().into(),
-                    });
-                }
-            }
-            Ok(out)
-        })
-        .await;
-        match result {
-            Ok(list) => MembersResult::Ok(Json(list)),
-            Err(e) => MembersResult::from_auth(e),
+                    })
+                    .collect(),
+            )),
+            Err(e) => MembersResult::failed(e),
         }
     }
 
@@ -522,7 +329,7 @@ impl SitesApi {
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
         match blocking(move || accounts.set_member(&caller, site.id, UserId(user_id.0), role, origin)).await {
             Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::from_auth(e),
+            Err(e) => SiteDone::failed(e),
         }
     }
 
@@ -536,7 +343,7 @@ impl SitesApi {
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
         match blocking(move || accounts.remove_member(&caller, site.id, UserId(user_id.0), origin)).await {
             Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::from_auth(e),
+            Err(e) => SiteDone::failed(e),
         }
     }
 
@@ -547,8 +354,7 @@ impl SitesApi {
             Ok(x) => x,
             Err(r) => return r,
         };
-        let accounts = self.state.accounts.clone();
-        match blocking(move || Ok(accounts.store().shares(site.id)?)).await {
+        match self.state.site_service.shares(&site).await {
             Ok(list) => SharesResult::Ok(Json(
                 list.iter()
                     .map(|s| ShareView {
@@ -561,7 +367,7 @@ impl SitesApi {
                     })
                     .collect(),
             )),
-            Err(e) => SharesResult::from_auth(e),
+            Err(e) => SharesResult::failed(e),
         }
     }
 
@@ -591,7 +397,7 @@ impl SitesApi {
                 url: Some(format!("{}/share/{secret}", base_url(&self.state, req))),
                 token: Some(secret),
             })),
-            Err(e) => ShareCreated::from_auth(e),
+            Err(e) => ShareCreated::failed(e),
         }
     }
 
@@ -605,7 +411,7 @@ impl SitesApi {
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
         match blocking(move || accounts.revoke_share(&caller, site.id, id.0, origin)).await {
             Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::from_auth(e),
+            Err(e) => SiteDone::failed(e),
         }
     }
 
@@ -625,7 +431,7 @@ impl SitesApi {
                 format!("period must be one of {}", PERIODS.join(", ")),
             ));
         }
-        let sites: Vec<Arc<Site>> = self.visible(&caller).into_iter().map(|(s, _)| s).collect();
+        let sites: Vec<Arc<Site>> = self.state.site_service.visible(&caller).into_iter().map(|(s, _)| s).collect();
         let this = SitesApi { state: self.state.clone() };
         let p = period.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -638,21 +444,4 @@ impl SitesApi {
             Err(e) => OverviewResult::internal(e.to_string()),
         }
     }
-}
-
-/// The OpenAPI service for `/api`.
-pub fn service(
-    state: Arc<AppState>,
-) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi, LifecycleApi), ()> {
-    let apis = (
-        SitesApi { state: state.clone() },
-        ReportsApi { state: state.clone() },
-        GoalsApi { state: state.clone() },
-        AccountsApi { state: state.clone() },
-        ClusterApi { state: state.clone() },
-        LifecycleApi { state },
-    );
-    OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
-        .description("Privacy-first web analytics: sites, reports and administration.")
-        .server("/api")
 }

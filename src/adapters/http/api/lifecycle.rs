@@ -1,7 +1,6 @@
 //! Data lifecycle endpoints: raw exports, imports from other tools, e-mail report
 //! subscriptions, and the admin calls for backups and retention.
 
-use std::path::{Component, PathBuf};
 use std::sync::Arc;
 
 use poem::Body;
@@ -9,15 +8,20 @@ use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi, ResponseContent};
 
-use super::AppState;
-use super::api::{ApiErrorBody, ApiTags, body};
-use super::auth::Auth;
-use super::guard::{ErrorAnswers, site_for, who};
+use super::{ApiErrorBody, ApiTags, body};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::Auth;
+use crate::adapters::http::guard::{ErrorAnswers, site_for, who};
 use crate::domain::accounts::{Need, instance_admin};
 use crate::domain::email_report::EmailReportError;
 use crate::domain::imports::{ImportBatch, ImportError, ImportSource};
-use crate::domain::lifecycle::{self, Frequency, date_span, parse_email, site_tz};
-use crate::ports::lifecycle::{ExportFormat, MailError};
+use crate::domain::lifecycle::{Frequency, parse_email};
+use crate::ports::mail::MailError;
+use crate::ports::retention::ExportFormat;
+use crate::services::blocking;
+use crate::services::lifecycle::backups::BackupError;
+use crate::services::lifecycle::exports::ExportService;
+use crate::services::lifecycle::imports::ImportServiceError;
 
 /// The streamed file, typed by format.
 #[derive(ResponseContent)]
@@ -419,27 +423,19 @@ impl LifecycleApi {
             Ok((s, _)) => s,
             Err(denied) => return denied,
         };
-        let format = match format.0.as_deref().map_or(Some(ExportFormat::Ndjson), ExportFormat::parse) {
-            Some(f) => f,
-            None => return ExportResult::BadRequest(body("invalid_format", "format must be csv, parquet or ndjson")),
+        let format = match ExportService::format(format.0.as_deref()) {
+            Ok(f) => f,
+            Err(e) => return ExportResult::BadRequest(body("invalid_format", e.to_string())),
         };
-        let span = match date_span(site_tz(&site), &from.0, &to.0) {
+        let span = match ExportService::span(&site, &from.0, &to.0) {
             Ok(s) => s,
-            Err(e) => return ExportResult::BadRequest(body("invalid_date_range", e.0)),
+            Err(e) => return ExportResult::BadRequest(body("invalid_date_range", e.to_string())),
         };
-        let dir = self.state.lifecycle_config.tmp_dir();
-        let file = dir.join(format!("export-{}.{}", rand::random::<u64>(), format.extension()));
-        let lifecycle = self.state.lifecycle.clone();
-        let (site_id, target) = (site.id.0, file.clone());
-        let written = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            lifecycle.export(site_id, &span, format, &target).map_err(|e| e.to_string())
-        })
-        .await;
-        if let Err(e) = written.map_err(|e| e.to_string()).and_then(|r| r) {
-            let _ = std::fs::remove_file(&file);
-            return ExportResult::internal(e);
-        }
+        let (exports, s) = (self.state.exports.clone(), site.clone());
+        let file = match blocking(move || exports.stage(&s, &span, format)).await {
+            Ok(f) => f,
+            Err(e) => return ExportResult::internal(e.to_string()),
+        };
         // Open, then unlink: the stream reads the file and the disk space goes with the handle.
         let handle = match tokio::fs::File::open(&file).await {
             Ok(h) => h,
@@ -500,24 +496,18 @@ impl LifecycleApi {
             Err(e) => return ImportResult::BadRequest(body("invalid_body", e.to_string())),
         };
         let dry_run = dry_run.0.unwrap_or(false);
-        let store = self.state.imports.clone();
+        let imports = self.state.import_service.clone();
         let max_unpacked = self.state.lifecycle_config.max_import_unpacked_bytes;
-        let result = tokio::task::spawn_blocking(move || {
+        let result = blocking(move || {
             // Held until the work ends, even when the client goes away meanwhile.
             let _one_at_a_time = one_at_a_time;
-            let files = crate::adapters::zipfile::unpack(&bytes, "upload.csv", max_unpacked)?;
-            let batch = crate::domain::imports::parse_files(source, &files, site_tz(&site))?;
-            if dry_run {
-                return Ok(Ok((batch, None)));
-            }
-            Ok(store.save_import(site.id.0, source, &batch).map(|id| (batch, Some(id))))
+            imports.import(&site, source, &bytes, max_unpacked, dry_run)
         })
         .await;
         match result {
-            Ok(Ok(Ok((batch, None)))) => ImportResult::Checked(Json(report_of(source, &batch, true, None))),
-            Ok(Ok(Ok((batch, id)))) => ImportResult::Imported(Json(report_of(source, &batch, false, id))),
-            Ok(Ok(Err(e))) => ImportResult::internal(e.to_string()),
-            Ok(Err(e)) => import_refused(e),
+            Ok((batch, None)) => ImportResult::Checked(Json(report_of(source, &batch, true, None))),
+            Ok((batch, id)) => ImportResult::Imported(Json(report_of(source, &batch, false, id))),
+            Err(ImportServiceError::Refused(e)) => import_refused(e),
             Err(e) => ImportResult::internal(e.to_string()),
         }
     }
@@ -531,8 +521,8 @@ impl LifecycleApi {
                 Err(denied) => return denied,
             };
         let subs = self.state.email.subscriptions.clone();
-        match tokio::task::spawn_blocking(move || subs.subscriptions(Some(site.id.0))).await {
-            Ok(Ok(list)) => SubscriptionsResult::List(Json(
+        match blocking(move || subs.subscriptions(Some(site.id.0))).await {
+            Ok(list) => SubscriptionsResult::List(Json(
                 list.into_iter()
                     .map(|s| SubscriptionView {
                         email: s.email,
@@ -541,7 +531,6 @@ impl LifecycleApi {
                     })
                     .collect(),
             )),
-            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
             Err(e) => SubscriptionsResult::internal(e.to_string()),
         }
     }
@@ -560,7 +549,7 @@ impl LifecycleApi {
         };
         let email_reports = self.state.email.clone();
         let stored = email.clone();
-        let subscribed = tokio::task::spawn_blocking(move || {
+        let subscribed = blocking(move || {
             email_reports.subscribe(&site, &stored, frequency)?;
             let subs = email_reports.subscriptions.subscriptions(Some(site.id.0))?;
             Ok::<_, crate::ports::store::StoreError>(
@@ -569,12 +558,11 @@ impl LifecycleApi {
         })
         .await;
         match subscribed {
-            Ok(Ok(last_period)) => SubscriptionsResult::Created(Json(SubscriptionView {
+            Ok(last_period) => SubscriptionsResult::Created(Json(SubscriptionView {
                 email,
                 frequency: frequency.as_str().into(),
                 last_period,
             })),
-            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
             Err(e) => SubscriptionsResult::internal(e.to_string()),
         }
     }
@@ -599,10 +587,9 @@ impl LifecycleApi {
             Err(m) => return SubscriptionsResult::BadRequest(body("invalid_subscription", m)),
         };
         let subs = self.state.email.subscriptions.clone();
-        match tokio::task::spawn_blocking(move || subs.unsubscribe(site.id.0, &email, frequency)).await {
-            Ok(Ok(true)) => SubscriptionsResult::Deleted,
-            Ok(Ok(false)) => SubscriptionsResult::not_found("no such subscription".into()),
-            Ok(Err(e)) => SubscriptionsResult::internal(e.to_string()),
+        match blocking(move || subs.unsubscribe(site.id.0, &email, frequency)).await {
+            Ok(true) => SubscriptionsResult::Deleted,
+            Ok(false) => SubscriptionsResult::not_found("no such subscription".into()),
             Err(e) => SubscriptionsResult::internal(e.to_string()),
         }
     }
@@ -619,16 +606,15 @@ impl LifecycleApi {
             Err(m) => return SendResult::BadRequest(body("invalid_request", m.replace("frequency", "period"))),
         };
         let email_reports = self.state.email.clone();
-        match tokio::task::spawn_blocking(move || email_reports.send_now(&site, &email, frequency)).await {
-            Ok(Ok(mail)) => SendResult::Sent(Json(SentReport { to: mail.to, subject: mail.subject })),
-            Ok(Err(EmailReportError::Mail(e @ MailError::NotConfigured(_)))) => {
+        match blocking(move || email_reports.send_now(&site, &email, frequency)).await {
+            Ok(mail) => SendResult::Sent(Json(SentReport { to: mail.to, subject: mail.subject })),
+            Err(EmailReportError::Mail(e @ MailError::NotConfigured(_))) => {
                 SendResult::Unavailable(body("mail_not_configured", e.to_string()))
             }
-            Ok(Err(EmailReportError::Mail(e))) => SendResult::BadGateway(body("mail_failed", e.to_string())),
-            Ok(Err(e @ EmailReportError::TooSoon { retry_after, .. })) => {
+            Err(EmailReportError::Mail(e)) => SendResult::BadGateway(body("mail_failed", e.to_string())),
+            Err(e @ EmailReportError::TooSoon { retry_after, .. }) => {
                 SendResult::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
             }
-            Ok(Err(e)) => SendResult::internal(e.to_string()),
             Err(e) => SendResult::internal(e.to_string()),
         }
     }
@@ -640,39 +626,14 @@ impl LifecycleApi {
         if let Err(denied) = admin::<BackupResult>(&self.state, &auth).await {
             return denied;
         }
-        let root = &self.state.lifecycle_config.backup_root;
-        let given = PathBuf::from(req.0.to.trim());
-        let dir = if given.is_absolute() { given.clone() } else { root.join(&given) };
-        // The API never writes outside the backup root (it is reachable with a token, not a shell).
-        let escapes = dir.components().any(|c| !matches!(c, Component::Normal(_) | Component::RootDir));
-        // Plain names below the root: letters, digits, '.', '_', '-' (no control characters or
-        // look-alikes in file names an operator has to handle later).
-        let plain = dir.strip_prefix(root).is_ok_and(|rel| {
-            rel.components().all(|c| {
-                c.as_os_str().to_str().is_some_and(|n| {
-                    !n.is_empty()
-                        && n.len() <= 100
-                        && n.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch))
-                })
-            })
-        });
-        if req.0.to.trim().is_empty() || escapes || !plain || dir == *root {
-            return BackupResult::BadRequest(body(
-                "invalid_target",
-                format!(
-                    "backups are written to a new directory under {} (--backup-dir), named with letters, digits, '.', '_' and '-'; got {:?}",
-                    root.display(),
-                    req.0.to
-                ),
-            ));
-        }
-        if dir.join("hitkeep.db").exists() {
-            return BackupResult::Conflict(body("backup_exists", format!("{} already holds a backup", dir.display())));
-        }
-        let lifecycle = self.state.lifecycle.clone();
-        match tokio::task::spawn_blocking(move || lifecycle.backup(&dir)).await {
-            Ok(Ok(b)) => BackupResult::Created(Json(BackupView { file: b.file.display().to_string(), bytes: b.bytes })),
-            Ok(Err(e)) => BackupResult::internal(e.to_string()),
+        let backups = self.state.backups.clone();
+        let dir = match backups.target(&req.0.to) {
+            Ok(d) => d,
+            Err(e @ BackupError::Exists(_)) => return BackupResult::Conflict(body("backup_exists", e.to_string())),
+            Err(e) => return BackupResult::BadRequest(body("invalid_target", e.to_string())),
+        };
+        match blocking(move || backups.backup_to(&dir)).await {
+            Ok(b) => BackupResult::Created(Json(BackupView { file: b.file.display().to_string(), bytes: b.bytes })),
             Err(e) => BackupResult::internal(e.to_string()),
         }
     }
@@ -683,16 +644,10 @@ impl LifecycleApi {
         if let Err(denied) = admin::<RetentionResult>(&self.state, &auth).await {
             return denied;
         }
-        let (sites, lifecycle, archive) =
-            (self.state.sites.clone(), self.state.lifecycle.clone(), self.state.lifecycle_config.archive_dir.clone());
-        let now = crate::ports::clock::Clock::now_micros(&crate::adapters::system::SystemClock);
-        let result = tokio::task::spawn_blocking(move || {
-            let sites = sites.list().map_err(|e| e.to_string())?;
-            lifecycle::run_retention(&sites, lifecycle.as_ref(), now, archive.as_deref()).map_err(|e| e.to_string())
-        })
-        .await;
+        let retention = self.state.retention.clone();
+        let result = blocking(move || retention.apply_now()).await;
         match result {
-            Ok(Ok(runs)) => RetentionResult::Ok(Json(
+            Ok(runs) => RetentionResult::Ok(Json(
                 runs.into_iter()
                     .map(|r| RetentionView {
                         site: r.site.domain.to_string(),
@@ -704,7 +659,6 @@ impl LifecycleApi {
                     })
                     .collect(),
             )),
-            Ok(Err(e)) => RetentionResult::internal(e),
             Err(e) => RetentionResult::internal(e.to_string()),
         }
     }

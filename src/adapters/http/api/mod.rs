@@ -1,0 +1,69 @@
+//! The JSON API under `/api`, described by OpenAPI (poem-openapi): the router of its areas, their
+//! tags and the error body they share. Every operation declares its security; see `guard` for the
+//! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
+
+mod accounts;
+mod cluster;
+mod goals;
+mod lifecycle;
+mod sites;
+
+pub use accounts::iso;
+pub use sites::SiteView;
+
+use std::sync::Arc;
+
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApiService, Tags};
+
+use self::accounts::AccountsApi;
+use self::cluster::ClusterApi;
+use self::goals::GoalsApi;
+use self::lifecycle::LifecycleApi;
+use self::sites::SitesApi;
+use super::AppState;
+use super::reports_api::ReportsApi;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Sites whose traffic is recorded.
+    Sites,
+    /// Stats queries, goals, funnels and realtime.
+    Reports,
+    /// Setup, sign-in, users, invitations, API tokens, share links and the audit log.
+    Accounts,
+    /// The nodes serving this installation.
+    Cluster,
+    /// Exports, imports, e-mail reports, backups and retention.
+    Lifecycle,
+}
+
+/// A problem with the request, named in `message`.
+#[derive(Object)]
+pub struct ApiErrorBody {
+    /// Machine-readable code.
+    pub error: String,
+    /// What went wrong, for humans.
+    pub message: String,
+}
+
+pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
+    Json(ApiErrorBody { error: error.into(), message: message.into() })
+}
+
+/// The OpenAPI service for `/api`.
+pub fn service(
+    state: Arc<AppState>,
+) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi, LifecycleApi), ()> {
+    let apis = (
+        SitesApi { state: state.clone() },
+        ReportsApi { state: state.clone() },
+        GoalsApi { state: state.clone() },
+        AccountsApi { state: state.clone() },
+        ClusterApi { state: state.clone() },
+        LifecycleApi { state },
+    );
+    OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
+        .description("Privacy-first web analytics: sites, reports and administration.")
+        .server("/api")
+}

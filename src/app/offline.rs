@@ -1,0 +1,159 @@
+//! Composition for the command line: the services of a stopped data directory. The CLI asks
+//! here for what it needs and never names a storage adapter itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::adapters::duckdb::{
+    Database, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings, DuckSites, DuckSubscriptions,
+    EXACT_VISITORS_LIMIT, ExportTable,
+};
+use crate::adapters::system::SystemClock;
+use crate::adapters::zipfile::ZipUnpacker;
+use crate::domain::auth::AccountService;
+use crate::domain::email_report::EmailReports;
+use crate::domain::lifecycle::DateSpan;
+use crate::domain::reports::ReportService;
+use crate::domain::site::Site;
+use crate::domain::visitor::Day;
+use crate::ports::clock::Clock;
+use crate::ports::mail::Mailer;
+use crate::ports::sites::SiteRepository;
+use crate::ports::store::{SaltStore, StoreError};
+use crate::services::lifecycle::backups::BackupService;
+use crate::services::lifecycle::exports::ExportService;
+use crate::services::lifecycle::imports::ImportService;
+use crate::services::lifecycle::retention::RetentionService;
+use crate::services::sites::{DetachedSites, SiteService};
+
+/// A stopped data directory, opened by one command.
+pub struct Offline {
+    db: Database,
+    data_dir: PathBuf,
+}
+
+impl Offline {
+    /// Opens `<data_dir>/hitkeep.db`; refused while a server holds it.
+    pub fn open(data_dir: &Path, database: &Path) -> anyhow::Result<Self> {
+        let db = Database::open(database, &DuckSettings::default()).map_err(|e| match e {
+            StoreError::Locked { path } => anyhow::anyhow!(
+                "{path} is in use by a running hitkeep server; stop it first, or use its API (POST /api/sites)"
+            ),
+            other => anyhow::anyhow!(other),
+        })?;
+        Ok(Self { db, data_dir: data_dir.to_path_buf() })
+    }
+
+    /// Writes everything to the database file.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.db.checkpoint()
+    }
+
+    fn site_repo(&self) -> Result<Arc<DuckSites>, StoreError> {
+        Ok(Arc::new(DuckSites::new(self.db.connect()?)))
+    }
+
+    /// The account service (the command line speaks for the operator).
+    pub fn accounts(&self) -> anyhow::Result<Arc<AccountService>> {
+        super::accounts_service(&self.db, Arc::new(SystemClock))
+    }
+
+    /// The site service on a directory nobody else reads.
+    pub fn sites(&self) -> anyhow::Result<SiteService> {
+        let creation = crate::domain::accounts::SiteCreation::Admins;
+        Ok(SiteService::new(self.site_repo()?, self.accounts()?, Arc::new(DetachedSites::default()), creation))
+    }
+
+    /// All stored sites.
+    pub fn site_list(&self) -> Result<Vec<Site>, StoreError> {
+        self.site_repo()?.list().map_err(|e| StoreError::Internal(e.to_string()))
+    }
+
+    fn lifecycle(&self) -> Result<Arc<DuckLifecycle>, StoreError> {
+        Ok(Arc::new(DuckLifecycle::new(self.db.connect()?)))
+    }
+
+    /// Retention, archiving to `archive_dir` when given.
+    pub fn retention(&self, archive_dir: Option<PathBuf>) -> anyhow::Result<RetentionService> {
+        Ok(RetentionService::new(self.site_repo()?, self.lifecycle()?, archive_dir, Arc::new(SystemClock)))
+    }
+
+    /// Backups (the command line may write anywhere; the root only bounds the API).
+    pub fn backups(&self) -> Result<BackupService, StoreError> {
+        Ok(BackupService::new(self.lifecycle()?, self.data_dir.join("backups")))
+    }
+
+    /// Exports staged under `<data-dir>/tmp`.
+    pub fn exports(&self) -> Result<ExportService, StoreError> {
+        Ok(ExportService::new(self.lifecycle()?, self.data_dir.join("tmp")))
+    }
+
+    /// Imports of other tools' exports.
+    pub fn imports(&self) -> Result<ImportService, StoreError> {
+        Ok(ImportService::new(Arc::new(DuckImports::new(self.db.connect()?)), Arc::new(ZipUnpacker)))
+    }
+
+    /// E-mail reports sent with `mailer` at the time `clock` tells.
+    pub fn email_reports(&self, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Result<EmailReports, StoreError> {
+        let reports = Arc::new(ReportService::new(
+            Arc::new(DuckReports::new(self.db.connect()?, EXACT_VISITORS_LIMIT)),
+            Arc::new(DuckGoals::new(self.db.connect()?)),
+            Arc::new(DuckImports::new(self.db.connect()?)),
+            clock.clone(),
+        ));
+        Ok(EmailReports::new(reports, Arc::new(DuckSubscriptions::new(self.db.connect()?)), mailer, clock))
+    }
+
+    /// Streams a site's events (or web vitals) in `span` as NDJSON to `out`.
+    pub fn export_ndjson(
+        &self,
+        web_vitals: bool,
+        site: &Site,
+        span: Option<&DateSpan>,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let table = if web_vitals { ExportTable::WebVitals } else { ExportTable::Events };
+        let span = span.map(|s| (s.start_micros, s.end_micros));
+        crate::adapters::duckdb::export_ndjson(&self.db.connect()?, table, site.id.0, span, out, progress)
+    }
+
+    /// The share of free blocks in the file, and the block count.
+    pub fn free_ratio(&self) -> Result<(f64, u64), StoreError> {
+        crate::adapters::duckdb::free_ratio(&self.db.connect()?)
+    }
+
+    /// Prints the dashboard queries' timings.
+    pub fn bench(&self, site: &Site, runs: usize) -> Result<(), StoreError> {
+        crate::adapters::duckdb::bench_dashboard_sql(&self.db, site, runs)
+    }
+
+    /// Seeds `events` hits over `days` days for the named sites through the ingest pipeline.
+    pub fn seed(self, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
+        super::seed(self.db, sites, events, days)
+    }
+}
+
+/// Rewrites a database file without its free blocks; returns the sizes before and after.
+pub fn compact(database: &Path) -> Result<(u64, u64), StoreError> {
+    crate::adapters::duckdb::compact_file(database)
+}
+
+/// Prepares a restored database copy at `staging`: drops visitor salts (backups hold none;
+/// older ones or a copied file may, and restored visitor ids must not be recomputable from
+/// addresses) and counts its sites and events.
+pub fn prepare_restore(staging: &Path) -> anyhow::Result<(usize, u64)> {
+    let db = Database::open(staging, &Default::default())?;
+    let site_repo = DuckSites::new(db.connect()?);
+    site_repo.delete_salts_through(Day::MAX)?;
+    let sites = site_repo.list()?.len();
+    let events: i64 = db.connect()?.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    db.checkpoint()?;
+    Ok((sites, events as u64))
+}
+
+/// An SMTP mailer for `url`, sending as `from`.
+pub fn smtp_mailer(url: &str, from: &str) -> Result<Arc<dyn Mailer>, crate::ports::mail::MailError> {
+    Ok(Arc::new(crate::adapters::smtp::SmtpMailer::new(url, from)?))
+}
