@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::domain::auth::AccountService;
 use crate::domain::email_report::EmailReports;
 use crate::domain::site::Site;
 use crate::ports::leadership::Leadership;
+use crate::services::accounts::AccountService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::retention::RetentionService;
 use crate::services::sites::SiteService;

@@ -11,7 +11,6 @@ use crate::adapters::duckdb::{
 };
 use crate::adapters::system::SystemClock;
 use crate::adapters::zipfile::ZipUnpacker;
-use crate::domain::auth::AccountService;
 use crate::domain::email_report::EmailReports;
 use crate::domain::lifecycle::DateSpan;
 use crate::domain::reports::ReportService;
@@ -21,6 +20,7 @@ use crate::ports::clock::Clock;
 use crate::ports::mail::Mailer;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
+use crate::services::accounts::AccountService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;

@@ -3,6 +3,7 @@
 //! call a service and map its answer. Storage ports are synchronous, so async callers hop
 //! through [`blocking`] once, here, instead of each handler spawning its own thread.
 
+pub mod accounts;
 pub mod lifecycle;
 pub mod sites;
 

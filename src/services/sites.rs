@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 
 use super::blocking;
 use crate::domain::accounts::{Need, Role, SiteCreation, may_create_site};
-use crate::domain::auth::{AccountService, AuthError, Caller, Origin};
 use crate::domain::ingest::IngestService;
 use crate::domain::site::{HostConflict, NewSite, Site, SiteDirectory, SiteDomain, SiteError, TimeZoneName};
 use crate::ports::accounts::{ShareRecord, User};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
 use crate::ports::store::StoreError;
+use crate::services::accounts::{AccountService, AuthError, Caller, Origin};
 
 /// Why `createSite` refuses a caller.
 const CREATE_FORBIDDEN: &str = "creating sites is reserved to instance administrators on this server \

@@ -513,8 +513,8 @@ mod tests {
     use super::*;
     use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
     use crate::adapters::duckdb::Database;
-    use crate::domain::auth::{AccountService, LoginLimits};
     use crate::ports::clock::Clock;
+    use crate::services::accounts::{AccountService, LoginLimits};
 
     struct At(i64);
     impl Clock for At {

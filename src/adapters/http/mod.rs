@@ -26,7 +26,6 @@ use poem::{EndpointExt, Route, get, post};
 
 pub use client_ip::TrustedProxies;
 
-use crate::domain::auth::AccountService;
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
@@ -34,6 +33,7 @@ use crate::domain::reports::ReportService;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
 use crate::ports::sites::SiteRepository;
+use crate::services::accounts::AccountService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::domain::auth::AccountService;
 use crate::domain::lifecycle::retention_cutoff;
 use crate::domain::site::Site;
 use crate::ports::clock::Clock;
 use crate::ports::retention::{DataLifecycle, RetentionOutcome};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
 use crate::ports::store::StoreError;
+use crate::services::accounts::AccountService;
 
 /// Why retention did not run.
 #[derive(Debug, thiserror::Error)]

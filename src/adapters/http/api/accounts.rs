@@ -13,9 +13,10 @@ use crate::adapters::http::AppState;
 use crate::adapters::http::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
 use crate::adapters::http::guard::{ErrorAnswers, who};
 use crate::domain::accounts::{Role, Scope, UserId};
-use crate::domain::auth::{AccountService, AuthError, Caller, InviteInfo, Issued, REMEMBER_TTL};
+use crate::domain::auth::REMEMBER_TTL;
 use crate::domain::site::{SiteDomain, SiteId};
 use crate::ports::accounts::{AuditEntry, TokenRecord, User};
+use crate::services::accounts::{AccountService, AuthError, Caller, InviteInfo, Issued};
 
 /// Microseconds since the epoch as RFC 3339.
 pub fn iso(micros: i64) -> String {
