@@ -16,10 +16,10 @@ use std::sync::Arc;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApiService, Tags};
 
-use self::accounts::AccountsApi;
+use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
-use self::lifecycle::LifecycleApi;
+use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
 use self::sites::SitesApi;
 use super::AppState;
 use super::reports_api::ReportsApi;
@@ -54,14 +54,21 @@ pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
 /// The OpenAPI service for `/api`.
 pub fn service(
     state: Arc<AppState>,
-) -> OpenApiService<(SitesApi, ReportsApi, GoalsApi, AccountsApi, ClusterApi, LifecycleApi), ()> {
+) -> OpenApiService<
+    (SitesApi, ReportsApi, GoalsApi, SessionApi, PeopleApi, AccessApi, ClusterApi, TransferApi, EmailApi, AdminApi),
+    (),
+> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
-        AccountsApi { state: state.clone() },
+        SessionApi(AccountsApi { state: state.clone() }),
+        PeopleApi(AccountsApi { state: state.clone() }),
+        AccessApi(AccountsApi { state: state.clone() }),
         ClusterApi { state: state.clone() },
-        LifecycleApi { state },
+        TransferApi(LifecycleApi { state: state.clone() }),
+        EmailApi(LifecycleApi { state: state.clone() }),
+        AdminApi(LifecycleApi { state }),
     );
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")

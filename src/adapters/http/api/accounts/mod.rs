@@ -1,0 +1,134 @@
+//! Accounts under `/api`: first-run setup, sign-in, the caller's account, users, invitations,
+//! API tokens, share-link access and the audit log: one module each, sharing the helpers here.
+
+mod access;
+mod people;
+mod session;
+mod views;
+
+pub use access::AccessApi;
+pub use people::PeopleApi;
+pub use session::SessionApi;
+pub use views::*;
+
+use std::sync::Arc;
+
+use poem::Request;
+
+use poem_openapi::payload::Json;
+
+use super::{ApiErrorBody, ApiTags, SiteView, body};
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
+use crate::adapters::http::guard::{ErrorAnswers, who};
+use crate::domain::accounts::{Role, Scope, UserId};
+use crate::domain::auth::REMEMBER_TTL;
+use crate::domain::site::{SiteDomain, SiteId};
+use crate::ports::accounts::{TokenRecord, User};
+use crate::services::accounts::{AccountService, AuthError, Caller, InviteInfo, Issued};
+
+/// Microseconds since the epoch as RFC 3339.
+pub fn iso(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Runs account work on the services' blocking hop.
+async fn blocking<T: Send + 'static>(
+    accounts: &Arc<AccountService>,
+    f: impl FnOnce(&AccountService) -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, AuthError> {
+    let accounts = accounts.clone();
+    crate::services::blocking(move || f(&accounts)).await
+}
+
+crate::api_result!(MeResult, "me_bad", me_bad, 200, Json<MeView>);
+crate::api_result!(UsersResult, "users_bad", users_bad, 200, Json<Vec<UserView>>);
+crate::api_result!(UserResult, "user_bad", user_bad, 200, Json<UserView>);
+crate::api_result!(DoneResult, "done_bad", done_bad, 204);
+crate::api_result!(InviteResult, "invite_bad", invite_bad, 201, Json<InviteView>);
+crate::api_result!(InviteInfoResult, "invite_info_bad", invite_info_bad, 200, Json<InviteView>);
+crate::api_result!(TokensResult, "tokens_bad", tokens_bad, 200, Json<Vec<TokenView>>);
+crate::api_result!(TokenResult, "token_bad", token_bad, 201, Json<TokenView>);
+crate::api_result!(AuditResult, "audit_bad", audit_bad, 200, Json<Vec<AuditView>>);
+crate::api_result!(SetupStatusResult, "setup_status_bad", setup_status_bad, 200, Json<SetupStatus>);
+
+/// Account endpoints.
+pub struct AccountsApi {
+    pub state: Arc<AppState>,
+}
+
+/// The base URL for links handed out (invites, shares): the public URL, else the request's host.
+pub fn base_url(state: &AppState, req: &Request) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = req.headers().get(poem::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+impl AccountsApi {
+    fn me_view(&self, user: &User, caller_roles: &Caller) -> MeView {
+        let directory = self.state.ingest.sites();
+        let sites = directory
+            .sites()
+            .iter()
+            .filter_map(|s| {
+                caller_roles.role(s.id).map(|r| SiteRole { domain: s.domain.to_string(), role: r.as_str().into() })
+            })
+            .collect();
+        MeView { id: user.id.0, email: user.email.to_string(), name: user.name.clone(), is_admin: user.is_admin, sites }
+    }
+
+    /// A new session's caller (the roles of a fresh user).
+    async fn caller_of(&self, user: &User) -> Result<Caller, AuthError> {
+        let (id, is_admin) = (user.id, user.is_admin);
+        blocking(&self.state.accounts, move |a| {
+            Ok(Caller {
+                principal: crate::domain::accounts::Principal::User { id, is_admin },
+                roles: a.memberships(id)?.into_iter().collect(),
+            })
+        })
+        .await
+    }
+
+    fn cookie(&self, issued: &Issued, remember: bool) -> String {
+        session_cookie(&self.state, &issued.secret, remember.then_some(REMEMBER_TTL / 1_000_000))
+    }
+
+    fn domain_of(&self, site: SiteId) -> Option<String> {
+        self.state.ingest.sites().sites().iter().find(|s| s.id == site).map(|s| s.domain.to_string())
+    }
+
+    fn token_view(&self, t: &TokenRecord, secret: Option<String>) -> TokenView {
+        TokenView {
+            id: t.id,
+            name: t.name.clone(),
+            scope: t.scope.as_str().into(),
+            sites: t.sites.iter().filter_map(|s| self.domain_of(*s)).collect(),
+            user_id: t.user.0,
+            created_at: iso(t.created_at),
+            expires_at: t.expires_at.map(iso),
+            last_used_at: t.last_used_at.map(iso),
+            token: secret,
+        }
+    }
+
+    fn invite_view(&self, info: &InviteInfo) -> InviteView {
+        InviteView {
+            email: info.email.to_string(),
+            is_admin: info.is_admin,
+            site: info.site.and_then(|(s, _)| self.domain_of(s)),
+            role: info.site.map(|(_, r)| r.as_str().to_string()),
+            expires_at: iso(info.expires_at),
+            token: None,
+            url: None,
+        }
+    }
+
+    fn site_id(&self, domain: &str) -> Option<SiteId> {
+        let d = SiteDomain::parse(domain).ok()?;
+        self.state.ingest.sites().by_domain(&d).map(|s| s.id)
+    }
+}

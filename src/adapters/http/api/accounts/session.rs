@@ -1,0 +1,191 @@
+//! Setup, sign-in and sign-out, and the caller's own account.
+
+#![allow(unused_imports)]
+
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::views::*;
+use super::*;
+
+/// Answers that start a session.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "session_bad_request")]
+pub enum SessionResult {
+    /// Signed in: the session cookie is set.
+    #[oai(status = 200)]
+    Ok(Json<MeView>, #[oai(header = "Set-Cookie")] String),
+    /// Created and signed in.
+    #[oai(status = 201)]
+    Created(Json<MeView>, #[oai(header = "Set-Cookie")] String),
+    /// Invalid input.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Wrong e-mail or password.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// Share links and tokens cannot do this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// Not available.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Already set up, or the e-mail is taken.
+    #[oai(status = 409)]
+    Conflict(Json<ApiErrorBody>),
+    /// Too many failed attempts; retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+    /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+fn session_bad_request(err: poem::Error) -> SessionResult {
+    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
+        return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
+    }
+    SessionResult::BadRequest(body("invalid_request", err.to_string()))
+}
+
+impl SessionResult {
+    pub(super) fn failed(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid(e) => Self::BadRequest(body("invalid_request", e.to_string())),
+            AuthError::BadCredentials => Self::Unauthorized(body("bad_credentials", e.to_string())),
+            AuthError::RateLimited { retry_after } => {
+                Self::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
+            }
+            AuthError::Busy { retry_after } => Self::ServiceUnavailable(body("busy", e.to_string()), retry_after),
+            AuthError::AlreadySetUp | AuthError::EmailTaken => Self::Conflict(body("conflict", e.to_string())),
+            AuthError::NotFound(m) => Self::NotFound(body("not_found", m)),
+            other => Self::Internal(body("internal", other.to_string())),
+        }
+    }
+}
+
+/// Logged out.
+#[derive(ApiResponse)]
+pub enum LogoutResult {
+    /// The session ended and the cookie is cleared.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+}
+
+/// Setup, sign-in and the caller's account.
+pub struct SessionApi(pub AccountsApi);
+
+impl std::ops::Deref for SessionApi {
+    type Target = AccountsApi;
+    fn deref(&self) -> &AccountsApi {
+        &self.0
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl SessionApi {
+    /// Whether the instance needs its first user (then `POST /api/setup` creates it).
+    #[oai(path = "/setup", method = "get", operation_id = "setupStatus")]
+    async fn setup_status(&self) -> SetupStatusResult {
+        match blocking(&self.state.accounts, |a| a.needs_setup()).await {
+            Ok(needed) => SetupStatusResult::Ok(Json(SetupStatus { needed })),
+            Err(e) => SetupStatusResult::failed(e),
+        }
+    }
+
+    /// Creates the first user, an instance administrator, and signs them in. Refused (409) once any user exists.
+    #[oai(path = "/setup", method = "post", operation_id = "setup")]
+    async fn setup(&self, req: &Request, input: Json<SetupRequest>) -> SessionResult {
+        let origin = origin(&self.state, req);
+        let SetupRequest { email, password, name } = input.0;
+        let result = blocking(&self.state.accounts, move |a| a.setup(&email, &password, &name, origin)).await;
+        match result {
+            Ok((user, issued)) => match self.caller_of(&user).await {
+                Ok(caller) => SessionResult::Created(Json(self.me_view(&user, &caller)), self.cookie(&issued, false)),
+                Err(e) => SessionResult::failed(e),
+            },
+            Err(e) => SessionResult::failed(e),
+        }
+    }
+
+    /// Signs in with e-mail and password and sets the session cookie. Failed attempts are limited per
+    /// account and per client address (429 with `Retry-After`).
+    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
+    async fn login(&self, req: &Request, input: Json<LoginRequest>) -> SessionResult {
+        let origin = origin(&self.state, req);
+        let LoginRequest { email, password, remember } = input.0;
+        let result = blocking(&self.state.accounts, move |a| a.login(&email, &password, remember, origin)).await;
+        match result {
+            Ok((user, issued)) => match self.caller_of(&user).await {
+                Ok(caller) => SessionResult::Ok(Json(self.me_view(&user, &caller)), self.cookie(&issued, remember)),
+                Err(e) => SessionResult::failed(e),
+            },
+            Err(e) => SessionResult::failed(e),
+        }
+    }
+
+    /// Ends the session (if any) and clears the cookie.
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, req: &Request) -> LogoutResult {
+        if let Some(secret) = session_secret(req) {
+            let _ = blocking(&self.state.accounts, move |a| a.logout(&secret)).await;
+        }
+        LogoutResult::Done(cleared_cookie(&self.state))
+    }
+
+    /// The signed-in user and their sites.
+    #[oai(path = "/me", method = "get", operation_id = "me")]
+    async fn me(&self, auth: Auth) -> MeResult {
+        let caller = match who::<MeResult>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        let Some(id) = caller.principal.user() else {
+            return MeResult::forbidden("share links and the operator token have no account".into());
+        };
+        match blocking(&self.state.accounts, move |a| a.user(id)).await {
+            Ok(Some(user)) => MeResult::Ok(Json(self.me_view(&user, &caller))),
+            Ok(None) => MeResult::unauthorized(),
+            Err(e) => MeResult::failed(e),
+        }
+    }
+
+    /// Changes your password. Every session of yours ends; this answer carries a new session cookie.
+    #[oai(path = "/me/password", method = "put", operation_id = "changePassword")]
+    async fn change_password(&self, auth: Auth, req: &Request, input: Json<ChangePassword>) -> SessionResult {
+        let caller = match crate::adapters::http::auth::caller(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(AuthError::Denied(_)) => {
+                return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
+            }
+            Err(e) => return SessionResult::failed(e),
+        };
+        let origin = origin(&self.state, req);
+        let ChangePassword { current_password, new_password } = input.0;
+        let c = caller.clone();
+        let result = blocking(&self.state.accounts, move |a| {
+            let issued = a.change_password(&c, &current_password, &new_password, origin)?;
+            let user = a.user(c.principal.user().expect("personal"))?;
+            Ok((issued, user))
+        })
+        .await;
+        match result {
+            Ok((issued, Some(user))) => {
+                SessionResult::Ok(Json(self.me_view(&user, &caller)), self.cookie(&issued, false))
+            }
+            Ok((_, None)) => SessionResult::Unauthorized(body("unauthorized", "the account is gone")),
+            Err(AuthError::WrongPassword) => {
+                SessionResult::BadRequest(body("wrong_password", AuthError::WrongPassword.to_string()))
+            }
+            Err(AuthError::Denied(_)) => {
+                SessionResult::Forbidden(body("forbidden", "only a signed-in person can change their password"))
+            }
+            Err(e) => SessionResult::failed(e),
+        }
+    }
+}
