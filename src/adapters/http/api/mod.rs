@@ -51,13 +51,12 @@ pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
     Json(ApiErrorBody { error: error.into(), message: message.into() })
 }
 
+/// Every area of `/api`, in the order the spec lists them.
+type Apis =
+    (SitesApi, ReportsApi, GoalsApi, SessionApi, PeopleApi, AccessApi, ClusterApi, TransferApi, EmailApi, AdminApi);
+
 /// The OpenAPI service for `/api`.
-pub fn service(
-    state: Arc<AppState>,
-) -> OpenApiService<
-    (SitesApi, ReportsApi, GoalsApi, SessionApi, PeopleApi, AccessApi, ClusterApi, TransferApi, EmailApi, AdminApi),
-    (),
-> {
+pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
