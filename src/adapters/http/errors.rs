@@ -2,6 +2,8 @@
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
+use poem_openapi::Object;
+use poem_openapi::payload::Json;
 use serde::Serialize;
 
 use crate::domain::ingest::IngestError;
@@ -44,4 +46,17 @@ impl IntoResponse for IngestError {
             }
         }
     }
+}
+
+/// A problem with the request, named in `message`.
+#[derive(Object)]
+pub struct ApiErrorBody {
+    /// Machine-readable code.
+    pub error: String,
+    /// What went wrong, for humans.
+    pub message: String,
+}
+
+pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
+    Json(ApiErrorBody { error: error.into(), message: message.into() })
 }

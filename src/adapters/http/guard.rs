@@ -47,16 +47,16 @@ macro_rules! error_answers {
     ($($t:ty),*) => {$(
         impl $crate::adapters::http::guard::ErrorAnswers for $t {
             fn unauthorized() -> Self {
-                Self::Unauthorized($crate::adapters::http::api::body("unauthorized", $crate::adapters::http::guard::UNAUTHORIZED))
+                Self::Unauthorized($crate::adapters::http::errors::body("unauthorized", $crate::adapters::http::guard::UNAUTHORIZED))
             }
             fn forbidden(message: String) -> Self {
-                Self::Forbidden($crate::adapters::http::api::body("forbidden", message))
+                Self::Forbidden($crate::adapters::http::errors::body("forbidden", message))
             }
             fn not_found(message: String) -> Self {
-                Self::NotFound($crate::adapters::http::api::body("not_found", message))
+                Self::NotFound($crate::adapters::http::errors::body("not_found", message))
             }
             fn internal(message: String) -> Self {
-                Self::Internal($crate::adapters::http::api::body("internal", message))
+                Self::Internal($crate::adapters::http::errors::body("internal", message))
             }
         }
     )*};
@@ -156,27 +156,27 @@ macro_rules! api_result {
             Ok$(($ok))?,
             /// Invalid input; `message` names the problem.
             #[oai(status = 400)]
-            BadRequest(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            BadRequest(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
             /// Not signed in, or unknown credentials.
             #[oai(status = 401)]
-            Unauthorized(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            Unauthorized(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
             /// The role or token scope does not allow this.
             #[oai(status = 403)]
-            Forbidden(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            Forbidden(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
             /// No such thing, or not visible to the caller.
             #[oai(status = 404)]
-            NotFound(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            NotFound(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
             /// Conflicts with the current state.
             #[oai(status = 409)]
-            Conflict(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            Conflict(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
             /// Storage failed.
             #[oai(status = 500)]
-            Internal(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            Internal(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
         }
 
         fn $handler_fn(err: poem::Error) -> $name {
             <$name as $crate::adapters::http::guard::ErrorAnswers>::refused(err, |err| {
-                $name::BadRequest($crate::adapters::http::api::body("invalid_request", err.to_string()))
+                $name::BadRequest($crate::adapters::http::errors::body("invalid_request", err.to_string()))
             })
         }
 
@@ -187,7 +187,7 @@ macro_rules! api_result {
             #[allow(dead_code)]
             pub fn failed(e: impl $crate::adapters::http::guard::ApiFailure) -> Self {
                 use $crate::adapters::http::guard::{Answer, ErrorAnswers};
-                use $crate::adapters::http::api::body;
+                use $crate::adapters::http::errors::body;
                 match e.answer() {
                     Answer::BadRequest(code, m) => Self::BadRequest(body(code, m)),
                     Answer::Unauthorized => Self::unauthorized(),

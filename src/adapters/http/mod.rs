@@ -8,7 +8,7 @@ pub mod client_ip;
 pub mod cluster;
 pub mod conn_limits;
 mod cors;
-mod errors;
+pub mod errors;
 pub mod guard;
 mod health;
 pub mod ingest;

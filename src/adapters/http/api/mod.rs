@@ -8,13 +8,13 @@ mod goals;
 mod lifecycle;
 mod sites;
 
+pub use crate::adapters::http::errors::{ApiErrorBody, body};
 pub use accounts::iso;
 pub use sites::SiteView;
 
 use std::sync::Arc;
 
-use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApiService, Tags};
+use poem_openapi::{OpenApiService, Tags};
 
 use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
 use self::cluster::ClusterApi;
@@ -36,19 +36,6 @@ pub enum ApiTags {
     Cluster,
     /// Exports, imports, e-mail reports, backups and retention.
     Lifecycle,
-}
-
-/// A problem with the request, named in `message`.
-#[derive(Object)]
-pub struct ApiErrorBody {
-    /// Machine-readable code.
-    pub error: String,
-    /// What went wrong, for humans.
-    pub message: String,
-}
-
-pub fn body(error: &str, message: impl Into<String>) -> Json<ApiErrorBody> {
-    Json(ApiErrorBody { error: error.into(), message: message.into() })
 }
 
 /// Every area of `/api`, in the order the spec lists them.
