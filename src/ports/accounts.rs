@@ -76,8 +76,8 @@ pub struct AuditEntry {
     pub ip: String,
 }
 
-/// Persistence of accounts. All times are Unix microseconds.
-pub trait AccountStore: Send + Sync {
+/// Users and their passwords.
+pub trait UserStore: Send + Sync {
     fn count_users(&self) -> Result<u64, StoreError>;
     /// Adds a user unless the e-mail is taken (`Ok(None)` then). `only_if_no_users` makes the
     /// check-and-insert of the first-run setup atomic.
@@ -97,43 +97,73 @@ pub trait AccountStore: Send + Sync {
     fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError>;
     /// Deletes the user with their memberships, sessions and tokens.
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+}
 
+/// Who holds which role on which site.
+pub trait MembershipStore: Send + Sync {
     fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError>;
     fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError>;
     fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError>;
     fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError>;
     /// Removes everything tied to a deleted site (memberships, share links, token site lists).
     fn forget_site(&self, site: SiteId) -> Result<(), StoreError>;
+}
 
+/// Signed-in and share-link sessions.
+pub trait SessionStore: Send + Sync {
     fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError>;
     fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> Result<(), StoreError>;
     fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
     fn delete_session(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
     fn delete_sessions_of(&self, user: UserId) -> Result<(), StoreError>;
     fn delete_expired(&self, now: i64) -> Result<(), StoreError>;
+}
 
+/// API tokens.
+pub trait TokenStore: Send + Sync {
     fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError>;
     fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
     fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError>;
     fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError>;
     fn delete_token(&self, id: u32) -> Result<bool, StoreError>;
     fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError>;
+}
 
+/// Share links.
+pub trait ShareStore: Send + Sync {
     fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError>;
     fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError>;
     fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError>;
     fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError>;
     /// Deletes a share link and the access tokens opened with it.
     fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError>;
+}
 
+/// Invitations.
+pub trait InviteStore: Send + Sync {
     fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError>;
     fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
     fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
+}
 
+/// The audit log.
+pub trait AuditStore: Send + Sync {
     fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
     /// Deletes audit entries from before `before`; returns how many went.
     fn prune_audit(&self, before: i64) -> Result<u64, StoreError>;
+}
+
+/// Persistence of accounts, all capabilities together (all times are Unix microseconds).
+/// Consumers that need one capability take that trait; the account service takes them all.
+pub trait AccountStore:
+    UserStore + MembershipStore + SessionStore + TokenStore + ShareStore + InviteStore + AuditStore
+{
+}
+
+impl<T> AccountStore for T where
+    T: UserStore + MembershipStore + SessionStore + TokenStore + ShareStore + InviteStore + AuditStore
+{
 }
 
 /// Password hashing (argon2id in production).

@@ -7,7 +7,10 @@ use duckdb::{Connection, OptionalExt, Row, params};
 use super::internal;
 use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::site::SiteId;
-use crate::ports::accounts::{AccountStore, AuditEntry, InviteRecord, SessionRecord, ShareRecord, TokenRecord, User};
+use crate::ports::accounts::{
+    AuditEntry, AuditStore, InviteRecord, InviteStore, MembershipStore, SessionRecord, SessionStore, ShareRecord,
+    ShareStore, TokenRecord, TokenStore, User, UserStore,
+};
 use crate::ports::store::StoreError;
 
 /// The account store.
@@ -88,7 +91,7 @@ fn share_row(r: &Row<'_>) -> duckdb::Result<ShareRecord> {
     })
 }
 
-impl AccountStore for DuckAccounts {
+impl UserStore for DuckAccounts {
     fn count_users(&self) -> Result<u64, StoreError> {
         self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(internal)
     }
@@ -183,7 +186,9 @@ impl AccountStore for DuckAccounts {
         tx.commit().map_err(internal)?;
         Ok(n > 0)
     }
+}
 
+impl MembershipStore for DuckAccounts {
     fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT site_id, role FROM memberships WHERE user_id = ?").map_err(internal)?;
@@ -256,7 +261,9 @@ impl AccountStore for DuckAccounts {
         }
         tx.commit().map_err(internal)
     }
+}
 
+impl SessionStore for DuckAccounts {
     fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError> {
         self.conn()
             .execute(
@@ -306,7 +313,9 @@ impl AccountStore for DuckAccounts {
         conn.execute("DELETE FROM invites WHERE expires_at <= ?", [now]).map_err(internal)?;
         Ok(())
     }
+}
 
+impl TokenStore for DuckAccounts {
     fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError> {
         let row = self
             .conn()
@@ -374,7 +383,9 @@ impl AccountStore for DuckAccounts {
             .map_err(internal)?;
         Ok(())
     }
+}
 
+impl ShareStore for DuckAccounts {
     fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError> {
         self.conn()
             .query_row(
@@ -421,7 +432,9 @@ impl AccountStore for DuckAccounts {
         tx.commit().map_err(internal)?;
         Ok(n > 0)
     }
+}
 
+impl InviteStore for DuckAccounts {
     fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError> {
         self.conn()
             .execute(
@@ -478,7 +491,9 @@ impl AccountStore for DuckAccounts {
         self.conn().execute("DELETE FROM invites WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
         Ok(())
     }
+}
 
+impl AuditStore for DuckAccounts {
     fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         self.conn()
             .execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?)", params![e.at, e.actor, e.action, e.target, e.ip])
