@@ -6,6 +6,7 @@ pub mod flume;
 pub mod geo;
 pub mod http;
 pub mod leadership;
+pub mod memory;
 pub mod smtp;
 pub mod system;
 pub mod uap;

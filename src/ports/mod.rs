@@ -2,7 +2,10 @@
 
 pub mod accounts;
 pub mod clock;
+
 pub mod cluster;
+#[cfg(test)]
+pub mod conformance;
 pub mod geo;
 pub mod imports;
 pub mod leadership;

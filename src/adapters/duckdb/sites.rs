@@ -185,3 +185,15 @@ impl SaltStore for DuckSites {
         self.conn().execute("DELETE FROM salts WHERE day <= ?", [day]).map(|_| ()).map_err(internal)
     }
 }
+
+#[cfg(test)]
+mod conformance {
+    #[test]
+    fn passes_the_site_repository_conformance_suite() {
+        crate::ports::conformance::site_repository(|| {
+            // Kept alive for the test's length: the repository's connection belongs to it.
+            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
+            super::DuckSites::new(db.connect().unwrap())
+        });
+    }
+}

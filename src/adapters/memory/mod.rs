@@ -1,0 +1,4 @@
+//! In-memory adapters: cheap doubles of ports for service tests, held to the same conformance
+//! suites as the real adapters.
+
+pub mod sites;
