@@ -38,6 +38,23 @@ pub enum ApiTags {
     Lifecycle,
 }
 
+/// Declares one part of an area's endpoints: a newtype over the area's shared state that
+/// reads through to it, so the area's handlers can live in several files.
+#[macro_export]
+macro_rules! api_part {
+    ($(#[$doc:meta])* $name:ident, $base:ty) => {
+        $(#[$doc])*
+        pub struct $name(pub $base);
+
+        impl std::ops::Deref for $name {
+            type Target = $base;
+            fn deref(&self) -> &$base {
+                &self.0
+            }
+        }
+    };
+}
+
 /// Every area of `/api`, in the order the spec lists them.
 type Apis =
     (SitesApi, ReportsApi, GoalsApi, SessionApi, PeopleApi, AccessApi, ClusterApi, TransferApi, EmailApi, AdminApi);

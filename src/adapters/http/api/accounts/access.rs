@@ -41,15 +41,10 @@ fn share_bad_request(err: poem::Error) -> ShareResult {
     ShareResult::BadRequest(body("invalid_request", err.to_string()))
 }
 
-/// API tokens, share-link access and the audit log.
-pub struct AccessApi(pub AccountsApi);
-
-impl std::ops::Deref for AccessApi {
-    type Target = AccountsApi;
-    fn deref(&self) -> &AccountsApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// API tokens, share-link access and the audit log.
+    AccessApi, AccountsApi
+);
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl AccessApi {

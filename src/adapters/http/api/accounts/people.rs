@@ -11,15 +11,10 @@ use super::session::SessionResult;
 use super::views::*;
 use super::*;
 
-/// Users and invitations.
-pub struct PeopleApi(pub AccountsApi);
-
-impl std::ops::Deref for PeopleApi {
-    type Target = AccountsApi;
-    fn deref(&self) -> &AccountsApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// Users and invitations.
+    PeopleApi, AccountsApi
+);
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl PeopleApi {

@@ -77,15 +77,10 @@ pub enum LogoutResult {
     Done(#[oai(header = "Set-Cookie")] String),
 }
 
-/// Setup, sign-in and the caller's account.
-pub struct SessionApi(pub AccountsApi);
-
-impl std::ops::Deref for SessionApi {
-    type Target = AccountsApi;
-    fn deref(&self) -> &AccountsApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// Setup, sign-in and the caller's account.
+    SessionApi, AccountsApi
+);
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl SessionApi {

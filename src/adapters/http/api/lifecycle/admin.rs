@@ -98,15 +98,10 @@ async fn admin<R: ErrorAnswers>(state: &AppState, auth: &Auth) -> Result<(), R> 
     instance_admin(&caller.principal).map_err(|d| R::denied(d, ""))
 }
 
-/// Backups and retention.
-pub struct AdminApi(pub LifecycleApi);
-
-impl std::ops::Deref for AdminApi {
-    type Target = LifecycleApi;
-    fn deref(&self) -> &LifecycleApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// Backups and retention.
+    AdminApi, LifecycleApi
+);
 
 #[OpenApi(tag = "ApiTags::Lifecycle")]
 impl AdminApi {

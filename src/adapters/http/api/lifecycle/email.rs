@@ -116,15 +116,10 @@ fn subscription_args(email: &str, frequency: &str) -> Result<(String, Frequency)
     Ok((email, frequency))
 }
 
-/// E-mail reports.
-pub struct EmailApi(pub LifecycleApi);
-
-impl std::ops::Deref for EmailApi {
-    type Target = LifecycleApi;
-    fn deref(&self) -> &LifecycleApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// E-mail reports.
+    EmailApi, LifecycleApi
+);
 
 #[OpenApi(tag = "ApiTags::Lifecycle")]
 impl EmailApi {

@@ -172,15 +172,10 @@ fn import_refused(e: ImportError) -> ImportResult {
     ImportResult::Unprocessable(Json(ImportErrorBody { error: code.into(), message: e.to_string(), bad_rows }))
 }
 
-/// Exports and imports.
-pub struct TransferApi(pub LifecycleApi);
-
-impl std::ops::Deref for TransferApi {
-    type Target = LifecycleApi;
-    fn deref(&self) -> &LifecycleApi {
-        &self.0
-    }
-}
+crate::api_part!(
+    /// Exports and imports.
+    TransferApi, LifecycleApi
+);
 
 #[OpenApi(tag = "ApiTags::Lifecycle")]
 impl TransferApi {
