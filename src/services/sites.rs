@@ -167,10 +167,11 @@ impl SiteService {
     }
 
     /// Adds a site from the command line, which speaks for the operator: no claims are
-    /// checked and nothing is audited, as before accounts existed.
-    pub fn add_offline(&self, new_site: NewSite) -> Result<Site, SiteServiceError> {
+    /// checked and nothing is audited, as before accounts existed. The repository's own
+    /// refusal (`site ... already exists`) is what the operator reads.
+    pub fn add_offline(&self, new_site: NewSite) -> Result<Site, SiteRepoError> {
         let site = self.repo.add(new_site)?;
-        self.reload()?;
+        self.live.replace(SiteDirectory::new(self.repo.list()?));
         Ok(site)
     }
 
