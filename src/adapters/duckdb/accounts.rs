@@ -522,48 +522,5 @@ impl AuditStore for DuckAccounts {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
-    use crate::adapters::duckdb::Database;
-    use crate::ports::clock::Clock;
-    use crate::services::accounts::{AccountService, LoginLimits};
-
-    struct At(i64);
-    impl Clock for At {
-        fn now_micros(&self) -> i64 {
-            self.0
-        }
-    }
-
-    const DAY: i64 = 24 * 3600 * 1_000_000;
-
-    #[test]
-    fn the_audit_log_is_pruned_by_age() {
-        let db = Database::open_in_memory().unwrap();
-        let store = Arc::new(DuckAccounts::new(db.connect().unwrap()));
-        for (days_ago, action) in [(120, "old"), (91, "older_than_90"), (89, "recent"), (0, "today")] {
-            let entry = AuditEntry {
-                at: 1000 * DAY - days_ago * DAY,
-                actor: "a".into(),
-                action: action.into(),
-                target: String::new(),
-                ip: String::new(),
-            };
-            store.audit(&entry).unwrap();
-        }
-        let accounts = AccountService::new(
-            store.clone(),
-            Arc::new(Argon2Hasher::default()),
-            Arc::new(OsSecrets),
-            Arc::new(At(1000 * DAY)),
-            LoginLimits::default(),
-        );
-        assert_eq!(accounts.prune_audit(0).unwrap(), 0, "0 keeps everything");
-        assert_eq!(accounts.prune_audit(90).unwrap(), 2);
-        let left: Vec<String> = store.audit_log(10).unwrap().into_iter().map(|e| e.action).collect();
-        assert_eq!(left, ["today", "recent"]);
-    }
-}
+#[path = "accounts_tests.rs"]
+mod tests;
