@@ -12,3 +12,4 @@ pub mod jobs;
 pub mod lifecycle_cli;
 pub mod ports;
 pub mod seed;
+pub mod services;

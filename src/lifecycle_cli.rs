@@ -18,13 +18,13 @@ use crate::cli::{DataDirArg, ExportArgs, ExportFormat, ExportKind, open_offline}
 use crate::domain::email_report::EmailReports;
 use crate::domain::imports::{ImportError, ImportSource, parse_files};
 use crate::domain::lifecycle::{DateSpan, Frequency, date_span, parse_email, run_retention, site_tz};
-use crate::domain::reports::ReportService;
 use crate::domain::site::{Site, SiteDomain};
 use crate::domain::visitor::Day;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::{DataLifecycle, ExportFormat as Format, ImportStore};
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::SaltStore;
+use crate::services::reports::ReportService;
 
 /// `hitkeep retention`.
 #[derive(Args, Debug)]

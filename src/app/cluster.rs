@@ -18,9 +18,9 @@ use crate::adapters::http::cluster::status::ClusterView;
 use crate::adapters::http::cluster::{ClusterGate, forward};
 use crate::adapters::leadership::raft::{RaftLeadership, RaftSettings};
 use crate::cli::ServeArgs;
-use crate::domain::reports::ReportService;
 use crate::ports::leadership::Leadership;
 use crate::ports::store::StoreError;
+use crate::services::reports::ReportService;
 
 /// Cluster membership and tuning, validated.
 #[derive(Debug, Clone)]

@@ -30,7 +30,6 @@ use crate::domain::auth::{AccountService, LoginLimits};
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
-use crate::domain::reports::ReportService;
 use crate::domain::site::SiteDirectory;
 use crate::domain::visitor::SaltRing;
 use crate::ports::clock::Clock;
@@ -39,9 +38,11 @@ use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
 use crate::ports::queue::{NoHandover, RecordHandover};
+use crate::ports::reports::GoalRepository;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
+use crate::services::reports::ReportService;
 
 /// Everything `serve` needs, validated.
 #[derive(Debug, Clone)]
@@ -280,9 +281,10 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     rotate_salts(&ingest, sites.as_ref());
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
+    let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
     let reports = Arc::new(ReportService::new(
         Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-        Arc::new(DuckGoals::new(db.connect()?)),
+        goals.clone(),
         imports.clone(),
         clock.clone(),
     ));
@@ -333,6 +335,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         leadership: role.leadership,
         sites: sites.clone(),
         reports,
+        goals,
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use duckdb::Connection;
 use duckdb::types::{TimeUnit, Value};
-use serde_json::{Value as Json, json};
 
 use super::internal;
 use super::sql::{Sql, bucket, bucket_label, column, filter_expr, goal_condition, prop_value, row_column};
@@ -15,8 +14,8 @@ use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
 use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{
-    Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult, ResultRow,
-    VisitDim,
+    Cell, Dimension, Direction, EventDim, Filter, Goal, GoalKind, Metric, OrderKey, Period, Query, QueryResult,
+    ResultRow, VisitDim,
 };
 use crate::ports::reports::{ReportStore, VitalSummary};
 use crate::ports::store::StoreError;
@@ -429,27 +428,24 @@ fn build(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool,
     sql
 }
 
-fn to_json(v: Value) -> Json {
+fn to_cell(v: Value) -> Cell {
     match v {
-        Value::Null => Json::Null,
-        Value::Boolean(b) => json!(b),
-        Value::TinyInt(i) => json!(i),
-        Value::SmallInt(i) => json!(i),
-        Value::Int(i) => json!(i),
-        Value::BigInt(i) => json!(i),
-        Value::HugeInt(i) => json!(i as i64),
-        Value::UTinyInt(i) => json!(i),
-        Value::USmallInt(i) => json!(i),
-        Value::UInt(i) => json!(i),
-        Value::UBigInt(i) => json!(i),
-        Value::Float(f) => json!(f),
-        Value::Double(f) => json!(f),
-        Value::Decimal(d) => {
-            let f: f64 = d.to_string().parse().unwrap_or(0.0);
-            json!(f)
-        }
-        Value::Text(s) => json!(s),
-        other => json!(format!("{other:?}")),
+        Value::Null => Cell::Null,
+        Value::Boolean(b) => Cell::Bool(b),
+        Value::TinyInt(i) => Cell::Int(i.into()),
+        Value::SmallInt(i) => Cell::Int(i.into()),
+        Value::Int(i) => Cell::Int(i.into()),
+        Value::BigInt(i) => Cell::Int(i),
+        Value::HugeInt(i) => Cell::Int(i as i64),
+        Value::UTinyInt(i) => Cell::Int(i.into()),
+        Value::USmallInt(i) => Cell::Int(i.into()),
+        Value::UInt(i) => Cell::Int(i.into()),
+        Value::UBigInt(i) => Cell::UInt(i),
+        Value::Float(f) => Cell::Float(f.into()),
+        Value::Double(f) => Cell::Float(f),
+        Value::Decimal(d) => Cell::Float(d.to_string().parse().unwrap_or(0.0)),
+        Value::Text(s) => Cell::Text(s),
+        other => Cell::Text(format!("{other:?}")),
     }
 }
 
@@ -484,11 +480,11 @@ pub fn run(
     while let Some(row) = rows.next().map_err(internal)? {
         let mut dimensions = Vec::with_capacity(n_dims);
         for (i, d) in q.dimensions.iter().enumerate() {
-            dimensions.push(dimension_json(d, row.get(i).map_err(internal)?, period));
+            dimensions.push(dimension_cell(d, row.get(i).map_err(internal)?, period));
         }
         let mut metrics = Vec::with_capacity(n_metrics);
         for i in 0..n_metrics {
-            metrics.push(to_json(row.get::<_, Value>(n_dims + i).map_err(internal)?));
+            metrics.push(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?));
         }
         total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
         out.rows.push(ResultRow { dimensions, metrics });
@@ -504,13 +500,13 @@ pub fn run(
 }
 
 /// Renders a dimension cell as the answers show it.
-fn dimension_json(d: &Dimension, v: Value, period: &Period) -> Json {
+fn dimension_cell(d: &Dimension, v: Value, period: &Period) -> Cell {
     match (d, v) {
-        (Dimension::Time(g), Value::BigInt(k)) => json!(bucket_label(k, period.resolve_grain(*g), period)),
+        (Dimension::Time(g), Value::BigInt(k)) => Cell::Text(bucket_label(k, period.resolve_grain(*g), period)),
         (Dimension::Visit(VisitDim::CountryName), Value::Text(code)) => {
-            json!(crate::domain::countries::name(&code).unwrap_or(&code))
+            Cell::from(crate::domain::countries::name(&code).unwrap_or(&code))
         }
-        (_, v) => to_json(v),
+        (_, v) => to_cell(v),
     }
 }
 
@@ -532,7 +528,7 @@ pub fn run_totals(
     while let Some(row) = rows.next().map_err(internal)? {
         let mut dimensions = Vec::with_capacity(n);
         for (i, d) in q.dimensions.iter().enumerate() {
-            dimensions.push(dimension_json(d, row.get(i).map_err(internal)?, period));
+            dimensions.push(dimension_cell(d, row.get(i).map_err(internal)?, period));
         }
         let num = |i: usize| row.get::<_, i64>(n + i).map(|v| v.max(0) as u64).map_err(internal);
         let totals = Totals {

@@ -8,7 +8,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, OpenApiService, Tags};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
 use super::accounts_api::{AccountsApi, base_url, iso};
@@ -17,11 +17,15 @@ use super::cluster_api::ClusterApi;
 use super::goals_api::GoalsApi;
 use super::guard::{ErrorAnswers, site_for, who};
 use super::lifecycle_api::LifecycleApi;
-use super::reports_api::ReportsApi;
 use crate::domain::accounts::{Need, Role, UserId, may_create_site};
 use crate::domain::auth::{AuthError, Caller};
+use crate::domain::query::{Cell, IncludeInput, QueryInput};
 use crate::domain::site::{HostConflict, NewSite, Site, SiteDirectory, SiteDomain, TimeZoneName};
 use crate::ports::sites::SiteRepoError;
+use reports::ReportsApi;
+
+pub mod report_bodies;
+pub mod reports;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -304,25 +308,24 @@ impl SitesApi {
     fn overview_of(&self, site: &Site, period: &str) -> Result<OverviewSite, String> {
         let reports = &self.state.reports;
         let domain = site.domain.to_string();
-        let totals = reports
-            .query(
-                site,
-                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors", "pageviews"],
-                        "include": {"compare": "previous_period"}}),
-            )
-            .map_err(|e| e.to_string())?;
+        let ask = |metrics: &[&str], include: IncludeInput| QueryInput {
+            site_id: domain.clone(),
+            date_range: Some(json!(period)),
+            metrics: Some(metrics.iter().map(|m| m.to_string()).collect()),
+            include,
+            ..QueryInput::default()
+        };
+        let compare = IncludeInput { compare: Some(json!("previous_period")), ..IncludeInput::default() };
+        let totals =
+            reports.query_blocking(site, &ask(&["visitors", "pageviews"], compare)).map_err(|e| e.to_string())?;
         let row = totals.rows.first();
-        let metric = |i: usize| row.and_then(|r| r.metrics.get(i)).and_then(Value::as_u64).unwrap_or(0);
+        let metric = |i: usize| row.and_then(|r| r.metrics.get(i)).and_then(Cell::as_u64).unwrap_or(0);
         let change =
-            |i: usize| row.and_then(|r| r.comparison.as_ref()).and_then(|c| c.change.get(i)).and_then(Value::as_f64);
+            |i: usize| row.and_then(|r| r.comparison.as_ref()).and_then(|c| c.change.get(i)).and_then(Cell::as_f64);
         let bucket = if matches!(period, "all" | "12mo" | "year") { "time:month" } else { "time:day" };
-        let series = reports
-            .query(
-                site,
-                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors"], "dimensions": [bucket],
-                        "include": {"time_labels": true}}),
-            )
-            .map_err(|e| e.to_string())?;
+        let labels = IncludeInput { time_labels: true, ..IncludeInput::default() };
+        let series = QueryInput { dimensions: vec![bucket.to_string()], ..ask(&["visitors"], labels) };
+        let series = reports.query_blocking(site, &series).map_err(|e| e.to_string())?;
         let by_label: std::collections::HashMap<String, u64> = series
             .rows
             .iter()

@@ -18,7 +18,6 @@ pub mod ingest;
 mod lifecycle_api;
 pub mod payloads;
 pub mod realtime;
-mod reports_api;
 mod spa;
 
 use std::sync::Arc;
@@ -34,11 +33,12 @@ use crate::domain::auth::AccountService;
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
-use crate::domain::reports::ReportService;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
 use crate::ports::lifecycle::{DataLifecycle, ImportStore};
+use crate::ports::reports::GoalRepository;
 use crate::ports::sites::SiteRepository;
+use crate::services::reports::ReportService;
 
 /// A secret compared by hash in constant time.
 #[derive(Clone)]
@@ -126,6 +126,8 @@ pub struct AppState {
     pub leadership: Arc<dyn Leadership>,
     pub sites: Arc<dyn SiteRepository>,
     pub reports: Arc<ReportService>,
+    /// Goals and funnels of sites.
+    pub goals: Arc<dyn GoalRepository>,
     pub accounts: Arc<AccountService>,
     /// Wakes realtime subscribers when data lands.
     pub broadcaster: Arc<realtime::Broadcaster>,
