@@ -191,3 +191,7 @@ impl ReportService {
             .map_err(|e| ReportError::Invalid(QueryError(e)))
     }
 }
+
+#[cfg(test)]
+#[path = "reports_tests.rs"]
+mod tests;
