@@ -10,7 +10,7 @@ use duckdb::types::{TimeUnit, Value};
 
 use super::internal;
 use super::report_sql::{build_sql, build_totals_sql};
-use super::sql::bucket_label;
+use super::sql::{Sql, bucket_label};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
 use crate::domain::imports::merge::TotalsRow;
@@ -97,6 +97,30 @@ pub(super) fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Res
     .map_err(internal)
 }
 
+/// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the
+/// row, whose values after the dimensions are the caller's.
+fn each_row<T>(
+    conn: &Connection,
+    sql: &Sql,
+    q: &Query,
+    period: &Period,
+    mut f: impl FnMut(Vec<Cell>, &duckdb::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(internal)? {
+        let dimensions = q
+            .dimensions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Ok(dimension_cell(d, row.get(i).map_err(internal)?, period)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.push(f(dimensions, row)?);
+    }
+    Ok(out)
+}
+
 /// Runs one query over one period.
 pub fn run(
     conn: &Connection,
@@ -108,32 +132,21 @@ pub fn run(
 ) -> Result<QueryResult, StoreError> {
     let approx = events_in(conn, site_id, period)? > exact_limit;
     let sql = build_sql(site_id, q, period, goals, approx);
-    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
-    let n_dims = q.dimensions.len();
-    let n_metrics = q.metrics.len();
-    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
-    let mut out = QueryResult::default();
+    let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
     let mut total = 0u64;
-    while let Some(row) = rows.next().map_err(internal)? {
-        let mut dimensions = Vec::with_capacity(n_dims);
-        for (i, d) in q.dimensions.iter().enumerate() {
-            dimensions.push(dimension_cell(d, row.get(i).map_err(internal)?, period));
-        }
-        let mut metrics = Vec::with_capacity(n_metrics);
-        for i in 0..n_metrics {
-            metrics.push(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?));
-        }
+    let rows = each_row(conn, &sql, q, period, |dimensions, row| {
+        let metrics = (0..n_metrics)
+            .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
-        out.rows.push(ResultRow { dimensions, metrics });
-    }
-    if q.total_rows {
-        out.total_rows = Some(if out.rows.is_empty() && q.offset == 0 { 0 } else { total });
-    }
-    out.approximate = approx;
-    if q.time_labels {
-        out.time_labels = q.time_dimension().map(|g| period.labels(g));
-    }
-    Ok(out)
+        Ok(ResultRow { dimensions, metrics })
+    })?;
+    Ok(QueryResult {
+        total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
+        rows,
+        approximate: approx,
+        time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
+    })
 }
 
 /// Renders a dimension cell as the answers show it.
@@ -147,7 +160,7 @@ fn dimension_cell(d: &Dimension, v: Value, period: &Period) -> Cell {
     }
 }
 
-/// Additive totals per group (see `build` with `raw`).
+/// Additive totals per group (see `build_totals_sql`).
 pub fn run_totals(
     conn: &Connection,
     site_id: u32,
@@ -158,15 +171,8 @@ pub fn run_totals(
 ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
     let approx = events_in(conn, site_id, period)? > exact_limit;
     let sql = build_totals_sql(site_id, q, period, goals, approx);
-    let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
-    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
     let n = q.dimensions.len();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(internal)? {
-        let mut dimensions = Vec::with_capacity(n);
-        for (i, d) in q.dimensions.iter().enumerate() {
-            dimensions.push(dimension_cell(d, row.get(i).map_err(internal)?, period));
-        }
+    let rows = each_row(conn, &sql, q, period, |dimensions, row| {
         let num = |i: usize| row.get::<_, i64>(n + i).map(|v| v.max(0) as u64).map_err(internal);
         let totals = Totals {
             visitors: num(0)?,
@@ -175,9 +181,9 @@ pub fn run_totals(
             bounces: num(3)?,
             visit_duration: num(4)?,
         };
-        out.push(TotalsRow { dimensions, totals });
-    }
-    Ok((out, approx))
+        Ok(TotalsRow { dimensions, totals })
+    })?;
+    Ok((rows, approx))
 }
 
 impl ReportStore for DuckReports {

@@ -98,26 +98,31 @@ fn parse_metrics(list: Option<&[String]>) -> Result<Vec<Metric>, QueryError> {
     if list.is_empty() {
         return err("metrics must not be empty.");
     }
+    unique(list, Metric::parse, "Unknown metric", |m| ("Metric", m.as_str().to_string()))
+}
+
+/// Parses each name in order, refusing unknown names (`unknown` and the name) and repeats
+/// (`label` names what is repeated).
+fn unique<T: PartialEq>(
+    list: &[String],
+    parse: impl Fn(&str) -> Option<T>,
+    unknown: &str,
+    label: impl Fn(&T) -> (&'static str, String),
+) -> Result<Vec<T>, QueryError> {
     let mut out = Vec::new();
-    for m in list {
-        let metric = Metric::parse(m).ok_or_else(|| QueryError(format!("Unknown metric {}.", quoted(m))))?;
-        if out.contains(&metric) {
-            return err(format!("Metric '{}' is listed twice.", metric.as_str()));
+    for name in list {
+        let item = parse(name).ok_or_else(|| QueryError(format!("{unknown} {}.", quoted(name))))?;
+        if out.contains(&item) {
+            let (kind, shown) = label(&item);
+            return err(format!("{kind} '{shown}' is listed twice."));
         }
-        out.push(metric);
+        out.push(item);
     }
     Ok(out)
 }
 
 fn parse_dimensions(list: &[String]) -> Result<Vec<Dimension>, QueryError> {
-    let mut out = Vec::new();
-    for d in list {
-        let dim = Dimension::parse(d).ok_or_else(|| QueryError(format!("Invalid dimension {}.", quoted(d))))?;
-        if out.contains(&dim) {
-            return err(format!("Dimension '{}' is listed twice.", dim.name()));
-        }
-        out.push(dim);
-    }
+    let out = unique(list, Dimension::parse, "Invalid dimension", |d| ("Dimension", d.name()))?;
     if out.iter().filter(|d| matches!(d, Dimension::Time(_))).count() > 1 {
         return err("Only one time dimension can be used in a query.");
     }
