@@ -164,18 +164,35 @@ fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
     FunnelListResult::refused(err, |err| FunnelListResult::Internal(body("invalid_request", err.to_string())))
 }
 
-crate::report_result!(
-    FunnelReportResult,
-    "funnel_report_bad_request",
-    funnel_report_bad_request,
-    "Visitors per step over the period.",
-    Json<FunnelReport>,
-    "Invalid period.",
-    "No such site or funnel.",
-    "The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).",
-    "invalid_request",
-    |err: poem::Error| err.to_string()
-);
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "funnel_report_bad_request")]
+pub enum FunnelReportResult {
+    /// Visitors per step over the period.
+    #[oai(status = 200)]
+    Ok(Json<FunnelReport>),
+    /// Invalid period.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiErrorBody>),
+    /// Not signed in, or unknown credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiErrorBody>),
+    /// The role or token scope does not allow this.
+    #[oai(status = 403)]
+    Forbidden(Json<ApiErrorBody>),
+    /// No such site or funnel.
+    #[oai(status = 404)]
+    NotFound(Json<ApiErrorBody>),
+    /// Storage failed.
+    #[oai(status = 500)]
+    Internal(Json<ApiErrorBody>),
+    /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+    #[oai(status = 503)]
+    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
+    FunnelReportResult::refused(err, |err| FunnelReportResult::BadRequest(body("invalid_request", err.to_string())))
+}
 
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "funnels_bad_request")]
@@ -225,7 +242,8 @@ impl GoalsApi {
     }
 }
 
-crate::error_answers!(GoalsResult, FunnelListResult, FunnelsResult);
+crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, FunnelsResult);
+crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
 impl GoalsApi {

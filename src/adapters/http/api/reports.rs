@@ -67,16 +67,10 @@ macro_rules! report_answers {
     )*};
 }
 
-/// Declares a report operation's response enum (200, 400, 401, 403, 404, 500, and 503 with
-/// `Retry-After` for a query stopped at its deadline), its bad-request handler answering 400
-/// with `$code` and `$msg(err)`, and its [`ReportAnswers`].
-#[macro_export]
+/// A report operation's answers; `$bad` describes its 400.
 macro_rules! report_result {
-    (
-        $name:ident, $handler:literal, $handler_fn:ident, $ok_doc:literal, $ok:ty,
-        $bad:literal, $not_found:literal, $unavailable:literal, $code:literal, $msg:expr
-    ) => {
-        #[derive(poem_openapi::ApiResponse)]
+    ($name:ident, $handler:literal, $handler_fn:ident, $ok_doc:literal, $ok:ty, $bad:literal, $code:literal, $msg:expr) => {
+        #[derive(ApiResponse)]
         #[oai(bad_request_handler = $handler)]
         pub enum $name {
             #[doc = $ok_doc]
@@ -84,35 +78,27 @@ macro_rules! report_result {
             Ok($ok),
             #[doc = $bad]
             #[oai(status = 400)]
-            BadRequest(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            BadRequest(Json<ApiErrorBody>),
             /// Not signed in, or unknown credentials.
             #[oai(status = 401)]
-            Unauthorized(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            Unauthorized(Json<ApiErrorBody>),
             /// The role or token scope does not allow this.
             #[oai(status = 403)]
-            Forbidden(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
-            #[doc = $not_found]
+            Forbidden(Json<ApiErrorBody>),
+            /// No such site.
             #[oai(status = 404)]
-            NotFound(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
+            NotFound(Json<ApiErrorBody>),
             /// Storage failed.
             #[oai(status = 500)]
-            Internal(poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>),
-            #[doc = $unavailable]
+            Internal(Json<ApiErrorBody>),
+            /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
             #[oai(status = 503)]
-            Unavailable(
-                poem_openapi::payload::Json<$crate::adapters::http::api::ApiErrorBody>,
-                #[oai(header = "Retry-After")] u64,
-            ),
+            Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
         }
 
         fn $handler_fn(err: poem::Error) -> $name {
-            <$name as $crate::adapters::http::guard::ErrorAnswers>::refused(err, |err| {
-                $name::BadRequest($crate::adapters::http::api::body($code, $msg(err)))
-            })
+            $name::refused(err, |err| $name::BadRequest(body($code, $msg(err))))
         }
-
-        $crate::error_answers!($name);
-        $crate::report_answers!($name);
     };
 }
 
@@ -124,28 +110,24 @@ pub enum QueryBody {
     Csv(PlainText<String>),
 }
 
-crate::report_result!(
+report_result!(
     QueryResult,
     "query_bad_request",
     query_bad_request,
     "The answer (JSON, or CSV when the request accepts `text/csv`).",
     QueryBody,
     "The query is invalid; `message` names the problem.",
-    "No such site.",
-    "The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).",
     "invalid_query",
     |err| format!("The request body is not a valid query: {err}")
 );
 
-crate::report_result!(
+report_result!(
     VitalsResult,
     "vitals_bad_request",
     vitals_bad_request,
     "Per metric.",
     Json<Vec<VitalView>>,
     "Invalid period.",
-    "No such site.",
-    "The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).",
     "invalid_request",
     |err: poem::Error| err.to_string()
 );
@@ -188,7 +170,8 @@ fn realtime_bad_request(err: poem::Error) -> RealtimeResult {
     RealtimeResult::refused(err, |err| RealtimeResult::Internal(body("invalid_request", err.to_string())))
 }
 
-crate::error_answers!(RealtimeResult);
+crate::error_answers!(QueryResult, VitalsResult, RealtimeResult);
+crate::report_answers!(QueryResult, VitalsResult);
 
 /// Reports endpoints.
 pub struct ReportsApi {
