@@ -468,7 +468,3 @@ fn needed_columns(q: &Query) -> Vec<&'static str> {
     }
     cols
 }
-
-#[cfg(test)]
-#[path = "report_sql_legacy.rs"]
-pub(super) mod legacy;

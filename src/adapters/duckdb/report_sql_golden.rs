@@ -81,32 +81,6 @@ fn render() -> String {
 }
 
 #[test]
-fn split_builder_matches_legacy() {
-    use super::report_sql::legacy;
-    for body in queries() {
-        let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
-        for approx in [false, true] {
-            let (a, b) =
-                (build_sql(7, &q, &q.period, &goals(), approx), legacy::build_sql(7, &q, &q.period, &goals(), approx));
-            assert_eq!(a.text, b.text, "{body}");
-            assert_eq!(format!("{:?}", a.params), format!("{:?}", b.params));
-        }
-        let mut raw = q.clone();
-        raw.metrics = vec![
-            crate::domain::query::Metric::Visitors,
-            crate::domain::query::Metric::Pageviews,
-            crate::domain::query::Metric::Visits,
-        ];
-        let (a, b) = (
-            build_totals_sql(7, &raw, &q.period, &goals(), false),
-            legacy::build_totals_sql(7, &raw, &q.period, &goals(), false),
-        );
-        assert_eq!(a.text, b.text, "totals {body}");
-        assert_eq!(format!("{:?}", a.params), format!("{:?}", b.params));
-    }
-}
-
-#[test]
 fn report_sql_is_unchanged() {
     let got = render();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN);
