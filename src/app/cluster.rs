@@ -17,9 +17,9 @@ use crate::adapters::duckdb::{Database, DuckSites};
 use crate::adapters::http::cluster::status::ClusterView;
 use crate::adapters::http::cluster::{ClusterGate, forward};
 use crate::adapters::leadership::raft::{RaftLeadership, RaftSettings};
-use crate::domain::reports::ReportService;
 use crate::ports::leadership::Leadership;
 use crate::ports::store::StoreError;
+use crate::services::reports::ReportService;
 
 /// Cluster membership and tuning, validated.
 #[derive(Debug, Clone)]

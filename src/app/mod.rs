@@ -30,7 +30,6 @@ use crate::domain::accounts::SiteCreation;
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::{BatchPolicy, WriterCounters, run_writer};
-use crate::domain::reports::ReportService;
 use crate::domain::site::SiteDirectory;
 use crate::domain::visitor::SaltRing;
 use crate::ports::clock::Clock;
@@ -39,6 +38,7 @@ use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
 use crate::ports::queue::{NoHandover, RecordHandover};
+use crate::ports::reports::GoalRepository;
 use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
@@ -48,6 +48,7 @@ use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
 use crate::services::lifecycle::retention::RetentionService;
+use crate::services::reports::ReportService;
 use crate::services::sites::SiteService;
 
 /// Everything `serve` needs, validated.
@@ -225,9 +226,10 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     rotate_salts(&ingest, sites.as_ref());
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
+    let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
     let reports = Arc::new(ReportService::new(
         Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-        Arc::new(DuckGoals::new(db.connect()?)),
+        goals.clone(),
         imports.clone(),
         clock.clone(),
     ));
@@ -285,6 +287,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
             config.http_config.site_creation,
         )),
         reports,
+        goals,
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),

@@ -13,7 +13,6 @@ use crate::adapters::system::SystemClock;
 use crate::adapters::zipfile::ZipUnpacker;
 use crate::domain::email_report::EmailReports;
 use crate::domain::lifecycle::DateSpan;
-use crate::domain::reports::ReportService;
 use crate::domain::site::Site;
 use crate::domain::visitor::Day;
 use crate::ports::clock::Clock;
@@ -25,6 +24,7 @@ use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
 use crate::services::lifecycle::retention::RetentionService;
+use crate::services::reports::ReportService;
 use crate::services::sites::{DetachedSites, SiteService};
 
 /// A stopped data directory, opened by one command.

@@ -8,11 +8,13 @@ use serde_json::{Value, json};
 
 use super::cooldown::Cooldown;
 use super::lifecycle::{Frequency, due_period, last_full_period, local_date, period_key, previous_period, site_tz};
-use super::reports::{ReportError, ReportService};
+use super::query::{Cell, PageInput, QueryInput};
+use super::reports::ReportError;
 use super::site::Site;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::{Mail, MailError, Mailer, SubscriptionStore};
 use crate::ports::store::StoreError;
+use crate::services::reports::ReportService;
 
 /// Why a report was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +49,7 @@ pub struct ReportFigures {
 /// Rows in each top list.
 pub const TOP: usize = 5;
 
-fn int(v: &Value) -> u64 {
+fn int(v: &Cell) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
@@ -64,19 +66,23 @@ pub fn figures(
     to: NaiveDate,
 ) -> Result<ReportFigures, ReportError> {
     let domain = site.domain.as_str();
+    let ask = |a: NaiveDate, b: NaiveDate, metrics: &[&str]| QueryInput {
+        site_id: domain.to_string(),
+        date_range: Some(range(a, b)),
+        metrics: Some(metrics.iter().map(|m| m.to_string()).collect()),
+        ..QueryInput::default()
+    };
     let totals = |a: NaiveDate, b: NaiveDate| -> Result<(u64, u64), ReportError> {
-        let answer = reports.query(
-            site,
-            &json!({"site_id": domain, "date_range": range(a, b), "metrics": ["visitors", "pageviews"]}),
-        )?;
+        let answer = reports.query_blocking(site, &ask(a, b, &["visitors", "pageviews"]))?;
         Ok(answer.rows.first().map_or((0, 0), |r| (int(&r.metrics[0]), int(&r.metrics[1]))))
     };
     let top = |dim: &str| -> Result<Vec<(String, u64)>, ReportError> {
-        let answer = reports.query(
-            site,
-            &json!({"site_id": domain, "date_range": range(from, to), "metrics": ["visitors"],
-                    "dimensions": [dim], "pagination": {"limit": TOP}}),
-        )?;
+        let input = QueryInput {
+            dimensions: vec![dim.to_string()],
+            pagination: PageInput { limit: Some(TOP as u64), offset: None },
+            ..ask(from, to, &["visitors"])
+        };
+        let answer = reports.query_blocking(site, &input)?;
         Ok(answer
             .rows
             .iter()

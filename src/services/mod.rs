@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod lifecycle;
+pub mod reports;
 pub mod sites;
 
 use crate::ports::store::StoreError;

@@ -9,7 +9,7 @@ use hitkeep::domain::channel::Channel;
 use hitkeep::domain::client::DeviceClass;
 use hitkeep::domain::event::{Event, Location, TrafficSource, VisitStats};
 use hitkeep::domain::page::Utm;
-use hitkeep::domain::query::parse_query;
+use hitkeep::domain::query::{Cell, parse_query};
 use hitkeep::ports::reports::ReportStore;
 use hitkeep::ports::store::EventStore;
 use proptest::prelude::*;
@@ -206,7 +206,13 @@ fn engine(evs: &[Ev]) -> DuckReports {
 
 fn ask(r: &DuckReports, body: Value) -> Vec<(Vec<Value>, Vec<Value>)> {
     let q = parse_query(&body, chrono_tz::UTC, DAY0 + 3 * 86_400_000_000, None).unwrap();
-    r.query(1, &q, &q.period, &[]).unwrap().rows.into_iter().map(|row| (row.dimensions, row.metrics)).collect()
+    let json = |cells: Vec<Cell>| cells.iter().map(Cell::to_json).collect();
+    r.query(1, &q, &q.period, &[])
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|row| (json(row.dimensions), json(row.metrics)))
+        .collect()
 }
 
 proptest! {

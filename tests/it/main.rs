@@ -14,5 +14,6 @@ mod lifecycle;
 mod lifecycle_data;
 mod lifecycle_hardening;
 mod query_hardening;
+mod report_conformance;
 mod reports;
 mod sites_hardening;

@@ -3,7 +3,8 @@
 use serde_json::{Value as Json, json};
 
 use super::internal;
-use super::reports::{EXACT_VISITORS_LIMIT, build_sql, events_in};
+use super::report_sql::build_sql;
+use super::reports::{EXACT_VISITORS_LIMIT, events_in};
 use crate::ports::store::StoreError;
 
 /// The dashboard's queries (last 30 days), as the benchmark runs them.

@@ -10,7 +10,7 @@ use super::reports::ts_param;
 use super::sql::{Sql, bucket, bucket_label};
 use crate::domain::imports::merge::{ImportGrouping, TotalsRow};
 use crate::domain::imports::{ImportBatch, ImportDim, ImportSource, Totals};
-use crate::domain::query::{Period, TimeGrain};
+use crate::domain::query::{Cell, Period, TimeGrain};
 use crate::ports::lifecycle::ImportStore;
 use crate::ports::store::StoreError;
 
@@ -154,14 +154,14 @@ impl ImportStore for DuckImports {
             let dimensions = match grouping {
                 ImportGrouping::Total => vec![],
                 ImportGrouping::Day => {
-                    vec![serde_json::json!(bucket_label(row.get(0).map_err(internal)?, TimeGrain::Day, period))]
+                    vec![Cell::Text(bucket_label(row.get(0).map_err(internal)?, TimeGrain::Day, period))]
                 }
                 ImportGrouping::Month => {
-                    vec![serde_json::json!(bucket_label(row.get(0).map_err(internal)?, TimeGrain::Month, period))]
+                    vec![Cell::Text(bucket_label(row.get(0).map_err(internal)?, TimeGrain::Month, period))]
                 }
                 ImportGrouping::Dim(_) => vec![match row.get::<_, Option<String>>(0).map_err(internal)? {
-                    Some(s) => serde_json::json!(s),
-                    None => serde_json::Value::Null,
+                    Some(s) => Cell::Text(s),
+                    None => Cell::Null,
                 }],
             };
             out.push(TotalsRow { dimensions, totals });

@@ -9,6 +9,9 @@ mod goals;
 mod imports;
 mod lifecycle;
 mod migrations;
+mod report_sql;
+#[cfg(test)]
+mod report_sql_golden;
 mod reports;
 mod sites;
 mod sql;

@@ -14,7 +14,6 @@ mod health;
 pub mod ingest;
 pub mod payloads;
 pub mod realtime;
-mod reports_api;
 mod spa;
 
 use std::sync::Arc;
@@ -29,15 +28,16 @@ pub use client_ip::TrustedProxies;
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
 use crate::domain::recorder::WriterCounters;
-use crate::domain::reports::ReportService;
 use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::leadership::Leadership;
+use crate::ports::reports::GoalRepository;
 use crate::ports::sites::SiteRepository;
 use crate::services::accounts::AccountService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
 use crate::services::lifecycle::retention::RetentionService;
+use crate::services::reports::ReportService;
 use crate::services::sites::SiteService;
 
 /// A secret compared by hash in constant time.
@@ -128,6 +128,8 @@ pub struct AppState {
     /// Site creation, settings and deletion.
     pub site_service: Arc<SiteService>,
     pub reports: Arc<ReportService>,
+    /// Goals and funnels of sites.
+    pub goals: Arc<dyn GoalRepository>,
     pub accounts: Arc<AccountService>,
     /// Wakes realtime subscribers when data lands.
     pub broadcaster: Arc<realtime::Broadcaster>,

@@ -12,13 +12,14 @@ use poem_openapi::auth::{ApiKey, Bearer};
 use tokio::sync::broadcast;
 
 use super::AppState;
+use super::api::report_bodies::RealtimeUpdate;
+use super::api::reports::RealtimeResult;
 use super::auth::{Auth, BearerAuth, SessionAuth};
 use super::guard::site_for;
-use super::reports_api::{RealtimeResult, RealtimeUpdate};
 use crate::domain::accounts::{Need, Principal};
-use crate::domain::reports::ReportService;
 use crate::domain::site::Site;
 use crate::ports::notify::BatchObserver;
+use crate::services::reports::ReportService;
 
 /// Bounds on realtime streams (`--max-realtime-streams`, `--max-realtime-streams-per-caller`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,11 +173,7 @@ impl Credential {
 
 pub async fn count_visitors(reports: Arc<ReportService>, site: Site) -> Option<RealtimeUpdate> {
     let domain = site.domain.to_string();
-    tokio::task::spawn_blocking(move || reports.current_visitors(&site))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .map(|visitors| RealtimeUpdate { site: domain, visitors })
+    reports.current_visitors(site).await.ok().map(|visitors| RealtimeUpdate { site: domain, visitors })
 }
 
 /// What woke a stream up.

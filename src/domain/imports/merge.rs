@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
-
 use super::{ImportDim, Totals};
-use crate::domain::query::{Dimension, Direction, EventDim, Metric, OrderKey, Query, ResultRow, TimeGrain, VisitDim};
+use crate::domain::query::{
+    Cell, Dimension, Direction, EventDim, Metric, OrderKey, Query, ResultRow, TimeGrain, VisitDim,
+};
 
 /// How imported rows are grouped for a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum ImportGrouping {
 /// A group's additive numbers (dimension values already rendered as the answer shows them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TotalsRow {
-    pub dimensions: Vec<Value>,
+    pub dimensions: Vec<Cell>,
     pub totals: Totals,
 }
 
@@ -76,38 +76,31 @@ pub fn grouping(q: &Query) -> Result<ImportGrouping, String> {
     Ok(g)
 }
 
-fn metric_value(m: Metric, t: &Totals) -> Value {
+fn metric_value(m: Metric, t: &Totals) -> Cell {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     match m {
-        Metric::Visitors => json!(t.visitors),
-        Metric::Visits => json!(t.visits),
-        Metric::Pageviews => json!(t.pageviews),
-        Metric::BounceRate => json!((100.0 * ratio(t.bounces, t.visits)).round() as i64),
-        Metric::VisitDuration => json!(ratio(t.visit_duration, t.visits).round() as i64),
-        Metric::ViewsPerVisit => json!((ratio(t.pageviews, t.visits) * 100.0).round() / 100.0),
-        _ => Value::Null,
+        Metric::Visitors => Cell::UInt(t.visitors),
+        Metric::Visits => Cell::UInt(t.visits),
+        Metric::Pageviews => Cell::UInt(t.pageviews),
+        Metric::BounceRate => Cell::Int((100.0 * ratio(t.bounces, t.visits)).round() as i64),
+        Metric::VisitDuration => Cell::Int(ratio(t.visit_duration, t.visits).round() as i64),
+        Metric::ViewsPerVisit => Cell::Float((ratio(t.pageviews, t.visits) * 100.0).round() / 100.0),
+        _ => Cell::Null,
     }
 }
 
-fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a, b) {
-        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-        (Value::Null, _) => std::cmp::Ordering::Greater,
-        (_, Value::Null) => std::cmp::Ordering::Less,
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(std::cmp::Ordering::Equal)
-        }
-        _ => a.to_string().cmp(&b.to_string()),
-    }
+/// A group's key: its dimension values as JSON text.
+fn row_key(dimensions: &[Cell]) -> String {
+    serde_json::Value::Array(dimensions.iter().map(Cell::to_json).collect()).to_string()
 }
 
 /// Sums native and imported totals per group and renders the query's metrics, sorted and paged
 /// as the engine would. Returns the page of rows and the row count before paging.
 pub fn merge(q: &Query, native: Vec<TotalsRow>, imported: Vec<TotalsRow>) -> (Vec<ResultRow>, u64) {
-    let mut groups: Vec<(Vec<Value>, Totals)> = Vec::new();
+    let mut groups: Vec<(Vec<Cell>, Totals)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for row in native.into_iter().chain(imported) {
-        let key = Value::Array(row.dimensions.clone()).to_string();
+        let key = row_key(&row.dimensions);
         match index.get(&key) {
             Some(&i) => groups[i].1.add(&row.totals),
             None => {
@@ -149,7 +142,7 @@ pub fn merge(q: &Query, native: Vec<TotalsRow>, imported: Vec<TotalsRow>) -> (Ve
                 (_, Some(i)) => (&a.dimensions[*i], &b.dimensions[*i]),
                 _ => continue,
             };
-            let o = compare(x, y);
+            let o = x.sort_cmp(y);
             let o = if *dir == Direction::Desc && !x.is_null() && !y.is_null() { o.reverse() } else { o };
             if o != std::cmp::Ordering::Equal {
                 return o;
@@ -166,6 +159,11 @@ pub fn merge(q: &Query, native: Vec<TotalsRow>, imported: Vec<TotalsRow>) -> (Ve
 mod tests {
     use super::*;
     use crate::domain::query::parse_query;
+    use serde_json::{Value, json};
+
+    fn js(cells: &[Cell]) -> Vec<Value> {
+        cells.iter().map(Cell::to_json).collect()
+    }
 
     fn query(body: Value) -> Query {
         let now = chrono::DateTime::parse_from_rfc3339("2026-06-15T12:00:00Z").unwrap().timestamp_micros();
@@ -186,7 +184,7 @@ mod tests {
             vec![TotalsRow { dimensions: vec![], totals: t(10, 10, 20, 5, 100) }],
             vec![TotalsRow { dimensions: vec![], totals: t(30, 30, 30, 25, 500) }],
         );
-        assert_eq!(rows[0].metrics, vec![json!(40), json!(40), json!(75), json!(15), json!(1.25)]);
+        assert_eq!(js(&rows[0].metrics), vec![json!(40), json!(40), json!(75), json!(15), json!(1.25)]);
     }
 
     #[test]
@@ -195,17 +193,17 @@ mod tests {
             "dimensions": ["visit:source"], "pagination": {"limit": 2}}));
         let (rows, total) = merge(
             &q,
-            vec![TotalsRow { dimensions: vec![json!("Google")], totals: t(3, 3, 3, 0, 0) }],
+            vec![TotalsRow { dimensions: vec![Cell::from("Google")], totals: t(3, 3, 3, 0, 0) }],
             vec![
-                TotalsRow { dimensions: vec![json!("Google")], totals: t(4, 4, 4, 0, 0) },
-                TotalsRow { dimensions: vec![json!("Bing")], totals: t(5, 5, 5, 0, 0) },
-                TotalsRow { dimensions: vec![json!("DDG")], totals: t(1, 1, 1, 0, 0) },
+                TotalsRow { dimensions: vec![Cell::from("Google")], totals: t(4, 4, 4, 0, 0) },
+                TotalsRow { dimensions: vec![Cell::from("Bing")], totals: t(5, 5, 5, 0, 0) },
+                TotalsRow { dimensions: vec![Cell::from("DDG")], totals: t(1, 1, 1, 0, 0) },
             ],
         );
         assert_eq!(total, 3);
-        assert_eq!(rows[0].dimensions, vec![json!("Google")]);
-        assert_eq!(rows[0].metrics, vec![json!(7)]);
-        assert_eq!(rows[1].dimensions, vec![json!("Bing")]);
+        assert_eq!(js(&rows[0].dimensions), vec![json!("Google")]);
+        assert_eq!(js(&rows[0].metrics), vec![json!(7)]);
+        assert_eq!(js(&rows[1].dimensions), vec![json!("Bing")]);
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! Report queries in the shape of Plausible's Stats API v2: what to count (metrics), how to
 //! group (dimensions), what to keep (filters), over which period, in the site's time zone.
 
+pub mod cell;
+pub mod input;
 pub mod limits;
 pub mod matcher;
 pub mod parse;
 pub mod period;
 
-pub use parse::{QueryError, parse_query};
+pub use cell::Cell;
+pub use input::{IncludeInput, PageInput, QueryInput};
+pub use parse::{QueryError, parse_input, parse_query};
 pub use period::{Period, TimeGrain};
 
 /// What to count.
@@ -360,8 +364,8 @@ pub struct Goal {
 /// One result row: dimension values and metric values, in query order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRow {
-    pub dimensions: Vec<serde_json::Value>,
-    pub metrics: Vec<serde_json::Value>,
+    pub dimensions: Vec<Cell>,
+    pub metrics: Vec<Cell>,
 }
 
 /// A query's answer.

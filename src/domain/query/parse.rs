@@ -2,8 +2,9 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::input::{PageInput, QueryInput};
 use super::limits;
 use super::period::{Period, resolve_date_range};
 use super::*;
@@ -20,76 +21,55 @@ fn err<T>(msg: impl Into<String>) -> Result<T, QueryError> {
     Err(QueryError(msg.into()))
 }
 
-/// Parses a query body. `tz` is the site's time zone, `now_micros` the current time,
-/// `first_data` the site's first day with data (for `"all"`).
+/// Parses a raw JSON query body (see [`QueryInput::from_json`]), then [`parse_input`].
 pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<NaiveDate>) -> Result<Query, QueryError> {
-    let Value::Object(obj) = body else { return err("The query must be a JSON object.") };
-    const KEYS: [&str; 10] = [
-        "site_id",
-        "date_range",
-        "metrics",
-        "dimensions",
-        "filters",
-        "order_by",
-        "include",
-        "pagination",
-        "compare",
-        "date",
-    ];
-    if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return err(format!("Invalid key '{k}': expected one of {}.", KEYS.join(", ")));
+    parse_input(&QueryInput::from_json(body)?, tz, now_micros, first_data)
+}
+
+/// A value as the refusals quote it (JSON text).
+fn quoted(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+/// Validates a query request. `tz` is the site's time zone, `now_micros` the current time,
+/// `first_data` the site's first day with data (for `"all"`).
+pub fn parse_input(
+    input: &QueryInput,
+    tz: Tz,
+    now_micros: i64,
+    first_data: Option<NaiveDate>,
+) -> Result<Query, QueryError> {
+    if input.site_id.is_empty() {
+        return err("site_id is required (the site's domain).");
     }
-    let site = match obj.get("site_id") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return err("site_id is required (the site's domain)."),
-    };
-    let now = match obj.get("date") {
-        Some(Value::String(d)) => {
-            let date =
-                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| QueryError(format!("Invalid date '{d}'.")))?;
-            if date < limits::min_date() || date > limits::max_date() {
-                return err(format!(
-                    "Invalid date '{d}': it must lie between {} and {}.",
-                    limits::min_date(),
-                    limits::max_date()
-                ));
-            }
-            // "Today" becomes the given date (noon, to stay clear of DST edges).
-            super::period::local_midnight(tz, date).timestamp_micros() + 12 * 3_600_000_000
-        }
-        Some(other) => return err(format!("Invalid date {other}.")),
+    let now = match &input.date {
+        Some(d) => today(d, tz)?,
         None => now_micros,
     };
-    let period = match obj.get("date_range") {
+    let period = match &input.date_range {
         Some(v) => resolve_date_range(v, tz, now, first_data).map_err(QueryError)?,
         None => return err("date_range is required."),
     };
-    let metrics = parse_metrics(obj.get("metrics"))?;
-    let dimensions = parse_dimensions(obj.get("dimensions"))?;
-    let filters = match obj.get("filters") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(list)) => list.iter().map(parse_filter).collect::<Result<_, _>>()?,
-        Some(other) => return err(format!("Invalid filters {other}: expected a list.")),
-    };
+    let metrics = parse_metrics(input.metrics.as_deref())?;
+    let dimensions = parse_dimensions(&input.dimensions)?;
+    let filters = input.filters.iter().map(parse_filter).collect::<Result<Vec<_>, _>>()?;
     limits::check_filters(&filters).map_err(QueryError)?;
-    let order_by = parse_order_by(obj.get("order_by"))?;
-    let (time_labels, total_rows, imports, include_compare) = parse_include(obj.get("include"))?;
-    let (limit, offset) = parse_pagination(obj.get("pagination"))?;
-    let compare_value = obj.get("compare").or(include_compare.as_ref());
-    let compare = match compare_value {
+    let order_by = parse_order_by(&input.order_by)?;
+    let (limit, offset) = parse_pagination(input.pagination)?;
+    let compare = match input.compare.as_ref().or(input.include.compare.as_ref()) {
         None | Some(Value::Null) => None,
         Some(v) => Some(parse_compare(v, &period, tz, now, first_data)?),
     };
     let query = Query {
-        site,
+        site: input.site_id.clone(),
         period,
         metrics,
         dimensions,
         filters,
         order_by,
-        time_labels,
-        total_rows,
-        imports,
+        time_labels: input.include.time_labels,
+        total_rows: input.include.total_rows,
+        imports: input.include.imports,
         limit,
         offset,
         compare,
@@ -98,38 +78,51 @@ pub fn parse_query(body: &Value, tz: Tz, now_micros: i64, first_data: Option<Nai
     Ok(query)
 }
 
-fn parse_metrics(v: Option<&Value>) -> Result<Vec<Metric>, QueryError> {
-    let Some(Value::Array(list)) = v else {
+/// The instant that counts as now when the query names its day (noon, clear of DST edges).
+fn today(d: &str, tz: Tz) -> Result<i64, QueryError> {
+    let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| QueryError(format!("Invalid date '{d}'.")))?;
+    if date < limits::min_date() || date > limits::max_date() {
+        return err(format!(
+            "Invalid date '{d}': it must lie between {} and {}.",
+            limits::min_date(),
+            limits::max_date()
+        ));
+    }
+    Ok(super::period::local_midnight(tz, date).timestamp_micros() + 12 * 3_600_000_000)
+}
+
+fn parse_metrics(list: Option<&[String]>) -> Result<Vec<Metric>, QueryError> {
+    let Some(list) = list else {
         return err("metrics is required: a non-empty list such as [\"visitors\"].");
     };
     if list.is_empty() {
         return err("metrics must not be empty.");
     }
+    unique(list, Metric::parse, "Unknown metric", |m| ("Metric", m.as_str().to_string()))
+}
+
+/// Parses each name in order, refusing unknown names (`unknown` and the name) and repeats
+/// (`label` names what is repeated).
+fn unique<T: PartialEq>(
+    list: &[String],
+    parse: impl Fn(&str) -> Option<T>,
+    unknown: &str,
+    label: impl Fn(&T) -> (&'static str, String),
+) -> Result<Vec<T>, QueryError> {
     let mut out = Vec::new();
-    for m in list {
-        let metric = m.as_str().and_then(Metric::parse).ok_or_else(|| QueryError(format!("Unknown metric {m}.")))?;
-        if out.contains(&metric) {
-            return err(format!("Metric '{}' is listed twice.", metric.as_str()));
+    for name in list {
+        let item = parse(name).ok_or_else(|| QueryError(format!("{unknown} {}.", quoted(name))))?;
+        if out.contains(&item) {
+            let (kind, shown) = label(&item);
+            return err(format!("{kind} '{shown}' is listed twice."));
         }
-        out.push(metric);
+        out.push(item);
     }
     Ok(out)
 }
 
-fn parse_dimensions(v: Option<&Value>) -> Result<Vec<Dimension>, QueryError> {
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(other) => return err(format!("Invalid dimensions {other}: expected a list.")),
-    };
-    let mut out = Vec::new();
-    for d in list {
-        let dim = d.as_str().and_then(Dimension::parse).ok_or_else(|| QueryError(format!("Invalid dimension {d}.")))?;
-        if out.contains(&dim) {
-            return err(format!("Dimension '{}' is listed twice.", dim.name()));
-        }
-        out.push(dim);
-    }
+fn parse_dimensions(list: &[String]) -> Result<Vec<Dimension>, QueryError> {
+    let out = unique(list, Dimension::parse, "Invalid dimension", |d| ("Dimension", d.name()))?;
     if out.iter().filter(|d| matches!(d, Dimension::Time(_))).count() > 1 {
         return err("Only one time dimension can be used in a query.");
     }
@@ -221,21 +214,15 @@ fn parse_filter(v: &Value) -> Result<Filter, QueryError> {
     }
 }
 
-fn parse_order_by(v: Option<&Value>) -> Result<Vec<(OrderKey, Direction)>, QueryError> {
-    let list = match v {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(other) => return err(format!("Invalid order_by {other}.")),
-    };
+fn parse_order_by(list: &[Vec<String>]) -> Result<Vec<(OrderKey, Direction)>, QueryError> {
     list.iter()
         .map(|entry| {
-            let invalid = || QueryError(format!("Invalid order_by entry {entry}."));
-            let Value::Array(pair) = entry else { return Err(invalid()) };
-            let (Some(key), Some(dir)) = (pair.first().and_then(Value::as_str), pair.get(1).and_then(Value::as_str))
-            else {
-                return Err(invalid());
+            let invalid = || {
+                let shown = Value::Array(entry.iter().map(|s| quoted(s)).collect());
+                QueryError(format!("Invalid order_by entry {shown}."))
             };
-            let dir = match dir {
+            let (Some(key), Some(dir)) = (entry.first(), entry.get(1)) else { return Err(invalid()) };
+            let dir = match dir.as_str() {
                 "asc" => Direction::Asc,
                 "desc" => Direction::Desc,
                 _ => return Err(invalid()),
@@ -249,51 +236,12 @@ fn parse_order_by(v: Option<&Value>) -> Result<Vec<(OrderKey, Direction)>, Query
         .collect()
 }
 
-/// (time_labels, total_rows, imports, compare)
-type Include = (bool, bool, bool, Option<Value>);
-
-fn parse_include(v: Option<&Value>) -> Result<Include, QueryError> {
-    let obj: &Map<String, Value> = match v {
-        None | Some(Value::Null) => return Ok((false, false, false, None)),
-        Some(Value::Object(o)) => o,
-        Some(other) => return err(format!("Invalid include {other}.")),
-    };
-    let flag = |k: &str| match obj.get(k) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => err(format!("Invalid include.{k} {other}: expected true or false.")),
-    };
-    for k in obj.keys() {
-        if !["time_labels", "total_rows", "imports", "comparisons", "compare"].contains(&k.as_str()) {
-            return err(format!("Invalid include key '{k}'."));
-        }
-    }
-    let compare = obj.get("compare").cloned().or_else(|| {
-        obj.get("comparisons").and_then(|c| match c.get("mode").and_then(Value::as_str) {
-            Some("custom") => c.get("date_range").cloned(),
-            Some(mode) => Some(Value::String(mode.to_string())),
-            None => None,
-        })
-    });
-    Ok((flag("time_labels")?, flag("total_rows")?, flag("imports")?, compare))
-}
-
-fn parse_pagination(v: Option<&Value>) -> Result<(usize, usize), QueryError> {
-    let obj = match v {
-        None | Some(Value::Null) => return Ok((MAX_LIMIT, 0)),
-        Some(Value::Object(o)) => o,
-        Some(other) => return err(format!("Invalid pagination {other}.")),
-    };
-    let num = |k: &str, default: usize| match obj.get(k) {
-        None => Ok(default),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64().expect("checked") as usize),
-        Some(other) => err(format!("Invalid pagination.{k} {other}: expected a non-negative integer.")),
-    };
-    let limit = num("limit", MAX_LIMIT)?;
+fn parse_pagination(page: PageInput) -> Result<(usize, usize), QueryError> {
+    let limit = page.limit.map_or(MAX_LIMIT, |l| l as usize);
     if limit == 0 || limit > MAX_LIMIT {
         return err(format!("pagination.limit must be between 1 and {MAX_LIMIT}."));
     }
-    Ok((limit, num("offset", 0)?))
+    Ok((limit, page.offset.map_or(0, |o| o as usize)))
 }
 
 fn parse_compare(v: &Value, period: &Period, tz: Tz, now: i64, first: Option<NaiveDate>) -> Result<Period, QueryError> {

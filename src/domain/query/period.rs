@@ -327,14 +327,14 @@ mod tests {
         assert_eq!(dt.start, at("2024-01-01T10:00:00Z"));
     }
 
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
     #[test]
     fn offsets_find_dst_changes() {
         let tz: Tz = "America/New_York".parse().unwrap();
-        let p = Period::days(
-            tz,
-            NaiveDate::from_ymd_opt(2024, 3, 9).unwrap(),
-            NaiveDate::from_ymd_opt(2024, 3, 11).unwrap(),
-        );
+        let p = Period::days(tz, ymd(2024, 3, 9), ymd(2024, 3, 11));
         let offs = p.offsets();
         assert_eq!(offs.len(), 2);
         assert_eq!(offs[0].1, -5 * 3600);
@@ -344,11 +344,7 @@ mod tests {
     #[test]
     fn labels_and_comparisons() {
         let tz: Tz = "UTC".parse().unwrap();
-        let p = Period::days(
-            tz,
-            NaiveDate::from_ymd_opt(2024, 1, 3).unwrap(),
-            NaiveDate::from_ymd_opt(2024, 1, 16).unwrap(),
-        );
+        let p = Period::days(tz, ymd(2024, 1, 3), ymd(2024, 1, 16));
         assert_eq!(p.labels(TimeGrain::Week), vec!["2024-01-03", "2024-01-08", "2024-01-15"]);
         assert_eq!(p.labels(TimeGrain::Day).len(), 14);
         assert_eq!(p.labels(TimeGrain::Month), vec!["2024-01-01"]);

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde_json::json;
 
+use super::reports::ReportAnswers;
 use super::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
 use crate::adapters::http::guard::{ErrorAnswers, site_for};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
-use crate::domain::reports::{ReportError, iso};
+use crate::domain::reports::iso;
 use crate::domain::site::Site;
+use crate::services::reports::FunnelReport as FunnelReportOf;
 
 /// A goal: a pageview of matching pages or a custom event.
 #[derive(Object)]
@@ -242,6 +243,7 @@ impl GoalsApi {
 }
 
 crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, FunnelsResult);
+crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
 impl GoalsApi {
@@ -252,7 +254,7 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         match tokio::task::spawn_blocking(move || goals.goals(site.id.0)).await {
             Ok(Ok(list)) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
             Ok(Err(e)) => GoalsResult::internal(e.to_string()),
@@ -276,7 +278,7 @@ impl GoalsApi {
             GoalKind::Page(p) => format!("Visit {p}"),
             GoalKind::Event(e) => e.clone(),
         });
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         match tokio::task::spawn_blocking(move || {
             let existing = goals.goals(site.id.0)?;
             if existing.iter().any(|g| g.display_name == name) {
@@ -300,7 +302,7 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         match tokio::task::spawn_blocking(move || goals.delete_goal(site.id.0, id.0)).await {
             Ok(Ok(true)) => GoalsResult::Deleted,
             Ok(Ok(false)) => GoalsResult::NotFound(body("not_found", "no such goal")),
@@ -316,7 +318,7 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
             Ok(Ok(list)) => FunnelListResult::Ok(Json(
                 list.into_iter()
@@ -349,7 +351,7 @@ impl GoalsApi {
                 Err(m) => return FunnelsResult::BadRequest(body("invalid_funnel", format!("step {}: {m}", i + 1))),
             }
         }
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         let name = req.name.trim().to_string();
         match tokio::task::spawn_blocking(move || goals.add_funnel(site.id.0, &name, &steps)).await {
             Ok(Ok(f)) => FunnelsResult::Created(Json(FunnelView {
@@ -376,28 +378,10 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let range = date_range.0.unwrap_or_else(|| "30d".into());
-        let range_json = match range.split_once(',') {
-            Some((a, b)) => json!([a.trim(), b.trim()]),
-            None => json!(range),
-        };
-        let reports = self.state.reports.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let Some(funnel) = reports.goals().funnels(site.id.0)?.into_iter().find(|f| f.id == id.0) else {
-                return Ok(None);
-            };
-            let period = match reports.period(&site, &range_json) {
-                Ok(p) => p,
-                Err(e) => return Err(e),
-            };
-            let steps = reports.funnel(&site, &funnel, &period)?;
-            Ok(Some((funnel, period, steps)))
-        })
-        .await;
-        match result {
-            Ok(Ok(Some((f, period, steps)))) => FunnelReportResult::Ok(Json(FunnelReport {
-                id: f.id,
-                name: f.name,
+        match self.state.reports.funnel(site, id.0, date_range.0).await {
+            Ok(Some(FunnelReportOf { funnel, period, steps })) => FunnelReportResult::Ok(Json(FunnelReport {
+                id: funnel.id,
+                name: funnel.name,
                 date_range: vec![iso(&period, period.start), iso(&period, period.end - 1)],
                 steps: steps
                     .into_iter()
@@ -410,16 +394,8 @@ impl GoalsApi {
                     })
                     .collect(),
             })),
-            Ok(Ok(None)) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(ReportError::Invalid(e))) => FunnelReportResult::BadRequest(body("invalid_date_range", e.0)),
-            Ok(Err(ReportError::Store(e @ crate::ports::store::StoreError::TimedOut { .. }))) => {
-                FunnelReportResult::Unavailable(
-                    crate::adapters::http::reports_api::timed_out(&e),
-                    crate::adapters::http::reports_api::QUERY_RETRY_AFTER_SECS,
-                )
-            }
-            Ok(Err(ReportError::Store(e))) => FunnelReportResult::internal(e.to_string()),
-            Err(e) => FunnelReportResult::internal(e.to_string()),
+            Ok(None) => FunnelReportResult::NotFound(body("not_found", "no such funnel")),
+            Err(e) => FunnelReportResult::report_failed(e, "invalid_date_range"),
         }
     }
 
@@ -430,7 +406,7 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.reports.goals().clone();
+        let goals = self.state.goals.clone();
         match tokio::task::spawn_blocking(move || goals.delete_funnel(site.id.0, id.0)).await {
             Ok(Ok(true)) => FunnelsResult::Deleted,
             Ok(Ok(false)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),

@@ -6,6 +6,8 @@ mod accounts;
 mod cluster;
 mod goals;
 mod lifecycle;
+pub mod report_bodies;
+pub mod reports;
 mod sites;
 
 pub use crate::adapters::http::errors::{ApiErrorBody, body};
@@ -22,7 +24,7 @@ use self::goals::GoalsApi;
 use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
 use self::sites::SitesApi;
 use super::AppState;
-use super::reports_api::ReportsApi;
+use reports::ReportsApi;
 
 #[derive(Tags)]
 pub enum ApiTags {

@@ -7,7 +7,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::accounts::base_url;
 use super::{ApiTags, body, iso};
@@ -16,6 +16,7 @@ use crate::adapters::http::auth::{Auth, origin};
 use crate::adapters::http::guard::{ErrorAnswers, site_for, who};
 use crate::domain::accounts::{Need, Role, UserId};
 use crate::domain::auth::Caller;
+use crate::domain::query::{Cell, IncludeInput, QueryInput};
 use crate::domain::site::Site;
 use crate::services::blocking;
 use crate::services::sites::{SiteChanges, SiteDraft};
@@ -182,25 +183,24 @@ impl SitesApi {
     fn overview_of(&self, site: &Site, period: &str) -> Result<OverviewSite, String> {
         let reports = &self.state.reports;
         let domain = site.domain.to_string();
-        let totals = reports
-            .query(
-                site,
-                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors", "pageviews"],
-                        "include": {"compare": "previous_period"}}),
-            )
-            .map_err(|e| e.to_string())?;
+        let ask = |metrics: &[&str], include: IncludeInput| QueryInput {
+            site_id: domain.clone(),
+            date_range: Some(json!(period)),
+            metrics: Some(metrics.iter().map(|m| m.to_string()).collect()),
+            include,
+            ..QueryInput::default()
+        };
+        let compare = IncludeInput { compare: Some(json!("previous_period")), ..IncludeInput::default() };
+        let totals =
+            reports.query_blocking(site, &ask(&["visitors", "pageviews"], compare)).map_err(|e| e.to_string())?;
         let row = totals.rows.first();
-        let metric = |i: usize| row.and_then(|r| r.metrics.get(i)).and_then(Value::as_u64).unwrap_or(0);
+        let metric = |i: usize| row.and_then(|r| r.metrics.get(i)).and_then(Cell::as_u64).unwrap_or(0);
         let change =
-            |i: usize| row.and_then(|r| r.comparison.as_ref()).and_then(|c| c.change.get(i)).and_then(Value::as_f64);
+            |i: usize| row.and_then(|r| r.comparison.as_ref()).and_then(|c| c.change.get(i)).and_then(Cell::as_f64);
         let bucket = if matches!(period, "all" | "12mo" | "year") { "time:month" } else { "time:day" };
-        let series = reports
-            .query(
-                site,
-                &json!({"site_id": domain, "date_range": period, "metrics": ["visitors"], "dimensions": [bucket],
-                        "include": {"time_labels": true}}),
-            )
-            .map_err(|e| e.to_string())?;
+        let labels = IncludeInput { time_labels: true, ..IncludeInput::default() };
+        let series = QueryInput { dimensions: vec![bucket.to_string()], ..ask(&["visitors"], labels) };
+        let series = reports.query_blocking(site, &series).map_err(|e| e.to_string())?;
         let by_label: std::collections::HashMap<String, u64> = series
             .rows
             .iter()

@@ -1,0 +1,268 @@
+//! The Stats API v2 bodies: the request as poem-openapi reads it (turned into the domain's
+//! [`QueryInput`] without a JSON round trip) and the answer, serialised from the domain's typed
+//! rows once, here (JSON or CSV).
+
+use poem_openapi::Object;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::query::{Cell, IncludeInput, PageInput, QueryInput};
+use crate::domain::reports::{Answer, AnswerRow, iso};
+use crate::ports::reports::VitalSummary;
+
+/// Which extra information to return.
+#[derive(Object, Serialize, Default)]
+pub struct QueryInclude {
+    /// All time buckets of the period (with a time dimension).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_labels: Option<bool>,
+    /// The number of rows before pagination.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_rows: Option<bool>,
+    /// Add imported history (Plausible, Umami, GoatCounter imports) on days without native data.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imports: Option<bool>,
+    /// Comparison period, as `compare`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Value>,
+}
+
+/// Page through the results.
+#[derive(Object, Serialize)]
+pub struct Pagination {
+    /// Rows per page (1-10000).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Rows to skip.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+/// A Stats API v2 query.
+#[derive(Object, Serialize)]
+pub struct QueryRequest {
+    /// The site's domain.
+    pub site_id: String,
+    /// `"day"`, `"24h"`, `"7d"`, `"28d"`, `"30d"`, `"91d"`, `"month"`, `"6mo"`, `"12mo"`, `"year"`, `"all"`,
+    /// `["YYYY-MM-DD", "YYYY-MM-DD"]` or two ISO 8601 date-times, in the site's time zone.
+    pub date_range: Value,
+    /// visitors, visits, pageviews, views_per_visit, bounce_rate, visit_duration, events, percentage,
+    /// conversion_rate, time_on_page.
+    pub metrics: Vec<String>,
+    /// event:page, event:hostname, event:name, event:goal, event:props:KEY, visit:* and time, time:hour|day|week|month.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Vec<String>>,
+    /// `[op, dimension, [values], {"case_sensitive": false}?]`, `["and"|"or", [...]]`, `["not"|"has_done"|"has_not_done", f]`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Value>>,
+    /// `[[metric_or_dimension, "asc"|"desc"], ...]`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<Vec<Vec<String>>>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include: Option<QueryInclude>,
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+    /// `"previous_period"`, `"year_over_year"` or `["YYYY-MM-DD", "YYYY-MM-DD"]`: comparison values in the same response.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Value>,
+    /// The day that counts as today (YYYY-MM-DD); default: today in the site's time zone.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+impl QueryRequest {
+    /// The request as the report service takes it.
+    pub fn to_input(&self) -> QueryInput {
+        let include = self.include.as_ref();
+        let flag = |f: fn(&QueryInclude) -> Option<bool>| include.and_then(f).unwrap_or(false);
+        let page = self.pagination.as_ref();
+        QueryInput {
+            site_id: self.site_id.clone(),
+            date_range: Some(self.date_range.clone()),
+            metrics: Some(self.metrics.clone()),
+            dimensions: self.dimensions.clone().unwrap_or_default(),
+            filters: self.filters.clone().unwrap_or_default(),
+            order_by: self.order_by.clone().unwrap_or_default(),
+            include: IncludeInput {
+                time_labels: flag(|i| i.time_labels),
+                total_rows: flag(|i| i.total_rows),
+                imports: flag(|i| i.imports),
+                compare: include.and_then(|i| i.compare.clone()),
+            },
+            pagination: PageInput { limit: page.and_then(|p| p.limit), offset: page.and_then(|p| p.offset) },
+            compare: self.compare.clone(),
+            date: self.date.clone(),
+        }
+    }
+}
+
+/// The comparison period's values for a row.
+#[derive(Object)]
+pub struct ComparisonRow {
+    pub dimensions: Vec<Value>,
+    pub metrics: Vec<Value>,
+    /// Percent change per metric; bounce_rate, conversion_rate and percentage: difference in points.
+    pub change: Vec<Value>,
+}
+
+/// One result row.
+#[derive(Object)]
+pub struct QueryRow {
+    /// Dimension values, in the order asked.
+    pub dimensions: Vec<Value>,
+    /// Metric values, in the order asked.
+    pub metrics: Vec<Value>,
+    #[oai(skip_serializing_if_is_none)]
+    pub comparison: Option<ComparisonRow>,
+}
+
+/// Facts about the answer.
+#[derive(Object)]
+pub struct QueryMeta {
+    #[oai(skip_serializing_if_is_none)]
+    pub time_labels: Option<Vec<String>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub total_rows: Option<u64>,
+    /// The comparison period, when `compare` was asked.
+    #[oai(skip_serializing_if_is_none)]
+    pub comparison_date_range: Option<Vec<String>>,
+    /// Per metric: `{"code", "warning"}` when a value is not exact.
+    #[oai(skip_serializing_if_is_none)]
+    pub metric_warnings: Option<Value>,
+    /// With `include.imports`: whether imported history is part of the numbers.
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_included: Option<bool>,
+    /// Why imported history was left out (an unsupported metric, dimension or filter).
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_warning: Option<String>,
+}
+
+/// A query's answer.
+#[derive(Object)]
+pub struct QueryResponse {
+    pub results: Vec<QueryRow>,
+    pub meta: QueryMeta,
+    /// The query as understood, with the date range resolved.
+    pub query: Value,
+}
+
+/// One Web Vitals metric over the period.
+#[derive(Object)]
+pub struct VitalView {
+    /// LCP, INP, CLS, FCP or TTFB.
+    pub metric: String,
+    pub samples: u64,
+    /// 75th percentile (milliseconds; CLS unitless).
+    pub p75: f64,
+    /// Percent of samples rated good.
+    pub good: f64,
+    /// Percent rated needs-improvement.
+    pub needs_improvement: f64,
+    /// Percent rated poor.
+    pub poor: f64,
+}
+
+impl From<VitalSummary> for VitalView {
+    fn from(v: VitalSummary) -> Self {
+        VitalView {
+            metric: v.metric,
+            samples: v.samples,
+            p75: v.p75,
+            good: v.good,
+            needs_improvement: v.needs_improvement,
+            poor: v.poor,
+        }
+    }
+}
+
+/// Realtime visitor count.
+#[derive(Object, Clone)]
+pub struct RealtimeUpdate {
+    pub site: String,
+    /// Distinct visitors in the last five minutes.
+    pub visitors: u64,
+}
+
+fn json_cells(cells: &[Cell]) -> Vec<Value> {
+    cells.iter().map(Cell::to_json).collect()
+}
+
+fn query_row(r: &AnswerRow) -> QueryRow {
+    QueryRow {
+        dimensions: json_cells(&r.dimensions),
+        metrics: json_cells(&r.metrics),
+        comparison: r.comparison.as_ref().map(|c| ComparisonRow {
+            dimensions: json_cells(&c.dimensions),
+            metrics: json_cells(&c.metrics),
+            change: json_cells(&c.change),
+        }),
+    }
+}
+
+/// The JSON answer; `echo` is the request as sent (its date range is replaced by the resolved one).
+pub fn answer_json(a: Answer, mut echo: Value) -> QueryResponse {
+    echo["date_range"] =
+        json!([iso(&a.query.period, a.query.period.start), iso(&a.query.period, a.query.period.end - 1)]);
+    let comparison_date_range = a.query.compare.as_ref().map(|p| vec![iso(p, p.start), iso(p, p.end - 1)]);
+    QueryResponse {
+        results: a.rows.iter().map(query_row).collect(),
+        meta: QueryMeta {
+            metric_warnings: a.approximate.then(|| {
+                let warning = json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
+                let affected = ["visitors", "percentage", "conversion_rate"];
+                Value::Object(
+                    a.query
+                        .metrics
+                        .iter()
+                        .filter(|m| affected.contains(&m.as_str()))
+                        .map(|m| (m.as_str().to_string(), warning.clone()))
+                        .collect(),
+                )
+            }),
+            time_labels: a.time_labels,
+            total_rows: a.total_rows,
+            comparison_date_range,
+            imports_included: a.imports_included,
+            imports_warning: a.imports_warning,
+        },
+        query: echo,
+    }
+}
+
+fn csv_cell(v: &Cell) -> String {
+    let s = match v {
+        Cell::Null => String::new(),
+        // Text is what a visitor controls (paths, sources, event names); numbers stay numbers.
+        Cell::Text(s) => crate::domain::spreadsheet::spreadsheet_safe(s).into_owned(),
+        other => other.to_json().to_string(),
+    };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+}
+
+/// The CSV answer: a header of dimension and metric names, one line per row.
+pub fn answer_csv(a: &Answer) -> String {
+    let mut out = String::new();
+    let mut header: Vec<String> = a.query.dimensions.iter().map(|d| d.name()).collect();
+    header.extend(a.query.metrics.iter().map(|m| m.as_str().to_string()));
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for r in &a.rows {
+        let cells: Vec<String> = r.dimensions.iter().chain(r.metrics.iter()).map(csv_cell).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
