@@ -1,4 +1,5 @@
-import { ApplicationConfig, provideBrowserGlobalErrorListeners, provideZonelessChangeDetection } from '@angular/core';
+import { ApplicationConfig, provideAppInitializer, provideBrowserGlobalErrorListeners, provideZonelessChangeDetection } from '@angular/core';
+import { detectLang, setLang } from './core/i18n';
 import { provideRouter, withComponentInputBinding, withInMemoryScrolling } from '@angular/router';
 import { providePrimeNG } from 'primeng/config';
 import { MessageService } from 'primeng/api';
@@ -20,5 +21,7 @@ export const appConfig: ApplicationConfig = {
     provideRouter(routes, withComponentInputBinding(), withInMemoryScrolling({ scrollPositionRestoration: 'top' })),
     providePrimeNG({ theme: { preset: HitKeepPreset, options: { darkModeSelector: '.app-dark', cssLayer: false } }, ripple: false }),
     MessageService,
+    // The browser's (or the remembered) language, loaded before the first screen renders.
+    provideAppInitializer(() => setLang(detectLang(), false)),
   ],
 };
