@@ -11,6 +11,24 @@ import { routes } from './app.routes';
 const HitKeepPreset = definePreset(Aura, {
   semantic: {
     primary: Object.fromEntries([50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 950].map((n) => [n, `{indigo.${n}}`])),
+    // A step darker than Aura's default in light mode: white on indigo-600 passes WCAG AA (500 does not).
+    colorScheme: {
+      light: { primary: { color: '{primary.600}', contrastColor: '#ffffff', hoverColor: '{primary.700}', activeColor: '{primary.800}' } },
+    },
+  },
+  // Danger buttons: white on red-600 and red-700 text (red-500 is 3.8:1 against white, under WCAG AA).
+  components: {
+    button: {
+      colorScheme: {
+        light: {
+          root: {
+            danger: { background: '{red.600}', hoverBackground: '{red.700}', activeBackground: '{red.800}', borderColor: '{red.600}', hoverBorderColor: '{red.700}', activeBorderColor: '{red.800}' },
+          },
+          outlined: { danger: { color: '{red.700}', borderColor: '{red.300}' } },
+          text: { danger: { color: '{red.700}' } },
+        },
+      },
+    },
   },
 });
 

@@ -24,7 +24,7 @@ const SHORT = 9;
   selector: 'hk-breakdown-card',
   imports: [DimLabel, DetailsDialog, WorldMap],
   template: `
-    <section class="card breakdown" [attr.data-card]="title()" [attr.aria-label]="t($any(title()))">
+    <section class="card breakdown" [attr.data-card]="cardId()" [attr.aria-label]="t($any(title()))">
       <header class="card-head">
         <h2>{{ t($any(title())) }}</h2>
         <div class="card-tabs" role="tablist" [attr.aria-label]="t($any(title()))">
@@ -70,7 +70,6 @@ const SHORT = 9;
                   [disabled]="r.value === null"
                   (click)="clickRow(r.value)"
                   [title]="r.label"
-                  [attr.aria-label]="r.value === null ? null : t('card.filterBy', { value: r.label }) + ', ' + r.visitors"
                   data-testid="row"
                 >
                   <span class="bar" [style.width.%]="r.share"></span>
@@ -111,6 +110,8 @@ export class BreakdownCard {
   readonly state = input.required<DashState>();
   readonly filter = output<Filter>();
 
+  /** A stable name for tests and styles (`Pages`, `Sources`, ...), whatever the language. */
+  readonly cardId = computed(() => this.title().replace(/^card\./, '').replace(/^./, (c) => c.toUpperCase()));
   readonly tabIndex = signal(0);
   readonly choice = signal<string | null>(null);
   readonly detailsOpen = signal(false);

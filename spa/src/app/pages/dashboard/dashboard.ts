@@ -92,7 +92,7 @@ const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30
           <hk-breakdown-card [title]="c.title" [tabs]="c.tabs" [site]="s" [state]="state()" (filter)="addFilter($event)" />
         }
       </div>
-      <hk-goals-card [site]="s" [base]="ctx.base()" [state]="state()" (filter)="addFilter($event)" />
+      <hk-goals-card [site]="s" [base]="ctx.base()" [manage]="!ctx.readOnly()" [state]="state()" (filter)="addFilter($event)" />
       <hk-vitals-card [site]="s" [state]="state()" />
       @if (helpOpen()) {
         <hk-shortcuts-help (closed)="helpOpen.set(false)" />

@@ -3,6 +3,7 @@ import { DialogModule } from 'primeng/dialog';
 import { Stats, metricAt } from '../../core/stats';
 import { type DashState, type Filter, type MetricKind, buildQuery } from '../../core/dash-state';
 import { formatMetric, formatRate } from '../../core/format';
+import type { QueryRequest, QueryResponse } from '../../api/api';
 import { type I18nKey, t } from '../../core/i18n';
 import { DimLabel, dimText } from '../../shared/dim-label';
 
@@ -127,8 +128,31 @@ export class DetailsDialog {
       q.pagination = { limit: PAGE, offset: this.offset() };
       return q;
     },
-    loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
+    loader: ({ params, abortSignal }) => (this.search() && this.dim().startsWith('event:') ? this.searchEvents(params, abortSignal) : this.stats.query(params, abortSignal)),
   });
+
+  /**
+   * With visit metrics (visits, bounce rate, duration) the API applies an event:page filter to whole visits,
+   * so a search would list every page of the matching visits. So: the matching rows come from a query with
+   * event metrics only (filtered per page), and their visit metrics from a second query on exactly those values.
+   */
+  private async searchEvents(q: QueryRequest, signal: AbortSignal): Promise<QueryResponse> {
+    const eventLevel = ['visitors', 'pageviews', 'events'];
+    const [by, dir] = q.order_by?.[0] ?? ['visitors', 'desc'];
+    const serverSort = by === this.dim() || eventLevel.includes(by);
+    const first = await this.stats.query({ ...q, metrics: q.metrics.filter((m) => eventLevel.includes(m)), order_by: serverSort ? q.order_by : [['visitors', 'desc']] }, signal);
+    const values = first.results.map((r) => r.dimensions[0]).filter((v) => v != null);
+    if (!values.length) return first;
+    const base = (q.filters ?? []).slice(0, -1); // the dashboard's filters without the search
+    const second = await this.stats.query({ ...q, filters: [...base, ['is', this.dim(), values]], pagination: { limit: 1000 }, include: undefined }, signal);
+    const byValue = new Map(second.results.map((r) => [String(r.dimensions[0]), r]));
+    const results = first.results.map((r) => ({ dimensions: r.dimensions, metrics: byValue.get(String(r.dimensions[0]))?.metrics ?? q.metrics.map(() => null) }));
+    if (!serverSort) {
+      const i = q.metrics.indexOf(by);
+      results.sort((a, b) => (Number(a.metrics[i] ?? 0) - Number(b.metrics[i] ?? 0)) * (dir === 'asc' ? 1 : -1));
+    }
+    return { ...first, results };
+  }
 
   readonly total = computed(() => (this.data.hasValue() ? (this.data.value().meta.total_rows ?? 0) : 0));
   readonly rows = computed(() => {

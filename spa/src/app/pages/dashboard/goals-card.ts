@@ -58,7 +58,11 @@ import { DetailsDialog } from './details-dialog';
         <p class="error-line" role="alert">{{ $any(e).message }}</p>
       }
       <div class="card-foot">
-        <a [routerLink]="[base(), 'goals']" queryParamsHandling="preserve" data-testid="funnels-link">{{ t('goals.manage') }} →</a>
+        @if (manage()) {
+          <a [routerLink]="[base(), 'goals']" queryParamsHandling="preserve" data-testid="funnels-link">{{ t('goals.manage') }} →</a>
+        } @else {
+          <span></span>
+        }
         @if (rows().length) {
           <button type="button" class="more" (click)="detailsOpen.set(true)">{{ t('card.details') }}</button>
         }
@@ -78,6 +82,8 @@ export class GoalsCard {
   /** The site's route (`/sites/example.com`), for the goals and funnels link. */
   readonly base = input.required<string>();
   readonly state = input.required<DashState>();
+  /** Whether goals and funnels can be visited (not in a share view). */
+  readonly manage = input(true);
   readonly filter = output<Filter>();
   readonly propsTab = signal(false);
   readonly propKey = signal('plan');
