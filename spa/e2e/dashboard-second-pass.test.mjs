@@ -92,6 +92,9 @@ describe('dashboard second pass against the real binary', { concurrency: false }
     const expected = Object.fromEntries(want.results.map((r) => [r.dimensions[0], r.metrics]));
     await eventually(() => shownGoals(page), expected, 'goal conversions equal the API');
     await page.locator('[data-testid=goals-table]').screenshot({ path: join(SHOTS, 'goals-card.png') });
+    await page.getByTestId('world-map').locator('path.jvm-region').first().waitFor();
+    await page.locator('[data-card=Devices] [data-testid=row]').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'dashboard-full.png'), fullPage: true });
 
     const queries = [];
     const onRequest = (req) => {

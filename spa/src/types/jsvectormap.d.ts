@@ -2,6 +2,7 @@
 declare module 'jsvectormap' {
   export interface JsVectorMapInstance {
     destroy(): void;
+    updateSize(): void;
     series: { regions: { setValues(values: Record<string, number>): void; clear(): void }[] };
   }
   const JsVectorMap: new (options: Record<string, unknown>) => JsVectorMapInstance;

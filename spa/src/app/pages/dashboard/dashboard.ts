@@ -79,9 +79,9 @@ const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30
       </hk-toolbar>
       @if (neverTracked()) {
         <p class="notice" data-testid="no-data">
-          {{ s }} has not received any hit yet.
+          {{ t('dash.noHits', { site: s }) }}
           @if (!ctx.readOnly()) {
-            <a [routerLink]="[ctx.base(), 'settings']">Install the tracking snippet</a> to start counting.
+            <a [routerLink]="[ctx.base(), 'settings']">{{ t('dash.install') }}</a>
           }
         </p>
       }

@@ -42,6 +42,8 @@ export class WorldMap implements OnDestroy {
   readonly host = viewChild.required<ElementRef<HTMLDivElement>>('host');
   readonly ready = signal(false);
   private map: JsVectorMapInstance | null = null;
+  // The map keeps the size it was drawn at; follow the card's width (a phone turned, a window resized).
+  private readonly resize = new ResizeObserver(() => requestAnimationFrame(() => this.map?.updateSize()));
 
   readonly data = resource({
     params: () => buildQuery(this.site(), this.state(), { metrics: ['visitors'], dimensions: ['visit:country'], limit: 300, noCompare: true }),
@@ -61,6 +63,7 @@ export class WorldMap implements OnDestroy {
       if (!this.data.hasValue()) return;
       void this.draw(values, dark);
     });
+    effect(() => this.resize.observe(this.host().nativeElement));
   }
 
   private async draw(values: Record<string, number>, dark: boolean): Promise<void> {
@@ -87,6 +90,7 @@ export class WorldMap implements OnDestroy {
   }
 
   ngOnDestroy(): void {
+    this.resize.disconnect();
     this.map?.destroy();
     document.querySelectorAll('.jvm-tooltip').forEach((n) => n.remove());
   }
