@@ -55,18 +55,22 @@ export async function startServer({ site, events, days }) {
     }
     await sleep(100);
   }
-  const index = await fetch(`${api}/`).then((r) => r.text()).catch(() => '');
+  // E2E_SPA_DIST=1: serve spa/dist/browser in front of the binary (iterating on the SPA without
+  // re-embedding it); the final runs use the embedded build.
+  const front = process.env.E2E_SPA_DIST === '1' ? await serveDist(api) : null;
+  const index = await fetch(`${front?.url ?? api}/`).then((r) => r.text()).catch(() => '');
   if (!index.includes('<app-root')) {
     proc.kill('SIGTERM');
     throw new Error(`${BIN} does not serve the dashboard at / (rebuild it after npm run build: make build)`);
   }
-  const base = api;
+  const base = front?.url ?? api;
   return {
     base,
     api,
     dataDir,
     log: () => log,
     async stop() {
+      front?.server.close();
       proc.kill('SIGTERM');
       await Promise.race([exited, sleep(15000)]);
       rmSync(dataDir, { recursive: true, force: true });
@@ -79,4 +83,36 @@ export function launchBrowser() {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.svg': 'image/svg+xml', '.json': 'application/json', '.ico': 'image/x-icon' };
+
+/** A same-origin front: files from dist/browser (index.html for app routes), everything else to the binary. */
+async function serveDist(api) {
+  const { createServer, request } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const { extname } = await import('node:path');
+  const backend = new URL(api);
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const toBackend = /^\/(api|ingest|hk\.js|readyz|healthz|metrics)/.test(path);
+    if (!toBackend) {
+      const asset = /\.(js|css|svg|png|ico|json|woff2?|txt)$/.test(path);
+      const file = asset && join(DIST, path).startsWith(DIST) ? join(DIST, path) : join(DIST, 'index.html');
+      const body = await readFile(file).catch(() => null);
+      if (body) {
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+        return res.end(body);
+      }
+    }
+    const fwd = request({ host: backend.hostname, port: backend.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    fwd.on('error', () => res.writeHead(502).end());
+    req.pipe(fwd);
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${port}` };
 }

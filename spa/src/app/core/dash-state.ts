@@ -216,6 +216,7 @@ export const DIMENSION_LABELS: Record<string, string> = {
   'visit:utm_campaign': 'UTM campaign',
   'visit:utm_content': 'UTM content',
   'visit:utm_term': 'UTM term',
+  'visit:country': 'Country',
   'visit:country_name': 'Country',
   'visit:region_name': 'Region',
   'visit:city_name': 'City',

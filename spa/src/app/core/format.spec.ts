@@ -1,15 +1,25 @@
-import { describe, expect, it } from 'vitest';
-import { formatBucket, formatChange, formatCount, formatDuration, formatMetric } from './format';
+import { afterEach, describe, expect, it } from 'vitest';
+import { locale } from './i18n';
+import { countryName, formatBucket, formatChange, formatCount, formatDuration, formatMetric } from './format';
 
 describe('formatCount', () => {
-  it('shortens large numbers the way dashboards do', () => {
+  afterEach(() => locale.set('en'));
+
+  it('groups exact counts and shortens millions', () => {
     expect(formatCount(0)).toBe('0');
     expect(formatCount(950)).toBe('950');
-    expect(formatCount(1234)).toBe('1.2k');
-    expect(formatCount(11775)).toBe('11.8k');
-    expect(formatCount(148_615)).toBe('149k');
+    expect(formatCount(1234)).toBe('1,234');
+    expect(formatCount(148_615)).toBe('148,615');
     expect(formatCount(2_500_000)).toBe('2.5M');
     expect(formatCount(null)).toBe('-');
+  });
+
+  it('follows the language', () => {
+    locale.set('de');
+    expect(formatCount(1234)).toBe('1.234');
+    expect(formatMetric(3.0456, 'decimal')).toBe('3,05');
+    locale.set('fr');
+    expect(formatCount(1234)).toMatch(/^1\s234$/);
   });
 });
 
@@ -26,7 +36,7 @@ describe('formatMetric', () => {
   it('formats each kind of metric', () => {
     expect(formatMetric(3.0456, 'decimal')).toBe('3.05');
     expect(formatMetric(46.6, 'percent')).toBe('47%');
-    expect(formatMetric(12000, 'count')).toBe('12k');
+    expect(formatMetric(12000, 'count')).toBe('12,000');
     expect(formatMetric(null, 'count')).toBe('-');
   });
 });
@@ -46,6 +56,16 @@ describe('formatChange', () => {
   it('says nothing when the API has no comparable value', () => {
     expect(formatChange(null)).toBeNull();
     expect(formatChange(undefined)).toBeNull();
+  });
+});
+
+describe('countryName', () => {
+  it('gives short names in the current language', () => {
+    expect(countryName('GB')).toBe('UK');
+    expect(countryName('TW')).toBe('Taiwan');
+    locale.set('de');
+    expect(countryName('DE')).toBe('Deutschland');
+    locale.set('en');
   });
 });
 

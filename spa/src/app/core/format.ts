@@ -1,15 +1,13 @@
 import type { MetricKind } from './dash-state';
+import { locale, t } from './i18n';
 
-/** 950, 1.2k, 12k, 1.2M - compact counts as dashboards show them. */
+const nf = (opts: Intl.NumberFormatOptions) => new Intl.NumberFormat(locale(), opts);
+
+/** Exact counts with the language's grouping (`1,234` / `1.234`); millions and more compact (`2.5M`, `2,5 Mio.`). */
 export function formatCount(n: number | null | undefined): string {
   if (n == null || Number.isNaN(n)) return '-';
-  const abs = Math.abs(n);
-  const short = (v: number, unit: string) => `${v >= 100 ? Math.round(v) : Number(v.toFixed(1))}${unit}`;
-  if (abs >= 1e9) return short(n / 1e9, 'B');
-  if (abs >= 1e6) return short(n / 1e6, 'M');
-  if (abs >= 1e4) return short(n / 1e3, 'k');
-  if (abs >= 1e3) return short(n / 1e3, 'k');
-  return String(Math.round(n * 100) / 100);
+  if (Math.abs(n) >= 1e6) return nf({ notation: 'compact', maximumFractionDigits: 1 }).format(n);
+  return nf({ maximumFractionDigits: 2 }).format(n);
 }
 
 /** Seconds as `45s`, `4m 27s`, `1h 02m`. */
@@ -28,12 +26,17 @@ export function formatMetric(value: unknown, kind: MetricKind): string {
     case 'count':
       return formatCount(n);
     case 'decimal':
-      return n.toFixed(2);
+      return nf({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
     case 'percent':
-      return `${Math.round(n)}%`;
+      return nf({ style: 'percent', maximumFractionDigits: 0 }).format(n / 100);
     case 'duration':
       return formatDuration(n);
   }
+}
+
+/** A conversion rate with one decimal (`11.4%`, `11,4 %`). */
+export function formatRate(n: number | null | undefined): string {
+  return n == null ? '-' : nf({ style: 'percent', maximumFractionDigits: 1 }).format(n / 100);
 }
 
 /** A change against the comparison period: text and whether it is good, bad or neutral. */
@@ -54,21 +57,31 @@ export function formatChange(change: unknown, opts: { points?: boolean; lowerIsB
   if (rounded === 0) return { text: `0${unit}`, tone: 'flat', arrow: '' };
   const up = rounded > 0;
   const good = opts.lowerIsBetter ? !up : up;
-  return { text: `${Math.abs(rounded)}${unit}`, tone: good ? 'good' : 'bad', arrow: up ? '↑' : '↓' };
+  return { text: `${nf({ maximumFractionDigits: 1 }).format(Math.abs(rounded))}${unit}`, tone: good ? 'good' : 'bad', arrow: up ? '↑' : '↓' };
 }
 
 /** A time-bucket label as the API gives it (`2026-11-20`, `2026-11-20 13:00:00`, `2026-11`) for an axis or tooltip. */
 export function formatBucket(label: string, interval: string): string {
   const d = new Date(label.length === 7 ? `${label}-01T00:00:00` : label.replace(' ', 'T'));
   if (Number.isNaN(d.getTime())) return label;
+  const l = locale();
   switch (interval) {
     case 'hour':
-      return d.toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+      return d.toLocaleString(l, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
     case 'month':
-      return d.toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
+      return d.toLocaleDateString(l, { month: 'long', year: 'numeric' });
     case 'week':
-      return `Week of ${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}`;
+      return t('chart.weekOf', { date: d.toLocaleDateString(l, { day: 'numeric', month: 'short' }) });
     default:
-      return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+      return d.toLocaleDateString(l, { weekday: 'short', day: 'numeric', month: 'short' });
+  }
+}
+
+/** A short country name in the current language (`United Kingdom`, `Vereinigtes Königreich`) from an ISO code. */
+export function countryName(code: string): string {
+  try {
+    return new Intl.DisplayNames([locale()], { type: 'region', style: 'short' }).of(code.toUpperCase()) ?? code;
+  } catch {
+    return code;
   }
 }

@@ -7,6 +7,7 @@ import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
 import { ApiError } from '../../api/api';
 import { Auth } from '../../core/auth';
+import { t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-login',
@@ -14,22 +15,23 @@ import { Auth } from '../../core/auth';
   template: `
     <main class="auth-page">
       <form class="auth-card" (ngSubmit)="submit()" #f="ngForm">
-        <h1><span class="logo">◆</span> Sign in to HitKeep</h1>
-        <label for="email">Email</label>
+        <h1><span class="logo">◆</span> {{ t('login.title') }}</h1>
+        <label for="email">{{ t('login.email') }}</label>
         <input pInputText id="email" name="email" type="email" required [(ngModel)]="email" autocomplete="username" />
-        <label for="password">Password</label>
+        <label for="password">{{ t('login.password') }}</label>
         <input pInputText id="password" name="password" type="password" required [(ngModel)]="password" autocomplete="current-password" />
-        <label class="check"><p-checkbox name="remember" [(ngModel)]="remember" [binary]="true" inputId="remember" /> Keep me signed in</label>
+        <label class="check"><p-checkbox name="remember" [(ngModel)]="remember" [binary]="true" inputId="remember" /> {{ t('login.remember') }}</label>
         @if (error()) {
           <p-message severity="error" data-testid="error">{{ error() }}</p-message>
         }
-        <p-button type="submit" label="Sign in" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
-        <p class="muted small">No account? Ask an administrator of this instance for an invitation link.</p>
+        <p-button type="submit" [label]="t('login.submit')" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+        <p class="muted small">{{ t('login.noAccount') }}</p>
       </form>
     </main>
   `,
 })
 export class LoginPage {
+  protected readonly t = t;
   private readonly auth = inject(Auth);
   private readonly router = inject(Router);
   readonly next = input<string>();

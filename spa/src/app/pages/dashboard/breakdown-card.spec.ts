@@ -97,7 +97,7 @@ describe('KpiRow', () => {
     expect(calls[0].metrics).toEqual(['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration']);
     const el = f.nativeElement as HTMLElement;
     const values = [...el.querySelectorAll('[data-testid=kpi-value]')].map((e) => e.textContent!.trim());
-    expect(values).toEqual(['11.8k', '16k', '48.6k', '3.04', '47%', '4m 26s']);
+    expect(values).toEqual(['11,775', '16,018', '48,615', '3.04', '47%', '4m 26s']);
     const bounce = el.querySelector('[data-metric=bounce_rate] [data-testid=kpi-change]')!;
     expect(bounce.textContent).toContain('1 pt');
     expect(bounce.className).toContain('tone-bad');

@@ -1,4 +1,4 @@
-import { Component, computed, inject, resource } from '@angular/core';
+import { Component, computed, inject, resource, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { Stats, metricAt } from '../../core/stats';
 import { SiteContext } from '../../core/site-context';
@@ -7,54 +7,63 @@ import { BreakdownCard, type BreakdownTab } from './breakdown-card';
 import { KpiRow } from './kpi-row';
 import { Realtime } from './realtime';
 import { TimeChart } from './time-chart';
+import { GoalsCard } from './goals-card';
+import { ShortcutsHelp } from './shortcuts-help';
+import { t } from '../../core/i18n';
 import { Toolbar } from './toolbar';
 import { VitalsCard } from './vitals-card';
 import { injectDashUrl } from './dash-url';
 
 const UTM = ['source', 'medium', 'campaign', 'content', 'term'].map((p) => ({ label: `UTM ${p}`, dim: `visit:utm_${p}` }));
 
+/** The breakdown cards; labels are i18n keys. */
 export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
   {
-    title: 'Pages',
+    title: 'card.pages',
     tabs: [
-      { label: 'Top pages', dim: 'event:page' },
-      { label: 'Entry pages', dim: 'visit:entry_page' },
-      { label: 'Exit pages', dim: 'visit:exit_page' },
+      { label: 'card.topPages', dim: 'event:page' },
+      { label: 'card.entryPages', dim: 'visit:entry_page' },
+      { label: 'card.exitPages', dim: 'visit:exit_page' },
     ],
   },
   {
-    title: 'Sources',
+    title: 'card.sources',
     tabs: [
-      { label: 'Sources', dim: 'visit:source' },
-      { label: 'Referrers', dim: 'visit:referrer' },
-      { label: 'Channels', dim: 'visit:channel' },
-      { label: 'UTM', dim: 'visit:utm_source', choices: UTM },
+      { label: 'card.sources', dim: 'visit:source' },
+      { label: 'card.referrers', dim: 'visit:referrer' },
+      { label: 'card.channels', dim: 'visit:channel' },
+      { label: 'card.utm', dim: 'visit:utm_source', choices: UTM },
     ],
   },
   {
-    title: 'Locations',
+    title: 'card.locations',
     tabs: [
-      { label: 'Countries', dim: 'visit:country_name' },
-      { label: 'Regions', dim: 'visit:region_name' },
-      { label: 'Cities', dim: 'visit:city_name' },
+      { label: 'card.map', dim: 'visit:country', map: true },
+      { label: 'card.countries', dim: 'visit:country' },
+      { label: 'card.regions', dim: 'visit:region_name' },
+      { label: 'card.cities', dim: 'visit:city_name' },
     ],
   },
   {
-    title: 'Devices',
+    title: 'card.devices',
     tabs: [
-      { label: 'Browsers', dim: 'visit:browser' },
-      { label: 'OS', dim: 'visit:os' },
-      { label: 'Devices', dim: 'visit:device' },
-      { label: 'Screens', dim: 'visit:screen' },
-      { label: 'Languages', dim: 'visit:language' },
+      { label: 'card.browsers', dim: 'visit:browser' },
+      { label: 'card.os', dim: 'visit:os' },
+      { label: 'card.devices', dim: 'visit:device' },
+      { label: 'card.screens', dim: 'visit:screen' },
+      { label: 'card.languages', dim: 'visit:language' },
     ],
   },
 ];
 
+/** Plausible's range shortcuts. */
+const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30d', m: 'month', y: '12mo' };
+
 /** The site dashboard: everything is derived from the URL, so any view can be linked. */
 @Component({
   selector: 'hk-dashboard',
-  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, Realtime, VitalsCard, RouterLink],
+  imports: [Toolbar, KpiRow, TimeChart, BreakdownCard, GoalsCard, Realtime, VitalsCard, RouterLink, ShortcutsHelp],
+  host: { '(document:keydown)': 'onKey($event)' },
   template: `
     @if (site(); as s) {
       <hk-toolbar
@@ -63,15 +72,16 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
         (compareChange)="setCompare($event)"
         (removeFilter)="removeFilter($event)"
         (clearFilters)="set({ filters: [] })"
+        (help)="helpOpen.set(true)"
       >
         <span class="spacer"></span>
         <hk-realtime [site]="s" />
       </hk-toolbar>
       @if (neverTracked()) {
         <p class="notice" data-testid="no-data">
-          {{ s }} has not received any hit yet.
+          {{ t('dash.noHits', { site: s }) }}
           @if (!ctx.readOnly()) {
-            <a [routerLink]="[ctx.base(), 'settings']">Install the tracking snippet</a> to start counting.
+            <a [routerLink]="[ctx.base(), 'settings']">{{ t('dash.install') }}</a>
           }
         </p>
       }
@@ -82,7 +92,11 @@ export const CARDS: { title: string; tabs: BreakdownTab[] }[] = [
           <hk-breakdown-card [title]="c.title" [tabs]="c.tabs" [site]="s" [state]="state()" (filter)="addFilter($event)" />
         }
       </div>
+      <hk-goals-card [site]="s" [base]="ctx.base()" [manage]="!ctx.readOnly()" [state]="state()" (filter)="addFilter($event)" />
       <hk-vitals-card [site]="s" [state]="state()" />
+      @if (helpOpen()) {
+        <hk-shortcuts-help (closed)="helpOpen.set(false)" />
+      }
     }
   `,
 })
@@ -91,6 +105,8 @@ export class Dashboard {
   private readonly stats = inject(Stats);
   private readonly url = injectDashUrl();
   readonly cards = CARDS;
+  readonly helpOpen = signal(false);
+  protected readonly t = t;
   readonly site = computed(() => this.ctx.site()?.domain);
   readonly state = this.url.state;
   /** Whether the site has never received a hit (asked once per site, not per filter). */
@@ -118,6 +134,24 @@ export class Dashboard {
 
   addFilter(f: Filter): void {
     void this.url.set(withFilter(this.state(), f));
+  }
+
+  /** d, 7, 3/m, y pick a range, c toggles the comparison, ? shows the list; never while typing or with a modifier. */
+  onKey(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const el = e.target as HTMLElement | null;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.closest('[role=dialog],[role=listbox],[role=combobox]'))) return;
+    const key = e.key.toLowerCase();
+    if (key === '?') {
+      this.helpOpen.set(true);
+    } else if (key === 'c') {
+      this.setCompare(this.state().compare === 'off' ? 'previous_period' : 'off');
+    } else if (SHORTCUT_PERIODS[key]) {
+      this.setPeriod({ period: SHORTCUT_PERIODS[key] });
+    } else {
+      return;
+    }
+    e.preventDefault();
   }
 
   removeFilter(dim: string): void {

@@ -2,28 +2,30 @@ import { Component, computed, inject, input, output, resource } from '@angular/c
 import { Stats, changeAt, comparisonAt, metricAt } from '../../core/stats';
 import { type DashState, KPI_METRICS, buildQuery } from '../../core/dash-state';
 import { formatChange, formatMetric } from '../../core/format';
+import { type I18nKey, t } from '../../core/i18n';
 
 /** The six headline numbers with their change against the comparison period; a click picks the chart metric. */
 @Component({
   selector: 'hk-kpi-row',
   template: `
-    <section class="kpis" aria-label="Key figures">
+    <section class="kpis" [attr.aria-label]="t('kpi.label')">
       @for (k of kpis(); track k.id) {
-        <button type="button" class="kpi" [class.selected]="k.id === selected()" (click)="select.emit(k.id)" [attr.data-metric]="k.id">
+        <button type="button" class="kpi" [class.selected]="k.id === selected()" (click)="select.emit(k.id)" [attr.data-metric]="k.id" [attr.aria-pressed]="k.id === selected()">
           <span class="kpi-label">{{ k.label }}</span>
           <span class="kpi-value" data-testid="kpi-value" [attr.data-value]="k.raw">{{ k.value }}</span>
           @if (k.change; as c) {
-            <span class="kpi-change" [class]="'tone-' + c.tone" data-testid="kpi-change" [attr.data-value]="k.rawChange" [title]="'Before: ' + k.before">{{ c.arrow }} {{ c.text }}</span>
+            <span class="kpi-change" [class]="'tone-' + c.tone" data-testid="kpi-change" [attr.data-value]="k.rawChange" [title]="t('kpi.before', { value: k.before })">{{ c.arrow }} {{ c.text }}</span>
           }
         </button>
       }
     </section>
     @if (data.error(); as e) {
-      <p class="error-line" role="alert">Key figures could not be loaded: {{ $any(e).message }}</p>
+      <p class="error-line" role="alert">{{ t('kpi.error', { error: $any(e).message }) }}</p>
     }
   `,
 })
 export class KpiRow {
+  protected readonly t = t;
   private readonly stats = inject(Stats);
   readonly site = input.required<string>();
   readonly state = input.required<DashState>();
@@ -40,7 +42,7 @@ export class KpiRow {
     const loading = this.data.isLoading() && !row;
     return KPI_METRICS.map((m, i) => ({
       id: m.id,
-      label: m.label,
+      label: t(`kpi.${m.id}` as I18nKey),
       raw: loading ? null : metricAt(row, i),
       rawChange: changeAt(row, i),
       value: loading ? '…' : formatMetric(metricAt(row, i) ?? 0, m.kind),

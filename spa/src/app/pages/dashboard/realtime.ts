@@ -1,3 +1,5 @@
+import { t } from '../../core/i18n';
+import { formatCount } from '../../core/format';
 import { Component, OnDestroy, effect, inject, input, signal } from '@angular/core';
 import { Api } from '../../api/api';
 
@@ -28,17 +30,19 @@ export function parseSse(buf: string): { events: string[]; rest: string } {
 @Component({
   selector: 'hk-realtime',
   template: `
-    <span class="realtime" [class.live]="connected()" [title]="connected() ? 'Live: updated as hits arrive' : 'Reconnecting…'" data-testid="realtime">
+    <span class="realtime" [class.live]="connected()" [title]="connected() ? t('realtime.live') : t('realtime.reconnecting')" data-testid="realtime">
       <span class="dot"></span>
       @if (visitors() === null) {
         …
       } @else {
-        {{ visitors() }} current visitor{{ visitors() === 1 ? '' : 's' }}
+        {{ visitors() === 1 ? t('realtime.one') : t('realtime.current', { count: fmt(visitors()) }) }}
       }
     </span>
   `,
 })
 export class Realtime implements OnDestroy {
+  protected readonly t = t;
+  protected readonly fmt = formatCount;
   private readonly api = inject(Api);
   readonly site = input.required<string>();
   readonly visitors = signal<number | null>(null);

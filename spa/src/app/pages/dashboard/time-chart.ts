@@ -1,17 +1,18 @@
-import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, viewChild } from '@angular/core';
+import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, signal, viewChild } from '@angular/core';
 import uPlot from 'uplot';
 import { Stats } from '../../core/stats';
 import { chartSeries } from './chart-data';
 import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuery, interval } from '../../core/dash-state';
 import { formatBucket, formatMetric } from '../../core/format';
 import { Theme } from '../../core/theme';
+import { type I18nKey, locale, t } from '../../core/i18n';
 
 /** A short axis label of a bucket start (seconds, wall clock encoded as UTC). */
 function axisLabel(t: number, iv: Interval): string {
   const d = new Date(t * 1000);
   return iv === 'month'
-    ? d.toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' })
-    : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+    ? d.toLocaleDateString(locale(), { month: 'short', year: 'numeric', timeZone: 'UTC' })
+    : d.toLocaleDateString(locale(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
 @Component({
@@ -20,18 +21,34 @@ function axisLabel(t: number, iv: Interval): string {
     <section class="card chart-card">
       <header class="card-head">
         <h2>{{ metricLabel() }}</h2>
-        <div class="card-tabs" role="tablist" aria-label="Interval">
+        <div class="card-tabs" role="tablist" [attr.aria-label]="t('chart.interval')">
           @for (i of intervals(); track i) {
-            <button type="button" role="tab" [class.active]="i === current()" [attr.aria-selected]="i === current()" (click)="intervalChange.emit(i)">{{ i }}</button>
+            <button type="button" role="tab" [class.active]="i === current()" [attr.aria-selected]="i === current()" (click)="intervalChange.emit(i)" [attr.data-interval]="i">{{ t($any('chart.' + i)) }}</button>
           }
         </div>
       </header>
+      @if (legend(); as l) {
+        <div class="chart-legend" data-testid="chart-legend" aria-live="polite">
+          <span class="legend-item">
+            <span class="swatch current" aria-hidden="true"></span>
+            <span class="muted">{{ l.label }}</span>
+            <strong data-testid="legend-current" [attr.data-value]="l.current">{{ l.currentText }}</strong>
+          </span>
+          @if (l.previousText !== null) {
+            <span class="legend-item">
+              <span class="swatch previous" aria-hidden="true"></span>
+              <span class="muted">{{ t('chart.comparison') }}{{ l.previousLabel ? ' · ' + l.previousLabel : '' }}</span>
+              <strong data-testid="legend-previous" [attr.data-value]="l.previous">{{ l.previousText }}</strong>
+            </span>
+          }
+        </div>
+      }
       @if (data.error(); as e) {
-        <p class="error-line" role="alert">The chart could not be loaded: {{ $any(e).message }}</p>
+        <p class="error-line" role="alert">{{ t('chart.error', { error: $any(e).message }) }}</p>
       }
       <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
       @if (data.hasValue() && empty()) {
-        <p class="muted empty chart-empty">No visits in this period.</p>
+        <p class="muted empty chart-empty">{{ t('chart.empty') }}</p>
       }
     </section>
   `,
@@ -47,7 +64,41 @@ export class TimeChart implements OnDestroy {
   readonly current = computed(() => interval(this.state()));
   readonly intervals = computed(() => allowedIntervals(this.state()));
   readonly metric = computed(() => KPI_METRICS.find((m) => m.id === this.state().metric) ?? KPI_METRICS[0]);
-  readonly metricLabel = computed(() => this.metric().label);
+  readonly metricLabel = computed(() => t(`kpi.${this.metric().id}` as I18nKey));
+  protected readonly t = t;
+  /** The bucket under the cursor; null when the cursor is off the chart (then the current bucket is shown). */
+  readonly hovered = signal<number | null>(null);
+  readonly series = computed(() => {
+    if (!this.data.hasValue()) return null;
+    const res = this.data.value();
+    return chartSeries(res.meta.time_labels ?? [], res.results);
+  });
+  /** The bucket that holds "now" (the last one that has started), shown when nothing is hovered. */
+  readonly nowIndex = computed(() => {
+    const s = this.series();
+    if (!s || !s.x.length) return -1;
+    const wallNow = Date.now() / 1000 - new Date().getTimezoneOffset() * 60;
+    let i = s.x.length - 1;
+    while (i > 0 && s.x[i] > wallNow) i--;
+    return i;
+  });
+  readonly legend = computed(() => {
+    const s = this.series();
+    if (!s || !s.x.length || !this.data.hasValue()) return null;
+    const i = this.hovered() ?? this.nowIndex();
+    const labels = this.data.value().meta.time_labels ?? [];
+    const kind = this.metric().kind;
+    const prevRow = this.data.value().results.find((r) => String(r.dimensions[0]) === labels[i]);
+    const prevLabel = prevRow?.comparison && (prevRow.comparison as { dimensions?: unknown[] }).dimensions?.[0];
+    return {
+      label: formatBucket(labels[i] ?? '', this.current()),
+      current: s.current[i],
+      currentText: formatMetric(s.current[i], kind),
+      previous: s.previous ? s.previous[i] : null,
+      previousText: s.previous ? formatMetric(s.previous[i], kind) : null,
+      previousLabel: typeof prevLabel === 'string' ? formatBucket(prevLabel, this.current()) : '',
+    };
+  });
 
   readonly data = resource({
     params: () =>
@@ -70,9 +121,11 @@ export class TimeChart implements OnDestroy {
   constructor() {
     effect(() => {
       const dark = this.theme.dark();
-      if (!this.data.hasValue()) return;
-      const res = this.data.value();
-      this.draw(chartSeries(res.meta.time_labels ?? [], res.results), dark);
+      locale(); // axis labels follow the language
+      const s = this.series();
+      if (!s) return;
+      this.hovered.set(null);
+      this.draw(s, dark);
     });
     effect(() => this.resize.observe(this.host().nativeElement));
   }
@@ -92,11 +145,11 @@ export class TimeChart implements OnDestroy {
     const labels = this.data.hasValue() ? (this.data.value().meta.time_labels ?? []) : [];
     const series: uPlot.Series[] = [
       { value: (_u, _v, i) => (labels[i] ? formatBucket(labels[i], iv) : '') },
-      { label: 'This period', stroke: '#6366f1', width: 2, fill: dark ? 'rgba(99,102,241,.18)' : 'rgba(99,102,241,.12)', value: (_u, v) => fmt(v), points: { show: s.x.length < 40 } },
+      { label: t('chart.current'), stroke: '#6366f1', width: 2, fill: dark ? 'rgba(99,102,241,.18)' : 'rgba(99,102,241,.12)', value: (_u, v) => fmt(v), points: { show: s.x.length < 40 } },
     ];
     const data: uPlot.AlignedData = [s.x, s.current];
     if (s.previous) {
-      series.push({ label: 'Comparison', stroke: fg, width: 1.5, dash: [5, 5], value: (_u, v) => fmt(v), points: { show: false } });
+      series.push({ label: t('chart.comparison'), stroke: fg, width: 1.5, dash: [5, 5], value: (_u, v) => fmt(v), points: { show: false } });
       data.push(s.previous);
     }
     this.plot = new uPlot(
@@ -104,7 +157,9 @@ export class TimeChart implements OnDestroy {
         ...this.size(),
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         cursor: { drag: { x: false, y: false } },
-        legend: { show: true, live: true },
+        // The legend is ours (above the chart): it shows the current bucket when nothing is hovered.
+        legend: { show: false },
+        hooks: { setCursor: [(u) => this.hovered.set(u.cursor.idx ?? null)] },
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           {

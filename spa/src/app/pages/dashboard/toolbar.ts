@@ -2,6 +2,8 @@ import { Component, computed, input, output, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { SelectModule } from 'primeng/select';
 import { ButtonModule } from 'primeng/button';
+import { t } from '../../core/i18n';
+import { countryName } from '../../core/format';
 import { COMPARISONS, type Comparison, type DashState, OP_LABELS, PERIODS, type Period, dimensionLabel } from '../../core/dash-state';
 
 /** Date range, comparison and the filter chips of a dashboard. */
@@ -11,53 +13,56 @@ import { COMPARISONS, type Comparison, type DashState, OP_LABELS, PERIODS, type 
   template: `
     <div class="toolbar">
       <p-select
-        [options]="periods"
+        [options]="periods()"
         optionLabel="label"
         optionValue="id"
         [ngModel]="state().period"
         (ngModelChange)="pickPeriod($event)"
-        ariaLabel="Date range"
+        [ariaLabel]="t('toolbar.range')"
         inputId="period"
         data-testid="period"
       />
       @if (customOpen() || state().period === 'custom') {
         <span class="custom-range">
-          <input type="date" aria-label="From" [(ngModel)]="from" [max]="to || today" data-testid="from" />
-          <span class="muted">to</span>
-          <input type="date" aria-label="To" [(ngModel)]="to" [min]="from" [max]="today" data-testid="to" />
-          <p-button label="Apply" size="small" [disabled]="!from || !to || from > to" (onClick)="applyCustom()" />
+          <input type="date" [attr.aria-label]="t('toolbar.from')" [(ngModel)]="from" [max]="to || today" data-testid="from" />
+          <span class="muted">–</span>
+          <input type="date" [attr.aria-label]="t('toolbar.to')" [(ngModel)]="to" [min]="from" [max]="today" data-testid="to" />
+          <p-button [label]="t('toolbar.apply')" size="small" [disabled]="!from || !to || from > to" (onClick)="applyCustom()" />
         </span>
       }
       <p-select
-        [options]="comparisons"
+        [options]="comparisons()"
         optionLabel="label"
         optionValue="id"
         [ngModel]="state().compare"
         (ngModelChange)="compareChange.emit($event)"
-        ariaLabel="Comparison"
+        [ariaLabel]="t('toolbar.comparison')"
         inputId="compare"
         data-testid="compare"
       />
       <ng-content />
+      <button type="button" class="icon-button" (click)="help.emit()" [attr.aria-label]="t('toolbar.shortcuts')" [title]="t('toolbar.shortcuts') + ' (?)'" data-testid="shortcuts-button"><i class="pi pi-question-circle" aria-hidden="true"></i></button>
     </div>
     @if (state().filters.length) {
-      <div class="chips" aria-label="Filters">
+      <div class="chips" role="group" [attr.aria-label]="t('toolbar.filters')">
         @for (f of chips(); track f.dim) {
           <span class="chip" data-testid="filter-chip">
             <span class="muted">{{ f.label }} {{ f.op }}</span> <strong>{{ f.values }}</strong>
-            <button type="button" (click)="removeFilter.emit(f.dim)" [attr.aria-label]="'Remove filter ' + f.label">✕</button>
+            <button type="button" (click)="removeFilter.emit(f.dim)" [attr.aria-label]="t('toolbar.removeFilter', { name: f.label })">✕</button>
           </span>
         }
         @if (state().filters.length > 1) {
-          <button type="button" class="link" (click)="clearFilters.emit()">Clear all</button>
+          <button type="button" class="link" (click)="clearFilters.emit()">{{ t('toolbar.clearAll') }}</button>
         }
       </div>
     }
   `,
 })
 export class Toolbar {
-  readonly periods = PERIODS.map((p) => ({ ...p }));
-  readonly comparisons = COMPARISONS.map((c) => ({ ...c }));
+  protected readonly t = t;
+  readonly periods = computed(() => PERIODS.map((p) => ({ id: p.id, label: t(`period.${p.id}`) })));
+  readonly comparisons = computed(() => COMPARISONS.map((c) => ({ id: c.id, label: t(`compare.${c.id}`) })));
+  readonly help = output<void>();
   readonly today = new Date().toISOString().slice(0, 10);
   readonly state = input.required<DashState>();
   readonly periodChange = output<{ period: Period; from?: string; to?: string }>();
@@ -69,7 +74,7 @@ export class Toolbar {
   to = '';
 
   readonly chips = computed(() =>
-    this.state().filters.map((f) => ({ dim: f.dim, label: dimensionLabel(f.dim), op: OP_LABELS[f.op], values: f.values.join(' or ') })),
+    this.state().filters.map((f) => ({ dim: f.dim, label: dimensionLabel(f.dim), op: OP_LABELS[f.op], values: f.values.map((v) => (f.dim === 'visit:country' ? countryName(v) : v)).join(' or ') })),
   );
 
   pickPeriod(p: Period): void {

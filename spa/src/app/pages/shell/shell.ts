@@ -3,6 +3,7 @@ import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/rou
 import { ButtonModule } from 'primeng/button';
 import { Auth } from '../../core/auth';
 import { Theme } from '../../core/theme';
+import { LANGS, type Lang, locale, setLang, t } from '../../core/i18n';
 
 /** The signed-in frame: top bar with navigation, theme switch and sign-out. */
 @Component({
@@ -11,12 +12,12 @@ import { Theme } from '../../core/theme';
   template: `
     <header class="topbar">
       <a routerLink="/" class="brand"><span class="logo">◆</span> HitKeep</a>
-      <nav>
-        <a routerLink="/" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }">Sites</a>
+      <nav [attr.aria-label]="t('account.menu')">
+        <a routerLink="/" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }">{{ t('nav.sites') }}</a>
         @if (auth.isAdmin()) {
-          <a routerLink="/admin" routerLinkActive="active">Users</a>
+          <a routerLink="/admin" routerLinkActive="active">{{ t('nav.users') }}</a>
         }
-        <a routerLink="/account" routerLinkActive="active">Account</a>
+        <a routerLink="/account" routerLinkActive="active">{{ t('nav.account') }}</a>
       </nav>
       <span class="spacer"></span>
       <p-button
@@ -25,11 +26,16 @@ import { Theme } from '../../core/theme';
         [rounded]="true"
         severity="secondary"
         (onClick)="theme.toggle()"
-        [ariaLabel]="theme.dark() ? 'Light mode' : 'Dark mode'"
+        [ariaLabel]="theme.dark() ? t('theme.light') : t('theme.dark')"
         data-testid="theme"
       />
+      <select class="lang-select" [attr.aria-label]="t('account.language')" [value]="locale()" (change)="pickLang($any($event.target).value)" data-testid="language">
+        @for (l of langs; track l.id) {
+          <option [value]="l.id" [selected]="l.id === locale()" [attr.lang]="l.id">{{ l.label }}</option>
+        }
+      </select>
       <span class="who muted">{{ auth.me()?.name || auth.me()?.email }}</span>
-      <p-button label="Sign out" [text]="true" severity="secondary" size="small" (onClick)="logout()" />
+      <p-button [label]="t('nav.signOut')" [text]="true" severity="secondary" size="small" (onClick)="logout()" />
     </header>
     <router-outlet />
   `,
@@ -38,6 +44,13 @@ export class Shell {
   readonly auth = inject(Auth);
   readonly theme = inject(Theme);
   private readonly router = inject(Router);
+  protected readonly t = t;
+  protected readonly locale = locale;
+  readonly langs = LANGS;
+
+  pickLang(l: Lang): void {
+    void setLang(l);
+  }
 
   async logout(): Promise<void> {
     await this.auth.logout().catch(() => undefined);

@@ -6,6 +6,7 @@ import { Message } from 'primeng/message';
 import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { SiteContext } from '../../core/site-context';
+import { t } from '../../core/i18n';
 
 /** `/sites/:site/...`: loads the site once and offers its sections. */
 @Component({
@@ -21,11 +22,11 @@ import { SiteContext } from '../../core/site-context';
           <h1 class="site-title">{{ site() }}</h1>
         }
         <nav class="tabs-nav">
-          <a [routerLink]="['/sites', site()]" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" queryParamsHandling="preserve">Dashboard</a>
-          <a [routerLink]="['/sites', site(), 'events']" routerLinkActive="active" queryParamsHandling="preserve">Events</a>
-          <a [routerLink]="['/sites', site(), 'goals']" routerLinkActive="active" queryParamsHandling="preserve">Goals &amp; funnels</a>
+          <a [routerLink]="['/sites', site()]" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" queryParamsHandling="preserve">{{ t('nav.dashboard') }}</a>
+          <a [routerLink]="['/sites', site(), 'events']" routerLinkActive="active" queryParamsHandling="preserve">{{ t('nav.events') }}</a>
+          <a [routerLink]="['/sites', site(), 'goals']" routerLinkActive="active" queryParamsHandling="preserve">{{ t('nav.goals') }}</a>
           @if (auth.canManage(site())) {
-            <a [routerLink]="['/sites', site(), 'settings']" routerLinkActive="active">Settings</a>
+            <a [routerLink]="['/sites', site(), 'settings']" routerLinkActive="active">{{ t('nav.settings') }}</a>
           }
         </nav>
       </div>
@@ -40,6 +41,7 @@ import { SiteContext } from '../../core/site-context';
   `,
 })
 export class SiteFrame {
+  protected readonly t = t;
   private readonly api = inject(Api);
   readonly auth = inject(Auth);
   readonly ctx = inject(SiteContext);
