@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod login_limiter;
 pub mod page;
+pub mod plausible_names;
 pub mod query;
 pub mod recorder;
 pub mod reports;
