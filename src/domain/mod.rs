@@ -19,6 +19,7 @@ pub mod plausible_names;
 pub mod query;
 pub mod recorder;
 pub mod reports;
+pub mod revenue;
 pub mod site;
 pub mod spreadsheet;
 pub mod visit;

@@ -101,6 +101,18 @@ impl<S: Clone> Sessionizer<S> {
 
     /// Places an event of `key` at time `ts` (microseconds) in a visit; `attrs` are taken only
     /// when the event opens a new visit.
+    /// The open visit `key` belongs to at `ts`, untouched: reports that are no event (engagement)
+    /// join their page view's visit without counting as its next event.
+    pub fn peek(&self, key: VisitorKey, ts: i64) -> Option<(u64, u64)> {
+        let alive = |v: &&ActiveVisit<S>| ts - v.last_seen < self.timeout;
+        let v = self
+            .active
+            .get(&key.current)
+            .filter(alive)
+            .or_else(|| key.previous.and_then(|p| self.active.get(&p)).filter(alive))?;
+        Some((v.visitor_id, v.visit_id))
+    }
+
     pub fn assign(&mut self, key: VisitorKey, ts: i64, pageview: bool, attrs: impl FnOnce() -> S) -> Assignment<S> {
         self.prune(ts);
         let timeout = self.timeout;
