@@ -324,6 +324,8 @@ pub enum ExportKind {
     Events,
     #[value(name = "web-vitals", alias = "web_vitals")]
     WebVitals,
+    /// Scroll depth and engaged time reports (Plausible's engagement events).
+    Engagements,
 }
 
 /// Opens a stopped data directory, explaining a lock held by a running server.
@@ -405,6 +407,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let table = match args.table {
                 ExportKind::Events => ExportTable::Events,
                 ExportKind::WebVitals => ExportTable::WebVitals,
+                ExportKind::Engagements => ExportTable::Engagements,
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -153,7 +153,7 @@ fn find_site(db: &Database, domain: &str) -> anyhow::Result<Site> {
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.table == ExportKind::Events || args.format == ExportFormat::Ndjson,
-        "only events export as CSV or Parquet; web vitals export as NDJSON"
+        "only events export as CSV or Parquet; web vitals and engagements export as NDJSON"
     );
     let db = open_offline(&args.data)?;
     let site = find_site(&db, &args.site)?;
