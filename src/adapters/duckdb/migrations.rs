@@ -310,4 +310,37 @@ mod tests {
             assert!(sql.contains(&format!("'{app}'")), "migration 6 misses the app {app}");
         }
     }
+
+    #[test]
+    fn migration_6_rewrites_rows_stored_with_uap_names() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v <= 5) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, browser, browser_version, os, os_version, device)
+             VALUES (now(), 1, 'pageview', 1, 1, '/', 'Mobile Safari', '17.5', 'iOS', '17.5', 'Tablet'),
+                    (now(), 1, 'pageview', 2, 2, '/', 'Chrome Mobile WebView', '131.0', 'Android', '14', 'Mobile'),
+                    (now(), 1, 'pageview', 3, 3, '/', 'Firefox', '133.0', 'Linux', NULL, 'Desktop'),
+                    (now(), 1, 'pageview', 4, 4, '/', 'Chrome', '131.0', 'Mac OS X', '10.15', 'Desktop'),
+                    (now(), 1, 'pageview', 5, 5, '/', NULL, NULL, NULL, NULL, 'Desktop')",
+        )
+        .unwrap();
+        let six = super::MIGRATIONS.iter().find(|(v, _)| *v == 6).unwrap().1;
+        conn.execute_batch(six).unwrap();
+        let mut stmt = conn.prepare("SELECT browser, browser_version, os FROM events ORDER BY visitor_id").unwrap();
+        let rows: Vec<(Option<String>, Option<String>, Option<String>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            rows,
+            vec![
+                (s("Safari"), s("17.5"), s("iPadOS")),
+                (s("Mobile App"), None, s("Android")),
+                (s("Firefox"), s("133.0"), s("GNU/Linux")),
+                (s("Chrome"), s("131.0"), s("Mac")),
+                (None, None, None),
+            ]
+        );
+    }
 }
