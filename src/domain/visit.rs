@@ -221,6 +221,19 @@ mod tests {
     }
 
     #[test]
+    fn peeking_joins_the_open_visit_without_counting_as_its_event() {
+        let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
+        assert_eq!(s.peek(key(7), 0), None, "no visit open yet");
+        let a = s.assign(key(7), 0, true, || ());
+        assert_eq!(s.peek(key(7), 10 * MIN), Some((7, a.visit_id)));
+        assert_eq!(s.peek(key(7), 10 * MIN), Some((7, a.visit_id)));
+        let second = s.assign(key(7), 20 * MIN, true, || ());
+        assert_eq!(second.stats.bounce_delta, -1, "peeks did not count: this is the visit's second event");
+        assert_eq!(second.stats.duration_delta, 20 * 60, "peeks did not move last_seen");
+        assert_eq!(s.peek(key(7), 51 * MIN), None, "the visit timed out");
+    }
+
+    #[test]
     fn open_visits_are_bounded_by_closing_the_least_recently_seen() {
         let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []).with_max_open(100);
         for v in 0..100 {
