@@ -7,6 +7,8 @@ fn main() {
     let required = [
         ("fielddata/node_modules/uap-core/regexes.yaml", "npm ci --prefix fielddata"),
         ("fielddata/node_modules/crawler-user-agents/crawler-user-agents.json", "npm ci --prefix fielddata"),
+        ("fielddata/node_modules/world-countries/countries.json", "npm ci --prefix fielddata"),
+        ("fielddata/node_modules/currency-codes/iso-4217-list-one.xml", "npm ci --prefix fielddata"),
         (
             "fielddata/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
             "npm ci --prefix fielddata",

@@ -166,9 +166,10 @@ pub fn seed(
                     HitKind::Custom {
                         name: "Signup".into(),
                         props: vec![("plan".into(), ["free", "pro", "team"][rng.random_range(0..3)].into())],
+                        revenue: None,
                     }
                 } else {
-                    HitKind::Pageview
+                    HitKind::Pageview { props: Vec::new() }
                 };
                 let page = Page::parse(&path, false).map_err(|e| anyhow::anyhow!(e))?;
                 day.push((

@@ -27,6 +27,14 @@ use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
 use crate::services::sites::{DetachedSites, SiteService};
 
+/// Which recorded table an NDJSON export streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordTable {
+    Events,
+    WebVitals,
+    Engagements,
+}
+
 /// A stopped data directory, opened by one command.
 pub struct Offline {
     db: Database,
@@ -105,16 +113,20 @@ impl Offline {
         Ok(EmailReports::new(reports, Arc::new(DuckSubscriptions::new(self.db.connect()?)), mailer, clock))
     }
 
-    /// Streams a site's events (or web vitals) in `span` as NDJSON to `out`.
+    /// Streams a site's events, web vitals or engagement reports in `span` as NDJSON to `out`.
     pub fn export_ndjson(
         &self,
-        web_vitals: bool,
+        table: RecordTable,
         site: &Site,
         span: Option<&DateSpan>,
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64, StoreError> {
-        let table = if web_vitals { ExportTable::WebVitals } else { ExportTable::Events };
+        let table = match table {
+            RecordTable::Events => ExportTable::Events,
+            RecordTable::WebVitals => ExportTable::WebVitals,
+            RecordTable::Engagements => ExportTable::Engagements,
+        };
         let span = span.map(|s| (s.start_micros, s.end_micros));
         crate::adapters::duckdb::export_ndjson(&self.db.connect()?, table, site.id.0, span, out, progress)
     }

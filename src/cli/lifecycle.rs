@@ -138,6 +138,14 @@ fn find_site(db: &Offline, domain: &str) -> anyhow::Result<Site> {
     lookup(db, domain)?.with_context(|| format!("no site {d} (add it with `hitkeep site add {d}`)"))
 }
 
+fn record_table(kind: ExportKind) -> offline::RecordTable {
+    match kind {
+        ExportKind::Events => offline::RecordTable::Events,
+        ExportKind::WebVitals => offline::RecordTable::WebVitals,
+        ExportKind::Engagements => offline::RecordTable::Engagements,
+    }
+}
+
 /// `hitkeep export` of all of a site's records as NDJSON to standard output.
 pub fn export_all_ndjson(args: ExportArgs) -> anyhow::Result<()> {
     let db = open_offline(&args.data)?;
@@ -145,8 +153,8 @@ pub fn export_all_ndjson(args: ExportArgs) -> anyhow::Result<()> {
     let site = lookup(&db, &args.site)?.with_context(|| format!("no site {domain}"))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let vitals = args.table == ExportKind::WebVitals;
-    let n = db.export_ndjson(vitals, &site, None, &mut out, &mut |n| eprint!("\rexported {n} rows"))?;
+    let n =
+        db.export_ndjson(record_table(args.table), &site, None, &mut out, &mut |n| eprint!("\rexported {n} rows"))?;
     out.flush()?;
     eprintln!("exported {n} rows");
     Ok(())
@@ -156,7 +164,7 @@ pub fn export_all_ndjson(args: ExportArgs) -> anyhow::Result<()> {
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.table == ExportKind::Events || args.format == ExportFormat::Ndjson,
-        "only events export as CSV or Parquet; web vitals export as NDJSON"
+        "only events export as CSV or Parquet; web vitals and engagements export as NDJSON"
     );
     let db = open_offline(&args.data)?;
     let site = find_site(&db, &args.site)?;
@@ -182,7 +190,9 @@ pub fn export(args: ExportArgs) -> anyhow::Result<()> {
         None if format == Format::Ndjson && args.table == ExportKind::Events => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let n = db.export_ndjson(false, &site, Some(&span), &mut out, &mut |n| eprint!("\r{n} / {total} rows"))?;
+            let n = db.export_ndjson(offline::RecordTable::Events, &site, Some(&span), &mut out, &mut |n| {
+                eprint!("\r{n} / {total} rows")
+            })?;
             out.flush()?;
             n
         }

@@ -161,6 +161,8 @@ pub enum ExportKind {
     Events,
     #[value(name = "web-vitals", alias = "web_vitals")]
     WebVitals,
+    /// Scroll depth and engaged time reports (Plausible's engagement events).
+    Engagements,
 }
 
 /// Opens a stopped data directory, explaining a lock held by a running server.

@@ -12,6 +12,33 @@ use super::visitor::VisitorKey;
 /// The name pageviews are stored under (custom events carry their own).
 pub const PAGEVIEW: &str = "pageview";
 
+/// The name of Plausible's engagement events: never stored as events, see [`Engagement`].
+pub const ENGAGEMENT: &str = "engagement";
+
+/// How far a visitor scrolled and how long they were engaged on one page view, sent when the
+/// page is hidden or left. Stored apart from events (the `engagements` table), so it feeds
+/// scroll depth and time on page but no event count, goal or bounce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Engagement {
+    /// Deepest point of the page seen, percent of its height (0..=100); `None` when not sent.
+    pub scroll_depth: Option<u8>,
+    /// Time the page was visible and focused since the last report, milliseconds.
+    pub engaged_ms: u32,
+}
+
+/// Longest engaged time one report may carry (a tab left open for days is not reading).
+pub const MAX_ENGAGED_MS: u32 = 30 * 60 * 1000;
+
+impl Engagement {
+    /// From Plausible's `sd` and `e`: scroll depth clamped to 0..=100 (negative means unknown),
+    /// engaged time clamped to [`MAX_ENGAGED_MS`].
+    pub fn from_wire(sd: Option<f64>, e: Option<f64>) -> Self {
+        let scroll_depth = sd.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v.round().min(100.0) as u8);
+        let engaged_ms = e.filter(|v| v.is_finite() && *v > 0.0).map_or(0, |v| v.min(MAX_ENGAGED_MS as f64) as u32);
+        Self { scroll_depth, engaged_ms }
+    }
+}
+
 /// Where a visitor was, from the client IP (the IP itself is never kept).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
@@ -36,7 +63,8 @@ pub struct TrafficSource {
     pub utm: Utm,
 }
 
-/// One stored event: a pageview (`name == "pageview"`) or a custom event.
+/// One stored event: a pageview (`name == "pageview"`) or a custom event; or, when
+/// `engagement` is set, an engagement report for the page view on `pathname` (not an event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// UTC, microseconds since the epoch; the server's receive time.
@@ -62,6 +90,12 @@ pub struct Event {
     /// Running visit statistics, set by the writer: summed over any set of whole visits they
     /// give visits, bounces and total duration without grouping by visit.
     pub visit_stats: VisitStats,
+    /// Revenue the event carried (custom events only).
+    #[serde(default)]
+    pub revenue: Option<super::revenue::Revenue>,
+    /// Set for engagement reports, which are stored apart and count as no event.
+    #[serde(default)]
+    pub engagement: Option<Engagement>,
 }
 
 /// An event's contribution to its visit's numbers.
@@ -160,5 +194,15 @@ mod tests {
         assert_eq!(VitalMetric::Cls.rating(0.3), "poor");
         assert_eq!(VitalMetric::parse("INP"), Some(VitalMetric::Inp));
         assert_eq!(VitalMetric::parse("XYZ"), None);
+    }
+
+    #[test]
+    fn engagement_from_plausible_fields() {
+        let e = Engagement::from_wire(Some(61.4), Some(3012.0));
+        assert_eq!((e.scroll_depth, e.engaged_ms), (Some(61), 3012));
+        let e = Engagement::from_wire(Some(250.0), Some(1e12));
+        assert_eq!((e.scroll_depth, e.engaged_ms), (Some(100), MAX_ENGAGED_MS));
+        let e = Engagement::from_wire(Some(-1.0), None);
+        assert_eq!((e.scroll_depth, e.engaged_ms), (None, 0));
     }
 }

@@ -7,12 +7,13 @@ use std::sync::{Arc, RwLock};
 
 use super::channel::classify;
 use super::client::{BotKind, ScreenClass, normalize_language};
-use super::event::{Event, PAGEVIEW, Record, TrafficSource, VitalMetric, VitalSample};
+use super::event::{ENGAGEMENT, Engagement, Event, PAGEVIEW, Record, TrafficSource, VitalMetric, VitalSample};
 use super::limits::{
     InvalidHit, MAX_EVENT_NAME_LEN, MAX_PROP_KEY_LEN, MAX_PROP_VALUE_LEN, MAX_PROPS, MAX_REFERRER_LEN,
     MAX_USER_AGENT_LEN, check_len,
 };
 use super::page::{Page, Utm};
+use super::revenue::Revenue;
 use super::site::{Site, SiteDirectory};
 use super::visitor::{Salt, SaltRing, day_of};
 use crate::ports::clock::Clock;
@@ -23,8 +24,17 @@ use crate::ports::useragent::UserAgentClassifier;
 /// What kind of hit arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HitKind {
-    Pageview,
-    Custom { name: String, props: Vec<(String, String)> },
+    /// A page view, with custom properties when the sender gave some (Plausible's `props`).
+    Pageview {
+        props: Vec<(String, String)>,
+    },
+    Custom {
+        name: String,
+        props: Vec<(String, String)>,
+        revenue: Option<Revenue>,
+    },
+    /// Scroll depth and engaged time of the page view on the hit's page.
+    Engagement(Engagement),
 }
 
 /// A hit as the HTTP edge received it, before any decision.
@@ -284,9 +294,13 @@ impl IngestService {
     }
 
     fn ingest_inner(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
-        let (name, props) = match hit.kind {
-            HitKind::Pageview => (PAGEVIEW.to_string(), Vec::new()),
-            HitKind::Custom { name, props } => validate_custom(name, props)?,
+        let (name, props, revenue, engagement) = match hit.kind {
+            HitKind::Pageview { props } => (PAGEVIEW.to_string(), validate_props(props)?, None, None),
+            HitKind::Custom { name, props, revenue } => {
+                let (name, props) = validate_custom(name, props)?;
+                (name, props, revenue, None)
+            }
+            HitKind::Engagement(e) => (ENGAGEMENT.to_string(), Vec::new(), None, Some(e)),
         };
         if let Some(r) = &hit.referrer {
             check_len("referrer", r, MAX_REFERRER_LEN)?;
@@ -341,6 +355,8 @@ impl IngestService {
             language: hit.language.as_deref().and_then(normalize_language),
             props,
             visit_stats: Default::default(),
+            revenue,
+            engagement,
         };
         self.publish(Record::Event { visitor, event: Box::new(event) })
     }
@@ -413,6 +429,14 @@ fn validate_custom(name: String, props: Vec<(String, String)>) -> Result<(String
     if name == PAGEVIEW {
         return Err(InvalidHit::new("name", "\"pageview\" is reserved; send pageviews to /ingest"));
     }
+    if name == ENGAGEMENT {
+        return Err(InvalidHit::new("name", "\"engagement\" is reserved for scroll depth and engaged time"));
+    }
+    Ok((name, validate_props(props)?))
+}
+
+/// Checks event properties (custom events' and pageviews'); keeps the first of duplicate keys.
+fn validate_props(props: Vec<(String, String)>) -> Result<Vec<(String, String)>, InvalidHit> {
     if props.len() > MAX_PROPS {
         return Err(InvalidHit::new("props", format!("more than {MAX_PROPS} properties")));
     }
@@ -427,7 +451,7 @@ fn validate_custom(name: String, props: Vec<(String, String)>) -> Result<(String
             out.push((k, v));
         }
     }
-    Ok((name, out))
+    Ok(out)
 }
 
 /// Campaign fields sent explicitly in a payload (HitKeep's `u_src`...), merged with the URL's.

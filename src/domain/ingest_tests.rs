@@ -90,7 +90,7 @@ fn service(capacity: usize) -> (IngestService, Arc<VecQueue>) {
 
 fn hit(site: &str, ua: &str) -> IncomingHit {
     IncomingHit {
-        kind: HitKind::Pageview,
+        kind: HitKind::Pageview { props: Vec::new() },
         site_host: site.into(),
         page: Page::parse("/a?utm_source=x", false).unwrap(),
         referrer: Some("https://duckduckgo.com/".into()),
@@ -146,11 +146,19 @@ fn drop_rules_in_order() {
 fn invalid_custom_events_and_full_queue() {
     let (svc, _queue) = service(1);
     let mut e = hit("https://shop.test", "Mozilla");
-    e.kind = HitKind::Custom { name: "pageview".into(), props: vec![] };
+    e.kind = HitKind::Custom { name: "pageview".into(), props: vec![], revenue: None };
     assert!(matches!(svc.ingest(e.clone()), Err(IngestError::Invalid(i)) if i.field == "name"));
-    e.kind = HitKind::Custom { name: "signup".into(), props: (0..31).map(|i| (format!("k{i}"), "v".into())).collect() };
+    e.kind = HitKind::Custom {
+        name: "signup".into(),
+        props: (0..31).map(|i| (format!("k{i}"), "v".into())).collect(),
+        revenue: None,
+    };
     assert!(matches!(svc.ingest(e.clone()), Err(IngestError::Invalid(i)) if i.field == "props"));
-    e.kind = HitKind::Custom { name: "signup".into(), props: vec![("a".into(), "1".into()), ("a".into(), "2".into())] };
+    e.kind = HitKind::Custom {
+        name: "signup".into(),
+        props: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
+        revenue: None,
+    };
     assert_eq!(svc.ingest(e.clone()), Ok(Outcome::Accepted));
     assert_eq!(svc.ingest(e), Err(IngestError::Overloaded));
     assert_eq!(svc.counters.overloaded.load(Ordering::Relaxed), 1);

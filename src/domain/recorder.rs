@@ -117,6 +117,16 @@ pub fn run_writer(
         vitals.clear();
         for record in records {
             match record {
+                Record::Event { visitor, mut event } if event.engagement.is_some() => {
+                    // Engagement joins its page view's visit but is no event of it: no bounce
+                    // change, no duration. Without an open visit it keeps visit 0 (orphaned).
+                    if let Some((visitor_id, visit_id)) = sessions.peek(visitor, event.ts) {
+                        event.visitor_id = visitor_id;
+                        event.visit_id = visit_id;
+                    }
+                    events.push(*event);
+                    keys.push(visitor);
+                }
                 Record::Event { visitor, mut event } => {
                     let pageview = event.name == super::event::PAGEVIEW;
                     let a = sessions.assign(visitor, event.ts, pageview, || event.traffic.clone());

@@ -101,6 +101,18 @@ impl<S: Clone> Sessionizer<S> {
 
     /// Places an event of `key` at time `ts` (microseconds) in a visit; `attrs` are taken only
     /// when the event opens a new visit.
+    /// The open visit `key` belongs to at `ts`, untouched: reports that are no event (engagement)
+    /// join their page view's visit without counting as its next event.
+    pub fn peek(&self, key: VisitorKey, ts: i64) -> Option<(u64, u64)> {
+        let alive = |v: &&ActiveVisit<S>| ts - v.last_seen < self.timeout;
+        let v = self
+            .active
+            .get(&key.current)
+            .filter(alive)
+            .or_else(|| key.previous.and_then(|p| self.active.get(&p)).filter(alive))?;
+        Some((v.visitor_id, v.visit_id))
+    }
+
     pub fn assign(&mut self, key: VisitorKey, ts: i64, pageview: bool, attrs: impl FnOnce() -> S) -> Assignment<S> {
         self.prune(ts);
         let timeout = self.timeout;
@@ -206,6 +218,19 @@ mod tests {
         assert_ne!(b.visit_id, a.visit_id);
         let other = s.assign(key(8), 88 * MIN, true, || ());
         assert_ne!(other.visit_id, b.visit_id, "visitors never share visits");
+    }
+
+    #[test]
+    fn peeking_joins_the_open_visit_without_counting_as_its_event() {
+        let mut s: Sessionizer<()> = Sessionizer::new(1, VISIT_TIMEOUT_MICROS, []);
+        assert_eq!(s.peek(key(7), 0), None, "no visit open yet");
+        let a = s.assign(key(7), 0, true, || ());
+        assert_eq!(s.peek(key(7), 10 * MIN), Some((7, a.visit_id)));
+        assert_eq!(s.peek(key(7), 10 * MIN), Some((7, a.visit_id)));
+        let second = s.assign(key(7), 20 * MIN, true, || ());
+        assert_eq!(second.stats.bounce_delta, -1, "peeks did not count: this is the visit's second event");
+        assert_eq!(second.stats.duration_delta, 20 * 60, "peeks did not move last_seen");
+        assert_eq!(s.peek(key(7), 51 * MIN), None, "the visit timed out");
     }
 
     #[test]

@@ -81,6 +81,8 @@ fn to_event(e: &Ev, all: &[Ev]) -> Event {
     };
     Event {
         visit_stats,
+        revenue: None,
+        engagement: None,
         ts: e.ts,
         site_id: 1,
         name: if e.pageview { "pageview".into() } else { "Signup".into() },

@@ -74,7 +74,7 @@ async fn hitkeep_pageview_custom_event_and_plausible_event_land_enriched() {
     assert_eq!(pv["channel"], "Email");
     assert_eq!(pv["browser"], "Chrome");
     assert_eq!(pv["browser_version"], "131.0");
-    assert_eq!(pv["os"], "Mac OS X");
+    assert_eq!(pv["os"], "Mac");
     assert_eq!(pv["device"], "Desktop");
     assert_eq!(pv["screen"], "Desktop");
     assert_eq!(pv["language"], "en-US");
@@ -92,7 +92,7 @@ async fn hitkeep_pageview_custom_event_and_plausible_event_land_enriched() {
     assert_eq!(pl["pathname"], "/products");
     assert_eq!(pl["utm_source"], "producthunt");
     assert_eq!(pl["referrer_source"], "producthunt");
-    assert_eq!(pl["browser"], "Mobile Safari");
+    assert_eq!(pl["browser"], "Safari");
     assert_eq!(pl["os"], "iOS");
     assert_eq!(pl["device"], "Mobile");
     assert_eq!(pl["screen"], "Mobile");

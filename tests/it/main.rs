@@ -13,6 +13,7 @@ mod ingest;
 mod lifecycle;
 mod lifecycle_data;
 mod lifecycle_hardening;
+mod plausible_ingest;
 mod query_hardening;
 mod report_conformance;
 mod reports;

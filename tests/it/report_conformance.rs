@@ -38,6 +38,8 @@ fn events() -> Vec<Event> {
             let entry = ROWS.iter().find(|r| r.2 == visit).expect("first event").4;
             Event {
                 visit_stats: VisitStats { visit_start: start, bounce_delta: bounce, duration_delta: duration },
+                revenue: None,
+                engagement: None,
                 ts: T0 + offset,
                 site_id: 1,
                 name: name.into(),

@@ -63,6 +63,7 @@ const proxied = []; // "METHOD /path" of every request the sub-path proxy forwar
 const pageErrors = []; // uncaught errors in any test page: the tracker must never throw
 let events = []; // `hitkeep export` rows, after the server stopped
 let vitals = []; // or the Error of `hitkeep export --table web_vitals`
+let engagements = []; // or the Error of `hitkeep export --table engagements`
 
 const hkBase = () => `http://analytics.test:${hkPort}`;
 const shop = (path) => `http://${SITE}:${shopPort}${path}`;
@@ -76,6 +77,8 @@ const BODIES = {
   '/s6/download': `<a id="dl" href="/files/report-2026.pdf">Report</a> <a id="local" href="/s6/other">Other page</a>`,
   '/s7/form': `<form id="f" action="/s7/thanks" method="post"><input name="email" value="a@b.c"><button id="send">Send</button></form>`,
   '/s13/vitals': `<h1 style="font-size:48px">Core Web Vitals</h1><p>Some text for a contentful paint.</p><button id="b">Button</button>`,
+  // 5,000 px of page in a 720 px viewport: 60 % scroll depth is scrollY 2,280.
+  '/s16/long': `<div style="height:5000px">Long read</div>`,
   '/s15/optout': `<a id="out" href="http://partner.test:PORT/x">Out</a> <a id="dl" href="/files/a.zip">Zip</a>
     <form id="f" action="/s15/optout-done" method="post"><button id="send">Send</button></form>`,
 };
@@ -162,6 +165,7 @@ async function stopHitkeepAndExport() {
   if (process.env.HK_E2E_DUMP) console.log(JSON.stringify(events, null, 1));
   // Kept apart so that a failing vitals export fails only the vitals test.
   vitals = await exp('--table', 'web_vitals').catch((e) => e);
+  engagements = await exp('--table', 'engagements').catch((e) => e);
 }
 
 // --- the browser -------------------------------------------------------------------------------
@@ -179,14 +183,18 @@ async function newContext({ notWebdriver = true, initScripts = [], ...options } 
 }
 
 // A page that records the tracker's requests (to any /ingest path) and uncaught errors.
+// Engagement reports (sent after a second of visibility, on hide and leave) are kept apart in
+// `p.engagements`, so the hit counts of the scenarios do not depend on how long they took.
 async function openPage(ctx) {
   const p = await ctx.newPage();
   p.hits = [];
+  p.engagements = [];
   p.pending = new Set();
   const isHit = (r) => r.method() === 'POST' && /\/ingest(\/|$)/.test(new URL(r.url()).pathname);
   p.on('request', (r) => {
     if (!isHit(r)) return;
-    p.hits.push(new URL(r.url()).pathname);
+    if (/"n":"engagement"/.test(r.postData() || '')) p.engagements.push(JSON.parse(r.postData()));
+    else p.hits.push(new URL(r.url()).pathname);
     p.pending.add(r);
   });
   p.on('requestfinished', (r) => p.pending.delete(r));
@@ -387,6 +395,21 @@ describe('hk.js in Chromium against the hitkeep server', () => {
       await p.evaluate(() => (location.hash = '#/settings')); // unchanged: nothing
       await sleep(300);
       assert.equal(p.hits.length, 2);
+      await p.close();
+    });
+
+    it('s16: scrolled to 60 % and visible ~3 s, then left (the report is checked once stored)', async () => {
+      const p = await openPage(ctx);
+      await p.goto(shop('/s16/long'));
+      await hits(p, 1);
+      await p.evaluate(() => scrollTo(0, 0.6 * document.body.scrollHeight - innerHeight));
+      await sleep(3000);
+      // pagehide reports the page left. Playwright does not show the page a request its old
+      // document sends while unloading, so the stored-by-the-server phase checks what arrived.
+      await p.goto(shop('/s16/next'));
+      await hits(p, 2);
+      assert.deepEqual(p.engagements, [], 'no report while the page was visible and focused');
+      await sleep(500);
       await p.close();
     });
 
@@ -598,6 +621,18 @@ describe('hk.js in Chromium against the hitkeep server', () => {
           ['subpath_event', '/s10/subpath'],
         ],
       );
+    });
+
+    it('s16: scroll depth 60 +- 5 and engaged 3 +- 1 s stored for the page, no engagement event', () => {
+      assert.ok(Array.isArray(engagements), `engagements export failed: ${engagements}`);
+      const long = engagements.filter((e) => e.pathname === '/s16/long');
+      assert.equal(long.length, 1, JSON.stringify(engagements));
+      assert.ok(Math.abs(long[0].scroll_depth - 60) <= 5, `scroll depth ${long[0].scroll_depth}`);
+      assert.ok(Math.abs(long[0].engaged_ms - 3000) <= 1000, `engaged ${long[0].engaged_ms} ms`);
+      const pv = whereName('pageview', '/s16/long');
+      assert.equal(pv.length, 1);
+      assert.equal(long[0].visit_id, pv[0].visit_id, 'the report joins the visit of its pageview');
+      assert.deepEqual(events.filter((e) => e.name === 'engagement'), [], 'engagement is never an event');
     });
 
     it('s13: web vitals stored for the page that loaded', () => {

@@ -4,7 +4,7 @@ import { gzipSync, constants } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BUDGET = 1000; // bytes, gzip -9, hk.js only
+const BUDGET = 1100; // bytes, gzip -9, hk.js only
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 let over = false;
 for (const name of ['hk.js', 'hk-vitals.js']) {

@@ -1,14 +1,17 @@
 /*
  * hk.js - the HitKeep-compatible page tracker.
  *
- * Budget: <= 1000 bytes gzip -9 once minified (scripts/size.mjs fails the build above that), so
+ * Budget: <= 1100 bytes gzip -9 once minified (scripts/size.mjs fails the build above that), so
  * the code below is written for the minifier: short, few distinct identifiers, no helpers
  * beyond what is needed. Rules: never throw into the page; no cookies, no storage writes, no ids.
  *
  * Wire format (a subset of HitKeep's; the server parses utm_* from `path` and reads the UA header):
- *   POST <base>/ingest        {path, sc_w, vp_w, lang, referrer}
- *   POST <base>/ingest/event  {n, p, u, r}
- * (HitKeep's sc_h and tsrc are left out: the server does not use them.)
+ *   POST <base>/ingest        {path, sc_w, lang, referrer}
+ *   POST <base>/ingest/event  {n, p, u, r, revenue}
+ *   POST <base>/ingest/event  {n: "engagement", u, sd, e}  (Plausible's engagement event: deepest
+ *     scroll in percent of the page and visible milliseconds since the last report; sent when the
+ *     page is hidden or left and before an SPA navigation)
+ * (HitKeep's sc_h, vp_w and tsrc are left out: the server does not need them; an empty referrer is none.)
  * <base> is the directory of this script's own URL, so sub-path installs work.
  * Bodies are strings, so the browser sends them as text/plain: a CORS "simple" request, no preflight.
  */
@@ -19,7 +22,7 @@ interface HkNavigator extends Navigator {
 type Props = Record<string, string>;
 declare global {
   interface Window {
-    hk: { event(name: string, props?: Props): void; notFound(): void };
+    hk: { event(name: string, props?: Props, options?: { revenue?: object }): void; notFound(): void };
   }
 }
 
@@ -54,20 +57,39 @@ const post = (endpoint: string, body: object): void => {
     }
 };
 
-const event = (n: string, p?: Props): void =>
-  post('ingest/event', { n, p, u: page(), r: doc.referrer || null });
+// `o` adds fields: `{revenue: {amount, currency}}` from hk.event(name, props, {revenue}).
+const event = (n: string, p?: Props, o?: object): void =>
+  post('ingest/event', { n, p, u: page(), r: doc.referrer, ...o });
+
+// Engagement of the current page view, sampled every second: engaged (visible) milliseconds not
+// yet reported, and the deepest bottom edge seen as a share of the page. Focus is not checked
+// (Plausible's script also stops the clock on blur): it did not fit the 1,100 byte budget.
+let engaged = 0;
+let deepest = 0;
+// Reports the depth and the engaged time since the last report (Plausible's engagement event):
+// when a sample finds the page hidden, when it is left (pagehide), and before an SPA navigation.
+const report = (): void => {
+  if (engaged) {
+    post('ingest/event', { n: 'engagement', u: last, sd: deepest * 100, e: engaged });
+    engaged = 0;
+  }
+};
 
 // The same page twice in a row counts once (a change of the query string alone is no new page).
 let last: string | undefined;
 const pageview = (): void => {
-  if (last != (last = page()))
+  if (last != page()) {
+    // An SPA navigation ends the previous page view: report its engagement first.
+    report();
+    last = page();
+    deepest = 0;
     post('ingest', {
       path: loc.pathname + loc.search + (withHash ? loc.hash : ''),
       sc_w: screen.width,
-      vp_w: innerWidth,
       lang: nav.language,
-      referrer: doc.referrer || null,
+      referrer: doc.referrer,
     });
+  }
 };
 
 // Window listeners, capture phase: the page cannot stop them from running.
@@ -121,7 +143,7 @@ if (!off) {
     const host = a && a.hostname; // empty for no href, mailto:, tel:, javascript: and the like
     if (host) {
       const file = a.pathname;
-      const ext = /\.(pdf|zip|dmg|exe|csv|xlsx|docx|pptx|mp[34]|gz|tar|7z|rar|txt)$/i.exec(file);
+      const ext = /\.(pdf|zip|dmg|exe|csv|(xls|doc|ppt)x|mp[34]|gz|tar|7z|rar|txt)$/i.exec(file);
       if (ext) {
         if (!flag('disable-download-tracking'))
           event('file_download', { file_host: host, file_path: file, file_ext: ext[1] });
@@ -131,6 +153,13 @@ if (!off) {
   });
 
   if (!flag('disable-form-tracking')) on('submit', () => event('form_submit'));
+
+  on('pagehide', report);
+  setInterval(() => {
+    deepest = Math.max(deepest, (scrollY + innerHeight) / doc.body.scrollHeight);
+    if (!doc.hidden) engaged += 1e3;
+    else report();
+  }, 1e3);
 
   // data-web-vitals, or HitKeep's data-enable-web-vitals (the names, joined, contain it).
   if (/web-vitals/.test(script!.getAttributeNames() as any))

@@ -1,13 +1,13 @@
 //! The event store: appends batches through DuckDB's Appender.
 
-use duckdb::types::{OrderedMap, TimeUnit, Value};
+use duckdb::types::{Decimal, OrderedMap, TimeUnit, Value};
 use duckdb::{Connection, appender_params_from_iter};
 
 use super::internal;
 use std::sync::Arc;
 
 use crate::domain::channel::Channel;
-use crate::domain::event::{Event, TrafficSource, VitalSample};
+use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::ports::store::{EventStore, ResumeState, StoreError};
@@ -31,7 +31,7 @@ fn ts(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
-fn event_row(e: &Event) -> [Value; 30] {
+fn event_row(e: &Event) -> Result<[Value; 32], StoreError> {
     let props = if e.props.is_empty() {
         Value::Null
     } else {
@@ -39,7 +39,17 @@ fn event_row(e: &Event) -> [Value; 30] {
             e.props.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone()))).collect::<Vec<_>>(),
         ))
     };
-    [
+    // DECIMAL(18,3) from thousandths: exact, no float on the way.
+    let (amount, currency) = match &e.revenue {
+        Some(r) => (
+            Value::Decimal(
+                Decimal::new(18, 3, r.thousandths as i128).map_err(|e| StoreError::Internal(e.to_string()))?,
+            ),
+            Value::Text(r.currency.clone()),
+        ),
+        None => (Value::Null, Value::Null),
+    };
+    Ok([
         ts(e.ts),
         Value::UInt(e.site_id),
         Value::Text(e.name.clone()),
@@ -70,6 +80,21 @@ fn event_row(e: &Event) -> [Value; 30] {
         Value::Boolean(e.visit_stats.visit_start),
         Value::TinyInt(e.visit_stats.bounce_delta),
         Value::UInt(e.visit_stats.duration_delta),
+        amount,
+        currency,
+    ])
+}
+
+fn engagement_row(e: &Event, g: &Engagement) -> [Value; 8] {
+    [
+        ts(e.ts),
+        Value::UInt(e.site_id),
+        Value::UBigInt(e.visitor_id),
+        Value::UBigInt(e.visit_id),
+        Value::Text(e.hostname.clone()),
+        Value::Text(e.pathname.clone()),
+        g.scroll_depth.map_or(Value::Null, Value::UTinyInt),
+        Value::UInt(g.engaged_ms),
     ]
 }
 
@@ -94,8 +119,19 @@ impl EventStore for DuckEventStore {
         let tx = self.conn.transaction().map_err(internal)?;
         {
             let mut app = tx.appender("events").map_err(internal)?;
+            for e in events.iter().filter(|e| e.engagement.is_none()) {
+                app.append_row(appender_params_from_iter(event_row(e)?)).map_err(internal)?;
+            }
+            app.flush().map_err(internal)?;
+        }
+        // Engagement reports are no events: their own table, so counts, goals and bounces
+        // never see them.
+        if events.iter().any(|e| e.engagement.is_some()) {
+            let mut app = tx.appender("engagements").map_err(internal)?;
             for e in events {
-                app.append_row(appender_params_from_iter(event_row(e))).map_err(internal)?;
+                if let Some(g) = &e.engagement {
+                    app.append_row(appender_params_from_iter(engagement_row(e, g))).map_err(internal)?;
+                }
             }
             app.flush().map_err(internal)?;
         }

@@ -12,6 +12,7 @@ use crate::ports::store::StoreError;
 pub enum ExportTable {
     Events,
     WebVitals,
+    Engagements,
 }
 
 /// Writes one JSON object per row of `site_id` with `start <= ts < end` (UTC microseconds; all
@@ -30,13 +31,18 @@ pub fn export_ndjson(
             "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), name, visitor_id := visitor_id::VARCHAR,
                 visit_id, hostname, pathname, referrer, referrer_source, channel, utm_source, utm_medium, utm_campaign,
                 utm_content, utm_term, country, region, city, browser, browser_version, os, os_version, device, screen,
-                language, props := coalesce(props, MAP {})))::VARCHAR
+                language, props := coalesce(props, MAP {}), revenue_amount := revenue_amount::VARCHAR, revenue_currency))::VARCHAR
              FROM events WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT) ORDER BY ts"
         }
         ExportTable::WebVitals => {
             "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), metric, value, rating, pathname,
                 navigation_type, device, country))::VARCHAR
              FROM web_vitals WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT) ORDER BY ts"
+        }
+        ExportTable::Engagements => {
+            "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), visitor_id := visitor_id::VARCHAR,
+                visit_id, hostname, pathname, scroll_depth, engaged_ms))::VARCHAR
+             FROM engagements WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT) ORDER BY ts"
         }
     };
     let mut stmt = conn.prepare(sql).map_err(internal)?;

@@ -190,7 +190,7 @@ impl DataLifecycle for DuckLifecycle {
         let mut conn = self.conn();
         let site_id = site.id.0;
         let mut outcome = RetentionOutcome::default();
-        for (table, suffix) in [("events", ""), ("web_vitals", ".web-vitals")] {
+        for (table, suffix) in [("events", ""), ("web_vitals", ".web-vitals"), ("engagements", ".engagements")] {
             let months: Vec<String> = {
                 let mut stmt = conn
                     .prepare(&format!(
@@ -222,6 +222,8 @@ impl DataLifecycle for DuckLifecycle {
         };
         outcome.deleted_events = delete("events")?;
         outcome.deleted_vitals = delete("web_vitals")?;
+        // Engagement reports go with their page views (and are no events of their own).
+        delete("engagements")?;
         tx.commit().map_err(internal)?;
         if outcome.deleted_events + outcome.deleted_vitals > 0 {
             // Frees the deleted row groups' blocks for reuse; a busy writer may postpone it.

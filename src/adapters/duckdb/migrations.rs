@@ -216,4 +216,131 @@ CREATE TABLE email_subscriptions (
 );
 "#,
     ),
+    (
+        6,
+        r#"
+-- Plausible's browser and OS names (domain::plausible_names, applied at ingest from now on) for
+-- rows stored before: same pairs as the domain's tables (a unit test below checks).
+UPDATE events SET browser = m.to_name FROM (VALUES
+    ('Mobile Safari', 'Safari'),
+    ('Chrome Mobile', 'Chrome'),
+    ('Chrome Mobile iOS', 'Chrome'),
+    ('Chrome Frame', 'Chrome'),
+    ('HeadlessChrome', 'Headless Chrome'),
+    ('Firefox Mobile', 'Firefox'),
+    ('Firefox iOS', 'Firefox'),
+    ('Firefox Beta', 'Firefox'),
+    ('Firefox Alpha', 'Firefox'),
+    ('Edge', 'Microsoft Edge'),
+    ('Edge Mobile', 'Microsoft Edge'),
+    ('IE', 'Internet Explorer'),
+    ('IE Mobile', 'Internet Explorer'),
+    ('IE Large Screen', 'Internet Explorer'),
+    ('Opera Mobile', 'Opera'),
+    ('Opera Mini', 'Opera'),
+    ('Opera Coast', 'Opera'),
+    ('Opera Neon', 'Opera'),
+    ('Samsung Internet', 'Samsung Browser'),
+    ('DuckDuckGo Mobile', 'DuckDuckGo Privacy Browser'),
+    ('MiuiBrowser', 'MIUI Browser'),
+    ('HuaweiBrowser', 'Huawei Browser'),
+    ('Whale', 'Whale Browser'),
+    ('Amazon Silk', 'Mobile Silk'),
+    ('QQ Browser Mobile', 'QQ Browser'),
+    ('QQ Browser Mini', 'QQ Browser'),
+    ('Baidu Explorer', 'Baidu Browser'),
+    ('Seznam prohlížeč', 'Seznam Browser'),
+    ('BlackBerry WebKit', 'BlackBerry Browser'),
+    ('Yandex Browser Lite', 'Yandex Browser')
+) m(from_name, to_name) WHERE events.browser = m.from_name;
+UPDATE events SET browser = 'Mobile App', browser_version = NULL WHERE browser IN (
+    'Chrome Mobile WebView', 'Mobile Safari UI/WKWebView', 'Facebook', 'Facebook Messenger', 'Instagram', 'LINE', 'Twitter', 'Pinterest', 'Snapchat', 'TikTok', 'WeChat', 'Kurio App', 'ESPN', 'TopBuzz'
+);
+UPDATE events SET os = 'iPadOS'
+WHERE os = 'iOS' AND device = 'Tablet' AND coalesce(try_cast(split_part(os_version, '.', 1) AS INTEGER), 0) >= 13;
+UPDATE events SET os = m.to_name FROM (VALUES
+    ('Mac OS X', 'Mac'),
+    ('Mac OS', 'Mac'),
+    ('Linux', 'GNU/Linux'),
+    ('Linux Mint', 'Mint'),
+    ('WatchOS', 'watchOS'),
+    ('ATV OS X', 'tvOS'),
+    ('Symbian^3', 'Symbian OS'),
+    ('Symbian^3 Anna', 'Symbian OS'),
+    ('Symbian^3 Belle', 'Symbian OS')
+) m(from_name, to_name) WHERE events.os = m.from_name;
+"#,
+    ),
+    (
+        7,
+        r#"
+-- Revenue an event carried (Plausible's Events API `revenue`), exact: amount and ISO 4217 code.
+ALTER TABLE events ADD COLUMN revenue_amount DECIMAL(18,3);
+ALTER TABLE events ADD COLUMN revenue_currency VARCHAR;
+-- Engagement reports (Plausible's `engagement` events, hk.js on hide/leave/SPA navigation): one
+-- row per report for the page view of (site, visit, pathname) before ts. Not events: they never
+-- count as events, goals or the second event of a bounce. A page view's scroll depth is the
+-- max of its reports' scroll_depth, its engaged time the sum of engaged_ms.
+CREATE TABLE engagements (
+    ts           TIMESTAMP NOT NULL,
+    site_id      UINTEGER NOT NULL,
+    visitor_id   UBIGINT NOT NULL,
+    -- 0 when no visit was open (a report after the visit timed out)
+    visit_id     UBIGINT NOT NULL,
+    hostname     VARCHAR,
+    pathname     VARCHAR NOT NULL,
+    scroll_depth UTINYINT,
+    engaged_ms   UINTEGER NOT NULL
+);
+"#,
+    ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::plausible_names::{BROWSERS, MOBILE_APPS, OPERATING_SYSTEMS};
+
+    #[test]
+    fn migration_6_renames_every_pair_of_the_domain() {
+        let sql = super::MIGRATIONS.iter().find(|(v, _)| *v == 6).map(|(_, sql)| *sql).expect("migration 6");
+        for (from, to) in BROWSERS.iter().chain(OPERATING_SYSTEMS) {
+            assert!(sql.contains(&format!("('{from}', '{to}')")), "migration 6 misses {from} -> {to}");
+        }
+        for app in MOBILE_APPS {
+            assert!(sql.contains(&format!("'{app}'")), "migration 6 misses the app {app}");
+        }
+    }
+
+    #[test]
+    fn migration_6_rewrites_rows_stored_with_uap_names() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v <= 5) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, browser, browser_version, os, os_version, device)
+             VALUES (now(), 1, 'pageview', 1, 1, '/', 'Mobile Safari', '17.5', 'iOS', '17.5', 'Tablet'),
+                    (now(), 1, 'pageview', 2, 2, '/', 'Chrome Mobile WebView', '131.0', 'Android', '14', 'Mobile'),
+                    (now(), 1, 'pageview', 3, 3, '/', 'Firefox', '133.0', 'Linux', NULL, 'Desktop'),
+                    (now(), 1, 'pageview', 4, 4, '/', 'Chrome', '131.0', 'Mac OS X', '10.15', 'Desktop'),
+                    (now(), 1, 'pageview', 5, 5, '/', NULL, NULL, NULL, NULL, 'Desktop')",
+        )
+        .unwrap();
+        let six = super::MIGRATIONS.iter().find(|(v, _)| *v == 6).unwrap().1;
+        conn.execute_batch(six).unwrap();
+        let mut stmt = conn.prepare("SELECT browser, browser_version, os FROM events ORDER BY visitor_id").unwrap();
+        let rows: Vec<(Option<String>, Option<String>, Option<String>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            rows,
+            vec![
+                (s("Safari"), s("17.5"), s("iPadOS")),
+                (s("Mobile App"), None, s("Android")),
+                (s("Firefox"), s("133.0"), s("GNU/Linux")),
+                (s("Chrome"), s("131.0"), s("Mac")),
+                (None, None, None),
+            ]
+        );
+    }
+}

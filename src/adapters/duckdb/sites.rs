@@ -151,6 +151,7 @@ impl SiteRepository for DuckSites {
 const SITE_TABLES: &[&str] = &[
     "events",
     "web_vitals",
+    "engagements",
     "goals",
     "funnels",
     "imported_visitors",

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::errors::json_error;
-use super::payloads::{EventPayload, PageviewPayload, PlausiblePayload, VitalPayload, props_to_pairs, width};
+use super::payloads::{EventPayload, PageviewPayload, PlausiblePayload, VitalPayload, props_to_pairs, revenue, width};
 use super::{AppState, HttpConfig};
-use crate::domain::event::PAGEVIEW;
+use crate::domain::event::{ENGAGEMENT, Engagement, PAGEVIEW};
 use crate::domain::ingest::{HitKind, IncomingHit, IncomingVital, IngestError, explicit_utm};
 use crate::domain::limits::InvalidHit;
 use crate::domain::page::Page;
@@ -238,7 +238,7 @@ fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
         timestamp,
-        kind: HitKind::Pageview,
+        kind: HitKind::Pageview { props: Vec::new() },
         site_host,
         page,
         referrer: p.referrer.filter(|r| !r.is_empty()),
@@ -288,9 +288,13 @@ fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response
         Ok(t) => t,
         Err(e) => return rejected(state, e),
     };
+    let kind = match hit_kind(false, name, props, p.revenue, p.sd, p.e) {
+        Ok(kind) => kind,
+        Err(e) => return rejected(state, e),
+    };
     let hit = IncomingHit {
         timestamp,
-        kind: HitKind::Custom { name, props },
+        kind,
         site_host,
         page,
         referrer: p.r.filter(|r| !r.is_empty()),
@@ -336,6 +340,23 @@ fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
     outcome(result)
 }
 
+/// What an event body is: a pageview (with its props; on Plausible's API only), an engagement
+/// report (`sd`, `e`), or a custom event (with its revenue).
+fn hit_kind(
+    plausible: bool,
+    name: String,
+    props: Vec<(String, String)>,
+    revenue_field: Option<serde_json::Value>,
+    sd: Option<f64>,
+    e: Option<f64>,
+) -> Result<HitKind, InvalidHit> {
+    Ok(match name.as_str() {
+        PAGEVIEW if plausible => HitKind::Pageview { props },
+        ENGAGEMENT => HitKind::Engagement(Engagement::from_wire(sd, e)),
+        _ => HitKind::Custom { name, props, revenue: revenue(revenue_field)? },
+    })
+}
+
 /// Plausible's Events API; a comma-separated `domain` records the hit for each site.
 #[handler]
 pub async fn plausible_event(
@@ -369,7 +390,10 @@ fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
         Ok(props) => props,
         Err(message) => return invalid(state, "props", message),
     };
-    let kind = if name == PAGEVIEW { HitKind::Pageview } else { HitKind::Custom { name, props } };
+    let kind = match hit_kind(true, name, props, p.revenue, p.sd, p.e) {
+        Ok(kind) => kind,
+        Err(e) => return rejected(state, e),
+    };
     let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {

@@ -3,6 +3,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::domain::limits::InvalidHit;
+use crate::domain::revenue::Revenue;
+
 /// HitKeep pageview (`POST /ingest`).
 #[derive(Debug, Deserialize)]
 pub struct PageviewPayload {
@@ -40,6 +43,11 @@ pub struct EventPayload {
     pub domain: Option<String>,
     /// RFC 3339 time of the event; honoured only with the API token.
     pub timestamp: Option<String>,
+    /// `{amount, currency}` (from `hk.event(name, props, {revenue})`).
+    pub revenue: Option<Value>,
+    /// Engagement reports (`n: "engagement"`): scroll depth percent and engaged milliseconds.
+    pub sd: Option<f64>,
+    pub e: Option<f64>,
 }
 
 /// HitKeep Web Vitals report (`POST /ingest/web-vitals`).
@@ -68,6 +76,12 @@ pub struct PlausiblePayload {
     #[serde(default, deserialize_with = "lenient_bool")]
     pub h: bool,
     pub w: Option<f64>,
+    /// `{amount, currency}`: the amount a number or decimal string, the currency ISO 4217.
+    #[serde(alias = "$")]
+    pub revenue: Option<Value>,
+    /// Engagement events: scroll depth (percent) and engaged time (milliseconds).
+    pub sd: Option<f64>,
+    pub e: Option<f64>,
 }
 
 fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -105,6 +119,30 @@ pub fn props_to_pairs(props: Option<Value>) -> Result<Vec<(String, String)>, Str
             Some((k, text))
         })
         .collect())
+}
+
+/// Revenue from `{amount, currency}` (Plausible's form); the amount may be a number or a string.
+pub fn revenue(value: Option<Value>) -> Result<Option<Revenue>, InvalidHit> {
+    let bad = || InvalidHit::new("revenue", "must be an object {amount, currency}");
+    let map = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(m)) => m,
+        // Plausible's script sends it JSON-encoded in a string.
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(&s) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(bad()),
+        },
+        Some(_) => return Err(bad()),
+    };
+    let amount = match map.get("amount") {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(InvalidHit::new("revenue", "amount must be a number or a decimal string")),
+    };
+    let Some(Value::String(currency)) = map.get("currency") else {
+        return Err(InvalidHit::new("revenue", "currency must be an ISO 4217 code such as EUR"));
+    };
+    Revenue::parse(&amount, currency).map(Some)
 }
 
 /// A width from a float field, ignoring nonsense.

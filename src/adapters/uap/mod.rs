@@ -8,6 +8,7 @@ use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use crate::domain::client::{BotKind, ClientInfo, DeviceClass};
+use crate::domain::plausible_names;
 use crate::ports::useragent::UserAgentClassifier;
 
 static UAP_REGEXES: &str =
@@ -81,12 +82,18 @@ impl UapClassifier {
         let known = |family: &str| (family != "Other").then(|| family.to_string());
         let os_family = os.as_ref().map(|o| o.os.to_string()).unwrap_or_default();
         let device_family = device.as_ref().map(|d| d.device.to_string()).unwrap_or_default();
+        // The device class reads uap-core's own names; what is stored is Plausible's.
+        let device = DeviceClass::infer(ua, &os_family, &device_family);
+        let (browser_name, keeps_version) =
+            browser.as_ref().map_or(("Other", false), |b| plausible_names::browser(&b.family));
+        let os_major = os.as_ref().and_then(|o| o.major.as_deref());
+        let os_name = plausible_names::os(&os_family, os_major, device == DeviceClass::Tablet);
         ClientInfo {
-            browser: browser.as_ref().and_then(|b| known(&b.family)),
-            browser_version: browser.as_ref().and_then(|b| version(b.major, b.minor)),
-            os: known(&os_family),
+            browser: known(browser_name),
+            browser_version: browser.as_ref().filter(|_| keeps_version).and_then(|b| version(b.major, b.minor)),
+            os: known(os_name).filter(|o| !o.is_empty()),
             os_version: os.as_ref().and_then(|o| version(o.major.as_deref(), o.minor.as_deref())),
-            device: DeviceClass::infer(ua, &os_family, &device_family),
+            device,
             bot,
         }
     }
@@ -116,13 +123,22 @@ mod tests {
         let chrome = c.classify(CHROME_MAC);
         assert_eq!(chrome.browser.as_deref(), Some("Chrome"));
         assert_eq!(chrome.browser_version.as_deref(), Some("131.0"));
-        assert_eq!(chrome.os.as_deref(), Some("Mac OS X"));
+        assert_eq!(chrome.os.as_deref(), Some("Mac"));
         assert_eq!(chrome.device, DeviceClass::Desktop);
         assert_eq!(chrome.bot, None);
         let iphone = c.classify(SAFARI_IPHONE);
-        assert_eq!(iphone.browser.as_deref(), Some("Mobile Safari"));
+        assert_eq!(iphone.browser.as_deref(), Some("Safari"));
+        assert_eq!(iphone.browser_version.as_deref(), Some("17.5"));
         assert_eq!(iphone.os.as_deref(), Some("iOS"));
         assert_eq!(iphone.device, DeviceClass::Mobile);
+        let linux = c.classify("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0");
+        assert_eq!((linux.browser.as_deref(), linux.os.as_deref()), (Some("Firefox"), Some("GNU/Linux")));
+        let ipad = c.classify("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1");
+        assert_eq!((ipad.browser.as_deref(), ipad.os.as_deref()), (Some("Chrome"), Some("iPadOS")));
+        let samsung = c.classify("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36");
+        assert_eq!(samsung.browser.as_deref(), Some("Samsung Browser"));
+        let webview = c.classify("Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.39 Mobile Safari/537.36");
+        assert_eq!((webview.browser.as_deref(), webview.browser_version.as_deref()), (Some("Mobile App"), None));
         assert_eq!(
             c.classify("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)").bot,
             Some(BotKind::Other)
