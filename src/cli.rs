@@ -104,6 +104,9 @@ pub struct ServeArgs {
     /// Hits held in memory between the HTTP handlers and the writer; when full, ingest answers 503.
     #[arg(long, env = "HITKEEP_QUEUE_CAPACITY", default_value_t = 100_000)]
     pub queue_capacity: usize,
+    /// The ingest queue (`--queue memory|nats://...`) and its NATS JetStream settings.
+    #[command(flatten)]
+    pub queue: crate::app::queue::QueueArgs,
     /// Most hits written in one batch.
     #[arg(long, env = "HITKEEP_BATCH_SIZE", default_value_t = 5_000)]
     pub batch_size: usize,

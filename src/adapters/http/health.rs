@@ -28,12 +28,14 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
     let capacity = state.ingest.queue_capacity();
     let draining = state.draining.load(Ordering::SeqCst);
     let store_ok = !state.writer.store_failing.load(Ordering::SeqCst);
-    let ready = leader && writer && store_ok && !draining && depth < capacity;
+    let queue_ok = state.ingest.queue_ready();
+    let ready = leader && writer && store_ok && queue_ok && !draining && depth < capacity;
     let body = json!({
         "ready": ready,
         "leader": leader,
         "writer_running": writer,
         "store_writable": store_ok,
+        "queue_connected": queue_ok,
         "draining": draining,
         "queue_depth": depth,
         "queue_capacity": capacity,
@@ -90,6 +92,9 @@ pub fn metrics_text(state: &AppState) -> String {
             ("{reason=\"unavailable\"}".into(), load(&c.unavailable) as f64),
         ],
     );
+    for m in state.ingest.queue_metrics() {
+        metric(m.name, m.kind, m.help, &m.samples);
+    }
     metric(
         "hitkeep_queue_depth",
         "gauge",

@@ -116,6 +116,17 @@ impl ForwardQueue {
         items.drain(..n);
     }
 
+    /// Everything queued, removed (for the spool at shutdown; the forwarder has stopped).
+    pub fn take_all(&self) -> Vec<ForwardItem> {
+        self.items.lock().drain(..).collect()
+    }
+
+    /// Queues items from the spool of an earlier run: acknowledged then, so taken past the capacity.
+    pub fn push_items(&self, items: Vec<ForwardItem>) {
+        self.items.lock().extend(items);
+        self.wake.notify_one();
+    }
+
     pub fn len(&self) -> usize {
         self.items.lock().len()
     }
@@ -168,18 +179,25 @@ fn now_micros() -> i64 {
 /// to the next leader). Returns how many were taken.
 pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usize, &'static str> {
     let mut taken = 0;
+    let mut receipts = Vec::new();
     for item in hits {
-        let refused = match item {
+        let (refused, confirmations) = crate::ports::queue::collect_receipts(|| match item {
             ForwardItem::Hit(hit) => {
                 let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
                 resp.status() == StatusCode::SERVICE_UNAVAILABLE
             }
             ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
-        };
+        });
         if refused {
             break;
         }
+        receipts.push(confirmations);
         taken += 1;
+    }
+    if receipts.iter().any(|r| !r.is_empty()) {
+        // A durable queue: once it confirmed a hit, the hit is safe; the follower may forget it.
+        let confirmed = futures_util::future::join_all(receipts.into_iter().map(crate::ports::queue::confirm)).await;
+        return Ok(confirmed.iter().take_while(|r| r.is_ok()).count());
     }
     let target = state.ingest.published();
     let mut wakeups = state.broadcaster.subscribe();
