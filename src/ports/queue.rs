@@ -46,6 +46,30 @@ pub fn defer_receipt(receipt: Receipt) {
     });
 }
 
+thread_local! {
+    static MESSAGE_ID: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `id` naming what it publishes (a hit forwarded by another node, which may send
+/// it again after a failover): a durable queue derives its de-duplication ids from it.
+pub fn with_message_id<R>(id: &str, f: impl FnOnce() -> R) -> R {
+    let outer = MESSAGE_ID.with(|m| m.borrow_mut().replace((id.to_string(), 0)));
+    let result = f();
+    MESSAGE_ID.with(|m| *m.borrow_mut() = outer);
+    result
+}
+
+/// For a durable queue inside `try_publish`: the next id under `with_message_id` (`<id>.<n>`:
+/// one hit may make several records), `None` outside it.
+pub fn next_message_id() -> Option<String> {
+    MESSAGE_ID.with(|m| {
+        m.borrow_mut().as_mut().map(|(id, n)| {
+            *n += 1;
+            format!("{id}.{n}")
+        })
+    })
+}
+
 /// Waits for every receipt; the first failure wins.
 pub async fn confirm(receipts: Vec<Receipt>) -> Result<(), PublishError> {
     for r in receipts {

@@ -10,7 +10,7 @@ use tokio::sync::{Semaphore, oneshot};
 
 use super::{NatsQueue, PUBLISH_BUCKETS};
 use crate::domain::event::Record;
-use crate::ports::queue::{PublishError, QueueMetric, RecordPublisher, defer_receipt};
+use crate::ports::queue::{PublishError, QueueMetric, RecordPublisher, defer_receipt, next_message_id};
 
 /// Publishes records; bounded by `--nats-max-in-flight` publishes waiting for their acknowledgement.
 pub struct NatsPublisher {
@@ -63,9 +63,11 @@ impl RecordPublisher for NatsPublisher {
         }
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| PublishError::Full)?;
         let payload = serde_json::to_vec(&record).map_err(|_| PublishError::Closed)?;
-        let n = self.sent.fetch_add(1, Ordering::Relaxed);
-        // A retried publish (the client's reconnect) carries the same id: JetStream keeps one copy.
-        let message = PublishMessage::build().payload(payload.into()).message_id(format!("{}-{n}", self.boot));
+        // A retried publish (the client's reconnect, a follower sending a batch again after a
+        // failover) carries the same id: JetStream keeps one copy.
+        let id =
+            next_message_id().unwrap_or_else(|| format!("{}-{}", self.boot, self.sent.fetch_add(1, Ordering::Relaxed)));
+        let message = PublishMessage::build().payload(payload.into()).message_id(id);
         let (js, subject, metrics) = (self.queue.js.clone(), self.subject.clone(), self.queue.metrics.clone());
         let (tx, rx) = oneshot::channel();
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);

@@ -48,6 +48,10 @@ pub struct ForwardedHit {
     pub facts: RequestFacts,
     /// The JSON body as received.
     pub body: String,
+    /// Unique per hit and receiving node: a durable queue's de-duplication id, so a batch sent
+    /// again after a leader crash is stored once.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// What a node hands to the leader: a hit as received, or a record a deposed leader had
@@ -161,7 +165,11 @@ pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
     if gate.draining.load(Ordering::SeqCst) {
         return unavailable("unavailable", "this node is shutting down");
     }
-    if gate.forward.push(ForwardedHit { endpoint, facts, body }) {
+    static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let boot = BOOT.get_or_init(rand::random::<u64>);
+    let id = Some(format!("n{}-{boot:016x}-{}", gate.node_id, SEQ.fetch_add(1, Ordering::Relaxed)));
+    if gate.forward.push(ForwardedHit { endpoint, facts, body, id }) {
         gate.counters.queued.fetch_add(1, Ordering::Relaxed);
         StatusCode::ACCEPTED.into_response()
     } else {
@@ -183,7 +191,11 @@ pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usiz
     for item in hits {
         let (refused, confirmations) = crate::ports::queue::collect_receipts(|| match item {
             ForwardItem::Hit(hit) => {
-                let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+                let handle = || ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+                let resp = match &hit.id {
+                    Some(id) => crate::ports::queue::with_message_id(id, handle),
+                    None => handle(),
+                };
                 resp.status() == StatusCode::SERVICE_UNAVAILABLE
             }
             ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
