@@ -305,3 +305,120 @@ async fn nats_kill9_of_nats_server_mid_load_answers_503_and_loses_no_acknowledge
     );
     assert_exactly_once(&acked, &stored_paths(&data));
 }
+
+/// Three nats-servers in one cluster with JetStream (R=3 streams need all three to start).
+struct NatsCluster {
+    nodes: Vec<Option<Child>>,
+    ports: Vec<u16>,
+    _stores: Vec<tempfile::TempDir>,
+}
+
+impl NatsCluster {
+    async fn start() -> Self {
+        let ports: Vec<u16> = (0..9).map(|_| free_port()).collect();
+        let routes: Vec<String> = (0..3).map(|i| format!("nats://127.0.0.1:{}", ports[3 + i])).collect();
+        let stores: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let nodes = (0..3)
+            .map(|i| {
+                let child = Command::new(nats_server_bin())
+                    .args(["-a", "127.0.0.1", "-p", &ports[i].to_string(), "-n", &format!("n{i}"), "-js", "-sd"])
+                    .arg(stores[i].path())
+                    .args(["--cluster_name", "hk", "--cluster", &routes[i], "--routes", &routes.join(",")])
+                    .args(["-m", &ports[6 + i].to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn nats-server");
+                Some(child)
+            })
+            .collect();
+        let c = Self { nodes, ports, _stores: stores };
+        // JetStream is usable once every server reports healthy (a meta leader is elected).
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for i in 0..3 {
+            let url = format!("http://127.0.0.1:{}/healthz", c.ports[6 + i]);
+            while !client.get(&url).send().await.is_ok_and(|r| r.status() == 200) {
+                assert!(Instant::now() < deadline, "NATS cluster not healthy in 30 s");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        c
+    }
+
+    fn urls(&self) -> String {
+        (0..3).map(|i| format!("nats://127.0.0.1:{}", self.ports[i])).collect::<Vec<_>>().join(",")
+    }
+
+    fn kill9(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].take() {
+            signal(&c, "KILL");
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for c in self.nodes.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_duplicates_nothing() {
+    let _turn = heavy().await;
+    let mut nats = NatsCluster::start().await;
+    let urls = nats.urls();
+    let extra = ["--queue", &urls, "--nats-replicas", "3", "--trusted-proxies", "127.0.0.1"];
+    let mut c = crate::cluster::Cluster::stopped(&["shop.test"], &extra);
+    for i in 0..3 {
+        c.start_node(i);
+    }
+    let leader = c.wait_leader(None, Duration::from_secs(30)).await;
+    c.wait_all_ready().await;
+    let ledger = Arc::new(Ledger::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic: Vec<_> =
+        (0..3).map(|i| tokio::spawn(load(c.url(i, ""), format!("c{i}"), 3, stop.clone(), ledger.clone()))).collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    crate::cluster::end(c.take(leader), "KILL").await;
+    let leader = c.wait_leader(Some(leader), Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    nats.kill9(0);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::SeqCst);
+    for t in traffic {
+        t.await.unwrap();
+    }
+    // The followers' queues drain into JetStream, the writer drains the stream.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let client = reqwest::Client::new();
+    let value = |text: &str, name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok()).unwrap_or(-1.0)
+    };
+    loop {
+        let mut drained = true;
+        for i in (0..3).filter(|i| c.nodes[*i].is_some()) {
+            let text = client.get(c.url(i, "/metrics")).send().await.unwrap().text().await.unwrap();
+            drained &= value(&text, "hitkeep_forward_queue_depth") == 0.0;
+            if i == leader {
+                drained &= value(&text, "hitkeep_nats_consumer_pending") == 0.0;
+            }
+        }
+        if drained {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the forward queues and the stream did not drain in 40 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.stop_all(leader).await;
+    let acked = ledger.acked.lock().unwrap().clone();
+    assert!(acked.len() > 200, "the load got through: {}", acked.len());
+    let stored = stored_paths(&c.data);
+    eprintln!("R=3 cluster: acknowledged {}, stored {}", acked.len(), stored.len());
+    assert_exactly_once(&acked, &stored);
+}
