@@ -179,6 +179,8 @@ async fn start(data: &DataDir, nats: &Nats) -> Server {
 
 /// Waits until the stream holds nothing the writer has not stored.
 async fn wait_drained(server: &Server) {
+    // The consumer's lag is sampled once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let inflight = server.metric("hitkeep_nats_publish_in_flight").await;
