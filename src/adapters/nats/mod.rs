@@ -175,7 +175,11 @@ impl NatsQueue {
             Ok(s) => s,
             Err(e) if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(_)) => {
                 tracing::info!(stream = %name, replicas = want.num_replicas, "creating the JetStream stream");
-                self.js.create_stream(want.clone()).await.map_err(|e| err(e.to_string()))?
+                match self.js.create_stream(want.clone()).await {
+                    Ok(s) => s,
+                    // Another node created it at the same moment: check that one.
+                    Err(create) => self.js.get_stream(&name).await.map_err(|_| err(create.to_string()))?,
+                }
             }
             Err(e) => return Err(err(e.to_string())),
         };
@@ -215,10 +219,11 @@ impl NatsQueue {
                 }
                 Ok(())
             }
-            Err(_) => {
-                stream.create_consumer(self.consumer_config(1)).await.map_err(|e| err(e.to_string()))?;
-                Ok(())
-            }
+            Err(_) => match stream.create_consumer(self.consumer_config(1)).await {
+                Ok(_) => Ok(()),
+                // Created by another node meanwhile: fine, the writer repositions it anyway.
+                Err(e) => stream.get_consumer::<pull::Config>(&name).await.map(|_| ()).map_err(|_| err(e.to_string())),
+            },
         }
     }
 
