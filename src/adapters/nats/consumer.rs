@@ -52,8 +52,8 @@ impl NatsConsumer {
         Self { queue, closed, runtime: tokio::runtime::Handle::current(), state: Mutex::new(state) }
     }
 
-    /// Recreates the durable consumer delivering from `expected`: redeliveries of a crashed run
-    /// come first and in order, rather than after their acknowledgement timeout.
+    /// Recreates the durable consumer: what a crashed run had pulled but not acknowledged comes
+    /// again first and in order, rather than after its acknowledgement timeout.
     async fn reposition(&self, st: &mut State) -> Result<(), String> {
         let js = &self.queue.js;
         let mut stream = js.get_stream(&self.queue.settings.stream).await.map_err(|e| e.to_string())?;
@@ -69,8 +69,7 @@ impl NatsConsumer {
         }
         let name = self.queue.settings.durable();
         let _ = stream.delete_consumer(&name).await;
-        let consumer =
-            stream.create_consumer(self.queue.consumer_config(st.expected)).await.map_err(|e| e.to_string())?;
+        let consumer = stream.create_consumer(self.queue.consumer_config()).await.map_err(|e| e.to_string())?;
         self.queue.metrics.consumer_resets.fetch_add(1, Ordering::Relaxed);
         st.consumer = Some(consumer);
         st.reset = false;

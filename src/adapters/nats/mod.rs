@@ -219,7 +219,7 @@ impl NatsQueue {
                 }
                 Ok(())
             }
-            Err(_) => match stream.create_consumer(self.consumer_config(1)).await {
+            Err(_) => match stream.create_consumer(self.consumer_config()).await {
                 Ok(_) => Ok(()),
                 // Created by another node meanwhile: fine, the writer repositions it anyway.
                 Err(e) => stream.get_consumer::<pull::Config>(&name).await.map(|_| ()).map_err(|_| err(e.to_string())),
@@ -227,8 +227,8 @@ impl NatsQueue {
         }
     }
 
-    /// The durable pull consumer, delivering from `start` (a stream sequence).
-    fn consumer_config(&self, start: u64) -> pull::Config {
+    /// The durable pull consumer, delivering every message not yet acknowledged, in order.
+    fn consumer_config(&self) -> pull::Config {
         pull::Config {
             durable_name: Some(self.settings.durable()),
             filter_subject: self.settings.subject(),
@@ -236,7 +236,9 @@ impl NatsQueue {
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 100_000,
             max_batch: 0,
-            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: start.max(1) },
+            // A work-queue stream allows only "all": what is left is what no writer acknowledged,
+            // from the lowest sequence up; the writer skips what the database already holds.
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
             ..Default::default()
         }
     }
