@@ -2,7 +2,9 @@
 # Crash test (by hand, not CI): kill -9 the server under ingest load, restart it on the same data
 # directory, and compare acknowledged hits (202s counted by the load generator) with stored rows.
 # Usage: bench/crash.sh [rounds=20]
-# Env: CRASH_CONCURRENCY (default 4), CRASH_BATCH_INTERVAL_MS (server --batch-interval-ms, default 100).
+# Env: CRASH_CONCURRENCY (default 4), CRASH_BATCH_INTERVAL_MS (server --batch-interval-ms, default 100),
+# CRASH_QUEUE=nats (start a nats-server with JetStream and serve with --queue nats://: expect lost=0;
+# nats-server from HITKEEP_NATS_SERVER or the venv .ci/run installs).
 # Per round: start the server, wait for /readyz (the database opened and replayed its WAL), load
 # for a random 1-4 s, kill -9 mid-load. "stored" per round is the total pageview count read back
 # through the API after the next start; the final total is `hitkeep export | wc -l` after a
@@ -18,6 +20,7 @@ ROUNDS=${1:-20}
 CONC=${CRASH_CONCURRENCY:-4}
 INTERVAL=${CRASH_BATCH_INTERVAL_MS:-100}
 MAX_LOST=${CRASH_MAX_LOST_PER_ROUND:-105000}
+QUEUE=${CRASH_QUEUE:-memory}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
 BIN=$CARGO_TARGET_DIR/release
 if [ ! -x "$BIN/hitkeep" ] || [ ! -x "$BIN/examples/loadgen" ]; then
@@ -25,9 +28,10 @@ if [ ! -x "$BIN/hitkeep" ] || [ ! -x "$BIN/examples/loadgen" ]; then
 fi
 WORK=$(mktemp -d)
 D=$WORK/data
-HK=; LG=
+HK=; LG=; NATS=
 cleanup() {
   [ -n "$LG" ] && kill "$LG" 2>/dev/null || true
+  [ -n "$NATS" ] && kill "$NATS" 2>/dev/null || true
   if [ -n "$HK" ]; then kill -9 "$HK" 2>/dev/null || true; wait "$HK" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
@@ -38,10 +42,20 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 URL=http://127.0.0.1:$PORT
 TOKEN=crash-$RANDOM$RANDOM
 "$BIN/hitkeep" site add shop.test --data-dir "$D" > /dev/null
+QUEUE_ARGS=()
+if [ "$QUEUE" = nats ]; then
+  NATS_BIN=${HITKEEP_NATS_SERVER:-$HOME/.cache/hitkeep/venv/nats/bin/nats-server}
+  NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$NATS_BIN" -a 127.0.0.1 -p "$NPORT" -js -sd "$WORK/nats" > "$WORK/nats.log" 2>&1 &
+  NATS=$!
+  QUEUE_ARGS=(--queue "nats://127.0.0.1:$NPORT")
+  MAX_LOST=${CRASH_MAX_LOST_PER_ROUND:-0}
+  sleep 0.5
+fi
 
 start_server() {
   "$BIN/hitkeep" serve --http "127.0.0.1:$PORT" --data-dir "$D" --trusted-proxies 127.0.0.1 \
-    --api-token "$TOKEN" --batch-interval-ms "$INTERVAL" --log-level warn >> "$WORK/server.log" 2>&1 &
+    --api-token "$TOKEN" --batch-interval-ms "$INTERVAL" --log-level warn "${QUEUE_ARGS[@]}" >> "$WORK/server.log" 2>&1 &
   HK=$!
   local t0; t0=$(date +%s.%N)
   for _ in $(seq 600); do
@@ -59,6 +73,16 @@ stored_via_api() {
     python3 -c 'import json,sys; print(int(json.load(sys.stdin)["results"][0]["metrics"][0]))'
 }
 
+# With NATS the restarted writer stores the stream's backlog after /readyz: wait for it first.
+wait_backlog() {
+  [ "$QUEUE" = nats ] || return 0
+  for _ in $(seq 300); do
+    sleep 1
+    P=$(curl -s "$URL/metrics" | awk '$1=="hitkeep_nats_consumer_pending" {print $2}')
+    [ "$P" = 0 ] && { sleep 1; return 0; }
+  done
+}
+
 ACK=0; PREV_STORED=0; FAIL=0
 printf '%-5s %-8s %-7s %-12s %-12s %-8s %-9s\n' round load_s ready_s acknowledged stored lost cum_lost
 start_server
@@ -74,6 +98,7 @@ for r in $(seq "$ROUNDS"); do
   A=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$WORK/load.json")
   ACK=$((ACK + A))
   start_server                       # the database opens after the crash
+  wait_backlog
   S=$(stored_via_api)
   ROUND_STORED=$((S - PREV_STORED)); PREV_STORED=$S
   LOST=$((A - ROUND_STORED))

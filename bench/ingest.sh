@@ -42,6 +42,29 @@ sleep 1
 echo "stored: $(metric http://127.0.0.1:18080 hitkeep_stored_events_total) accepted: $(metric http://127.0.0.1:18080 hitkeep_ingest_accepted_total) rss_kb: $(ps -o rss= -p $HK)"
 kill -TERM $HK; wait $HK
 
+NATS_BIN=${HITKEEP_NATS_SERVER:-$HOME/.cache/hitkeep/venv/nats/bin/nats-server}
+if [ -x "$NATS_BIN" ]; then
+  echo "== hitkeep /ingest --queue nats:// (nats-server with JetStream on the same cores)"
+  "$NATS_BIN" -a 127.0.0.1 -p 18422 -js -sd "$WORK/nats" > /dev/null 2>&1 & NATS=$!
+  wait_port http://127.0.0.1:18422/ || true
+  "$BIN/hitkeep" site add shop.test --data-dir "$WORK/d3" > /dev/null
+  "$BIN/hitkeep" serve --http 127.0.0.1:18083 --data-dir "$WORK/d3" --trusted-proxies 127.0.0.1 --log-level warn \
+    --queue nats://127.0.0.1:18422 > /dev/null & HK=$!
+  wait_port http://127.0.0.1:18083/healthz
+  "$BIN/examples/loadgen" --url http://127.0.0.1:18083 --concurrency "$CONC" --seconds "$SECONDS_RUN" | tee "$OUT/hitkeep-nats.json"
+  sleep 2
+  echo "stored: $(metric http://127.0.0.1:18083 hitkeep_stored_events_total) published: $(metric http://127.0.0.1:18083 hitkeep_nats_published_total) rss_kb: $(ps -o rss= -p $HK)"
+  kill -TERM $HK; wait $HK; kill $NATS; wait $NATS 2>/dev/null || true
+  python3 - "$OUT/bare.json" "$OUT/hitkeep.json" "$OUT/hitkeep-nats.json" <<'PY'
+import json, sys
+bare, mem, nats = (json.load(open(p)) for p in sys.argv[1:])
+rate = lambda r: r.get("rps") or r.get("requests_per_sec") or r.get("accepted_per_sec") or 0
+print(f"ratio to the bare handler: memory {rate(mem)/max(rate(bare),1):.2f}, nats {rate(nats)/max(rate(bare),1):.2f}")
+PY
+else
+  echo "== (no nats-server at $NATS_BIN: skipping the NATS queue; .ci/run installs it)"
+fi
+
 echo "== storage: $STORE_N pageviews through /ingest"
 "$BIN/hitkeep" site add shop.test --data-dir "$WORK/d2" > /dev/null
 "$BIN/hitkeep" serve --http 127.0.0.1:18082 --data-dir "$WORK/d2" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HK=$!

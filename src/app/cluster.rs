@@ -83,7 +83,13 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     tracing::info!(address = %local, node = cluster.node_id, peers = ?cluster.peers, "listening as a cluster node");
     println!("hitkeep listening on http://{local}");
 
-    let forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
+    let spool = crate::adapters::spool::Spool::new(&config.lifecycle.data_dir, &format!("node-{}", cluster.node_id));
+    let spooled: Vec<forward::ForwardItem> = spool.take().context("cannot read the spool")?;
+    if !spooled.is_empty() {
+        tracing::info!(hits = spooled.len(), "delivering hits spooled at the last stop");
+        gate.forward.push_items(spooled);
+    }
+    let mut forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let controller = tokio::spawn(control(gate.clone(), raft.clone(), config.clone(), enrichment, stop_rx));
 
@@ -101,8 +107,19 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         .await?;
 
     // Hits this node acknowledged go to the leader (or to its own engine) before it leaves.
-    if tokio::time::timeout(config.shutdown_timeout, forwarder).await.is_err() {
-        tracing::error!(lost = gate.forward.len(), "could not hand acknowledged hits to a leader before shutdown");
+    if tokio::time::timeout(config.shutdown_timeout, &mut forwarder).await.is_err() {
+        // No leader to take them (the whole cluster is stopping): keep them for the next start.
+        forwarder.abort();
+        let _ = forwarder.await;
+        let left = gate.forward.take_all();
+        match spool.write(&left) {
+            Ok(()) => {
+                tracing::warn!(hits = left.len(), spool = %spool.path().display(), "no leader took the acknowledged hits before shutdown: spooled for the next start")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, lost = left.len(), "could not hand acknowledged hits to a leader nor spool them")
+            }
+        }
     }
     let _ = stop_tx.send(true);
     controller.await.context("controller")?;

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod offline;
+pub mod queue;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -16,7 +17,6 @@ use crate::adapters::duckdb::{
     Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings,
     DuckSites, DuckSubscriptions,
 };
-use crate::adapters::flume::{self as queue, FlumePublisher};
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::conn_limits::{ConnLimits, LimitedAcceptor};
 use crate::adapters::http::realtime::{Broadcaster, StreamLimits};
@@ -37,7 +37,7 @@ use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
-use crate::ports::queue::{NoHandover, RecordHandover};
+use crate::ports::queue::{NoHandover, RecordHandover, RecordPublisher};
 use crate::ports::reports::GoalRepository;
 use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
@@ -57,6 +57,8 @@ pub struct ServeConfig {
     pub http: String,
     pub database: PathBuf,
     pub queue_capacity: usize,
+    /// The memory queue or NATS JetStream.
+    pub queue: queue::QueueKind,
     pub batch: BatchPolicy,
     pub http_config: HttpConfig,
     pub duck: DuckSettings,
@@ -137,7 +139,7 @@ pub(crate) fn rotate_salts(ingest: &IngestService, salts: &dyn SaltStore) {
 /// The parts of a running node.
 pub struct Node {
     pub state: Arc<AppState>,
-    pub publisher: Arc<FlumePublisher>,
+    pub publisher: Arc<dyn RecordPublisher>,
     pub writer: std::thread::JoinHandle<Result<(), StoreError>>,
     pub sites: Arc<DuckSites>,
     pub db: Database,
@@ -209,9 +211,8 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     let clock = enrichment.clock.clone();
     let user_agents = enrichment.user_agents.clone();
     let geo = enrichment.geo.clone();
-    let (publisher, consumer) = queue::bounded(config.queue_capacity);
+    let (publisher, consumer) = config.queue.open(config.queue_capacity)?;
     let counters = Arc::new(WriterCounters::default());
-    let publisher = Arc::new(publisher);
     let ingest = Arc::new(
         IngestService::new(
             directory,
@@ -258,7 +259,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         std::thread::sleep(delay);
         let mut store = DuckEventStore::new(writer_conn);
         let result = run_writer(
-            &consumer,
+            consumer.as_ref(),
             &mut store,
             clock.as_ref(),
             policy,
@@ -337,6 +338,8 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
              and session cookies are not Secure; set it to the URL people reach this server at"
         );
     }
+    let mut config = config;
+    config.queue = config.queue.connect().await?;
     if config.cluster.is_some() {
         return cluster::serve(config, shutdown).await;
     }
@@ -352,8 +355,12 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         tracing::info!(before, after, "compacted the database file");
     }
     let db = Database::open(&config.database, &config.duck).map_err(locked)?;
-    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
+    let spool = crate::adapters::spool::Spool::new(&config.lifecycle.data_dir, "node");
+    let role =
+        NodeRole { handover: Arc::new(crate::adapters::spool::SpoolHandover(spool.clone())), ..NodeRole::single() };
+    let node = build(db, &config, role, &Enrichment::new(&config)?)?;
     let Node { state, publisher, writer, sites, db } = node;
+    redeliver_spool(&spool, &state)?;
 
     let rotation = spawn_leader_jobs(&state, sites.clone());
 
@@ -411,6 +418,24 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     Ok(())
 }
 
+/// Queues what the last run spooled at its stop (acknowledged then; admitted and enriched already).
+fn redeliver_spool(spool: &crate::adapters::spool::Spool, state: &http::AppState) -> anyhow::Result<()> {
+    let records: Vec<crate::domain::event::Record> = spool.take().context("cannot read the spool")?;
+    if records.is_empty() {
+        return Ok(());
+    }
+    let total = records.len();
+    let mut refused = Vec::new();
+    for record in records {
+        if state.ingest.republish(record.clone()).is_err() {
+            refused.push(record);
+        }
+    }
+    tracing::info!(records = total, refused = refused.len(), "delivered the records spooled at the last stop");
+    // What the queue could not take now waits for the next start.
+    spool.write(&refused).context("cannot write the spool")
+}
+
 /// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
 pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
     let config = offline_config(50_000);
@@ -431,6 +456,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         http: String::new(),
         database: PathBuf::from(":memory:"),
         queue_capacity,
+        queue: queue::QueueKind::Memory,
         batch: BatchPolicy {
             max_records: 10_000,
             linger: Duration::from_millis(50),

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Hits held in memory between the HTTP handlers and the writer; when full, ingest answers 503.
     #[arg(long, env = "HITKEEP_QUEUE_CAPACITY", default_value_t = 100_000)]
     pub queue_capacity: usize,
+    /// The ingest queue (`--queue memory|nats://...`) and its NATS JetStream settings.
+    #[command(flatten)]
+    pub queue: crate::app::queue::QueueArgs,
     /// Most hits written in one batch.
     #[arg(long, env = "HITKEEP_BATCH_SIZE", default_value_t = 5_000)]
     pub batch_size: usize,
@@ -192,6 +195,7 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
         http: a.http.clone(),
         database: a.data.database(),
         queue_capacity: a.queue_capacity,
+        queue: crate::app::queue::QueueKind::from_args(&a.queue)?,
         batch: BatchPolicy {
             max_records: a.batch_size,
             linger: Duration::from_millis(a.batch_interval_ms),

@@ -222,6 +222,16 @@ impl IngestService {
         self.queue.capacity()
     }
 
+    /// Whether the queue can take hits now (a durable queue: connected).
+    pub fn queue_ready(&self) -> bool {
+        self.queue.ready()
+    }
+
+    /// The queue adapter's own metrics.
+    pub fn queue_metrics(&self) -> Vec<crate::ports::queue::QueueMetric> {
+        self.queue.metrics()
+    }
+
     /// Decides on one pageview or custom event.
     pub fn ingest(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);

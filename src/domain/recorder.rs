@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::event::Record;
+use super::event::{Event, Record, VitalSample};
 use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
+use super::visitor::VisitorKey;
 use crate::ports::clock::Clock;
 use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
@@ -101,6 +102,9 @@ pub fn run_writer(
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
         .with_max_open(policy.max_open_visits);
+    if let Some(queue) = consumer.durable_queue() {
+        consumer.resume_after(store.queue_position(queue)?);
+    }
     counters.running.store(true, Ordering::SeqCst);
     let mut events = Vec::with_capacity(policy.max_records);
     let mut keys = Vec::with_capacity(policy.max_records);
@@ -112,6 +116,7 @@ pub fn run_writer(
             Batch::Records(r) => r,
         };
         let count = records.len();
+        let position = consumer.position();
         events.clear();
         keys.clear();
         vitals.clear();
@@ -146,17 +151,13 @@ pub fn run_writer(
         let mut give_up_at: Option<Instant> = None;
         loop {
             if !fence.may_write() {
-                let in_hand: Vec<Record> = std::mem::take(&mut events)
-                    .into_iter()
-                    .zip(keys.iter())
-                    .map(|(event, visitor)| Record::Event { visitor: *visitor, event: Box::new(event) })
-                    .chain(std::mem::take(&mut vitals).into_iter().map(Record::Vital))
-                    .collect();
+                let in_hand = in_hand_records(&mut events, &keys, &mut vitals);
                 return fenced(consumer, in_hand, &counters, handover);
             }
             let started = Instant::now();
-            match store.append(&events, &vitals) {
+            match store.append_at(&events, &vitals, position.as_ref()) {
                 Ok(()) => {
+                    consumer.acknowledge();
                     counters.store_failing.store(false, Ordering::SeqCst);
                     counters.observe_flush(started.elapsed(), count);
                     counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
@@ -178,7 +179,8 @@ pub fn run_writer(
                         let deadline = *give_up_at.get_or_insert_with(|| Instant::now() + policy.give_up_after);
                         let now = Instant::now();
                         if now >= deadline {
-                            return unstored(consumer, count, &counters, e);
+                            let in_hand = in_hand_records(&mut events, &keys, &mut vitals);
+                            return unstored(consumer, in_hand, &counters, e, handover);
                         }
                         pause = pause.min(deadline - now);
                     }
@@ -192,22 +194,40 @@ pub fn run_writer(
     store.checkpoint()
 }
 
-/// Gives up at shutdown on a store that keeps failing: counts the batch in hand and the rest of
-/// the queue as not stored and returns the store's error.
+/// The batch in hand back as records (visits are assigned again by whoever writes them).
+fn in_hand_records(events: &mut Vec<Event>, keys: &[VisitorKey], vitals: &mut Vec<VitalSample>) -> Vec<Record> {
+    std::mem::take(events)
+        .into_iter()
+        .zip(keys.iter())
+        .map(|(event, visitor)| Record::Event { visitor: *visitor, event: Box::new(event) })
+        .chain(std::mem::take(vitals).into_iter().map(Record::Vital))
+        .collect()
+}
+
+/// Gives up at shutdown on a store that keeps failing: hands the batch in hand and the rest of
+/// the queue to `handover` (a single node's spool), counts what it could not take as not stored
+/// and returns the store's error.
 fn unstored(
     consumer: &dyn RecordConsumer,
-    in_hand: usize,
+    in_hand: Vec<Record>,
     counters: &WriterCounters,
     error: StoreError,
+    handover: &dyn RecordHandover,
 ) -> Result<(), StoreError> {
     counters.running.store(false, Ordering::SeqCst);
-    let mut lost = in_hand as u64;
+    if consumer.durable_queue().is_some() {
+        // Not acknowledged, so still in the durable queue: the next writer stores them.
+        tracing::error!(error = %error, "gave up at shutdown: the store kept failing; the queue keeps the records");
+        return Err(error);
+    }
+    let mut rest = in_hand;
     loop {
         match consumer.next_batch(10_000, Duration::from_millis(50), Duration::ZERO) {
             Batch::Closed => break,
-            Batch::Records(r) => lost += r.len() as u64,
+            Batch::Records(r) => rest.extend(r),
         }
     }
+    let lost = handover.hand_over(rest) as u64;
     counters.unstored_records.fetch_add(lost, Ordering::SeqCst);
     tracing::error!(error = %error, unstored = lost, "gave up: the store kept failing until the shutdown timeout");
     Err(error)
@@ -221,8 +241,13 @@ fn fenced(
     counters: &WriterCounters,
     handover: &dyn RecordHandover,
 ) -> Result<(), StoreError> {
-    tracing::warn!("this node is no longer the leader of its term: handing its queue to the next leader");
     counters.running.store(false, Ordering::SeqCst);
+    if consumer.durable_queue().is_some() {
+        // Nothing acknowledged, nothing lost: the next leader's writer takes the durable queue over.
+        tracing::warn!("this node is no longer the leader of its term: leaving the durable queue to the next leader");
+        return Err(StoreError::Fenced);
+    }
+    tracing::warn!("this node is no longer the leader of its term: handing its queue to the next leader");
     let pass_on = |records: Vec<Record>| {
         let n = records.len() as u64;
         let lost = handover.hand_over(records) as u64;
@@ -250,7 +275,7 @@ mod tests {
 
     use super::*;
     use crate::domain::client::DeviceClass;
-    use crate::domain::event::{Event, VitalMetric, VitalSample};
+    use crate::domain::event::{VitalMetric, VitalSample};
     use crate::ports::leadership::NoFence;
     use crate::ports::queue::NoHandover;
     use crate::ports::store::ResumeState;

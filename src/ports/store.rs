@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::domain::event::{Event, TrafficSource, VitalSample};
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor::{Day, Salt};
+use crate::ports::queue::QueuePosition;
 
 /// Storage failures, with the cause kept as text (no adapter types leak out).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -34,6 +35,23 @@ pub trait EventStore: Send {
     /// Appends all events and vitals durably-enough to survive a crash after the next checkpoint;
     /// on error nothing of the batch is kept and the caller retries it.
     fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError>;
+    /// `append`, also recording in the same transaction how far a durable queue has been
+    /// stored (exactly-once: after a crash the writer skips what the database already holds).
+    fn append_at(
+        &mut self,
+        events: &[Event],
+        vitals: &[VitalSample],
+        position: Option<&QueuePosition>,
+    ) -> Result<(), StoreError> {
+        match position {
+            None => self.append(events, vitals),
+            Some(_) => Err(StoreError::Internal("this store cannot record queue positions".into())),
+        }
+    }
+    /// The last queue position stored for `queue` (0: nothing yet).
+    fn queue_position(&self, _queue: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
     /// Flushes the write-ahead log into the database file.
     fn checkpoint(&mut self) -> Result<(), StoreError>;
     /// Visits that may still be open at `now`, and where visit numbering continues.

@@ -23,10 +23,10 @@ fn free_ports(n: usize) -> Vec<u16> {
 }
 
 /// Three nodes; `nodes[i]` has node id `i + 1`.
-struct Cluster {
-    data: DataDir,
+pub(crate) struct Cluster {
+    pub(crate) data: DataDir,
     ports: Vec<u16>,
-    nodes: Vec<Option<Server>>,
+    pub(crate) nodes: Vec<Option<Server>>,
     client: reqwest::Client,
     /// Extra `serve` flags for every node.
     extra: Vec<String>,
@@ -42,7 +42,7 @@ impl Cluster {
     }
 
     /// Three members configured, none running yet.
-    fn stopped(sites: &[&str], extra: &[&str]) -> Self {
+    pub(crate) fn stopped(sites: &[&str], extra: &[&str]) -> Self {
         let data = DataDir::with_sites(sites);
         let ports = free_ports(3);
         let extra = extra.iter().map(|s| s.to_string()).collect();
@@ -58,11 +58,11 @@ impl Cluster {
             .join(",")
     }
 
-    fn url(&self, i: usize, path: &str) -> String {
+    pub(crate) fn url(&self, i: usize, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.ports[i])
     }
 
-    fn start_node(&mut self, i: usize) {
+    pub(crate) fn start_node(&mut self, i: usize) {
         let (id, http, peers) = ((i + 1).to_string(), format!("127.0.0.1:{}", self.ports[i]), self.peers());
         let mut args = vec!["--node-id", &id, "--peers", &peers, "--cluster-secret", SECRET, "--api-token", TOKEN];
         args.extend(self.extra.iter().map(String::as_str));
@@ -75,7 +75,7 @@ impl Cluster {
     }
 
     /// Waits for a node (other than `except`) that leads with the database open; its index.
-    async fn wait_leader(&self, except: Option<usize>, within: Duration) -> usize {
+    pub(crate) async fn wait_leader(&self, except: Option<usize>, within: Duration) -> usize {
         let deadline = Instant::now() + within;
         loop {
             for i in (0..3).filter(|i| Some(*i) != except && self.nodes[*i].is_some()) {
@@ -93,7 +93,7 @@ impl Cluster {
     }
 
     /// Waits until every running node answers ready.
-    async fn wait_all_ready(&self) {
+    pub(crate) async fn wait_all_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         for i in (0..3).filter(|i| self.nodes[*i].is_some()) {
             while self.readyz(i).await.is_none_or(|r| r["ready"] != true) {
@@ -104,7 +104,7 @@ impl Cluster {
     }
 
     /// Followers first (they hand their queues to the leader), then the leader.
-    async fn stop_all(&mut self, leader: usize) {
+    pub(crate) async fn stop_all(&mut self, leader: usize) {
         for i in (0..3).filter(|i| *i != leader).chain([leader]) {
             if let Some(s) = self.nodes[i].take() {
                 assert!(end(s, "TERM").await.success(), "node {} exits cleanly", i + 1);
@@ -112,13 +112,13 @@ impl Cluster {
         }
     }
 
-    fn take(&mut self, i: usize) -> Server {
+    pub(crate) fn take(&mut self, i: usize) -> Server {
         self.nodes[i].take().expect("node running")
     }
 }
 
 /// Sends SIGTERM or SIGKILL without blocking the runtime and waits for the exit.
-async fn end(mut s: Server, sig: &str) -> std::process::ExitStatus {
+pub(crate) async fn end(mut s: Server, sig: &str) -> std::process::ExitStatus {
     signal(&s.child, sig);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

@@ -10,7 +10,13 @@ use crate::domain::channel::Channel;
 use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
+use crate::ports::queue::QueuePosition;
 use crate::ports::store::{EventStore, ResumeState, StoreError};
+
+/// One row per durable queue: the last stream sequence whose records are in `events`/`web_vitals`.
+/// Created here rather than in a migration: only a node fed by a durable queue needs it.
+const QUEUE_POSITIONS: &str =
+    "CREATE TABLE IF NOT EXISTS queue_positions (queue VARCHAR PRIMARY KEY, sequence UBIGINT NOT NULL)";
 
 /// Event store on one connection; create it on the thread that uses it.
 pub struct DuckEventStore {
@@ -115,6 +121,15 @@ fn vital_row(v: &VitalSample) -> [Value; 10] {
 
 impl EventStore for DuckEventStore {
     fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+        self.append_at(events, vitals, None)
+    }
+
+    fn append_at(
+        &mut self,
+        events: &[Event],
+        vitals: &[VitalSample],
+        position: Option<&QueuePosition>,
+    ) -> Result<(), StoreError> {
         // One transaction: either the whole batch lands or none of it (the caller retries).
         let tx = self.conn.transaction().map_err(internal)?;
         {
@@ -142,7 +157,23 @@ impl EventStore for DuckEventStore {
             }
             app.flush().map_err(internal)?;
         }
+        if let Some(p) = position {
+            tx.execute(
+                "INSERT OR REPLACE INTO queue_positions (queue, sequence) VALUES (?, ?)",
+                duckdb::params![p.queue, p.sequence],
+            )
+            .map_err(internal)?;
+        }
         tx.commit().map_err(internal)
+    }
+
+    fn queue_position(&self, queue: &str) -> Result<u64, StoreError> {
+        self.conn.execute_batch(QUEUE_POSITIONS).map_err(internal)?;
+        let stored: Option<u64> = self
+            .conn
+            .query_row("SELECT max(sequence) FROM queue_positions WHERE queue = ?", [queue], |r| r.get(0))
+            .map_err(internal)?;
+        Ok(stored.unwrap_or(0))
     }
 
     fn checkpoint(&mut self) -> Result<(), StoreError> {

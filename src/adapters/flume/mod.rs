@@ -14,13 +14,6 @@ pub struct FlumePublisher {
     capacity: usize,
 }
 
-impl FlumePublisher {
-    /// Stops accepting records; the writer drains the rest and stops.
-    pub fn close(&self) {
-        self.tx.lock().0.take();
-    }
-}
-
 /// Consumer half, owned by the writer.
 pub struct FlumeConsumer {
     rx: flume::Receiver<Record>,
@@ -54,6 +47,10 @@ impl RecordPublisher for FlumePublisher {
 
     fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    fn close(&self) {
+        self.tx.lock().0.take();
     }
 }
 

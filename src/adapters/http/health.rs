@@ -28,12 +28,14 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
     let capacity = state.ingest.queue_capacity();
     let draining = state.draining.load(Ordering::SeqCst);
     let store_ok = !state.writer.store_failing.load(Ordering::SeqCst);
-    let ready = leader && writer && store_ok && !draining && depth < capacity;
+    let queue_ok = state.ingest.queue_ready();
+    let ready = leader && writer && store_ok && queue_ok && !draining && depth < capacity;
     let body = json!({
         "ready": ready,
         "leader": leader,
         "writer_running": writer,
         "store_writable": store_ok,
+        "queue_connected": queue_ok,
         "draining": draining,
         "queue_depth": depth,
         "queue_capacity": capacity,
@@ -121,6 +123,9 @@ fn ingest_metrics(m: &mut Exposition, state: &AppState) {
         "Hits refused with an error status, by reason.",
         &by_reason(&rejected),
     );
+    for q in state.ingest.queue_metrics() {
+        m.family(q.name, q.kind, q.help, &q.samples);
+    }
     m.singles(&[
         ("hitkeep_queue_depth", "gauge", "Records waiting for the writer.", state.ingest.queue_depth() as f64),
         (

@@ -159,7 +159,18 @@ async fn receive(
             return e.into_response();
         }
     };
-    handle(state, endpoint, facts(&state.config, remote, headers), &bytes)
+    let (resp, receipts) = crate::ports::queue::collect_receipts(|| {
+        handle(state, endpoint, facts(&state.config, remote, headers), &bytes)
+    });
+    if receipts.is_empty() || resp.status() != StatusCode::ACCEPTED {
+        return resp;
+    }
+    // A durable queue: 202 only once it confirmed every record of this request.
+    match crate::ports::queue::confirm(receipts).await {
+        Ok(()) => resp,
+        Err(crate::ports::queue::PublishError::Full) => IngestError::Overloaded.into_response(),
+        Err(crate::ports::queue::PublishError::Closed) => IngestError::Unavailable.into_response(),
+    }
 }
 
 /// Records one hit from its body and facts: the same path for hits received here and hits a

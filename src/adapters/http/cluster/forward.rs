@@ -48,6 +48,10 @@ pub struct ForwardedHit {
     pub facts: RequestFacts,
     /// The JSON body as received.
     pub body: String,
+    /// Unique per hit and receiving node: a durable queue's de-duplication id, so a batch sent
+    /// again after a leader crash is stored once.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// What a node hands to the leader: a hit as received, or a record a deposed leader had
@@ -116,6 +120,17 @@ impl ForwardQueue {
         items.drain(..n);
     }
 
+    /// Everything queued, removed (for the spool at shutdown; the forwarder has stopped).
+    pub fn take_all(&self) -> Vec<ForwardItem> {
+        self.items.lock().drain(..).collect()
+    }
+
+    /// Queues items from the spool of an earlier run: acknowledged then, so taken past the capacity.
+    pub fn push_items(&self, items: Vec<ForwardItem>) {
+        self.items.lock().extend(items);
+        self.wake.notify_one();
+    }
+
     pub fn len(&self) -> usize {
         self.items.lock().len()
     }
@@ -150,7 +165,11 @@ pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
     if gate.draining.load(Ordering::SeqCst) {
         return unavailable("unavailable", "this node is shutting down");
     }
-    if gate.forward.push(ForwardedHit { endpoint, facts, body }) {
+    static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let boot = BOOT.get_or_init(rand::random::<u64>);
+    let id = Some(format!("n{}-{boot:016x}-{}", gate.node_id, SEQ.fetch_add(1, Ordering::Relaxed)));
+    if gate.forward.push(ForwardedHit { endpoint, facts, body, id }) {
         gate.counters.queued.fetch_add(1, Ordering::Relaxed);
         StatusCode::ACCEPTED.into_response()
     } else {
@@ -168,18 +187,29 @@ fn now_micros() -> i64 {
 /// to the next leader). Returns how many were taken.
 pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usize, &'static str> {
     let mut taken = 0;
+    let mut receipts = Vec::new();
     for item in hits {
-        let refused = match item {
+        let (refused, confirmations) = crate::ports::queue::collect_receipts(|| match item {
             ForwardItem::Hit(hit) => {
-                let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+                let handle = || ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
+                let resp = match &hit.id {
+                    Some(id) => crate::ports::queue::with_message_id(id, handle),
+                    None => handle(),
+                };
                 resp.status() == StatusCode::SERVICE_UNAVAILABLE
             }
             ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
-        };
+        });
         if refused {
             break;
         }
+        receipts.push(confirmations);
         taken += 1;
+    }
+    if receipts.iter().any(|r| !r.is_empty()) {
+        // A durable queue: once it confirmed a hit, the hit is safe; the follower may forget it.
+        let confirmed = futures_util::future::join_all(receipts.into_iter().map(crate::ports::queue::confirm)).await;
+        return Ok(confirmed.iter().take_while(|r| r.is_ok()).count());
     }
     let target = state.ingest.published();
     let mut wakeups = state.broadcaster.subscribe();

@@ -1,0 +1,211 @@
+//! The writer's side of JetStream: pulls batches in stream order through the durable consumer.
+//! Exactly once: the writer stores each batch with its last stream sequence in one DuckDB
+//! transaction and only then acknowledges; on start it repositions the consumer just after the
+//! sequence the database holds, and whatever JetStream redelivers up to it is skipped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer::PullConsumer};
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+
+use super::NatsQueue;
+use crate::domain::event::Record;
+use crate::ports::queue::{Batch, QueuePosition, RecordConsumer};
+
+/// Pulls records for the writer thread (blocking on the runtime of the node that made it).
+pub struct NatsConsumer {
+    queue: Arc<NatsQueue>,
+    closed: Arc<AtomicBool>,
+    runtime: tokio::runtime::Handle,
+    state: Mutex<State>,
+}
+
+struct State {
+    consumer: Option<PullConsumer>,
+    /// The next stream sequence to store.
+    expected: u64,
+    /// Reposition the consumer at `expected` before the next pull.
+    reset: bool,
+    /// Just repositioned: the first sequence at or after `expected` is the next one (anything
+    /// between was removed by the stream's limits).
+    fresh: bool,
+    /// The messages of the batch handed out last, acknowledged once it is committed.
+    in_hand: Vec<jetstream::Message>,
+    position: u64,
+    lag_checked: Instant,
+}
+
+impl NatsConsumer {
+    pub(super) fn new(queue: Arc<NatsQueue>, closed: Arc<AtomicBool>) -> Self {
+        let state = State {
+            consumer: None,
+            expected: 1,
+            reset: true,
+            fresh: true,
+            in_hand: Vec::new(),
+            position: 0,
+            lag_checked: Instant::now(),
+        };
+        Self { queue, closed, runtime: tokio::runtime::Handle::current(), state: Mutex::new(state) }
+    }
+
+    /// Recreates the durable consumer: what a crashed run had pulled but not acknowledged comes
+    /// again first and in order, rather than after its acknowledgement timeout.
+    async fn reposition(&self, st: &mut State) -> Result<(), String> {
+        let js = &self.queue.js;
+        let mut stream = js.get_stream(&self.queue.settings.stream).await.map_err(|e| e.to_string())?;
+        let info = stream.info().await.map_err(|e| e.to_string())?;
+        if info.state.last_sequence + 1 < st.expected {
+            // The database is ahead of the stream: the stream was deleted and made again.
+            tracing::warn!(
+                stored = st.expected - 1,
+                stream_last = info.state.last_sequence,
+                "the stream restarted its sequence; continuing from its first message"
+            );
+            st.expected = info.state.first_sequence.max(1);
+        }
+        let name = self.queue.settings.durable();
+        let _ = stream.delete_consumer(&name).await;
+        let consumer = stream.create_consumer(self.queue.consumer_config()).await.map_err(|e| e.to_string())?;
+        self.queue.metrics.consumer_resets.fetch_add(1, Ordering::Relaxed);
+        st.consumer = Some(consumer);
+        st.reset = false;
+        st.fresh = true;
+        Ok(())
+    }
+
+    async fn pull(&self, st: &mut State, max: usize, expires: Duration) -> Vec<Record> {
+        let metrics = &self.queue.metrics;
+        let mut records = Vec::new();
+        let Some(consumer) = st.consumer.clone() else { return records };
+        let batch = consumer.batch().max_messages(max).expires(expires).messages().await;
+        let mut messages = match batch {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "JetStream pull failed; retrying");
+                st.reset = true;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return records;
+            }
+        };
+        let mut skipped = Vec::new();
+        while let Some(next) = messages.next().await {
+            let message = match next {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "JetStream pull ended early");
+                    break;
+                }
+            };
+            let Ok(info) = message.info() else { continue };
+            let (seq, delivered) = (info.stream_sequence, info.delivered);
+            if delivered > 1 {
+                metrics.redelivered.fetch_add(1, Ordering::Relaxed);
+            }
+            if seq < st.expected {
+                metrics.skipped_duplicates.fetch_add(1, Ordering::Relaxed);
+                skipped.push(message);
+                continue;
+            }
+            if seq > st.expected && !st.fresh {
+                // Something before it will be redelivered later: go back for it, in order.
+                tracing::info!(expected = st.expected, got = seq, "out of order delivery; repositioning");
+                st.reset = true;
+                break;
+            }
+            st.fresh = false;
+            match serde_json::from_slice::<Record>(&message.payload) {
+                Ok(r) => records.push(r),
+                Err(e) => {
+                    metrics.undecodable.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, seq, "undecodable message in the stream; skipped");
+                }
+            }
+            st.expected = seq + 1;
+            st.position = seq;
+            st.in_hand.push(message);
+        }
+        // Already in the database: JetStream may forget them.
+        for m in skipped {
+            let _ = m.ack().await;
+        }
+        records
+    }
+
+    async fn check_lag(&self, st: &mut State) {
+        if st.lag_checked.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        st.lag_checked = Instant::now();
+        if let Some(c) = st.consumer.as_mut()
+            && let Ok(info) = c.info().await
+        {
+            self.queue.metrics.consumer_pending.store(info.num_pending, Ordering::Relaxed);
+        }
+    }
+}
+
+impl RecordConsumer for NatsConsumer {
+    fn next_batch(&self, max: usize, wait: Duration, linger: Duration) -> Batch {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        st.in_hand.clear();
+        let closed = self.closed.load(Ordering::SeqCst);
+        // The server holds the pull until `max` messages or the expiry: the linger bounds latency.
+        let expires = if closed { Duration::from_millis(100) } else { linger.clamp(Duration::from_millis(10), wait) };
+        let records = self.runtime.block_on(async {
+            if (st.reset || st.consumer.is_none())
+                && let Err(e) = self.reposition(st).await
+            {
+                tracing::warn!(error = %e, "cannot position the JetStream consumer; retrying");
+                tokio::time::sleep(wait.min(Duration::from_millis(500))).await;
+                return None;
+            }
+            let pulled = tokio::time::timeout(expires + Duration::from_secs(5), self.pull(st, max, expires)).await;
+            self.check_lag(st).await;
+            pulled.ok()
+        });
+        match records {
+            Some(r) if r.is_empty() && closed && st.in_hand.is_empty() => Batch::Closed,
+            Some(r) => Batch::Records(r),
+            None if closed => Batch::Closed,
+            None => {
+                st.reset = true;
+                Batch::Records(Vec::new())
+            }
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    fn durable_queue(&self) -> Option<&str> {
+        Some(&self.queue.settings.stream)
+    }
+
+    fn resume_after(&self, stored: u64) {
+        let mut st = self.state.lock();
+        st.expected = stored + 1;
+        st.position = stored;
+        st.reset = true;
+    }
+
+    fn position(&self) -> Option<QueuePosition> {
+        let st = self.state.lock();
+        (st.position > 0).then(|| QueuePosition { queue: self.queue.settings.stream.clone(), sequence: st.position })
+    }
+
+    fn acknowledge(&self) {
+        let in_hand = std::mem::take(&mut self.state.lock().in_hand);
+        self.runtime.block_on(async {
+            for m in in_hand {
+                // Lost acks only cost a redelivery, which the stored position skips.
+                let _ = m.ack().await;
+            }
+        });
+    }
+}

@@ -1,0 +1,190 @@
+//! Publishing hits to JetStream: one task per publish, so many are in flight on the one
+//! connection at once (pipelined); the 202 waits for the acknowledgement through a `Receipt`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use async_nats::jetstream::message::PublishMessage;
+use tokio::sync::{Semaphore, oneshot};
+
+use super::{NatsQueue, PUBLISH_BUCKETS};
+use crate::domain::event::Record;
+use crate::ports::queue::{PublishError, QueueMetric, RecordPublisher, defer_receipt, next_message_id};
+
+/// Publishes records; bounded by `--nats-max-in-flight` publishes waiting for their acknowledgement.
+pub struct NatsPublisher {
+    queue: Arc<NatsQueue>,
+    subject: async_nats::Subject,
+    permits: Arc<Semaphore>,
+    closed: Arc<AtomicBool>,
+    /// Distinguishes this process's message ids from every other node's and run's.
+    boot: String,
+    sent: AtomicU64,
+    runtime: tokio::runtime::Handle,
+}
+
+impl NatsPublisher {
+    pub(super) fn new(queue: Arc<NatsQueue>, closed: Arc<AtomicBool>) -> Self {
+        let boot = format!("{:016x}", rand::random::<u64>());
+        let permits = Arc::new(Semaphore::new(queue.settings.max_in_flight.max(1)));
+        let subject = queue.settings.subject().into();
+        Self {
+            queue,
+            subject,
+            permits,
+            closed,
+            boot,
+            sent: AtomicU64::new(0),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+/// Stream full or over a limit: the client should retry later; anything else: unavailable.
+fn classify(e: &async_nats::jetstream::context::PublishError) -> PublishError {
+    let text = e.to_string().to_lowercase();
+    if text.contains("maximum") || text.contains("exceeded") || text.contains("insufficient resources") {
+        PublishError::Full
+    } else {
+        PublishError::Closed
+    }
+}
+
+impl RecordPublisher for NatsPublisher {
+    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(PublishError::Closed);
+        }
+        // Disconnected: answer 503 now rather than let the client buffer hits we cannot confirm.
+        if !self.queue.connected() {
+            self.queue.metrics.publish_failures.fetch_add(1, Ordering::Relaxed);
+            return Err(PublishError::Closed);
+        }
+        let permit = self.permits.clone().try_acquire_owned().map_err(|_| PublishError::Full)?;
+        let payload = serde_json::to_vec(&record).map_err(|_| PublishError::Closed)?;
+        // A retried publish (the client's reconnect, a follower sending a batch again after a
+        // failover) carries the same id: JetStream keeps one copy.
+        let id =
+            next_message_id().unwrap_or_else(|| format!("{}-{}", self.boot, self.sent.fetch_add(1, Ordering::Relaxed)));
+        let message = PublishMessage::build().payload(payload.into()).message_id(id);
+        let (js, subject, metrics) = (self.queue.js.clone(), self.subject.clone(), self.queue.metrics.clone());
+        let (tx, rx) = oneshot::channel();
+        metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.runtime.spawn(async move {
+            let started = Instant::now();
+            let result = match js.send_publish(subject, message).await {
+                Ok(ack) => ack.await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+            let result = match result {
+                Ok(()) => {
+                    let d = started.elapsed();
+                    metrics.published.fetch_add(1, Ordering::Relaxed);
+                    metrics.publish_micros_sum.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+                    for (i, bound) in PUBLISH_BUCKETS.iter().enumerate() {
+                        if d.as_secs_f64() <= *bound {
+                            metrics.publish_buckets[i].fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    metrics.publish_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "JetStream publish failed");
+                    Err(classify(&e))
+                }
+            };
+            let _ = tx.send(result);
+        });
+        defer_receipt(Box::pin(async move { rx.await.unwrap_or(Err(PublishError::Closed)) }));
+        Ok(())
+    }
+
+    fn published(&self) -> u64 {
+        self.queue.metrics.published.load(Ordering::Relaxed)
+    }
+
+    fn depth(&self) -> usize {
+        self.queue.metrics.in_flight.load(Ordering::Relaxed) as usize
+    }
+
+    fn capacity(&self) -> usize {
+        self.queue.settings.max_in_flight
+    }
+
+    fn ready(&self) -> bool {
+        !self.closed.load(Ordering::SeqCst) && self.queue.connected()
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    fn metrics(&self) -> Vec<QueueMetric> {
+        let m = &self.queue.metrics;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let one = |name, kind, help, value| QueueMetric { name, kind, help, samples: vec![(String::new(), value)] };
+        let mut latency: Vec<(String, f64)> = PUBLISH_BUCKETS
+            .iter()
+            .zip(&m.publish_buckets)
+            .map(|(bound, n)| (format!("_bucket{{le=\"{bound}\"}}"), load(n)))
+            .collect();
+        latency.push(("_bucket{le=\"+Inf\"}".into(), load(&m.published)));
+        latency.push(("_sum".into(), m.publish_micros_sum.load(Ordering::Relaxed) as f64 / 1e6));
+        latency.push(("_count".into(), load(&m.published)));
+        vec![
+            one(
+                "hitkeep_nats_connected",
+                "gauge",
+                "1 while connected to NATS.",
+                f64::from(self.queue.connected() as u8),
+            ),
+            one("hitkeep_nats_published_total", "counter", "Hits acknowledged by JetStream.", load(&m.published)),
+            one(
+                "hitkeep_nats_publish_failures_total",
+                "counter",
+                "Publishes refused or not acknowledged (answered 503).",
+                load(&m.publish_failures),
+            ),
+            one(
+                "hitkeep_nats_publish_in_flight",
+                "gauge",
+                "Publishes waiting for their acknowledgement.",
+                load(&m.in_flight),
+            ),
+            QueueMetric {
+                name: "hitkeep_nats_publish_seconds",
+                kind: "histogram",
+                help: "Time from publish to JetStream's acknowledgement.",
+                samples: latency,
+            },
+            one(
+                "hitkeep_nats_consumer_pending",
+                "gauge",
+                "Messages in the stream the writer has not taken yet (consumer lag; leader only).",
+                load(&m.consumer_pending),
+            ),
+            one(
+                "hitkeep_nats_redelivered_total",
+                "counter",
+                "Messages JetStream delivered more than once.",
+                load(&m.redelivered),
+            ),
+            one(
+                "hitkeep_nats_skipped_duplicates_total",
+                "counter",
+                "Redelivered messages skipped because the database already held them.",
+                load(&m.skipped_duplicates),
+            ),
+            one(
+                "hitkeep_nats_consumer_resets_total",
+                "counter",
+                "Times the writer repositioned its consumer after the sequence the database holds.",
+                load(&m.consumer_resets),
+            ),
+        ]
+    }
+}

@@ -1,0 +1,137 @@
+//! One conformance test for every adapter of the queue port (flume in memory, NATS JetStream):
+//! publish, batch, acknowledge, redelivery after a consumer crash (durable queues), and a full
+//! queue pushing back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hitkeep::adapters::nats::{NatsQueue, NatsSettings};
+use hitkeep::domain::client::DeviceClass;
+use hitkeep::domain::event::{Record, VitalMetric, VitalSample};
+use hitkeep::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher, collect_receipts, confirm};
+
+use crate::nats::Nats;
+
+fn record(i: u32) -> Record {
+    Record::Vital(VitalSample {
+        ts: i as i64,
+        site_id: i,
+        visitor_id: 0,
+        metric: VitalMetric::Lcp,
+        value: 1.0,
+        pathname: "/".into(),
+        navigation_type: None,
+        device: DeviceClass::Desktop,
+        country: None,
+    })
+}
+
+fn site(r: &Record) -> u32 {
+    match r {
+        Record::Vital(v) => v.site_id,
+        Record::Event { event, .. } => event.site_id,
+    }
+}
+
+/// Publishes and waits for the queue's confirmation (none for a memory queue).
+async fn publish(p: &dyn RecordPublisher, i: u32) -> Result<(), PublishError> {
+    let (sent, receipts) = collect_receipts(|| p.try_publish(record(i)));
+    sent?;
+    confirm(receipts).await
+}
+
+/// Pulls up to `max` records on a blocking thread, as the writer does.
+async fn take(c: &Arc<dyn RecordConsumer + Sync>, max: usize) -> Vec<u32> {
+    let c = c.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut got = Vec::new();
+        for _ in 0..20 {
+            match c.next_batch(max - got.len(), Duration::from_millis(200), Duration::from_millis(50)) {
+                Batch::Records(r) => got.extend(r.iter().map(site)),
+                Batch::Closed => break,
+            }
+            if got.len() >= max {
+                break;
+            }
+        }
+        got
+    })
+    .await
+    .unwrap()
+}
+
+async fn acknowledge(c: &Arc<dyn RecordConsumer + Sync>) {
+    let c = c.clone();
+    tokio::task::spawn_blocking(move || c.acknowledge()).await.unwrap();
+}
+
+/// The shared contract. `reopen` makes a fresh consumer, as after a writer crash.
+async fn conformance(
+    publisher: Arc<dyn RecordPublisher>,
+    consumer: Arc<dyn RecordConsumer + Sync>,
+    reopen: impl Fn() -> Arc<dyn RecordConsumer + Sync>,
+) {
+    for i in 1..=5 {
+        publish(publisher.as_ref(), i).await.expect("publish");
+    }
+    assert_eq!(take(&consumer, 3).await, [1, 2, 3], "a batch holds at most `max`, in order");
+    acknowledge(&consumer).await;
+    assert_eq!(take(&consumer, 10).await, [4, 5]);
+    acknowledge(&consumer).await;
+    if consumer.durable_queue().is_some() {
+        let stored = consumer.position().expect("a durable queue has a position").sequence;
+        for i in 6..=8 {
+            publish(publisher.as_ref(), i).await.unwrap();
+        }
+        assert_eq!(take(&consumer, 10).await, [6, 7, 8]);
+        // The writer dies before committing: a new one, resumed at what the database holds,
+        // gets the same records again, and nothing it had acknowledged.
+        drop(consumer);
+        let again = reopen();
+        again.resume_after(stored);
+        assert_eq!(take(&again, 10).await, [6, 7, 8], "redelivered after the consumer crash");
+        acknowledge(&again).await;
+    }
+    // Backpressure: a bounded queue refuses rather than grows.
+    let mut refused = None;
+    for i in 100..5_000 {
+        if let Err(e) = publish(publisher.as_ref(), i).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    assert_eq!(refused, Some(PublishError::Full), "a full queue answers Full (503 + Retry-After)");
+    publisher.close();
+    assert_eq!(publisher.try_publish(record(1)), Err(PublishError::Closed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_conformance_memory() {
+    let (p, c) = hitkeep::adapters::flume::bounded(50);
+    let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(c);
+    conformance(Arc::new(p), consumer, || unreachable!("a memory queue is not durable")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_conformance_nats() {
+    let nats = Nats::start();
+    let settings = NatsSettings {
+        servers: vec![nats.url()],
+        stream: "CONFORMANCE".into(),
+        replicas: 1,
+        max_age: Duration::from_secs(3600),
+        // Room for the first records, then full.
+        max_bytes: 20_000,
+        user: None,
+        token: None,
+        creds: None,
+        max_in_flight: 100,
+        publish_timeout: Duration::from_secs(2),
+    };
+    let queue = NatsQueue::connect(settings).await.expect("connect");
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = Arc::new(queue.publisher(closed.clone()));
+    let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed.clone()));
+    let q = queue.clone();
+    conformance(publisher, consumer, move || Arc::new(q.consumer(closed.clone()))).await;
+}
