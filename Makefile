@@ -17,6 +17,7 @@ build: assets
 ## a generated Python client, then the tracker and the dashboard in Chromium against the binary
 test: assets
 	cargo build --release --locked
+	bash scripts/ensure-nats.sh
 	cargo test --release --locked
 	bash tests/schemathesis/run.sh
 	bash tests/client-python/run.sh
@@ -26,6 +27,7 @@ test: assets
 	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa
 
 test-rust: assets
+	bash scripts/ensure-nats.sh
 	cargo test --release --locked
 
 assets: fielddata tracker spa
