@@ -177,7 +177,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             app::init_logging(&args.log_level, args.log_format == LogFormat::Json);
             let config = serve_config(&args)?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(app::serve(config, app::shutdown_signal()))
+            // Signal handlers are installed inside the runtime before anything is served.
+            let shutdown = {
+                let _inside = runtime.enter();
+                app::shutdown_signal()
+            };
+            runtime.block_on(app::serve(config, shutdown))
         }
         Command::Site(command) => sites::run(command),
         Command::Export(args) if args.format != ExportFormat::Ndjson || args.from.is_some() || args.out.is_some() => {
