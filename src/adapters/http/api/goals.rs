@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use super::reports::ReportAnswers;
-use super::{ApiErrorBody, ApiTags, body};
+use super::{ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
 use crate::adapters::http::guard::{ErrorAnswers, site_for};
@@ -60,37 +60,22 @@ fn step_kind(page_path: Option<String>, event_name: Option<String>) -> Result<Go
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "goals_bad_request")]
-pub enum GoalsResult {
-    /// The site's goals.
-    #[oai(status = 200)]
-    List(Json<Vec<GoalView>>),
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<GoalView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid goal.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or goal.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn goals_bad_request(err: poem::Error) -> GoalsResult {
-    GoalsResult::refused(err, |err| GoalsResult::BadRequest(body("invalid_request", err.to_string())))
+crate::api_answers! {
+    pub enum GoalsResult {
+        /// The site's goals.
+        List(200, Json<Vec<GoalView>>),
+        /// Created.
+        Created(201, Json<GoalView>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid goal.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or goal.
+        NotFound,
+        Internal,
+    }
 }
 
 /// A funnel step: a page pattern or an event name.
@@ -140,88 +125,48 @@ pub struct FunnelReport {
     pub steps: Vec<FunnelStepReport>,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_list_bad_request")]
-pub enum FunnelListResult {
-    /// The site's funnels.
-    #[oai(status = 200)]
-    Ok(Json<Vec<FunnelView>>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+crate::api_answers! {
+    pub enum FunnelListResult {
+        /// The site's funnels.
+        Ok(200, Json<Vec<FunnelView>>),
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+    }
 }
 
-fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
-    FunnelListResult::refused(err, |err| FunnelListResult::Internal(body("invalid_request", err.to_string())))
+crate::api_answers! {
+    pub enum FunnelReportResult {
+        /// Visitors per step over the period.
+        Ok(200, Json<FunnelReport>),
+        /// Invalid period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or funnel.
+        NotFound,
+        Internal,
+        /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+        Unavailable,
+    }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_report_bad_request")]
-pub enum FunnelReportResult {
-    /// Visitors per step over the period.
-    #[oai(status = 200)]
-    Ok(Json<FunnelReport>),
-    /// Invalid period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
-    #[oai(status = 503)]
-    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-}
-
-fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
-    FunnelReportResult::refused(err, |err| FunnelReportResult::BadRequest(body("invalid_request", err.to_string())))
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnels_bad_request")]
-pub enum FunnelsResult {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<FunnelView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid funnel or period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn funnels_bad_request(err: poem::Error) -> FunnelsResult {
-    FunnelsResult::refused(err, |err| FunnelsResult::BadRequest(body("invalid_request", err.to_string())))
+crate::api_answers! {
+    pub enum FunnelsResult {
+        /// Created.
+        Created(201, Json<FunnelView>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid funnel or period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or funnel.
+        NotFound,
+        Internal,
+    }
 }
 
 fn spec_of(k: &GoalKind) -> FunnelStepSpec {
@@ -241,8 +186,6 @@ impl GoalsApi {
         site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
 }
-
-crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, FunnelsResult);
 crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
