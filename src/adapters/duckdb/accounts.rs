@@ -1,8 +1,6 @@
 //! Accounts in DuckDB: small tables on their own connection, every change under one lock.
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, OptionalExt, Row, params};
+use duckdb::{OptionalExt, Row, params};
 
 use super::internal;
 use crate::domain::accounts::{Email, Role, Scope, UserId};
@@ -13,20 +11,10 @@ use crate::ports::accounts::{
 };
 use crate::ports::store::StoreError;
 
-/// The account store.
-pub struct DuckAccounts {
-    conn: Mutex<Connection>,
-}
-
-impl DuckAccounts {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// The account store.
+    DuckAccounts
+);
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid"))

@@ -1,8 +1,6 @@
 //! Goals and funnels in DuckDB.
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, params};
+use duckdb::params;
 use serde_json::{Value, json};
 
 use super::internal;
@@ -10,20 +8,10 @@ use crate::domain::query::{Goal, GoalKind};
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
 
-/// Goal and funnel repository on its own connection.
-pub struct DuckGoals {
-    conn: Mutex<Connection>,
-}
-
-impl DuckGoals {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Goal and funnel repository on its own connection.
+    DuckGoals
+);
 
 fn kind_from(page: Option<String>, event: Option<String>) -> Option<GoalKind> {
     match (page, event) {

@@ -1,5 +1,26 @@
 //! DuckDB storage: one database file, one writer connection with an Appender, readers on clones.
 
+/// Declares an adapter that owns one connection behind a lock (its changes never interleave):
+/// `new(conn)` and `conn()`, which outlives a panic of an earlier holder.
+macro_rules! on_own_connection {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            conn: std::sync::Mutex<duckdb::Connection>,
+        }
+
+        impl $name {
+            pub fn new(conn: duckdb::Connection) -> Self {
+                Self { conn: std::sync::Mutex::new(conn) }
+            }
+
+            fn conn(&self) -> std::sync::MutexGuard<'_, duckdb::Connection> {
+                self.conn.lock().unwrap_or_else(|p| p.into_inner())
+            }
+        }
+    };
+}
+
 mod accounts;
 mod bench;
 mod events;

@@ -1,28 +1,16 @@
 //! E-mail report subscriptions in DuckDB.
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, params};
+use duckdb::params;
 
 use super::internal;
 use crate::domain::lifecycle::Frequency;
 use crate::ports::lifecycle::{Subscription, SubscriptionStore};
 use crate::ports::store::StoreError;
 
-/// Subscription storage on its own connection.
-pub struct DuckSubscriptions {
-    conn: Mutex<Connection>,
-}
-
-impl DuckSubscriptions {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Subscription storage on its own connection.
+    DuckSubscriptions
+);
 
 impl SubscriptionStore for DuckSubscriptions {
     fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
