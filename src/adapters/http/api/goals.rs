@@ -10,11 +10,13 @@ use super::reports::ReportAnswers;
 use super::{ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{ErrorAnswers, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::iso;
 use crate::domain::site::Site;
+use crate::ports::reports::Funnel;
+use crate::services::goals::{GoalError, GoalService, StepDraft};
 use crate::services::reports::FunnelReport as FunnelReportOf;
 
 /// A goal: a pageview of matching pages or a custom event.
@@ -48,16 +50,6 @@ fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
         GoalKind::Event(e) => (None, Some(e.clone())),
     };
     GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
-}
-
-fn step_kind(page_path: Option<String>, event_name: Option<String>) -> Result<GoalKind, String> {
-    match (page_path.filter(|p| !p.is_empty()), event_name.filter(|e| !e.trim().is_empty())) {
-        (Some(p), None) if p.starts_with('/') && p.len() <= 2000 => Ok(GoalKind::Page(p)),
-        (Some(_), None) => Err("page_path must start with '/'".into()),
-        (None, Some(e)) if e.len() <= 120 => Ok(GoalKind::Event(e.trim().to_string())),
-        (None, Some(_)) => Err("event_name is longer than 120 characters".into()),
-        _ => Err("give exactly one of page_path and event_name".into()),
-    }
 }
 
 crate::api_answers! {
@@ -185,7 +177,33 @@ impl GoalsApi {
     async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
         site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
+
+    fn service(&self) -> GoalService {
+        GoalService::new(self.state.goals.clone())
+    }
 }
+
+impl ApiFailure for GoalError {
+    fn answer(self) -> Answer {
+        let message = self.to_string();
+        match self {
+            GoalError::InvalidGoal(_) => Answer::BadRequest("invalid_goal", message),
+            GoalError::InvalidFunnel(_) => Answer::BadRequest("invalid_funnel", message),
+            GoalError::GoalExists => Answer::BadRequest("goal_exists", message),
+            GoalError::NoGoal | GoalError::NoFunnel => Answer::NotFound(message),
+            GoalError::Store(_) => Answer::Internal(message),
+        }
+    }
+}
+
+fn funnel_view(f: Funnel) -> FunnelView {
+    FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() }
+}
+
+fn draft(s: FunnelStepSpec) -> StepDraft {
+    StepDraft { page_path: s.page_path, event_name: s.event_name }
+}
+
 crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
@@ -197,11 +215,9 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.goals(site.id.0)).await {
-            Ok(Ok(list)) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
+        match self.service().goals(site.id.0).await {
+            Ok(list) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
+            Err(e) => GoalsResult::failed(e),
         }
     }
 
@@ -212,29 +228,10 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let req = req.0;
-        let kind = match step_kind(req.page_path, req.event_name) {
-            Ok(k) => k,
-            Err(m) => return GoalsResult::BadRequest(body("invalid_goal", m)),
-        };
-        let name = req.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| match &kind {
-            GoalKind::Page(p) => format!("Visit {p}"),
-            GoalKind::Event(e) => e.clone(),
-        });
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || {
-            let existing = goals.goals(site.id.0)?;
-            if existing.iter().any(|g| g.display_name == name) {
-                return Ok(None);
-            }
-            goals.add_goal(site.id.0, &name, &kind).map(Some)
-        })
-        .await
-        {
-            Ok(Ok(Some(g))) => GoalsResult::Created(Json(goal_view(&g))),
-            Ok(Ok(None)) => GoalsResult::BadRequest(body("goal_exists", "a goal with this display name exists")),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
+        let CreateGoal { display_name, page_path, event_name } = req.0;
+        match self.service().add_goal(site.id.0, display_name, StepDraft { page_path, event_name }).await {
+            Ok(g) => GoalsResult::Created(Json(goal_view(&g))),
+            Err(e) => GoalsResult::failed(e),
         }
     }
 
@@ -245,12 +242,9 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.delete_goal(site.id.0, id.0)).await {
-            Ok(Ok(true)) => GoalsResult::Deleted,
-            Ok(Ok(false)) => GoalsResult::NotFound(body("not_found", "no such goal")),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
+        match self.service().delete_goal(site.id.0, id.0).await {
+            Ok(()) => GoalsResult::Deleted,
+            Err(e) => GoalsResult::failed(e),
         }
     }
 
@@ -261,15 +255,9 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
-            Ok(Ok(list)) => FunnelListResult::Ok(Json(
-                list.into_iter()
-                    .map(|f| FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() })
-                    .collect(),
-            )),
-            Ok(Err(e)) => FunnelListResult::internal(e.to_string()),
-            Err(e) => FunnelListResult::internal(e.to_string()),
+        match self.service().funnels(site.id.0).await {
+            Ok(list) => FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect())),
+            Err(e) => FunnelListResult::failed(e),
         }
     }
 
@@ -280,30 +268,10 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let req = req.0;
-        if !(2..=8).contains(&req.steps.len()) {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "a funnel has 2 to 8 steps"));
-        }
-        if req.name.trim().is_empty() {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "name must not be empty"));
-        }
-        let mut steps = Vec::new();
-        for (i, s) in req.steps.into_iter().enumerate() {
-            match step_kind(s.page_path, s.event_name) {
-                Ok(k) => steps.push(k),
-                Err(m) => return FunnelsResult::BadRequest(body("invalid_funnel", format!("step {}: {m}", i + 1))),
-            }
-        }
-        let goals = self.state.goals.clone();
-        let name = req.name.trim().to_string();
-        match tokio::task::spawn_blocking(move || goals.add_funnel(site.id.0, &name, &steps)).await {
-            Ok(Ok(f)) => FunnelsResult::Created(Json(FunnelView {
-                id: f.id,
-                name: f.name,
-                steps: f.steps.iter().map(spec_of).collect(),
-            })),
-            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
-            Err(e) => FunnelsResult::internal(e.to_string()),
+        let CreateFunnel { name, steps } = req.0;
+        match self.service().add_funnel(site.id.0, &name, steps.into_iter().map(draft).collect()).await {
+            Ok(f) => FunnelsResult::Created(Json(funnel_view(f))),
+            Err(e) => FunnelsResult::failed(e),
         }
     }
 
@@ -349,12 +317,9 @@ impl GoalsApi {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.delete_funnel(site.id.0, id.0)).await {
-            Ok(Ok(true)) => FunnelsResult::Deleted,
-            Ok(Ok(false)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
-            Err(e) => FunnelsResult::internal(e.to_string()),
+        match self.service().delete_funnel(site.id.0, id.0).await {
+            Ok(()) => FunnelsResult::Deleted,
+            Err(e) => FunnelsResult::failed(e),
         }
     }
 }
