@@ -170,10 +170,8 @@ pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usiz
     let mut taken = 0;
     for item in hits {
         let refused = match item {
-            ForwardItem::Hit(hit) => {
-                let resp = ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
-                resp.status() == StatusCode::SERVICE_UNAVAILABLE
-            }
+            ForwardItem::Hit(hit) => ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes())
+                .is_err_and(|refused| refused.retry_later()),
             ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
         };
         if refused {
