@@ -40,6 +40,24 @@ pub trait ErrorAnswers: Sized {
     }
 }
 
+/// A refusal that needs no answer: for checks whose caller only asks "still allowed?".
+pub struct Refused;
+
+impl ErrorAnswers for Refused {
+    fn unauthorized() -> Self {
+        Refused
+    }
+    fn forbidden(_: String) -> Self {
+        Refused
+    }
+    fn not_found(_: String) -> Self {
+        Refused
+    }
+    fn internal(_: String) -> Self {
+        Refused
+    }
+}
+
 /// How a refusal answers at `/api`: a status with the `error` code and message of its body.
 pub enum Answer {
     BadRequest(&'static str, String),
