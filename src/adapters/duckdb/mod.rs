@@ -14,7 +14,7 @@ macro_rules! on_own_connection {
                 Self { conn: std::sync::Mutex::new(conn) }
             }
 
-            fn conn(&self) -> std::sync::MutexGuard<'_, duckdb::Connection> {
+            pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, duckdb::Connection> {
                 self.conn.lock().unwrap_or_else(|p| p.into_inner())
             }
         }
@@ -28,6 +28,7 @@ mod export;
 mod funnel;
 mod goals;
 mod imports;
+mod invites;
 mod lifecycle;
 mod migrations;
 mod report_sql;
