@@ -117,3 +117,50 @@ impl GoalService {
         blocking(move || if goals.delete_funnel(site_id, funnel_id)? { Ok(()) } else { Err(GoalError::NoFunnel) }).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::goals::MemoryGoals;
+
+    fn service() -> GoalService {
+        GoalService::new(Arc::new(MemoryGoals::default()))
+    }
+
+    fn page(p: &str) -> StepDraft {
+        StepDraft { page_path: Some(p.into()), event_name: None }
+    }
+
+    #[tokio::test]
+    async fn goals_are_named_after_their_page_and_unique_per_site() {
+        let goals = service();
+        let g = goals.add_goal(1, None, page("/pricing")).await.unwrap();
+        assert_eq!(g.display_name, "Visit /pricing");
+        let again = goals.add_goal(1, Some(" ".into()), page("/pricing")).await;
+        assert!(matches!(again, Err(GoalError::GoalExists)));
+        assert!(goals.add_goal(2, None, page("/pricing")).await.is_ok(), "names are unique per site only");
+        let both = StepDraft { page_path: Some("/a".into()), event_name: Some("e".into()) };
+        assert!(matches!(goals.add_goal(1, None, both).await, Err(GoalError::InvalidGoal(_))));
+        assert!(matches!(goals.add_goal(1, None, page("pricing")).await, Err(GoalError::InvalidGoal(_))));
+        assert!(matches!(goals.delete_goal(1, 99).await, Err(GoalError::NoGoal)));
+        goals.delete_goal(1, g.id).await.unwrap();
+        assert!(goals.goals(1).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn funnels_have_two_to_eight_valid_steps_and_a_name() {
+        let goals = service();
+        let message = |r: Result<Funnel, GoalError>| match r {
+            Err(GoalError::InvalidFunnel(m)) => m,
+            other => panic!("expected an invalid funnel, got {other:?}"),
+        };
+        assert_eq!(message(goals.add_funnel(1, "f", vec![page("/")]).await), "a funnel has 2 to 8 steps");
+        assert_eq!(message(goals.add_funnel(1, " ", vec![page("/"), page("/b")]).await), "name must not be empty");
+        let bad = goals.add_funnel(1, "f", vec![page("/"), StepDraft::default()]).await;
+        assert_eq!(message(bad), "step 2: give exactly one of page_path and event_name");
+        let f = goals.add_funnel(1, " Checkout ", vec![page("/"), page("/buy")]).await.unwrap();
+        assert_eq!(f.name, "Checkout");
+        assert_eq!(goals.funnels(1).await.unwrap().len(), 1);
+        assert!(matches!(goals.delete_funnel(2, f.id).await, Err(GoalError::NoFunnel)));
+    }
+}
