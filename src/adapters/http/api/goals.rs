@@ -1,5 +1,6 @@
 //! Goals and funnels of a site: `/api/sites/{site}/goals` and `/api/sites/{site}/funnels`.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use poem_openapi::param::{Path, Query as QueryParam};
@@ -178,8 +179,19 @@ impl GoalsApi {
         site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
 
-    fn service(&self) -> GoalService {
-        GoalService::new(self.state.goals.clone())
+    /// One goal call: the access check on the site, the service call, and the mapping of its
+    /// answer (`ok`) or refusal (`failed`).
+    async fn answer<R: ErrorAnswers, T, F: Future<Output = Result<T, GoalError>>>(
+        &self,
+        (auth, domain, need): (&Auth, &str, Need),
+        call: impl FnOnce(GoalService, u32) -> F,
+        ok: impl FnOnce(T) -> R,
+        failed: impl FnOnce(GoalError) -> R,
+    ) -> R {
+        match self.site::<R>(auth, domain, need).await {
+            Ok(site) => call(GoalService::new(self.state.goals.clone()), site.id.0).await.map_or_else(failed, ok),
+            Err(denied) => denied,
+        }
     }
 }
 
@@ -211,68 +223,66 @@ impl GoalsApi {
     /// List a site's goals.
     #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
     async fn list_goals(&self, auth: Auth, site: Path<String>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        match self.service().goals(site.id.0).await {
-            Ok(list) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
-            Err(e) => GoalsResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move { goals.goals(site).await };
+        self.answer(
+            (&auth, &site.0, Need::Read),
+            call,
+            |list| GoalsResult::List(Json(list.iter().map(goal_view).collect())),
+            GoalsResult::failed,
+        )
+        .await
     }
 
     /// Create a goal.
     #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
     async fn create_goal(&self, auth: Auth, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
         let CreateGoal { display_name, page_path, event_name } = req.0;
-        match self.service().add_goal(site.id.0, display_name, StepDraft { page_path, event_name }).await {
-            Ok(g) => GoalsResult::Created(Json(goal_view(&g))),
-            Err(e) => GoalsResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move {
+            goals.add_goal(site, display_name, StepDraft { page_path, event_name }).await
+        };
+        self.answer(
+            (&auth, &site.0, Need::Manage),
+            call,
+            |g| GoalsResult::Created(Json(goal_view(&g))),
+            GoalsResult::failed,
+        )
+        .await
     }
 
     /// Delete a goal.
     #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
     async fn delete_goal(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        match self.service().delete_goal(site.id.0, id.0).await {
-            Ok(()) => GoalsResult::Deleted,
-            Err(e) => GoalsResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move { goals.delete_goal(site, id.0).await };
+        self.answer((&auth, &site.0, Need::Manage), call, |()| GoalsResult::Deleted, GoalsResult::failed).await
     }
 
     /// List a site's funnels.
     #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
     async fn list_funnels(&self, auth: Auth, site: Path<String>) -> FunnelListResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        match self.service().funnels(site.id.0).await {
-            Ok(list) => FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect())),
-            Err(e) => FunnelListResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move { goals.funnels(site).await };
+        self.answer(
+            (&auth, &site.0, Need::Read),
+            call,
+            |list| FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect())),
+            FunnelListResult::failed,
+        )
+        .await
     }
 
     /// Create a funnel of 2-8 steps.
     #[oai(path = "/sites/:site/funnels", method = "post", operation_id = "createFunnel")]
     async fn create_funnel(&self, auth: Auth, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
         let CreateFunnel { name, steps } = req.0;
-        match self.service().add_funnel(site.id.0, &name, steps.into_iter().map(draft).collect()).await {
-            Ok(f) => FunnelsResult::Created(Json(funnel_view(f))),
-            Err(e) => FunnelsResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move {
+            goals.add_funnel(site, &name, steps.into_iter().map(draft).collect()).await
+        };
+        self.answer(
+            (&auth, &site.0, Need::Manage),
+            call,
+            |f| FunnelsResult::Created(Json(funnel_view(f))),
+            FunnelsResult::failed,
+        )
+        .await
     }
 
     /// A funnel's visitors per step over a period (`date_range` as in queries, default `30d`).
@@ -313,13 +323,7 @@ impl GoalsApi {
     /// Delete a funnel.
     #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
     async fn delete_funnel(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> FunnelsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        match self.service().delete_funnel(site.id.0, id.0).await {
-            Ok(()) => FunnelsResult::Deleted,
-            Err(e) => FunnelsResult::failed(e),
-        }
+        let call = |goals: GoalService, site| async move { goals.delete_funnel(site, id.0).await };
+        self.answer((&auth, &site.0, Need::Manage), call, |()| FunnelsResult::Deleted, FunnelsResult::failed).await
     }
 }
