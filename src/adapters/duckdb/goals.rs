@@ -3,7 +3,7 @@
 use duckdb::params;
 use serde_json::{Value, json};
 
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::query::{Goal, GoalKind};
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
@@ -48,22 +48,15 @@ fn steps_from_json(s: &str) -> Vec<GoalKind> {
 
 impl GoalRepository for DuckGoals {
     fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([site_id], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id";
+        let rows = all_rows(&self.conn(), sql, [site_id], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, display_name, page, event)| {

@@ -86,6 +86,17 @@ pub(crate) fn internal(e: duckdb::Error) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
+/// Every row of a query, each read by `row`.
+pub(crate) fn all_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl duckdb::Params,
+    row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(internal)?;
+    stmt.query_map(params, row).map_err(internal)?.collect::<Result<Vec<_>, _>>().map_err(internal)
+}
+
 impl Database {
     /// Opens (creating if needed) and migrates the database file.
     pub fn open(path: &Path, settings: &DuckSettings) -> Result<Self, StoreError> {

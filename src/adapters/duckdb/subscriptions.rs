@@ -2,7 +2,7 @@
 
 use duckdb::params;
 
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::lifecycle::Frequency;
 use crate::ports::lifecycle::{Subscription, SubscriptionStore};
 use crate::ports::store::StoreError;
@@ -14,25 +14,11 @@ on_own_connection!(
 
 impl SubscriptionStore for DuckSubscriptions {
     fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT site_id, email, frequency, last_period FROM email_subscriptions
-                 WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency",
-            )
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map(params![site_id, site_id], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT site_id, email, frequency, last_period FROM email_subscriptions
+                   WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency";
+        let rows = all_rows(&self.conn(), sql, params![site_id, site_id], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(site_id, email, f, last_period)| {
