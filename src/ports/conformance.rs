@@ -1,7 +1,11 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
+use crate::domain::lifecycle::Frequency;
+use crate::domain::query::GoalKind;
 use crate::domain::site::{NewSite, SiteDomain, SiteId, TimeZoneName};
+use crate::ports::reports::GoalRepository;
 use crate::ports::sites::{SiteRepoError, SiteRepository};
+use crate::ports::subscriptions::SubscriptionStore;
 
 fn new_site(domain: &str) -> NewSite {
     NewSite { domain: SiteDomain::parse(domain).unwrap(), hostnames: vec![], timezone: TimeZoneName::utc() }
@@ -33,4 +37,59 @@ pub fn site_repository<S: SiteRepository>(make: impl Fn() -> S) {
     repo.delete(&b).unwrap();
     let left: Vec<SiteId> = repo.list().unwrap().iter().map(|s| s.id).collect();
     assert_eq!(left, [a.id]);
+}
+
+/// The goal repository: goals and funnels per site in creation order, deletes scoped to the site.
+pub fn goal_repository<G: GoalRepository>(make: impl Fn() -> G) {
+    let repo = make();
+    assert!(repo.goals(1).unwrap().is_empty() && repo.funnels(1).unwrap().is_empty());
+    let signup = repo.add_goal(1, "Signup", &GoalKind::Event("Signup".into())).unwrap();
+    let pricing = repo.add_goal(1, "Visit /pricing", &GoalKind::Page("/pricing".into())).unwrap();
+    repo.add_goal(2, "Other", &GoalKind::Event("Other".into())).unwrap();
+    assert_ne!(signup.id, pricing.id, "ids are distinct");
+    assert_eq!(repo.goals(1).unwrap(), [signup.clone(), pricing.clone()], "a site's goals in creation order");
+    assert!(!repo.delete_goal(2, signup.id).unwrap(), "another site's goal is not deleted");
+    assert!(repo.delete_goal(1, signup.id).unwrap());
+    assert!(!repo.delete_goal(1, signup.id).unwrap(), "a deleted goal is gone");
+    assert_eq!(repo.goals(1).unwrap(), [pricing]);
+
+    let steps = [GoalKind::Page("/".into()), GoalKind::Event("Signup".into())];
+    let funnel = repo.add_funnel(1, "Home to signup", &steps).unwrap();
+    assert_eq!((funnel.name.as_str(), funnel.steps.as_slice()), ("Home to signup", &steps[..]));
+    assert_eq!(repo.funnels(1).unwrap(), std::slice::from_ref(&funnel), "steps survive the round trip in order");
+    assert!(repo.funnels(2).unwrap().is_empty());
+    assert!(!repo.delete_funnel(2, funnel.id).unwrap(), "another site's funnel is not deleted");
+    assert!(repo.delete_funnel(1, funnel.id).unwrap());
+    assert!(repo.funnels(1).unwrap().is_empty());
+}
+
+/// The subscription store: one subscription per site, address and frequency, listed in order,
+/// the last sent period remembered.
+pub fn subscription_store<S: SubscriptionStore>(make: impl Fn() -> S) {
+    let store = make();
+    assert!(store.subscriptions(None).unwrap().is_empty());
+    assert!(store.subscribe(2, "b@x.test", Frequency::Week).unwrap());
+    assert!(store.subscribe(1, "b@x.test", Frequency::Week).unwrap());
+    assert!(store.subscribe(1, "b@x.test", Frequency::Month).unwrap());
+    assert!(store.subscribe(1, "a@x.test", Frequency::Week).unwrap());
+    assert!(!store.subscribe(1, "a@x.test", Frequency::Week).unwrap(), "a repeat is not a new subscription");
+    let listed: Vec<(u32, String, Frequency)> =
+        store.subscriptions(None).unwrap().into_iter().map(|s| (s.site_id, s.email, s.frequency)).collect();
+    let expected = [
+        (1, "a@x.test", Frequency::Week),
+        (1, "b@x.test", Frequency::Month),
+        (1, "b@x.test", Frequency::Week),
+        (2, "b@x.test", Frequency::Week),
+    ];
+    assert_eq!(listed, expected.map(|(s, e, f)| (s, e.to_string(), f)), "by site, address, frequency");
+    assert_eq!(store.subscriptions(Some(2)).unwrap().len(), 1);
+
+    store.mark_sent(1, "a@x.test", Frequency::Week, "2026-W47").unwrap();
+    let sent = store.subscriptions(Some(1)).unwrap();
+    assert_eq!(sent[0].last_period.as_deref(), Some("2026-W47"));
+    assert!(sent[1..].iter().all(|s| s.last_period.is_none()), "only the one subscription is marked");
+
+    assert!(store.unsubscribe(1, "a@x.test", Frequency::Week).unwrap());
+    assert!(!store.unsubscribe(1, "a@x.test", Frequency::Week).unwrap(), "nothing left to remove");
+    assert_eq!(store.subscriptions(Some(1)).unwrap().len(), 2);
 }

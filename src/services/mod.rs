@@ -4,6 +4,7 @@
 //! through [`blocking`] once, here, instead of each handler spawning its own thread.
 
 pub mod accounts;
+pub mod goals;
 pub mod lifecycle;
 pub mod reports;
 pub mod sites;

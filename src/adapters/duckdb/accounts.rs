@@ -1,34 +1,21 @@
 //! Accounts in DuckDB: small tables on their own connection, every change under one lock.
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, OptionalExt, Row, params};
+use duckdb::{OptionalExt, Row, params};
 
 use super::internal;
 use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{
-    AuditEntry, AuditStore, InviteRecord, InviteStore, MembershipStore, SessionRecord, SessionStore, ShareRecord,
-    ShareStore, TokenRecord, TokenStore, User, UserStore,
+    MembershipStore, SessionRecord, SessionStore, ShareRecord, ShareStore, TokenRecord, TokenStore, User, UserStore,
 };
 use crate::ports::store::StoreError;
 
-/// The account store.
-pub struct DuckAccounts {
-    conn: Mutex<Connection>,
-}
+on_own_connection!(
+    /// The account store.
+    DuckAccounts
+);
 
-impl DuckAccounts {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn corrupt(what: &str) -> StoreError {
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid"))
 }
 
@@ -431,93 +418,6 @@ impl ShareStore for DuckAccounts {
         }
         tx.commit().map_err(internal)?;
         Ok(n > 0)
-    }
-}
-
-impl InviteStore for DuckAccounts {
-    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO invites (digest, email, is_admin, site_id, role, created_by, expires_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                params![
-                    digest.to_vec(),
-                    invite.email.as_str(),
-                    invite.is_admin,
-                    invite.site.map(|(s, _)| s.0),
-                    invite.site.map(|(_, r)| r.as_str()),
-                    invite.created_by.map(|u| u.0),
-                    invite.expires_at
-                ],
-            )
-            .map_err(internal)?;
-        Ok(())
-    }
-
-    fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT email, is_admin, site_id, role, created_by, expires_at FROM invites WHERE digest = ?",
-                [digest.to_vec()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, bool>(1)?,
-                        r.get::<_, Option<u32>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<u32>>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(internal)?;
-        let Some((email, is_admin, site, role, created_by, expires_at)) = row else { return Ok(None) };
-        let site = match (site, role) {
-            (Some(s), Some(r)) => Some((SiteId(s), Role::parse(&r).map_err(|_| corrupt("role"))?)),
-            _ => None,
-        };
-        Ok(Some(InviteRecord {
-            email: Email::parse(&email).map_err(|_| corrupt("e-mail"))?,
-            is_admin,
-            site,
-            created_by: created_by.map(UserId),
-            expires_at,
-        }))
-    }
-
-    fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError> {
-        self.conn().execute("DELETE FROM invites WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
-        Ok(())
-    }
-}
-
-impl AuditStore for DuckAccounts {
-    fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        self.conn()
-            .execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?)", params![e.at, e.actor, e.action, e.target, e.ip])
-            .map_err(internal)?;
-        Ok(())
-    }
-
-    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT happened_at, actor, action, target, ip FROM audit_log ORDER BY happened_at DESC LIMIT ?")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, target: r.get(3)?, ip: r.get(4)? })
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>();
-        rows.map_err(internal)
-    }
-
-    fn prune_audit(&self, before: i64) -> Result<u64, StoreError> {
-        let n = self.conn().execute("DELETE FROM audit_log WHERE happened_at < ?", [before]).map_err(internal)?;
-        Ok(n as u64)
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::Database;
+use crate::ports::accounts::{AuditEntry, AuditStore};
 use crate::ports::clock::Clock;
 use crate::services::accounts::{AccountService, LoginLimits};
 

@@ -1,29 +1,17 @@
 //! Goals and funnels in DuckDB.
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, params};
+use duckdb::params;
 use serde_json::{Value, json};
 
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::query::{Goal, GoalKind};
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
 
-/// Goal and funnel repository on its own connection.
-pub struct DuckGoals {
-    conn: Mutex<Connection>,
-}
-
-impl DuckGoals {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Goal and funnel repository on its own connection.
+    DuckGoals
+);
 
 fn kind_from(page: Option<String>, event: Option<String>) -> Option<GoalKind> {
     match (page, event) {
@@ -60,22 +48,15 @@ fn steps_from_json(s: &str) -> Vec<GoalKind> {
 
 impl GoalRepository for DuckGoals {
     fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([site_id], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id";
+        let rows = all_rows(&self.conn(), sql, [site_id], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, display_name, page, event)| {
@@ -138,5 +119,17 @@ impl GoalRepository for DuckGoals {
             .execute("DELETE FROM funnels WHERE site_id = ? AND id = ?", params![site_id, funnel_id])
             .map_err(internal)?;
         Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    #[test]
+    fn passes_the_goal_repository_conformance_suite() {
+        crate::ports::conformance::goal_repository(|| {
+            // Kept alive for the test's length: the adapter's connection belongs to it.
+            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
+            super::DuckGoals::new(db.connect().unwrap())
+        });
     }
 }

@@ -2,7 +2,6 @@
 //! DuckDB statement so the engine streams the rows and takes a consistent snapshot.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use duckdb::Connection;
@@ -14,20 +13,10 @@ use crate::domain::spreadsheet::FORMULA_TRIGGERS;
 use crate::ports::lifecycle::{BackupOutcome, DataLifecycle, ExportFormat, RetentionOutcome};
 use crate::ports::store::StoreError;
 
-/// Lifecycle operations on their own connection.
-pub struct DuckLifecycle {
-    conn: Mutex<Connection>,
-}
-
-impl DuckLifecycle {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Lifecycle operations on their own connection.
+    DuckLifecycle
+);
 
 /// A path as a SQL string literal (COPY and ATTACH take no bound parameters).
 pub(super) fn sql_path(p: &Path) -> String {

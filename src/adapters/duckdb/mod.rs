@@ -1,5 +1,26 @@
 //! DuckDB storage: one database file, one writer connection with an Appender, readers on clones.
 
+/// Declares an adapter that owns one connection behind a lock (its changes never interleave):
+/// `new(conn)` and `conn()`, which outlives a panic of an earlier holder.
+macro_rules! on_own_connection {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            conn: std::sync::Mutex<duckdb::Connection>,
+        }
+
+        impl $name {
+            pub fn new(conn: duckdb::Connection) -> Self {
+                Self { conn: std::sync::Mutex::new(conn) }
+            }
+
+            pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, duckdb::Connection> {
+                self.conn.lock().unwrap_or_else(|p| p.into_inner())
+            }
+        }
+    };
+}
+
 mod accounts;
 mod bench;
 mod events;
@@ -7,6 +28,7 @@ mod export;
 mod funnel;
 mod goals;
 mod imports;
+mod invites;
 mod lifecycle;
 mod migrations;
 mod report_sql;
@@ -62,6 +84,17 @@ pub struct Database {
 
 pub(crate) fn internal(e: duckdb::Error) -> StoreError {
     StoreError::Internal(e.to_string())
+}
+
+/// Every row of a query, each read by `row`.
+pub(crate) fn all_rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl duckdb::Params,
+    row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(internal)?;
+    stmt.query_map(params, row).map_err(internal)?.collect::<Result<Vec<_>, _>>().map_err(internal)
 }
 
 impl Database {

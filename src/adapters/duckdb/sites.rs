@@ -1,8 +1,6 @@
 //! Sites and salts in DuckDB (small tables, indexes are fine here).
 
-use std::sync::Mutex;
-
-use duckdb::{Connection, OptionalExt, params};
+use duckdb::{OptionalExt, params};
 
 use super::internal;
 use crate::domain::site::{NewSite, Site, SiteDomain, SiteId, TimeZoneName};
@@ -10,20 +8,10 @@ use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
 use crate::ports::store::{SaltStore, StoreError};
 
-/// Site and salt repository on its own connection.
-pub struct DuckSites {
-    conn: Mutex<Connection>,
-}
-
-impl DuckSites {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Site and salt repository on its own connection.
+    DuckSites
+);
 
 #[allow(clippy::too_many_arguments)] // one per column of the row
 fn parse_site(

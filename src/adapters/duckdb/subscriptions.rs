@@ -1,50 +1,24 @@
 //! E-mail report subscriptions in DuckDB.
 
-use std::sync::Mutex;
+use duckdb::params;
 
-use duckdb::{Connection, params};
-
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::lifecycle::Frequency;
 use crate::ports::lifecycle::{Subscription, SubscriptionStore};
 use crate::ports::store::StoreError;
 
-/// Subscription storage on its own connection.
-pub struct DuckSubscriptions {
-    conn: Mutex<Connection>,
-}
-
-impl DuckSubscriptions {
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+on_own_connection!(
+    /// Subscription storage on its own connection.
+    DuckSubscriptions
+);
 
 impl SubscriptionStore for DuckSubscriptions {
     fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT site_id, email, frequency, last_period FROM email_subscriptions
-                 WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency",
-            )
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map(params![site_id, site_id], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT site_id, email, frequency, last_period FROM email_subscriptions
+                   WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency";
+        let rows = all_rows(&self.conn(), sql, params![site_id, site_id], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(site_id, email, f, last_period)| {
@@ -81,5 +55,17 @@ impl SubscriptionStore for DuckSubscriptions {
             )
             .map(|_| ())
             .map_err(internal)
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    #[test]
+    fn passes_the_subscription_store_conformance_suite() {
+        crate::ports::conformance::subscription_store(|| {
+            // Kept alive for the test's length: the adapter's connection belongs to it.
+            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
+            super::DuckSubscriptions::new(db.connect().unwrap())
+        });
     }
 }

@@ -40,26 +40,22 @@ pub trait ErrorAnswers: Sized {
     }
 }
 
-/// Implements `ErrorAnswers` for response enums with `Unauthorized`, `Forbidden`, `NotFound` and
-/// `Internal` variants.
-#[macro_export]
-macro_rules! error_answers {
-    ($($t:ty),*) => {$(
-        impl $crate::adapters::http::guard::ErrorAnswers for $t {
-            fn unauthorized() -> Self {
-                Self::Unauthorized($crate::adapters::http::errors::body("unauthorized", $crate::adapters::http::guard::UNAUTHORIZED))
-            }
-            fn forbidden(message: String) -> Self {
-                Self::Forbidden($crate::adapters::http::errors::body("forbidden", message))
-            }
-            fn not_found(message: String) -> Self {
-                Self::NotFound($crate::adapters::http::errors::body("not_found", message))
-            }
-            fn internal(message: String) -> Self {
-                Self::Internal($crate::adapters::http::errors::body("internal", message))
-            }
-        }
-    )*};
+/// A refusal that needs no answer: for checks whose caller only asks "still allowed?".
+pub struct Refused;
+
+impl ErrorAnswers for Refused {
+    fn unauthorized() -> Self {
+        Refused
+    }
+    fn forbidden(_: String) -> Self {
+        Refused
+    }
+    fn not_found(_: String) -> Self {
+        Refused
+    }
+    fn internal(_: String) -> Self {
+        Refused
+    }
 }
 
 /// How a refusal answers at `/api`: a status with the `error` code and message of its body.
@@ -141,61 +137,22 @@ pub async fn site_for<R: ErrorAnswers>(
     }
 }
 
-/// Declares an `/api` response enum: the success variant `Ok` with the given status and payload
-/// (or `204` without one), and the shared error answers 400/401/403/404/409/500, each a JSON
-/// `{"error", "message"}`. Also declares its bad-request handler and `ErrorAnswers`.
+/// Declares an `/api` response enum with every shared error answer: the success variant `Ok` with
+/// the given status and payload (or `204` without one), then 400/401/403/404/409/500.
 #[macro_export]
 macro_rules! api_result {
-    ($(#[$doc:meta])* $name:ident, $handler:tt, $handler_fn:ident, $status:tt $(, $ok:ty)?) => {
-        $(#[$doc])*
-        #[derive(poem_openapi::ApiResponse)]
-        #[oai(bad_request_handler = $handler)]
-        pub enum $name {
-            /// Done.
-            #[oai(status = $status)]
-            Ok$(($ok))?,
-            /// Invalid input; `message` names the problem.
-            #[oai(status = 400)]
-            BadRequest(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-            /// Not signed in, or unknown credentials.
-            #[oai(status = 401)]
-            Unauthorized(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-            /// The role or token scope does not allow this.
-            #[oai(status = 403)]
-            Forbidden(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-            /// No such thing, or not visible to the caller.
-            #[oai(status = 404)]
-            NotFound(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-            /// Conflicts with the current state.
-            #[oai(status = 409)]
-            Conflict(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-            /// Storage failed.
-            #[oai(status = 500)]
-            Internal(poem_openapi::payload::Json<$crate::adapters::http::errors::ApiErrorBody>),
-        }
-
-        fn $handler_fn(err: poem::Error) -> $name {
-            <$name as $crate::adapters::http::guard::ErrorAnswers>::refused(err, |err| {
-                $name::BadRequest($crate::adapters::http::errors::body("invalid_request", err.to_string()))
-            })
-        }
-
-        $crate::error_answers!($name);
-
-        impl $name {
-            /// Answers a refusal of a service: the one mapping of `ApiFailure`.
-            #[allow(dead_code)]
-            pub fn failed(e: impl $crate::adapters::http::guard::ApiFailure) -> Self {
-                use $crate::adapters::http::guard::{Answer, ErrorAnswers};
-                use $crate::adapters::http::errors::body;
-                match e.answer() {
-                    Answer::BadRequest(code, m) => Self::BadRequest(body(code, m)),
-                    Answer::Unauthorized => Self::unauthorized(),
-                    Answer::Forbidden(m) => Self::forbidden(m),
-                    Answer::NotFound(m) => Self::not_found(m),
-                    Answer::Conflict(code, m) => Self::Conflict(body(code, m)),
-                    Answer::Internal(m) => Self::internal(m),
-                }
+    ($(#[$doc:meta])* $name:ident, $status:tt $(, $ok:ty)?) => {
+        $crate::api_answers! {
+            $(#[$doc])*
+            pub enum $name {
+                /// Done.
+                Ok($status $(, $ok)?),
+                BadRequest,
+                Unauthorized,
+                Forbidden,
+                NotFound,
+                Conflict,
+                Internal,
             }
         }
     };

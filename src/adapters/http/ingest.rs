@@ -159,23 +159,26 @@ async fn receive(
             return e.into_response();
         }
     };
-    let (resp, receipts) = crate::ports::queue::collect_receipts(|| {
+    let (result, receipts) = crate::ports::queue::collect_receipts(|| {
         handle(state, endpoint, facts(&state.config, remote, headers), &bytes)
     });
-    if receipts.is_empty() || resp.status() != StatusCode::ACCEPTED {
-        return resp;
+    if let Err(refused) = result {
+        return refused.into_response();
+    }
+    if receipts.is_empty() {
+        return accepted();
     }
     // A durable queue: 202 only once it confirmed every record of this request.
     match crate::ports::queue::confirm(receipts).await {
-        Ok(()) => resp,
+        Ok(()) => accepted(),
         Err(crate::ports::queue::PublishError::Full) => IngestError::Overloaded.into_response(),
         Err(crate::ports::queue::PublishError::Closed) => IngestError::Unavailable.into_response(),
     }
 }
 
 /// Records one hit from its body and facts: the same path for hits received here and hits a
-/// follower forwarded. 202 when queued (or dropped by a privacy or bot rule).
-pub fn handle(state: &AppState, endpoint: IngestEndpoint, f: RequestFacts, bytes: &[u8]) -> Response {
+/// follower forwarded. `Ok` when queued (or dropped by a privacy or bot rule): the sender gets 202.
+pub fn handle(state: &AppState, endpoint: IngestEndpoint, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
     match endpoint {
         IngestEndpoint::Pageview => pageview_hit(state, f, bytes),
         IngestEndpoint::Event => custom_event_hit(state, f, bytes),
@@ -184,21 +187,42 @@ pub fn handle(state: &AppState, endpoint: IngestEndpoint, f: RequestFacts, bytes
     }
 }
 
-fn outcome(result: Result<crate::domain::ingest::Outcome, IngestError>) -> Response {
-    match result {
-        Ok(_) => accepted(),
-        Err(e) => e.into_response(),
+/// Why a hit was not taken; the edge answers it, a forwarding leader only asks `retry_later`.
+#[derive(Debug)]
+pub enum HitRefused {
+    /// The body is not JSON of the endpoint's shape.
+    Json(serde_json::Error),
+    Ingest(IngestError),
+}
+
+impl HitRefused {
+    /// The hit was valid but not taken now (a full queue, shutting down, failing storage).
+    pub fn retry_later(&self) -> bool {
+        matches!(self, Self::Ingest(IngestError::Overloaded | IngestError::Unavailable | IngestError::StoreFailing))
     }
 }
 
-fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> Response {
+impl IntoResponse for HitRefused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Json(e) => malformed_json(&e),
+            Self::Ingest(e) => e.into_response(),
+        }
+    }
+}
+
+fn outcome(result: Result<crate::domain::ingest::Outcome, IngestError>) -> Result<(), HitRefused> {
+    result.map(|_| ()).map_err(HitRefused::Ingest)
+}
+
+fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> HitRefused {
     rejected(state, InvalidHit::new(field, message))
 }
 
 /// A hit refused at the edge, before the service saw it: counted like the service's refusals.
-fn rejected(state: &AppState, e: InvalidHit) -> Response {
+fn rejected(state: &AppState, e: InvalidHit) -> HitRefused {
     state.ingest.count_malformed();
-    IngestError::Invalid(e).into_response()
+    HitRefused::Ingest(IngestError::Invalid(e))
 }
 
 /// An explicit hit time, accepted only from trusted senders.
@@ -224,27 +248,27 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
     receive(&state, IngestEndpoint::Pageview, remote, headers, body).await
 }
 
-fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
     let p: PageviewPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(e) => return malformed_json(&e),
+        Err(e) => return Err(HitRefused::Json(e)),
     };
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
-        return invalid(state, "path", "is required");
+        return Err(invalid(state, "path", "is required"));
     };
     // A fragment in `path` is there because the tracker runs in hash-routing mode: keep it.
     let hash_routing = p.hash || p.path.as_deref().is_some_and(|path| path.contains('#'));
     let mut page = match Page::parse(raw, hash_routing) {
         Ok(page) => page,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return invalid(state, "origin", "no Origin header and no domain in the body");
+        return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
@@ -274,34 +298,34 @@ pub async fn custom_event(
     receive(&state, IngestEndpoint::Event, remote, headers, body).await
 }
 
-fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
     let p: EventPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(e) => return malformed_json(&e),
+        Err(e) => return Err(HitRefused::Json(e)),
     };
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
-        return invalid(state, "n", "event name is required");
+        return Err(invalid(state, "n", "event name is required"));
     };
     let props = match props_to_pairs(p.p) {
         Ok(props) => props,
-        Err(message) => return invalid(state, "p", message),
+        Err(message) => return Err(invalid(state, "p", message)),
     };
     // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
     let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
     let page = match Page::parse(&raw_page, raw_page.contains('#')) {
         Ok(page) => page,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return invalid(state, "origin", "no Origin header and no domain in the body");
+        return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
     };
     let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
         Ok(t) => t,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     let kind = match hit_kind(false, name, props, p.revenue, p.sd, p.e) {
         Ok(kind) => kind,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     let hit = IncomingHit {
         timestamp,
@@ -325,16 +349,16 @@ pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers
     receive(&state, IngestEndpoint::WebVital, remote, headers, body).await
 }
 
-fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
     let p: VitalPayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(e) => return malformed_json(&e),
+        Err(e) => return Err(HitRefused::Json(e)),
     };
     let (Some(metric), Some(value)) = (p.n, p.v) else {
-        return invalid(state, "n", "metric name `n` and value `v` are required");
+        return Err(invalid(state, "n", "metric name `n` and value `v` are required"));
     };
     let Some(site_host) = site_host(&f, None) else {
-        return invalid(state, "origin", "no Origin header");
+        return Err(invalid(state, "origin", "no Origin header"));
     };
     let vital = IncomingVital {
         site_host,
@@ -379,31 +403,31 @@ pub async fn plausible_event(
     receive(&state, IngestEndpoint::Plausible, remote, headers, body).await
 }
 
-fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Response {
+fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
     let p: PlausiblePayload = match parse_json(state, bytes) {
         Ok(p) => p,
-        Err(e) => return malformed_json(&e),
+        Err(e) => return Err(HitRefused::Json(e)),
     };
     let Some(name) = p.name.filter(|n| !n.trim().is_empty()) else {
-        return invalid(state, "name", "is required");
+        return Err(invalid(state, "name", "is required"));
     };
     let Some(url) = p.url else {
-        return invalid(state, "url", "is required");
+        return Err(invalid(state, "url", "is required"));
     };
     let Some(domains) = p.domain.filter(|d| !d.trim().is_empty()) else {
-        return invalid(state, "domain", "is required");
+        return Err(invalid(state, "domain", "is required"));
     };
     let page = match Page::parse(&url, p.h) {
         Ok(page) => page,
-        Err(e) => return rejected(state, InvalidHit::new("url", e.message)),
+        Err(e) => return Err(rejected(state, InvalidHit::new("url", e.message))),
     };
     let props = match props_to_pairs(p.props) {
         Ok(props) => props,
-        Err(message) => return invalid(state, "props", message),
+        Err(message) => return Err(invalid(state, "props", message)),
     };
     let kind = match hit_kind(true, name, props, p.revenue, p.sd, p.e) {
         Ok(kind) => kind,
-        Err(e) => return rejected(state, e),
+        Err(e) => return Err(rejected(state, e)),
     };
     let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {

@@ -1,5 +1,6 @@
 //! The HTTP edge: ingest, health, metrics, tracker scripts and the OpenAPI-described `/api`.
 
+pub mod answers;
 pub mod api;
 mod assets;
 pub mod auth;

@@ -13,9 +13,8 @@ use tokio::sync::broadcast;
 
 use super::AppState;
 use super::api::report_bodies::RealtimeUpdate;
-use super::api::reports::RealtimeResult;
 use super::auth::{Auth, BearerAuth, SessionAuth};
-use super::guard::site_for;
+use super::guard::{Refused, site_for};
 use crate::domain::accounts::{Need, Principal};
 use crate::domain::site::Site;
 use crate::ports::notify::BatchObserver;
@@ -224,7 +223,7 @@ pub fn realtime_stream(
             let (state, credential, site, domain) = (state.upgrade(), credential.clone(), site.clone(), domain.clone());
             async move {
                 let Some(state) = state.filter(|_| !matches!(tick, Tick::Closed)) else { return Step::End };
-                let allowed = site_for::<RealtimeResult>(&state, &credential.auth(), &domain, Need::Read)
+                let allowed = site_for::<Refused>(&state, &credential.auth(), &domain, Need::Read)
                     .await
                     .is_ok_and(|(now, _)| now.id == site.id);
                 match tick {

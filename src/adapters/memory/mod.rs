@@ -1,4 +1,5 @@
 //! In-memory adapters: cheap doubles of ports for service tests, held to the same conformance
 //! suites as the real adapters.
 
+pub mod goals;
 pub mod sites;

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
-use super::{ApiErrorBody, ApiTags};
+use super::ApiTags;
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
 use crate::adapters::http::guard::{ErrorAnswers, who};
@@ -62,30 +62,19 @@ impl From<NodeStatus> for ClusterNode {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "cluster_bad_request")]
-pub enum ClusterResponse {
-    /// The cluster.
-    #[oai(status = 200)]
-    Ok(Json<ClusterState>),
-    /// Not signed in, or no valid token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// Only instance administrators (and the operator token) see the cluster.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// Not used.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed while checking the caller.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-crate::error_answers!(ClusterResponse);
-
-fn cluster_bad_request(err: poem::Error) -> ClusterResponse {
-    ClusterResponse::refused(err, |e| ClusterResponse::internal(e.to_string()))
+crate::api_answers! {
+    pub enum ClusterResponse {
+        /// The cluster.
+        Ok(200, Json<ClusterState>),
+        /// Not signed in, or no valid token.
+        Unauthorized,
+        /// Only instance administrators (and the operator token) see the cluster.
+        Forbidden,
+        /// Not used.
+        NotFound,
+        /// Storage failed while checking the caller.
+        Internal,
+    }
 }
 
 /// Cluster endpoints.

@@ -1,20 +1,23 @@
 //! Goals and funnels of a site: `/api/sites/{site}/goals` and `/api/sites/{site}/funnels`.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use super::reports::ReportAnswers;
-use super::{ApiErrorBody, ApiTags, body};
+use super::{ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{ErrorAnswers, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::iso;
 use crate::domain::site::Site;
+use crate::ports::reports::Funnel;
+use crate::services::goals::{GoalError, GoalService, StepDraft};
 use crate::services::reports::FunnelReport as FunnelReportOf;
 
 /// A goal: a pageview of matching pages or a custom event.
@@ -50,47 +53,22 @@ fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
     GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
 }
 
-fn step_kind(page_path: Option<String>, event_name: Option<String>) -> Result<GoalKind, String> {
-    match (page_path.filter(|p| !p.is_empty()), event_name.filter(|e| !e.trim().is_empty())) {
-        (Some(p), None) if p.starts_with('/') && p.len() <= 2000 => Ok(GoalKind::Page(p)),
-        (Some(_), None) => Err("page_path must start with '/'".into()),
-        (None, Some(e)) if e.len() <= 120 => Ok(GoalKind::Event(e.trim().to_string())),
-        (None, Some(_)) => Err("event_name is longer than 120 characters".into()),
-        _ => Err("give exactly one of page_path and event_name".into()),
+crate::api_answers! {
+    pub enum GoalsResult {
+        /// The site's goals.
+        List(200, Json<Vec<GoalView>>),
+        /// Created.
+        Created(201, Json<GoalView>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid goal.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or goal.
+        NotFound,
+        Internal,
     }
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "goals_bad_request")]
-pub enum GoalsResult {
-    /// The site's goals.
-    #[oai(status = 200)]
-    List(Json<Vec<GoalView>>),
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<GoalView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid goal.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or goal.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn goals_bad_request(err: poem::Error) -> GoalsResult {
-    GoalsResult::refused(err, |err| GoalsResult::BadRequest(body("invalid_request", err.to_string())))
 }
 
 /// A funnel step: a page pattern or an event name.
@@ -140,88 +118,48 @@ pub struct FunnelReport {
     pub steps: Vec<FunnelStepReport>,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_list_bad_request")]
-pub enum FunnelListResult {
-    /// The site's funnels.
-    #[oai(status = 200)]
-    Ok(Json<Vec<FunnelView>>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+crate::api_answers! {
+    pub enum FunnelListResult {
+        /// The site's funnels.
+        Ok(200, Json<Vec<FunnelView>>),
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+    }
 }
 
-fn funnel_list_bad_request(err: poem::Error) -> FunnelListResult {
-    FunnelListResult::refused(err, |err| FunnelListResult::Internal(body("invalid_request", err.to_string())))
+crate::api_answers! {
+    pub enum FunnelReportResult {
+        /// Visitors per step over the period.
+        Ok(200, Json<FunnelReport>),
+        /// Invalid period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or funnel.
+        NotFound,
+        Internal,
+        /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+        Unavailable,
+    }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnel_report_bad_request")]
-pub enum FunnelReportResult {
-    /// Visitors per step over the period.
-    #[oai(status = 200)]
-    Ok(Json<FunnelReport>),
-    /// Invalid period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
-    #[oai(status = 503)]
-    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-}
-
-fn funnel_report_bad_request(err: poem::Error) -> FunnelReportResult {
-    FunnelReportResult::refused(err, |err| FunnelReportResult::BadRequest(body("invalid_request", err.to_string())))
-}
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "funnels_bad_request")]
-pub enum FunnelsResult {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<FunnelView>),
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid funnel or period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or funnel.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn funnels_bad_request(err: poem::Error) -> FunnelsResult {
-    FunnelsResult::refused(err, |err| FunnelsResult::BadRequest(body("invalid_request", err.to_string())))
+crate::api_answers! {
+    pub enum FunnelsResult {
+        /// Created.
+        Created(201, Json<FunnelView>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid funnel or period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or funnel.
+        NotFound,
+        Internal,
+    }
 }
 
 fn spec_of(k: &GoalKind) -> FunnelStepSpec {
@@ -240,9 +178,44 @@ impl GoalsApi {
     async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
         site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
     }
+
+    /// One goal call: the access check on the site, the service call, and the mapping of its
+    /// answer (`ok`) or refusal (`failed`).
+    async fn answer<R: ErrorAnswers, T, F: Future<Output = Result<T, GoalError>>>(
+        &self,
+        (auth, domain, need): (&Auth, &str, Need),
+        call: impl FnOnce(GoalService, u32) -> F,
+        ok: impl FnOnce(T) -> R,
+        failed: impl FnOnce(GoalError) -> R,
+    ) -> R {
+        match self.site::<R>(auth, domain, need).await {
+            Ok(site) => call(GoalService::new(self.state.goals.clone()), site.id.0).await.map_or_else(failed, ok),
+            Err(denied) => denied,
+        }
+    }
 }
 
-crate::error_answers!(GoalsResult, FunnelListResult, FunnelReportResult, FunnelsResult);
+impl ApiFailure for GoalError {
+    fn answer(self) -> Answer {
+        let message = self.to_string();
+        match self {
+            GoalError::InvalidGoal(_) => Answer::BadRequest("invalid_goal", message),
+            GoalError::InvalidFunnel(_) => Answer::BadRequest("invalid_funnel", message),
+            GoalError::GoalExists => Answer::BadRequest("goal_exists", message),
+            GoalError::NoGoal | GoalError::NoFunnel => Answer::NotFound(message),
+            GoalError::Store(_) => Answer::Internal(message),
+        }
+    }
+}
+
+fn funnel_view(f: Funnel) -> FunnelView {
+    FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() }
+}
+
+fn draft(s: FunnelStepSpec) -> StepDraft {
+    StepDraft { page_path: s.page_path, event_name: s.event_name }
+}
+
 crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
@@ -250,118 +223,66 @@ impl GoalsApi {
     /// List a site's goals.
     #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
     async fn list_goals(&self, auth: Auth, site: Path<String>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.goals(site.id.0)).await {
-            Ok(Ok(list)) => GoalsResult::List(Json(list.iter().map(goal_view).collect())),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
-        }
+        let call = |goals: GoalService, site| async move { goals.goals(site).await };
+        self.answer(
+            (&auth, &site.0, Need::Read),
+            call,
+            |list| GoalsResult::List(Json(list.iter().map(goal_view).collect())),
+            GoalsResult::failed,
+        )
+        .await
     }
 
     /// Create a goal.
     #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
     async fn create_goal(&self, auth: Auth, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
+        let CreateGoal { display_name, page_path, event_name } = req.0;
+        let call = |goals: GoalService, site| async move {
+            goals.add_goal(site, display_name, StepDraft { page_path, event_name }).await
         };
-        let req = req.0;
-        let kind = match step_kind(req.page_path, req.event_name) {
-            Ok(k) => k,
-            Err(m) => return GoalsResult::BadRequest(body("invalid_goal", m)),
-        };
-        let name = req.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| match &kind {
-            GoalKind::Page(p) => format!("Visit {p}"),
-            GoalKind::Event(e) => e.clone(),
-        });
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || {
-            let existing = goals.goals(site.id.0)?;
-            if existing.iter().any(|g| g.display_name == name) {
-                return Ok(None);
-            }
-            goals.add_goal(site.id.0, &name, &kind).map(Some)
-        })
+        self.answer(
+            (&auth, &site.0, Need::Manage),
+            call,
+            |g| GoalsResult::Created(Json(goal_view(&g))),
+            GoalsResult::failed,
+        )
         .await
-        {
-            Ok(Ok(Some(g))) => GoalsResult::Created(Json(goal_view(&g))),
-            Ok(Ok(None)) => GoalsResult::BadRequest(body("goal_exists", "a goal with this display name exists")),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
-        }
     }
 
     /// Delete a goal.
     #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
     async fn delete_goal(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> GoalsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.delete_goal(site.id.0, id.0)).await {
-            Ok(Ok(true)) => GoalsResult::Deleted,
-            Ok(Ok(false)) => GoalsResult::NotFound(body("not_found", "no such goal")),
-            Ok(Err(e)) => GoalsResult::internal(e.to_string()),
-            Err(e) => GoalsResult::internal(e.to_string()),
-        }
+        let call = |goals: GoalService, site| async move { goals.delete_goal(site, id.0).await };
+        self.answer((&auth, &site.0, Need::Manage), call, |()| GoalsResult::Deleted, GoalsResult::failed).await
     }
 
     /// List a site's funnels.
     #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
     async fn list_funnels(&self, auth: Auth, site: Path<String>) -> FunnelListResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.funnels(site.id.0)).await {
-            Ok(Ok(list)) => FunnelListResult::Ok(Json(
-                list.into_iter()
-                    .map(|f| FunnelView { id: f.id, name: f.name, steps: f.steps.iter().map(spec_of).collect() })
-                    .collect(),
-            )),
-            Ok(Err(e)) => FunnelListResult::internal(e.to_string()),
-            Err(e) => FunnelListResult::internal(e.to_string()),
-        }
+        let call = |goals: GoalService, site| async move { goals.funnels(site).await };
+        self.answer(
+            (&auth, &site.0, Need::Read),
+            call,
+            |list| FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect())),
+            FunnelListResult::failed,
+        )
+        .await
     }
 
     /// Create a funnel of 2-8 steps.
     #[oai(path = "/sites/:site/funnels", method = "post", operation_id = "createFunnel")]
     async fn create_funnel(&self, auth: Auth, site: Path<String>, req: Json<CreateFunnel>) -> FunnelsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
+        let CreateFunnel { name, steps } = req.0;
+        let call = |goals: GoalService, site| async move {
+            goals.add_funnel(site, &name, steps.into_iter().map(draft).collect()).await
         };
-        let req = req.0;
-        if !(2..=8).contains(&req.steps.len()) {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "a funnel has 2 to 8 steps"));
-        }
-        if req.name.trim().is_empty() {
-            return FunnelsResult::BadRequest(body("invalid_funnel", "name must not be empty"));
-        }
-        let mut steps = Vec::new();
-        for (i, s) in req.steps.into_iter().enumerate() {
-            match step_kind(s.page_path, s.event_name) {
-                Ok(k) => steps.push(k),
-                Err(m) => return FunnelsResult::BadRequest(body("invalid_funnel", format!("step {}: {m}", i + 1))),
-            }
-        }
-        let goals = self.state.goals.clone();
-        let name = req.name.trim().to_string();
-        match tokio::task::spawn_blocking(move || goals.add_funnel(site.id.0, &name, &steps)).await {
-            Ok(Ok(f)) => FunnelsResult::Created(Json(FunnelView {
-                id: f.id,
-                name: f.name,
-                steps: f.steps.iter().map(spec_of).collect(),
-            })),
-            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
-            Err(e) => FunnelsResult::internal(e.to_string()),
-        }
+        self.answer(
+            (&auth, &site.0, Need::Manage),
+            call,
+            |f| FunnelsResult::Created(Json(funnel_view(f))),
+            FunnelsResult::failed,
+        )
+        .await
     }
 
     /// A funnel's visitors per step over a period (`date_range` as in queries, default `30d`).
@@ -402,16 +323,7 @@ impl GoalsApi {
     /// Delete a funnel.
     #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
     async fn delete_funnel(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> FunnelsResult {
-        let site = match self.site(&auth, &site.0, Need::Manage).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        let goals = self.state.goals.clone();
-        match tokio::task::spawn_blocking(move || goals.delete_funnel(site.id.0, id.0)).await {
-            Ok(Ok(true)) => FunnelsResult::Deleted,
-            Ok(Ok(false)) => FunnelsResult::NotFound(body("not_found", "no such funnel")),
-            Ok(Err(e)) => FunnelsResult::internal(e.to_string()),
-            Err(e) => FunnelsResult::internal(e.to_string()),
-        }
+        let call = |goals: GoalService, site| async move { goals.delete_funnel(site, id.0).await };
+        self.answer((&auth, &site.0, Need::Manage), call, |()| FunnelsResult::Deleted, FunnelsResult::failed).await
     }
 }

@@ -8,7 +8,7 @@ use poem::Request;
 use poem::web::Accept;
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::{EventStream, Json, PlainText};
-use poem_openapi::{ApiResponse, OpenApi, ResponseContent};
+use poem_openapi::{OpenApi, ResponseContent};
 use serde_json::Value;
 
 use super::report_bodies::{QueryRequest, QueryResponse, RealtimeUpdate, VitalView, answer_csv, answer_json};
@@ -67,41 +67,6 @@ macro_rules! report_answers {
     )*};
 }
 
-/// A report operation's answers; `$bad` describes its 400.
-macro_rules! report_result {
-    ($name:ident, $handler:literal, $handler_fn:ident, $ok_doc:literal, $ok:ty, $bad:literal, $code:literal, $msg:expr) => {
-        #[derive(ApiResponse)]
-        #[oai(bad_request_handler = $handler)]
-        pub enum $name {
-            #[doc = $ok_doc]
-            #[oai(status = 200)]
-            Ok($ok),
-            #[doc = $bad]
-            #[oai(status = 400)]
-            BadRequest(Json<ApiErrorBody>),
-            /// Not signed in, or unknown credentials.
-            #[oai(status = 401)]
-            Unauthorized(Json<ApiErrorBody>),
-            /// The role or token scope does not allow this.
-            #[oai(status = 403)]
-            Forbidden(Json<ApiErrorBody>),
-            /// No such site.
-            #[oai(status = 404)]
-            NotFound(Json<ApiErrorBody>),
-            /// Storage failed.
-            #[oai(status = 500)]
-            Internal(Json<ApiErrorBody>),
-            /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
-            #[oai(status = 503)]
-            Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-        }
-
-        fn $handler_fn(err: poem::Error) -> $name {
-            $name::refused(err, |err| $name::BadRequest(body($code, $msg(err))))
-        }
-    };
-}
-
 /// A query's answer as JSON, or as CSV when the request accepts `text/csv`.
 #[derive(ResponseContent)]
 pub enum QueryBody {
@@ -110,27 +75,37 @@ pub enum QueryBody {
     Csv(PlainText<String>),
 }
 
-report_result!(
-    QueryResult,
-    "query_bad_request",
-    query_bad_request,
-    "The answer (JSON, or CSV when the request accepts `text/csv`).",
-    QueryBody,
-    "The query is invalid; `message` names the problem.",
-    "invalid_query",
-    |err| format!("The request body is not a valid query: {err}")
-);
+crate::api_answers! {
+    pub enum QueryResult ["invalid_query", |err| format!("The request body is not a valid query: {err}")] {
+        /// The answer (JSON, or CSV when the request accepts `text/csv`).
+        Ok(200, QueryBody),
+        /// The query is invalid; `message` names the problem.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+        /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+        Unavailable,
+    }
+}
 
-report_result!(
-    VitalsResult,
-    "vitals_bad_request",
-    vitals_bad_request,
-    "Per metric.",
-    Json<Vec<VitalView>>,
-    "Invalid period.",
-    "invalid_request",
-    |err: poem::Error| err.to_string()
-);
+crate::api_answers! {
+    pub enum VitalsResult {
+        /// Per metric.
+        Ok(200, Json<Vec<VitalView>>),
+        /// Invalid period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+        /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+        Unavailable,
+    }
+}
 
 /// Realtime answer bodies.
 #[derive(ResponseContent)]
@@ -139,38 +114,22 @@ pub enum RealtimeBody {
     Stream(EventStream<futures_util::stream::BoxStream<'static, RealtimeUpdate>>),
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "realtime_bad_request")]
-pub enum RealtimeResult {
-    /// Current visitors as JSON, or (with `Accept: text/event-stream`) a stream of updates: one at
-    /// once, then one after each write for the site (at most one a second).
-    #[oai(status = 200)]
-    Ok(RealtimeBody),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// The caller already has the most streams open (`--max-realtime-streams-per-caller`).
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// The server holds the most streams it allows (`--max-realtime-streams`).
-    #[oai(status = 503)]
-    Unavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+crate::api_answers! {
+    pub enum RealtimeResult {
+        /// Current visitors as JSON, or (with `Accept: text/event-stream`) a stream of updates: one at
+        /// once, then one after each write for the site (at most one a second).
+        Ok(200, RealtimeBody),
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        /// The caller already has the most streams open (`--max-realtime-streams-per-caller`).
+        TooManyRequests,
+        Internal,
+        /// The server holds the most streams it allows (`--max-realtime-streams`).
+        Unavailable,
+    }
 }
-
-fn realtime_bad_request(err: poem::Error) -> RealtimeResult {
-    RealtimeResult::refused(err, |err| RealtimeResult::Internal(body("invalid_request", err.to_string())))
-}
-
-crate::error_answers!(QueryResult, VitalsResult, RealtimeResult);
 crate::report_answers!(QueryResult, VitalsResult);
 
 /// Reports endpoints.

@@ -164,14 +164,14 @@ pub struct Overview {
     pub sites: Vec<OverviewSite>,
 }
 
-crate::api_result!(SitesResult, "sites_bad", sites_bad, 200, Json<Vec<SiteView>>);
-crate::api_result!(SiteCreated, "site_created_bad", site_created_bad, 201, Json<SiteView>);
-crate::api_result!(SiteResult, "site_bad", site_bad, 200, Json<SiteView>);
-crate::api_result!(SiteDone, "site_done_bad", site_done_bad, 204);
-crate::api_result!(MembersResult, "members_bad", members_bad, 200, Json<Vec<MemberView>>);
-crate::api_result!(SharesResult, "shares_bad", shares_bad, 200, Json<Vec<ShareView>>);
-crate::api_result!(ShareCreated, "share_created_bad", share_created_bad, 201, Json<ShareView>);
-crate::api_result!(OverviewResult, "overview_bad", overview_bad, 200, Json<Overview>);
+crate::api_result!(SitesResult, 200, Json<Vec<SiteView>>);
+crate::api_result!(SiteCreated, 201, Json<SiteView>);
+crate::api_result!(SiteResult, 200, Json<SiteView>);
+crate::api_result!(SiteDone, 204);
+crate::api_result!(MembersResult, 200, Json<Vec<MemberView>>);
+crate::api_result!(SharesResult, 200, Json<Vec<ShareView>>);
+crate::api_result!(ShareCreated, 201, Json<ShareView>);
+crate::api_result!(OverviewResult, 200, Json<Overview>);
 
 /// Sites endpoints.
 pub struct SitesApi {

@@ -192,11 +192,11 @@ pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usiz
         let (refused, confirmations) = crate::ports::queue::collect_receipts(|| match item {
             ForwardItem::Hit(hit) => {
                 let handle = || ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
-                let resp = match &hit.id {
+                let result = match &hit.id {
                     Some(id) => crate::ports::queue::with_message_id(id, handle),
                     None => handle(),
                 };
-                resp.status() == StatusCode::SERVICE_UNAVAILABLE
+                result.is_err_and(|refused| refused.retry_later())
             }
             ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
         });

@@ -25,35 +25,28 @@ pub struct NodeStatusBody {
     pub ingest_queue_depth: u64,
 }
 
-impl From<NodeStatus> for NodeStatusBody {
-    fn from(s: NodeStatus) -> Self {
-        Self {
-            node_id: s.node_id,
-            url: s.url,
-            role: s.role,
-            term: s.term,
-            leader_id: s.leader_id,
-            database_open: s.database_open,
-            forward_queue_depth: s.forward_queue_depth,
-            ingest_queue_depth: s.ingest_queue_depth,
+/// Converts between the port's status and its wire twin, field by field, both ways.
+macro_rules! same_fields {
+    ($a:ty, $b:ty, [$($f:ident),*]) => {
+        impl From<$a> for $b {
+            fn from(s: $a) -> Self {
+                Self { $($f: s.$f),* }
+            }
         }
-    }
+
+        impl From<$b> for $a {
+            fn from(s: $b) -> Self {
+                Self { $($f: s.$f),* }
+            }
+        }
+    };
 }
 
-impl From<NodeStatusBody> for NodeStatus {
-    fn from(s: NodeStatusBody) -> Self {
-        Self {
-            node_id: s.node_id,
-            url: s.url,
-            role: s.role,
-            term: s.term,
-            leader_id: s.leader_id,
-            database_open: s.database_open,
-            forward_queue_depth: s.forward_queue_depth,
-            ingest_queue_depth: s.ingest_queue_depth,
-        }
-    }
-}
+same_fields!(
+    NodeStatus,
+    NodeStatusBody,
+    [node_id, url, role, term, leader_id, database_open, forward_queue_depth, ingest_queue_depth]
+);
 
 /// This node as it sees itself.
 pub fn local(gate: &ClusterGate) -> NodeStatus {

@@ -10,35 +10,23 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::views::*;
 use super::*;
 
-/// The answer to opening a share link.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "share_bad_request")]
-pub enum ShareResult {
-    /// Access granted.
-    #[oai(status = 200)]
-    Ok(Json<ShareAccess>),
-    /// Invalid input.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// The link needs a password (`password_required`) or the password is wrong (`wrong_password`).
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// No such link (or it was revoked).
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Too many wrong passwords.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
-    #[oai(status = 503)]
-    ServiceUnavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-}
-
-fn share_bad_request(err: poem::Error) -> ShareResult {
-    ShareResult::BadRequest(body("invalid_request", err.to_string()))
+crate::api_answers! {
+    /// The answer to opening a share link.
+    pub enum ShareResult {
+        /// Access granted.
+        Ok(200, Json<ShareAccess>),
+        /// Invalid input.
+        BadRequest,
+        /// The link needs a password (`password_required`) or the password is wrong (`wrong_password`).
+        Unauthorized,
+        /// No such link (or it was revoked).
+        NotFound,
+        /// Too many wrong passwords.
+        TooManyRequests,
+        Internal,
+        /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+        ServiceUnavailable(503, Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+    }
 }
 
 crate::api_part!(

@@ -43,16 +43,16 @@ async fn blocking<T: Send + 'static>(
     crate::services::blocking(move || f(&accounts)).await
 }
 
-crate::api_result!(MeResult, "me_bad", me_bad, 200, Json<MeView>);
-crate::api_result!(UsersResult, "users_bad", users_bad, 200, Json<Vec<UserView>>);
-crate::api_result!(UserResult, "user_bad", user_bad, 200, Json<UserView>);
-crate::api_result!(DoneResult, "done_bad", done_bad, 204);
-crate::api_result!(InviteResult, "invite_bad", invite_bad, 201, Json<InviteView>);
-crate::api_result!(InviteInfoResult, "invite_info_bad", invite_info_bad, 200, Json<InviteView>);
-crate::api_result!(TokensResult, "tokens_bad", tokens_bad, 200, Json<Vec<TokenView>>);
-crate::api_result!(TokenResult, "token_bad", token_bad, 201, Json<TokenView>);
-crate::api_result!(AuditResult, "audit_bad", audit_bad, 200, Json<Vec<AuditView>>);
-crate::api_result!(SetupStatusResult, "setup_status_bad", setup_status_bad, 200, Json<SetupStatus>);
+crate::api_result!(MeResult, 200, Json<MeView>);
+crate::api_result!(UsersResult, 200, Json<Vec<UserView>>);
+crate::api_result!(UserResult, 200, Json<UserView>);
+crate::api_result!(DoneResult, 204);
+crate::api_result!(InviteResult, 201, Json<InviteView>);
+crate::api_result!(InviteInfoResult, 200, Json<InviteView>);
+crate::api_result!(TokensResult, 200, Json<Vec<TokenView>>);
+crate::api_result!(TokenResult, 201, Json<TokenView>);
+crate::api_result!(AuditResult, 200, Json<Vec<AuditView>>);
+crate::api_result!(SetupStatusResult, 200, Json<SetupStatus>);
 
 /// Account endpoints.
 pub struct AccountsApi {

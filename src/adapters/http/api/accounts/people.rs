@@ -117,10 +117,10 @@ impl PeopleApi {
                     Ok(caller) => {
                         SessionResult::Created(Json(self.me_view(&user, &caller)), self.cookie(&issued, false))
                     }
-                    Err(e) => SessionResult::failed(e),
+                    Err(e) => SessionResult::signin_failed(e),
                 }
             }
-            Err(e) => SessionResult::failed(e),
+            Err(e) => SessionResult::signin_failed(e),
         }
     }
 }

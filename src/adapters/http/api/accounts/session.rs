@@ -10,51 +10,33 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::views::*;
 use super::*;
 
-/// Answers that start a session.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "session_bad_request")]
-pub enum SessionResult {
-    /// Signed in: the session cookie is set.
-    #[oai(status = 200)]
-    Ok(Json<MeView>, #[oai(header = "Set-Cookie")] String),
-    /// Created and signed in.
-    #[oai(status = 201)]
-    Created(Json<MeView>, #[oai(header = "Set-Cookie")] String),
-    /// Invalid input.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Wrong e-mail or password.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// Share links and tokens cannot do this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// Not available.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Already set up, or the e-mail is taken.
-    #[oai(status = 409)]
-    Conflict(Json<ApiErrorBody>),
-    /// Too many failed attempts; retry after `Retry-After` seconds.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
-    #[oai(status = 503)]
-    ServiceUnavailable(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-}
-
-fn session_bad_request(err: poem::Error) -> SessionResult {
-    if err.status() == poem::http::StatusCode::UNAUTHORIZED {
-        return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
+crate::api_answers! {
+    /// Answers that start a session.
+    pub enum SessionResult {
+        /// Signed in: the session cookie is set.
+        Ok(200, Json<MeView>, #[oai(header = "Set-Cookie")] String),
+        /// Created and signed in.
+        Created(201, Json<MeView>, #[oai(header = "Set-Cookie")] String),
+        /// Invalid input.
+        BadRequest,
+        /// Wrong e-mail or password.
+        Unauthorized,
+        /// Share links and tokens cannot do this.
+        Forbidden,
+        /// Not available.
+        NotFound,
+        /// Already set up, or the e-mail is taken.
+        Conflict,
+        /// Too many failed attempts; retry after `Retry-After` seconds.
+        TooManyRequests,
+        Internal,
+        /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+        ServiceUnavailable(503, Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
     }
-    SessionResult::BadRequest(body("invalid_request", err.to_string()))
 }
 
 impl SessionResult {
-    pub(super) fn failed(e: AuthError) -> Self {
+    pub(super) fn signin_failed(e: AuthError) -> Self {
         match e {
             AuthError::Invalid(e) => Self::BadRequest(body("invalid_request", e.to_string())),
             AuthError::BadCredentials => Self::Unauthorized(body("bad_credentials", e.to_string())),
@@ -102,9 +84,9 @@ impl SessionApi {
         match result {
             Ok((user, issued)) => match self.caller_of(&user).await {
                 Ok(caller) => SessionResult::Created(Json(self.me_view(&user, &caller)), self.cookie(&issued, false)),
-                Err(e) => SessionResult::failed(e),
+                Err(e) => SessionResult::signin_failed(e),
             },
-            Err(e) => SessionResult::failed(e),
+            Err(e) => SessionResult::signin_failed(e),
         }
     }
 
@@ -118,9 +100,9 @@ impl SessionApi {
         match result {
             Ok((user, issued)) => match self.caller_of(&user).await {
                 Ok(caller) => SessionResult::Ok(Json(self.me_view(&user, &caller)), self.cookie(&issued, remember)),
-                Err(e) => SessionResult::failed(e),
+                Err(e) => SessionResult::signin_failed(e),
             },
-            Err(e) => SessionResult::failed(e),
+            Err(e) => SessionResult::signin_failed(e),
         }
     }
 
@@ -158,7 +140,7 @@ impl SessionApi {
             Err(AuthError::Denied(_)) => {
                 return SessionResult::Unauthorized(body("unauthorized", crate::adapters::http::guard::UNAUTHORIZED));
             }
-            Err(e) => return SessionResult::failed(e),
+            Err(e) => return SessionResult::signin_failed(e),
         };
         let origin = origin(&self.state, req);
         let ChangePassword { current_password, new_password } = input.0;
@@ -180,7 +162,7 @@ impl SessionApi {
             Err(AuthError::Denied(_)) => {
                 SessionResult::Forbidden(body("forbidden", "only a signed-in person can change their password"))
             }
-            Err(e) => SessionResult::failed(e),
+            Err(e) => SessionResult::signin_failed(e),
         }
     }
 }

@@ -20,34 +20,20 @@ pub struct BackupView {
     pub bytes: u64,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "admin_bad_request")]
-pub enum BackupResult {
-    /// Written.
-    #[oai(status = 201)]
-    Created(Json<BackupView>),
-    /// Invalid target.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// Unused (admin calls name no site).
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// The target already holds a backup.
-    #[oai(status = 409)]
-    Conflict(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn admin_bad_request(err: poem::Error) -> BackupResult {
-    BackupResult::refused(err, |e| BackupResult::BadRequest(body("invalid_request", e.to_string())))
+crate::api_answers! {
+    pub enum BackupResult {
+        /// Written.
+        Created(201, Json<BackupView>),
+        /// Invalid target.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// Unused (admin calls name no site).
+        NotFound,
+        /// The target already holds a backup.
+        Conflict,
+        Internal,
+    }
 }
 
 /// One site's retention run.
@@ -63,34 +49,19 @@ pub struct RetentionView {
     pub archives: Vec<String>,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "retention_bad_request")]
-pub enum RetentionResult {
-    /// Sites with a retention period and what was deleted.
-    #[oai(status = 200)]
-    Ok(Json<Vec<RetentionView>>),
-    /// Invalid time.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// Unused.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+crate::api_answers! {
+    pub enum RetentionResult {
+        /// Sites with a retention period and what was deleted.
+        Ok(200, Json<Vec<RetentionView>>),
+        /// Invalid time.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// Unused.
+        NotFound,
+        Internal,
+    }
 }
-
-fn retention_bad_request(err: poem::Error) -> RetentionResult {
-    RetentionResult::refused(err, |e| RetentionResult::BadRequest(body("invalid_request", e.to_string())))
-}
-
-crate::error_answers!(BackupResult, RetentionResult);
 
 /// Instance-wide calls (backups, retention): instance administrators and the operator token.
 async fn admin<R: ErrorAnswers>(state: &AppState, auth: &Auth) -> Result<(), R> {

@@ -38,76 +38,44 @@ pub struct SentReport {
     pub subject: String,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "subs_bad_request")]
-pub enum SubscriptionsResult {
-    /// The site's subscriptions.
-    #[oai(status = 200)]
-    List(Json<Vec<SubscriptionView>>),
-    /// Subscribed (or already subscribed).
-    #[oai(status = 201)]
-    Created(Json<SubscriptionView>),
-    /// Unsubscribed.
-    #[oai(status = 204)]
-    Deleted,
-    /// Invalid address or frequency.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site or subscription.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
+crate::api_answers! {
+    pub enum SubscriptionsResult {
+        /// The site's subscriptions.
+        List(200, Json<Vec<SubscriptionView>>),
+        /// Subscribed (or already subscribed).
+        Created(201, Json<SubscriptionView>),
+        /// Unsubscribed.
+        Deleted(204),
+        /// Invalid address or frequency.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site or subscription.
+        NotFound,
+        Internal,
+    }
 }
 
-fn subs_bad_request(err: poem::Error) -> SubscriptionsResult {
-    SubscriptionsResult::refused(err, |e| SubscriptionsResult::BadRequest(body("invalid_request", e.to_string())))
+crate::api_answers! {
+    pub enum SendResult {
+        /// Sent.
+        Sent(200, Json<SentReport>),
+        /// Invalid address or period.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        /// Storage or report failed.
+        Internal,
+        /// A report of this site was sent less than a minute ago; try again after `Retry-After` seconds.
+        TooManyRequests,
+        /// The SMTP server refused or could not be reached.
+        BadGateway(502, Json<ApiErrorBody>),
+        /// Mail is not configured (`--smtp-url`, `--smtp-from`).
+        Unavailable(503, Json<ApiErrorBody>),
+    }
 }
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "send_bad_request")]
-pub enum SendResult {
-    /// Sent.
-    #[oai(status = 200)]
-    Sent(Json<SentReport>),
-    /// Invalid address or period.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage or report failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// A report of this site was sent less than a minute ago; try again after `Retry-After` seconds.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// The SMTP server refused or could not be reached.
-    #[oai(status = 502)]
-    BadGateway(Json<ApiErrorBody>),
-    /// Mail is not configured (`--smtp-url`, `--smtp-from`).
-    #[oai(status = 503)]
-    Unavailable(Json<ApiErrorBody>),
-}
-
-fn send_bad_request(err: poem::Error) -> SendResult {
-    SendResult::refused(err, |e| SendResult::BadRequest(body("invalid_request", e.to_string())))
-}
-
-crate::error_answers!(SubscriptionsResult, SendResult);
 
 fn subscription_args(email: &str, frequency: &str) -> Result<(String, Frequency), String> {
     let email = parse_email(email).map_err(|e| e.0)?;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use poem::Body;
 use poem_openapi::param::{Path, Query as QueryParam};
 use poem_openapi::payload::{Binary, Json};
-use poem_openapi::{ApiResponse, Object, OpenApi, ResponseContent};
+use poem_openapi::{Object, OpenApi, ResponseContent};
 
 use super::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::AppState;

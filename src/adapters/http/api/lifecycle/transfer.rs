@@ -15,31 +15,18 @@ pub enum ExportBody {
     Ndjson(Binary<Body>),
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "export_bad_request")]
-pub enum ExportResult {
-    /// The site's raw events in the range, one row per pageview or custom event.
-    #[oai(status = 200)]
-    Ok(ExportBody, #[oai(header = "content-disposition")] String),
-    /// Invalid range or format; `message` names it.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-}
-
-fn export_bad_request(err: poem::Error) -> ExportResult {
-    ExportResult::refused(err, |e| ExportResult::BadRequest(body("invalid_request", e.to_string())))
+crate::api_answers! {
+    pub enum ExportResult {
+        /// The site's raw events in the range, one row per pageview or custom event.
+        Ok(200, ExportBody, #[oai(header = "content-disposition")] String),
+        /// Invalid range or format; `message` names it.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+    }
 }
 
 /// Additive totals of an import.
@@ -91,46 +78,27 @@ pub struct ImportErrorBody {
     pub bad_rows: Vec<BadRowView>,
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "import_bad_request")]
-pub enum ImportResult {
-    /// Dry run: what would be imported.
-    #[oai(status = 200)]
-    Checked(Json<ImportReport>),
-    /// Imported.
-    #[oai(status = 201)]
-    Imported(Json<ImportReport>),
-    /// Invalid parameters.
-    #[oai(status = 400)]
-    BadRequest(Json<ApiErrorBody>),
-    /// Not signed in, or unknown credentials.
-    #[oai(status = 401)]
-    Unauthorized(Json<ApiErrorBody>),
-    /// The role or token scope does not allow this.
-    #[oai(status = 403)]
-    Forbidden(Json<ApiErrorBody>),
-    /// No such site.
-    #[oai(status = 404)]
-    NotFound(Json<ApiErrorBody>),
-    /// The upload, or what a zip or gzip unpacks to, is larger than the limit.
-    #[oai(status = 413)]
-    TooLarge(Json<ApiErrorBody>),
-    /// The file is not a valid export, or some rows are bad; nothing was stored.
-    #[oai(status = 422)]
-    Unprocessable(Json<ImportErrorBody>),
-    /// Storage failed.
-    #[oai(status = 500)]
-    Internal(Json<ApiErrorBody>),
-    /// Another import is running (one at a time); try again after `Retry-After` seconds.
-    #[oai(status = 503)]
-    Busy(Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+crate::api_answers! {
+    pub enum ImportResult {
+        /// Dry run: what would be imported.
+        Checked(200, Json<ImportReport>),
+        /// Imported.
+        Imported(201, Json<ImportReport>),
+        /// Invalid parameters.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        /// The upload, or what a zip or gzip unpacks to, is larger than the limit.
+        TooLarge(413, Json<ApiErrorBody>),
+        /// The file is not a valid export, or some rows are bad; nothing was stored.
+        Unprocessable(422, Json<ImportErrorBody>),
+        Internal,
+        /// Another import is running (one at a time); try again after `Retry-After` seconds.
+        Busy(503, Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+    }
 }
-
-fn import_bad_request(err: poem::Error) -> ImportResult {
-    ImportResult::refused(err, |e| ImportResult::BadRequest(body("invalid_request", e.to_string())))
-}
-
-crate::error_answers!(ExportResult, ImportResult);
 
 /// One import at a time per instance: each may hold its upload and what it unpacks to in memory.
 static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
