@@ -46,7 +46,8 @@ NATS_BIN=${HITKEEP_NATS_SERVER:-$HOME/.cache/hitkeep/venv/nats/bin/nats-server}
 if [ -x "$NATS_BIN" ]; then
   echo "== hitkeep /ingest --queue nats:// (nats-server with JetStream on the same cores)"
   "$NATS_BIN" -a 127.0.0.1 -p 18422 -js -sd "$WORK/nats" > /dev/null 2>&1 & NATS=$!
-  wait_port http://127.0.0.1:18422/ || true
+  # nats-server speaks no HTTP: wait until its port accepts a connection.
+  for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18422) 2>/dev/null && break; sleep 0.1; done
   "$BIN/hitkeep" site add shop.test --data-dir "$WORK/d3" > /dev/null
   "$BIN/hitkeep" serve --http 127.0.0.1:18083 --data-dir "$WORK/d3" --trusted-proxies 127.0.0.1 --log-level warn \
     --queue nats://127.0.0.1:18422 > /dev/null & HK=$!
