@@ -260,8 +260,9 @@ describe('dashboard second pass against the real binary', { concurrency: false }
     const devices = page.locator('[data-card=Devices]');
     await devices.getByRole('tab', { name: 'Browsers' }).focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await devices.getByRole('tab', { name: 'OS' }).getAttribute('aria-selected'), 'true');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'OS');
+    // The tab list reacts on the next change detection: wait for it rather than read at once.
+    await devices.getByRole('tab', { name: 'OS', selected: true }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'OS');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     assert.notEqual(outline, 'none', 'focus is visible');
   });

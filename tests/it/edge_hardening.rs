@@ -297,7 +297,9 @@ async fn hostile_load_leaves_memory_bounded_and_the_server_answering() {
         max_rss >> 20
     );
     assert!(max_rss < 400 << 20, "RSS reached {} MiB", max_rss >> 20);
-    assert!(slowest < Duration::from_secs(1), "/healthz took {slowest:?}");
+    // Alone on the 2-core reference box the slowest probe is 80-240 ms; the bound leaves room
+    // for the test client's own 2 GB of uploads and one other test running beside this one.
+    assert!(slowest < Duration::from_secs(2), "/healthz took {slowest:?}");
 
     // The owner still signs in with the right password from a client that signed in before.
     let r = client.post(server.url("/api/auth/login")).json(&owner).send().await.unwrap();
