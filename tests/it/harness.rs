@@ -18,6 +18,12 @@ pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
     HEAVY.lock().await
 }
 
+/// The checkout under test. Read when the test runs (cargo sets it), not baked in at compile
+/// time: a target directory reused across clones would otherwise point at another checkout.
+pub fn checkout() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_hitkeep")
 }

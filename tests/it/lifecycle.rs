@@ -137,7 +137,7 @@ async fn health_readiness_metrics_and_tracker_script() {
 fn committed_openapi_spec_matches_the_code() {
     let (ok, generated, err) = cli(&["openapi"]);
     assert!(ok, "{err}");
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+    let committed = std::fs::read_to_string(crate::harness::checkout().join("openapi/openapi.json"))
         .expect("openapi/openapi.json is committed");
     assert_eq!(committed.trim(), generated.trim(), "openapi/openapi.json is stale: run `make openapi`");
 }

@@ -13,7 +13,7 @@ use crate::harness::*;
 const TOKEN: &str = "lifecycle-test-token";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports").join(name)
+    crate::harness::checkout().join("tests/fixtures/imports").join(name)
 }
 
 fn seed(data: &DataDir, site: &str, events: u32, days: u32) {
