@@ -7,7 +7,7 @@
 use duckdb::types::Value;
 
 use super::reports::ts_param;
-use super::sql::{Sql, bucket, column, filter_expr, goal_condition, prop_value, row_column};
+use super::sql::{Sql, bucket, filter_expr, goal_condition, prop_value, row_column};
 use crate::domain::query::{Dimension, Direction, EventDim, Filter, Goal, Metric, OrderKey, Period, Query, VisitDim};
 
 /// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
@@ -178,7 +178,7 @@ impl<'a> Plan<'a> {
         sql.push("arg_min(pathname, ts) FILTER (WHERE name = 'pageview') AS entry_page, ");
         sql.push("arg_max(pathname, ts) FILTER (WHERE name = 'pageview') AS exit_page");
         for (i, d) in dims.iter().enumerate() {
-            if let Some(col) = row_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
+            if let Some(col) = labelled_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
                 sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
             }
         }
@@ -204,7 +204,7 @@ impl<'a> Plan<'a> {
     fn time_on_page(&self, sql: &mut Sql) {
         sql.push(", tp AS (SELECT ");
         if let Some(i) = self.page_dim {
-            sql.push(&format!("pathname AS d{i}, "));
+            sql.push(&format!("pathname AS tp_d{i}, "));
         }
         sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL");
         if !self.q.filters.is_empty() {
@@ -244,16 +244,20 @@ impl<'a> Plan<'a> {
         sql.push(" LIMIT ").param(Value::BigInt(self.q.limit as i64));
     }
 
+    /// Where the final select reads dimension column `c` from.
+    fn dim_source(&self, c: &str) -> String {
+        match (self.events, self.visits) {
+            (true, true) => format!("coalesce(ev.{c}, se.{c})"),
+            (true, false) => format!("ev.{c}"),
+            _ => format!("se.{c}"),
+        }
+    }
+
     /// The final select of the query's metrics, with the row count before paging.
     fn select_metrics(&self, sql: &mut Sql) {
         sql.push(" SELECT ");
         for (i, c) in self.dcols.iter().enumerate() {
-            let src = match (self.events, self.visits) {
-                (true, true) => format!("coalesce(ev.{c}, se.{c})"),
-                (true, false) => format!("ev.{c}"),
-                _ => format!("se.{c}"),
-            };
-            sql.push(&format!("{src} AS d{i}, "));
+            sql.push(&format!("{} AS d{i}, ", self.dim_source(c)));
         }
         for m in &self.q.metrics {
             let expr = self.metric_expr(sql, *m);
@@ -268,7 +272,8 @@ impl<'a> Plan<'a> {
         };
         if self.top {
             match self.page_dim {
-                Some(i) => sql.push(&format!(" LEFT JOIN tp ON tp.d{i} = d{i}")),
+                // Qualified: `d{i}` alone would be ambiguous between `ev`/`se` and `tp`.
+                Some(i) => sql.push(&format!(" LEFT JOIN tp ON tp.tp_d{i} = {}", self.dim_source(&self.dcols[i]))),
                 None => sql.push(" CROSS JOIN tp"),
             };
         }
@@ -401,10 +406,42 @@ fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
             sql.push("visit_pages.exit_page");
         }
         other => {
-            column(row_column(other).expect("row dimension"))(sql);
+            sql.push(&labelled_column(other).expect("row dimension"));
         }
     }
 }
+
+/// A row dimension's column as breakdowns show it: missing values are `(not set)` where
+/// Plausible says so (its `field_or_blank_value`), which also keeps them one group when `ev`
+/// and `se` are joined on the dimension. Filters read the raw column.
+fn labelled_column(dim: &Dimension) -> Option<String> {
+    let col = row_column(dim)?;
+    let not_set = matches!(
+        dim,
+        Dimension::Visit(
+            VisitDim::UtmSource
+                | VisitDim::UtmMedium
+                | VisitDim::UtmCampaign
+                | VisitDim::UtmContent
+                | VisitDim::UtmTerm
+                | VisitDim::Device
+                | VisitDim::Browser
+                | VisitDim::BrowserVersion
+                | VisitDim::Os
+                | VisitDim::OsVersion
+                | VisitDim::Country
+                | VisitDim::CountryName
+                | VisitDim::Region
+                | VisitDim::RegionName
+                | VisitDim::City
+                | VisitDim::CityName
+        )
+    );
+    Some(if not_set { format!("coalesce({col}, '{NOT_SET}')") } else { col.to_string() })
+}
+
+/// Plausible's label for a missing visit attribute.
+const NOT_SET: &str = "(not set)";
 
 /// Dimension expression over the `visits` CTE (one row per visit).
 fn visit_dim(dim: &Dimension, i: usize, period: &Period) -> String {

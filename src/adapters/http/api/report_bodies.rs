@@ -148,6 +148,9 @@ pub struct QueryMeta {
     /// Why imported history was left out (an unsupported metric, dimension or filter).
     #[oai(skip_serializing_if_is_none)]
     pub imports_warning: Option<String>,
+    /// Plausible's code for why imports were skipped: `unsupported_query` or `unsupported_interval`.
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_skip_reason: Option<String>,
 }
 
 /// A query's answer.
@@ -212,10 +215,44 @@ fn query_row(r: &AnswerRow) -> QueryRow {
     }
 }
 
-/// The JSON answer; `echo` is the request as sent (its date range is replaced by the resolved one).
-pub fn answer_json(a: Answer, mut echo: Value) -> QueryResponse {
-    echo["date_range"] =
-        json!([iso(&a.query.period, a.query.period.start), iso(&a.query.period, a.query.period.end - 1)]);
+/// The request as Plausible echoes it: the date range resolved (to the second, in the site's
+/// offset), and `filters`, `dimensions`, `order_by` (the effective order), `include` and
+/// `pagination` always present.
+fn echo_query(a: &Answer, mut echo: Value) -> Value {
+    let q = &a.query;
+    echo["date_range"] = json!([iso(&q.period, q.period.start), iso(&q.period, q.period.end - 1)]);
+    let Some(obj) = echo.as_object_mut() else { return echo };
+    obj.entry("filters").or_insert_with(|| json!([]));
+    obj.entry("dimensions").or_insert_with(|| json!([]));
+    obj.entry("include").or_insert_with(|| json!({}));
+    obj.insert("order_by".into(), json!(effective_order(&a.query)));
+    obj.insert("pagination".into(), json!({"offset": q.offset, "limit": q.limit}));
+    echo
+}
+
+/// The order the rows come in: the explicit one, else time ascending, then the first metric
+/// descending (as Plausible reports it).
+fn effective_order(q: &crate::domain::query::Query) -> Vec<[String; 2]> {
+    use crate::domain::query::{Dimension, Direction, OrderKey};
+    let key = |k: &OrderKey| match k {
+        OrderKey::Metric(m) => m.as_str().to_string(),
+        OrderKey::Dimension(d) => d.name(),
+    };
+    let dir = |d: &Direction| if *d == Direction::Asc { "asc" } else { "desc" }.to_string();
+    if !q.order_by.is_empty() {
+        return q.order_by.iter().map(|(k, d)| [key(k), dir(d)]).collect();
+    }
+    let mut order: Vec<[String; 2]> =
+        q.dimensions.iter().filter(|d| matches!(d, Dimension::Time(_))).map(|d| [d.name(), "asc".into()]).collect();
+    if let Some(m) = q.metrics.first() {
+        order.push([m.as_str().to_string(), "desc".into()]);
+    }
+    order
+}
+
+/// The JSON answer; `echo` is the request as sent (see [`echo_query`]).
+pub fn answer_json(a: Answer, echo: Value) -> QueryResponse {
+    let echo = echo_query(&a, echo);
     let comparison_date_range = a.query.compare.as_ref().map(|p| vec![iso(p, p.start), iso(p, p.end - 1)]);
     QueryResponse {
         results: a.rows.iter().map(query_row).collect(),
@@ -237,6 +274,7 @@ pub fn answer_json(a: Answer, mut echo: Value) -> QueryResponse {
             comparison_date_range,
             imports_included: a.imports_included,
             imports_warning: a.imports_warning,
+            imports_skip_reason: a.imports_skip_reason,
         },
         query: echo,
     }
