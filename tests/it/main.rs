@@ -14,6 +14,7 @@ mod lifecycle;
 mod lifecycle_data;
 mod lifecycle_hardening;
 mod plausible_ingest;
+mod plausible_query;
 mod query_hardening;
 mod report_conformance;
 mod reports;
