@@ -210,3 +210,72 @@ async fn documented_examples_answer_with_plausibles_shape() {
     let (_, v) = query(&s, &q).await;
     assert_eq!(v["query"]["pagination"], json!({"offset": 1, "limit": 3}));
 }
+
+/// Posts a Plausible Events API body (`/api/event`) from `ip`.
+async fn plausible_event(s: &Server, ip: &str, body: Value) {
+    let r = s
+        .client
+        .post(s.url("/api/event"))
+        .header("user-agent", CHROME_MAC)
+        .header("content-type", "text/plain")
+        .header("x-forwarded-for", ip)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+/// Scroll depth, as Plausible defines it: the deepest scroll per visitor (per page when grouped
+/// by page), averaged and rounded.
+#[tokio::test]
+async fn scroll_depth_is_the_average_deepest_scroll_per_visitor() {
+    let (_data, s) = server().await;
+    let hit = |n: &str, path: &str, sd: Option<u8>| {
+        let mut b = json!({"n": n, "u": format!("https://shop.test{path}"), "d": SITE, "r": null});
+        if let Some(sd) = sd {
+            b["sd"] = json!(sd);
+            b["e"] = json!(1000);
+        }
+        b
+    };
+    // A: /a (40, then 70), /b (100). B: /a (20). C: /b without engagement.
+    let sends = [
+        ("1.1.1.1", hit("pageview", "/a", None)),
+        ("1.1.1.1", hit("engagement", "/a", Some(40))),
+        ("1.1.1.1", hit("engagement", "/a", Some(70))),
+        ("1.1.1.1", hit("pageview", "/b", None)),
+        ("1.1.1.1", hit("engagement", "/b", Some(100))),
+        ("2.2.2.2", hit("pageview", "/a", None)),
+        ("2.2.2.2", hit("engagement", "/a", Some(20))),
+        ("3.3.3.3", hit("pageview", "/b", None)),
+    ];
+    for (ip, body) in &sends {
+        plausible_event(&s, ip, body.clone()).await;
+    }
+    s.wait_stored(sends.len() as f64).await;
+
+    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["visitors", "scroll_depth"],
+                   "dimensions": ["event:page"], "order_by": [["event:page", "asc"]]});
+    let (status, v) = query(&s, &q).await;
+    assert_eq!(status, 200, "{v}");
+    // /a: A 70, B 20 -> 45. /b: A 100 (C reported nothing) -> 100.
+    assert_eq!(
+        rows(&v),
+        vec![(vec![json!("/a")], vec![json!(2), json!(45)]), (vec![json!("/b")], vec![json!(2), json!(100)])]
+    );
+
+    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["scroll_depth"],
+                   "filters": [["is", "event:page", ["/a"]]]});
+    let (_, v) = query(&s, &q).await;
+    assert_eq!(rows(&v), vec![(vec![], vec![json!(45)])], "{v}");
+    // Over both pages: A's deepest is 100, B's 20 -> 60.
+    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["scroll_depth"],
+                   "filters": [["is", "event:page", ["/a", "/b"]]]});
+    let (_, v) = query(&s, &q).await;
+    assert_eq!(rows(&v), vec![(vec![], vec![json!(60)])], "{v}");
+
+    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["scroll_depth"]});
+    let (status, v) = query(&s, &q).await;
+    assert_eq!(status, 400, "{v}");
+}

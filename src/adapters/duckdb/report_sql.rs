@@ -49,6 +49,8 @@ struct Plan<'a> {
     visits: bool,
     /// Time on page is asked (the `tp` CTE).
     top: bool,
+    /// Scroll depth is asked (the `sd` CTE).
+    scroll: bool,
     page_dim: Option<usize>,
 }
 
@@ -67,6 +69,7 @@ impl<'a> Plan<'a> {
             events: needs_events(q) || fast,
             visits: needs_visits(q) && !fast,
             top: q.metrics.contains(&Metric::TimeOnPage),
+            scroll: q.metrics.contains(&Metric::ScrollDepth),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
         }
     }
@@ -98,7 +101,36 @@ impl<'a> Plan<'a> {
         if self.top {
             self.time_on_page(&mut sql);
         }
+        if self.scroll {
+            self.scroll_depth(&mut sql, site_id);
+        }
         sql
+    }
+
+    /// `sd`: Plausible's scroll depth. Per visitor (and page, when grouped by page) the deepest
+    /// reported scroll of the period's engagement reports, then the average of those, rounded.
+    /// Reports count for the visits with a matching event, on the matching pages.
+    fn scroll_depth(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS sd_d{i}, ")).unwrap_or_default();
+        let per = if self.page_dim.is_some() { "visitor_id, pathname" } else { "visitor_id" };
+        sql.push(&format!(", sd AS (SELECT {page}round(avg(deepest))::BIGINT AS scroll_depth FROM (SELECT {per}, max(scroll_depth) AS deepest FROM engagements WHERE site_id = "))
+            .param(Value::UInt(site_id))
+            .push(" AND ts >= ")
+            .param(ts_param(self.period.start))
+            .push(" AND ts < ")
+            .param(ts_param(self.period.end))
+            .push(" AND scroll_depth IS NOT NULL AND scroll_depth <= 100");
+        if !self.q.filters.is_empty() {
+            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+        }
+        if self.page_dim.is_none() {
+            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
+        }
+        sql.push(&format!(" GROUP BY {per})"));
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
     }
 
     /// `base` (only the columns this query reads: CTEs used twice are materialized),
@@ -277,6 +309,12 @@ impl<'a> Plan<'a> {
                 None => sql.push(" CROSS JOIN tp"),
             };
         }
+        if self.scroll {
+            match self.page_dim {
+                Some(i) => sql.push(&format!(" LEFT JOIN sd ON sd.sd_d{i} = {}", self.dim_source(&self.dcols[i]))),
+                None => sql.push(" CROSS JOIN sd"),
+            };
+        }
     }
 
     /// A metric's expression over the aggregates; the conversion rate's denominator splices its
@@ -309,6 +347,7 @@ impl<'a> Plan<'a> {
                 format!("coalesce(round(100.0 * ev.visitors / nullif({}, 0), 2), 0)", denom.text)
             }
             Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
+            Metric::ScrollDepth => "sd.scroll_depth".to_string(),
         }
     }
 
@@ -372,6 +411,7 @@ fn fast_visits(q: &Query) -> bool {
     q.filters.iter().all(only_visit_attrs)
         && q.dimensions.iter().all(|d| matches!(d, Dimension::Time(_)) || is_row_visit_attr(d))
         && !q.metrics.contains(&Metric::TimeOnPage)
+        && !q.metrics.contains(&Metric::ScrollDepth)
 }
 
 /// Top-level filters without goal conditions: the denominator of conversion rates.

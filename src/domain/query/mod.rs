@@ -26,10 +26,12 @@ pub enum Metric {
     Percentage,
     ConversionRate,
     TimeOnPage,
+    /// Plausible's scroll depth: per visitor, the deepest scroll reported on the page(s), averaged.
+    ScrollDepth,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -40,6 +42,7 @@ impl Metric {
         Metric::Percentage,
         Metric::ConversionRate,
         Metric::TimeOnPage,
+        Metric::ScrollDepth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Metric {
             Metric::Percentage => "percentage",
             Metric::ConversionRate => "conversion_rate",
             Metric::TimeOnPage => "time_on_page",
+            Metric::ScrollDepth => "scroll_depth",
         }
     }
 
