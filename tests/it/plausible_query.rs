@@ -279,3 +279,50 @@ async fn scroll_depth_is_the_average_deepest_scroll_per_visitor() {
     let (status, v) = query(&s, &q).await;
     assert_eq!(status, 400, "{v}");
 }
+
+/// `group_conversion_rate`: converting visitors over the visitors of the same source;
+/// `conversion_rate` divides by all visitors.
+#[tokio::test]
+async fn group_conversion_rate_divides_by_the_groups_visitors() {
+    let (_data, s) = server().await;
+    let goal = json!({"event_name": "Signup"});
+    let r = s.client.post(s.url("/api/sites/shop.test/goals")).bearer_auth(TOKEN).json(&goal).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    // Google: A (signs up), B. Direct: C (signs up), D, E (signs up).
+    let google = Some("https://www.google.com/");
+    let visits = [
+        ("1.1.1.1", "2024-03-05T10:00:00Z", google, true),
+        ("2.2.2.2", "2024-03-05T10:00:00Z", google, false),
+        ("3.3.3.3", "2024-03-05T10:00:00Z", None, true),
+        ("4.4.4.4", "2024-03-05T10:00:00Z", None, false),
+        ("5.5.5.5", "2024-03-05T10:00:00Z", None, true),
+    ];
+    let mut sent = 0.0;
+    for (ip, at, referrer, signs_up) in visits {
+        let body = json!({"path": "/", "referrer": referrer, "sc_w": 1440, "timestamp": at});
+        let r = s.post("/ingest", "https://shop.test", CHROME_MAC, body.to_string()).bearer_auth(TOKEN);
+        assert_eq!(r.header("x-forwarded-for", ip).send().await.unwrap().status(), 202);
+        sent += 1.0;
+        if signs_up {
+            let body = json!({"n": "Signup", "u": "/", "timestamp": "2024-03-05T10:01:00Z"});
+            let r = s.post("/ingest/event", "https://shop.test", CHROME_MAC, body.to_string()).bearer_auth(TOKEN);
+            assert_eq!(r.header("x-forwarded-for", ip).send().await.unwrap().status(), 202);
+            sent += 1.0;
+        }
+    }
+    s.wait_stored(sent).await;
+
+    let q = json!({"site_id": SITE, "date_range": DAY, "metrics": ["visitors", "group_conversion_rate", "conversion_rate"],
+                   "dimensions": ["visit:source", "event:goal"]});
+    let (status, v) = query(&s, &q).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        rows(&v),
+        vec![
+            (vec![json!("Direct / None"), json!("Signup")], vec![json!(2), json!(66.67), json!(40.0)]),
+            (vec![json!("Google"), json!("Signup")], vec![json!(1), json!(50.0), json!(20.0)]),
+        ]
+    );
+    let q = json!({"site_id": SITE, "date_range": DAY, "metrics": ["group_conversion_rate"]});
+    assert_eq!(query(&s, &q).await.0, 400);
+}

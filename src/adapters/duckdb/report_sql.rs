@@ -51,6 +51,8 @@ struct Plan<'a> {
     top: bool,
     /// Scroll depth is asked (the `sd` CTE).
     scroll: bool,
+    /// Group conversion rate is asked (the `gv` CTE).
+    group_cr: bool,
     page_dim: Option<usize>,
 }
 
@@ -70,6 +72,7 @@ impl<'a> Plan<'a> {
             visits: needs_visits(q) && !fast,
             top: q.metrics.contains(&Metric::TimeOnPage),
             scroll: q.metrics.contains(&Metric::ScrollDepth),
+            group_cr: q.metrics.contains(&Metric::GroupConversionRate),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
         }
     }
@@ -104,7 +107,35 @@ impl<'a> Plan<'a> {
         if self.scroll {
             self.scroll_depth(&mut sql, site_id);
         }
+        if self.group_cr {
+            self.group_visitors(&mut sql);
+        }
         sql
+    }
+
+    /// The dimensions other than `event:goal`, with their column index.
+    fn non_goal_dims(&self) -> Vec<(usize, &Dimension)> {
+        self.q.dimensions.iter().enumerate().filter(|(_, d)| **d != Dimension::Event(EventDim::Goal)).collect()
+    }
+
+    /// `gv`: visitors per group of the non-goal dimensions under the non-goal filters (the
+    /// denominator of `group_conversion_rate`).
+    fn group_visitors(&self, sql: &mut Sql) {
+        sql.push(", gv AS (SELECT ");
+        for (i, d) in self.non_goal_dims() {
+            event_dim(sql, d, self.period);
+            sql.push(&format!(" AS gv_d{i}, "));
+        }
+        sql.push(&format!("{} AS visitors FROM base", self.distinct));
+        if self.q.dimensions.contains(&Dimension::Visit(VisitDim::ExitPage)) {
+            sql.push(" LEFT JOIN visit_pages USING (visit_id)");
+        }
+        sql.push(" WHERE ");
+        where_filters(sql, &without_goals(&self.q.filters), self.goals);
+        if !self.non_goal_dims().is_empty() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
     }
 
     /// `sd`: Plausible's scroll depth. Per visitor (and page, when grouped by page) the deepest
@@ -309,6 +340,17 @@ impl<'a> Plan<'a> {
                 None => sql.push(" CROSS JOIN tp"),
             };
         }
+        if self.group_cr {
+            let on: Vec<String> = self
+                .non_goal_dims()
+                .iter()
+                .map(|(i, _)| format!("gv.gv_d{i} IS NOT DISTINCT FROM {}", self.dim_source(&self.dcols[*i])))
+                .collect();
+            match on.is_empty() {
+                true => sql.push(" CROSS JOIN gv"),
+                false => sql.push(&format!(" LEFT JOIN gv ON {}", on.join(" AND "))),
+            };
+        }
         if self.scroll {
             match self.page_dim {
                 Some(i) => sql.push(&format!(" LEFT JOIN sd ON sd.sd_d{i} = {}", self.dim_source(&self.dcols[i]))),
@@ -348,6 +390,9 @@ impl<'a> Plan<'a> {
             }
             Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
             Metric::ScrollDepth => "sd.scroll_depth".to_string(),
+            Metric::GroupConversionRate => {
+                "coalesce(round(100.0 * ev.visitors / nullif(gv.visitors, 0), 2), 0)".to_string()
+            }
         }
     }
 

@@ -28,10 +28,12 @@ pub enum Metric {
     TimeOnPage,
     /// Plausible's scroll depth: per visitor, the deepest scroll reported on the page(s), averaged.
     ScrollDepth,
+    /// Conversion rate within each group of the non-goal dimensions (Plausible's `group_conversion_rate`).
+    GroupConversionRate,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 11] = [
+    pub const ALL: [Metric; 12] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -43,6 +45,7 @@ impl Metric {
         Metric::ConversionRate,
         Metric::TimeOnPage,
         Metric::ScrollDepth,
+        Metric::GroupConversionRate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Metric {
             Metric::ConversionRate => "conversion_rate",
             Metric::TimeOnPage => "time_on_page",
             Metric::ScrollDepth => "scroll_depth",
+            Metric::GroupConversionRate => "group_conversion_rate",
         }
     }
 
