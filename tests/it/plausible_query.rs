@@ -326,3 +326,53 @@ async fn group_conversion_rate_divides_by_the_groups_visitors() {
     let q = json!({"site_id": SITE, "date_range": DAY, "metrics": ["group_conversion_rate"]});
     assert_eq!(query(&s, &q).await.0, 400);
 }
+
+/// `visit:entry_page_hostname` / `visit:exit_page_hostname`: the hostnames of a visit's first and
+/// last pageviews, as dimensions and filters.
+#[tokio::test]
+async fn entry_and_exit_page_hostnames() {
+    let (_data, s) = server().await;
+    let view = |url: &str| json!({"n": "pageview", "u": url, "d": SITE, "r": null});
+    // A: shop.test/ -> docs.shop.test/guide. B: docs.shop.test/guide. C: shop.test/pricing.
+    let sends = [
+        ("1.1.1.1", view("https://shop.test/")),
+        ("1.1.1.1", view("https://docs.shop.test/guide")),
+        ("2.2.2.2", view("https://docs.shop.test/guide")),
+        ("3.3.3.3", view("https://shop.test/pricing")),
+    ];
+    for (ip, body) in &sends {
+        plausible_event(&s, ip, body.clone()).await;
+    }
+    s.wait_stored(sends.len() as f64).await;
+
+    let by = |dim: &str| json!({"site_id": SITE, "date_range": "day", "metrics": ["visitors", "visits"], "dimensions": [dim]});
+    let (status, v) = query(&s, &by("visit:entry_page_hostname")).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        rows(&v),
+        vec![
+            (vec![json!("shop.test")], vec![json!(2), json!(2)]),
+            (vec![json!("docs.shop.test")], vec![json!(1), json!(1)])
+        ]
+    );
+    let (_, v) = query(&s, &by("visit:exit_page_hostname")).await;
+    assert_eq!(
+        rows(&v),
+        vec![
+            (vec![json!("docs.shop.test")], vec![json!(2), json!(2)]),
+            (vec![json!("shop.test")], vec![json!(1), json!(1)])
+        ]
+    );
+
+    // Filters keep whole visits: B's one pageview; then A's and C's three.
+    let filtered = |dim: &str, host: &str| {
+        json!({"site_id": SITE, "date_range": "day", "metrics": ["visitors", "pageviews"],
+               "filters": [["is", dim, [host]]]})
+    };
+    let (_, v) = query(&s, &filtered("visit:entry_page_hostname", "docs.shop.test")).await;
+    assert_eq!(rows(&v), vec![(vec![], vec![json!(1), json!(1)])], "{v}");
+    let (_, v) = query(&s, &filtered("visit:entry_page_hostname", "shop.test")).await;
+    assert_eq!(rows(&v), vec![(vec![], vec![json!(2), json!(3)])], "{v}");
+    let (_, v) = query(&s, &filtered("visit:exit_page_hostname", "shop.test")).await;
+    assert_eq!(rows(&v), vec![(vec![], vec![json!(1), json!(1)])], "{v}");
+}

@@ -7,7 +7,7 @@
 use duckdb::types::Value;
 
 use super::reports::ts_param;
-use super::sql::{Sql, bucket, filter_expr, goal_condition, prop_value, row_column};
+use super::sql::{Sql, bucket, filter_expr, goal_condition, prop_value, row_column, visit_pages_column};
 use crate::domain::query::{Dimension, Direction, EventDim, Filter, Goal, Metric, OrderKey, Period, Query, VisitDim};
 
 /// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
@@ -127,7 +127,7 @@ impl<'a> Plan<'a> {
             sql.push(&format!(" AS gv_d{i}, "));
         }
         sql.push(&format!("{} AS visitors FROM base", self.distinct));
-        if self.q.dimensions.contains(&Dimension::Visit(VisitDim::ExitPage)) {
+        if self.q.dimensions.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
             sql.push(" LEFT JOIN visit_pages USING (visit_id)");
         }
         sql.push(" WHERE ");
@@ -176,10 +176,15 @@ impl<'a> Plan<'a> {
             .param(ts_param(period.end))
             .push(")");
         if mentions_visit_pages(q) {
-            sql.push(
-                ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page \
-                 FROM base WHERE name = 'pageview' GROUP BY visit_id)",
-            );
+            let hosts = if mentions_hostnames(q) {
+                ", arg_min(hostname, ts) AS entry_hostname, arg_max(hostname, ts) AS exit_hostname"
+            } else {
+                ""
+            };
+            sql.push(&format!(
+                ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page{hosts} \
+                 FROM base WHERE name = 'pageview' GROUP BY visit_id)"
+            ));
         }
         // Without filters every event matches: read `base` directly.
         if !q.filters.is_empty() {
@@ -226,7 +231,7 @@ impl<'a> Plan<'a> {
         }
         sql.push(" FROM ");
         sql.push(if self.goal_dim { "goal_rows" } else { self.matched });
-        if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::ExitPage))) {
+        if dims.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
             sql.push(" LEFT JOIN visit_pages USING (visit_id)");
         }
         self.group(sql);
@@ -243,6 +248,15 @@ impl<'a> Plan<'a> {
         for (i, d) in dims.iter().enumerate() {
             if let Some(col) = labelled_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
                 sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
+            }
+            match d {
+                Dimension::Visit(VisitDim::EntryPageHostname) => {
+                    sql.push(&format!(", arg_min(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                Dimension::Visit(VisitDim::ExitPageHostname) => {
+                    sql.push(&format!(", arg_max(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                _ => {}
             }
         }
         sql.push(" FROM base");
@@ -431,14 +445,23 @@ fn needs_events(q: &Query) -> bool {
     q.metrics.iter().any(|m| !m.is_session_metric()) || !needs_visits(q)
 }
 
+fn mentions_any(q: &Query, dims: &[VisitDim]) -> bool {
+    dims.iter()
+        .map(|v| Dimension::Visit(*v))
+        .any(|d| q.dimensions.contains(&d) || q.filters.iter().any(|f| f.mentions(&d)))
+}
+
 fn mentions_visit_pages(q: &Query) -> bool {
-    let exit = Dimension::Visit(VisitDim::ExitPage);
-    q.dimensions.contains(&exit) || q.filters.iter().any(|f| f.mentions(&exit))
+    mentions_any(q, &[VisitDim::ExitPage, VisitDim::EntryPageHostname, VisitDim::ExitPageHostname])
+}
+
+fn mentions_hostnames(q: &Query) -> bool {
+    mentions_any(q, &[VisitDim::EntryPageHostname, VisitDim::ExitPageHostname])
 }
 
 /// Visit attributes stored on every event of the visit (so filtering rows by them keeps whole visits).
 fn is_row_visit_attr(d: &Dimension) -> bool {
-    matches!(d, Dimension::Visit(v) if *v != VisitDim::ExitPage)
+    matches!(d, Dimension::Visit(v) if !v.from_visit_pages())
 }
 
 fn only_visit_attrs(f: &Filter) -> bool {
@@ -487,8 +510,8 @@ fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
             prop_value(key)(sql);
             sql.push(", '(none)')");
         }
-        Dimension::Visit(VisitDim::ExitPage) => {
-            sql.push("visit_pages.exit_page");
+        Dimension::Visit(v) if v.from_visit_pages() => {
+            sql.push(&format!("visit_pages.{}", visit_pages_column(*v)));
         }
         other => {
             sql.push(&labelled_column(other).expect("row dimension"));
@@ -550,6 +573,7 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
         Dimension::Visit(v) => match v {
             VisitDim::EntryPage => &["entry_page"],
             VisitDim::ExitPage => &["pathname"],
+            VisitDim::EntryPageHostname | VisitDim::ExitPageHostname => &["pathname", "hostname"],
             VisitDim::Source => &["referrer_source"],
             VisitDim::Referrer => &["referrer"],
             VisitDim::Channel => &["channel"],

@@ -90,6 +90,10 @@ pub enum EventDim {
 pub enum VisitDim {
     EntryPage,
     ExitPage,
+    /// The hostname of the visit's first pageview.
+    EntryPageHostname,
+    /// The hostname of the visit's last pageview.
+    ExitPageHostname,
     Source,
     Referrer,
     Channel,
@@ -114,9 +118,17 @@ pub enum VisitDim {
 }
 
 impl VisitDim {
-    pub const ALL: [VisitDim; 23] = [
+    /// Decided by the visit's first or last pageview (not stored on each event): read from the
+    /// per-visit pages, not from the event rows.
+    pub fn from_visit_pages(self) -> bool {
+        matches!(self, VisitDim::ExitPage | VisitDim::EntryPageHostname | VisitDim::ExitPageHostname)
+    }
+
+    pub const ALL: [VisitDim; 25] = [
         VisitDim::EntryPage,
         VisitDim::ExitPage,
+        VisitDim::EntryPageHostname,
+        VisitDim::ExitPageHostname,
         VisitDim::Source,
         VisitDim::Referrer,
         VisitDim::Channel,
@@ -144,6 +156,8 @@ impl VisitDim {
         match self {
             VisitDim::EntryPage => "entry_page",
             VisitDim::ExitPage => "exit_page",
+            VisitDim::EntryPageHostname => "entry_page_hostname",
+            VisitDim::ExitPageHostname => "exit_page_hostname",
             VisitDim::Source => "source",
             VisitDim::Referrer => "referrer",
             VisitDim::Channel => "channel",
