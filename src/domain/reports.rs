@@ -52,6 +52,8 @@ pub struct Answer {
     pub imports_warning: Option<String>,
     /// Plausible's code for that reason (`meta.imports_skip_reason`).
     pub imports_skip_reason: Option<String>,
+    /// Some revenue value is null because its events had several currencies.
+    pub mixed_currencies: bool,
 }
 
 /// One funnel step's numbers.

@@ -132,6 +132,7 @@ impl ReportService {
         }
         Ok(Answer {
             imports_included: query.imports.then_some(imports.is_some()),
+            mixed_currencies: current.mixed_currencies,
             imports_skip_reason: imports_warning.as_ref().map(|_| imports_skip_reason(&query).to_string()),
             imports_warning,
             rows,
@@ -173,6 +174,7 @@ impl ReportService {
             approximate,
             total_rows: q.total_rows.then_some(total),
             time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
+            mixed_currencies: false,
         })
     }
 

@@ -77,6 +77,11 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Revenue metrics are asked: `ev` sums revenue and counts its currencies.
+    fn revenue(&self) -> bool {
+        self.q.metrics.iter().any(|m| m.is_revenue())
+    }
+
     /// The CTE whose aggregates carry the visit metrics.
     fn vs(&self) -> &'static str {
         if self.fast { "ev" } else { "se" }
@@ -223,6 +228,12 @@ impl<'a> Plan<'a> {
             "{} AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events",
             self.distinct
         ));
+        if self.revenue() {
+            sql.push(
+                ", sum(revenue_amount)::DOUBLE AS rev_sum, avg(revenue_amount)::DOUBLE AS rev_avg, \
+                 count(DISTINCT revenue_currency) AS rev_ncur, min(revenue_currency) AS rev_cur",
+            );
+        }
         if self.fast {
             sql.push(
                 ", sum(visit_start::INTEGER) AS visits, count(*) FILTER (WHERE name = 'pageview') AS pv_sum, \
@@ -340,7 +351,12 @@ impl<'a> Plan<'a> {
             let expr = self.metric_expr(sql, *m);
             sql.push(&format!("{expr} AS m_{}, ", m.as_str()));
         }
-        sql.push("count(*) OVER () AS total_rows FROM ");
+        sql.push("count(*) OVER () AS total_rows");
+        if self.revenue() {
+            // After the row count: the revenue's currency and how many currencies it mixes.
+            sql.push(", ev.rev_cur AS revenue_currency, coalesce(ev.rev_ncur, 0) AS revenue_currencies");
+        }
+        sql.push(" FROM ");
         match (self.events, self.visits) {
             (true, true) if !self.dcols.is_empty() => sql.push(&format!("ev FULL JOIN se{}", self.using())),
             (true, true) => sql.push("ev CROSS JOIN se"),
@@ -404,6 +420,9 @@ impl<'a> Plan<'a> {
             }
             Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
             Metric::ScrollDepth => "sd.scroll_depth".to_string(),
+            // One currency: its amount; several: null (reported, never converted).
+            Metric::TotalRevenue => "CASE WHEN ev.rev_ncur = 1 THEN round(ev.rev_sum, 3) END".to_string(),
+            Metric::AverageRevenue => "CASE WHEN ev.rev_ncur = 1 THEN round(ev.rev_avg, 3) END".to_string(),
             Metric::GroupConversionRate => {
                 "coalesce(round(100.0 * ev.visitors / nullif(gv.visitors, 0), 2), 0)".to_string()
             }
@@ -600,6 +619,9 @@ fn needed_columns(q: &Query) -> Vec<&'static str> {
     let mut cols = vec!["ts", "name", "visitor_id", "visit_id", "pathname"];
     if needs_visits(q) && fast_visits(q) {
         cols.extend(["visit_start", "bounce_delta", "duration_delta"]);
+    }
+    if q.metrics.iter().any(|m| m.is_revenue()) {
+        cols.extend(["revenue_amount", "revenue_currency"]);
     }
     let filter_dims = q.filters.iter().flat_map(|f| f.conditions()).filter_map(|c| match c {
         Filter::Condition { dimension, .. } => Some(dimension),

@@ -5,6 +5,7 @@ pub mod cell;
 pub mod input;
 pub mod limits;
 pub mod matcher;
+pub mod money;
 pub mod parse;
 pub mod period;
 
@@ -30,10 +31,14 @@ pub enum Metric {
     ScrollDepth,
     /// Conversion rate within each group of the non-goal dimensions (Plausible's `group_conversion_rate`).
     GroupConversionRate,
+    /// Sum of the matching events' revenue, when they share one currency.
+    TotalRevenue,
+    /// Average revenue of the matching events that carry revenue, when they share one currency.
+    AverageRevenue,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 14] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -46,6 +51,8 @@ impl Metric {
         Metric::TimeOnPage,
         Metric::ScrollDepth,
         Metric::GroupConversionRate,
+        Metric::TotalRevenue,
+        Metric::AverageRevenue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +69,8 @@ impl Metric {
             Metric::TimeOnPage => "time_on_page",
             Metric::ScrollDepth => "scroll_depth",
             Metric::GroupConversionRate => "group_conversion_rate",
+            Metric::TotalRevenue => "total_revenue",
+            Metric::AverageRevenue => "average_revenue",
         }
     }
 
@@ -70,6 +79,10 @@ impl Metric {
     }
 
     /// Metrics computed per visit (they need the whole visit, not single events).
+    pub fn is_revenue(self) -> bool {
+        matches!(self, Metric::TotalRevenue | Metric::AverageRevenue)
+    }
+
     pub fn is_session_metric(self) -> bool {
         matches!(self, Metric::Visits | Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration)
     }
@@ -398,4 +411,6 @@ pub struct QueryResult {
     pub approximate: bool,
     pub total_rows: Option<u64>,
     pub time_labels: Option<Vec<String>>,
+    /// Some revenue value was left out because its events had several currencies.
+    pub mixed_currencies: bool,
 }

@@ -250,6 +250,31 @@ fn effective_order(q: &crate::domain::query::Query) -> Vec<[String; 2]> {
     order
 }
 
+/// Per metric, why its values are not exact or missing: HyperLogLog estimates, and revenue left
+/// out because its events mixed currencies (Plausible's `no_single_revenue_currency`).
+fn metric_warnings(a: &Answer) -> Option<Value> {
+    let approximate =
+        json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
+    let currencies = json!({"code": "no_single_revenue_currency",
+        "warning": "Revenue metrics are null as there are multiple currencies for the selected events."});
+    let warnings: serde_json::Map<String, Value> = a
+        .query
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let w = match m.as_str() {
+                "visitors" | "percentage" | "conversion_rate" | "group_conversion_rate" if a.approximate => {
+                    &approximate
+                }
+                _ if m.is_revenue() && a.mixed_currencies => &currencies,
+                _ => return None,
+            };
+            Some((m.as_str().to_string(), w.clone()))
+        })
+        .collect();
+    (!warnings.is_empty()).then_some(Value::Object(warnings))
+}
+
 /// The JSON answer; `echo` is the request as sent (see [`echo_query`]).
 pub fn answer_json(a: Answer, echo: Value) -> QueryResponse {
     let echo = echo_query(&a, echo);
@@ -257,18 +282,7 @@ pub fn answer_json(a: Answer, echo: Value) -> QueryResponse {
     QueryResponse {
         results: a.rows.iter().map(query_row).collect(),
         meta: QueryMeta {
-            metric_warnings: a.approximate.then(|| {
-                let warning = json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
-                let affected = ["visitors", "percentage", "conversion_rate"];
-                Value::Object(
-                    a.query
-                        .metrics
-                        .iter()
-                        .filter(|m| affected.contains(&m.as_str()))
-                        .map(|m| (m.as_str().to_string(), warning.clone()))
-                        .collect(),
-                )
-            }),
+            metric_warnings: metric_warnings(&a),
             time_labels: a.time_labels,
             total_rows: a.total_rows,
             comparison_date_range,
