@@ -243,28 +243,30 @@ async fn plausible_event(s: &Server, ip: &str, body: Value) {
     assert_eq!(r.status(), 202);
 }
 
-/// Scroll depth, as Plausible defines it: the deepest scroll per visitor (per page when grouped
-/// by page), averaged and rounded.
+/// Scroll depth, as Plausible defines it: the deepest scroll per visit (per page when grouped by
+/// page), averaged and rounded; time on page from engaged time: the engaged seconds reported for
+/// the page per visit that reported any.
 #[tokio::test]
-async fn scroll_depth_is_the_average_deepest_scroll_per_visitor() {
+async fn scroll_depth_and_engaged_time_on_page() {
     let (_data, s) = server().await;
-    let hit = |n: &str, path: &str, sd: Option<u8>| {
+    let hit = |n: &str, path: &str, engaged: Option<(u8, u32)>| {
         let mut b = json!({"n": n, "u": format!("https://shop.test{path}"), "d": SITE, "r": null});
-        if let Some(sd) = sd {
+        if let Some((sd, ms)) = engaged {
             b["sd"] = json!(sd);
-            b["e"] = json!(1000);
+            b["e"] = json!(ms);
         }
         b
     };
-    // A: /a (40, then 70), /b (100). B: /a (20). C: /b without engagement.
+    // (scroll %, engaged ms): A: /a (40, 3 s; then 70, 2 s), /b (100, 4 s). B: /a (20, 1 s).
+    // C: /b without engagement.
     let sends = [
         ("1.1.1.1", hit("pageview", "/a", None)),
-        ("1.1.1.1", hit("engagement", "/a", Some(40))),
-        ("1.1.1.1", hit("engagement", "/a", Some(70))),
+        ("1.1.1.1", hit("engagement", "/a", Some((40, 3000)))),
+        ("1.1.1.1", hit("engagement", "/a", Some((70, 2000)))),
         ("1.1.1.1", hit("pageview", "/b", None)),
-        ("1.1.1.1", hit("engagement", "/b", Some(100))),
+        ("1.1.1.1", hit("engagement", "/b", Some((100, 4000)))),
         ("2.2.2.2", hit("pageview", "/a", None)),
-        ("2.2.2.2", hit("engagement", "/a", Some(20))),
+        ("2.2.2.2", hit("engagement", "/a", Some((20, 1000)))),
         ("3.3.3.3", hit("pageview", "/b", None)),
     ];
     for (ip, body) in &sends {
@@ -272,14 +274,18 @@ async fn scroll_depth_is_the_average_deepest_scroll_per_visitor() {
     }
     s.wait_stored(sends.len() as f64).await;
 
-    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["visitors", "scroll_depth"],
+    let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["visitors", "scroll_depth", "time_on_page"],
                    "dimensions": ["event:page"], "order_by": [["event:page", "asc"]]});
     let (status, v) = query(&s, &q).await;
     assert_eq!(status, 200, "{v}");
-    // /a: A 70, B 20 -> 45. /b: A 100 (C reported nothing) -> 100.
+    // Scroll: /a: A 70, B 20 -> 45; /b: A 100 (C reported nothing) -> 100.
+    // Engaged time per visit that reported: /a (5 s + 1 s) / 2 = 3; /b 4 s / 1 = 4.
     assert_eq!(
         rows(&v),
-        vec![(vec![json!("/a")], vec![json!(2), json!(45)]), (vec![json!("/b")], vec![json!(2), json!(100)])]
+        vec![
+            (vec![json!("/a")], vec![json!(2), json!(45), json!(3)]),
+            (vec![json!("/b")], vec![json!(2), json!(100), json!(4)])
+        ]
     );
 
     let q = json!({"site_id": SITE, "date_range": "day", "metrics": ["scroll_depth"],

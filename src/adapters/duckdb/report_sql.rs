@@ -108,6 +108,7 @@ impl<'a> Plan<'a> {
         }
         if self.top {
             self.time_on_page(&mut sql);
+            self.engaged_time(&mut sql, site_id);
         }
         if self.scroll {
             self.scroll_depth(&mut sql, site_id);
@@ -143,30 +144,52 @@ impl<'a> Plan<'a> {
         sql.push(")");
     }
 
-    /// `sd`: Plausible's scroll depth. Per visitor (and page, when grouped by page) the deepest
+    /// `sd`: Plausible's scroll depth. Per visit (and page, when grouped by page) the deepest
     /// reported scroll of the period's engagement reports, then the average of those, rounded.
-    /// Reports count for the visits with a matching event, on the matching pages.
     fn scroll_depth(&self, sql: &mut Sql, site_id: u32) {
         let page = self.page_dim.map(|i| format!("pathname AS sd_d{i}, ")).unwrap_or_default();
-        let per = if self.page_dim.is_some() { "visitor_id, pathname" } else { "visitor_id" };
-        sql.push(&format!(", sd AS (SELECT {page}round(avg(deepest))::BIGINT AS scroll_depth FROM (SELECT {per}, max(scroll_depth) AS deepest FROM engagements WHERE site_id = "))
+        let per = if self.page_dim.is_some() { "visitor_id, visit_id, pathname" } else { "visitor_id, visit_id" };
+        sql.push(&format!(
+            ", sd AS (SELECT {page}round(avg(deepest))::BIGINT AS scroll_depth FROM (SELECT {per}, max(scroll_depth) AS deepest"
+        ));
+        self.engagements_where(sql, site_id);
+        sql.push(" AND scroll_depth IS NOT NULL AND scroll_depth <= 100");
+        sql.push(&format!(" GROUP BY {per})"));
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// `et`: Plausible's current time on page: the engaged time reported for the page(s), in
+    /// seconds, per visit that reported any.
+    fn engaged_time(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS et_d{i}, ")).unwrap_or_default();
+        sql.push(&format!(
+            ", et AS (SELECT {page}sum(engaged_ms) / 1000.0 / nullif(count(DISTINCT (visitor_id, visit_id)), 0) AS engaged"
+        ));
+        self.engagements_where(sql, site_id);
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// ` FROM engagements WHERE ...`: the period's engagement reports of the visits with a
+    /// matching event, on the matching pages.
+    fn engagements_where(&self, sql: &mut Sql, site_id: u32) {
+        sql.push(" FROM engagements WHERE site_id = ")
             .param(Value::UInt(site_id))
             .push(" AND ts >= ")
             .param(ts_param(self.period.start))
             .push(" AND ts < ")
-            .param(ts_param(self.period.end))
-            .push(" AND scroll_depth IS NOT NULL AND scroll_depth <= 100");
+            .param(ts_param(self.period.end));
         if !self.q.filters.is_empty() {
             sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
         }
         if self.page_dim.is_none() {
             sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
         }
-        sql.push(&format!(" GROUP BY {per})"));
-        if self.page_dim.is_some() {
-            sql.push(" GROUP BY ALL");
-        }
-        sql.push(")");
     }
 
     /// `base` (only the columns this query reads: CTEs used twice are materialized),
@@ -381,10 +404,15 @@ impl<'a> Plan<'a> {
                 false => sql.push(&format!(" LEFT JOIN gv ON {}", on.join(" AND "))),
             };
         }
-        if self.scroll {
+        for (on, cte) in [(self.top, "et"), (self.scroll, "sd")] {
+            if !on {
+                continue;
+            }
             match self.page_dim {
-                Some(i) => sql.push(&format!(" LEFT JOIN sd ON sd.sd_d{i} = {}", self.dim_source(&self.dcols[i]))),
-                None => sql.push(" CROSS JOIN sd"),
+                Some(i) => {
+                    sql.push(&format!(" LEFT JOIN {cte} ON {cte}.{cte}_d{i} = {}", self.dim_source(&self.dcols[i])))
+                }
+                None => sql.push(&format!(" CROSS JOIN {cte}")),
             };
         }
     }
@@ -418,7 +446,9 @@ impl<'a> Plan<'a> {
                 sql.params.extend(denom.params);
                 format!("coalesce(round(100.0 * ev.visitors / nullif({}, 0), 2), 0)", denom.text)
             }
-            Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
+            // Engaged time where the page has engagement reports; else (older data, older
+            // scripts) the time until the visit's next pageview.
+            Metric::TimeOnPage => "round(coalesce(et.engaged, tp.time_on_page))::BIGINT".to_string(),
             Metric::ScrollDepth => "sd.scroll_depth".to_string(),
             // One currency: its amount; several: null (reported, never converted).
             Metric::TotalRevenue => "CASE WHEN ev.rev_ncur = 1 THEN round(ev.rev_sum, 3) END".to_string(),

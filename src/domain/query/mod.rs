@@ -27,7 +27,7 @@ pub enum Metric {
     Percentage,
     ConversionRate,
     TimeOnPage,
-    /// Plausible's scroll depth: per visitor, the deepest scroll reported on the page(s), averaged.
+    /// Plausible's scroll depth: per visit, the deepest scroll reported on the page(s), averaged.
     ScrollDepth,
     /// Conversion rate within each group of the non-goal dimensions (Plausible's `group_conversion_rate`).
     GroupConversionRate,

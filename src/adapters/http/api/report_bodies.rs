@@ -53,7 +53,7 @@ pub struct QueryRequest {
     /// `["YYYY-MM-DD", "YYYY-MM-DD"]` or two ISO 8601 date-times, in the site's time zone.
     pub date_range: Value,
     /// visitors, visits, pageviews, views_per_visit, bounce_rate, visit_duration, events, percentage,
-    /// conversion_rate, time_on_page.
+    /// conversion_rate, group_conversion_rate, time_on_page, scroll_depth, total_revenue, average_revenue.
     pub metrics: Vec<String>,
     /// event:page, event:hostname, event:name, event:goal, event:props:KEY, visit:* and time, time:hour|day|week|month.
     #[oai(skip_serializing_if_is_none)]
