@@ -299,6 +299,8 @@ fn csv_cell(v: &Cell) -> String {
         Cell::Null => String::new(),
         // Text is what a visitor controls (paths, sources, event names); numbers stay numbers.
         Cell::Text(s) => crate::domain::spreadsheet::spreadsheet_safe(s).into_owned(),
+        // Revenue: the amount (its currency is the column's, or mixed and then null).
+        Cell::Money { amount, .. } => amount.to_string(),
         other => other.to_json().to_string(),
     };
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
