@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use super::query::{Cell, Dimension, GoalKind, Metric, Period, Query, QueryError, ResultRow};
+use super::query::{Cell, Dimension, GoalKind, Metric, Period, Query, QueryError, ResultRow, TimeGrain};
 use super::site::Site;
 use crate::ports::reports::Funnel;
 use crate::ports::store::StoreError;
@@ -50,6 +50,10 @@ pub struct Answer {
     pub imports_included: Option<bool>,
     /// Why imported history was left out of this answer.
     pub imports_warning: Option<String>,
+    /// Plausible's code for that reason (`meta.imports_skip_reason`).
+    pub imports_skip_reason: Option<String>,
+    /// Some revenue value is null because its events had several currencies.
+    pub mixed_currencies: bool,
 }
 
 /// One funnel step's numbers.
@@ -65,9 +69,21 @@ pub struct FunnelStep {
     pub conversion_rate_step: f64,
 }
 
-/// Formats a UTC instant in the period's zone (ISO 8601 with offset).
+/// Formats a UTC instant in the period's zone (ISO 8601 with offset, whole seconds: a period's
+/// last instant shows as `23:59:59`, as Plausible echoes it).
 pub fn iso(period: &Period, micros: i64) -> String {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default().with_timezone(&period.tz).to_rfc3339()
+    DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .with_timezone(&period.tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Plausible's `imports_skip_reason` for a query imports cannot answer: a time grain finer than a
+/// day is `unsupported_interval`, anything else `unsupported_query`.
+pub fn imports_skip_reason(q: &Query) -> &'static str {
+    let fine =
+        q.time_dimension().is_some_and(|g| !matches!(q.period.resolve_grain(g), TimeGrain::Day | TimeGrain::Month));
+    if fine && q.filters.is_empty() { "unsupported_interval" } else { "unsupported_query" }
 }
 
 fn change(metric: Metric, current: &Cell, previous: &Cell) -> Cell {

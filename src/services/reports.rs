@@ -13,7 +13,8 @@ use crate::domain::query::period::resolve_date_range;
 use crate::domain::query::{Goal, Metric, Period, Query, QueryError, QueryInput, QueryResult, parse_input};
 pub use crate::domain::reports::ReportError;
 use crate::domain::reports::{
-    Answer, AnswerRow, FunnelStep, attach_comparison, comparison_query, date_range_param, funnel_steps, site_tz,
+    Answer, AnswerRow, FunnelStep, attach_comparison, comparison_query, date_range_param, funnel_steps,
+    imports_skip_reason, site_tz,
 };
 use crate::domain::site::Site;
 use crate::ports::clock::Clock;
@@ -131,6 +132,8 @@ impl ReportService {
         }
         Ok(Answer {
             imports_included: query.imports.then_some(imports.is_some()),
+            mixed_currencies: current.mixed_currencies,
+            imports_skip_reason: imports_warning.as_ref().map(|_| imports_skip_reason(&query).to_string()),
             imports_warning,
             rows,
             approximate: current.approximate,
@@ -171,6 +174,7 @@ impl ReportService {
             approximate,
             total_rows: q.total_rows.then_some(total),
             time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
+            mixed_currencies: false,
         })
     }
 

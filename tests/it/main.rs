@@ -15,6 +15,7 @@ mod lifecycle_data;
 mod lifecycle_hardening;
 mod nats;
 mod plausible_ingest;
+mod plausible_query;
 mod query_hardening;
 mod queue;
 mod report_conformance;

@@ -7,7 +7,7 @@
 use duckdb::types::Value;
 
 use super::reports::ts_param;
-use super::sql::{Sql, bucket, column, filter_expr, goal_condition, prop_value, row_column};
+use super::sql::{Sql, bucket, filter_expr, goal_condition, prop_value, row_column, visit_pages_column};
 use crate::domain::query::{Dimension, Direction, EventDim, Filter, Goal, Metric, OrderKey, Period, Query, VisitDim};
 
 /// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
@@ -49,6 +49,10 @@ struct Plan<'a> {
     visits: bool,
     /// Time on page is asked (the `tp` CTE).
     top: bool,
+    /// Scroll depth is asked (the `sd` CTE).
+    scroll: bool,
+    /// Group conversion rate is asked (the `gv` CTE).
+    group_cr: bool,
     page_dim: Option<usize>,
 }
 
@@ -67,8 +71,15 @@ impl<'a> Plan<'a> {
             events: needs_events(q) || fast,
             visits: needs_visits(q) && !fast,
             top: q.metrics.contains(&Metric::TimeOnPage),
+            scroll: q.metrics.contains(&Metric::ScrollDepth),
+            group_cr: q.metrics.contains(&Metric::GroupConversionRate),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
         }
+    }
+
+    /// Revenue metrics are asked: `ev` sums revenue and counts its currencies.
+    fn revenue(&self) -> bool {
+        self.q.metrics.iter().any(|m| m.is_revenue())
     }
 
     /// The CTE whose aggregates carry the visit metrics.
@@ -97,8 +108,88 @@ impl<'a> Plan<'a> {
         }
         if self.top {
             self.time_on_page(&mut sql);
+            self.engaged_time(&mut sql, site_id);
+        }
+        if self.scroll {
+            self.scroll_depth(&mut sql, site_id);
+        }
+        if self.group_cr {
+            self.group_visitors(&mut sql);
         }
         sql
+    }
+
+    /// The dimensions other than `event:goal`, with their column index.
+    fn non_goal_dims(&self) -> Vec<(usize, &Dimension)> {
+        self.q.dimensions.iter().enumerate().filter(|(_, d)| **d != Dimension::Event(EventDim::Goal)).collect()
+    }
+
+    /// `gv`: visitors per group of the non-goal dimensions under the non-goal filters (the
+    /// denominator of `group_conversion_rate`).
+    fn group_visitors(&self, sql: &mut Sql) {
+        sql.push(", gv AS (SELECT ");
+        for (i, d) in self.non_goal_dims() {
+            event_dim(sql, d, self.period);
+            sql.push(&format!(" AS gv_d{i}, "));
+        }
+        sql.push(&format!("{} AS visitors FROM base", self.distinct));
+        if self.q.dimensions.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
+            sql.push(" LEFT JOIN visit_pages USING (visit_id)");
+        }
+        sql.push(" WHERE ");
+        where_filters(sql, &without_goals(&self.q.filters), self.goals);
+        if !self.non_goal_dims().is_empty() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// `sd`: Plausible's scroll depth. Per visit (and page, when grouped by page) the deepest
+    /// reported scroll of the period's engagement reports, then the average of those, rounded.
+    fn scroll_depth(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS sd_d{i}, ")).unwrap_or_default();
+        let per = if self.page_dim.is_some() { "visitor_id, visit_id, pathname" } else { "visitor_id, visit_id" };
+        sql.push(&format!(
+            ", sd AS (SELECT {page}round(avg(deepest))::BIGINT AS scroll_depth FROM (SELECT {per}, max(scroll_depth) AS deepest"
+        ));
+        self.engagements_where(sql, site_id);
+        sql.push(" AND scroll_depth IS NOT NULL AND scroll_depth <= 100");
+        sql.push(&format!(" GROUP BY {per})"));
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// `et`: Plausible's current time on page: the engaged time reported for the page(s), in
+    /// seconds, per visit that reported any.
+    fn engaged_time(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS et_d{i}, ")).unwrap_or_default();
+        sql.push(&format!(
+            ", et AS (SELECT {page}sum(engaged_ms) / 1000.0 / nullif(count(DISTINCT (visitor_id, visit_id)), 0) AS engaged"
+        ));
+        self.engagements_where(sql, site_id);
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// ` FROM engagements WHERE ...`: the period's engagement reports of the visits with a
+    /// matching event, on the matching pages.
+    fn engagements_where(&self, sql: &mut Sql, site_id: u32) {
+        sql.push(" FROM engagements WHERE site_id = ")
+            .param(Value::UInt(site_id))
+            .push(" AND ts >= ")
+            .param(ts_param(self.period.start))
+            .push(" AND ts < ")
+            .param(ts_param(self.period.end));
+        if !self.q.filters.is_empty() {
+            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+        }
+        if self.page_dim.is_none() {
+            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
+        }
     }
 
     /// `base` (only the columns this query reads: CTEs used twice are materialized),
@@ -113,10 +204,15 @@ impl<'a> Plan<'a> {
             .param(ts_param(period.end))
             .push(")");
         if mentions_visit_pages(q) {
-            sql.push(
-                ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page \
-                 FROM base WHERE name = 'pageview' GROUP BY visit_id)",
-            );
+            let hosts = if mentions_hostnames(q) {
+                ", arg_min(hostname, ts) AS entry_hostname, arg_max(hostname, ts) AS exit_hostname"
+            } else {
+                ""
+            };
+            sql.push(&format!(
+                ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page{hosts} \
+                 FROM base WHERE name = 'pageview' GROUP BY visit_id)"
+            ));
         }
         // Without filters every event matches: read `base` directly.
         if !q.filters.is_empty() {
@@ -155,6 +251,12 @@ impl<'a> Plan<'a> {
             "{} AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events",
             self.distinct
         ));
+        if self.revenue() {
+            sql.push(
+                ", sum(revenue_amount)::DOUBLE AS rev_sum, avg(revenue_amount)::DOUBLE AS rev_avg, \
+                 count(DISTINCT revenue_currency) AS rev_ncur, min(revenue_currency) AS rev_cur",
+            );
+        }
         if self.fast {
             sql.push(
                 ", sum(visit_start::INTEGER) AS visits, count(*) FILTER (WHERE name = 'pageview') AS pv_sum, \
@@ -163,7 +265,7 @@ impl<'a> Plan<'a> {
         }
         sql.push(" FROM ");
         sql.push(if self.goal_dim { "goal_rows" } else { self.matched });
-        if dims.iter().any(|d| matches!(d, Dimension::Visit(VisitDim::ExitPage))) {
+        if dims.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
             sql.push(" LEFT JOIN visit_pages USING (visit_id)");
         }
         self.group(sql);
@@ -178,8 +280,17 @@ impl<'a> Plan<'a> {
         sql.push("arg_min(pathname, ts) FILTER (WHERE name = 'pageview') AS entry_page, ");
         sql.push("arg_max(pathname, ts) FILTER (WHERE name = 'pageview') AS exit_page");
         for (i, d) in dims.iter().enumerate() {
-            if let Some(col) = row_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
+            if let Some(col) = labelled_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
                 sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
+            }
+            match d {
+                Dimension::Visit(VisitDim::EntryPageHostname) => {
+                    sql.push(&format!(", arg_min(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                Dimension::Visit(VisitDim::ExitPageHostname) => {
+                    sql.push(&format!(", arg_max(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                _ => {}
             }
         }
         sql.push(" FROM base");
@@ -204,7 +315,7 @@ impl<'a> Plan<'a> {
     fn time_on_page(&self, sql: &mut Sql) {
         sql.push(", tp AS (SELECT ");
         if let Some(i) = self.page_dim {
-            sql.push(&format!("pathname AS d{i}, "));
+            sql.push(&format!("pathname AS tp_d{i}, "));
         }
         sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL");
         if !self.q.filters.is_empty() {
@@ -244,22 +355,31 @@ impl<'a> Plan<'a> {
         sql.push(" LIMIT ").param(Value::BigInt(self.q.limit as i64));
     }
 
+    /// Where the final select reads dimension column `c` from.
+    fn dim_source(&self, c: &str) -> String {
+        match (self.events, self.visits) {
+            (true, true) => format!("coalesce(ev.{c}, se.{c})"),
+            (true, false) => format!("ev.{c}"),
+            _ => format!("se.{c}"),
+        }
+    }
+
     /// The final select of the query's metrics, with the row count before paging.
     fn select_metrics(&self, sql: &mut Sql) {
         sql.push(" SELECT ");
         for (i, c) in self.dcols.iter().enumerate() {
-            let src = match (self.events, self.visits) {
-                (true, true) => format!("coalesce(ev.{c}, se.{c})"),
-                (true, false) => format!("ev.{c}"),
-                _ => format!("se.{c}"),
-            };
-            sql.push(&format!("{src} AS d{i}, "));
+            sql.push(&format!("{} AS d{i}, ", self.dim_source(c)));
         }
         for m in &self.q.metrics {
             let expr = self.metric_expr(sql, *m);
             sql.push(&format!("{expr} AS m_{}, ", m.as_str()));
         }
-        sql.push("count(*) OVER () AS total_rows FROM ");
+        sql.push("count(*) OVER () AS total_rows");
+        if self.revenue() {
+            // After the row count: the revenue's currency and how many currencies it mixes.
+            sql.push(", ev.rev_cur AS revenue_currency, coalesce(ev.rev_ncur, 0) AS revenue_currencies");
+        }
+        sql.push(" FROM ");
         match (self.events, self.visits) {
             (true, true) if !self.dcols.is_empty() => sql.push(&format!("ev FULL JOIN se{}", self.using())),
             (true, true) => sql.push("ev CROSS JOIN se"),
@@ -268,8 +388,31 @@ impl<'a> Plan<'a> {
         };
         if self.top {
             match self.page_dim {
-                Some(i) => sql.push(&format!(" LEFT JOIN tp ON tp.d{i} = d{i}")),
+                // Qualified: `d{i}` alone would be ambiguous between `ev`/`se` and `tp`.
+                Some(i) => sql.push(&format!(" LEFT JOIN tp ON tp.tp_d{i} = {}", self.dim_source(&self.dcols[i]))),
                 None => sql.push(" CROSS JOIN tp"),
+            };
+        }
+        if self.group_cr {
+            let on: Vec<String> = self
+                .non_goal_dims()
+                .iter()
+                .map(|(i, _)| format!("gv.gv_d{i} IS NOT DISTINCT FROM {}", self.dim_source(&self.dcols[*i])))
+                .collect();
+            match on.is_empty() {
+                true => sql.push(" CROSS JOIN gv"),
+                false => sql.push(&format!(" LEFT JOIN gv ON {}", on.join(" AND "))),
+            };
+        }
+        for (on, cte) in [(self.top, "et"), (self.scroll, "sd")] {
+            if !on {
+                continue;
+            }
+            match self.page_dim {
+                Some(i) => {
+                    sql.push(&format!(" LEFT JOIN {cte} ON {cte}.{cte}_d{i} = {}", self.dim_source(&self.dcols[i])))
+                }
+                None => sql.push(&format!(" CROSS JOIN {cte}")),
             };
         }
     }
@@ -303,7 +446,16 @@ impl<'a> Plan<'a> {
                 sql.params.extend(denom.params);
                 format!("coalesce(round(100.0 * ev.visitors / nullif({}, 0), 2), 0)", denom.text)
             }
-            Metric::TimeOnPage => "round(tp.time_on_page)::BIGINT".to_string(),
+            // Engaged time where the page has engagement reports; else (older data, older
+            // scripts) the time until the visit's next pageview.
+            Metric::TimeOnPage => "round(coalesce(et.engaged, tp.time_on_page))::BIGINT".to_string(),
+            Metric::ScrollDepth => "sd.scroll_depth".to_string(),
+            // One currency: its amount; several: null (reported, never converted).
+            Metric::TotalRevenue => "CASE WHEN ev.rev_ncur = 1 THEN round(ev.rev_sum, 3) END".to_string(),
+            Metric::AverageRevenue => "CASE WHEN ev.rev_ncur = 1 THEN round(ev.rev_avg, 3) END".to_string(),
+            Metric::GroupConversionRate => {
+                "coalesce(round(100.0 * ev.visitors / nullif(gv.visitors, 0), 2), 0)".to_string()
+            }
         }
     }
 
@@ -342,14 +494,23 @@ fn needs_events(q: &Query) -> bool {
     q.metrics.iter().any(|m| !m.is_session_metric()) || !needs_visits(q)
 }
 
+fn mentions_any(q: &Query, dims: &[VisitDim]) -> bool {
+    dims.iter()
+        .map(|v| Dimension::Visit(*v))
+        .any(|d| q.dimensions.contains(&d) || q.filters.iter().any(|f| f.mentions(&d)))
+}
+
 fn mentions_visit_pages(q: &Query) -> bool {
-    let exit = Dimension::Visit(VisitDim::ExitPage);
-    q.dimensions.contains(&exit) || q.filters.iter().any(|f| f.mentions(&exit))
+    mentions_any(q, &[VisitDim::ExitPage, VisitDim::EntryPageHostname, VisitDim::ExitPageHostname])
+}
+
+fn mentions_hostnames(q: &Query) -> bool {
+    mentions_any(q, &[VisitDim::EntryPageHostname, VisitDim::ExitPageHostname])
 }
 
 /// Visit attributes stored on every event of the visit (so filtering rows by them keeps whole visits).
 fn is_row_visit_attr(d: &Dimension) -> bool {
-    matches!(d, Dimension::Visit(v) if *v != VisitDim::ExitPage)
+    matches!(d, Dimension::Visit(v) if !v.from_visit_pages())
 }
 
 fn only_visit_attrs(f: &Filter) -> bool {
@@ -367,6 +528,7 @@ fn fast_visits(q: &Query) -> bool {
     q.filters.iter().all(only_visit_attrs)
         && q.dimensions.iter().all(|d| matches!(d, Dimension::Time(_)) || is_row_visit_attr(d))
         && !q.metrics.contains(&Metric::TimeOnPage)
+        && !q.metrics.contains(&Metric::ScrollDepth)
 }
 
 /// Top-level filters without goal conditions: the denominator of conversion rates.
@@ -397,14 +559,46 @@ fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
             prop_value(key)(sql);
             sql.push(", '(none)')");
         }
-        Dimension::Visit(VisitDim::ExitPage) => {
-            sql.push("visit_pages.exit_page");
+        Dimension::Visit(v) if v.from_visit_pages() => {
+            sql.push(&format!("visit_pages.{}", visit_pages_column(*v)));
         }
         other => {
-            column(row_column(other).expect("row dimension"))(sql);
+            sql.push(&labelled_column(other).expect("row dimension"));
         }
     }
 }
+
+/// A row dimension's column as breakdowns show it: missing values are `(not set)` where
+/// Plausible says so (its `field_or_blank_value`), which also keeps them one group when `ev`
+/// and `se` are joined on the dimension. Filters read the raw column.
+fn labelled_column(dim: &Dimension) -> Option<String> {
+    let col = row_column(dim)?;
+    let not_set = matches!(
+        dim,
+        Dimension::Visit(
+            VisitDim::UtmSource
+                | VisitDim::UtmMedium
+                | VisitDim::UtmCampaign
+                | VisitDim::UtmContent
+                | VisitDim::UtmTerm
+                | VisitDim::Device
+                | VisitDim::Browser
+                | VisitDim::BrowserVersion
+                | VisitDim::Os
+                | VisitDim::OsVersion
+                | VisitDim::Country
+                | VisitDim::CountryName
+                | VisitDim::Region
+                | VisitDim::RegionName
+                | VisitDim::City
+                | VisitDim::CityName
+        )
+    );
+    Some(if not_set { format!("coalesce({col}, '{NOT_SET}')") } else { col.to_string() })
+}
+
+/// Plausible's label for a missing visit attribute.
+const NOT_SET: &str = "(not set)";
 
 /// Dimension expression over the `visits` CTE (one row per visit).
 fn visit_dim(dim: &Dimension, i: usize, period: &Period) -> String {
@@ -428,6 +622,7 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
         Dimension::Visit(v) => match v {
             VisitDim::EntryPage => &["entry_page"],
             VisitDim::ExitPage => &["pathname"],
+            VisitDim::EntryPageHostname | VisitDim::ExitPageHostname => &["pathname", "hostname"],
             VisitDim::Source => &["referrer_source"],
             VisitDim::Referrer => &["referrer"],
             VisitDim::Channel => &["channel"],
@@ -454,6 +649,9 @@ fn needed_columns(q: &Query) -> Vec<&'static str> {
     let mut cols = vec!["ts", "name", "visitor_id", "visit_id", "pathname"];
     if needs_visits(q) && fast_visits(q) {
         cols.extend(["visit_start", "bounce_delta", "duration_delta"]);
+    }
+    if q.metrics.iter().any(|m| m.is_revenue()) {
+        cols.extend(["revenue_amount", "revenue_currency"]);
     }
     let filter_dims = q.filters.iter().flat_map(|f| f.conditions()).filter_map(|c| match c {
         Filter::Condition { dimension, .. } => Some(dimension),

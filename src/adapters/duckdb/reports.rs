@@ -134,17 +134,30 @@ pub fn run(
     let sql = build_sql(site_id, q, period, goals, approx);
     let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
     let mut total = 0u64;
+    let mut mixed_currencies = false;
+    let revenue = q.metrics.iter().any(|m| m.is_revenue());
     let rows = each_row(conn, &sql, q, period, |dimensions, row| {
-        let metrics = (0..n_metrics)
+        let mut metrics = (0..n_metrics)
             .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
+        if revenue {
+            let currency: Option<String> = row.get(n_dims + n_metrics + 1).map_err(internal)?;
+            let currencies: i64 = row.get(n_dims + n_metrics + 2).map_err(internal)?;
+            mixed_currencies |= currencies > 1;
+            for (cell, m) in metrics.iter_mut().zip(&q.metrics) {
+                if let (true, Some(amount), Some(c)) = (m.is_revenue(), cell.as_f64(), currency.as_ref()) {
+                    *cell = Cell::Money { amount, currency: c.clone() };
+                }
+            }
+        }
         Ok(ResultRow { dimensions, metrics })
     })?;
     Ok(QueryResult {
         total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
         rows,
         approximate: approx,
+        mixed_currencies,
         time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
     })
 }

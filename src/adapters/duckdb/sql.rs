@@ -59,10 +59,19 @@ pub fn row_column(dim: &Dimension) -> Option<&'static str> {
             VisitDim::Screen => "screen",
             VisitDim::Language => "language",
             VisitDim::EntryPage => "entry_page",
-            VisitDim::ExitPage => return None,
+            VisitDim::ExitPage | VisitDim::EntryPageHostname | VisitDim::ExitPageHostname => return None,
         },
         _ => return None,
     })
+}
+
+/// The `visit_pages` column of a visit dimension read from it.
+pub fn visit_pages_column(v: VisitDim) -> &'static str {
+    match v {
+        VisitDim::EntryPageHostname => "entry_hostname",
+        VisitDim::ExitPageHostname => "exit_hostname",
+        _ => "exit_page",
+    }
 }
 
 /// Local time of `column` (a UTC TIMESTAMP) in the period's zone as microseconds since the
@@ -284,9 +293,9 @@ pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
                 }
                 sql.push("), false)");
             }
-            Dimension::Visit(VisitDim::ExitPage) => {
+            Dimension::Visit(v) if v.from_visit_pages() => {
                 sql.push("(visit_id IN (SELECT visit_id FROM visit_pages WHERE ");
-                compare(sql, &column("exit_page"), *op, values, *case_sensitive);
+                compare(sql, &column(visit_pages_column(*v)), *op, values, *case_sensitive);
                 sql.push("))");
             }
             other => {

@@ -20,6 +20,11 @@ pub enum Cell {
     Float(f64),
     /// A page, a source, a time bucket label...
     Text(String),
+    /// An amount of money in one currency (ISO 4217 code), shown as Plausible shows revenue.
+    Money {
+        amount: f64,
+        currency: String,
+    },
 }
 
 impl Cell {
@@ -37,6 +42,7 @@ impl Cell {
             Cell::Int(i) => Some(*i as f64),
             Cell::UInt(u) => Some(*u as f64),
             Cell::Float(f) => Some(*f),
+            Cell::Money { amount, .. } => Some(*amount),
             _ => None,
         }
     }
@@ -64,6 +70,12 @@ impl Cell {
             // Non-finite numbers have no JSON form; they show as null, as before.
             Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Cell::Text(s) => Value::String(s.clone()),
+            Cell::Money { amount, currency } => serde_json::json!({
+                "value": serde_json::Number::from_f64(*amount).map_or(Value::Null, Value::Number),
+                "currency": currency,
+                "short": super::money::short(*amount, currency),
+                "long": super::money::long(*amount, currency),
+            }),
         }
     }
 

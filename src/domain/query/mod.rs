@@ -5,6 +5,7 @@ pub mod cell;
 pub mod input;
 pub mod limits;
 pub mod matcher;
+pub mod money;
 pub mod parse;
 pub mod period;
 
@@ -26,10 +27,18 @@ pub enum Metric {
     Percentage,
     ConversionRate,
     TimeOnPage,
+    /// Plausible's scroll depth: per visit, the deepest scroll reported on the page(s), averaged.
+    ScrollDepth,
+    /// Conversion rate within each group of the non-goal dimensions (Plausible's `group_conversion_rate`).
+    GroupConversionRate,
+    /// Sum of the matching events' revenue, when they share one currency.
+    TotalRevenue,
+    /// Average revenue of the matching events that carry revenue, when they share one currency.
+    AverageRevenue,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 14] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -40,6 +49,10 @@ impl Metric {
         Metric::Percentage,
         Metric::ConversionRate,
         Metric::TimeOnPage,
+        Metric::ScrollDepth,
+        Metric::GroupConversionRate,
+        Metric::TotalRevenue,
+        Metric::AverageRevenue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +67,10 @@ impl Metric {
             Metric::Percentage => "percentage",
             Metric::ConversionRate => "conversion_rate",
             Metric::TimeOnPage => "time_on_page",
+            Metric::ScrollDepth => "scroll_depth",
+            Metric::GroupConversionRate => "group_conversion_rate",
+            Metric::TotalRevenue => "total_revenue",
+            Metric::AverageRevenue => "average_revenue",
         }
     }
 
@@ -62,6 +79,10 @@ impl Metric {
     }
 
     /// Metrics computed per visit (they need the whole visit, not single events).
+    pub fn is_revenue(self) -> bool {
+        matches!(self, Metric::TotalRevenue | Metric::AverageRevenue)
+    }
+
     pub fn is_session_metric(self) -> bool {
         matches!(self, Metric::Visits | Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration)
     }
@@ -82,6 +103,10 @@ pub enum EventDim {
 pub enum VisitDim {
     EntryPage,
     ExitPage,
+    /// The hostname of the visit's first pageview.
+    EntryPageHostname,
+    /// The hostname of the visit's last pageview.
+    ExitPageHostname,
     Source,
     Referrer,
     Channel,
@@ -106,9 +131,17 @@ pub enum VisitDim {
 }
 
 impl VisitDim {
-    pub const ALL: [VisitDim; 23] = [
+    /// Decided by the visit's first or last pageview (not stored on each event): read from the
+    /// per-visit pages, not from the event rows.
+    pub fn from_visit_pages(self) -> bool {
+        matches!(self, VisitDim::ExitPage | VisitDim::EntryPageHostname | VisitDim::ExitPageHostname)
+    }
+
+    pub const ALL: [VisitDim; 25] = [
         VisitDim::EntryPage,
         VisitDim::ExitPage,
+        VisitDim::EntryPageHostname,
+        VisitDim::ExitPageHostname,
         VisitDim::Source,
         VisitDim::Referrer,
         VisitDim::Channel,
@@ -136,6 +169,8 @@ impl VisitDim {
         match self {
             VisitDim::EntryPage => "entry_page",
             VisitDim::ExitPage => "exit_page",
+            VisitDim::EntryPageHostname => "entry_page_hostname",
+            VisitDim::ExitPageHostname => "exit_page_hostname",
             VisitDim::Source => "source",
             VisitDim::Referrer => "referrer",
             VisitDim::Channel => "channel",
@@ -376,4 +411,6 @@ pub struct QueryResult {
     pub approximate: bool,
     pub total_rows: Option<u64>,
     pub time_labels: Option<Vec<String>>,
+    /// Some revenue value was left out because its events had several currencies.
+    pub mixed_currencies: bool,
 }

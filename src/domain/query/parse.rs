@@ -262,18 +262,19 @@ fn validate(q: &Query) -> Result<(), QueryError> {
         return err("Metric `percentage` can only be queried with a dimension.");
     }
     let goal = Dimension::Event(EventDim::Goal);
-    if q.metrics.contains(&Metric::ConversionRate)
-        && !q.dimensions.contains(&goal)
-        && !q.filters.iter().any(|f| f.mentions(&goal))
-    {
-        return err("Metric `conversion_rate` can only be queried with event:goal filters or dimensions.");
+    for m in [Metric::ConversionRate, Metric::GroupConversionRate] {
+        if q.metrics.contains(&m) && !q.dimensions.contains(&goal) && !q.filters.iter().any(|f| f.mentions(&goal)) {
+            return err(format!("Metric `{}` can only be queried with event:goal filters or dimensions.", m.as_str()));
+        }
+    }
+    if q.metrics.contains(&Metric::GroupConversionRate) && q.dimensions.is_empty() {
+        return err("Metric `group_conversion_rate` can only be queried with a dimension.");
     }
     let page = Dimension::Event(EventDim::Page);
-    if q.metrics.contains(&Metric::TimeOnPage)
-        && !q.dimensions.contains(&page)
-        && !q.filters.iter().any(|f| f.mentions(&page))
-    {
-        return err("Metric `time_on_page` can only be queried with event:page filters or dimensions.");
+    for m in [Metric::TimeOnPage, Metric::ScrollDepth] {
+        if q.metrics.contains(&m) && !q.dimensions.contains(&page) && !q.filters.iter().any(|f| f.mentions(&page)) {
+            return err(format!("Metric `{}` can only be queried with event:page filters or dimensions.", m.as_str()));
+        }
     }
     let session: Vec<&str> = q.metrics.iter().filter(|m| m.is_session_metric()).map(|m| m.as_str()).collect();
     let event_dims: Vec<String> = q

@@ -53,7 +53,7 @@ pub struct QueryRequest {
     /// `["YYYY-MM-DD", "YYYY-MM-DD"]` or two ISO 8601 date-times, in the site's time zone.
     pub date_range: Value,
     /// visitors, visits, pageviews, views_per_visit, bounce_rate, visit_duration, events, percentage,
-    /// conversion_rate, time_on_page.
+    /// conversion_rate, group_conversion_rate, time_on_page, scroll_depth, total_revenue, average_revenue.
     pub metrics: Vec<String>,
     /// event:page, event:hostname, event:name, event:goal, event:props:KEY, visit:* and time, time:hour|day|week|month.
     #[oai(skip_serializing_if_is_none)]
@@ -148,6 +148,9 @@ pub struct QueryMeta {
     /// Why imported history was left out (an unsupported metric, dimension or filter).
     #[oai(skip_serializing_if_is_none)]
     pub imports_warning: Option<String>,
+    /// Plausible's code for why imports were skipped: `unsupported_query` or `unsupported_interval`.
+    #[oai(skip_serializing_if_is_none)]
+    pub imports_skip_reason: Option<String>,
 }
 
 /// A query's answer.
@@ -212,31 +215,80 @@ fn query_row(r: &AnswerRow) -> QueryRow {
     }
 }
 
-/// The JSON answer; `echo` is the request as sent (its date range is replaced by the resolved one).
-pub fn answer_json(a: Answer, mut echo: Value) -> QueryResponse {
-    echo["date_range"] =
-        json!([iso(&a.query.period, a.query.period.start), iso(&a.query.period, a.query.period.end - 1)]);
+/// The request as Plausible echoes it: the date range resolved (to the second, in the site's
+/// offset), and `filters`, `dimensions`, `order_by` (the effective order), `include` and
+/// `pagination` always present.
+fn echo_query(a: &Answer, mut echo: Value) -> Value {
+    let q = &a.query;
+    echo["date_range"] = json!([iso(&q.period, q.period.start), iso(&q.period, q.period.end - 1)]);
+    let Some(obj) = echo.as_object_mut() else { return echo };
+    obj.entry("filters").or_insert_with(|| json!([]));
+    obj.entry("dimensions").or_insert_with(|| json!([]));
+    obj.entry("include").or_insert_with(|| json!({}));
+    obj.insert("order_by".into(), json!(effective_order(&a.query)));
+    obj.insert("pagination".into(), json!({"offset": q.offset, "limit": q.limit}));
+    echo
+}
+
+/// The order the rows come in: the explicit one, else time ascending, then the first metric
+/// descending (as Plausible reports it).
+fn effective_order(q: &crate::domain::query::Query) -> Vec<[String; 2]> {
+    use crate::domain::query::{Dimension, Direction, OrderKey};
+    let key = |k: &OrderKey| match k {
+        OrderKey::Metric(m) => m.as_str().to_string(),
+        OrderKey::Dimension(d) => d.name(),
+    };
+    let dir = |d: &Direction| if *d == Direction::Asc { "asc" } else { "desc" }.to_string();
+    if !q.order_by.is_empty() {
+        return q.order_by.iter().map(|(k, d)| [key(k), dir(d)]).collect();
+    }
+    let mut order: Vec<[String; 2]> =
+        q.dimensions.iter().filter(|d| matches!(d, Dimension::Time(_))).map(|d| [d.name(), "asc".into()]).collect();
+    if let Some(m) = q.metrics.first() {
+        order.push([m.as_str().to_string(), "desc".into()]);
+    }
+    order
+}
+
+/// Per metric, why its values are not exact or missing: HyperLogLog estimates, and revenue left
+/// out because its events mixed currencies (Plausible's `no_single_revenue_currency`).
+fn metric_warnings(a: &Answer) -> Option<Value> {
+    let approximate =
+        json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
+    let currencies = json!({"code": "no_single_revenue_currency",
+        "warning": "Revenue metrics are null as there are multiple currencies for the selected events."});
+    let warnings: serde_json::Map<String, Value> = a
+        .query
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let w = match m.as_str() {
+                "visitors" | "percentage" | "conversion_rate" | "group_conversion_rate" if a.approximate => {
+                    &approximate
+                }
+                _ if m.is_revenue() && a.mixed_currencies => &currencies,
+                _ => return None,
+            };
+            Some((m.as_str().to_string(), w.clone()))
+        })
+        .collect();
+    (!warnings.is_empty()).then_some(Value::Object(warnings))
+}
+
+/// The JSON answer; `echo` is the request as sent (see [`echo_query`]).
+pub fn answer_json(a: Answer, echo: Value) -> QueryResponse {
+    let echo = echo_query(&a, echo);
     let comparison_date_range = a.query.compare.as_ref().map(|p| vec![iso(p, p.start), iso(p, p.end - 1)]);
     QueryResponse {
         results: a.rows.iter().map(query_row).collect(),
         meta: QueryMeta {
-            metric_warnings: a.approximate.then(|| {
-                let warning = json!({"code": "approximate", "warning": "Counted with HyperLogLog over a large period (about 1-2 % error)."});
-                let affected = ["visitors", "percentage", "conversion_rate"];
-                Value::Object(
-                    a.query
-                        .metrics
-                        .iter()
-                        .filter(|m| affected.contains(&m.as_str()))
-                        .map(|m| (m.as_str().to_string(), warning.clone()))
-                        .collect(),
-                )
-            }),
+            metric_warnings: metric_warnings(&a),
             time_labels: a.time_labels,
             total_rows: a.total_rows,
             comparison_date_range,
             imports_included: a.imports_included,
             imports_warning: a.imports_warning,
+            imports_skip_reason: a.imports_skip_reason,
         },
         query: echo,
     }
@@ -247,6 +299,8 @@ fn csv_cell(v: &Cell) -> String {
         Cell::Null => String::new(),
         // Text is what a visitor controls (paths, sources, event names); numbers stay numbers.
         Cell::Text(s) => crate::domain::spreadsheet::spreadsheet_safe(s).into_owned(),
+        // Revenue: the amount (its currency is the column's, or mixed and then null).
+        Cell::Money { amount, .. } => amount.to_string(),
         other => other.to_json().to_string(),
     };
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
