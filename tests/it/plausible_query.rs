@@ -11,7 +11,9 @@ use crate::harness::*;
 
 const TOKEN: &str = "plausible-query-token";
 const SITE: &str = "shop.test";
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/plausible-api-v2");
+fn fixtures() -> std::path::PathBuf {
+    crate::harness::checkout().join("tests/fixtures/plausible-api-v2")
+}
 
 async fn server() -> (DataDir, Server) {
     let data = DataDir::with_sites(&[SITE]);
@@ -172,14 +174,14 @@ async fn documented_examples_answer_with_plausibles_shape() {
     pageview(&s, "3.3.3.3", CHROME_MAC, &now.to_rfc3339(), "/blog").await;
     s.wait_stored(5.0).await;
 
-    let mut names: Vec<String> = std::fs::read_dir(FIXTURES)
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
         .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix("-query.json").map(String::from))
         .collect();
     names.sort();
     assert_eq!(names.len(), 16, "{names:?}");
     let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap()).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
     };
     for name in names.iter().filter(|n| !NOT_YET.contains(&n.as_str())) {
         let mut q = read(&format!("{name}-query.json"));
