@@ -3,7 +3,6 @@
 //! `time_on_page` by page answers exact values.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::{Value, json};
 
