@@ -4,15 +4,22 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::{Enrichment, NodeRole, ServeConfig, build, queue};
 use crate::adapters::duckdb::{
     Database, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings, DuckSites, DuckSubscriptions,
     EXACT_VISITORS_LIMIT, ExportTable,
 };
+use crate::adapters::http::conn_limits::ConnLimits;
+use crate::adapters::http::realtime::StreamLimits;
+use crate::adapters::http::{self, HttpConfig, LifecycleConfig, TrustedProxies};
 use crate::adapters::system::SystemClock;
 use crate::adapters::zipfile::ZipUnpacker;
+use crate::domain::accounts::SiteCreation;
 use crate::domain::email_report::EmailReports;
 use crate::domain::lifecycle::DateSpan;
+use crate::domain::recorder::BatchPolicy;
 use crate::domain::site::Site;
 use crate::domain::visitor::Day;
 use crate::ports::clock::Clock;
@@ -143,7 +150,7 @@ impl Offline {
 
     /// Seeds `events` hits over `days` days for the named sites through the ingest pipeline.
     pub fn seed(self, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
-        super::seed(self.db, sites, events, days)
+        seed(self.db, sites, events, days)
     }
 }
 
@@ -168,4 +175,77 @@ pub fn prepare_restore(staging: &Path) -> anyhow::Result<(usize, u64)> {
 /// An SMTP mailer for `url`, sending as `from`.
 pub fn smtp_mailer(url: &str, from: &str) -> Result<Arc<dyn Mailer>, crate::ports::mail::MailError> {
     Ok(Arc::new(crate::adapters::smtp::SmtpMailer::new(url, from)?))
+}
+
+/// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
+pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
+    let config = offline_config(50_000);
+    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
+    let now = SystemClock.now_micros();
+    let sent = crate::seed::run(node.state.ingest.clone(), sites, events, days, now)?;
+    node.publisher.close();
+    match node.writer.join() {
+        Ok(r) => r?,
+        Err(_) => anyhow::bail!("writer thread panicked"),
+    }
+    node.db.checkpoint()?;
+    Ok(sent)
+}
+
+fn offline_config(queue_capacity: usize) -> ServeConfig {
+    ServeConfig {
+        http: String::new(),
+        database: PathBuf::from(":memory:"),
+        queue_capacity,
+        queue: queue::QueueKind::Memory,
+        batch: BatchPolicy {
+            max_records: 10_000,
+            linger: Duration::from_millis(50),
+            max_open_visits: 2_000_000,
+            give_up_after: Duration::from_secs(10),
+        },
+        http_config: HttpConfig {
+            trusted_proxies: TrustedProxies::default(),
+            max_body_bytes: 1024,
+            max_api_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
+            api_token: None,
+            public_url: None,
+            site_creation: SiteCreation::Admins,
+        },
+        duck: DuckSettings::default(),
+        city_db: None,
+        shutdown_timeout: Duration::ZERO,
+        conn_limits: ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1,
+        },
+        writer_start_delay: Duration::ZERO,
+        exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
+        query_timeout: None,
+        realtime: StreamLimits::default(),
+        cluster: None,
+        lifecycle: LifecycleConfig {
+            data_dir: PathBuf::from("."),
+            archive_dir: None,
+            max_import_bytes: 0,
+            max_import_unpacked_bytes: 0,
+            backup_root: PathBuf::from("/nonexistent"),
+            audit_retention_days: 0,
+        },
+        backups: None,
+        smtp: None,
+    }
+}
+
+/// The `/api` OpenAPI document as JSON (what `openapi/openapi.json` holds).
+pub fn openapi_spec() -> anyhow::Result<String> {
+    let db = Database::open_in_memory()?;
+    let config = offline_config(1);
+    let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
+    let spec = http::api::service(node.state.clone()).spec();
+    node.publisher.close();
+    let _ = node.writer.join();
+    Ok(spec)
 }

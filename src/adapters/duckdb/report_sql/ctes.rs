@@ -1,0 +1,209 @@
+//! The CTEs of a report statement, one builder per metric family: `base`/`visit_pages`/`matched`
+//! (the period's rows), `goal_rows`, `ev` (event aggregates), `visits`/`se` (visit aggregates),
+//! `tp`/`et` (time on page), `sd` (scroll depth) and `gv` (group conversion rate).
+
+use super::Plan;
+use super::columns::{
+    event_dim, labelled_column, mentions_hostnames, mentions_visit_pages, needed_columns, visit_dim, where_filters,
+    without_goals,
+};
+use crate::adapters::duckdb::sql::{Sql, goal_condition};
+use crate::domain::query::{Dimension, VisitDim};
+
+impl Plan<'_> {
+    /// `gv`: visitors per group of the non-goal dimensions under the non-goal filters (the
+    /// denominator of `group_conversion_rate`).
+    pub(super) fn group_visitors(&self, sql: &mut Sql) {
+        sql.push(", gv AS (SELECT ");
+        for (i, d) in self.non_goal_dims() {
+            event_dim(sql, d, self.period);
+            sql.push(&format!(" AS gv_d{i}, "));
+        }
+        sql.push(&format!("{} AS visitors FROM base", self.distinct));
+        if self.q.dimensions.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
+            sql.push(" LEFT JOIN visit_pages USING (visit_id)");
+        }
+        sql.push(" WHERE ");
+        where_filters(sql, &without_goals(&self.q.filters), self.goals);
+        if !self.non_goal_dims().is_empty() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// `sd`: Plausible's scroll depth. Per visit (and page, when grouped by page) the deepest
+    /// reported scroll of the period's engagement reports, then the average of those, rounded.
+    pub(super) fn scroll_depth(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS sd_d{i}, ")).unwrap_or_default();
+        let per = if self.page_dim.is_some() { "visitor_id, visit_id, pathname" } else { "visitor_id, visit_id" };
+        sql.push(&format!(
+            ", sd AS (SELECT {page}round(avg(deepest))::BIGINT AS scroll_depth FROM (SELECT {per}, max(scroll_depth) AS deepest"
+        ));
+        self.engagements_where(sql, site_id);
+        sql.push(" AND scroll_depth IS NOT NULL AND scroll_depth <= 100");
+        sql.push(&format!(" GROUP BY {per})"));
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// `et`: Plausible's current time on page: the engaged time reported for the page(s), in
+    /// seconds, per visit that reported any.
+    pub(super) fn engaged_time(&self, sql: &mut Sql, site_id: u32) {
+        let page = self.page_dim.map(|i| format!("pathname AS et_d{i}, ")).unwrap_or_default();
+        sql.push(&format!(
+            ", et AS (SELECT {page}sum(engaged_ms) / 1000.0 / nullif(count(DISTINCT (visitor_id, visit_id)), 0) AS engaged"
+        ));
+        self.engagements_where(sql, site_id);
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        }
+        sql.push(")");
+    }
+
+    /// ` FROM engagements WHERE ...`: the period's engagement reports of the visits with a
+    /// matching event, on the matching pages.
+    fn engagements_where(&self, sql: &mut Sql, site_id: u32) {
+        sql.push(" FROM engagements WHERE ").site_period(site_id, self.period);
+        if !self.q.filters.is_empty() {
+            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+        }
+        if self.page_dim.is_none() {
+            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
+        }
+    }
+
+    /// `base` (only the columns this query reads: CTEs used twice are materialized),
+    /// `visit_pages` and `matched`.
+    pub(super) fn base(&self, sql: &mut Sql, site_id: u32) {
+        let (q, period) = (self.q, self.period);
+        sql.push(&format!("WITH base AS (SELECT {} FROM events WHERE ", needed_columns(q).join(", ")))
+            .site_period(site_id, period)
+            .push(")");
+        if mentions_visit_pages(q) {
+            let hosts = if mentions_hostnames(q) {
+                ", arg_min(hostname, ts) AS entry_hostname, arg_max(hostname, ts) AS exit_hostname"
+            } else {
+                ""
+            };
+            sql.push(&format!(
+                ", visit_pages AS (SELECT visit_id, arg_min(pathname, ts) AS entry_page, arg_max(pathname, ts) AS exit_page{hosts} \
+                 FROM base WHERE name = 'pageview' GROUP BY visit_id)"
+            ));
+        }
+        // Without filters every event matches: read `base` directly.
+        if !q.filters.is_empty() {
+            sql.push(", matched AS (SELECT * FROM base WHERE ");
+            where_filters(sql, &q.filters, self.goals);
+            sql.push(")");
+        }
+    }
+
+    /// One copy of each matching row per goal it reaches.
+    pub(super) fn goal_rows(&self, sql: &mut Sql) {
+        let matched = self.matched;
+        sql.push(", goal_rows AS (");
+        if self.goals.is_empty() {
+            sql.push(&format!("SELECT *, NULL::VARCHAR AS goal FROM {matched} WHERE false"));
+        }
+        for (i, g) in self.goals.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT *, ").text_param(&g.display_name).push(&format!(" AS goal FROM {matched} WHERE "));
+            goal_condition(sql, g);
+        }
+        sql.push(")");
+    }
+
+    /// `ev`: event aggregates per group.
+    pub(super) fn event_aggregates(&self, sql: &mut Sql) {
+        let dims = &self.q.dimensions;
+        sql.push(", ev AS (SELECT ");
+        for (i, d) in dims.iter().enumerate() {
+            event_dim(sql, d, self.period);
+            sql.push(&format!(" AS d{i}, "));
+        }
+        sql.push(&format!(
+            "{} AS visitors, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events",
+            self.distinct
+        ));
+        if self.revenue() {
+            sql.push(
+                ", sum(revenue_amount)::DOUBLE AS rev_sum, avg(revenue_amount)::DOUBLE AS rev_avg, \
+                 count(DISTINCT revenue_currency) AS rev_ncur, min(revenue_currency) AS rev_cur",
+            );
+        }
+        if self.fast {
+            sql.push(
+                ", sum(visit_start::INTEGER) AS visits, count(*) FILTER (WHERE name = 'pageview') AS pv_sum, \
+                 sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum",
+            );
+        }
+        sql.push(" FROM ");
+        sql.push(if self.goal_dim { "goal_rows" } else { self.matched });
+        if dims.iter().any(|d| matches!(d, Dimension::Visit(v) if v.from_visit_pages())) {
+            sql.push(" LEFT JOIN visit_pages USING (visit_id)");
+        }
+        self.group(sql);
+        sql.push(")");
+    }
+
+    /// `visits` (one row per visit with a matching event) and `se` (visit aggregates per group).
+    pub(super) fn visit_aggregates(&self, sql: &mut Sql) {
+        let dims = &self.q.dimensions;
+        sql.push(", visits AS (SELECT visit_id, min(ts) AS vstart, max(ts) AS vend, ");
+        sql.push("count(*) FILTER (WHERE name = 'pageview') AS pv, count(*) FILTER (WHERE name <> 'pageview') AS ce, ");
+        sql.push("arg_min(pathname, ts) FILTER (WHERE name = 'pageview') AS entry_page, ");
+        sql.push("arg_max(pathname, ts) FILTER (WHERE name = 'pageview') AS exit_page");
+        for (i, d) in dims.iter().enumerate() {
+            if let Some(col) = labelled_column(d).filter(|_| matches!(d, Dimension::Visit(_))) {
+                sql.push(&format!(", arg_min({col}, ts) AS v{i}"));
+            }
+            match d {
+                Dimension::Visit(VisitDim::EntryPageHostname) => {
+                    sql.push(&format!(", arg_min(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                Dimension::Visit(VisitDim::ExitPageHostname) => {
+                    sql.push(&format!(", arg_max(hostname, ts) FILTER (WHERE name = 'pageview') AS v{i}"));
+                }
+                _ => {}
+            }
+        }
+        sql.push(" FROM base");
+        if !self.q.filters.is_empty() {
+            sql.push(" WHERE visit_id IN (SELECT visit_id FROM matched)");
+        }
+        sql.push(" GROUP BY visit_id)");
+        sql.push(", se AS (SELECT ");
+        for (i, d) in dims.iter().enumerate() {
+            sql.push(&format!("{} AS d{i}, ", visit_dim(d, i, self.period)));
+        }
+        sql.push(
+            "count(*) AS visits, sum(pv) AS pv_sum, count(*) FILTER (WHERE pv <= 1 AND ce = 0) AS bounces, \
+             avg((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration, \
+             sum((epoch_ms(vend) - epoch_ms(vstart)) / 1000.0) AS duration_sum FROM visits",
+        );
+        self.group(sql);
+        sql.push(")");
+    }
+
+    /// `tp`: the average time before the next pageview of the visit, per page or overall.
+    pub(super) fn time_on_page(&self, sql: &mut Sql) {
+        sql.push(", tp AS (SELECT ");
+        if let Some(i) = self.page_dim {
+            sql.push(&format!("pathname AS tp_d{i}, "));
+        }
+        sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL");
+        if !self.q.filters.is_empty() {
+            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+        }
+        if self.page_dim.is_some() {
+            sql.push(" GROUP BY ALL");
+        } else {
+            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
+        }
+        sql.push(")");
+    }
+}
