@@ -4,7 +4,6 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 use super::internal;
-use super::reports::ts_param;
 use super::sql::{Sql, goal_condition};
 use crate::domain::query::{Goal, GoalKind, Period};
 use crate::ports::store::StoreError;
@@ -12,12 +11,8 @@ use crate::ports::store::StoreError;
 /// Visitors completing each funnel step, in order, within one visit.
 pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
     let mut sql = Sql::default();
-    sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE site_id = ")
-        .param(Value::UInt(site_id))
-        .push(" AND ts >= ")
-        .param(ts_param(period.start))
-        .push(" AND ts < ")
-        .param(ts_param(period.end))
+    sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE ")
+        .site_period(site_id, period)
         .push(")");
     for (i, step) in steps.iter().enumerate() {
         let goal = Goal { id: 0, display_name: String::new(), kind: step.clone() };

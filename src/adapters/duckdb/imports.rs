@@ -6,7 +6,6 @@ use duckdb::types::Value;
 use duckdb::{Connection, appender_params_from_iter, params};
 
 use super::internal;
-use super::reports::ts_param;
 use super::sql::{Sql, bucket, bucket_label};
 use crate::domain::imports::merge::{ImportGrouping, TotalsRow};
 use crate::domain::imports::{ImportBatch, ImportDim, ImportSource, Totals};
@@ -100,14 +99,10 @@ impl ImportStore for DuckImports {
         let mut sql = Sql::default();
         // Local days with native events: imported numbers for them are left out.
         sql.push(&format!(
-            "WITH native AS (SELECT DISTINCT {} AS day FROM events WHERE site_id = ",
+            "WITH native AS (SELECT DISTINCT {} AS day FROM events WHERE ",
             bucket("ts", period, TimeGrain::Day)
         ))
-        .param(Value::UInt(site_id))
-        .push(" AND ts >= ")
-        .param(ts_param(period.start))
-        .push(" AND ts < ")
-        .param(ts_param(period.end))
+        .site_period(site_id, period)
         .push(") SELECT ");
         let (key, table) = match grouping {
             ImportGrouping::Total => ("", "imported_visitors"),

@@ -30,6 +30,16 @@ impl Sql {
     pub fn text_param(&mut self, s: &str) -> &mut Self {
         self.param(Value::Text(s.to_string()))
     }
+
+    /// ` site_id = ? AND ts >= ? AND ts < ?`: one site's rows of a period, bound.
+    pub fn site_period(&mut self, site_id: u32, period: &Period) -> &mut Self {
+        self.push("site_id = ")
+            .param(Value::UInt(site_id))
+            .push(" AND ts >= ")
+            .param(super::reports::ts_param(period.start))
+            .push(" AND ts < ")
+            .param(super::reports::ts_param(period.end))
+    }
 }
 
 /// The events column (or expression) behind a row-level dimension; `None` for the ones that
@@ -42,24 +52,12 @@ pub fn row_column(dim: &Dimension) -> Option<&'static str> {
         Dimension::Visit(v) => match v {
             VisitDim::Source => "coalesce(referrer_source, 'Direct / None')",
             VisitDim::Referrer => "coalesce(referrer, 'Direct / None')",
-            VisitDim::Channel => "channel",
-            VisitDim::UtmSource => "utm_source",
-            VisitDim::UtmMedium => "utm_medium",
-            VisitDim::UtmCampaign => "utm_campaign",
-            VisitDim::UtmContent => "utm_content",
-            VisitDim::UtmTerm => "utm_term",
-            VisitDim::Device => "device",
-            VisitDim::Browser => "browser",
-            VisitDim::BrowserVersion => "browser_version",
-            VisitDim::Os => "os",
-            VisitDim::OsVersion => "os_version",
             VisitDim::Country | VisitDim::CountryName => "country",
             VisitDim::Region | VisitDim::RegionName => "region",
             VisitDim::City | VisitDim::CityName => "city",
-            VisitDim::Screen => "screen",
-            VisitDim::Language => "language",
-            VisitDim::EntryPage => "entry_page",
             VisitDim::ExitPage | VisitDim::EntryPageHostname | VisitDim::ExitPageHostname => return None,
+            // The other visit attributes are stored in the column named like their key.
+            other => other.key(),
         },
         _ => return None,
     })

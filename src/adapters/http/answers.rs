@@ -97,9 +97,15 @@ macro_rules! api_answers {
             /// Answers a refusal of a service: the one mapping of `ApiFailure`.
             #[allow(dead_code)]
             pub fn failed(e: impl $crate::adapters::http::guard::ApiFailure) -> Self {
+                <Self as $crate::adapters::http::guard::ErrorAnswers>::failure(e.answer())
+            }
+        }
+
+        impl $crate::adapters::http::guard::ErrorAnswers for $name {
+            fn failure(answer: $crate::adapters::http::guard::Answer) -> Self {
                 use $crate::adapters::http::errors::body;
-                use $crate::adapters::http::guard::{Answer, ErrorAnswers};
-                match e.answer() {
+                use $crate::adapters::http::guard::Answer;
+                match answer {
                     Answer::BadRequest(code, m) => Self::$b(body(code, m)),
                     Answer::Unauthorized => Self::unauthorized(),
                     Answer::Forbidden(m) => Self::forbidden(m),
@@ -108,9 +114,6 @@ macro_rules! api_answers {
                     Answer::Internal(m) => Self::internal(m),
                 }
             }
-        }
-
-        impl $crate::adapters::http::guard::ErrorAnswers for $name {
             fn unauthorized() -> Self {
                 use $crate::adapters::http::guard::UNAUTHORIZED;
                 Self::$u($crate::adapters::http::errors::body("unauthorized", UNAUTHORIZED))

@@ -17,6 +17,8 @@ pub trait ErrorAnswers: Sized {
     fn forbidden(message: String) -> Self;
     fn not_found(message: String) -> Self;
     fn internal(message: String) -> Self;
+    /// The answer to a service's refusal, as its `ApiFailure` maps it.
+    fn failure(answer: Answer) -> Self;
 
     /// A request poem-openapi could not extract: 401 when credentials are missing, else `other`.
     fn refused(err: poem::Error, other: impl FnOnce(poem::Error) -> Self) -> Self {
@@ -54,6 +56,9 @@ impl ErrorAnswers for Refused {
         Refused
     }
     fn internal(_: String) -> Self {
+        Refused
+    }
+    fn failure(_: Answer) -> Self {
         Refused
     }
 }

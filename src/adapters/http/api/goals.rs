@@ -45,11 +45,16 @@ pub struct CreateGoal {
     pub event_name: Option<String>,
 }
 
-fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
-    let (page_path, event_name) = match &g.kind {
+/// A goal kind as its two optional fields: `(page_path, event_name)`.
+fn kind_fields(kind: &GoalKind) -> (Option<String>, Option<String>) {
+    match kind {
         GoalKind::Page(p) => (Some(p.clone()), None),
         GoalKind::Event(e) => (None, Some(e.clone())),
-    };
+    }
+}
+
+fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
+    let (page_path, event_name) = kind_fields(&g.kind);
     GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
 }
 
@@ -163,10 +168,8 @@ crate::api_answers! {
 }
 
 fn spec_of(k: &GoalKind) -> FunnelStepSpec {
-    match k {
-        GoalKind::Page(p) => FunnelStepSpec { page_path: Some(p.clone()), event_name: None },
-        GoalKind::Event(e) => FunnelStepSpec { page_path: None, event_name: Some(e.clone()) },
-    }
+    let (page_path, event_name) = kind_fields(k);
+    FunnelStepSpec { page_path, event_name }
 }
 
 /// Goal and funnel endpoints.
@@ -180,16 +183,18 @@ impl GoalsApi {
     }
 
     /// One goal call: the access check on the site, the service call, and the mapping of its
-    /// answer (`ok`) or refusal (`failed`).
+    /// answer (`ok`) or refusal.
     async fn answer<R: ErrorAnswers, T, F: Future<Output = Result<T, GoalError>>>(
         &self,
         (auth, domain, need): (&Auth, &str, Need),
         call: impl FnOnce(GoalService, u32) -> F,
         ok: impl FnOnce(T) -> R,
-        failed: impl FnOnce(GoalError) -> R,
     ) -> R {
         match self.site::<R>(auth, domain, need).await {
-            Ok(site) => call(GoalService::new(self.state.goals.clone()), site.id.0).await.map_or_else(failed, ok),
+            Ok(site) => {
+                let goals = GoalService::new(self.state.goals.clone());
+                call(goals, site.id.0).await.map_or_else(|e| R::failure(e.answer()), ok)
+            }
             Err(denied) => denied,
         }
     }
@@ -224,12 +229,9 @@ impl GoalsApi {
     #[oai(path = "/sites/:site/goals", method = "get", operation_id = "listGoals")]
     async fn list_goals(&self, auth: Auth, site: Path<String>) -> GoalsResult {
         let call = |goals: GoalService, site| async move { goals.goals(site).await };
-        self.answer(
-            (&auth, &site.0, Need::Read),
-            call,
-            |list| GoalsResult::List(Json(list.iter().map(goal_view).collect())),
-            GoalsResult::failed,
-        )
+        self.answer((&auth, &site.0, Need::Read), call, |list| {
+            GoalsResult::List(Json(list.iter().map(goal_view).collect()))
+        })
         .await
     }
 
@@ -240,32 +242,23 @@ impl GoalsApi {
         let call = |goals: GoalService, site| async move {
             goals.add_goal(site, display_name, StepDraft { page_path, event_name }).await
         };
-        self.answer(
-            (&auth, &site.0, Need::Manage),
-            call,
-            |g| GoalsResult::Created(Json(goal_view(&g))),
-            GoalsResult::failed,
-        )
-        .await
+        self.answer((&auth, &site.0, Need::Manage), call, |g| GoalsResult::Created(Json(goal_view(&g)))).await
     }
 
     /// Delete a goal.
     #[oai(path = "/sites/:site/goals/:id", method = "delete", operation_id = "deleteGoal")]
     async fn delete_goal(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> GoalsResult {
         let call = |goals: GoalService, site| async move { goals.delete_goal(site, id.0).await };
-        self.answer((&auth, &site.0, Need::Manage), call, |()| GoalsResult::Deleted, GoalsResult::failed).await
+        self.answer((&auth, &site.0, Need::Manage), call, |()| GoalsResult::Deleted).await
     }
 
     /// List a site's funnels.
     #[oai(path = "/sites/:site/funnels", method = "get", operation_id = "listFunnels")]
     async fn list_funnels(&self, auth: Auth, site: Path<String>) -> FunnelListResult {
         let call = |goals: GoalService, site| async move { goals.funnels(site).await };
-        self.answer(
-            (&auth, &site.0, Need::Read),
-            call,
-            |list| FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect())),
-            FunnelListResult::failed,
-        )
+        self.answer((&auth, &site.0, Need::Read), call, |list| {
+            FunnelListResult::Ok(Json(list.into_iter().map(funnel_view).collect()))
+        })
         .await
     }
 
@@ -276,13 +269,7 @@ impl GoalsApi {
         let call = |goals: GoalService, site| async move {
             goals.add_funnel(site, &name, steps.into_iter().map(draft).collect()).await
         };
-        self.answer(
-            (&auth, &site.0, Need::Manage),
-            call,
-            |f| FunnelsResult::Created(Json(funnel_view(f))),
-            FunnelsResult::failed,
-        )
-        .await
+        self.answer((&auth, &site.0, Need::Manage), call, |f| FunnelsResult::Created(Json(funnel_view(f)))).await
     }
 
     /// A funnel's visitors per step over a period (`date_range` as in queries, default `30d`).
@@ -324,6 +311,6 @@ impl GoalsApi {
     #[oai(path = "/sites/:site/funnels/:id", method = "delete", operation_id = "deleteFunnel")]
     async fn delete_funnel(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> FunnelsResult {
         let call = |goals: GoalService, site| async move { goals.delete_funnel(site, id.0).await };
-        self.answer((&auth, &site.0, Need::Manage), call, |()| FunnelsResult::Deleted, FunnelsResult::failed).await
+        self.answer((&auth, &site.0, Need::Manage), call, |()| FunnelsResult::Deleted).await
     }
 }
