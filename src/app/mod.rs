@@ -125,18 +125,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     if config.cluster.is_some() {
         return cluster::serve(config, shutdown).await;
     }
-    let locked = |e: StoreError| match e {
-        StoreError::Locked { path } => anyhow::anyhow!("{path} is locked by another hitkeep process"),
-        other => anyhow::anyhow!(other),
-    };
-    // DuckDB reuses the blocks retention frees but never shortens the file: give them back here.
-    if config.database.exists()
-        && let Some((before, after)) =
-            crate::adapters::duckdb::compact_if_sparse(&config.database, &config.duck).map_err(locked)?
-    {
-        tracing::info!(before, after, "compacted the database file");
-    }
-    let db = Database::open(&config.database, &config.duck).map_err(locked)?;
+    let db = open_database(&config)?;
     let spool = crate::adapters::spool::Spool::new(&config.lifecycle.data_dir, "node");
     let role =
         NodeRole { handover: Arc::new(crate::adapters::spool::SpoolHandover(spool.clone())), ..NodeRole::single() };
@@ -148,16 +137,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
 
     let jobs = crate::jobs::spawn(jobs_of(&state), backup_schedule(&config));
 
-    let listener = poem::listener::TcpListener::bind(config.http.clone());
-    let acceptor = poem::listener::Listener::into_acceptor(listener)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.http))?;
-    let acceptor = LimitedAcceptor::new(acceptor, config.conn_limits);
-    let local = poem::listener::Acceptor::local_addr(&acceptor)
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let (acceptor, local) = listen(&config).await?;
     tracing::info!(address = %local, database = %config.database.display(), sites = state.ingest.sites().sites().len(), "listening");
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("hitkeep listening on http://{local}");
@@ -198,6 +178,39 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         "stopped cleanly"
     );
     Ok(())
+}
+
+/// Opens the node's database, compacting it first when retention left it sparse.
+fn open_database(config: &ServeConfig) -> anyhow::Result<Database> {
+    let locked = |e: StoreError| match e {
+        StoreError::Locked { path } => anyhow::anyhow!("{path} is locked by another hitkeep process"),
+        other => anyhow::anyhow!(other),
+    };
+    // DuckDB reuses the blocks retention frees but never shortens the file: give them back here.
+    if config.database.exists()
+        && let Some((before, after)) =
+            crate::adapters::duckdb::compact_if_sparse(&config.database, &config.duck).map_err(locked)?
+    {
+        tracing::info!(before, after, "compacted the database file");
+    }
+    Database::open(&config.database, &config.duck).map_err(locked)
+}
+
+/// Binds the HTTP address under the connection limits; the address actually bound.
+async fn listen(
+    config: &ServeConfig,
+) -> anyhow::Result<(LimitedAcceptor<impl poem::listener::Acceptor + use<>>, String)> {
+    let listener = poem::listener::TcpListener::bind(config.http.clone());
+    let acceptor = poem::listener::Listener::into_acceptor(listener)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http))?;
+    let acceptor = LimitedAcceptor::new(acceptor, config.conn_limits);
+    let local = poem::listener::Acceptor::local_addr(&acceptor)
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    Ok((acceptor, local))
 }
 
 /// Queues what the last run spooled at its stop (acknowledged then; admitted and enriched already).

@@ -44,3 +44,51 @@ fn the_audit_log_is_pruned_by_age() {
     let left: Vec<String> = store.audit_log(10).unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(left, ["today", "recent"]);
 }
+
+/// Each account capability's conformance suite, on a DuckDB account store in memory (the
+/// in-memory double of the account ports).
+mod conformance {
+    use crate::adapters::duckdb::{Database, DuckAccounts};
+    use crate::ports::conformance as suite;
+
+    fn in_memory() -> DuckAccounts {
+        // Kept alive for the test's length: the store's connection belongs to it.
+        let db = Box::leak(Box::new(Database::open_in_memory().unwrap()));
+        DuckAccounts::new(db.connect().unwrap())
+    }
+
+    #[test]
+    fn passes_the_user_store_suite() {
+        suite::user_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_membership_store_suite() {
+        suite::membership_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_session_store_suite() {
+        suite::session_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_token_store_suite() {
+        suite::token_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_share_store_suite() {
+        suite::share_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_invite_store_suite() {
+        suite::invite_store(in_memory);
+    }
+
+    #[test]
+    fn passes_the_audit_store_suite() {
+        suite::audit_store(in_memory);
+    }
+}

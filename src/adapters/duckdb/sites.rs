@@ -185,4 +185,12 @@ mod conformance {
             super::DuckSites::new(db.connect().unwrap())
         });
     }
+
+    #[test]
+    fn passes_the_salt_store_conformance_suite() {
+        crate::ports::conformance::salt_store(|| {
+            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
+            super::DuckSites::new(db.connect().unwrap())
+        });
+    }
 }

@@ -1,14 +1,35 @@
-//! The site repository in a vector.
+//! The site repository (and the visitor salts kept beside it) in memory.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crate::domain::site::{NewSite, Site, SiteId};
+use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
+use crate::ports::store::{SaltStore, StoreError};
 
 /// Sites in memory; ids count from 1 like the database's sequence.
 #[derive(Default)]
 pub struct MemorySites {
     sites: Mutex<(u32, Vec<Site>)>,
+    salts: Mutex<BTreeMap<Day, [u8; 32]>>,
+}
+
+impl SaltStore for MemorySites {
+    fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
+        let salts = self.salts.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(salts.iter().rev().map(|(day, bytes)| (*day, Salt(*bytes))).collect())
+    }
+
+    fn save_salt(&self, day: Day, salt: &Salt) -> Result<(), StoreError> {
+        self.salts.lock().unwrap_or_else(|p| p.into_inner()).insert(day, salt.0);
+        Ok(())
+    }
+
+    fn delete_salts_through(&self, day: Day) -> Result<(), StoreError> {
+        self.salts.lock().unwrap_or_else(|p| p.into_inner()).retain(|d, _| *d > day);
+        Ok(())
+    }
 }
 
 impl SiteRepository for MemorySites {
@@ -59,5 +80,10 @@ mod tests {
     #[test]
     fn passes_the_site_repository_conformance_suite() {
         crate::ports::conformance::site_repository(super::MemorySites::default);
+    }
+
+    #[test]
+    fn passes_the_salt_store_conformance_suite() {
+        crate::ports::conformance::salt_store(super::MemorySites::default);
     }
 }

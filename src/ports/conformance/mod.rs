@@ -1,10 +1,16 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
+mod accounts;
+
+pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
+
 use crate::domain::lifecycle::Frequency;
 use crate::domain::query::GoalKind;
 use crate::domain::site::{NewSite, SiteDomain, SiteId, TimeZoneName};
+use crate::domain::visitor::{Day, Salt};
 use crate::ports::reports::GoalRepository;
 use crate::ports::sites::{SiteRepoError, SiteRepository};
+use crate::ports::store::SaltStore;
 use crate::ports::subscriptions::SubscriptionStore;
 
 fn new_site(domain: &str) -> NewSite {
@@ -92,4 +98,19 @@ pub fn subscription_store<S: SubscriptionStore>(make: impl Fn() -> S) {
     assert!(store.unsubscribe(1, "a@x.test", Frequency::Week).unwrap());
     assert!(!store.unsubscribe(1, "a@x.test", Frequency::Week).unwrap(), "nothing left to remove");
     assert_eq!(store.subscriptions(Some(1)).unwrap().len(), 2);
+}
+
+/// The salt store: salts by day, newest first, a day's salt replaced when saved again, and
+/// deletes through a day.
+pub fn salt_store<S: SaltStore>(make: impl Fn() -> S) {
+    let store = make();
+    assert!(store.load_salts().unwrap().is_empty());
+    for (day, byte) in [(10, 1), (12, 2), (11, 3), (12, 4)] {
+        store.save_salt(day, &Salt([byte; 32])).unwrap();
+    }
+    let days =
+        |store: &S| -> Vec<(Day, u8)> { store.load_salts().unwrap().iter().map(|(d, s)| (*d, s.0[0])).collect() };
+    assert_eq!(days(&store), [(12, 4), (11, 3), (10, 1)], "newest first; a day saved again is replaced");
+    store.delete_salts_through(11).unwrap();
+    assert_eq!(days(&store), [(12, 4)], "the day named and earlier ones go");
 }
