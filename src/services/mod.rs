@@ -9,6 +9,9 @@ pub mod lifecycle;
 pub mod reports;
 pub mod sites;
 
+#[cfg(test)]
+mod email_reports_tests;
+
 use crate::ports::store::StoreError;
 
 /// Runs blocking storage work off the async threads; a panicked or cancelled task becomes a

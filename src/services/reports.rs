@@ -198,4 +198,4 @@ impl ReportService {
 
 #[cfg(test)]
 #[path = "reports_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -10,13 +10,14 @@ use crate::ports::sites::SiteRepository;
 
 const DAY0: i64 = 1_709_596_800_000_000; // 2024-03-05T00:00:00Z
 
-struct Fixture {
-    service: Arc<ReportService>,
-    site: Site,
+/// A report service on an in-memory database with one site, `r.test` (UTC).
+pub(crate) struct Fixture {
+    pub service: Arc<ReportService>,
+    pub site: Site,
     db: Database,
 }
 
-fn fixture(now: i64) -> Fixture {
+pub(crate) fn fixture(now: i64) -> Fixture {
     let db = Database::open_in_memory().unwrap();
     let site = DuckSites::new(db.connect().unwrap())
         .add(NewSite { domain: SiteDomain::parse("r.test").unwrap(), hostnames: vec![], timezone: TimeZoneName::utc() })
@@ -32,7 +33,7 @@ fn fixture(now: i64) -> Fixture {
 
 impl Fixture {
     /// One pageview of `visitor` at `ts` (`YYYY-MM-DD HH:MM:SS`, UTC) on `path`.
-    fn pageview(&self, ts: &str, visitor: u64, path: &str) {
+    pub fn pageview(&self, ts: &str, visitor: u64, path: &str) {
         self.db
             .connect()
             .unwrap()

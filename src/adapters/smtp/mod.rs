@@ -58,3 +58,12 @@ impl Mailer for SmtpMailer {
         transport.send(&message).map(|_| ()).map_err(|e| MailError::Delivery(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passes_the_mailer_conformance_suite() {
+        // Nothing listens on the discard port: an address refused before delivery never gets there.
+        crate::ports::conformance::mailer(|| super::SmtpMailer::new("smtp://127.0.0.1:9", "hk@x.test").unwrap());
+    }
+}

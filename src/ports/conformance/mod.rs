@@ -8,6 +8,7 @@ use crate::domain::lifecycle::Frequency;
 use crate::domain::query::GoalKind;
 use crate::domain::site::{NewSite, SiteDomain, SiteId, TimeZoneName};
 use crate::domain::visitor::{Day, Salt};
+use crate::ports::mail::{Mail, MailError, Mailer};
 use crate::ports::reports::GoalRepository;
 use crate::ports::sites::{SiteRepoError, SiteRepository};
 use crate::ports::store::SaltStore;
@@ -113,4 +114,11 @@ pub fn salt_store<S: SaltStore>(make: impl Fn() -> S) {
     assert_eq!(days(&store), [(12, 4), (11, 3), (10, 1)], "newest first; a day saved again is replaced");
     store.delete_salts_through(11).unwrap();
     assert_eq!(days(&store), [(12, 4)], "the day named and earlier ones go");
+}
+
+/// A mailer: an address that is not one is refused as such before anything is delivered.
+pub fn mailer<M: Mailer>(make: impl Fn() -> M) {
+    let mailer = make();
+    let mail = Mail { to: "no-at-sign".into(), subject: "Weekly report".into(), text: "t".into(), html: "h".into() };
+    assert!(matches!(mailer.send(&mail), Err(MailError::Address(_))), "an invalid address is refused");
 }
