@@ -57,38 +57,15 @@ mod conformance {
         DuckAccounts::new(db.connect().unwrap())
     }
 
-    #[test]
-    fn passes_the_user_store_suite() {
-        suite::user_store(in_memory);
+    /// One test per capability, each on a fresh store.
+    macro_rules! suites {
+        ($($suite:ident),*) => {$(
+            #[test]
+            fn $suite() {
+                suite::$suite(in_memory);
+            }
+        )*};
     }
 
-    #[test]
-    fn passes_the_membership_store_suite() {
-        suite::membership_store(in_memory);
-    }
-
-    #[test]
-    fn passes_the_session_store_suite() {
-        suite::session_store(in_memory);
-    }
-
-    #[test]
-    fn passes_the_token_store_suite() {
-        suite::token_store(in_memory);
-    }
-
-    #[test]
-    fn passes_the_share_store_suite() {
-        suite::share_store(in_memory);
-    }
-
-    #[test]
-    fn passes_the_invite_store_suite() {
-        suite::invite_store(in_memory);
-    }
-
-    #[test]
-    fn passes_the_audit_store_suite() {
-        suite::audit_store(in_memory);
-    }
+    suites!(user_store, membership_store, session_store, token_store, share_store, invite_store, audit_store);
 }
