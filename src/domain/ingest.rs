@@ -15,7 +15,7 @@ use super::limits::{
 use super::page::{Page, Utm};
 use super::revenue::Revenue;
 use super::site::{Site, SiteDirectory};
-use super::visitor::{Salt, SaltRing, day_of};
+use super::visitor::{Salt, SaltRing, VisitorKey, day_of};
 use crate::ports::clock::Clock;
 use crate::ports::geo::GeoLookup;
 use crate::ports::queue::{PublishError, RecordPublisher};
@@ -114,6 +114,9 @@ pub enum Outcome {
     Accepted,
     Dropped(DropReason),
 }
+
+/// An admitted hit's site, client and visitor.
+type Admitted = (Arc<Site>, Arc<super::client::ClientInfo>, VisitorKey);
 
 /// Why a hit was refused (the client sees an error status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,6 +277,20 @@ impl IngestService {
         };
     }
 
+    /// `admit`, then the visitor's key under today's salt; `Ok(Err(reason))` for a dropped hit.
+    fn admit_visitor(
+        &self,
+        (site_host, user_agent, ip, dnt, gpc): (&str, &str, IpAddr, bool, bool),
+    ) -> Result<Result<Admitted, DropReason>, IngestError> {
+        let (site, client) = match self.admit(site_host, user_agent, ip, dnt, gpc) {
+            Ok(admitted) => admitted,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let salts = self.salts.read().expect("salts lock");
+        let visitor = salts.visitor_key(site.id.0, ip, user_agent).ok_or(IngestError::Unavailable)?;
+        Ok(Ok((site, client, visitor)))
+    }
+
     /// The common gate: site known, not a bot, privacy signals, exclusions.
     fn admit(
         &self,
@@ -316,17 +333,11 @@ impl IngestService {
             check_len("referrer", r, MAX_REFERRER_LEN)?;
         }
         let user_agent = truncate(&hit.user_agent, MAX_USER_AGENT_LEN);
-        let (site, client) =
-            match self.admit(&hit.site_host, user_agent, hit.client_ip, hit.do_not_track, hit.global_privacy_control) {
-                Ok(admitted) => admitted,
-                Err(reason) => return Ok(Outcome::Dropped(reason)),
-            };
-        let visitor = self
-            .salts
-            .read()
-            .expect("salts lock")
-            .visitor_key(site.id.0, hit.client_ip, user_agent)
-            .ok_or(IngestError::Unavailable)?;
+        let gate = (hit.site_host.as_str(), user_agent, hit.client_ip, hit.do_not_track, hit.global_privacy_control);
+        let (site, client, visitor) = match self.admit_visitor(gate)? {
+            Ok(admitted) => admitted,
+            Err(reason) => return Ok(Outcome::Dropped(reason)),
+        };
         let hostname = hit
             .page
             .hostname
@@ -379,17 +390,11 @@ impl IngestService {
         }
         let page = Page::parse(&v.pathname, false)?;
         let user_agent = truncate(&v.user_agent, MAX_USER_AGENT_LEN);
-        let (site, client) =
-            match self.admit(&v.site_host, user_agent, v.client_ip, v.do_not_track, v.global_privacy_control) {
-                Ok(admitted) => admitted,
-                Err(reason) => return Ok(Outcome::Dropped(reason)),
-            };
-        let visitor = self
-            .salts
-            .read()
-            .expect("salts lock")
-            .visitor_key(site.id.0, v.client_ip, user_agent)
-            .ok_or(IngestError::Unavailable)?;
+        let gate = (v.site_host.as_str(), user_agent, v.client_ip, v.do_not_track, v.global_privacy_control);
+        let (site, client, visitor) = match self.admit_visitor(gate)? {
+            Ok(admitted) => admitted,
+            Err(reason) => return Ok(Outcome::Dropped(reason)),
+        };
         let sample = VitalSample {
             ts: self.clock.now_micros(),
             site_id: site.id.0,

@@ -142,6 +142,23 @@ pub struct NewSite {
     pub timezone: TimeZoneName,
 }
 
+impl NewSite {
+    /// The new site as stored under `id`, with the defaults every store gives it: Do Not Track
+    /// and Global Privacy Control honoured, no excluded addresses, data kept forever.
+    pub fn stored_as(self, id: SiteId) -> Site {
+        Site {
+            id,
+            domain: self.domain,
+            hostnames: self.hostnames,
+            timezone: self.timezone,
+            honor_dnt: true,
+            honor_gpc: true,
+            excluded_ips: vec![],
+            retention_days: 0,
+        }
+    }
+}
+
 /// Finds the site a hostname belongs to: its domain, any subdomain of it, or an extra hostname.
 /// The most specific match wins (`blog.example.com` over `example.com` when both are sites).
 #[derive(Debug, Default, Clone)]

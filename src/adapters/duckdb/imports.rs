@@ -134,15 +134,7 @@ impl ImportStore for DuckImports {
         let n = usize::from(!key.is_empty());
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(internal)? {
-            let num =
-                |i: usize| row.get::<_, Option<i64>>(n + i).map(|v| v.unwrap_or(0).max(0) as u64).map_err(internal);
-            let totals = Totals {
-                visitors: num(0)?,
-                pageviews: num(1)?,
-                visits: num(2)?,
-                bounces: num(3)?,
-                visit_duration: num(4)?,
-            };
+            let totals = super::reports::totals_at(row, n)?;
             if n == 0 && totals == Totals::default() {
                 continue;
             }

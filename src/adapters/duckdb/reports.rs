@@ -173,6 +173,13 @@ fn dimension_cell(d: &Dimension, v: Value, period: &Period) -> Cell {
     }
 }
 
+/// The five additive totals (visitors, pageviews, visits, bounces, visit seconds) in the columns
+/// from `first` on; a null or negative total reads as 0.
+pub(super) fn totals_at(row: &duckdb::Row<'_>, first: usize) -> Result<Totals, StoreError> {
+    let num = |i: usize| row.get::<_, Option<i64>>(first + i).map(|v| v.unwrap_or(0).max(0) as u64).map_err(internal);
+    Ok(Totals { visitors: num(0)?, pageviews: num(1)?, visits: num(2)?, bounces: num(3)?, visit_duration: num(4)? })
+}
+
 /// Additive totals per group (see `build_totals_sql`).
 pub fn run_totals(
     conn: &Connection,
@@ -185,17 +192,8 @@ pub fn run_totals(
     let approx = events_in(conn, site_id, period)? > exact_limit;
     let sql = build_totals_sql(site_id, q, period, goals, approx);
     let n = q.dimensions.len();
-    let rows = each_row(conn, &sql, q, period, |dimensions, row| {
-        let num = |i: usize| row.get::<_, i64>(n + i).map(|v| v.max(0) as u64).map_err(internal);
-        let totals = Totals {
-            visitors: num(0)?,
-            pageviews: num(1)?,
-            visits: num(2)?,
-            bounces: num(3)?,
-            visit_duration: num(4)?,
-        };
-        Ok(TotalsRow { dimensions, totals })
-    })?;
+    let rows =
+        each_row(conn, &sql, q, period, |dimensions, row| Ok(TotalsRow { dimensions, totals: totals_at(row, n)? }))?;
     Ok((rows, approx))
 }
 

@@ -80,16 +80,7 @@ impl SiteRepository for DuckSites {
                 |r| r.get(0),
             )
             .map_err(|e| SiteRepoError::Store(internal(e)))?;
-        Ok(Site {
-            id: SiteId(id),
-            domain: site.domain,
-            hostnames: site.hostnames,
-            timezone: site.timezone,
-            honor_dnt: true,
-            honor_gpc: true,
-            excluded_ips: vec![],
-            retention_days: 0,
-        })
+        Ok(site.stored_as(SiteId(id)))
     }
 
     fn update(&self, site: &Site) -> Result<(), SiteRepoError> {

@@ -45,16 +45,7 @@ impl SiteRepository for MemorySites {
             return Err(SiteRepoError::Duplicate(site.domain));
         }
         guard.0 += 1;
-        let added = Site {
-            id: SiteId(guard.0),
-            domain: site.domain,
-            hostnames: site.hostnames,
-            timezone: site.timezone,
-            honor_dnt: true,
-            honor_gpc: true,
-            excluded_ips: vec![],
-            retention_days: 0,
-        };
+        let added = site.stored_as(SiteId(guard.0));
         guard.1.push(added.clone());
         Ok(added)
     }
