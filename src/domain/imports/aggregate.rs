@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use super::{BreakdownRow, DayTotals, ImportDim, Totals};
+use super::csvread::{CsvTable, Record};
+use super::{BadRow, BreakdownRow, DayTotals, ImportBatch, ImportDim, ImportError, MAX_BAD_ROWS, Totals};
 use crate::domain::lifecycle::local_date;
 
 /// One pageview or custom event of another tool.
@@ -119,6 +120,32 @@ pub fn aggregate(hits: &[RawHit], tz: Tz) -> (Vec<DayTotals>, Vec<BreakdownRow>)
         })
         .collect();
     (days.into_iter().map(|(date, totals)| DayTotals { date, totals }).collect(), breakdowns)
+}
+
+/// Reads every record of a hit-level export through `hit` (a hit, `None` to skip the row, or a bad
+/// row) and aggregates the hits per day in `tz`. Any bad row refuses the file, naming the first
+/// `MAX_BAD_ROWS`.
+pub fn read_hits<R: std::io::Read>(
+    mut csv: CsvTable<R>,
+    tz: Tz,
+    mut hit: impl FnMut(Record<'_>) -> Result<Option<RawHit>, BadRow>,
+) -> Result<ImportBatch, ImportError> {
+    let mut batch = ImportBatch::default();
+    let mut hits = Vec::new();
+    while let Some(rec) = csv.next_record() {
+        batch.rows_read += 1;
+        match rec.and_then(&mut hit) {
+            Ok(Some(h)) => hits.push(h),
+            Ok(None) => batch.rows_skipped += 1,
+            Err(bad) if batch.bad_rows.len() < MAX_BAD_ROWS => batch.bad_rows.push(bad),
+            Err(_) => {}
+        }
+    }
+    if !batch.bad_rows.is_empty() {
+        return Err(ImportError::BadRows(batch.bad_rows));
+    }
+    (batch.days, batch.breakdowns) = aggregate(&hits, tz);
+    Ok(batch)
 }
 
 #[cfg(test)]

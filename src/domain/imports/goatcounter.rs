@@ -5,10 +5,10 @@
 
 use chrono_tz::Tz;
 
-use super::aggregate::{RawHit, aggregate};
+use super::aggregate::{RawHit, read_hits};
 use super::csvread::CsvTable;
 use super::umami::parse_utc;
-use super::{ImportBatch, ImportError, MAX_BAD_ROWS};
+use super::{ImportBatch, ImportError};
 
 /// The first word of `Chrome 120` / `Windows 10`.
 fn family(s: &str) -> Option<String> {
@@ -48,58 +48,42 @@ pub fn parse(name: &str, bytes: &[u8], tz: Tz) -> Result<ImportBatch, ImportErro
             "{name}: not a GoatCounter CSV export version 2 (the header must start with \"2Path,Title,Event\")"
         )));
     };
-    let mut csv = CsvTable::open(name, body.as_slice(), &["path", "event", "session", "bot", "date"])?;
-    let mut batch = ImportBatch::default();
-    let mut hits = Vec::new();
-    while let Some(rec) = csv.next_record() {
-        batch.rows_read += 1;
-        let hit = rec.and_then(|r| {
-            match r.get("bot") {
-                "" | "0" => {}
-                b if b.parse::<u32>().is_ok() => return Ok(None),
-                b => return Err(r.bad(format!("Bot must be a number, got {b:?}"))),
-            }
-            let ts = parse_utc(r.get("date"))
-                .ok_or_else(|| r.bad(format!("Date must be an RFC 3339 date-time, got {:?}", r.get("date"))))?;
-            let is_event = match r.get("event").to_ascii_lowercase().as_str() {
-                "true" | "1" => true,
-                "" | "false" | "0" => false,
-                other => return Err(r.bad(format!("Event must be true or false, got {other:?}"))),
-            };
-            let path = r.get("path");
-            if path.is_empty() {
-                return Err(r.bad("Path is empty"));
-            }
-            let session = match r.get("session") {
-                "" => format!("line-{}", r.line),
-                s => s.to_string(),
-            };
-            let location = r.get("location");
-            Ok(Some(RawHit {
-                ts_micros: ts,
-                visitor: session.clone(),
-                visit: session,
-                pathname: path.to_string(),
-                is_pageview: !is_event,
-                source: super::referrer_host(r.get("referrer")),
-                country: location.split('-').next().filter(|c| c.len() == 2).map(str::to_ascii_uppercase),
-                device: device_of(r.get("screen size")),
-                browser: family(r.get("browser")),
-                os: family(r.get("system")),
-            }))
-        });
-        match hit {
-            Ok(Some(h)) => hits.push(h),
-            Ok(None) => batch.rows_skipped += 1,
-            Err(bad) if batch.bad_rows.len() < MAX_BAD_ROWS => batch.bad_rows.push(bad),
-            Err(_) => {}
+    let csv = CsvTable::open(name, body.as_slice(), &["path", "event", "session", "bot", "date"])?;
+    read_hits(csv, tz, |r| {
+        match r.get("bot") {
+            "" | "0" => {}
+            b if b.parse::<u32>().is_ok() => return Ok(None),
+            b => return Err(r.bad(format!("Bot must be a number, got {b:?}"))),
         }
-    }
-    if !batch.bad_rows.is_empty() {
-        return Err(ImportError::BadRows(batch.bad_rows));
-    }
-    (batch.days, batch.breakdowns) = aggregate(&hits, tz);
-    Ok(batch)
+        let ts = parse_utc(r.get("date"))
+            .ok_or_else(|| r.bad(format!("Date must be an RFC 3339 date-time, got {:?}", r.get("date"))))?;
+        let is_event = match r.get("event").to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "" | "false" | "0" => false,
+            other => return Err(r.bad(format!("Event must be true or false, got {other:?}"))),
+        };
+        let path = r.get("path");
+        if path.is_empty() {
+            return Err(r.bad("Path is empty"));
+        }
+        let session = match r.get("session") {
+            "" => format!("line-{}", r.line),
+            s => s.to_string(),
+        };
+        let location = r.get("location");
+        Ok(Some(RawHit {
+            ts_micros: ts,
+            visitor: session.clone(),
+            visit: session,
+            pathname: path.to_string(),
+            is_pageview: !is_event,
+            source: super::referrer_host(r.get("referrer")),
+            country: location.split('-').next().filter(|c| c.len() == 2).map(str::to_ascii_uppercase),
+            device: device_of(r.get("screen size")),
+            browser: family(r.get("browser")),
+            os: family(r.get("system")),
+        }))
+    })
 }
 
 #[cfg(test)]

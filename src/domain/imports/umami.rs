@@ -5,9 +5,9 @@
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
-use super::aggregate::{RawHit, aggregate};
+use super::aggregate::{RawHit, read_hits};
 use super::csvread::CsvTable;
-use super::{ImportBatch, ImportError, MAX_BAD_ROWS};
+use super::{ImportBatch, ImportError};
 
 /// Umami writes `2024-01-31 12:34:56` (UTC), sometimes with fractions or an ISO `T`/`Z`.
 pub fn parse_utc(s: &str) -> Option<i64> {
@@ -27,60 +27,45 @@ fn opt(s: &str) -> Option<String> {
 
 /// Parses an Umami `website_event` CSV; days are counted in `tz`.
 pub fn parse(name: &str, bytes: &[u8], tz: Tz) -> Result<ImportBatch, ImportError> {
-    let mut csv = CsvTable::open(name, bytes, &["session_id", "created_at", "url_path"])?;
-    let mut batch = ImportBatch::default();
-    let mut hits = Vec::new();
-    while let Some(rec) = csv.next_record() {
-        batch.rows_read += 1;
-        let hit = rec.and_then(|r| {
-            let ts = parse_utc(r.get("created_at"))
-                .ok_or_else(|| r.bad(format!("created_at must be a date-time, got {:?}", r.get("created_at"))))?;
-            let session = r.get("session_id");
-            if session.is_empty() {
-                return Err(r.bad("session_id is empty"));
-            }
-            let is_pageview = match r.get("event_type") {
-                "" | "1" => true,
-                "2" => false,
-                other => return Err(r.bad(format!("event_type must be 1 (pageview) or 2 (event), got {other:?}"))),
-            };
-            let path = r.get("url_path");
-            let pathname = if is_pageview {
-                if !path.starts_with('/') {
-                    return Err(r.bad(format!("url_path must start with '/', got {path:?}")));
-                }
-                path.to_string()
-            } else {
-                r.get("event_name").to_string()
-            };
-            let visit = match r.get("visit_id") {
-                "" => session.to_string(),
-                v => v.to_string(),
-            };
-            Ok(RawHit {
-                ts_micros: ts,
-                visitor: session.to_string(),
-                visit,
-                pathname,
-                is_pageview,
-                source: opt(r.get("referrer_domain").trim_start_matches("www.")),
-                country: opt(r.get("country")).map(|c| c.to_ascii_uppercase()),
-                device: super::normalize_device(r.get("device")),
-                browser: opt(r.get("browser")),
-                os: opt(r.get("os")),
-            })
-        });
-        match hit {
-            Ok(h) => hits.push(h),
-            Err(bad) if batch.bad_rows.len() < MAX_BAD_ROWS => batch.bad_rows.push(bad),
-            Err(_) => {}
+    let csv = CsvTable::open(name, bytes, &["session_id", "created_at", "url_path"])?;
+    read_hits(csv, tz, |r| {
+        let ts = parse_utc(r.get("created_at"))
+            .ok_or_else(|| r.bad(format!("created_at must be a date-time, got {:?}", r.get("created_at"))))?;
+        let session = r.get("session_id");
+        if session.is_empty() {
+            return Err(r.bad("session_id is empty"));
         }
-    }
-    if !batch.bad_rows.is_empty() {
-        return Err(ImportError::BadRows(batch.bad_rows));
-    }
-    (batch.days, batch.breakdowns) = aggregate(&hits, tz);
-    Ok(batch)
+        let is_pageview = match r.get("event_type") {
+            "" | "1" => true,
+            "2" => false,
+            other => return Err(r.bad(format!("event_type must be 1 (pageview) or 2 (event), got {other:?}"))),
+        };
+        let path = r.get("url_path");
+        let pathname = if is_pageview {
+            if !path.starts_with('/') {
+                return Err(r.bad(format!("url_path must start with '/', got {path:?}")));
+            }
+            path.to_string()
+        } else {
+            r.get("event_name").to_string()
+        };
+        let visit = match r.get("visit_id") {
+            "" => session.to_string(),
+            v => v.to_string(),
+        };
+        Ok(Some(RawHit {
+            ts_micros: ts,
+            visitor: session.to_string(),
+            visit,
+            pathname,
+            is_pageview,
+            source: opt(r.get("referrer_domain").trim_start_matches("www.")),
+            country: opt(r.get("country")).map(|c| c.to_ascii_uppercase()),
+            device: super::normalize_device(r.get("device")),
+            browser: opt(r.get("browser")),
+            os: opt(r.get("os")),
+        }))
+    })
 }
 
 #[cfg(test)]
