@@ -48,13 +48,11 @@ fn the_audit_log_is_pruned_by_age() {
 /// Each account capability's conformance suite, on a DuckDB account store in memory (the
 /// in-memory double of the account ports).
 mod conformance {
-    use crate::adapters::duckdb::{Database, DuckAccounts};
+    use crate::adapters::duckdb::DuckAccounts;
     use crate::ports::conformance as suite;
 
     fn in_memory() -> DuckAccounts {
-        // Kept alive for the test's length: the store's connection belongs to it.
-        let db = Box::leak(Box::new(Database::open_in_memory().unwrap()));
-        DuckAccounts::new(db.connect().unwrap())
+        DuckAccounts::new(crate::adapters::duckdb::memory_connection())
     }
 
     /// One test per capability, each on a fresh store.

@@ -126,10 +126,6 @@ impl GoalRepository for DuckGoals {
 mod conformance {
     #[test]
     fn passes_the_goal_repository_conformance_suite() {
-        crate::ports::conformance::goal_repository(|| {
-            // Kept alive for the test's length: the adapter's connection belongs to it.
-            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
-            super::DuckGoals::new(db.connect().unwrap())
-        });
+        crate::ports::conformance::goal_repository(|| super::DuckGoals::new(super::super::memory_connection()));
     }
 }

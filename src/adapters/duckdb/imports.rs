@@ -156,3 +156,11 @@ impl ImportStore for DuckImports {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod conformance {
+    #[test]
+    fn passes_the_import_store_conformance_suite() {
+        crate::ports::conformance::import_store(|| super::DuckImports::new(super::super::memory_connection()));
+    }
+}

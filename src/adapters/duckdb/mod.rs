@@ -32,6 +32,13 @@ mod invites;
 mod lifecycle;
 mod migrations;
 mod report_sql;
+/// A connection to a fresh in-memory database that lives as long as the test process: the
+/// in-memory double the port conformance suites run the DuckDB adapters on.
+#[cfg(test)]
+pub(crate) fn memory_connection() -> Connection {
+    Box::leak(Box::new(Database::open_in_memory().unwrap())).connect().unwrap()
+}
+
 #[cfg(test)]
 mod report_sql_golden;
 mod reports;

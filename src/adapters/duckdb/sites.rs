@@ -170,18 +170,11 @@ impl SaltStore for DuckSites {
 mod conformance {
     #[test]
     fn passes_the_site_repository_conformance_suite() {
-        crate::ports::conformance::site_repository(|| {
-            // Kept alive for the test's length: the repository's connection belongs to it.
-            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
-            super::DuckSites::new(db.connect().unwrap())
-        });
+        crate::ports::conformance::site_repository(|| super::DuckSites::new(super::super::memory_connection()));
     }
 
     #[test]
     fn passes_the_salt_store_conformance_suite() {
-        crate::ports::conformance::salt_store(|| {
-            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
-            super::DuckSites::new(db.connect().unwrap())
-        });
+        crate::ports::conformance::salt_store(|| super::DuckSites::new(super::super::memory_connection()));
     }
 }

@@ -63,9 +63,7 @@ mod conformance {
     #[test]
     fn passes_the_subscription_store_conformance_suite() {
         crate::ports::conformance::subscription_store(|| {
-            // Kept alive for the test's length: the adapter's connection belongs to it.
-            let db = Box::leak(Box::new(super::super::Database::open_in_memory().unwrap()));
-            super::DuckSubscriptions::new(db.connect().unwrap())
+            super::DuckSubscriptions::new(super::super::memory_connection())
         });
     }
 }

@@ -4,10 +4,14 @@ mod accounts;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
 
+use crate::domain::imports::merge::ImportGrouping;
+use crate::domain::imports::{DayTotals, ImportBatch, ImportSource, Totals};
 use crate::domain::lifecycle::Frequency;
 use crate::domain::query::GoalKind;
+use crate::domain::query::Period;
 use crate::domain::site::{NewSite, SiteDomain, SiteId, TimeZoneName};
 use crate::domain::visitor::{Day, Salt};
+use crate::ports::imports::ImportStore;
 use crate::ports::mail::{Mail, MailError, Mailer};
 use crate::ports::reports::GoalRepository;
 use crate::ports::sites::{SiteRepoError, SiteRepository};
@@ -121,4 +125,34 @@ pub fn mailer<M: Mailer>(make: impl Fn() -> M) {
     let mailer = make();
     let mail = Mail { to: "no-at-sign".into(), subject: "Weekly report".into(), text: "t".into(), html: "h".into() };
     assert!(matches!(mailer.send(&mail), Err(MailError::Address(_))), "an invalid address is refused");
+}
+
+/// The import store: imported days summed over a period, a later import replacing the days it
+/// covers, nothing shared between sites.
+pub fn import_store<S: ImportStore>(make: impl Fn() -> S) {
+    let store = make();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 3, d).unwrap();
+    let micros = |d: u32| day(d).and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros();
+    let week = Period { tz: chrono_tz::UTC, start: micros(1), end: micros(8), first_date: day(1), last_date: day(7) };
+    let batch = |days: &[(u32, u64)]| ImportBatch {
+        days: days
+            .iter()
+            .map(|&(d, v)| DayTotals {
+                date: day(d),
+                totals: Totals { visitors: v, visits: v, pageviews: 2 * v, bounces: 1, visit_duration: 10 * v },
+            })
+            .collect(),
+        ..ImportBatch::default()
+    };
+    let visitors = |site| -> Vec<u64> {
+        store.imported_totals(site, ImportGrouping::Total, &week).unwrap().iter().map(|r| r.totals.visitors).collect()
+    };
+    assert!(visitors(1).is_empty(), "nothing imported yet");
+    let first = store.save_import(1, ImportSource::Umami, &batch(&[(1, 5), (2, 7), (9, 100)])).unwrap();
+    let second = store.save_import(1, ImportSource::GoatCounter, &batch(&[(2, 3)])).unwrap();
+    assert_ne!(first, second, "ids are distinct");
+    assert_eq!(visitors(1), [8], "day 2 replaced by the later import; day 9 outside the period");
+    let days = store.imported_totals(1, ImportGrouping::Day, &week).unwrap();
+    assert_eq!(days.iter().map(|r| r.totals.pageviews).collect::<Vec<_>>(), [10, 6], "per day, in order");
+    assert!(visitors(2).is_empty(), "another site's imports are its own");
 }
