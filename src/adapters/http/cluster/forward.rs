@@ -221,7 +221,8 @@ async fn received(gate: &ClusterGate, req: Request) -> Result<ForwardedHit, Resp
 /// after a crash makes records with the same message ids, which the queue stores once.
 pub async fn run_relay(relay: Arc<dyn HitRelay>, state: Arc<AppState>, ingested: Arc<ClusterGate>) {
     loop {
-        let wire = relay.take(BATCH, Duration::from_millis(500)).await;
+        // Short waits: a relayed hit is stored within about this much more than a direct one.
+        let wire = relay.take(BATCH, Duration::from_millis(100)).await;
         if wire.is_empty() {
             continue;
         }
