@@ -20,6 +20,10 @@ struct Args {
     seconds: Option<u64>,
     requests: Option<u64>,
     path: String,
+    /// Write the path of every acknowledged hit here; each hit gets a unique path (`/u/<run>-<n>`)
+    /// so a crash test can count acknowledged hits against stored ones exactly.
+    unique_paths: Option<String>,
+    run: String,
 }
 
 fn args() -> Args {
@@ -30,6 +34,8 @@ fn args() -> Args {
         seconds: None,
         requests: None,
         path: "/ingest".into(),
+        unique_paths: None,
+        run: "r".into(),
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -42,6 +48,8 @@ fn args() -> Args {
             "--seconds" => a.seconds = Some(v.parse().expect("--seconds N")),
             "--requests" => a.requests = Some(v.parse().expect("--requests N")),
             "--path" => a.path = v,
+            "--unique-paths" => a.unique_paths = Some(v),
+            "--run" => a.run = v,
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -63,15 +71,22 @@ async fn main() {
     let zipf = Arc::new(Zipf::new(400));
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let unique = a.unique_paths.is_some();
+    let acked_paths = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     for worker in 0..a.concurrency {
         let (client, url, origin, stop, issued, zipf) =
             (client.clone(), url.clone(), a.origin.clone(), stop.clone(), issued.clone(), zipf.clone());
+        let (run, acked_paths) = (a.run.clone(), acked_paths.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(worker as u64 * 7919 + 1);
             let (mut lat, mut accepted, mut other, mut errors) = (Vec::with_capacity(1 << 16), 0u64, 0u64, 0u64);
             let mut visit_left = 0u32;
             let (mut ip, mut ua, mut first) = (String::new(), "", true);
-            while !stop.load(Ordering::Relaxed) && issued.fetch_add(1, Ordering::Relaxed) < limit {
+            loop {
+                let n = issued.fetch_add(1, Ordering::Relaxed);
+                if stop.load(Ordering::Relaxed) || n >= limit {
+                    break;
+                }
                 if visit_left == 0 {
                     visit_left = 1 + (rng.random::<f64>().powi(2) * 10.0) as u32;
                     let net = NETWORKS[rng.random_range(0..NETWORKS.len())];
@@ -81,19 +96,25 @@ async fn main() {
                 }
                 visit_left -= 1;
                 let page = zipf.sample(&mut rng);
-                let mut path = page_path(page);
+                let mut path = if unique { format!("/u/{run}-{n}") } else { page_path(page) };
                 let referrer = if first { weighted(&mut rng, REFERRERS) } else { None };
-                if first && rng.random_ratio(1, 10) {
+                if first && !unique && rng.random_ratio(1, 10) {
                     path.push_str(CAMPAIGNS[rng.random_range(0..CAMPAIGNS.len())]);
                 }
                 first = false;
                 let width = [390, 1280, 1440, 1920][rng.random_range(0..4)];
-                let body = serde_json::json!({"path": path, "referrer": referrer, "sc_w": width, "lang": "en-US", "tsrc": "hk.js"}).to_string();
+                let body = serde_json::json!({"path": &path, "referrer": referrer, "sc_w": width, "lang": "en-US", "tsrc": "hk.js"}).to_string();
                 let t = Instant::now();
                 let r = client.post(&url).header("origin", &origin).header("user-agent", ua).header("x-forwarded-for", &ip).header("content-type", "text/plain").body(body).send().await;
                 let micros = t.elapsed().as_micros() as u32;
                 match r {
-                    Ok(resp) if resp.status() == 202 => { accepted += 1; lat.push(micros); }
+                    Ok(resp) if resp.status() == 202 => {
+                        accepted += 1;
+                        lat.push(micros);
+                        if unique {
+                            acked_paths.lock().unwrap().push(path);
+                        }
+                    }
                     Ok(_) => other += 1,
                     Err(_) => errors += 1,
                 }
@@ -114,6 +135,11 @@ async fn main() {
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    if let Some(file) = &a.unique_paths {
+        let mut text = acked_paths.lock().unwrap().join("\n");
+        text.push('\n');
+        std::fs::write(file, text).expect("write --unique-paths");
+    }
     lat.sort_unstable();
     let pct = |p: f64| {
         if lat.is_empty() { 0.0 } else { lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0 }

@@ -45,23 +45,53 @@ impl Spool {
         file.sync_all()
     }
 
-    /// Reads and removes the spool; a torn last line (a crash while writing) is skipped.
-    pub fn take<T: DeserializeOwned>(&self) -> std::io::Result<Vec<T>> {
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut items = Vec::new();
-        for line in std::io::BufReader::new(file).lines() {
-            match serde_json::from_str(&line?) {
-                Ok(item) => items.push(item),
-                Err(e) => tracing::warn!(error = %e, spool = %self.path.display(), "skipping an unreadable spool line"),
-            }
+    /// What is being delivered: kept until the writer stored it, so a crash meanwhile loses
+    /// nothing (the next start delivers it again).
+    fn delivering(&self) -> PathBuf {
+        self.path.with_extension("delivering.ndjson")
+    }
+
+    /// Reads everything spooled (and anything a crashed run was still delivering), keeping it
+    /// on disk until `delivered`; a torn last line (a crash while writing) is skipped.
+    pub fn take<T: Serialize + DeserializeOwned>(&self) -> std::io::Result<Vec<T>> {
+        let mut items: Vec<T> = read_lines(&self.delivering())?;
+        let fresh: Vec<T> = read_lines(&self.path)?;
+        if fresh.is_empty() {
+            return Ok(items);
         }
+        items.extend(fresh);
+        // One file in delivery: written whole and synced before the spool it came from goes.
+        let tmp = self.path.with_extension("tmp");
+        let _ = std::fs::remove_file(&tmp);
+        Spool { path: tmp.clone() }.write(&items)?;
+        std::fs::rename(&tmp, self.delivering())?;
         std::fs::remove_file(&self.path)?;
         Ok(items)
     }
+
+    /// What `take` returned is stored (or spooled again): forget it.
+    pub fn delivered(&self) -> std::io::Result<()> {
+        match std::fs::remove_file(self.delivering()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn read_lines<T: DeserializeOwned>(path: &Path) -> std::io::Result<Vec<T>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut items = Vec::new();
+    for line in std::io::BufReader::new(file).lines() {
+        match serde_json::from_str(&line?) {
+            Ok(item) => items.push(item),
+            Err(e) => tracing::warn!(error = %e, spool = %path.display(), "skipping an unreadable spool line"),
+        }
+    }
+    Ok(items)
 }
 
 /// A single node's writer, giving up at shutdown on a failing store, hands its records here.
@@ -93,6 +123,10 @@ mod tests {
         spool.write(&["a".to_string(), "b".to_string()]).unwrap();
         spool.write(&["c".to_string()]).unwrap();
         assert_eq!(spool.take::<String>().unwrap(), ["a", "b", "c"]);
-        assert!(spool.take::<String>().unwrap().is_empty(), "taken means gone");
+        // A crash before the writer stored them: the next start gets them again, and more.
+        spool.write(&["d".to_string()]).unwrap();
+        assert_eq!(spool.take::<String>().unwrap(), ["a", "b", "c", "d"]);
+        spool.delivered().unwrap();
+        assert!(spool.take::<String>().unwrap().is_empty(), "delivered means gone");
     }
 }

@@ -64,16 +64,19 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         )
         .await?,
     );
-    let gate = Arc::new(ClusterGate::new(
-        cluster.node_id,
-        raft.clone(),
-        raft.clone(),
-        raft.members(),
-        config.http_config.clone(),
-        &cluster.secret,
-        client,
-        cluster.forward_capacity,
-    ));
+    let gate = Arc::new(
+        ClusterGate::new(
+            cluster.node_id,
+            raft.clone(),
+            raft.clone(),
+            raft.members(),
+            config.http_config.clone(),
+            &cluster.secret,
+            client,
+            cluster.forward_capacity,
+        )
+        .with_relay(config.queue.relay()),
+    );
     let enrichment = Enrichment::new(&config)?;
     let local = poem::listener::Acceptor::local_addr(&acceptor)
         .first()
@@ -87,7 +90,17 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let spooled: Vec<forward::ForwardItem> = spool.take().context("cannot read the spool")?;
     if !spooled.is_empty() {
         tracing::info!(hits = spooled.len(), "delivering hits spooled at the last stop");
+        // They lead the forward queue: once that many are forwarded, the leader has them.
+        let (n, gate, spool) = (spooled.len() as u64, gate.clone(), spool.clone());
         gate.forward.push_items(spooled);
+        tokio::spawn(async move {
+            while gate.counters.forwarded.load(Ordering::SeqCst) < n {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if let Err(e) = spool.delivered() {
+                tracing::error!(error = %e, "cannot remove the delivered spool");
+            }
+        });
     }
     let mut forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -112,7 +125,8 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         forwarder.abort();
         let _ = forwarder.await;
         let left = gate.forward.take_all();
-        match spool.write(&left) {
+        // What is left includes what the spool was still delivering: spooled again, so done.
+        match spool.write(&left).and_then(|()| spool.delivered()) {
             Ok(()) => {
                 tracing::warn!(hits = left.len(), spool = %spool.path().display(), "no leader took the acknowledged hits before shutdown: spooled for the next start")
             }
@@ -120,6 +134,8 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
                 tracing::error!(error = %e, lost = left.len(), "could not hand acknowledged hits to a leader nor spool them")
             }
         }
+    } else if let Err(e) = spool.delivered() {
+        tracing::error!(error = %e, "cannot remove the delivered spool");
     }
     let _ = stop_tx.send(true);
     controller.await.context("controller")?;
@@ -259,7 +275,11 @@ async fn open_session(
         }
     };
     let rotation = spawn_leader_jobs(&node.state, node.sites.clone());
-    let jobs = crate::jobs::spawn(super::jobs_of(&node.state), super::backup_schedule(config));
+    let mut jobs = crate::jobs::spawn(super::jobs_of(&node.state), super::backup_schedule(config));
+    if let Some(relay) = gate.relay.clone() {
+        // Hits the other nodes relayed through the durable queue: ingested here while leading.
+        jobs.push(tokio::spawn(forward::run_relay(relay, node.state.clone(), gate.clone())));
+    }
     gate.install(node.state.clone());
     tracing::info!(term, took_ms = started.elapsed().as_millis() as u64, "leader: database open, writer running");
     Some(Session { node, term, rotation, jobs })

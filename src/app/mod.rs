@@ -131,7 +131,7 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         NodeRole { handover: Arc::new(crate::adapters::spool::SpoolHandover(spool.clone())), ..NodeRole::single() };
     let node = build(db, &config, role, &Enrichment::new(&config)?)?;
     let Node { state, publisher, writer, sites, db } = node;
-    redeliver_spool(&spool, &state)?;
+    redeliver_spool(&spool, &state).await?;
 
     let rotation = spawn_leader_jobs(&state, sites.clone());
 
@@ -165,7 +165,8 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     tracing::info!(queued, "draining the ingest queue");
     let result = tokio::task::spawn_blocking(move || writer.join()).await?;
     match result {
-        Ok(Ok(())) => {}
+        // Everything queued is stored or spooled again: the spool being delivered is done.
+        Ok(Ok(())) => spool.delivered().context("cannot remove the delivered spool")?,
         Ok(Err(e)) => return Err(anyhow::anyhow!(e).context("writer failed")),
         Err(_) => anyhow::bail!("writer thread panicked"),
     }
@@ -213,20 +214,39 @@ async fn listen(
     Ok((acceptor, local))
 }
 
-/// Queues what the last run spooled at its stop (acknowledged then; admitted and enriched already).
-fn redeliver_spool(spool: &crate::adapters::spool::Spool, state: &http::AppState) -> anyhow::Result<()> {
+/// Queues what the last run spooled at its stop (acknowledged then; admitted and enriched
+/// already). The spool stays on disk until the writer committed it: a crash meanwhile delivers
+/// it again at the next start rather than losing it.
+async fn redeliver_spool(spool: &crate::adapters::spool::Spool, state: &Arc<http::AppState>) -> anyhow::Result<()> {
     let records: Vec<crate::domain::event::Record> = spool.take().context("cannot read the spool")?;
     if records.is_empty() {
         return Ok(());
     }
     let total = records.len();
-    let mut refused = Vec::new();
     for record in records {
-        if state.ingest.republish(record.clone()).is_err() {
-            refused.push(record);
+        // The HTTP server is not up yet: a full queue only means the writer is behind.
+        loop {
+            match state.ingest.republish(record.clone()) {
+                // A memory queue (the only one that spools): taken means queued for the writer.
+                Ok(outcome) => break drop(outcome.into_receipt()),
+                Err(crate::domain::ingest::IngestError::Overloaded) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await
+                }
+                Err(e) => anyhow::bail!("cannot deliver the spooled hits: {e}"),
+            }
         }
     }
-    tracing::info!(records = total, refused = refused.len(), "delivered the records spooled at the last stop");
-    // What the queue could not take now waits for the next start.
-    spool.write(&refused).context("cannot write the spool")
+    tracing::info!(records = total, "delivering the records spooled at the last stop");
+    let (spool, state, target) = (spool.clone(), state.clone(), state.ingest.published());
+    tokio::spawn(async move {
+        let w = &state.writer;
+        while w.committed() + w.handed_over_records.load(Ordering::SeqCst) < target {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        match spool.delivered() {
+            Ok(()) => tracing::info!(records = total, "the spooled records are stored"),
+            Err(e) => tracing::error!(error = %e, "cannot remove the delivered spool"),
+        }
+    });
+    Ok(())
 }

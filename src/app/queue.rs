@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::adapters::flume;
 use crate::adapters::nats::{NatsQueue, NatsSettings};
-use crate::ports::queue::{RecordConsumer, RecordPublisher};
+use crate::ports::queue::{HitRelay, RecordConsumer, RecordPublisher};
 
 /// `hitkeep serve` flags of the ingest queue.
 #[derive(Debug, Clone, clap::Args)]
@@ -110,6 +110,14 @@ impl QueueKind {
                 Ok(Self::Connected(queue))
             }
             other => Ok(other),
+        }
+    }
+
+    /// With a durable queue: the relay a cluster node without the database sends hits through.
+    pub fn relay(&self) -> Option<Arc<dyn HitRelay>> {
+        match self {
+            Self::Connected(queue) => Some(Arc::new(queue.relay())),
+            _ => None,
         }
     }
 

@@ -18,7 +18,7 @@ use super::site::{Site, SiteDirectory};
 use super::visitor::{Salt, SaltRing, VisitorKey, day_of};
 use crate::ports::clock::Clock;
 use crate::ports::geo::GeoLookup;
-use crate::ports::queue::{PublishError, RecordPublisher};
+use crate::ports::queue::{PublishError, Receipt, RecordPublisher};
 use crate::ports::useragent::UserAgentClassifier;
 
 /// What kind of hit arrived.
@@ -109,14 +109,25 @@ impl DropReason {
 }
 
 /// The decision for one hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
-    Accepted,
+    /// Queued; a durable queue's receipt is awaited before the sender gets its 202.
+    Accepted(Receipt),
     Dropped(DropReason),
 }
 
 /// An admitted hit's site, client and visitor.
 type Admitted = (Arc<Site>, Arc<super::client::ClientInfo>, VisitorKey);
+
+impl Outcome {
+    /// The queue's receipt (a dropped hit has nothing to wait for).
+    pub fn into_receipt(self) -> Receipt {
+        match self {
+            Self::Accepted(r) => r,
+            Self::Dropped(_) => Receipt::taken(),
+        }
+    }
+}
 
 /// Why a hit was refused (the client sees an error status).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,6 +165,15 @@ impl IngestCounters {
     fn count_drop(&self, reason: DropReason) {
         self.dropped[reason.index()].fetch_add(1, Ordering::Relaxed);
     }
+
+    fn count_confirmation(&self, confirmed: &Result<(), PublishError>) {
+        let counter = match confirmed {
+            Ok(()) => &self.accepted,
+            Err(PublishError::Full) => &self.overloaded,
+            Err(PublishError::Closed) => &self.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Validates, filters, enriches and queues hits.
@@ -166,7 +186,8 @@ pub struct IngestService {
     queue: Arc<dyn RecordPublisher>,
     /// Set by the writer while appends fail.
     store_failing: Arc<AtomicBool>,
-    pub counters: IngestCounters,
+    /// Shared with the receipts, which count a hit accepted only once the queue confirmed it.
+    pub counters: Arc<IngestCounters>,
 }
 
 impl IngestService {
@@ -186,7 +207,7 @@ impl IngestService {
             clock,
             queue,
             store_failing: Arc::default(),
-            counters: IngestCounters::default(),
+            counters: Arc::default(),
         }
     }
 
@@ -230,6 +251,11 @@ impl IngestService {
         self.queue.ready()
     }
 
+    /// Whether a hit the queue confirmed is safe before the writer stored it.
+    pub fn queue_durable(&self) -> bool {
+        self.queue.durable()
+    }
+
     /// The queue adapter's own metrics.
     pub fn queue_metrics(&self) -> Vec<crate::ports::queue::QueueMetric> {
         self.queue.metrics()
@@ -239,16 +265,14 @@ impl IngestService {
     pub fn ingest(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let result = self.ingest_inner(hit);
-        self.count(&result);
-        result
+        self.count(result)
     }
 
     /// Decides on one Web Vitals report.
     pub fn ingest_vital(&self, vital: IncomingVital) -> Result<Outcome, IngestError> {
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         let result = self.ingest_vital_inner(vital);
-        self.count(&result);
-        result
+        self.count(result)
     }
 
     /// Counts a body refused before parsing (too large).
@@ -263,18 +287,25 @@ impl IngestService {
         self.counters.invalid.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn count(&self, result: &Result<Outcome, IngestError>) {
+    /// Counts the decision; an accepted hit when its receipt confirms it (a durable queue may
+    /// still answer 503), so `accepted` never counts a hit the sender was refused.
+    fn count(&self, result: Result<Outcome, IngestError>) -> Result<Outcome, IngestError> {
         let c = &self.counters;
-        match result {
-            Ok(Outcome::Accepted) => c.accepted.fetch_add(1, Ordering::Relaxed),
-            Ok(Outcome::Dropped(r)) => {
-                c.count_drop(*r);
-                0
+        match &result {
+            Ok(Outcome::Accepted(_)) => {
+                let counters = self.counters.clone();
+                return result.map(|o| {
+                    Outcome::Accepted(o.into_receipt().inspect(move |confirmed| counters.count_confirmation(confirmed)))
+                });
             }
-            Err(IngestError::Invalid(_)) => c.invalid.fetch_add(1, Ordering::Relaxed),
-            Err(IngestError::Overloaded) => c.overloaded.fetch_add(1, Ordering::Relaxed),
-            Err(IngestError::Unavailable | IngestError::StoreFailing) => c.unavailable.fetch_add(1, Ordering::Relaxed),
-        };
+            Ok(Outcome::Dropped(r)) => c.count_drop(*r),
+            Err(IngestError::Invalid(_)) => _ = c.invalid.fetch_add(1, Ordering::Relaxed),
+            Err(IngestError::Overloaded) => _ = c.overloaded.fetch_add(1, Ordering::Relaxed),
+            Err(IngestError::Unavailable | IngestError::StoreFailing) => {
+                _ = c.unavailable.fetch_add(1, Ordering::Relaxed)
+            }
+        }
+        result
     }
 
     /// `admit`, then the visitor's key under today's salt; `Ok(Err(reason))` for a dropped hit.
@@ -420,7 +451,7 @@ impl IngestService {
             return Err(IngestError::StoreFailing);
         }
         match self.queue.try_publish(record) {
-            Ok(()) => Ok(Outcome::Accepted),
+            Ok(receipt) => Ok(Outcome::Accepted(receipt)),
             Err(PublishError::Full) => Err(IngestError::Overloaded),
             Err(PublishError::Closed) => Err(IngestError::Unavailable),
         }

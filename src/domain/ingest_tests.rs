@@ -7,7 +7,7 @@ use super::*;
 use crate::domain::client::{ClientInfo, DeviceClass};
 use crate::domain::event::Location;
 use crate::domain::site::{SiteDomain, SiteId, TimeZoneName};
-use crate::ports::queue::PublishError;
+use crate::ports::queue::{PublishError, Receipt};
 
 struct FixedClock(i64);
 impl Clock for FixedClock {
@@ -42,15 +42,20 @@ impl UserAgentClassifier for FakeUa {
 struct VecQueue {
     records: Mutex<Vec<Record>>,
     capacity: usize,
+    /// A durable queue whose confirmations fail (the stream refused the hits after all).
+    unconfirmed: bool,
 }
 impl RecordPublisher for VecQueue {
-    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+    fn try_publish(&self, record: Record) -> Result<Receipt, PublishError> {
         let mut r = self.records.lock().unwrap();
         if r.len() >= self.capacity {
             return Err(PublishError::Full);
         }
         r.push(record);
-        Ok(())
+        if self.unconfirmed {
+            return Ok(Receipt::pending(async { Err(PublishError::Full) }));
+        }
+        Ok(Receipt::taken())
     }
     fn published(&self) -> u64 {
         self.records.lock().unwrap().len() as u64
@@ -64,6 +69,11 @@ impl RecordPublisher for VecQueue {
 }
 
 fn service(capacity: usize) -> (IngestService, Arc<VecQueue>) {
+    let queue = Arc::new(VecQueue { capacity, ..VecQueue::default() });
+    (service_on(queue.clone()), queue)
+}
+
+fn service_on(queue: Arc<VecQueue>) -> IngestService {
     let site = Site {
         id: SiteId(3),
         domain: SiteDomain::parse("shop.test").unwrap(),
@@ -75,17 +85,16 @@ fn service(capacity: usize) -> (IngestService, Arc<VecQueue>) {
         retention_days: 0,
     };
     let lax = Site { id: SiteId(4), domain: SiteDomain::parse("lax.test").unwrap(), honor_dnt: false, ..site.clone() };
-    let queue = Arc::new(VecQueue { records: Mutex::default(), capacity });
     let svc = IngestService::new(
         SiteDirectory::new(vec![site, lax]),
         SaltRing::default(),
         Arc::new(FakeUa),
         Arc::new(NoGeo),
         Arc::new(FixedClock(1_700_000_000_000_000)),
-        queue.clone(),
+        queue,
     );
     svc.rotate_salts(|| Salt([7; 32]));
-    (svc, queue)
+    svc
 }
 
 fn hit(site: &str, ua: &str) -> IncomingHit {
@@ -107,7 +116,7 @@ fn hit(site: &str, ua: &str) -> IncomingHit {
 #[test]
 fn accepted_hits_are_enriched_and_queued() {
     let (svc, queue) = service(10);
-    assert_eq!(svc.ingest(hit("https://www.shop.test", "Mozilla")), Ok(Outcome::Accepted));
+    assert!(matches!(svc.ingest(hit("https://www.shop.test", "Mozilla")), Ok(Outcome::Accepted(_))));
     let records = queue.records.lock().unwrap();
     let Record::Event { event, visitor } = &records[0] else { panic!("not an event") };
     assert_eq!(event.site_id, 3);
@@ -124,19 +133,19 @@ fn accepted_hits_are_enriched_and_queued() {
 #[test]
 fn drop_rules_in_order() {
     let (svc, queue) = service(10);
-    assert_eq!(svc.ingest(hit("https://other.test", "Mozilla")), Ok(Outcome::Dropped(DropReason::UnknownSite)));
-    assert_eq!(svc.ingest(hit("https://shop.test", "somebot/1")), Ok(Outcome::Dropped(DropReason::Bot)));
+    assert!(matches!(svc.ingest(hit("https://other.test", "Mozilla")), Ok(Outcome::Dropped(DropReason::UnknownSite))));
+    assert!(matches!(svc.ingest(hit("https://shop.test", "somebot/1")), Ok(Outcome::Dropped(DropReason::Bot))));
     let mut dnt = hit("https://shop.test", "Mozilla");
     dnt.do_not_track = true;
-    assert_eq!(svc.ingest(dnt.clone()), Ok(Outcome::Dropped(DropReason::DoNotTrack)));
+    assert!(matches!(svc.ingest(dnt.clone()), Ok(Outcome::Dropped(DropReason::DoNotTrack))));
     dnt.site_host = "https://lax.test".into();
-    assert_eq!(svc.ingest(dnt), Ok(Outcome::Accepted), "a site may record despite DNT");
+    assert!(matches!(svc.ingest(dnt), Ok(Outcome::Accepted(_))), "a site may record despite DNT");
     let mut gpc = hit("https://lax.test", "Mozilla");
     gpc.global_privacy_control = true;
-    assert_eq!(svc.ingest(gpc), Ok(Outcome::Dropped(DropReason::GlobalPrivacyControl)));
+    assert!(matches!(svc.ingest(gpc), Ok(Outcome::Dropped(DropReason::GlobalPrivacyControl))));
     let mut excluded = hit("https://shop.test", "Mozilla");
     excluded.client_ip = "192.0.2.77".parse().unwrap();
-    assert_eq!(svc.ingest(excluded), Ok(Outcome::Dropped(DropReason::ExcludedIp)));
+    assert!(matches!(svc.ingest(excluded), Ok(Outcome::Dropped(DropReason::ExcludedIp))));
     assert_eq!(queue.depth(), 1);
     assert_eq!(svc.counters.dropped(DropReason::Bot), 1);
     assert_eq!(svc.counters.received.load(Ordering::Relaxed), 6);
@@ -159,7 +168,33 @@ fn invalid_custom_events_and_full_queue() {
         props: vec![("a".into(), "1".into()), ("a".into(), "2".into())],
         revenue: None,
     };
-    assert_eq!(svc.ingest(e.clone()), Ok(Outcome::Accepted));
-    assert_eq!(svc.ingest(e), Err(IngestError::Overloaded));
+    assert!(matches!(svc.ingest(e.clone()), Ok(Outcome::Accepted(_))));
+    assert!(matches!(svc.ingest(e), Err(IngestError::Overloaded)));
+    assert_eq!(svc.counters.overloaded.load(Ordering::Relaxed), 1);
+}
+
+/// Polls a receipt whose confirmation is already decided.
+fn confirmed_now(receipt: Receipt) -> Result<(), PublishError> {
+    use std::future::Future;
+    let mut confirmation = std::pin::pin!(receipt.confirmed());
+    match confirmation.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(r) => r,
+        std::task::Poll::Pending => panic!("the confirmation is not decided"),
+    }
+}
+
+#[test]
+fn a_hit_the_durable_queue_does_not_confirm_is_not_counted_accepted() {
+    let (svc, queue) = service(10);
+    let ok = svc.ingest(hit("https://shop.test", "Mozilla")).unwrap().into_receipt();
+    assert_eq!(svc.counters.accepted.load(Ordering::Relaxed), 1, "a memory queue's receipt is final");
+    assert_eq!(confirmed_now(ok), Ok(()));
+    assert_eq!(queue.depth(), 1);
+    let refusing = VecQueue { capacity: 10, unconfirmed: true, ..VecQueue::default() };
+    let svc = service_on(Arc::new(refusing));
+    let receipt = svc.ingest(hit("https://shop.test", "Mozilla")).unwrap().into_receipt();
+    assert_eq!(svc.counters.accepted.load(Ordering::Relaxed), 0, "not accepted before the confirmation");
+    assert_eq!(confirmed_now(receipt), Err(PublishError::Full));
+    assert_eq!(svc.counters.accepted.load(Ordering::Relaxed), 0, "answered 503, so not accepted");
     assert_eq!(svc.counters.overloaded.load(Ordering::Relaxed), 1);
 }

@@ -18,32 +18,67 @@ pub enum PublishError {
     Closed,
 }
 
-/// A durable queue's confirmation that a record is stored (JetStream's publish acknowledgement).
-pub type Receipt = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send>>;
+type Confirmation = Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send>>;
 
-thread_local! {
-    static RECEIPTS: RefCell<Option<Vec<Receipt>>> = const { RefCell::new(None) };
-}
+/// A queue's answer to a publish: taken (a memory queue), or a confirmation still to come
+/// (JetStream's acknowledgement), which the caller awaits before answering 202. A durable
+/// queue publishes while the confirmation is awaited (many in flight on one connection), so a
+/// dropped receipt is a hit nobody acknowledged.
+#[must_use = "a pending receipt publishes only when awaited"]
+pub struct Receipt(Option<Confirmation>);
 
-/// Runs `f` (which publishes synchronously) and returns the receipts a durable queue handed out
-/// meanwhile: the caller awaits them before answering 202. Kept beside the synchronous
-/// `try_publish` so the ingest service (validation, enrichment) stays synchronous and unaware
-/// of which queue it feeds; a memory queue hands out none.
-pub fn collect_receipts<R>(f: impl FnOnce() -> R) -> (R, Vec<Receipt>) {
-    let outer = RECEIPTS.with(|r| r.borrow_mut().replace(Vec::new()));
-    let result = f();
-    let receipts = RECEIPTS.with(|r| std::mem::replace(&mut *r.borrow_mut(), outer)).unwrap_or_default();
-    (result, receipts)
-}
+impl Receipt {
+    /// Taken: nothing left to wait for.
+    pub fn taken() -> Self {
+        Self(None)
+    }
 
-/// Called by a durable queue inside `try_publish`. Outside `collect_receipts` (seeding, tests)
-/// the receipt is dropped: the publish still completes, nobody waits for it.
-pub fn defer_receipt(receipt: Receipt) {
-    RECEIPTS.with(|r| {
-        if let Some(list) = r.borrow_mut().as_mut() {
-            list.push(receipt);
+    /// Confirmed when `confirmation` resolves.
+    pub fn pending(confirmation: impl Future<Output = Result<(), PublishError>> + Send + 'static) -> Self {
+        Self(Some(Box::pin(confirmation)))
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Waits for the confirmation.
+    pub async fn confirmed(self) -> Result<(), PublishError> {
+        match self.0 {
+            None => Ok(()),
+            Some(c) => c.await,
         }
-    });
+    }
+
+    /// Calls `f` with the outcome once it is known (at once for a taken record).
+    pub fn inspect(self, f: impl FnOnce(&Result<(), PublishError>) + Send + 'static) -> Self {
+        match self.0 {
+            None => {
+                f(&Ok(()));
+                self
+            }
+            Some(c) => Self::pending(async move {
+                let result = c.await;
+                f(&result);
+                result
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_pending() { "Receipt(pending)" } else { "Receipt(taken)" })
+    }
+}
+
+/// Waits for every receipt of one request (one hit may make several records); the first
+/// failure wins. They are awaited together, so their publishes are in flight at once.
+pub async fn confirm(receipts: Vec<Receipt>) -> Result<(), PublishError> {
+    if receipts.iter().all(|r| !r.is_pending()) {
+        return Ok(());
+    }
+    futures_util::future::join_all(receipts.into_iter().map(Receipt::confirmed)).await.into_iter().collect()
 }
 
 thread_local! {
@@ -70,14 +105,6 @@ pub fn next_message_id() -> Option<String> {
     })
 }
 
-/// Waits for every receipt; the first failure wins.
-pub async fn confirm(receipts: Vec<Receipt>) -> Result<(), PublishError> {
-    for r in receipts {
-        r.await?;
-    }
-    Ok(())
-}
-
 /// One metric a queue adapter adds to `/metrics`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueMetric {
@@ -90,9 +117,10 @@ pub struct QueueMetric {
     pub samples: Vec<(String, f64)>,
 }
 
-/// The producer side: never blocks (a durable queue defers its confirmation, see `defer_receipt`).
+/// The producer side: never blocks (a durable queue hands out a pending `Receipt`).
 pub trait RecordPublisher: Send + Sync {
-    fn try_publish(&self, record: Record) -> Result<(), PublishError>;
+    /// Takes `record` or refuses it at once; a durable queue's receipt must be awaited.
+    fn try_publish(&self, record: Record) -> Result<Receipt, PublishError>;
     /// Records accepted since the queue was made: the sequence number of the latest one.
     fn published(&self) -> u64;
     /// Records waiting to be written (a durable queue: publishes waiting for their acknowledgement).
@@ -103,6 +131,10 @@ pub trait RecordPublisher: Send + Sync {
     /// Whether the queue can take records now (a durable queue: connected to its servers).
     fn ready(&self) -> bool {
         true
+    }
+    /// A durable queue: a confirmed record is safe without the writer having stored it.
+    fn durable(&self) -> bool {
+        false
     }
     /// Adapter-specific samples for `/metrics`.
     fn metrics(&self) -> Vec<QueueMetric> {
@@ -164,4 +196,22 @@ pub trait RecordConsumer: Send {
     }
     /// The batch returned last is committed: the queue may forget it.
     fn acknowledge(&self) {}
+}
+
+/// A future a relay hands out.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Hits received by a cluster node that does not hold the database, kept by a durable queue
+/// until the leader has ingested them: no node holds an acknowledged hit in memory, and a
+/// failover hands nothing over (the next leader takes what is left).
+pub trait HitRelay: Send + Sync {
+    /// Keeps one received hit in its wire form; `id` is unique per hit, so the records the
+    /// leader makes of it are stored once even if it handles the hit again after a crash.
+    fn send(&self, id: &str, hit: Vec<u8>) -> Result<Receipt, PublishError>;
+    /// Whether hits can be relayed now (connected).
+    fn ready(&self) -> bool;
+    /// The leader takes up to `max` relayed hits (as sent), waiting up to `wait` for them.
+    fn take(&self, max: usize, wait: Duration) -> Pending<'_, Vec<Vec<u8>>>;
+    /// Settles the hits `take` returned last: `true` handled (gone), `false` to come again.
+    fn settle(&self, handled: Vec<bool>) -> Pending<'_, ()>;
 }

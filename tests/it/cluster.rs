@@ -69,7 +69,7 @@ impl Cluster {
         self.nodes[i] = Some(Server::start_at(&self.data, &http, &args));
     }
 
-    async fn readyz(&self, i: usize) -> Option<Value> {
+    pub(crate) async fn readyz(&self, i: usize) -> Option<Value> {
         let r = self.client.get(self.url(i, "/readyz")).timeout(Duration::from_secs(1)).send().await.ok()?;
         r.json().await.ok()
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hitkeep::adapters::nats::{NatsQueue, NatsSettings};
 use hitkeep::domain::client::DeviceClass;
 use hitkeep::domain::event::{Record, VitalMetric, VitalSample};
-use hitkeep::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher, collect_receipts, confirm};
+use hitkeep::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
 
 use crate::nats::Nats;
 
@@ -35,9 +35,7 @@ fn site(r: &Record) -> u32 {
 
 /// Publishes and waits for the queue's confirmation (none for a memory queue).
 async fn publish(p: &dyn RecordPublisher, i: u32) -> Result<(), PublishError> {
-    let (sent, receipts) = collect_receipts(|| p.try_publish(record(i)));
-    sent?;
-    confirm(receipts).await
+    p.try_publish(record(i))?.confirmed().await
 }
 
 /// Pulls up to `max` records on a blocking thread, as the writer does.
@@ -102,7 +100,7 @@ async fn conformance(
     }
     assert_eq!(refused, Some(PublishError::Full), "a full queue answers Full (503 + Retry-After)");
     publisher.close();
-    assert_eq!(publisher.try_publish(record(1)), Err(PublishError::Closed));
+    assert_eq!(publisher.try_publish(record(1)).err(), Some(PublishError::Closed));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

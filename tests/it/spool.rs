@@ -57,7 +57,17 @@ async fn queue_spool_three_memory_nodes_stopped_at_once_store_every_acknowledged
     // The spools are read at start; their hits go to the leader like any forwarded hit.
     tokio::time::sleep(Duration::from_secs(3)).await;
     c.stop_all(leader).await;
+    let left: Vec<_> = std::fs::read_dir(c.data.dir.path().join("spool"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a delivered spool is removed (kept until delivered): {left:?}");
     let stored = stored_paths(&c.data);
-    eprintln!("stopped at once: acknowledged {}, stored {}, spool files {spooled}", acked.len(), stored.len());
+    let twice = stored.values().filter(|n| **n > 1).count();
+    let lost = acked.iter().filter(|p| !stored.contains_key(*p)).count();
+    eprintln!(
+        "stopped at once: acknowledged {}, stored {}, lost {lost}, duplicated {twice}, spool files {spooled}",
+        acked.len(),
+        stored.len()
+    );
     assert_exactly_once(&acked, &stored);
 }

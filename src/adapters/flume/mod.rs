@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::domain::event::Record;
-use crate::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
+use crate::ports::queue::{Batch, PublishError, Receipt, RecordConsumer, RecordPublisher};
 
 /// Producer half, shared by request handlers. `close` drops the sender, after which the
 /// consumer still receives everything queued before and then sees `Closed`.
@@ -26,7 +26,7 @@ pub fn bounded(capacity: usize) -> (FlumePublisher, FlumeConsumer) {
 }
 
 impl RecordPublisher for FlumePublisher {
-    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+    fn try_publish(&self, record: Record) -> Result<Receipt, PublishError> {
         let mut guard = self.tx.lock();
         let Some(tx) = guard.0.as_ref() else { return Err(PublishError::Closed) };
         tx.try_send(record).map_err(|e| match e {
@@ -34,7 +34,7 @@ impl RecordPublisher for FlumePublisher {
             flume::TrySendError::Disconnected(_) => PublishError::Closed,
         })?;
         guard.1 += 1;
-        Ok(())
+        Ok(Receipt::taken())
     }
 
     fn published(&self) -> u64 {
@@ -110,16 +110,16 @@ mod tests {
     fn full_queue_refuses_and_batches_respect_max() {
         let (p, c) = bounded(3);
         for i in 0..3 {
-            p.try_publish(record(i)).unwrap();
+            let _ = p.try_publish(record(i)).unwrap();
         }
-        assert_eq!(p.try_publish(record(9)), Err(PublishError::Full));
+        assert_eq!(p.try_publish(record(9)).err(), Some(PublishError::Full));
         assert_eq!(p.depth(), 3);
         match c.next_batch(2, Duration::from_millis(10), Duration::from_millis(10)) {
             Batch::Records(r) => assert_eq!(r.len(), 2),
             Batch::Closed => panic!("closed"),
         }
         p.close();
-        assert_eq!(p.try_publish(record(10)), Err(PublishError::Closed));
+        assert_eq!(p.try_publish(record(10)).err(), Some(PublishError::Closed));
         match c.next_batch(10, Duration::from_millis(10), Duration::from_millis(10)) {
             Batch::Records(r) => assert_eq!(r.len(), 1, "queued records survive the producers"),
             Batch::Closed => panic!("closed too early"),

@@ -17,6 +17,7 @@ use crate::domain::event::{ENGAGEMENT, Engagement, PAGEVIEW};
 use crate::domain::ingest::{HitKind, IncomingHit, IncomingVital, IngestError, explicit_utm};
 use crate::domain::limits::InvalidHit;
 use crate::domain::page::Page;
+use crate::ports::queue::Receipt;
 
 fn accepted() -> Response {
     StatusCode::ACCEPTED.into_response()
@@ -159,15 +160,10 @@ async fn receive(
             return e.into_response();
         }
     };
-    let (result, receipts) = crate::ports::queue::collect_receipts(|| {
-        handle(state, endpoint, facts(&state.config, remote, headers), &bytes)
-    });
-    if let Err(refused) = result {
-        return refused.into_response();
-    }
-    if receipts.is_empty() {
-        return accepted();
-    }
+    let receipts = match handle(state, endpoint, facts(&state.config, remote, headers), &bytes) {
+        Ok(receipts) => receipts,
+        Err(refused) => return refused.into_response(),
+    };
     // A durable queue: 202 only once it confirmed every record of this request.
     match crate::ports::queue::confirm(receipts).await {
         Ok(()) => accepted(),
@@ -177,8 +173,14 @@ async fn receive(
 }
 
 /// Records one hit from its body and facts: the same path for hits received here and hits a
-/// follower forwarded. `Ok` when queued (or dropped by a privacy or bot rule): the sender gets 202.
-pub fn handle(state: &AppState, endpoint: IngestEndpoint, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
+/// follower forwarded. `Ok` when queued (or dropped by a privacy or bot rule) with the queue's
+/// receipts: once they are confirmed the sender gets 202.
+pub fn handle(
+    state: &AppState,
+    endpoint: IngestEndpoint,
+    f: RequestFacts,
+    bytes: &[u8],
+) -> Result<Vec<Receipt>, HitRefused> {
     match endpoint {
         IngestEndpoint::Pageview => pageview_hit(state, f, bytes),
         IngestEndpoint::Event => custom_event_hit(state, f, bytes),
@@ -211,8 +213,8 @@ impl IntoResponse for HitRefused {
     }
 }
 
-fn outcome(result: Result<crate::domain::ingest::Outcome, IngestError>) -> Result<(), HitRefused> {
-    result.map(|_| ()).map_err(HitRefused::Ingest)
+fn outcome(result: Result<crate::domain::ingest::Outcome, IngestError>) -> Result<Vec<Receipt>, HitRefused> {
+    result.map(|o| vec![o.into_receipt()]).map_err(HitRefused::Ingest)
 }
 
 fn invalid(state: &AppState, field: &'static str, message: impl Into<String>) -> HitRefused {
@@ -248,7 +250,7 @@ pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers:
     receive(&state, IngestEndpoint::Pageview, remote, headers, body).await
 }
 
-fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
+fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: PageviewPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(e) => return Err(HitRefused::Json(e)),
@@ -298,7 +300,7 @@ pub async fn custom_event(
     receive(&state, IngestEndpoint::Event, remote, headers, body).await
 }
 
-fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
+fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: EventPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(e) => return Err(HitRefused::Json(e)),
@@ -349,7 +351,7 @@ pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers
     receive(&state, IngestEndpoint::WebVital, remote, headers, body).await
 }
 
-fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
+fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: VitalPayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(e) => return Err(HitRefused::Json(e)),
@@ -403,7 +405,7 @@ pub async fn plausible_event(
     receive(&state, IngestEndpoint::Plausible, remote, headers, body).await
 }
 
-fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), HitRefused> {
+fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: PlausiblePayload = match parse_json(state, bytes) {
         Ok(p) => p,
         Err(e) => return Err(HitRefused::Json(e)),
@@ -429,7 +431,7 @@ fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), 
         Ok(kind) => kind,
         Err(e) => return Err(rejected(state, e)),
     };
-    let mut last = Ok(crate::domain::ingest::Outcome::Accepted);
+    let mut receipts = Vec::new();
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {
             timestamp: f.received_at,
@@ -444,10 +446,7 @@ fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<(), 
             do_not_track: f.dnt,
             global_privacy_control: f.gpc,
         };
-        last = state.ingest.ingest(hit);
-        if last.is_err() {
-            break;
-        }
+        receipts.extend(outcome(state.ingest.ingest(hit))?);
     }
-    outcome(last)
+    Ok(receipts)
 }

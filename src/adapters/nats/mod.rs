@@ -5,16 +5,18 @@
 
 mod consumer;
 mod publisher;
+mod relay;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull, stream};
 
 pub use consumer::NatsConsumer;
 pub use publisher::NatsPublisher;
+pub use relay::NatsRelay;
 
 /// How to reach NATS and what stream to use, validated from the flags.
 #[derive(Clone)]
@@ -61,6 +63,22 @@ impl NatsSettings {
         format!("{}-writer", self.stream.to_lowercase())
     }
 
+    /// The stream of hits cluster nodes received and the leader has not ingested yet.
+    pub fn relay_stream(&self) -> String {
+        format!("{}_RECEIVED", self.stream)
+    }
+
+    /// The subject received hits are relayed on.
+    pub fn relay_subject(&self) -> String {
+        format!("hitkeep.{}.received", self.stream.to_lowercase())
+    }
+
+    /// Its own stream, not a second subject of the hits' stream: the writer relies on the
+    /// hits' stream sequences following each other.
+    fn relay_stream_config(&self) -> stream::Config {
+        stream::Config { name: self.relay_stream(), subjects: vec![self.relay_subject()], ..self.stream_config() }
+    }
+
     fn stream_config(&self) -> stream::Config {
         stream::Config {
             name: self.stream.clone(),
@@ -88,10 +106,25 @@ pub struct NatsMetrics {
     pub publish_micros_sum: AtomicU64,
     pub publish_buckets: [AtomicU64; PUBLISH_BUCKETS.len()],
     pub consumer_pending: AtomicU64,
+    /// Relayed hits the leader has not settled yet (taken or waiting).
+    pub relay_pending: AtomicU64,
     pub redelivered: AtomicU64,
     pub skipped_duplicates: AtomicU64,
     pub consumer_resets: AtomicU64,
     pub undecodable: AtomicU64,
+}
+
+impl NatsMetrics {
+    /// An acknowledged publish and how long it took.
+    fn record_publish(&self, took: Duration) {
+        self.published.fetch_add(1, Ordering::Relaxed);
+        self.publish_micros_sum.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        for (bound, n) in PUBLISH_BUCKETS.iter().zip(&self.publish_buckets) {
+            if took.as_secs_f64() <= *bound {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Publish-latency histogram buckets in seconds.
@@ -162,13 +195,14 @@ impl NatsQueue {
             .backpressure_on_inflight(false)
             .build(client.clone());
         let queue = Self { settings, client, js, metrics: Arc::default() };
-        queue.ensure_stream().await?;
+        queue.ensure_stream(queue.settings.stream_config()).await?;
+        queue.ensure_stream(queue.settings.relay_stream_config()).await?;
         queue.ensure_consumer().await?;
         Ok(Arc::new(queue))
     }
 
-    async fn ensure_stream(&self) -> Result<(), NatsSetupError> {
-        let want = self.settings.stream_config();
+    /// Creates the stream if missing, else checks it matches `want`.
+    async fn ensure_stream(&self, want: stream::Config) -> Result<(), NatsSetupError> {
         let name = want.name.clone();
         let err = |cause: String| NatsSetupError::Stream { stream: name.clone(), cause };
         let mut stream = match self.js.get_stream(&name).await {
@@ -185,8 +219,8 @@ impl NatsQueue {
         };
         let have = stream.info().await.map_err(|e| err(e.to_string()))?.config.clone();
         let mut diffs = Vec::new();
-        if !have.subjects.contains(&self.settings.subject()) {
-            diffs.push(format!("subjects {:?}, need {}", have.subjects, self.settings.subject()));
+        if !want.subjects.iter().all(|s| have.subjects.contains(s)) {
+            diffs.push(format!("subjects {:?}, need {:?}", have.subjects, want.subjects));
         }
         if have.retention != want.retention {
             diffs.push(format!("retention {:?}, need WorkQueue", have.retention));

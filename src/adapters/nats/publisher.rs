@@ -1,16 +1,17 @@
-//! Publishing hits to JetStream: one task per publish, so many are in flight on the one
-//! connection at once (pipelined); the 202 waits for the acknowledgement through a `Receipt`.
+//! Publishing hits to JetStream: the receipt sends the message and awaits its acknowledgement
+//! in the request's own task, so every request in flight has its publish in flight on the one
+//! connection (pipelined, no task or lock per publish); the 202 waits for the acknowledgement.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_nats::jetstream::message::PublishMessage;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::Semaphore;
 
 use super::{NatsQueue, PUBLISH_BUCKETS};
 use crate::domain::event::Record;
-use crate::ports::queue::{PublishError, QueueMetric, RecordPublisher, defer_receipt, next_message_id};
+use crate::ports::queue::{PublishError, QueueMetric, Receipt, RecordPublisher, next_message_id};
 
 /// Publishes records; bounded by `--nats-max-in-flight` publishes waiting for their acknowledgement.
 pub struct NatsPublisher {
@@ -21,7 +22,6 @@ pub struct NatsPublisher {
     /// Distinguishes this process's message ids from every other node's and run's.
     boot: String,
     sent: AtomicU64,
-    runtime: tokio::runtime::Handle,
 }
 
 impl NatsPublisher {
@@ -29,14 +29,43 @@ impl NatsPublisher {
         let boot = format!("{:016x}", rand::random::<u64>());
         let permits = Arc::new(Semaphore::new(queue.settings.max_in_flight.max(1)));
         let subject = queue.settings.subject().into();
-        Self {
-            queue,
-            subject,
-            permits,
-            closed,
-            boot,
-            sent: AtomicU64::new(0),
-            runtime: tokio::runtime::Handle::current(),
+        Self { queue, subject, permits, closed, boot, sent: AtomicU64::new(0) }
+    }
+}
+
+/// One publish waiting for its acknowledgement: its permit and the in-flight gauge.
+struct InFlight {
+    metrics: Arc<super::NatsMetrics>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Sends `message` and waits for JetStream's acknowledgement, counting it in `metrics`.
+pub(super) async fn publish_confirmed(
+    js: async_nats::jetstream::Context,
+    subject: async_nats::Subject,
+    message: PublishMessage,
+    metrics: &super::NatsMetrics,
+) -> Result<(), PublishError> {
+    let started = Instant::now();
+    let result = match js.send_publish(subject, message).await {
+        Ok(ack) => ack.await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            metrics.record_publish(started.elapsed());
+            Ok(())
+        }
+        Err(e) => {
+            metrics.publish_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, "JetStream publish failed");
+            Err(classify(&e))
         }
     }
 }
@@ -52,7 +81,7 @@ fn classify(e: &async_nats::jetstream::context::PublishError) -> PublishError {
 }
 
 impl RecordPublisher for NatsPublisher {
-    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+    fn try_publish(&self, record: Record) -> Result<Receipt, PublishError> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(PublishError::Closed);
         }
@@ -63,44 +92,20 @@ impl RecordPublisher for NatsPublisher {
         }
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| PublishError::Full)?;
         let payload = serde_json::to_vec(&record).map_err(|_| PublishError::Closed)?;
-        // A retried publish (the client's reconnect, a follower sending a batch again after a
+        // A retried publish (the client's reconnect, a relayed hit handled again after a
         // failover) carries the same id: JetStream keeps one copy.
         let id =
             next_message_id().unwrap_or_else(|| format!("{}-{}", self.boot, self.sent.fetch_add(1, Ordering::Relaxed)));
         let message = PublishMessage::build().payload(payload.into()).message_id(id);
         let (js, subject, metrics) = (self.queue.js.clone(), self.subject.clone(), self.queue.metrics.clone());
-        let (tx, rx) = oneshot::channel();
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.runtime.spawn(async move {
-            let started = Instant::now();
-            let result = match js.send_publish(subject, message).await {
-                Ok(ack) => ack.await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
-            drop(permit);
-            let result = match result {
-                Ok(()) => {
-                    let d = started.elapsed();
-                    metrics.published.fetch_add(1, Ordering::Relaxed);
-                    metrics.publish_micros_sum.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
-                    for (i, bound) in PUBLISH_BUCKETS.iter().enumerate() {
-                        if d.as_secs_f64() <= *bound {
-                            metrics.publish_buckets[i].fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    Ok(())
-                }
-                Err(e) => {
-                    metrics.publish_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "JetStream publish failed");
-                    Err(classify(&e))
-                }
-            };
-            let _ = tx.send(result);
-        });
-        defer_receipt(Box::pin(async move { rx.await.unwrap_or(Err(PublishError::Closed)) }));
-        Ok(())
+        // Counted out even when the receipt is dropped unawaited (the client went away).
+        let in_flight = InFlight { metrics: metrics.clone(), _permit: permit };
+        Ok(Receipt::pending(async move {
+            let result = publish_confirmed(js, subject, message, &metrics).await;
+            drop(in_flight);
+            result
+        }))
     }
 
     fn published(&self) -> u64 {
@@ -121,6 +126,10 @@ impl RecordPublisher for NatsPublisher {
 
     fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+    }
+
+    fn durable(&self) -> bool {
+        true
     }
 
     fn metrics(&self) -> Vec<QueueMetric> {
@@ -166,6 +175,12 @@ impl RecordPublisher for NatsPublisher {
                 "gauge",
                 "Messages in the stream the writer has not taken yet (consumer lag; leader only).",
                 load(&m.consumer_pending),
+            ),
+            one(
+                "hitkeep_nats_relay_pending",
+                "gauge",
+                "Hits other cluster nodes relayed that the leader has not ingested yet (leader only).",
+                load(&m.relay_pending),
             ),
             one(
                 "hitkeep_nats_redelivered_total",

@@ -17,7 +17,7 @@ use crate::adapters::http::AppState;
 use crate::adapters::http::ingest::{self, IngestEndpoint, RequestFacts};
 use crate::domain::event::Record;
 use crate::ports::cluster::CLUSTER_SECRET_HEADER;
-use crate::ports::queue::RecordHandover;
+use crate::ports::queue::{HitRelay, PublishError, RecordHandover};
 
 /// A deposed leader's writer hands its queue to this node's forwarder, which delivers it to the
 /// next leader like any follower's hits.
@@ -147,34 +147,114 @@ impl ForwardQueue {
 /// An ingest request on a node without the database: checked for size and JSON, queued, 202.
 /// Deeper validation happens on the leader (an invalid hit is counted there, not answered 400).
 pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
-    let Some(endpoint) = IngestEndpoint::from_path(req.uri().path()) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let hit = match received(gate, req).await {
+        Ok(hit) => hit,
+        Err(refused) => return refused,
     };
-    let remote = req.remote_addr().clone();
-    let headers = req.headers().clone();
-    let bytes = match ingest::read_limited(gate.config.max_body_bytes, &headers, req.into_body()).await {
-        Ok(b) => b,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        return ingest::malformed_json(&e);
-    }
-    let body = String::from_utf8_lossy(&bytes).into_owned();
-    let mut facts = ingest::facts(&gate.config, &remote, &headers);
-    facts.received_at = Some(now_micros());
-    if gate.draining.load(Ordering::SeqCst) {
-        return unavailable("unavailable", "this node is shutting down");
-    }
-    static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let boot = BOOT.get_or_init(rand::random::<u64>);
-    let id = Some(format!("n{}-{boot:016x}-{}", gate.node_id, SEQ.fetch_add(1, Ordering::Relaxed)));
-    if gate.forward.push(ForwardedHit { endpoint, facts, body, id }) {
+    if gate.forward.push(hit) {
         gate.counters.queued.fetch_add(1, Ordering::Relaxed);
         StatusCode::ACCEPTED.into_response()
     } else {
         gate.counters.refused.fetch_add(1, Ordering::Relaxed);
         unavailable("overloaded", "no leader to hand hits to and the forward queue is full")
+    }
+}
+
+/// The same on a cluster with a durable queue: relayed through it, 202 once it confirmed the
+/// hit; the leader takes it from there (`run_relay`), so this node holds nothing in memory.
+pub async fn relay(gate: &ClusterGate, relay: &dyn HitRelay, req: Request) -> Response {
+    let hit = match received(gate, req).await {
+        Ok(hit) => hit,
+        Err(refused) => return refused,
+    };
+    let id = hit.id.clone().unwrap_or_default();
+    let wire = serde_json::to_vec(&ForwardItem::Hit(hit)).expect("a hit serialises");
+    let confirmed = match relay.send(&id, wire) {
+        Ok(receipt) => receipt.confirmed().await,
+        Err(e) => Err(e),
+    };
+    match confirmed {
+        Ok(()) => {
+            gate.counters.relayed.fetch_add(1, Ordering::Relaxed);
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(e) => {
+            gate.counters.refused.fetch_add(1, Ordering::Relaxed);
+            match e {
+                PublishError::Full => unavailable("overloaded", "the ingest queue is full"),
+                PublishError::Closed => unavailable("unavailable", "the ingest queue is unreachable"),
+            }
+        }
+    }
+}
+
+/// Reads a hit this node cannot ingest itself: body size and JSON checked, facts and a unique
+/// id attached; `Err` is the answer to a request refused.
+async fn received(gate: &ClusterGate, req: Request) -> Result<ForwardedHit, Response> {
+    let Some(endpoint) = IngestEndpoint::from_path(req.uri().path()) else {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    };
+    let remote = req.remote_addr().clone();
+    let headers = req.headers().clone();
+    let bytes = match ingest::read_limited(gate.config.max_body_bytes, &headers, req.into_body()).await {
+        Ok(b) => b,
+        Err(e) => return Err(e.into_response()),
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return Err(ingest::malformed_json(&e));
+    }
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let mut facts = ingest::facts(&gate.config, &remote, &headers);
+    facts.received_at = Some(now_micros());
+    if gate.draining.load(Ordering::SeqCst) {
+        return Err(unavailable("unavailable", "this node is shutting down"));
+    }
+    static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let boot = BOOT.get_or_init(rand::random::<u64>);
+    let id = Some(format!("n{}-{boot:016x}-{}", gate.node_id, SEQ.fetch_add(1, Ordering::Relaxed)));
+    Ok(ForwardedHit { endpoint, facts, body, id })
+}
+
+/// On the leader with a durable queue: ingests the hits other nodes relayed, until aborted.
+/// A relayed hit is settled only once the records made of it are confirmed; one handled again
+/// after a crash makes records with the same message ids, which the queue stores once.
+pub async fn run_relay(relay: Arc<dyn HitRelay>, state: Arc<AppState>, ingested: Arc<ClusterGate>) {
+    loop {
+        // Short waits: a relayed hit is stored within about this much more than a direct one.
+        let wire = relay.take(BATCH, Duration::from_millis(100)).await;
+        if wire.is_empty() {
+            continue;
+        }
+        let items: Vec<Option<ForwardItem>> = wire
+            .iter()
+            .map(|w| {
+                serde_json::from_slice(w)
+                    .inspect_err(|e| tracing::error!(error = %e, "undecodable relayed hit; dropped"))
+                    .ok()
+            })
+            .collect();
+        let decoded: Vec<ForwardItem> = items.iter().flatten().cloned().collect();
+        let taken = record_batch(&state, &decoded).await.unwrap_or(0);
+        // The first `taken` decodable hits are handled; undecodable ones are dropped for good.
+        let mut left = taken;
+        let handled: Vec<bool> = items
+            .iter()
+            .map(|i| match i {
+                None => true,
+                Some(_) if left > 0 => {
+                    left -= 1;
+                    true
+                }
+                Some(_) => false,
+            })
+            .collect();
+        ingested.counters.relay_ingested.fetch_add(taken as u64, Ordering::Relaxed);
+        relay.settle(handled).await;
+        if taken < decoded.len() {
+            // The queue refused some: give it a moment.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -186,28 +266,31 @@ fn now_micros() -> i64 {
 /// take, then waits until the writer has committed them (or, deposed meanwhile, handed them on
 /// to the next leader). Returns how many were taken.
 pub async fn record_batch(state: &AppState, hits: &[ForwardItem]) -> Result<usize, &'static str> {
-    let mut taken = 0;
     let mut receipts = Vec::new();
     for item in hits {
-        let (refused, confirmations) = crate::ports::queue::collect_receipts(|| match item {
+        let result = match item {
             ForwardItem::Hit(hit) => {
                 let handle = || ingest::handle(state, hit.endpoint, hit.facts.clone(), hit.body.as_bytes());
-                let result = match &hit.id {
+                match &hit.id {
                     Some(id) => crate::ports::queue::with_message_id(id, handle),
                     None => handle(),
-                };
-                result.is_err_and(|refused| refused.retry_later())
+                }
+                .map_err(|refused| refused.retry_later())
             }
-            ForwardItem::Record(record) => state.ingest.republish(record.clone()).is_err(),
-        });
-        if refused {
-            break;
+            ForwardItem::Record(record) => {
+                state.ingest.republish(record.clone()).map(|o| vec![o.into_receipt()]).map_err(|_| true)
+            }
+        };
+        match result {
+            Ok(r) => receipts.push(r),
+            // Refused for good (invalid): taken, there is nothing to store.
+            Err(false) => receipts.push(Vec::new()),
+            Err(true) => break,
         }
-        receipts.push(confirmations);
-        taken += 1;
     }
-    if receipts.iter().any(|r| !r.is_empty()) {
-        // A durable queue: once it confirmed a hit, the hit is safe; the follower may forget it.
+    let taken = receipts.len();
+    if state.ingest.queue_durable() {
+        // A durable queue: once it confirmed a hit, the hit is safe; the sender may forget it.
         let confirmed = futures_util::future::join_all(receipts.into_iter().map(crate::ports::queue::confirm)).await;
         return Ok(confirmed.iter().take_while(|r| r.is_ok()).count());
     }

@@ -23,6 +23,7 @@ use super::errors::json_error;
 use super::{AppState, HttpConfig, SecretToken, assets, cors, health};
 use crate::ports::cluster::{CLIENT_IP_HEADER, CLUSTER_SECRET_HEADER, ConsensusInbox};
 use crate::ports::leadership::Leadership;
+use crate::ports::queue::HitRelay;
 use forward::ForwardQueue;
 
 /// Counters of the forwarding path, exported as metrics.
@@ -40,6 +41,10 @@ pub struct ForwardCounters {
     pub proxied: AtomicU64,
     /// Records this node's writer, deposed, handed to the forward queue for the next leader.
     pub handed_over: AtomicU64,
+    /// Hits this node relayed through the durable queue (202 once it confirmed them).
+    pub relayed: AtomicU64,
+    /// Relayed hits this node, leading, ingested.
+    pub relay_ingested: AtomicU64,
 }
 
 /// The single-node routes over an open database, while this node leads.
@@ -71,6 +76,8 @@ pub struct ClusterGate {
     pub secret_text: Arc<str>,
     pub client: reqwest::Client,
     pub forward: ForwardQueue,
+    /// With a durable queue: where hits go while this node does not hold the database.
+    pub relay: Option<Arc<dyn HitRelay>>,
     pub counters: ForwardCounters,
     /// Set once shutdown began.
     pub draining: AtomicBool,
@@ -99,10 +106,17 @@ impl ClusterGate {
             secret_text: secret.into(),
             client,
             forward: ForwardQueue::new(forward_capacity),
+            relay: None,
             counters: ForwardCounters::default(),
             draining: AtomicBool::new(false),
             slot: parking_lot::RwLock::new(Slot::Closed),
         }
+    }
+
+    /// Relays ingest through a durable queue instead of the forward queue.
+    pub fn with_relay(mut self, relay: Option<Arc<dyn HitRelay>>) -> Self {
+        self.relay = relay;
+        self
     }
 
     /// Hands the node an open engine: from now on it serves locally.
@@ -191,11 +205,15 @@ fn gate_of(req: &Request) -> poem::Result<Arc<ClusterGate>> {
     req.data::<Arc<ClusterGate>>().cloned().ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
-/// Ingest: the engine when this node leads, else the forward queue (202 at once).
+/// Ingest: the engine when this node leads, else the durable queue's relay (202 once it has
+/// the hit) or the forward queue (202 at once).
 async fn ingest_gate(req: Request) -> poem::Result<Response> {
     let gate = gate_of(&req)?;
     if let Some(engine) = gate.engine() {
         return engine.routes.call(req).await;
+    }
+    if let Some(relay) = gate.relay.clone() {
+        return Ok(forward::relay(&gate, relay.as_ref(), req).await);
     }
     Ok(forward::accept(&gate, req).await)
 }
@@ -228,8 +246,9 @@ fn vouch_for_client(gate: &ClusterGate, req: &mut Request) {
     }
 }
 
-/// Ready when this node can take hits now: it leads with the database open, or it follows a
-/// known leader and has room in its forward queue.
+/// Ready when this node can take hits now: it leads with the database open (and its queue
+/// connected), or it relays through a connected durable queue, or it follows a known leader
+/// and has room in its forward queue.
 #[handler]
 fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
     let engine = gate.engine();
@@ -237,10 +256,17 @@ fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
     let draining = gate.draining.load(Ordering::SeqCst);
     let depth = gate.forward.len();
     let room = depth < gate.forward.capacity();
+    let queue_connected = match (&engine, &gate.relay) {
+        (Some(e), _) => e.state.ingest.queue_ready(),
+        (None, Some(relay)) => relay.ready(),
+        (None, None) => true,
+    };
     let ready = !draining
-        && match &engine {
-            Some(e) => !e.state.draining.load(Ordering::SeqCst),
-            None => room && leader.as_ref().is_some_and(|l| l.node_id != gate.node_id),
+        && queue_connected
+        && match (&engine, &gate.relay) {
+            (Some(e), _) => !e.state.draining.load(Ordering::SeqCst),
+            (None, Some(_)) => true,
+            (None, None) => room && leader.as_ref().is_some_and(|l| l.node_id != gate.node_id),
         };
     let body = serde_json::json!({
         "ready": ready,
@@ -252,6 +278,7 @@ fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
         "draining": draining,
         "forward_queue_depth": depth,
         "forward_queue_capacity": gate.forward.capacity(),
+        "queue_connected": queue_connected,
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut resp = poem::web::Json(body).with_status(status).into_response();
@@ -278,7 +305,7 @@ fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
     let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let leader_id = gate.leadership.leader().map_or(-1, |l| l.node_id as i64);
     let open = if gate.engine().is_some() { 1 } else { 0 };
-    let samples: [(&str, &str, &str, String); 12] = [
+    let samples: [(&str, &str, &str, String); 14] = [
         ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id.to_string()),
         ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id.to_string()),
         ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term().to_string()),
@@ -325,6 +352,18 @@ fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
             "counter",
             "Acknowledged records this node's writer, deposed, handed on to the next leader.",
             load(&c.handed_over).to_string(),
+        ),
+        (
+            "hitkeep_relayed_total",
+            "counter",
+            "Hits this node relayed through the durable queue (answered 202 once it confirmed them).",
+            load(&c.relayed).to_string(),
+        ),
+        (
+            "hitkeep_relay_ingested_total",
+            "counter",
+            "Relayed hits this node ingested while leading.",
+            load(&c.relay_ingested).to_string(),
         ),
     ];
     for (name, kind, help, value) in samples {
