@@ -14,8 +14,8 @@ use anyhow::Context;
 
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings,
-    DuckSites, DuckSubscriptions,
+    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSegments,
+    DuckSettings, DuckSites, DuckSubscriptions,
 };
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::conn_limits::{ConnLimits, LimitedAcceptor};
@@ -49,6 +49,7 @@ use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
 use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
+use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
 
 /// Everything `serve` needs, validated.
@@ -71,6 +72,8 @@ pub struct ServeConfig {
     pub exact_visitors_limit: u64,
     /// Longest a report query may run (`--query-timeout-ms`); `None`: no limit.
     pub query_timeout: Option<Duration>,
+    /// Exchange rates to revenue goals' currencies (`--revenue-rates`).
+    pub revenue_rates: crate::domain::revenue_rates::RevenueRates,
     /// Bounds on realtime streams.
     pub realtime: StreamLimits,
     /// Cluster membership; `None` runs a single node.
@@ -237,12 +240,15 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
     let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
-    let reports = Arc::new(ReportService::new(
-        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-        goals.clone(),
-        imports.clone(),
-        clock.clone(),
-    ));
+    let reports = Arc::new(
+        ReportService::new(
+            Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
+            goals.clone(),
+            imports.clone(),
+            clock.clone(),
+        )
+        .with_revenue_rates(config.revenue_rates.clone()),
+    );
     let accounts = accounts_service(&db, clock.clone())?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
         Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
@@ -298,6 +304,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         )),
         reports,
         goals,
+        segments: Arc::new(SegmentService::new(Arc::new(DuckSegments::new(db.connect()?)), enrichment.clock.clone())),
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),
@@ -492,6 +499,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
         query_timeout: None,
+        revenue_rates: Default::default(),
         realtime: StreamLimits::default(),
         cluster: None,
         lifecycle: LifecycleConfig {

@@ -35,6 +35,7 @@ mod report_sql;
 #[cfg(test)]
 mod report_sql_golden;
 mod reports;
+mod segments;
 mod sites;
 mod sql;
 mod subscriptions;
@@ -53,6 +54,7 @@ pub use goals::DuckGoals;
 pub use imports::DuckImports;
 pub use lifecycle::{DuckLifecycle, compact_file, compact_if_sparse, free_ratio};
 pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
+pub use segments::DuckSegments;
 pub use sites::DuckSites;
 pub use subscriptions::DuckSubscriptions;
 

@@ -9,6 +9,7 @@ use duckdb::types::Value;
 use super::reports::ts_param;
 use super::sql::{Sql, bucket, filter_expr, goal_condition, prop_value, row_column, visit_pages_column};
 use crate::domain::query::{Dimension, Direction, EventDim, Filter, Goal, Metric, OrderKey, Period, Query, VisitDim};
+use crate::domain::revenue_rates::RevenueConversion;
 
 /// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
 pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool) -> Sql {
@@ -252,10 +253,11 @@ impl<'a> Plan<'a> {
             self.distinct
         ));
         if self.revenue() {
-            sql.push(
-                ", sum(revenue_amount)::DOUBLE AS rev_sum, avg(revenue_amount)::DOUBLE AS rev_avg, \
-                 count(DISTINCT revenue_currency) AS rev_ncur, min(revenue_currency) AS rev_cur",
-            );
+            let (amount, currency) = revenue_columns(self.q.revenue.as_ref());
+            sql.push(&format!(
+                ", sum({amount})::DOUBLE AS rev_sum, avg({amount})::DOUBLE AS rev_avg, \
+                 count(DISTINCT {currency}) AS rev_ncur, min({currency}) AS rev_cur"
+            ));
         }
         if self.fast {
             sql.push(
@@ -643,6 +645,20 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
             VisitDim::Language => &["language"],
         },
     }
+}
+
+/// Revenue amount and currency as summed: converted to a revenue goal's currency where a rate
+/// is known, as stored otherwise (then mixed currencies stay mixed). Codes are validated ISO 4217
+/// codes and rates finite numbers, so both are written as literals.
+fn revenue_columns(conversion: Option<&RevenueConversion>) -> (String, String) {
+    let Some(c) = conversion else { return ("revenue_amount".into(), "revenue_currency".into()) };
+    let target = &c.currency;
+    let cases: String = c.rates.iter().map(|(from, rate)| format!(" WHEN '{from}' THEN {rate:?}")).collect();
+    let known: String = c.rates.iter().map(|(from, _)| format!(", '{from}'")).collect();
+    (
+        format!("(revenue_amount * CASE revenue_currency{cases} ELSE 1 END)"),
+        format!("(CASE WHEN revenue_currency IN ('{target}'{known}) THEN '{target}' ELSE revenue_currency END)"),
+    )
 }
 
 fn needed_columns(q: &Query) -> Vec<&'static str> {

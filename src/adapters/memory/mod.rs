@@ -2,4 +2,5 @@
 //! suites as the real adapters.
 
 pub mod goals;
+pub mod segments;
 pub mod sites;
