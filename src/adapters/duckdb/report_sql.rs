@@ -651,7 +651,9 @@ fn raw_columns(dim: &Dimension) -> &'static [&'static str] {
 /// is known, as stored otherwise (then mixed currencies stay mixed). Codes are validated ISO 4217
 /// codes and rates finite numbers, so both are written as literals.
 fn revenue_columns(conversion: Option<&RevenueConversion>) -> (String, String) {
-    let Some(c) = conversion else { return ("revenue_amount".into(), "revenue_currency".into()) };
+    let Some(c) = conversion.filter(|c| !c.rates.is_empty()) else {
+        return ("revenue_amount".into(), "revenue_currency".into());
+    };
     let target = &c.currency;
     let cases: String = c.rates.iter().map(|(from, rate)| format!(" WHEN '{from}' THEN {rate:?}")).collect();
     let known: String = c.rates.iter().map(|(from, _)| format!(", '{from}'")).collect();
