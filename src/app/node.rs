@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::ServeConfig;
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSites,
-    DuckSubscriptions,
+    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSegments,
+    DuckSites, DuckSubscriptions,
 };
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
@@ -41,6 +41,7 @@ use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
 use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
+use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
 
 /// The account service on its own connection.
@@ -142,12 +143,15 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
     let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
-    let reports = Arc::new(ReportService::new(
-        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-        goals.clone(),
-        imports.clone(),
-        clock.clone(),
-    ));
+    let reports = Arc::new(
+        ReportService::new(
+            Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
+            goals.clone(),
+            imports.clone(),
+            clock.clone(),
+        )
+        .with_revenue_rates(config.revenue_rates.clone()),
+    );
     let accounts = accounts_service(&db, clock.clone())?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
         Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
@@ -177,6 +181,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         )),
         reports,
         goals,
+        segments: Arc::new(SegmentService::new(Arc::new(DuckSegments::new(db.connect()?)), enrichment.clock.clone())),
         accounts,
         broadcaster,
         draining: AtomicBool::new(false),

@@ -224,6 +224,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
         query_timeout: None,
+        revenue_rates: Default::default(),
         realtime: StreamLimits::default(),
         cluster: None,
         lifecycle: LifecycleConfig {

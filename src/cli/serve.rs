@@ -17,6 +17,7 @@ use crate::app::ServeConfig;
 use crate::app::cluster::ClusterConfig;
 use crate::domain::accounts::SiteCreation;
 use crate::domain::recorder::BatchPolicy;
+use crate::domain::revenue_rates::RevenueRates;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -98,6 +99,12 @@ pub struct ServeArgs {
     /// milliseconds; then it is cancelled and answers 503 with Retry-After. 0: no limit.
     #[arg(long, env = "HITKEEP_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
     pub query_timeout_ms: u64,
+    /// Exchange rates for revenue goals: a JSON (`{"USD": {"EUR": 0.92}}`) or CSV
+    /// (`from,to,rate` lines) file. Revenue in other currencies is converted to a revenue goal's
+    /// currency at these rates; without a rate it is never converted (mixed currencies are
+    /// reported instead).
+    #[arg(long, env = "HITKEEP_REVENUE_RATES")]
+    pub revenue_rates: Option<PathBuf>,
     /// Most realtime streams (server-sent events) open on this server; beyond it, 503.
     #[arg(long, env = "HITKEEP_MAX_REALTIME_STREAMS", default_value_t = 1000)]
     pub max_realtime_streams: usize,
@@ -226,6 +233,13 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
         writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
         exact_visitors_limit: a.exact_visitors_limit,
         query_timeout: (a.query_timeout_ms > 0).then(|| Duration::from_millis(a.query_timeout_ms)),
+        revenue_rates: match &a.revenue_rates {
+            Some(path) => RevenueRates::parse(
+                &std::fs::read_to_string(path).with_context(|| format!("--revenue-rates {}", path.display()))?,
+            )
+            .map_err(anyhow::Error::msg)?,
+            None => RevenueRates::default(),
+        },
         realtime: StreamLimits {
             per_caller: a.max_realtime_streams_per_caller,
             total: a.max_realtime_streams,

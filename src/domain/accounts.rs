@@ -123,8 +123,8 @@ pub enum Principal {
     User { id: UserId, is_admin: bool },
     /// An API token acting for its user; `sites` empty means all of the user's sites.
     Token { id: u32, user: UserId, is_admin: bool, scope: Scope, sites: Vec<SiteId> },
-    /// A visitor of a share link: reads one site.
-    Share { link: u32, site: SiteId },
+    /// A visitor of a share link: reads one site, limited to a saved segment when the link is.
+    Share { link: u32, site: SiteId, segment: Option<u32> },
     /// The operator token from the server configuration (`--api-token`): full access, no user.
     Operator,
 }
@@ -351,14 +351,17 @@ mod tests {
         let admin_token =
             Principal::Token { id: 1, user: UserId(7), is_admin: true, scope: Scope::Admin, sites: vec![] };
         assert_eq!(may_create_site(&admin_token, Admins), Ok(()));
-        assert_eq!(may_create_site(&Principal::Share { link: 1, site: A }, Users), Err(Denied::Forbidden));
+        assert_eq!(
+            may_create_site(&Principal::Share { link: 1, site: A, segment: None }, Users),
+            Err(Denied::Forbidden)
+        );
         assert_eq!(SiteCreation::parse("users"), Some(Users));
         assert_eq!(SiteCreation::parse("everyone"), None);
     }
 
     #[test]
     fn share_links_read_one_site() {
-        let share = Principal::Share { link: 3, site: A };
+        let share = Principal::Share { link: 3, site: A, segment: None };
         assert_eq!(site_access(&share, A, None, Need::Read), Ok(()));
         assert_eq!(site_access(&share, A, None, Need::Manage), Err(Denied::Forbidden));
         assert_eq!(site_access(&share, B, None, Need::Read), Err(Denied::NotFound));

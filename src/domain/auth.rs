@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(token(Scope::Admin, vec![]).role(b), Some(Role::Owner));
         let user = Caller { principal: Principal::User { id: UserId(7), is_admin: false }, roles: roles.clone() };
         assert_eq!((user.role(a), user.role(SiteId(3))), (Some(Role::Owner), None));
-        let share = Caller { principal: Principal::Share { link: 1, site: a }, roles: HashMap::new() };
+        let share = Caller { principal: Principal::Share { link: 1, site: a, segment: None }, roles: HashMap::new() };
         assert_eq!((share.role(a), share.role(b)), (Some(Role::Viewer), None));
     }
 

@@ -52,6 +52,8 @@ pub struct ShareRecord {
     pub name: String,
     pub password_hash: Option<String>,
     pub created_at: i64,
+    /// The saved segment every query through the link is limited to.
+    pub segment: Option<u32>,
 }
 
 /// An invitation as stored.

@@ -15,6 +15,7 @@ pub mod notify;
 pub mod queue;
 pub mod reports;
 pub mod retention;
+pub mod segments;
 pub mod sites;
 pub mod store;
 pub mod subscriptions;

@@ -52,7 +52,14 @@ pub struct Funnel {
 /// Goals and funnels of sites.
 pub trait GoalRepository: Send + Sync {
     fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError>;
-    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind) -> Result<Goal, StoreError>;
+    /// Saves a goal; `currency` makes it a revenue goal.
+    fn add_goal(
+        &self,
+        site_id: u32,
+        display_name: &str,
+        kind: &GoalKind,
+        currency: Option<&str>,
+    ) -> Result<Goal, StoreError>;
     /// `false` when no such goal.
     fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError>;
     fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError>;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::blocking;
 use crate::domain::query::{Goal, GoalKind};
+use crate::domain::revenue::is_currency;
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
 
@@ -70,7 +71,28 @@ impl GoalService {
 
     /// Saves a goal; without a display name it is named after its page or event.
     pub async fn add_goal(&self, site_id: u32, name: Option<String>, step: StepDraft) -> Result<Goal, GoalError> {
+        self.add_revenue_goal(site_id, name, step, None).await
+    }
+
+    /// Saves a goal, with a currency (ISO 4217) a revenue goal: custom event goals only.
+    pub async fn add_revenue_goal(
+        &self,
+        site_id: u32,
+        name: Option<String>,
+        step: StepDraft,
+        currency: Option<String>,
+    ) -> Result<Goal, GoalError> {
         let kind = step.kind().map_err(GoalError::InvalidGoal)?;
+        let currency = currency.map(|c| c.trim().to_ascii_uppercase());
+        match (&currency, &kind) {
+            (Some(c), _) if !is_currency(c) => {
+                return Err(GoalError::InvalidGoal("currency must be an ISO 4217 code such as EUR".into()));
+            }
+            (Some(_), GoalKind::Page(_)) => {
+                return Err(GoalError::InvalidGoal("revenue goals are custom event goals".into()));
+            }
+            _ => {}
+        }
         let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| match &kind {
             GoalKind::Page(p) => format!("Visit {p}"),
             GoalKind::Event(e) => e.clone(),
@@ -80,7 +102,7 @@ impl GoalService {
             if goals.goals(site_id)?.iter().any(|g| g.display_name == name) {
                 return Err(GoalError::GoalExists);
             }
-            Ok(goals.add_goal(site_id, &name, &kind)?)
+            Ok(goals.add_goal(site_id, &name, &kind, currency.as_deref())?)
         })
         .await
     }
@@ -144,6 +166,14 @@ mod tests {
         assert!(matches!(goals.add_goal(1, None, page("pricing")).await, Err(GoalError::InvalidGoal(_))));
         assert!(matches!(goals.delete_goal(1, 99).await, Err(GoalError::NoGoal)));
         goals.delete_goal(1, g.id).await.unwrap();
+        let event = || StepDraft { page_path: None, event_name: Some("Purchase".into()) };
+        let paid = goals.add_revenue_goal(1, None, event(), Some("eur".into())).await.unwrap();
+        assert_eq!(paid.currency.as_deref(), Some("EUR"));
+        let bad = goals.add_revenue_goal(1, Some("x".into()), event(), Some("EURO".into())).await;
+        assert!(matches!(bad, Err(GoalError::InvalidGoal(_))));
+        let page_goal = goals.add_revenue_goal(1, Some("y".into()), page("/buy"), Some("EUR".into())).await;
+        assert!(matches!(page_goal, Err(GoalError::InvalidGoal(m)) if m.contains("custom event")));
+        goals.delete_goal(1, paid.id).await.unwrap();
         assert!(goals.goals(1).await.unwrap().is_empty());
     }
 

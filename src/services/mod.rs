@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod goals;
 pub mod lifecycle;
 pub mod reports;
+pub mod segments;
 pub mod sites;
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::domain::reports::{
     Answer, AnswerRow, FunnelStep, attach_comparison, comparison_query, date_range_param, funnel_steps,
     imports_skip_reason, site_tz,
 };
+use crate::domain::revenue_rates::{RevenueRates, conversion};
 use crate::domain::site::Site;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::ImportStore;
@@ -36,6 +37,8 @@ pub struct ReportService {
     goals: Arc<dyn GoalRepository>,
     imports: Arc<dyn ImportStore>,
     clock: Arc<dyn Clock>,
+    /// Exchange rates to revenue goals' currencies (`--revenue-rates`).
+    rates: RevenueRates,
 }
 
 /// Runs `f` on the blocking pool; a failed hop (a panic) is a storage failure.
@@ -54,7 +57,13 @@ impl ReportService {
         imports: Arc<dyn ImportStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { engine, goals, imports, clock }
+        Self { engine, goals, imports, clock, rates: RevenueRates::default() }
+    }
+
+    /// Converts revenue to revenue goals' currencies at these rates.
+    pub fn with_revenue_rates(mut self, rates: RevenueRates) -> Self {
+        self.rates = rates;
+        self
     }
 
     /// Answers a Stats API v2 query for `site`.
@@ -113,8 +122,9 @@ impl ReportService {
     /// [`ReportService::query`] for callers already off the async runtime (scheduled jobs, the CLI).
     pub fn query_blocking(&self, site: &Site, input: &QueryInput) -> Result<Answer, ReportError> {
         let first = self.first_date(site)?;
-        let query = parse_input(input, site_tz(site), self.clock.now_micros(), first)?;
+        let mut query = parse_input(input, site_tz(site), self.clock.now_micros(), first)?;
         let goals = self.goals.goals(site.id.0)?;
+        query.revenue = conversion(&goals, &query, &self.rates);
         let (imports, imports_warning) = match query.imports.then(|| merge::grouping(&query)) {
             None => (None, None),
             Some(Ok(g)) => (Some(g), None),

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use crate::harness::{DataDir, Server, cli};
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A way to call the API.
 #[derive(Clone, Debug)]
-enum Cred {
+pub(crate) enum Cred {
     None,
     Cookie(String),
     Bearer(String),
@@ -21,18 +21,18 @@ enum Cred {
 
 /// A client that speaks to one server with one credential, like a browser (cookie + same
 /// Origin) or a program (bearer).
-struct Api<'a> {
-    server: &'a Server,
+pub(crate) struct Api<'a> {
+    pub(crate) server: &'a Server,
 }
 
-struct Reply {
-    status: u16,
-    body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
     headers: reqwest::header::HeaderMap,
 }
 
 impl Api<'_> {
-    async fn call(&self, cred: &Cred, method: Method, path: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn call(&self, cred: &Cred, method: Method, path: &str, body: Option<Value>) -> Reply {
         let mut req = self.server.client.request(method, self.server.url(&format!("/api{path}")));
         match cred {
             Cred::None => {}
@@ -52,7 +52,7 @@ impl Api<'_> {
         Reply { status, body, headers }
     }
 
-    async fn ok(&self, cred: &Cred, method: Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn ok(&self, cred: &Cred, method: Method, path: &str, body: Option<Value>) -> Value {
         let r = self.call(cred, method.clone(), path, body).await;
         assert!((200..300).contains(&r.status), "{method} {path}: {} {}", r.status, r.body);
         r.body
@@ -65,14 +65,14 @@ fn session_of(r: &Reply) -> String {
     set.split(';').next().unwrap().strip_prefix("hk_session=").expect("hk_session cookie").to_string()
 }
 
-async fn setup_admin(api: &Api<'_>, email: &str) -> Cred {
+pub(crate) async fn setup_admin(api: &Api<'_>, email: &str) -> Cred {
     let r = api.call(&Cred::None, Method::POST, "/setup", Some(json!({"email": email, "password": PASSWORD}))).await;
     assert_eq!(r.status, 201, "{}", r.body);
     Cred::Cookie(session_of(&r))
 }
 
 /// Invites `email` (as `by`), accepts, and returns the new user's session and id.
-async fn invited(api: &Api<'_>, by: &Cred, email: &str, site: Option<(&str, &str)>) -> (Cred, u64) {
+pub(crate) async fn invited(api: &Api<'_>, by: &Cred, email: &str, site: Option<(&str, &str)>) -> (Cred, u64) {
     let mut body = json!({"email": email});
     if let Some((s, role)) = site {
         body["site"] = json!(s);
@@ -107,6 +107,11 @@ const ANY_SIGNED_IN: Row = [401, 200, 200, 200, 200, 200, 200, 200];
 const PUBLIC_404: Row = [404; 8];
 const INSTANCE_ADMIN: Row = [401, 403, 403, 403, 403, 403, 403, 200];
 const PERSONAL: Row = [401, 200, 200, 200, 403, 403, 403, 200];
+
+/// A segment body of Google visitors.
+pub(crate) fn segment(name: &str, kind: &str) -> Value {
+    json!({"name": name, "type": kind, "segment_data": {"filters": [["is", "visit:source", ["Google"]]]}})
+}
 
 fn manage(ok: u16) -> Row {
     [401, 403, ok, 404, 403, ok, 403, ok]
@@ -213,6 +218,11 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("createFunnel", manage(201)),
         ("funnelReport", READ),
         ("deleteFunnel", manage(204)),
+        // Segments: readers save personal ones; site-wide ones are changed by site managers.
+        ("listSegments", READ),
+        ("createSegment", [401, 201, 201, 404, 403, 201, 403, 201]),
+        ("updateSegment", manage(200)),
+        ("deleteSegment", manage(204)),
         // Data lifecycle: exports read, imports and report subscriptions manage, backups and
         // retention are instance-wide (422: the upload got as far as the parser; 503: no SMTP).
         ("exportEvents", [401, 200, 200, 404, 200, 200, 403, 200]),
@@ -255,6 +265,8 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "createShare" => Some(json!({"name": "s"})),
                 "query" => Some(json!({"site_id": "a.test", "date_range": "7d", "metrics": ["visitors"]})),
                 "createGoal" => Some(json!({"event_name": format!("Signup{n}")})),
+                "createSegment" => Some(segment(&format!("s{n}"), "personal")),
+                "updateSegment" => Some(json!({"name": format!("renamed{n}")})),
                 "subscribeEmailReport" => Some(json!({"email": format!("sub{n}@example.com"), "frequency": "week"})),
                 "sendEmailReport" => Some(json!({"email": "owner@example.com", "period": "week"})),
                 "backup" => Some(json!({"to": format!("matrix-{n}")})),
@@ -287,6 +299,10 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     .await["id"]
                     .to_string(),
                 "funnelReport" => funnel.to_string(),
+                "updateSegment" | "deleteSegment" => api
+                    .ok(&admin, Method::POST, "/sites/a.test/segments", Some(segment(&format!("g{n}"), "site")))
+                    .await["id"]
+                    .to_string(),
                 "unsubscribeEmailReport" => {
                     let sub = json!({"email": format!("unsub{n}@example.com"), "frequency": "week"});
                     api.ok(&admin, Method::POST, "/sites/a.test/email-reports", Some(sub)).await;

@@ -20,5 +20,7 @@ mod query_hardening;
 mod queue;
 mod report_conformance;
 mod reports;
+mod revenue_goals;
+mod segments;
 mod sites_hardening;
 mod spool;

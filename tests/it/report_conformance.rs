@@ -111,7 +111,8 @@ fn conformance(engine: &dyn ReportStore) {
     let firefox = ask(engine, json!({"metrics": ["visitors"], "filters": [["is", "visit:browser", ["Firefox"]]]}), &[]);
     assert_eq!(firefox, vec![(vec![], vec![json!(1)])]);
 
-    let signup = Goal { id: 1, display_name: "Signed up".into(), kind: GoalKind::Event("Signup".into()) };
+    let signup =
+        Goal { id: 1, display_name: "Signed up".into(), kind: GoalKind::Event("Signup".into()), currency: None };
     let goals = ask(engine, json!({"metrics": ["visitors"], "dimensions": ["event:goal"]}), &[signup]);
     assert_eq!(goals, vec![(vec![json!("Signed up")], vec![json!(1)])]);
 

@@ -66,7 +66,7 @@ fn site_list(sites: &[SiteId]) -> String {
     sites.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(",")
 }
 
-const SHARE_COLS: &str = "id, site_id, name, password_hash, created_at";
+const SHARE_COLS: &str = "id, site_id, name, password_hash, created_at, segment_id";
 
 fn share_row(r: &Row<'_>) -> duckdb::Result<ShareRecord> {
     Ok(ShareRecord {
@@ -75,6 +75,7 @@ fn share_row(r: &Row<'_>) -> duckdb::Result<ShareRecord> {
         name: r.get(2)?,
         password_hash: r.get(3)?,
         created_at: r.get(4)?,
+        segment: r.get(5)?,
     })
 }
 
@@ -377,10 +378,17 @@ impl ShareStore for DuckAccounts {
         self.conn()
             .query_row(
                 &format!(
-                    "INSERT INTO share_links (digest, site_id, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
-                     RETURNING {SHARE_COLS}"
+                    "INSERT INTO share_links (digest, site_id, name, password_hash, created_at, segment_id)
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING {SHARE_COLS}"
                 ),
-                params![digest.to_vec(), share.site.0, share.name, share.password_hash, share.created_at],
+                params![
+                    digest.to_vec(),
+                    share.site.0,
+                    share.name,
+                    share.password_hash,
+                    share.created_at,
+                    share.segment
+                ],
                 share_row,
             )
             .map_err(internal)

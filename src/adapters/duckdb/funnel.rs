@@ -15,7 +15,7 @@ pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKin
         .site_period(site_id, period)
         .push(")");
     for (i, step) in steps.iter().enumerate() {
-        let goal = Goal { id: 0, display_name: String::new(), kind: step.clone() };
+        let goal = Goal { id: 0, display_name: String::new(), kind: step.clone(), currency: None };
         if i == 0 {
             sql.push(", s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM base WHERE ");
             goal_condition(&mut sql, &goal);

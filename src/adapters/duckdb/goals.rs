@@ -48,24 +48,31 @@ fn steps_from_json(s: &str) -> Vec<GoalKind> {
 
 impl GoalRepository for DuckGoals {
     fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError> {
-        let sql = "SELECT id, display_name, page_path, event_name FROM goals WHERE site_id = ? ORDER BY id";
+        let sql = "SELECT id, display_name, page_path, event_name, currency FROM goals WHERE site_id = ? ORDER BY id";
         let rows = all_rows(&self.conn(), sql, [site_id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, display_name, page, event)| {
-                kind_from(page, event).map(|kind| Goal { id, display_name, kind })
+            .filter_map(|(id, display_name, page, event, currency)| {
+                kind_from(page, event).map(|kind| Goal { id, display_name, kind, currency })
             })
             .collect())
     }
 
-    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind) -> Result<Goal, StoreError> {
+    fn add_goal(
+        &self,
+        site_id: u32,
+        display_name: &str,
+        kind: &GoalKind,
+        currency: Option<&str>,
+    ) -> Result<Goal, StoreError> {
         let (page, event) = match kind {
             GoalKind::Page(p) => (Some(p.as_str()), None),
             GoalKind::Event(e) => (None, Some(e.as_str())),
@@ -73,12 +80,14 @@ impl GoalRepository for DuckGoals {
         let id: u32 = self
             .conn()
             .query_row(
-                "INSERT INTO goals (site_id, display_name, page_path, event_name) VALUES (?, ?, ?, ?) RETURNING id",
-                params![site_id, display_name, page, event],
+                "INSERT INTO goals (site_id, display_name, page_path, event_name, currency) VALUES (?, ?, ?, ?, ?)
+                 RETURNING id",
+                params![site_id, display_name, page, event, currency],
                 |r| r.get(0),
             )
             .map_err(internal)?;
-        Ok(Goal { id, display_name: display_name.to_string(), kind: kind.clone() })
+        let (display_name, currency) = (display_name.to_string(), currency.map(str::to_string));
+        Ok(Goal { id, display_name, kind: kind.clone(), currency })
     }
 
     fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError> {

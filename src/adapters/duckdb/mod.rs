@@ -42,6 +42,7 @@ pub(crate) fn memory_connection() -> Connection {
 #[cfg(test)]
 mod report_sql_golden;
 mod reports;
+mod segments;
 mod sites;
 mod sql;
 mod subscriptions;
@@ -60,6 +61,7 @@ pub use goals::DuckGoals;
 pub use imports::DuckImports;
 pub use lifecycle::{DuckLifecycle, compact_file, compact_if_sparse, free_ratio};
 pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
+pub use segments::DuckSegments;
 pub use sites::DuckSites;
 pub use subscriptions::DuckSubscriptions;
 

@@ -53,8 +53,8 @@ fn queries() -> Vec<Value> {
 
 fn goals() -> Vec<Goal> {
     vec![
-        Goal { id: 1, display_name: "Signup".into(), kind: GoalKind::Event("Signup".into()) },
-        Goal { id: 2, display_name: "Docs".into(), kind: GoalKind::Page("/docs/**".into()) },
+        Goal { id: 1, display_name: "Signup".into(), kind: GoalKind::Event("Signup".into()), currency: None },
+        Goal { id: 2, display_name: "Docs".into(), kind: GoalKind::Page("/docs/**".into()), currency: None },
     ]
 }
 

@@ -142,6 +142,18 @@ pub async fn site_for<R: ErrorAnswers>(
     }
 }
 
+/// The site, for reports a segment cannot narrow (funnels, Web Vitals): refused (403) to a share
+/// link limited to a segment, which must not see more than the segment's visitors.
+pub async fn unsegmented_site<R: ErrorAnswers>(state: &AppState, auth: &Auth, domain: &str) -> Result<Site, R> {
+    let (site, caller) = site_for::<R>(state, auth, domain, Need::Read).await?;
+    match caller.principal {
+        crate::domain::accounts::Principal::Share { segment: Some(_), .. } => {
+            Err(R::forbidden("this share link is limited to a segment; this report cannot be narrowed to it".into()))
+        }
+        _ => Ok(site),
+    }
+}
+
 /// Declares an `/api` response enum with every shared error answer: the success variant `Ok` with
 /// the given status and payload (or `204` without one), then 400/401/403/404/409/500.
 #[macro_export]

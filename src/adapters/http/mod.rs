@@ -131,6 +131,8 @@ pub struct AppState {
     pub reports: Arc<ReportService>,
     /// Goals and funnels of sites.
     pub goals: Arc<dyn GoalRepository>,
+    /// Saved segments of sites.
+    pub segments: Arc<crate::services::segments::SegmentService>,
     pub accounts: Arc<AccountService>,
     /// Wakes realtime subscribers when data lands.
     pub broadcaster: Arc<realtime::Broadcaster>,

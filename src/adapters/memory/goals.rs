@@ -31,10 +31,17 @@ impl GoalRepository for MemoryGoals {
         Ok(lock(&self.goals).1.iter().filter(|(s, _)| *s == site_id).map(|(_, g)| g.clone()).collect())
     }
 
-    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind) -> Result<Goal, StoreError> {
+    fn add_goal(
+        &self,
+        site_id: u32,
+        display_name: &str,
+        kind: &GoalKind,
+        currency: Option<&str>,
+    ) -> Result<Goal, StoreError> {
         let mut guard = lock(&self.goals);
         guard.0 += 1;
-        let goal = Goal { id: guard.0, display_name: display_name.to_string(), kind: kind.clone() };
+        let (display_name, currency) = (display_name.to_string(), currency.map(str::to_string));
+        let goal = Goal { id: guard.0, display_name, kind: kind.clone(), currency };
         guard.1.push((site_id, goal.clone()));
         Ok(goal)
     }

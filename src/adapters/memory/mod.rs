@@ -3,4 +3,5 @@
 
 pub mod goals;
 pub mod mail;
+pub mod segments;
 pub mod sites;

@@ -359,6 +359,8 @@ pub struct Query {
     pub limit: usize,
     pub offset: usize,
     pub compare: Option<Period>,
+    /// Revenue metrics converted to a revenue goal's currency (set by the report service).
+    pub revenue: Option<crate::domain::revenue_rates::RevenueConversion>,
 }
 
 impl Query {
@@ -394,6 +396,8 @@ pub struct Goal {
     /// Shown in `event:goal` results and used in goal filters.
     pub display_name: String,
     pub kind: GoalKind,
+    /// A revenue goal's currency (ISO 4217): revenue metrics over it are converted to it.
+    pub currency: Option<String>,
 }
 
 /// One result row: dimension values and metric values, in query order.

@@ -73,6 +73,7 @@ pub fn parse_input(
         limit,
         offset,
         compare,
+        revenue: None,
     };
     validate(&query)?;
     Ok(query)

@@ -115,6 +115,8 @@ pub fn share_store<S: ShareStore>(make: impl Fn() -> S) {
         site: SiteId(site),
         name: name.into(),
         password_hash: Some("h".into()),
+        // One link limited to a saved segment, one not: both round-trip.
+        segment: (site == 1).then_some(9),
         created_at: 5,
     };
     let a = store.add_share(&[1; 32], &record(1, "press")).unwrap();

@@ -54,9 +54,11 @@ pub fn site_repository<S: SiteRepository>(make: impl Fn() -> S) {
 pub fn goal_repository<G: GoalRepository>(make: impl Fn() -> G) {
     let repo = make();
     assert!(repo.goals(1).unwrap().is_empty() && repo.funnels(1).unwrap().is_empty());
-    let signup = repo.add_goal(1, "Signup", &GoalKind::Event("Signup".into())).unwrap();
-    let pricing = repo.add_goal(1, "Visit /pricing", &GoalKind::Page("/pricing".into())).unwrap();
-    repo.add_goal(2, "Other", &GoalKind::Event("Other".into())).unwrap();
+    let signup = repo.add_goal(1, "Signup", &GoalKind::Event("Signup".into()), None).unwrap();
+    let pricing = repo.add_goal(1, "Visit /pricing", &GoalKind::Page("/pricing".into()), None).unwrap();
+    let purchase = repo.add_goal(2, "Purchase", &GoalKind::Event("Purchase".into()), Some("EUR")).unwrap();
+    assert_eq!(repo.goals(2).unwrap(), std::slice::from_ref(&purchase), "a revenue goal keeps its currency");
+    assert_eq!(purchase.currency.as_deref(), Some("EUR"));
     assert_ne!(signup.id, pricing.id, "ids are distinct");
     assert_eq!(repo.goals(1).unwrap(), [signup.clone(), pricing.clone()], "a site's goals in creation order");
     assert!(!repo.delete_goal(2, signup.id).unwrap(), "another site's goal is not deleted");
@@ -155,4 +157,42 @@ pub fn import_store<S: ImportStore>(make: impl Fn() -> S) {
     let days = store.imported_totals(1, ImportGrouping::Day, &week).unwrap();
     assert_eq!(days.iter().map(|r| r.totals.pageviews).collect::<Vec<_>>(), [10, 6], "per day, in order");
     assert!(visitors(2).is_empty(), "another site's imports are its own");
+}
+
+/// The segment repository: segments per site in creation order with their owner, filters and
+/// labels; updates and deletes scoped to the site.
+pub fn segment_repository<R: crate::ports::segments::SegmentRepository>(make: impl Fn() -> R) {
+    use crate::domain::segments::{SegmentDraft, SegmentKind};
+    use serde_json::json;
+    let repo = make();
+    assert!(repo.segments(1).unwrap().is_empty());
+    let draft = |name: &str, kind| SegmentDraft {
+        name: name.into(),
+        kind,
+        filters: vec![json!(["is", "visit:source", ["Google"]]), json!(["has_done", ["is", "event:goal", ["Signup"]]])],
+        labels: json!({"visit:source": "Google"}),
+    };
+    let mine = repo.add_segment(1, Some(7), &draft("Mine", SegmentKind::Personal), 100).unwrap();
+    let shared = repo.add_segment(1, Some(8), &draft("Shared", SegmentKind::Site), 200).unwrap();
+    repo.add_segment(2, None, &draft("Other", SegmentKind::Site), 300).unwrap();
+    assert_ne!(mine.id, shared.id, "ids are distinct");
+    assert_eq!((mine.owner, mine.kind, mine.created_at, mine.updated_at), (Some(7), SegmentKind::Personal, 100, 100));
+    assert_eq!(repo.segments(1).unwrap(), [mine.clone(), shared.clone()], "a site's segments in creation order");
+    assert_eq!(repo.segments(1).unwrap()[0].filters, draft("", SegmentKind::Site).filters, "filters round-trip");
+
+    let renamed = SegmentDraft {
+        name: "Renamed".into(),
+        filters: vec![json!(["is", "event:page", ["/"]])],
+        ..draft("", SegmentKind::Site)
+    };
+    assert!(repo.update_segment(2, mine.id, &renamed, 400).unwrap().is_none(), "another site's segment is not changed");
+    let updated = repo.update_segment(1, mine.id, &renamed, 400).unwrap().expect("updated");
+    assert_eq!((updated.name.as_str(), updated.kind, updated.owner), ("Renamed", SegmentKind::Site, Some(7)));
+    assert_eq!((updated.created_at, updated.updated_at), (100, 400));
+    assert_eq!(repo.segments(1).unwrap()[0], updated, "the change is stored");
+
+    assert!(!repo.delete_segment(2, shared.id).unwrap(), "another site's segment is not deleted");
+    assert!(repo.delete_segment(1, shared.id).unwrap());
+    assert!(!repo.delete_segment(1, shared.id).unwrap(), "a deleted segment is gone");
+    assert_eq!(repo.segments(1).unwrap(), [updated]);
 }

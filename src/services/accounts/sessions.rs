@@ -71,7 +71,10 @@ impl AccountService {
         let Some(session) = self.store.session(&digest)? else { return Ok(None) };
         let Some(link) = session.share.filter(|_| session.expires_at > now) else { return Ok(None) };
         let Some(share) = self.store.share_by_id(link)? else { return Ok(None) };
-        let caller = Caller { principal: Principal::Share { link, site: share.site }, roles: HashMap::new() };
+        let caller = Caller {
+            principal: Principal::Share { link, site: share.site, segment: share.segment },
+            roles: HashMap::new(),
+        };
         self.remember(digest, &caller, Some(session.expires_at), now);
         Ok(Some(caller))
     }

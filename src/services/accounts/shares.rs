@@ -10,6 +10,7 @@ impl AccountService {
         site: SiteId,
         name: &str,
         password: Option<&str>,
+        segment: Option<u32>,
         origin: Origin,
     ) -> Result<(ShareRecord, String), AuthError> {
         caller.check(site, Need::Manage)?;
@@ -22,7 +23,8 @@ impl AccountService {
             None => None,
         };
         let secret = self.secrets.secret();
-        let record = ShareRecord { id: 0, site, name: name.trim().to_string(), password_hash, created_at: self.now() };
+        let (name, created_at) = (name.trim().to_string(), self.now());
+        let record = ShareRecord { id: 0, site, name, password_hash, created_at, segment };
         let stored = self.store.add_share(&secret_digest(&secret), &record)?;
         self.audit(
             &caller.principal.actor(),

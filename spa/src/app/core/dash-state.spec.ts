@@ -67,6 +67,12 @@ describe('URL state', () => {
     const f = { op: 'is' as const, dim: 'event:props:plan', values: ['pro'] };
     expect(decodeFilter(encodeFilter(f))).toEqual(f);
   });
+
+  it('keeps a saved segment in the URL and sends its id as a number', () => {
+    const s = parseState({ f: ['is|segment|7', 'is_not|segment|7', 'is|segment|x'] });
+    expect(s.filters).toEqual([{ op: 'is', dim: 'segment', values: ['7'] }]);
+    expect(buildQuery('a.test', s, { metrics: ['visitors'] }).filters).toEqual([['is', 'segment', [7]]]);
+  });
 });
 
 describe('filters', () => {

@@ -63,6 +63,8 @@ export function encodeFilter(f: Filter): string {
 
 export function decodeFilter(s: string): Filter | null {
   const [op, dim, ...values] = s.split('|');
+  // A saved segment: `is|segment|<id>`.
+  if (dim === SEGMENT) return op === 'is' && values.length > 0 && values.every((v) => /^\d+$/.test(v)) ? { op, dim, values } : null;
   if (!FILTER_OPS.includes(op as FilterOp) || !/^(event|visit):[a-z_]+(:.+)?$/.test(dim ?? '') || values.length === 0) {
     return null;
   }
@@ -150,9 +152,12 @@ export function interval(s: DashState): Interval {
   return s.interval && allowed.includes(s.interval) ? s.interval : defaultInterval(s);
 }
 
-/** The Stats API filters of a state plus any extra ones. */
+/** The dimension of a saved segment filter (`["is", "segment", [id]]`). */
+export const SEGMENT = 'segment';
+
+/** The Stats API filters of a state plus any extra ones; segment ids are numbers. */
 export function apiFilters(filters: Filter[]): unknown[] {
-  return filters.map((f) => [f.op, f.dim, f.values]);
+  return filters.map((f) => [f.op, f.dim, f.dim === SEGMENT ? f.values.map(Number) : f.values]);
 }
 
 export interface QueryParts {
@@ -225,6 +230,7 @@ export const DIMENSION_LABELS: Record<string, string> = {
   'visit:device': 'Device',
   'visit:screen': 'Screen',
   'visit:language': 'Language',
+  segment: 'Segment',
 };
 
 export function dimensionLabel(dim: string): string {

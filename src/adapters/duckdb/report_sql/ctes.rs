@@ -9,6 +9,7 @@ use super::columns::{
 };
 use crate::adapters::duckdb::sql::{Sql, goal_condition};
 use crate::domain::query::{Dimension, VisitDim};
+use crate::domain::revenue_rates::RevenueConversion;
 
 impl Plan<'_> {
     /// `gv`: visitors per group of the non-goal dimensions under the non-goal filters (the
@@ -130,10 +131,11 @@ impl Plan<'_> {
             self.distinct
         ));
         if self.revenue() {
-            sql.push(
-                ", sum(revenue_amount)::DOUBLE AS rev_sum, avg(revenue_amount)::DOUBLE AS rev_avg, \
-                 count(DISTINCT revenue_currency) AS rev_ncur, min(revenue_currency) AS rev_cur",
-            );
+            let (amount, currency) = revenue_columns(self.q.revenue.as_ref());
+            sql.push(&format!(
+                ", sum({amount})::DOUBLE AS rev_sum, avg({amount})::DOUBLE AS rev_avg, \
+                 count(DISTINCT {currency}) AS rev_ncur, min({currency}) AS rev_cur"
+            ));
         }
         if self.fast {
             sql.push(
@@ -206,4 +208,20 @@ impl Plan<'_> {
         }
         sql.push(")");
     }
+}
+
+/// Revenue amount and currency as summed: converted to a revenue goal's currency where a rate
+/// is known, as stored otherwise (then mixed currencies stay mixed). Codes are validated ISO 4217
+/// codes and rates finite numbers, so both are written as literals.
+fn revenue_columns(conversion: Option<&RevenueConversion>) -> (String, String) {
+    let Some(c) = conversion.filter(|c| !c.rates.is_empty()) else {
+        return ("revenue_amount".into(), "revenue_currency".into());
+    };
+    let target = &c.currency;
+    let cases: String = c.rates.iter().map(|(from, rate)| format!(" WHEN '{from}' THEN {rate:?}")).collect();
+    let known: String = c.rates.iter().map(|(from, _)| format!(", '{from}'")).collect();
+    (
+        format!("(revenue_amount * CASE revenue_currency{cases} ELSE 1 END)"),
+        format!("(CASE WHEN revenue_currency IN ('{target}'{known}) THEN '{target}' ELSE revenue_currency END)"),
+    )
 }

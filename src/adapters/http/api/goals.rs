@@ -11,7 +11,7 @@ use super::reports::ReportAnswers;
 use super::{ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for, unsegmented_site};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::iso;
@@ -32,9 +32,13 @@ pub struct GoalView {
     /// Custom event name, for event goals.
     #[oai(skip_serializing_if_is_none)]
     pub event_name: Option<String>,
+    /// A revenue goal's currency (ISO 4217); revenue metrics over it are shown in it.
+    #[oai(skip_serializing_if_is_none)]
+    pub currency: Option<String>,
 }
 
-/// A goal to create: exactly one of `page_path` and `event_name`.
+/// A goal to create: exactly one of `page_path` and `event_name`; a `currency` makes an event
+/// goal a revenue goal.
 #[derive(Object)]
 pub struct CreateGoal {
     #[oai(skip_serializing_if_is_none)]
@@ -43,6 +47,8 @@ pub struct CreateGoal {
     pub page_path: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub event_name: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub currency: Option<String>,
 }
 
 /// A goal kind as its two optional fields: `(page_path, event_name)`.
@@ -55,7 +61,7 @@ fn kind_fields(kind: &GoalKind) -> (Option<String>, Option<String>) {
 
 fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
     let (page_path, event_name) = kind_fields(&g.kind);
-    GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name }
+    GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name, currency: g.currency.clone() }
 }
 
 crate::api_answers! {
@@ -238,9 +244,9 @@ impl GoalsApi {
     /// Create a goal.
     #[oai(path = "/sites/:site/goals", method = "post", operation_id = "createGoal")]
     async fn create_goal(&self, auth: Auth, site: Path<String>, req: Json<CreateGoal>) -> GoalsResult {
-        let CreateGoal { display_name, page_path, event_name } = req.0;
+        let CreateGoal { display_name, page_path, event_name, currency } = req.0;
         let call = |goals: GoalService, site| async move {
-            goals.add_goal(site, display_name, StepDraft { page_path, event_name }).await
+            goals.add_revenue_goal(site, display_name, StepDraft { page_path, event_name }, currency).await
         };
         self.answer((&auth, &site.0, Need::Manage), call, |g| GoalsResult::Created(Json(goal_view(&g)))).await
     }
@@ -282,7 +288,7 @@ impl GoalsApi {
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
         date_range: QueryParam<Option<String>>,
     ) -> FunnelReportResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
+        let site = match unsegmented_site(&self.state, &auth, &site.0).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };

@@ -8,6 +8,7 @@ mod goals;
 mod lifecycle;
 pub mod report_bodies;
 pub mod reports;
+pub mod segments;
 mod sites;
 
 pub use crate::adapters::http::errors::{ApiErrorBody, body};
@@ -22,6 +23,7 @@ use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
 use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
+use self::segments::SegmentsApi;
 use self::sites::SitesApi;
 use super::AppState;
 use reports::ReportsApi;
@@ -58,8 +60,19 @@ macro_rules! api_part {
 }
 
 /// Every area of `/api`, in the order the spec lists them.
-type Apis =
-    (SitesApi, ReportsApi, GoalsApi, SessionApi, PeopleApi, AccessApi, ClusterApi, TransferApi, EmailApi, AdminApi);
+type Apis = (
+    SitesApi,
+    ReportsApi,
+    GoalsApi,
+    SegmentsApi,
+    SessionApi,
+    PeopleApi,
+    AccessApi,
+    ClusterApi,
+    TransferApi,
+    EmailApi,
+    AdminApi,
+);
 
 /// The OpenAPI service for `/api`.
 pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
@@ -67,6 +80,7 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
+        SegmentsApi { state: state.clone() },
         SessionApi(AccountsApi { state: state.clone() }),
         PeopleApi(AccountsApi { state: state.clone() }),
         AccessApi(AccountsApi { state: state.clone() }),

@@ -12,13 +12,13 @@ use poem_openapi::{OpenApi, ResponseContent};
 use serde_json::Value;
 
 use super::report_bodies::{QueryRequest, QueryResponse, RealtimeUpdate, VitalView, answer_csv, answer_json};
+use super::segments;
 use crate::adapters::http::AppState;
 use crate::adapters::http::api::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, site_for};
+use crate::adapters::http::guard::{ErrorAnswers, site_for, unsegmented_site};
 use crate::adapters::http::realtime::{StreamRefused, count_visitors, credential, realtime_stream, stream_key};
 use crate::domain::accounts::Need;
-use crate::domain::site::Site;
 use crate::ports::store::StoreError;
 use crate::services::reports::ReportError;
 
@@ -137,12 +137,6 @@ pub struct ReportsApi {
     pub state: Arc<AppState>,
 }
 
-impl ReportsApi {
-    async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
-        site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
-    }
-}
-
 fn accepts(accept: &Accept, essence: &str) -> bool {
     accept.0.iter().any(|m| m.essence_str() == essence)
 }
@@ -152,17 +146,27 @@ impl ReportsApi {
     /// Query stats (Plausible Stats API v2 compatible, plus `compare`). Send `Accept: text/csv` for CSV.
     #[oai(path = "/v2/query", method = "post", operation_id = "query")]
     async fn query(&self, auth: Auth, accept: Accept, req: Json<QueryRequest>) -> QueryResult {
-        let site = match self.site(&auth, &req.site_id, Need::Read).await {
+        let (site, viewer) = match segments::viewer::<QueryResult>(&self.state, &auth, &req.site_id).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };
-        match self.state.reports.query(site, req.to_input()).await {
+        // Segment filters stand for the segment's filters (and a share link's segment applies).
+        let mut input = req.to_input();
+        input.filters = match self.state.segments.expand(site.id.0, viewer, input.filters).await {
+            Ok(filters) => filters,
+            Err(e) => return QueryResult::failed(e),
+        };
+        let filters = input.filters.clone();
+        match self.state.reports.query(site, input).await {
             Ok(answer) if accepts(&accept, "text/csv") => {
                 QueryResult::Ok(QueryBody::Csv(PlainText(answer_csv(&answer))))
             }
             Ok(answer) => {
-                // The answer echoes the request as sent.
-                let echo = serde_json::to_value(&req.0).unwrap_or(Value::Null);
+                // The answer echoes the request as sent, with segments expanded (as Plausible does).
+                let mut echo = serde_json::to_value(&req.0).unwrap_or(Value::Null);
+                if !filters.is_empty() {
+                    echo["filters"] = Value::Array(filters);
+                }
                 QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, echo))))
             }
             Err(e) => QueryResult::report_failed(e, "invalid_query"),
@@ -180,7 +184,7 @@ impl ReportsApi {
         /// Only this page (pathname).
         page: QueryParam<Option<String>>,
     ) -> VitalsResult {
-        let site = match self.site(&auth, &site.0, Need::Read).await {
+        let site = match unsegmented_site(&self.state, &auth, &site.0).await {
             Ok(s) => s,
             Err(denied) => return denied,
         };

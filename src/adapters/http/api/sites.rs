@@ -18,6 +18,7 @@ use crate::domain::accounts::{Need, Role, UserId};
 use crate::domain::auth::Caller;
 use crate::domain::query::{Cell, IncludeInput, QueryInput};
 use crate::domain::site::Site;
+use crate::ports::accounts::ShareRecord;
 use crate::services::blocking;
 use crate::services::sites::{SiteChanges, SiteDraft};
 
@@ -123,6 +124,23 @@ pub struct ShareView {
     /// The link to hand out (`<public URL>/share/<token>`), shown once.
     #[oai(skip_serializing_if_is_none)]
     pub url: Option<String>,
+    /// The site-wide segment every query through the link is limited to.
+    #[oai(skip_serializing_if_is_none)]
+    pub segment_id: Option<u32>,
+}
+
+impl ShareView {
+    fn of(s: &ShareRecord, token: Option<String>, url: Option<String>) -> Self {
+        ShareView {
+            id: s.id,
+            name: s.name.clone(),
+            has_password: s.password_hash.is_some(),
+            created_at: iso(s.created_at),
+            token,
+            url,
+            segment_id: s.segment,
+        }
+    }
 }
 
 /// A new share link.
@@ -132,6 +150,8 @@ pub struct CreateShare {
     pub name: String,
     /// Optional password (at least 8 characters) the viewer must enter.
     pub password: Option<String>,
+    /// Limit the link to a site-wide saved segment: its viewers' queries always get its filters.
+    pub segment_id: Option<u32>,
 }
 
 /// One day of the overview's series.
@@ -355,18 +375,7 @@ impl SitesApi {
             Err(r) => return r,
         };
         match self.state.site_service.shares(&site).await {
-            Ok(list) => SharesResult::Ok(Json(
-                list.iter()
-                    .map(|s| ShareView {
-                        id: s.id,
-                        name: s.name.clone(),
-                        has_password: s.password_hash.is_some(),
-                        created_at: iso(s.created_at),
-                        token: None,
-                        url: None,
-                    })
-                    .collect(),
-            )),
+            Ok(list) => SharesResult::Ok(Json(list.iter().map(|s| ShareView::of(s, None, None)).collect())),
             Err(e) => SharesResult::failed(e),
         }
     }
@@ -385,18 +394,20 @@ impl SitesApi {
             Err(r) => return r,
         };
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
-        let CreateShare { name, password } = input.0;
+        let CreateShare { name, password, segment_id } = input.0;
+        if let Some(id) = segment_id
+            && let Err(e) = self.state.segments.for_share(site.id.0, id).await
+        {
+            return ShareCreated::failed(e);
+        }
         let result =
-            blocking(move || accounts.create_share(&caller, site.id, &name, password.as_deref(), origin)).await;
+            blocking(move || accounts.create_share(&caller, site.id, &name, password.as_deref(), segment_id, origin))
+                .await;
         match result {
-            Ok((share, secret)) => ShareCreated::Ok(Json(ShareView {
-                id: share.id,
-                name: share.name,
-                has_password: share.password_hash.is_some(),
-                created_at: iso(share.created_at),
-                url: Some(format!("{}/share/{secret}", base_url(&self.state, req))),
-                token: Some(secret),
-            })),
+            Ok((share, secret)) => {
+                let url = format!("{}/share/{secret}", base_url(&self.state, req));
+                ShareCreated::Ok(Json(ShareView::of(&share, Some(secret), Some(url))))
+            }
             Err(e) => ShareCreated::failed(e),
         }
     }

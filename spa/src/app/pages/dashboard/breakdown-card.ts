@@ -1,7 +1,7 @@
 import { Component, computed, inject, input, output, resource, signal } from '@angular/core';
 import { Stats, changeAt, metricAt } from '../../core/stats';
 import { type DashState, type Filter, buildQuery } from '../../core/dash-state';
-import { formatChange, formatCount } from '../../core/format';
+import { formatChange, formatCount, formatDuration } from '../../core/format';
 import { type I18nKey, t } from '../../core/i18n';
 import { DimLabel, dimText } from '../../shared/dim-label';
 import { DetailsDialog } from './details-dialog';
@@ -53,7 +53,14 @@ const SHORT = 9;
       @if (tab().map) {
         <hk-world-map [site]="site()" [state]="state()" (filter)="filter.emit($event)" />
       } @else {
-        <div class="rows-head muted"><span>{{ tabLabel() }}</span><span>{{ t('metric.visitors') }}</span></div>
+        <div class="rows-head muted">
+          <span class="row-label">{{ tabLabel() }}</span>
+          @if (engagement()) {
+            <abbr class="row-extra" [title]="t('metric.scroll_depth')">{{ t('card.scrollShort') }}</abbr>
+            <abbr class="row-extra" [title]="t('metric.time_on_page')">{{ t('card.timeShort') }}</abbr>
+          }
+          <span>{{ t('metric.visitors') }}</span>
+        </div>
         @if (data.error(); as e) {
           <p class="error-line" role="alert">{{ t('card.error', { what: tabLabel(), error: $any(e).message }) }}</p>
         } @else if (data.isLoading() && !data.hasValue()) {
@@ -74,6 +81,10 @@ const SHORT = 9;
                 >
                   <span class="bar" [style.width.%]="r.share"></span>
                   <hk-dim-label class="row-label" [dim]="dim()" [value]="r.value" />
+                  @if (engagement()) {
+                    <span class="row-extra" data-metric="scroll_depth" [attr.data-value]="r.scroll">{{ r.scroll == null ? '—' : r.scroll + '%' }}</span>
+                    <span class="row-extra" data-metric="time_on_page" [attr.data-value]="r.time">{{ r.time == null ? '—' : duration(r.time) }}</span>
+                  }
                   <span class="row-value" [attr.data-value]="r.raw">{{ r.visitors }}</span>
                   @if (r.change; as c) {
                     <span class="row-change" [class]="'tone-' + c.tone">{{ c.arrow }}{{ c.text }}</span>
@@ -103,6 +114,7 @@ const SHORT = 9;
 })
 export class BreakdownCard {
   protected readonly t = t;
+  protected readonly duration = formatDuration;
   private readonly stats = inject(Stats);
   readonly title = input.required<string>();
   readonly tabs = input.required<BreakdownTab[]>();
@@ -123,11 +135,14 @@ export class BreakdownCard {
   });
   readonly tabLabel = computed(() => this.tab().choices?.find((c) => c.dim === this.dim())?.label ?? t(this.tab().label as I18nKey));
 
+  /** Top pages also show Plausible's scroll depth and time on page (from engaged time). */
+  readonly engagement = computed(() => this.dim() === 'event:page');
+
   readonly data = resource({
     params: () =>
       this.tab().map
         ? undefined
-        : buildQuery(this.site(), this.state(), { metrics: ['visitors'], dimensions: [this.dim()], orderBy: [['visitors', 'desc']], limit: SHORT, totalRows: true }),
+        : buildQuery(this.site(), this.state(), { metrics: this.engagement() ? ['visitors', 'scroll_depth', 'time_on_page'] : ['visitors'], dimensions: [this.dim()], orderBy: [['visitors', 'desc']], limit: SHORT, totalRows: true }),
     loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
   });
 
@@ -147,6 +162,8 @@ export class BreakdownCard {
         visitors: formatCount(n),
         share: (n / max) * 100,
         change: r.comparison ? formatChange(changeAt(r, 0)) : null,
+        scroll: this.engagement() ? metricAt(r, 1) : null,
+        time: this.engagement() ? metricAt(r, 2) : null,
       };
     });
   });

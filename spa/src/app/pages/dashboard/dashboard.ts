@@ -2,7 +2,9 @@ import { Component, computed, inject, resource, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { Stats, metricAt } from '../../core/stats';
 import { SiteContext } from '../../core/site-context';
-import { type Comparison, type Filter, type Interval, type Period, withFilter, withoutFilter } from '../../core/dash-state';
+import { type Comparison, type Filter, type Interval, type Period, SEGMENT, apiFilters, withFilter, withoutFilter } from '../../core/dash-state';
+import { Api, ok, type Schemas } from '../../api/api';
+import { Auth } from '../../core/auth';
 import { BreakdownCard, type BreakdownTab } from './breakdown-card';
 import { KpiRow } from './kpi-row';
 import { Realtime } from './realtime';
@@ -73,6 +75,10 @@ const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30
         (removeFilter)="removeFilter($event)"
         (clearFilters)="set({ filters: [] })"
         (help)="helpOpen.set(true)"
+        [segments]="segments()"
+        [canSave]="!ctx.readOnly()"
+        (pickSegment)="pickSegment($event)"
+        (saveSegment)="saveSegment(s)"
       >
         <span class="spacer"></span>
         <hk-realtime [site]="s" />
@@ -85,14 +91,14 @@ const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30
           }
         </p>
       }
-      <hk-kpi-row [site]="s" [state]="state()" [selected]="state().metric" (select)="set({ metric: $event })" />
+ <hk-kpi-row [site]="s" [state]="state()" [revenue]="revenue()" [selected]="state().metric" (select)="set({ metric: $event })" />
       <hk-time-chart [site]="s" [state]="state()" (intervalChange)="setInterval($event)" />
       <div class="cards">
         @for (c of cards; track c.title) {
           <hk-breakdown-card [title]="c.title" [tabs]="c.tabs" [site]="s" [state]="state()" (filter)="addFilter($event)" />
         }
       </div>
-      <hk-goals-card [site]="s" [base]="ctx.base()" [manage]="!ctx.readOnly()" [state]="state()" (filter)="addFilter($event)" />
+      <hk-goals-card [site]="s" [base]="ctx.base()" [revenue]="revenue()" [manage]="!ctx.readOnly()" [state]="state()" (filter)="addFilter($event)" />
       <hk-vitals-card [site]="s" [state]="state()" />
       @if (helpOpen()) {
         <hk-shortcuts-help (closed)="helpOpen.set(false)" />
@@ -114,6 +120,23 @@ export class Dashboard {
     params: () => this.site(),
     loader: ({ params, abortSignal }) => this.stats.query({ site_id: params!, date_range: 'all', metrics: ['pageviews'] }, abortSignal),
   });
+  private readonly api = inject(Api);
+  private readonly auth = inject(Auth);
+  /** The saved segments the caller sees (none in a share view: its link may be limited to one). */
+  private readonly segmentList = resource({
+    params: () => (this.ctx.readOnly() ? undefined : this.site()),
+    // One operation path answers the list (200) and a created segment (201): the list is what GET gives.
+    loader: ({ params, abortSignal }) =>
+      ok(this.api.client.GET('/sites/{site}/segments', { params: { path: { site: params } }, signal: abortSignal })) as Promise<Schemas['SegmentView'][]>,
+  });
+  readonly segments = computed(() => (this.segmentList.hasValue() ? this.segmentList.value().map((s) => ({ id: s.id, name: s.name })) : []));
+  /** Whether the site has a revenue goal: then revenue shows on the goals card and as a KPI. */
+  private readonly goals = resource({
+    params: () => this.site(),
+    loader: ({ params, abortSignal }) =>
+      ok(this.api.client.GET('/sites/{site}/goals', { params: { path: { site: params! } }, signal: abortSignal })) as Promise<Schemas['GoalView'][]>,
+  });
+  readonly revenue = computed(() => this.goals.hasValue() && this.goals.value().some((g) => !!g.currency));
   readonly neverTracked = computed(() => this.ever.hasValue() && (metricAt(this.ever.value().results[0], 0) ?? 0) === 0);
 
   set(patch: Partial<ReturnType<typeof this.state>>): void {
@@ -152,6 +175,28 @@ export class Dashboard {
       return;
     }
     e.preventDefault();
+  }
+
+  pickSegment(id: number | null): void {
+    const rest = this.state().filters.filter((f) => f.dim !== SEGMENT);
+    this.set({ filters: id === null ? rest : [...rest, { op: 'is', dim: SEGMENT, values: [String(id)] }] });
+  }
+
+  /** Saves the current filters as a segment (site-wide when a site manager says so) and applies it in their place. */
+  async saveSegment(site: string): Promise<void> {
+    const name = prompt(t('segment.namePrompt'))?.trim();
+    if (!name) return;
+    const manager = ['owner', 'admin'].includes(this.auth.role(site) ?? '');
+    const type = manager && confirm(t('segment.siteWidePrompt')) ? 'site' : 'personal';
+    const filters = this.state().filters.filter((f) => f.dim !== SEGMENT);
+    try {
+      const body = { name, type, segment_data: { filters: apiFilters(filters) } };
+      const s = (await ok(this.api.client.POST('/sites/{site}/segments', { params: { path: { site } }, body }))) as Schemas['SegmentView'];
+      this.segmentList.reload();
+      this.set({ filters: [{ op: 'is', dim: SEGMENT, values: [String(s.id)] }] });
+    } catch (e) {
+      alert((e as Error).message);
+    }
   }
 
   removeFilter(dim: string): void {

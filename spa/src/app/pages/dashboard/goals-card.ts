@@ -6,6 +6,11 @@ import { formatCount, formatRate } from '../../core/format';
 import { t } from '../../core/i18n';
 import { DetailsDialog } from './details-dialog';
 
+/** A revenue cell (`{value, currency, short, long}`), or null. */
+export function money(v: unknown): { value: number; short: string; long: string } | null {
+  return v && typeof v === 'object' && 'short' in v ? (v as { value: number; short: string; long: string }) : null;
+}
+
 /**
  * Goal conversions under the breakdowns (as Plausible shows them): unique converting visitors, events and
  * conversion rate per goal; a click filters the whole dashboard by the goal. The Properties tab breaks the
@@ -35,6 +40,9 @@ import { DetailsDialog } from './details-dialog';
             <th scope="col" class="num">{{ t('metric.visitors') }}</th>
             <th scope="col" class="num">{{ t('metric.events') }}</th>
             <th scope="col" class="num"><abbr [title]="t('metric.conversion_rate')">{{ t('goals.cr') }}</abbr></th>
+            @if (withRevenue()) {
+              <th scope="col" class="num">{{ t('goals.revenue') }}</th>
+            }
           </tr>
         </thead>
         <tbody>
@@ -46,10 +54,13 @@ import { DetailsDialog } from './details-dialog';
               <td class="num" data-metric="visitors" [attr.data-value]="r.visitors">{{ fmt(r.visitors) }}</td>
               <td class="num" data-metric="events" [attr.data-value]="r.events">{{ fmt(r.events) }}</td>
               <td class="num" data-metric="conversion_rate" [attr.data-value]="r.cr">{{ rate(r.cr) }}</td>
+              @if (withRevenue()) {
+                <td class="num" data-metric="total_revenue" [attr.data-value]="r.revenue?.value" [title]="r.revenue?.long ?? ''">{{ r.revenue?.short ?? '—' }}</td>
+              }
             </tr>
           } @empty {
             <tr>
-              <td colspan="4" class="muted empty">{{ data.isLoading() ? t('card.loading') : propsTab() ? t('card.noData') : t('goals.none') }}</td>
+              <td [attr.colspan]="withRevenue() ? 5 : 4" class="muted empty">{{ data.isLoading() ? t('card.loading') : propsTab() ? t('card.noData') : t('goals.none') }}</td>
             </tr>
           }
         </tbody>
@@ -85,6 +96,9 @@ export class GoalsCard {
   /** Whether goals and funnels can be visited (not in a share view). */
   readonly manage = input(true);
   readonly filter = output<Filter>();
+  /** The site has a revenue goal: show each goal's revenue. */
+  readonly revenue = input(false);
+  readonly withRevenue = computed(() => this.revenue() && !this.propsTab());
   readonly propsTab = signal(false);
   readonly propKey = signal('plan');
   readonly detailsOpen = signal(false);
@@ -97,7 +111,7 @@ export class GoalsCard {
       const props = this.propsTab();
       const hasGoalFilter = this.state().filters.some((f) => f.dim === 'event:goal');
       return buildQuery(this.site(), this.state(), {
-        metrics: props && !hasGoalFilter ? ['visitors', 'events'] : ['visitors', 'events', 'conversion_rate'],
+        metrics: props && !hasGoalFilter ? ['visitors', 'events'] : ['visitors', 'events', 'conversion_rate', ...(this.withRevenue() ? ['total_revenue'] : [])],
         dimensions: [this.dim()],
         orderBy: [['visitors', 'desc']],
         limit: 20,
@@ -114,6 +128,7 @@ export class GoalsCard {
       visitors: metricAt(r, 0) ?? 0,
       events: metricAt(r, 1) ?? 0,
       cr: metricAt(r, 2),
+      revenue: money(r.metrics[3]),
     }));
   });
 

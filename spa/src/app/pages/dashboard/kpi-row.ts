@@ -3,6 +3,7 @@ import { Stats, changeAt, comparisonAt, metricAt } from '../../core/stats';
 import { type DashState, KPI_METRICS, buildQuery } from '../../core/dash-state';
 import { formatChange, formatMetric } from '../../core/format';
 import { type I18nKey, t } from '../../core/i18n';
+import { money } from './goals-card';
 
 /** The six headline numbers with their change against the comparison period; a click picks the chart metric. */
 @Component({
@@ -18,6 +19,12 @@ import { type I18nKey, t } from '../../core/i18n';
           }
         </button>
       }
+      @if (revenue()) {
+        <div class="kpi" data-metric="total_revenue">
+          <span class="kpi-label">{{ t('kpi.total_revenue') }}</span>
+          <span class="kpi-value" data-testid="kpi-value" [attr.data-value]="revenueCell()?.value ?? null" [title]="revenueCell()?.long ?? ''">{{ revenueCell()?.short ?? '—' }}</span>
+        </div>
+      }
     </section>
     @if (data.error(); as e) {
       <p class="error-line" role="alert">{{ t('kpi.error', { error: $any(e).message }) }}</p>
@@ -31,11 +38,15 @@ export class KpiRow {
   readonly state = input.required<DashState>();
   readonly selected = input<string>('visitors');
   readonly select = output<string>();
+  /** The site has a revenue goal: total revenue is a KPI too (after the six). */
+  readonly revenue = input(false);
 
   readonly data = resource({
-    params: () => buildQuery(this.site(), this.state(), { metrics: KPI_METRICS.map((m) => m.id) }),
+    params: () => buildQuery(this.site(), this.state(), { metrics: [...KPI_METRICS.map((m) => m.id), ...(this.revenue() ? ['total_revenue'] : [])] }),
     loader: ({ params, abortSignal }) => this.stats.query(params, abortSignal),
   });
+
+  readonly revenueCell = computed(() => money(this.data.hasValue() ? this.data.value().results[0]?.metrics[KPI_METRICS.length] : null));
 
   readonly kpis = computed(() => {
     const row = this.data.hasValue() ? this.data.value().results[0] : undefined;

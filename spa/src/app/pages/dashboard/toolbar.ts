@@ -4,7 +4,13 @@ import { SelectModule } from 'primeng/select';
 import { ButtonModule } from 'primeng/button';
 import { t } from '../../core/i18n';
 import { countryName } from '../../core/format';
-import { COMPARISONS, type Comparison, type DashState, OP_LABELS, PERIODS, type Period, dimensionLabel } from '../../core/dash-state';
+import { COMPARISONS, type Comparison, type DashState, OP_LABELS, PERIODS, type Period, SEGMENT, dimensionLabel } from '../../core/dash-state';
+
+/** A saved segment as the toolbar offers it. */
+export interface SegmentChoice {
+  id: number;
+  name: string;
+}
 
 /** Date range, comparison and the filter chips of a dashboard. */
 @Component({
@@ -40,6 +46,23 @@ import { COMPARISONS, type Comparison, type DashState, OP_LABELS, PERIODS, type 
         inputId="compare"
         data-testid="compare"
       />
+      @if (segments().length) {
+        <p-select
+          [options]="segments()"
+          optionLabel="name"
+          optionValue="id"
+          [ngModel]="activeSegment()"
+          (ngModelChange)="pickSegment.emit($event ?? null)"
+          [placeholder]="t('segment.pick')"
+          [showClear]="true"
+          [ariaLabel]="t('segment.label')"
+          inputId="segment"
+          data-testid="segment"
+        />
+      }
+      @if (canSave() && state().filters.length && activeSegment() === null) {
+        <p-button [label]="t('segment.save')" icon="pi pi-bookmark" size="small" [text]="true" (onClick)="saveSegment.emit()" data-testid="save-segment" />
+      }
       <ng-content />
       <button type="button" class="icon-button" (click)="help.emit()" [attr.aria-label]="t('toolbar.shortcuts')" [title]="t('toolbar.shortcuts') + ' (?)'" data-testid="shortcuts-button"><i class="pi pi-question-circle" aria-hidden="true"></i></button>
     </div>
@@ -70,12 +93,28 @@ export class Toolbar {
   readonly removeFilter = output<string>();
   readonly clearFilters = output<void>();
   readonly customOpen = signal(false);
+  /** Saved segments the caller sees. */
+  readonly segments = input<SegmentChoice[]>([]);
+  /** Whether the current filters may be saved as a segment (signed in, not a share view). */
+  readonly canSave = input(false);
+  readonly pickSegment = output<number | null>();
+  readonly saveSegment = output<void>();
+  readonly activeSegment = computed(() => {
+    const f = this.state().filters.find((x) => x.dim === SEGMENT);
+    return f ? Number(f.values[0]) : null;
+  });
   from = '';
   to = '';
 
   readonly chips = computed(() =>
-    this.state().filters.map((f) => ({ dim: f.dim, label: dimensionLabel(f.dim), op: OP_LABELS[f.op], values: f.values.map((v) => (f.dim === 'visit:country' ? countryName(v) : v)).join(' or ') })),
+    this.state().filters.map((f) => ({ dim: f.dim, label: dimensionLabel(f.dim), op: OP_LABELS[f.op], values: f.values.map((v) => this.valueLabel(f.dim, v)).join(' or ') })),
   );
+
+  private valueLabel(dim: string, v: string): string {
+    if (dim === 'visit:country') return countryName(v);
+    if (dim === SEGMENT) return this.segments().find((s) => String(s.id) === v)?.name ?? `#${v}`;
+    return v;
+  }
 
   pickPeriod(p: Period): void {
     if (p === 'custom') {

@@ -9,11 +9,13 @@ import { Snippet } from './snippet';
 import { GeneralSettings } from './general';
 import { SharesPanel } from './shares';
 import { MembersPanel } from './members';
+import { SegmentsPanel } from './segments';
+import { t } from '../../core/i18n';
 
 /** Site settings: snippet and live check, reporting and privacy options, share links, API tokens, members. */
 @Component({
   selector: 'hk-settings',
-  imports: [ButtonModule, TokensPanel, Snippet, GeneralSettings, SharesPanel, MembersPanel],
+  imports: [ButtonModule, TokensPanel, Snippet, GeneralSettings, SharesPanel, MembersPanel, SegmentsPanel],
   template: `
     @if (ctx.site(); as site) {
       <div class="settings">
@@ -29,6 +31,10 @@ import { MembersPanel } from './members';
           <h2>Share links</h2>
           <p class="muted">A share link opens a read-only dashboard of this site without an account.</p>
           <hk-shares-panel [site]="site.domain" />
+        </section>
+        <section class="card" id="segments">
+          <h2>{{ t('segment.title') }}</h2>
+          <hk-segments-panel [site]="site.domain" />
         </section>
         <section class="card" id="tokens">
           <h2>API tokens</h2>
@@ -55,6 +61,7 @@ export class SettingsPage {
   private readonly api = inject(Api);
   private readonly router = inject(Router);
   readonly new = input<string>();
+  protected readonly t = t;
 
   async remove(domain: string): Promise<void> {
     if (prompt(`Type ${domain} to delete it with all its data.`) !== domain) return;

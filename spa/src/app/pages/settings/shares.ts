@@ -1,4 +1,4 @@
-import { Component, inject, input, resource, signal } from '@angular/core';
+import { Component, computed, inject, input, resource, signal } from '@angular/core';
 import { DatePipe } from '@angular/common';
 import { FormsModule } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
@@ -6,6 +6,7 @@ import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
 import { Api, ok, type Schemas } from '../../api/api';
 import { CopyField } from '../../shared/copy-field';
+import { t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-shares-panel',
@@ -14,6 +15,14 @@ import { CopyField } from '../../shared/copy-field';
     <form class="form inline" (ngSubmit)="create()">
       <input pInputText name="name" [(ngModel)]="name" placeholder="Name, e.g. Public stats" aria-label="Share name" data-testid="share-name" />
       <input pInputText name="password" type="password" [(ngModel)]="password" placeholder="Password (optional)" aria-label="Share password" autocomplete="new-password" />
+      @if (siteSegments().length) {
+        <select name="segment" [(ngModel)]="segment" [attr.aria-label]="t('segment.shareLimit')" data-testid="share-segment">
+          <option [ngValue]="null">{{ t('segment.shareAll') }}</option>
+          @for (s of siteSegments(); track s.id) {
+            <option [ngValue]="s.id">{{ s.name }}</option>
+          }
+        </select>
+      }
       <p-button type="submit" label="Create share link" [loading]="busy()" data-testid="create-share" />
     </form>
     @if (created(); as c) {
@@ -49,6 +58,15 @@ export class SharesPanel {
   readonly site = input.required<string>();
   name = '';
   password = '';
+  segment: number | null = null;
+  protected readonly t = t;
+  /** Site-wide segments a link may be limited to. */
+  private readonly segments = resource({
+    params: () => ({ site: this.site() }),
+    loader: ({ params, abortSignal }) =>
+      ok(this.api.client.GET('/sites/{site}/segments', { params: { path: params }, signal: abortSignal })) as Promise<Schemas['SegmentView'][]>,
+  });
+  readonly siteSegments = computed(() => (this.segments.hasValue() ? this.segments.value().filter((s) => s.type === 'site') : []));
   readonly busy = signal(false);
   readonly error = signal('');
   readonly created = signal<string | null>(null);
@@ -64,7 +82,7 @@ export class SharesPanel {
       const r = await ok(
         this.api.client.POST('/sites/{site}/shares', {
           params: { path: { site: this.site() } },
-          body: { name: this.name.trim() || undefined, password: this.password || undefined },
+          body: { name: this.name.trim() || undefined, password: this.password || undefined, segment_id: this.segment ?? undefined },
         }),
       );
       this.created.set(new URL(r.url ?? `/share/${r.token}`, location.origin).href);
