@@ -253,6 +253,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         Arc::new(DuckSubscriptions::new(db.connect()?)),
         mailer,
         clock.clone(),
+        Arc::new(DuckAccounts::new(db.connect()?)),
     ));
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
     let writer_conn = db.connect()?;
