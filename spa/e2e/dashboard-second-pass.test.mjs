@@ -289,6 +289,34 @@ describe('dashboard second pass against the real binary', { concurrency: false }
     await page.locator('[data-metric=visitors] .kpi-label', { hasText: 'Unique visitors' }).waitFor();
   });
 
+  it('German: the settings and account screens speak German; the choice is saved on the account', async () => {
+    await page.goto(`${hk.base}/sites/${SITE}/settings`);
+    await page.getByTestId('snippet').waitFor();
+    await page.getByTestId('language').selectOption('de');
+    for (const heading of ['Tracking-Snippet', 'Berichte und Datenschutz', 'Freigabelinks', 'API-Tokens', 'Mitglieder', 'Diese Website löschen']) {
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+    }
+    await page.getByText('Zeitzone der Berichte', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Einstellungen speichern' }).waitFor();
+    await page.getByRole('button', { name: 'Freigabelink erstellen' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Share links' }).count(), 0, 'no English heading left');
+    await page.screenshot({ path: join(SHOTS, 'settings-de.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Konto', exact: true }).click();
+    await page.getByRole('heading', { name: 'Konto', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Passwort ändern' }).waitFor();
+    await page.getByText('Aktuelles Passwort', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Token erstellen' }).waitFor();
+    assert.equal(await page.getByTestId('account-language').inputValue(), 'de');
+    // The account remembers the language (e-mail reports to this user are written in it).
+    await eventually(async () => (await api(page, 'GET', '/me')).language, 'de', 'the account keeps German');
+    await page.screenshot({ path: join(SHOTS, 'account-de.png'), fullPage: true });
+
+    await page.getByTestId('account-language').selectOption('en');
+    await page.getByRole('heading', { name: 'Change password' }).waitFor();
+    await eventually(async () => (await api(page, 'GET', '/me')).language, 'en', 'back to English on the account');
+  });
+
   for (const theme of ['light', 'dark']) {
     it(`axe: no serious or critical violation on login, sites, dashboard and settings (${theme})`, async () => {
       const other = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: theme, locale: 'en-US' });

@@ -10,6 +10,11 @@ const en = load('en.json');
 const holes = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
 const problems = [];
 const langs = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'en.json');
+// Every language the switch offers (LANGS in core/i18n.ts) has a dictionary, and no other file is loaded.
+const offered = [...readFileSync(join(dir, '../i18n.ts'), 'utf8').matchAll(/\{ id: '([\w-]+)', label:/g)].map((m) => m[1]);
+for (const id of offered) if (id !== 'en' && !langs.includes(`${id}.json`)) problems.push(`${id}: offered in LANGS but ${id}.json is missing`);
+for (const f of langs) if (!offered.includes(f.replace('.json', ''))) problems.push(`${f}: not offered in LANGS`);
+if (offered.length !== 7) problems.push(`LANGS offers ${offered.length} languages, expected 7`);
 for (const f of langs) {
   const d = load(f);
   for (const k of Object.keys(en)) {

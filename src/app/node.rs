@@ -162,6 +162,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         Arc::new(DuckSubscriptions::new(db.connect()?)),
         mailer,
         clock.clone(),
+        Arc::new(DuckAccounts::new(db.connect()?)),
     ));
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
     let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), broadcaster.clone(), clock)?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::{Enrichment, NodeRole, ServeConfig, build, queue};
 use crate::adapters::duckdb::{
-    Database, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings, DuckSites, DuckSubscriptions,
-    EXACT_VISITORS_LIMIT, ExportTable,
+    Database, DuckAccounts, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSettings, DuckSites,
+    DuckSubscriptions, EXACT_VISITORS_LIMIT, ExportTable,
 };
 use crate::adapters::http::conn_limits::ConnLimits;
 use crate::adapters::http::realtime::StreamLimits;
@@ -117,7 +117,8 @@ impl Offline {
             Arc::new(DuckImports::new(self.db.connect()?)),
             clock.clone(),
         ));
-        Ok(EmailReports::new(reports, Arc::new(DuckSubscriptions::new(self.db.connect()?)), mailer, clock))
+        let subscriptions = Arc::new(DuckSubscriptions::new(self.db.connect()?));
+        Ok(EmailReports::new(reports, subscriptions, mailer, clock, Arc::new(DuckAccounts::new(self.db.connect()?))))
     }
 
     /// Streams a site's events, web vitals or engagement reports in `span` as NDJSON to `out`.

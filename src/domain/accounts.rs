@@ -291,6 +291,8 @@ pub enum AccountError {
     InvalidRole(String),
     #[error("unknown scope {0:?} (use read or admin)")]
     InvalidScope(String),
+    #[error("unknown language {0:?} (use en, de, fr, es, it, nl or pt-BR)")]
+    InvalidLanguage(String),
 }
 
 /// The SHA-like digest under which a secret (session, token, share link, invite) is stored: the

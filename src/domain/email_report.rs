@@ -6,11 +6,15 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::accounts::Email;
 use super::cooldown::Cooldown;
+use super::email_report_text::texts;
+use super::language::Language;
 use super::lifecycle::{Frequency, due_period, last_full_period, local_date, period_key, previous_period, site_tz};
 use super::query::{Cell, PageInput, QueryInput};
 use super::reports::ReportError;
 use super::site::Site;
+use crate::ports::accounts::UserStore;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::{Mail, MailError, Mailer, SubscriptionStore};
 use crate::ports::store::StoreError;
@@ -106,63 +110,61 @@ pub fn figures(
     })
 }
 
-/// `+25%`, `-10%`, `0%`; `new` when the previous period had none.
-pub fn change_label(now: u64, before: u64) -> String {
+/// `+25%`, `-10%`, `0%`; `new` when the previous period had none, in `lang`'s format.
+pub fn change_label(now: u64, before: u64, lang: Language) -> String {
     if before == 0 {
-        return if now == 0 { "0%".into() } else { "new".into() };
+        return if now == 0 { lang.percent(0) } else { texts(lang).new.into() };
     }
-    let pct = ((now as f64 - before as f64) / before as f64 * 100.0).round() as i64;
-    if pct > 0 { format!("+{pct}%") } else { format!("{pct}%") }
+    lang.percent(((now as f64 - before as f64) / before as f64 * 100.0).round() as i64)
 }
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The mail for `to`: subject, plain text and HTML with the same numbers.
-pub fn compose(f: &ReportFigures, to: &str) -> Mail {
-    let kind = match f.frequency {
-        Frequency::Week => "Weekly",
-        Frequency::Month => "Monthly",
+/// The mail for `to` in `lang`: subject, plain text and HTML with the same numbers.
+pub fn compose(f: &ReportFigures, to: &str, lang: Language) -> Mail {
+    let w = texts(lang);
+    let n = |v: u64| lang.number(v);
+    let title = match f.frequency {
+        Frequency::Week => w.weekly,
+        Frequency::Month => w.monthly,
     };
-    let subject = format!("{kind} report for {}: {} visitors ({} to {})", f.site, f.visitors, f.from, f.to);
-    let vc = change_label(f.visitors, f.previous_visitors);
-    let pc = change_label(f.pageviews, f.previous_pageviews);
+    let period = w.period.replace("{from}", &lang.date(f.from)).replace("{to}", &lang.date(f.to));
+    let count = w.visitor_count.replace("{n}", &n(f.visitors));
+    let subject = format!("{}: {count} ({period})", title.replace("{site}", &f.site));
+    let vc = change_label(f.visitors, f.previous_visitors, lang);
+    let pc = change_label(f.pageviews, f.previous_pageviews, lang);
+    let (v, pv, p, pp) = (n(f.visitors), n(f.previous_visitors), n(f.pageviews), n(f.previous_pageviews));
+    let (visitors, pageviews, vs, previous) = (w.visitors, w.pageviews, w.vs_previous, w.previous);
     let mut text = format!(
-        "{kind} report for {site}, {from} to {to}\n\nVisitors: {v} ({vc} vs. previous period: {pv})\nPageviews: {p} ({pc} vs. previous period: {pp})\n",
-        site = f.site,
-        from = f.from,
-        to = f.to,
-        v = f.visitors,
-        pv = f.previous_visitors,
-        p = f.pageviews,
-        pp = f.previous_pageviews,
+        "{}, {period}\n\n{visitors}: {v} ({vc} {vs}: {pv})\n{pageviews}: {p} ({pc} {vs}: {pp})\n",
+        title.replace("{site}", &f.site)
     );
     let mut html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><h1>{kind} report for {site}</h1><p>{from} to {to}</p>\
-         <table><tr><th align=\"left\">Visitors</th><td>{v}</td><td>{vc}</td><td>previous: {pv}</td></tr>\
-         <tr><th align=\"left\">Pageviews</th><td>{p}</td><td>{pc}</td><td>previous: {pp}</td></tr></table>",
-        site = escape(&f.site),
-        from = f.from,
-        to = f.to,
-        v = f.visitors,
-        pv = f.previous_visitors,
-        p = f.pageviews,
-        pp = f.previous_pageviews,
+        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\"><h1>{heading}</h1><p>{period}</p>\
+         <table><tr><th align=\"left\">{visitors}</th><td>{v}</td><td>{vc}</td><td>{previous}: {pv}</td></tr>\
+         <tr><th align=\"left\">{pageviews}</th><td>{p}</td><td>{pc}</td><td>{previous}: {pp}</td></tr></table>",
+        lang = lang.as_str(),
+        heading = escape(&title.replace("{site}", &f.site)),
     );
-    for (title, list) in [("Top pages", &f.top_pages), ("Top sources", &f.top_sources)] {
-        text.push_str(&format!("\n{title} (visitors):\n"));
-        html.push_str(&format!("<h2>{title}</h2><table><tr><th align=\"left\">Name</th><th>Visitors</th></tr>"));
+    for (list_title, list) in [(w.top_pages, &f.top_pages), (w.top_sources, &f.top_sources)] {
+        text.push_str(&format!("\n{list_title} ({}):\n", w.per_visitors));
+        html.push_str(&format!(
+            "<h2>{list_title}</h2><table><tr><th align=\"left\">{}</th><th>{visitors}</th></tr>",
+            w.name
+        ));
         if list.is_empty() {
-            text.push_str("  (none)\n");
+            text.push_str(&format!("  {}\n", w.none));
         }
-        for (name, n) in list {
-            text.push_str(&format!("  {n:>8}  {name}\n"));
-            html.push_str(&format!("<tr><td>{}</td><td align=\"right\">{n}</td></tr>", escape(name)));
+        for (name, count) in list {
+            let count = n(*count);
+            text.push_str(&format!("  {count:>8}  {name}\n"));
+            html.push_str(&format!("<tr><td>{}</td><td align=\"right\">{count}</td></tr>", escape(name)));
         }
         html.push_str("</table>");
     }
-    html.push_str("<p style=\"color:#666\">Sent by HitKeep.</p></body></html>");
+    html.push_str(&format!("<p style=\"color:#666\">{}</p></body></html>", w.footer));
     Mail { to: to.to_string(), subject, text, html }
 }
 
@@ -176,6 +178,8 @@ pub struct EmailReports {
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
+    /// Whose language a recipient chose, when the recipient is a user.
+    pub users: Arc<dyn UserStore>,
     /// Paces `send_now` per site.
     pub send_now_pace: Cooldown<u32>,
 }
@@ -186,8 +190,15 @@ impl EmailReports {
         subscriptions: Arc<dyn SubscriptionStore>,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
+        users: Arc<dyn UserStore>,
     ) -> Self {
-        Self { reports, subscriptions, mailer, clock, send_now_pace: Cooldown::new(SEND_NOW_EVERY_SECS) }
+        Self { reports, subscriptions, mailer, clock, users, send_now_pace: Cooldown::new(SEND_NOW_EVERY_SECS) }
+    }
+
+    /// The language the user with this address chose in the dashboard; English for anyone else.
+    pub fn language_of(&self, email: &str) -> Language {
+        let user = Email::parse(email).ok().and_then(|e| self.users.user_by_email(&e).ok().flatten());
+        user.and_then(|u| u.language).unwrap_or_default()
     }
 
     /// Sends the report of the last complete week or month to `email` at once; at most one per
@@ -199,7 +210,7 @@ impl EmailReports {
             .map_err(|retry_after| EmailReportError::TooSoon { every: pace.every_secs(), retry_after })?;
         let sent = (|| {
             let (from, to) = last_full_period(frequency, local_date(site_tz(site), now));
-            let mail = compose(&figures(&self.reports, site, frequency, from, to)?, email);
+            let mail = compose(&figures(&self.reports, site, frequency, from, to)?, email, self.language_of(email));
             self.mailer.send(&mail)?;
             Ok(mail)
         })();
@@ -242,7 +253,8 @@ impl EmailReports {
             if sub.last_period.as_deref() == Some(key.as_str()) {
                 continue;
             }
-            let mail = compose(&figures(&self.reports, site, sub.frequency, from, to)?, &sub.email);
+            let figures = figures(&self.reports, site, sub.frequency, from, to)?;
+            let mail = compose(&figures, &sub.email, self.language_of(&sub.email));
             match self.mailer.send(&mail) {
                 Ok(()) => {
                     self.subscriptions.mark_sent(sub.site_id, &sub.email, sub.frequency, &key)?;
@@ -275,12 +287,36 @@ mod tests {
             top_pages: vec![("/<b>".into(), 90)],
             top_sources: vec![],
         };
-        let m = compose(&f, "x@y.test");
+        let m = compose(&f, "x@y.test", Language::En);
         assert!(m.text.contains("Visitors: 150 (+50% vs. previous period: 100)"));
         assert!(m.html.contains("<td>150</td><td>+50%</td>"));
         assert!(m.html.contains("/&lt;b&gt;"));
-        assert_eq!(change_label(0, 0), "0%");
-        assert_eq!(change_label(5, 0), "new");
-        assert_eq!(change_label(90, 100), "-10%");
+        assert_eq!(m.subject, "Weekly report for a.test: 150 visitors (Nov 16, 2026 to Nov 22, 2026)");
+        assert_eq!(change_label(0, 0, Language::En), "0%");
+        assert_eq!(change_label(5, 0, Language::En), "new");
+        assert_eq!(change_label(90, 100, Language::En), "-10%");
+    }
+
+    #[test]
+    fn a_german_report_speaks_german() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let f = ReportFigures {
+            site: "a.test".into(),
+            frequency: Frequency::Month,
+            from: d("2026-10-01"),
+            to: d("2026-10-31"),
+            visitors: 1234,
+            pageviews: 5000,
+            previous_visitors: 0,
+            previous_pageviews: 4000,
+            top_pages: vec![],
+            top_sources: vec![("Google".into(), 1001)],
+        };
+        let m = compose(&f, "x@y.test", Language::De);
+        assert_eq!(m.subject, "Monatsbericht für a.test: 1.234 Besucher (01.10.2026 bis 31.10.2026)");
+        assert!(m.text.contains("Besucher: 1.234 (neu ggü. Vorzeitraum: 0)"), "{}", m.text);
+        assert!(m.text.contains("Seitenaufrufe: 5.000 (+25\u{a0}% ggü. Vorzeitraum: 4.000)"), "{}", m.text);
+        assert!(m.text.contains("(keine)") && m.text.contains("1.001  Google"));
+        assert!(m.html.contains("<html lang=\"de\">") && m.html.contains("<h2>Top-Quellen</h2>"));
     }
 }

@@ -4,6 +4,7 @@
 //! ([`crate::domain::accounts::secret_digest`]); passwords only as argon2id hashes.
 
 use crate::domain::accounts::{Email, Role, Scope, UserId};
+use crate::domain::language::Language;
 use crate::domain::site::SiteId;
 
 use super::store::StoreError;
@@ -18,6 +19,8 @@ pub struct User {
     pub is_admin: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// The language chosen in the dashboard; e-mail reports to this user's address use it.
+    pub language: Option<Language>,
 }
 
 /// A session as stored (the cookie's value is not).
@@ -97,6 +100,8 @@ pub trait UserStore: Send + Sync {
     fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
     fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError>;
     fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError>;
+    /// `false` when there is no such user.
+    fn set_language(&self, id: UserId, language: Language) -> Result<bool, StoreError>;
     /// Deletes the user with their memberships, sessions and tokens.
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
 }

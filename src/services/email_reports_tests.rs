@@ -25,8 +25,10 @@ fn reports() -> Reports {
     let fixture = fixture(NOW);
     fixture.pageview("2024-02-28 10:00:00", 1, "/pricing");
     let (subscriptions, mailer) = (Arc::new(MemorySubscriptions::default()), Arc::new(MemoryMailer::default()));
-    let service =
-        EmailReports::new(fixture.service.clone(), subscriptions.clone(), mailer.clone(), Arc::new(FixedClock(NOW)));
+    // No recipient is a user here: every report goes out in English.
+    let users = Arc::new(crate::adapters::duckdb::DuckAccounts::new(crate::adapters::duckdb::memory_connection()));
+    let clock = Arc::new(FixedClock(NOW));
+    let service = EmailReports::new(fixture.service.clone(), subscriptions.clone(), mailer.clone(), clock, users);
     Reports { service, subscriptions, mailer, fixture }
 }
 

@@ -16,7 +16,7 @@ fn fixture(name: &str) -> PathBuf {
     crate::harness::checkout().join("tests/fixtures/imports").join(name)
 }
 
-fn seed(data: &DataDir, site: &str, events: u32, days: u32) {
+pub(crate) fn seed(data: &DataDir, site: &str, events: u32, days: u32) {
     let (ok, _, err) = cli(&[
         "seed",
         "--site",
@@ -653,7 +653,7 @@ fn unqp(s: &str) -> String {
 }
 
 /// The body of the MIME part with `content_type`.
-fn part(mail: &str, content_type: &str) -> String {
+pub(crate) fn part(mail: &str, content_type: &str) -> String {
     let start = mail
         .find(&format!("Content-Type: {content_type}"))
         .unwrap_or_else(|| panic!("no {content_type} part in\n{mail}"));

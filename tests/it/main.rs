@@ -19,6 +19,7 @@ mod plausible_query;
 mod query_hardening;
 mod queue;
 mod report_conformance;
+mod report_language;
 mod reports;
 mod revenue_goals;
 mod segments;

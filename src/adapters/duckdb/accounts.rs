@@ -4,6 +4,7 @@ use duckdb::{OptionalExt, Row, params};
 
 use super::internal;
 use crate::domain::accounts::{Email, Role, Scope, UserId};
+use crate::domain::language::Language;
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{
     MembershipStore, SessionRecord, SessionStore, ShareRecord, ShareStore, TokenRecord, TokenStore, User, UserStore,
@@ -19,16 +20,16 @@ pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} is invalid"))
 }
 
-const USER_COLS: &str = "id, email, name, password_hash, is_admin, created_at, last_login_at";
+const USER_COLS: &str = "id, email, name, password_hash, is_admin, created_at, last_login_at, language";
 
-type UserRow = (u32, String, String, String, bool, i64, Option<i64>);
+type UserRow = (u32, String, String, String, bool, i64, Option<i64>, Option<String>);
 
 fn user_row(r: &Row<'_>) -> duckdb::Result<UserRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
 fn to_user(row: UserRow) -> Result<User, StoreError> {
-    let (id, email, name, password_hash, is_admin, created_at, last_login_at) = row;
+    let (id, email, name, password_hash, is_admin, created_at, last_login_at, language) = row;
     Ok(User {
         id: UserId(id),
         email: Email::parse(&email).map_err(|_| corrupt("e-mail"))?,
@@ -37,6 +38,7 @@ fn to_user(row: UserRow) -> Result<User, StoreError> {
         is_admin,
         created_at,
         last_login_at,
+        language: language.map(|l| Language::parse(&l).map_err(|_| corrupt("language"))).transpose()?,
     })
 }
 
@@ -158,6 +160,14 @@ impl UserStore for DuckAccounts {
     fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError> {
         self.conn().execute("UPDATE users SET last_login_at = ? WHERE id = ?", params![at, id.0]).map_err(internal)?;
         Ok(())
+    }
+
+    fn set_language(&self, id: UserId, language: Language) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("UPDATE users SET language = ? WHERE id = ?", params![language.as_str(), id.0])
+            .map_err(internal)?;
+        Ok(n > 0)
     }
 
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {

@@ -317,6 +317,14 @@ ALTER TABLE share_links ADD COLUMN segment_id UINTEGER;
 ALTER TABLE goals ADD COLUMN currency VARCHAR;
 "#,
     ),
+    (
+        9,
+        r#"
+-- The language a user chose in the dashboard (en, de, fr, es, it, nl, pt-BR); e-mail reports to
+-- their address are written in it. NULL: never chosen (reports in English).
+ALTER TABLE users ADD COLUMN language VARCHAR;
+"#,
+    ),
 ];
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::domain::auth::{
     TOUCH_EVERY, audit_ip, bounded,
 };
 use crate::domain::hash_gate::{HashGate, HashLimits};
+use crate::domain::language::Language;
 pub use crate::domain::login_limiter::LoginLimits;
 use crate::domain::login_limiter::{Limiter, client_network};
 use crate::domain::site::SiteId;

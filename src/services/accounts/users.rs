@@ -60,6 +60,16 @@ impl AccountService {
         self.start_session(id, false)
     }
 
+    /// Remembers the caller's dashboard language (also the language of reports mailed to them).
+    pub fn set_language(&self, caller: &Caller, language: &str) -> Result<User, AuthError> {
+        let id = personal(&caller.principal)?;
+        let language = Language::parse(language)?;
+        if !self.store.set_language(id, language)? {
+            return Err(AuthError::NotFound("no such user"));
+        }
+        self.store.user(id)?.ok_or(AuthError::NotFound("no such user"))
+    }
+
     pub fn set_admin(&self, caller: &Caller, user: UserId, is_admin: bool, origin: Origin) -> Result<User, AuthError> {
         instance_admin(&caller.principal)?;
         if caller.principal.user() == Some(user) && !is_admin {

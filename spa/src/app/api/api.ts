@@ -2,6 +2,7 @@ import { Injectable, inject } from '@angular/core';
 import { Router } from '@angular/router';
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
+import { type I18nKey, t } from '../core/i18n';
 
 /** Schemas of the API, generated from openapi/openapi.json. */
 export type Schemas = components['schemas'];
@@ -25,17 +26,9 @@ export class ApiError extends Error {
 /** Turns an error body (or a network failure) into a sentence that says what happened. */
 export function describeError(status: number, body: unknown): ApiError {
   const b = (body ?? {}) as { error?: string; message?: string };
-  const fallback: Record<number, string> = {
-    0: 'The server could not be reached.',
-    401: 'You are not signed in.',
-    403: 'Your role does not allow this.',
-    404: 'Not found, or not visible to you.',
-    409: 'This exists already.',
-    429: 'Too many attempts; wait a moment and try again.',
-    500: 'The server failed to answer this.',
-    503: 'The server is busy; try again shortly.',
-  };
-  return new ApiError(status, b.error ?? String(status), b.message ?? fallback[status] ?? `The server answered ${status}.`);
+  const known = [0, 401, 403, 404, 409, 429, 500, 503];
+  const fallback = known.includes(status) ? t(`apiError.${status}` as I18nKey) : t('apiError.other', { status });
+  return new ApiError(status, b.error ?? String(status), b.message ?? fallback);
 }
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
@@ -46,7 +39,7 @@ export async function ok<T>(p: Promise<Result<T>>): Promise<T> {
   try {
     r = await p;
   } catch (e) {
-    throw new ApiError(0, 'network', `The server could not be reached (${(e as Error).message}).`);
+    throw new ApiError(0, 'network', `${t('apiError.0')} (${(e as Error).message})`);
   }
   if (!r.response.ok) throw describeError(r.response.status, r.error);
   return r.data as T;

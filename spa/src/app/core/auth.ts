@@ -1,5 +1,6 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { Api, ApiError, type Me, ok } from '../api/api';
+import { type Lang, hasStoredLang, isLang, locale, setLang } from './i18n';
 
 /** Who is signed in (null: nobody), loaded once and updated by login/logout. */
 @Injectable({ providedIn: 'root' })
@@ -21,7 +22,7 @@ export class Auth {
   /** The signed-in user, or null on 401. */
   async load(): Promise<Me | null> {
     try {
-      this.me.set(await ok(this.api.client.GET('/me')));
+      this.signedIn(await ok(this.api.client.GET('/me')));
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) this.me.set(null);
       else throw e;
@@ -30,17 +31,42 @@ export class Auth {
   }
 
   async setup(email: string, password: string, name?: string): Promise<void> {
-    this.me.set(await ok(this.api.client.POST('/setup', { body: { email, password, name } })));
+    this.signedIn(await ok(this.api.client.POST('/setup', { body: { email, password, name } })));
     this.setupNeeded = false;
   }
 
   async login(email: string, password: string, remember: boolean): Promise<void> {
-    this.me.set(await ok(this.api.client.POST('/auth/login', { body: { email, password, remember } })));
+    this.signedIn(await ok(this.api.client.POST('/auth/login', { body: { email, password, remember } })));
   }
 
   async acceptInvite(token: string, password: string, name?: string): Promise<void> {
-    this.me.set(await ok(this.api.client.POST('/invites/{token}/accept', { params: { path: { token } }, body: { password, name } })));
+    this.signedIn(await ok(this.api.client.POST('/invites/{token}/accept', { params: { path: { token } }, body: { password, name } })));
     this.setupNeeded = false;
+  }
+
+  /**
+   * Switches the dashboard's language and remembers it twice: in this browser, and on the account
+   * (the language of the e-mail reports sent to the user's address).
+   */
+  async setLanguage(l: Lang): Promise<void> {
+    await setLang(l);
+    if (!this.me()) return;
+    try {
+      this.me.set(await ok(this.api.client.PATCH('/me', { body: { language: l } })));
+    } catch {
+      // The local choice stands; the account keeps its previous language until the next switch.
+    }
+  }
+
+  /**
+   * A user signed in: the account's language applies unless this browser remembers a choice;
+   * a browser choice the account lacks is saved to it (so reports follow the dashboard).
+   */
+  private signedIn(me: Me): void {
+    this.me.set(me);
+    const saved = me.language;
+    if (!hasStoredLang() && isLang(saved) && saved !== locale()) void setLang(saved);
+    else if (hasStoredLang() && saved !== locale()) void this.setLanguage(locale());
   }
 
   async logout(): Promise<void> {

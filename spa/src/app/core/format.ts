@@ -85,3 +85,15 @@ export function countryName(code: string): string {
     return code;
   }
 }
+
+/** A date from the API (ISO 8601) in the current language: `Nov 30, 2026`, `30.11.2026`. */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(locale(), { dateStyle: 'medium' });
+}
+
+/** A date and time from the API in the current language: `11/30/26, 5:04 AM`, `30.11.26, 05:04`. */
+export function formatDateTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(locale(), { dateStyle: 'short', timeStyle: 'short' });
+}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectLang, locale, relativeTime, setLang, t } from './i18n';
+import { detectLang, hasStoredLang, locale, primeTranslation, relativeTime, roleName, setLang, t } from './i18n';
+import { formatDate, formatRate } from './format';
 
 describe('i18n', () => {
   afterEach(async () => {
@@ -25,5 +26,24 @@ describe('i18n', () => {
     expect(document.documentElement.lang).toBe('de');
     expect(localStorage.getItem('hk-lang')).toBe('de');
     expect(relativeTime(-180)).toBe('vor 3 Minuten');
+  });
+
+  it('settings, roles, dates and PrimeNG texts follow the language', async () => {
+    expect(hasStoredLang()).toBe(false);
+    await setLang('de');
+    expect(hasStoredLang()).toBe(true);
+    expect(t('settings.members')).toBe('Mitglieder');
+    expect(t('members.removeConfirm', { email: 'a@b.test', site: 'x.test' })).toBe('a@b.test aus x.test entfernen?');
+    expect(roleName('owner')).toBe('Eigentümer');
+    expect(roleName('something')).toBe('something');
+    expect(formatDate('2026-11-05T10:00:00Z')).toBe('05.11.2026');
+    expect(formatRate(12.5)).toBe('12,5\u00a0%');
+    const prime = primeTranslation();
+    expect(prime.monthNames[0]).toBe('Januar');
+    expect(prime.dayNames[0]).toBe('Sonntag');
+    expect(prime.firstDayOfWeek).toBe(1);
+    expect(prime.emptyFilterMessage).toBe('Keine Ergebnisse gefunden');
+    await setLang('pt-BR', false);
+    expect(t('account.changePassword')).toBe('Alterar senha');
   });
 });

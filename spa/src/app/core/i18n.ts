@@ -31,7 +31,10 @@ const dict = signal<Dict>(EN);
 export const locale = signal<Lang>('en');
 export const lang = computed(() => locale());
 
-const isLang = (v: unknown): v is Lang => LANGS.some((l) => l.id === v);
+export const isLang = (v: unknown): v is Lang => LANGS.some((l) => l.id === v);
+
+/** Whether this browser remembers a language chosen in the account menu. */
+export const hasStoredLang = (): boolean => isLang(localStorage.getItem(KEY));
 
 /** The saved choice, else the first browser language we have (`pt-BR` for any `pt`, `de` for `de-AT`). */
 export function detectLang(stored = localStorage.getItem(KEY), prefs: readonly string[] = navigator.languages ?? [navigator.language]): Lang {
@@ -69,4 +72,31 @@ export function relativeTime(seconds: number): string {
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
   if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
   return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+/** A site role (`viewer`, `admin`, `owner`) in the current language. */
+export function roleName(role: string): string {
+  return role === 'viewer' || role === 'admin' || role === 'owner' ? t(`role.${role}` as I18nKey) : role;
+}
+
+/** PrimeNG's own texts (empty lists, date picker) in the current language; day and month names from Intl. */
+export function primeTranslation() {
+  const l = locale();
+  const days = [...Array(7).keys()].map((i) => new Date(Date.UTC(2026, 10, 1 + i, 12)));
+  const months = [...Array(12).keys()].map((i) => new Date(Date.UTC(2026, i, 15, 12)));
+  const fmt = (d: Date, o: Intl.DateTimeFormatOptions) => d.toLocaleDateString(l, { ...o, timeZone: 'UTC' });
+  return {
+    dayNames: days.map((d) => fmt(d, { weekday: 'long' })),
+    dayNamesShort: days.map((d) => fmt(d, { weekday: 'short' })),
+    dayNamesMin: days.map((d) => fmt(d, { weekday: 'narrow' })),
+    monthNames: months.map((d) => fmt(d, { month: 'long' })),
+    monthNamesShort: months.map((d) => fmt(d, { month: 'short' })),
+    firstDayOfWeek: l === 'en' ? 0 : 1,
+    today: t('primeng.today'),
+    clear: t('primeng.clear'),
+    weekHeader: t('primeng.weekHeader'),
+    emptyMessage: t('primeng.emptyMessage'),
+    emptyFilterMessage: t('primeng.emptyFilterMessage'),
+    aria: { close: t('primeng.close') },
+  };
 }

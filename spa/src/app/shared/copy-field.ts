@@ -1,6 +1,7 @@
 import { Component, inject, input, signal } from '@angular/core';
 import { ButtonModule } from 'primeng/button';
 import { MessageService } from 'primeng/api';
+import { t } from '../core/i18n';
 
 /** A read-only value (snippet, link, token) with a copy button. */
 @Component({
@@ -9,11 +10,12 @@ import { MessageService } from 'primeng/api';
   template: `
     <div class="copy-field">
       <code [attr.data-testid]="testId()">{{ value() }}</code>
-      <p-button [label]="copied() ? 'Copied' : 'Copy'" [icon]="copied() ? 'pi pi-check' : 'pi pi-copy'" size="small" severity="secondary" (onClick)="copy()" />
+      <p-button [label]="copied() ? t('common.copied') : t('common.copy')" [icon]="copied() ? 'pi pi-check' : 'pi pi-copy'" size="small" severity="secondary" (onClick)="copy()" />
     </div>
   `,
 })
 export class CopyField {
+  protected readonly t = t;
   private readonly toast = inject(MessageService);
   readonly value = input.required<string>();
   readonly testId = input('copy-value');
@@ -25,7 +27,7 @@ export class CopyField {
       this.copied.set(true);
       setTimeout(() => this.copied.set(false), 2000);
     } catch {
-      this.toast.add({ severity: 'warn', summary: 'Copy failed', detail: 'The browser refused clipboard access; select the text and copy it by hand.' });
+      this.toast.add({ severity: 'warn', summary: t('common.copyFailed'), detail: t('common.copyByHand') });
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Component, input, model } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { SelectModule } from 'primeng/select';
+import { t } from '../core/i18n';
 
 /** Every IANA zone the browser knows, searchable. */
 export const TIMEZONES: string[] = (() => {
@@ -11,9 +12,10 @@ export const TIMEZONES: string[] = (() => {
 @Component({
   selector: 'hk-timezone-select',
   imports: [FormsModule, SelectModule],
-  template: `<p-select [options]="zones" [(ngModel)]="value" [filter]="true" [inputId]="inputId()" [virtualScroll]="true" [virtualScrollItemSize]="36" styleClass="w-full" ariaLabel="Time zone" />`,
+  template: `<p-select [options]="zones" [(ngModel)]="value" [filter]="true" [inputId]="inputId()" [virtualScroll]="true" [virtualScrollItemSize]="36" styleClass="w-full" [ariaLabel]="t('common.timezone')" />`,
 })
 export class TimezoneSelect {
+  protected readonly t = t;
   readonly zones = TIMEZONES;
   readonly value = model.required<string>();
   readonly inputId = input('tz');

@@ -1,5 +1,4 @@
 import { Component, inject, resource, signal } from '@angular/core';
-import { DatePipe } from '@angular/common';
 import { FormsModule, type NgForm } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { CheckboxModule } from 'primeng/checkbox';
@@ -9,28 +8,30 @@ import { ToggleSwitchModule } from 'primeng/toggleswitch';
 import { Api, ok, type Schemas } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { CopyField } from '../../shared/copy-field';
+import { formatDateTime } from '../../core/format';
+import { t } from '../../core/i18n';
 
 /** Instance administration: users, invitations, the audit log. */
 @Component({
   selector: 'hk-admin',
-  imports: [FormsModule, ButtonModule, CheckboxModule, InputTextModule, Message, ToggleSwitchModule, DatePipe, CopyField],
+  imports: [FormsModule, ButtonModule, CheckboxModule, InputTextModule, Message, ToggleSwitchModule, CopyField],
   template: `
     <div class="page">
-      <h1>Users</h1>
+      <h1>{{ t('admin.title') }}</h1>
       <section class="card">
         @if (users.error(); as e) {
-          <p class="error-line" role="alert">Users could not be loaded: {{ $any(e).message }}</p>
+          <p class="error-line" role="alert">{{ t('admin.error', { error: $any(e).message }) }}</p>
         } @else if (users.hasValue()) {
           <table class="table">
-            <thead><tr><th>User</th><th>Administrator</th><th></th></tr></thead>
+            <thead><tr><th>{{ t('admin.user') }}</th><th>{{ t('common.administrator') }}</th><th></th></tr></thead>
             <tbody>
               @for (u of users.value(); track u.id) {
                 <tr data-testid="user-row">
                   <td>{{ u.name || u.email }}<br /><small class="muted">{{ u.email }}</small></td>
-                  <td><p-toggleswitch [ngModel]="u.is_admin" (ngModelChange)="setAdmin(u, $event)" [disabled]="u.id === auth.me()?.id" [ariaLabel]="'Administrator: ' + u.email" /></td>
+                  <td><p-toggleswitch [ngModel]="u.is_admin" (ngModelChange)="setAdmin(u, $event)" [disabled]="u.id === auth.me()?.id" [ariaLabel]="t('admin.adminOf', { email: u.email })" /></td>
                   <td class="actions">
                     @if (u.id !== auth.me()?.id) {
-                      <p-button label="Delete" [text]="true" severity="danger" size="small" (onClick)="remove(u)" />
+                      <p-button [label]="t('common.delete')" [text]="true" severity="danger" size="small" (onClick)="remove(u)" />
                     }
                   </td>
                 </tr>
@@ -43,30 +44,30 @@ import { CopyField } from '../../shared/copy-field';
         }
       </section>
       <section class="card">
-        <h2>Invite a user</h2>
-        <p class="muted">Creates a one-time link; HitKeep sends no mail. Site access is granted in each site's settings (or invite from there).</p>
+        <h2>{{ t('admin.invite') }}</h2>
+        <p class="muted">{{ t('admin.inviteHint') }}</p>
         <form class="form inline" (ngSubmit)="invite(f)" #f="ngForm">
-          <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" aria-label="Email" />
-          <label class="check"><p-checkbox name="admin" [(ngModel)]="asAdmin" [binary]="true" inputId="asadmin" /> Administrator</label>
-          <p-button type="submit" label="Create invitation" [disabled]="!f.valid" [loading]="busy()" />
+          <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" [attr.aria-label]="t('login.email')" />
+          <label class="check"><p-checkbox name="admin" [(ngModel)]="asAdmin" [binary]="true" inputId="asadmin" /> {{ t('common.administrator') }}</label>
+          <p-button type="submit" [label]="t('common.createInvite')" [disabled]="!f.valid" [loading]="busy()" />
         </form>
         @if (inviteUrl(); as u) {
           <hk-copy-field [value]="u" testId="invite-url" />
         }
       </section>
       <section class="card">
-        <h2>Audit log</h2>
+        <h2>{{ t('admin.audit') }}</h2>
         @if (audit.error(); as e) {
-          <p class="error-line" role="alert">The audit log could not be loaded: {{ $any(e).message }}</p>
+          <p class="error-line" role="alert">{{ t('admin.auditError', { error: $any(e).message }) }}</p>
         } @else if (audit.hasValue() && audit.value().length === 0) {
-          <p class="muted">Nothing recorded yet.</p>
+          <p class="muted">{{ t('admin.auditEmpty') }}</p>
         } @else if (audit.hasValue()) {
           <table class="table small">
-            <thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>IP</th></tr></thead>
+            <thead><tr><th>{{ t('admin.when') }}</th><th>{{ t('admin.who') }}</th><th>{{ t('admin.what') }}</th><th>{{ t('admin.target') }}</th><th>{{ t('admin.ip') }}</th></tr></thead>
             <tbody>
               @for (a of audit.value(); track $index) {
                 <tr>
-                  <td>{{ a.at | date: 'short' }}</td>
+                  <td>{{ formatDateTime(a.at) }}</td>
                   <td>{{ a.actor }}</td>
                   <td>{{ a.action }}</td>
                   <td>{{ a.target }}</td>
@@ -81,8 +82,10 @@ import { CopyField } from '../../shared/copy-field';
   `,
 })
 export class AdminPage {
+  protected readonly t = t;
   private readonly api = inject(Api);
   readonly auth = inject(Auth);
+  protected readonly formatDateTime = formatDateTime;
   email = '';
   asAdmin = false;
   readonly busy = signal(false);
@@ -96,7 +99,7 @@ export class AdminPage {
   }
 
   async remove(u: Schemas['UserView']): Promise<void> {
-    if (!confirm(`Delete the user ${u.email}? They lose access to every site.`)) return;
+    if (!confirm(t('admin.deleteConfirm', { email: u.email }))) return;
     await this.act(() => ok(this.api.client.DELETE('/users/{id}', { params: { path: { id: u.id } } })));
   }
 

@@ -6,6 +6,7 @@ import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
 import { Api, ok, type Schemas } from '../../api/api';
 import { Auth } from '../../core/auth';
+import { roleName, t } from '../../core/i18n';
 
 /** `/invite/:token`: the invited person picks a password and lands signed in. */
 @Component({
@@ -14,33 +15,31 @@ import { Auth } from '../../core/auth';
   template: `
     <main class="auth-page">
       <form class="auth-card" (ngSubmit)="submit()" #f="ngForm">
-        <h1><span class="logo">◆</span> Join HitKeep</h1>
+        <h1><span class="logo">◆</span> {{ t('invite.title') }}</h1>
         @if (loading()) {
-          <p class="muted">Checking the invitation…</p>
+          <p class="muted">{{ t('invite.checking') }}</p>
         } @else if (info(); as i) {
-          <p>
-            Invitation for <strong>{{ i.email }}</strong>
-            @if (i.site) {
-              to <strong>{{ i.site }}</strong> as {{ i.role || 'viewer' }}
-            }
+          <p data-testid="invite-info">
+            {{ i.site ? t('invite.forSite', { email: i.email, site: i.site, role: roleName(i.role || 'viewer') }) : t('invite.for', { email: i.email }) }}
           </p>
-          <label for="name">Your name <span class="muted">(optional)</span></label>
+          <label for="name">{{ t('invite.yourName') }} <span class="muted">{{ t('common.optional') }}</span></label>
           <input pInputText id="name" name="name" [(ngModel)]="name" autocomplete="name" />
-          <label for="password">Choose a password <span class="muted">(at least 8 characters)</span></label>
+          <label for="password">{{ t('invite.choosePassword') }} <span class="muted">{{ t('common.minPassword') }}</span></label>
           <input pInputText id="password" name="password" type="password" required minlength="8" [(ngModel)]="password" autocomplete="new-password" />
           @if (error()) {
             <p-message severity="error">{{ error() }}</p-message>
           }
-          <p-button type="submit" label="Accept and sign in" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+          <p-button type="submit" [label]="t('invite.accept')" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
         } @else {
           <p-message severity="warn">{{ error() }}</p-message>
-          <a routerLink="/login">Go to sign in</a>
+          <a routerLink="/login">{{ t('invite.toLogin') }}</a>
         }
       </form>
     </main>
   `,
 })
 export class InvitePage implements OnInit {
+  protected readonly t = t;
   private readonly api = inject(Api);
   private readonly auth = inject(Auth);
   private readonly router = inject(Router);
@@ -51,13 +50,14 @@ export class InvitePage implements OnInit {
   readonly error = signal('');
   name = '';
   password = '';
+  protected readonly roleName = roleName;
 
   async ngOnInit(): Promise<void> {
     try {
       this.info.set(await ok(this.api.client.GET('/invites/{token}', { params: { path: { token: this.token() } } })));
     } catch (e) {
       const status = (e as { status?: number }).status;
-      this.error.set(status === 404 ? 'This invitation does not exist, was used already or has expired.' : (e as Error).message);
+      this.error.set(status === 404 ? t('invite.gone') : (e as Error).message);
     } finally {
       this.loading.set(false);
     }

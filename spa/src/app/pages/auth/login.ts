@@ -51,8 +51,8 @@ export class LoginPage {
     } catch (e) {
       const err = e as ApiError;
       this.error.set(
-        err.status === 401 ? 'Wrong email or password.'
-        : err.status === 429 ? 'Too many failed attempts. Wait a minute, then try again.'
+        err.status === 401 ? t('login.wrong')
+        : err.status === 429 ? t('login.tooMany')
         : err.message,
       );
     } finally {

@@ -5,6 +5,7 @@ import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
 import { Auth } from '../../core/auth';
+import { t } from '../../core/i18n';
 
 /** First run: create the first user, who becomes the instance admin. */
 @Component({
@@ -13,27 +14,28 @@ import { Auth } from '../../core/auth';
   template: `
     <main class="auth-page">
       <form class="auth-card" (ngSubmit)="submit()" #f="ngForm">
-        <h1><span class="logo">◆</span> Welcome to HitKeep</h1>
+        <h1><span class="logo">◆</span> {{ t('setup.title') }}</h1>
         @if (done()) {
-          <p-message severity="info">This instance is set up already. <a href="/login">Sign in</a>.</p-message>
+          <p-message severity="info">{{ t('setup.done') }} <a href="/login">{{ t('setup.signIn') }}</a>.</p-message>
         } @else {
-          <p class="muted">Create the first account. It administers this instance: sites, users and invitations.</p>
-          <label for="name">Name <span class="muted">(optional)</span></label>
+          <p class="muted">{{ t('setup.intro') }}</p>
+          <label for="name">{{ t('common.name') }} <span class="muted">{{ t('common.optional') }}</span></label>
           <input pInputText id="name" name="name" [(ngModel)]="name" autocomplete="name" />
-          <label for="email">Email</label>
+          <label for="email">{{ t('login.email') }}</label>
           <input pInputText id="email" name="email" type="email" required [(ngModel)]="email" autocomplete="email" />
-          <label for="password">Password <span class="muted">(at least 8 characters)</span></label>
+          <label for="password">{{ t('login.password') }} <span class="muted">{{ t('common.minPassword') }}</span></label>
           <input pInputText id="password" name="password" type="password" required minlength="8" [(ngModel)]="password" autocomplete="new-password" />
           @if (error()) {
             <p-message severity="error" data-testid="error">{{ error() }}</p-message>
           }
-          <p-button type="submit" label="Create account" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+          <p-button type="submit" [label]="t('setup.submit')" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
         }
       </form>
     </main>
   `,
 })
 export class SetupPage {
+  protected readonly t = t;
   private readonly auth = inject(Auth);
   private readonly router = inject(Router);
   name = '';
@@ -46,7 +48,7 @@ export class SetupPage {
   constructor() {
     this.auth.needsSetup().then(
       (needed) => this.done.set(!needed),
-      () => this.error.set('The server could not be reached.'),
+      () => this.error.set(t('common.unreachable')),
     );
   }
 

@@ -7,6 +7,7 @@ import { type Comparison, buildQuery, withoutFilter } from '../../core/dash-stat
 import { formatChange, formatCount } from '../../core/format';
 import { Toolbar } from '../dashboard/toolbar';
 import { injectDashUrl } from '../dashboard/dash-url';
+import { t } from '../../core/i18n';
 
 /** Custom events with visitors and counts; pick one to break it down by a property. */
 @Component({
@@ -22,14 +23,14 @@ import { injectDashUrl } from '../dashboard/dash-url';
     />
     <div class="cards two">
       <section class="card">
-        <header class="card-head"><h2>Events</h2></header>
-        <div class="rows-head muted"><span>Name</span><span>Visitors · Events</span></div>
+        <header class="card-head"><h2>{{ t('nav.events') }}</h2></header>
+        <div class="rows-head muted"><span>{{ t('events.name') }}</span><span>{{ t('events.visitorsEvents') }}</span></div>
         @if (events.error(); as e) {
-          <p class="error-line" role="alert">Events could not be loaded: {{ $any(e).message }}</p>
+          <p class="error-line" role="alert">{{ t('events.error', { error: $any(e).message }) }}</p>
         } @else if (events.isLoading() && !events.hasValue()) {
-          <p class="muted empty">Loading…</p>
+          <p class="muted empty">{{ t('common.loading') }}</p>
         } @else if (eventRows().length === 0) {
-          <p class="muted empty">No custom events in this period. Send them with <code>window.hk.event('signup', {{ '{' }} plan: 'pro' {{ '}' }})</code>.</p>
+          <p class="muted empty">{{ t('events.empty') }} <code>window.hk.event('signup', {{ '{' }} plan: 'pro' {{ '}' }})</code>.</p>
         } @else {
           <ol class="rows">
             @for (r of eventRows(); track r.name) {
@@ -49,23 +50,23 @@ import { injectDashUrl } from '../dashboard/dash-url';
       </section>
       <section class="card">
         <header class="card-head">
-          <h2>Properties{{ selected() ? ' of ' + selected() : '' }}</h2>
+          <h2>{{ selected() ? t('events.propertiesOf', { name: selected() ?? '' }) : t('events.properties') }}</h2>
         </header>
         @if (!selected()) {
-          <p class="muted empty">Pick an event to see its properties.</p>
+          <p class="muted empty">{{ t('events.pick') }}</p>
         } @else {
           <label class="inline-field">
-            Property
-            <input pInputText [ngModel]="propKey()" (ngModelChange)="propKey.set($event.trim())" placeholder="e.g. plan" aria-label="Property name" data-testid="prop-key" />
+            {{ t('events.property') }}
+            <input pInputText [ngModel]="propKey()" (ngModelChange)="propKey.set($event.trim())" [placeholder]="t('events.propertyPlaceholder')" [attr.aria-label]="t('events.propertyName')" data-testid="prop-key" />
           </label>
           @if (!propKey()) {
-            <p class="muted empty">Type the name of a property the event carries (for <code>{{ '{' }} plan: 'pro' {{ '}' }}</code>: plan).</p>
+            <p class="muted empty">{{ t('events.typeProperty', { example: propExample }) }}</p>
           } @else if (props.error(); as e) {
             <p class="error-line" role="alert">{{ $any(e).message }}</p>
           } @else if (propRows().length === 0 && !props.isLoading()) {
-            <p class="muted empty">No {{ selected() }} event in this period carries the property "{{ propKey() }}".</p>
+            <p class="muted empty">{{ t('events.noProperty', { name: selected() ?? '', key: propKey() }) }}</p>
           } @else {
-            <div class="rows-head muted"><span>{{ propKey() }}</span><span>Visitors · Events</span></div>
+            <div class="rows-head muted"><span>{{ propKey() }}</span><span>{{ t('events.visitorsEvents') }}</span></div>
             <ol class="rows">
               @for (r of propRows(); track r.name) {
                 <li>
@@ -84,12 +85,14 @@ import { injectDashUrl } from '../dashboard/dash-url';
   `,
 })
 export class EventsPage {
+  protected readonly t = t;
   protected readonly withoutFilter = withoutFilter;
   private readonly stats = inject(Stats);
   private readonly ctx = inject(SiteContext);
   readonly url = injectDashUrl();
   readonly state = this.url.state;
   readonly selected = signal<string | null>(null);
+  readonly propExample = "{ plan: 'pro' }";
   readonly propKey = signal('');
   private readonly site = computed(() => this.ctx.site()!.domain);
 

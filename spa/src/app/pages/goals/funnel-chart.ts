@@ -1,6 +1,7 @@
 import { Component, computed, input } from '@angular/core';
 import type { Schemas } from '../../api/api';
-import { formatCount } from '../../core/format';
+import { formatCount, formatRate } from '../../core/format';
+import { t } from '../../core/i18n';
 
 /** A funnel as bars: each step's visitors against the first step, with the drop-off between steps. */
 @Component({
@@ -11,21 +12,22 @@ import { formatCount } from '../../core/format';
         <li>
           <div class="funnel-label">
             <span class="step-no">{{ i + 1 }}</span> <span class="spacer">{{ s.label }}</span>
-            <span class="funnel-value" [attr.data-value]="s.raw">{{ s.visitors }} visitors · {{ s.rate }}</span>
+            <span class="funnel-value" [attr.data-value]="s.raw">{{ t('funnels.visitors', { n: s.visitors, rate: s.rate }) }}</span>
           </div>
           <div class="funnel-bar-track"><div class="funnel-bar" [style.width.%]="s.width"></div></div>
           @if (i > 0) {
-            <div class="funnel-drop muted">↓ {{ s.dropoff }} dropped ({{ s.stepRate }} continued)</div>
+            <div class="funnel-drop muted">{{ t('funnels.dropped', { n: s.dropoff, rate: s.stepRate }) }}</div>
           }
         </li>
       }
     </ol>
     @if (steps()[0]?.raw === 0) {
-      <p class="muted empty">No visit reached the first step in this period.</p>
+      <p class="muted empty">{{ t('funnels.none') }}</p>
     }
   `,
 })
 export class FunnelChart {
+  protected readonly t = t;
   readonly report = input.required<Schemas['FunnelReport']>();
   readonly steps = computed(() => {
     const steps = this.report().steps;
@@ -35,8 +37,8 @@ export class FunnelChart {
       raw: s.visitors,
       visitors: formatCount(s.visitors),
       width: Math.max(0.5, (s.visitors / first) * 100),
-      rate: `${s.conversion_rate.toFixed(1)}%`,
-      stepRate: `${s.conversion_rate_step.toFixed(1)}%`,
+      rate: formatRate(s.conversion_rate),
+      stepRate: formatRate(s.conversion_rate_step),
       dropoff: formatCount(s.dropoff),
     }));
   });

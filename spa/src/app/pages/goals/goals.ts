@@ -11,10 +11,11 @@ import { SiteContext } from '../../core/site-context';
 import { Auth } from '../../core/auth';
 import { Stats, metricAt } from '../../core/stats';
 import { buildQuery, dateRange, withoutFilter } from '../../core/dash-state';
-import { formatCount } from '../../core/format';
+import { formatCount, formatRate } from '../../core/format';
 import { Toolbar } from '../dashboard/toolbar';
 import { injectDashUrl } from '../dashboard/dash-url';
 import { FunnelChart } from './funnel-chart';
+import { t } from '../../core/i18n';
 
 type Goal = Schemas['GoalView'];
 type Funnel = Schemas['FunnelView'];
@@ -36,18 +37,18 @@ interface StepDraft { kind: StepKind; value: string }
     <div class="cards two">
       <section class="card">
         <header class="card-head">
-          <h2>Goals</h2>
+          <h2>{{ t('goalsPage.title') }}</h2>
           @if (!readOnly()) {
-            <p-button label="New goal" icon="pi pi-plus" size="small" (onClick)="editGoal(null)" data-testid="new-goal" />
+            <p-button [label]="t('goalsPage.new')" icon="pi pi-plus" size="small" (onClick)="editGoal(null)" data-testid="new-goal" />
           }
         </header>
         @if (goals.error(); as e) {
-          <p class="error-line" role="alert">Goals could not be loaded: {{ $any(e).message }}</p>
+          <p class="error-line" role="alert">{{ t('goalsPage.error', { error: $any(e).message }) }}</p>
         } @else if (goals.hasValue() && goals.value().length === 0) {
-          <p class="muted empty">No goals yet. A goal counts visitors who reach a page (e.g. <code>/thanks</code>) or send a custom event (e.g. <code>signup</code>).</p>
+          <p class="muted empty">{{ t('goalsPage.empty', { page: '/thanks', event: 'signup' }) }}</p>
         } @else {
           <table class="table">
-            <thead><tr><th>Goal</th><th class="num">Visitors</th><th class="num">Conversion</th>@if (!readOnly()) {<th></th>}</tr></thead>
+            <thead><tr><th>{{ t('goals.goal') }}</th><th class="num">{{ t('metric.visitors') }}</th><th class="num">{{ t('goalsPage.conversion') }}</th>@if (!readOnly()) {<th></th>}</tr></thead>
             <tbody>
               @for (g of goalRows(); track g.id) {
                 <tr data-testid="goal-row">
@@ -56,8 +57,8 @@ interface StepDraft { kind: StepKind; value: string }
                   <td class="num">{{ g.rate }}</td>
                   @if (!readOnly()) {
                     <td class="actions">
-                      <p-button icon="pi pi-pencil" [text]="true" size="small" (onClick)="editGoal(g.goal)" [ariaLabel]="'Edit ' + g.name" />
-                      <p-button icon="pi pi-trash" [text]="true" severity="danger" size="small" (onClick)="deleteGoal(g.goal)" [ariaLabel]="'Delete ' + g.name" />
+                      <p-button icon="pi pi-pencil" [text]="true" size="small" (onClick)="editGoal(g.goal)" [ariaLabel]="t('goalsPage.editNamed', { name: g.name })" />
+                      <p-button icon="pi pi-trash" [text]="true" severity="danger" size="small" (onClick)="deleteGoal(g.goal)" [ariaLabel]="t('goalsPage.deleteNamed', { name: g.name })" />
                     </td>
                   }
                 </tr>
@@ -68,15 +69,15 @@ interface StepDraft { kind: StepKind; value: string }
       </section>
       <section class="card">
         <header class="card-head">
-          <h2>Funnels</h2>
+          <h2>{{ t('funnels.title') }}</h2>
           @if (!readOnly()) {
-            <p-button label="New funnel" icon="pi pi-plus" size="small" (onClick)="editFunnel(null)" data-testid="new-funnel" />
+            <p-button [label]="t('funnels.new')" icon="pi pi-plus" size="small" (onClick)="editFunnel(null)" data-testid="new-funnel" />
           }
         </header>
         @if (funnels.error(); as e) {
-          <p class="error-line" role="alert">Funnels could not be loaded: {{ $any(e).message }}</p>
+          <p class="error-line" role="alert">{{ t('funnels.error', { error: $any(e).message }) }}</p>
         } @else if (funnels.hasValue() && funnels.value().length === 0) {
-          <p class="muted empty">No funnels yet. A funnel follows visits through 2-8 steps in order.</p>
+          <p class="muted empty">{{ t('funnels.empty') }}</p>
         } @else if (funnels.hasValue()) {
           <div class="card-tabs wrap">
             @for (f of funnels.value(); track f.id) {
@@ -84,64 +85,65 @@ interface StepDraft { kind: StepKind; value: string }
             }
           </div>
           @if (report.error(); as e) {
-            <p class="error-line" role="alert">The funnel report could not be loaded: {{ $any(e).message }}</p>
+            <p class="error-line" role="alert">{{ t('funnels.reportError', { error: $any(e).message }) }}</p>
           } @else if (report.hasValue() && report.value(); as r) {
             <hk-funnel-chart [report]="r" />
             @if (!readOnly() && currentFunnel(); as f) {
               <div class="row-actions">
-                <p-button label="Edit" icon="pi pi-pencil" [text]="true" size="small" (onClick)="editFunnel(f)" />
-                <p-button label="Delete" icon="pi pi-trash" [text]="true" severity="danger" size="small" (onClick)="deleteFunnel(f)" />
+                <p-button [label]="t('common.edit')" icon="pi pi-pencil" [text]="true" size="small" (onClick)="editFunnel(f)" />
+                <p-button [label]="t('common.delete')" icon="pi pi-trash" [text]="true" severity="danger" size="small" (onClick)="deleteFunnel(f)" />
               </div>
             }
           } @else {
-            <p class="muted empty">Loading the funnel…</p>
+            <p class="muted empty">{{ t('funnels.loading') }}</p>
           }
         }
       </section>
     </div>
 
-    <p-dialog [header]="goalDraft.id ? 'Edit goal' : 'New goal'" [visible]="goalOpen()" (visibleChange)="goalOpen.set($event)" [modal]="true" [style]="{ width: 'min(28rem, 95vw)' }">
+    <p-dialog [header]="goalDraft.id ? t('goalsPage.edit') : t('goalsPage.new')" [visible]="goalOpen()" (visibleChange)="goalOpen.set($event)" [modal]="true" [style]="{ width: 'min(28rem, 95vw)' }">
       <form class="form" (ngSubmit)="saveGoal()" #gf="ngForm">
-        <p-selectbutton [options]="kinds" [(ngModel)]="goalDraft.kind" name="kind" optionLabel="label" optionValue="value" [allowEmpty]="false" />
-        <label for="goal-value">{{ goalDraft.kind === 'page' ? 'Page path (* and ** wildcards)' : 'Event name' }}</label>
+        <p-selectbutton [options]="kinds()" [(ngModel)]="goalDraft.kind" name="kind" optionLabel="label" optionValue="value" [allowEmpty]="false" />
+        <label for="goal-value">{{ goalDraft.kind === 'page' ? t('goalsPage.pagePath') : t('goalsPage.eventName') }}</label>
         <input pInputText id="goal-value" name="value" required [(ngModel)]="goalDraft.value" [placeholder]="goalDraft.kind === 'page' ? '/thanks' : 'signup'" />
-        <label for="goal-name">Display name <span class="muted">(optional)</span></label>
+        <label for="goal-name">{{ t('goalsPage.displayName') }} <span class="muted">{{ t('common.optional') }}</span></label>
         <input pInputText id="goal-name" name="name" [(ngModel)]="goalDraft.name" />
         @if (goalDraft.id) {
-          <small class="muted">Saving replaces the goal (goals have no edit operation in the API yet).</small>
+          <small class="muted">{{ t('goalsPage.replaceHint') }}</small>
         }
         @if (dialogError()) {
           <p-message severity="error">{{ dialogError() }}</p-message>
         }
-        <p-button type="submit" label="Save goal" [disabled]="!gf.valid" [loading]="busy()" />
+        <p-button type="submit" [label]="t('goalsPage.save')" [disabled]="!gf.valid" [loading]="busy()" />
       </form>
     </p-dialog>
 
-    <p-dialog [header]="funnelDraft.id ? 'Edit funnel' : 'New funnel'" [visible]="funnelOpen()" (visibleChange)="funnelOpen.set($event)" [modal]="true" [style]="{ width: 'min(34rem, 95vw)' }">
+    <p-dialog [header]="funnelDraft.id ? t('funnels.edit') : t('funnels.new')" [visible]="funnelOpen()" (visibleChange)="funnelOpen.set($event)" [modal]="true" [style]="{ width: 'min(34rem, 95vw)' }">
       <form class="form" (ngSubmit)="saveFunnel()" #ff="ngForm">
-        <label for="funnel-name">Name</label>
+        <label for="funnel-name">{{ t('common.name') }}</label>
         <input pInputText id="funnel-name" name="fname" required [(ngModel)]="funnelDraft.name" placeholder="Signup" />
         @for (s of funnelDraft.steps; track $index; let i = $index) {
           <div class="step">
             <span class="step-no">{{ i + 1 }}</span>
-            <select [(ngModel)]="s.kind" [name]="'k' + i" [attr.aria-label]="'Step ' + (i + 1) + ' kind'">
-              <option value="page">Page</option>
-              <option value="event">Event</option>
+            <select [(ngModel)]="s.kind" [name]="'k' + i" [attr.aria-label]="t('funnels.stepKind', { n: i + 1 })">
+              <option value="page">{{ t('funnels.page') }}</option>
+              <option value="event">{{ t('funnels.event') }}</option>
             </select>
-            <input pInputText [(ngModel)]="s.value" [name]="'v' + i" required [placeholder]="s.kind === 'page' ? '/pricing' : 'signup'" [attr.aria-label]="'Step ' + (i + 1)" />
-            <p-button icon="pi pi-times" [text]="true" severity="secondary" size="small" [disabled]="funnelDraft.steps.length <= 2" (onClick)="funnelDraft.steps.splice(i, 1)" ariaLabel="Remove step" />
+            <input pInputText [(ngModel)]="s.value" [name]="'v' + i" required [placeholder]="s.kind === 'page' ? '/pricing' : 'signup'" [attr.aria-label]="t('funnels.step', { n: i + 1 })" />
+            <p-button icon="pi pi-times" [text]="true" severity="secondary" size="small" [disabled]="funnelDraft.steps.length <= 2" (onClick)="funnelDraft.steps.splice(i, 1)" [ariaLabel]="t('funnels.removeStep')" />
           </div>
         }
-        <p-button label="Add step" icon="pi pi-plus" [text]="true" size="small" [disabled]="funnelDraft.steps.length >= 8" (onClick)="funnelDraft.steps.push({ kind: 'page', value: '' })" />
+        <p-button [label]="t('funnels.addStep')" icon="pi pi-plus" [text]="true" size="small" [disabled]="funnelDraft.steps.length >= 8" (onClick)="funnelDraft.steps.push({ kind: 'page', value: '' })" />
         @if (dialogError()) {
           <p-message severity="error">{{ dialogError() }}</p-message>
         }
-        <p-button type="submit" label="Save funnel" [disabled]="!ff.valid" [loading]="busy()" />
+        <p-button type="submit" [label]="t('funnels.save')" [disabled]="!ff.valid" [loading]="busy()" />
       </form>
     </p-dialog>
   `,
 })
 export class GoalsPage {
+  protected readonly t = t;
   protected readonly withoutFilter = withoutFilter;
   private readonly api = inject(Api);
   private readonly stats = inject(Stats);
@@ -153,10 +155,10 @@ export class GoalsPage {
   private readonly site = computed(() => this.ctx.site()!.domain);
   /** Share views and viewers see goals and funnels but cannot change them. */
   readonly readOnly = computed(() => this.ctx.readOnly() || !this.auth.canManage(this.site()));
-  readonly kinds = [
-    { label: 'Pageview', value: 'page' },
-    { label: 'Custom event', value: 'event' },
-  ];
+  readonly kinds = computed(() => [
+    { label: t('goalsPage.kindPage'), value: 'page' },
+    { label: t('goalsPage.kindEvent'), value: 'event' },
+  ]);
 
   readonly goals = resource({
     params: () => ({ site: this.site() }),
@@ -181,9 +183,9 @@ export class GoalsPage {
         id: g.id,
         goal: g,
         name: g.display_name,
-        what: g.page_path ? `Visits ${g.page_path}` : `Event ${g.event_name}`,
+        what: g.page_path ? t('goalsPage.visits', { page: g.page_path }) : t('goalsPage.event', { name: g.event_name ?? '' }),
         visitors: this.conversions.isLoading() ? '…' : formatCount(metricAt(r, 0) ?? 0),
-        rate: this.conversions.isLoading() ? '…' : `${(rate ?? 0).toFixed(1)}%`,
+        rate: this.conversions.isLoading() ? '…' : formatRate(rate ?? 0),
       };
     });
   });
@@ -241,7 +243,7 @@ export class GoalsPage {
   }
 
   async deleteGoal(g: Goal): Promise<void> {
-    if (!confirm(`Delete the goal "${g.display_name}"?`)) return;
+    if (!confirm(t('goalsPage.deleteConfirm', { name: g.display_name }))) return;
     await this.run(async () => {
       await ok(this.api.client.DELETE('/sites/{site}/goals/{id}', { params: { path: { site: this.site(), id: g.id } } }));
       this.goals.reload();
@@ -269,7 +271,7 @@ export class GoalsPage {
   }
 
   async deleteFunnel(f: Funnel): Promise<void> {
-    if (!confirm(`Delete the funnel "${f.name}"?`)) return;
+    if (!confirm(t('funnels.deleteConfirm', { name: f.name }))) return;
     await this.run(async () => {
       await ok(this.api.client.DELETE('/sites/{site}/funnels/{id}', { params: { path: { site: this.site(), id: f.id } } }));
       this.funnelId.set(null);
@@ -285,7 +287,7 @@ export class GoalsPage {
     } catch (e) {
       const msg = (e as Error).message;
       if (this.goalOpen() || this.funnelOpen()) this.dialogError.set(msg);
-      else this.toast.add({ severity: 'error', summary: 'Not saved', detail: msg });
+      else this.toast.add({ severity: 'error', summary: t('common.notSaved'), detail: msg });
     } finally {
       this.busy.set(false);
     }

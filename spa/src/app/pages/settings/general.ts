@@ -7,6 +7,7 @@ import { ToggleSwitchModule } from 'primeng/toggleswitch';
 import { MessageService } from 'primeng/api';
 import { Api, ok, type Site } from '../../api/api';
 import { TimezoneSelect } from '../../shared/timezone-select';
+import { t } from '../../core/i18n';
 
 /** One entry per line or comma, trimmed, empty ones dropped. */
 export function splitList(text: string): string[] {
@@ -21,21 +22,22 @@ export function splitList(text: string): string[] {
   imports: [FormsModule, ButtonModule, InputTextModule, TextareaModule, ToggleSwitchModule, TimezoneSelect],
   template: `
     <form class="form" (ngSubmit)="save()">
-      <label for="tz">Time zone of reports</label>
+      <label for="tz">{{ t('common.reportTimezone') }}</label>
       <hk-timezone-select inputId="tz" [(value)]="timezone" />
-      <label for="hostnames">Further hostnames <span class="muted">(one per line; subdomains of {{ site().domain }} count already)</span></label>
+      <label for="hostnames">{{ t('general.hostnames') }} <span class="muted">{{ t('general.hostnamesHint', { site: site().domain }) }}</span></label>
       <textarea pTextarea id="hostnames" name="hostnames" rows="2" [(ngModel)]="hostnames" placeholder="example.org"></textarea>
-      <label for="ips">Excluded IP addresses or ranges <span class="muted">(one per line, e.g. 203.0.113.7 or 10.0.0.0/8)</span></label>
+      <label for="ips">{{ t('general.ips') }} <span class="muted">{{ t('general.ipsHint') }}</span></label>
       <textarea pTextarea id="ips" name="ips" rows="2" [(ngModel)]="excluded"></textarea>
-      <label class="check"><p-toggleswitch name="dnt" [(ngModel)]="dnt" /> Honour Do Not Track (<code>DNT: 1</code>): such visits are not recorded</label>
-      <label class="check"><p-toggleswitch name="gpc" [(ngModel)]="gpc" /> Honour Global Privacy Control (<code>Sec-GPC: 1</code>)</label>
-      <label for="retention">Keep data for <span class="muted">(days; empty = forever)</span></label>
-      <input pInputText id="retention" name="retention" type="number" min="1" [(ngModel)]="retention" placeholder="forever" />
-      <p-button type="submit" label="Save settings" [loading]="busy()" data-testid="save-settings" />
+      <label class="check"><p-toggleswitch name="dnt" [(ngModel)]="dnt" /> {{ t('general.dnt', { header: 'DNT: 1' }) }}</label>
+      <label class="check"><p-toggleswitch name="gpc" [(ngModel)]="gpc" /> {{ t('general.gpc', { header: 'Sec-GPC: 1' }) }}</label>
+      <label for="retention">{{ t('general.retention') }} <span class="muted">{{ t('general.retentionHint') }}</span></label>
+      <input pInputText id="retention" name="retention" type="number" min="1" [(ngModel)]="retention" [placeholder]="t('general.forever')" />
+      <p-button type="submit" [label]="t('general.save')" [loading]="busy()" data-testid="save-settings" />
     </form>
   `,
 })
 export class GeneralSettings {
+  protected readonly t = t;
   private readonly api = inject(Api);
   private readonly toast = inject(MessageService);
   readonly site = input.required<Site>();
@@ -77,9 +79,9 @@ export class GeneralSettings {
         }),
       );
       this.saved.emit(site);
-      this.toast.add({ severity: 'success', summary: 'Saved', detail: 'The settings apply to new hits and reports now.' });
+      this.toast.add({ severity: 'success', summary: t('common.saved'), detail: t('general.savedDetail') });
     } catch (e) {
-      this.toast.add({ severity: 'error', summary: 'Not saved', detail: (e as Error).message, life: 8000 });
+      this.toast.add({ severity: 'error', summary: t('common.notSaved'), detail: (e as Error).message, life: 8000 });
     } finally {
       this.busy.set(false);
     }

@@ -1,4 +1,4 @@
-import { Component, inject, input, resource, signal } from '@angular/core';
+import { Component, computed, inject, input, resource, signal } from '@angular/core';
 import { FormsModule, type NgForm } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
@@ -7,11 +7,13 @@ import { SelectModule } from 'primeng/select';
 import { Api, ok, type Schemas } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { CopyField } from '../../shared/copy-field';
+import { t } from '../../core/i18n';
 
-export const ROLES = [
-  { label: 'Viewer (reads stats)', value: 'viewer' },
-  { label: 'Admin (settings, goals, members)', value: 'admin' },
-  { label: 'Owner (can delete the site)', value: 'owner' },
+/** The roles to pick from, labelled in the current language. */
+export const roles = () => [
+  { label: t('role.viewerLong'), value: 'viewer' },
+  { label: t('role.adminLong'), value: 'admin' },
+  { label: t('role.ownerLong'), value: 'owner' },
 ];
 
 @Component({
@@ -19,22 +21,22 @@ export const ROLES = [
   imports: [FormsModule, ButtonModule, InputTextModule, Message, SelectModule, CopyField],
   template: `
     @if (members.error(); as e) {
-      <p class="error-line" role="alert">Members could not be loaded: {{ $any(e).message }}</p>
+      <p class="error-line" role="alert">{{ t('members.error', { error: $any(e).message }) }}</p>
     } @else if (members.hasValue() && members.value().length === 0) {
-      <p class="muted">No members yet. Instance administrators see every site; invite people below.</p>
+      <p class="muted">{{ t('members.empty') }}</p>
     } @else if (members.hasValue()) {
       <table class="table">
-        <thead><tr><th>Person</th><th>Role</th><th></th></tr></thead>
+        <thead><tr><th>{{ t('members.person') }}</th><th>{{ t('common.role') }}</th><th></th></tr></thead>
         <tbody>
           @for (m of members.value(); track m.user_id) {
             <tr data-testid="member-row">
               <td>{{ m.name || m.email }}<br /><small class="muted">{{ m.email }}</small></td>
               <td>
-                <p-select [options]="roles" optionLabel="label" optionValue="value" [ngModel]="m.role" (ngModelChange)="setRole(m, $event)" [disabled]="m.user_id === auth.me()?.id" ariaLabel="Role" />
+                <p-select [options]="roles()" optionLabel="label" optionValue="value" [ngModel]="m.role" (ngModelChange)="setRole(m, $event)" [disabled]="m.user_id === auth.me()?.id" [ariaLabel]="t('common.role')" />
               </td>
               <td class="actions">
                 @if (m.user_id !== auth.me()?.id) {
-                  <p-button label="Remove" [text]="true" severity="danger" size="small" (onClick)="remove(m)" />
+                  <p-button [label]="t('common.remove')" [text]="true" severity="danger" size="small" (onClick)="remove(m)" />
                 }
               </td>
             </tr>
@@ -42,14 +44,14 @@ export const ROLES = [
         </tbody>
       </table>
     }
-    <h3>Invite someone</h3>
+    <h3>{{ t('members.invite') }}</h3>
     <form class="form inline" (ngSubmit)="invite(f)" #f="ngForm">
-      <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" aria-label="Email" />
-      <p-select name="role" [options]="roles" optionLabel="label" optionValue="value" [(ngModel)]="role" ariaLabel="Role" />
-      <p-button type="submit" label="Create invitation" [disabled]="!f.valid" [loading]="busy()" />
+      <input pInputText name="email" type="email" required [(ngModel)]="email" placeholder="email@example.com" [attr.aria-label]="t('login.email')" />
+      <p-select name="role" [options]="roles()" optionLabel="label" optionValue="value" [(ngModel)]="role" [ariaLabel]="t('common.role')" />
+      <p-button type="submit" [label]="t('common.createInvite')" [disabled]="!f.valid" [loading]="busy()" />
     </form>
     @if (inviteUrl(); as u) {
-      <p-message severity="success">Send this link to {{ invitedEmail() }} (HitKeep sends no mail). It works once.</p-message>
+      <p-message severity="success">{{ t('members.sendLink', { email: invitedEmail() }) }}</p-message>
       <hk-copy-field [value]="u" testId="invite-url" />
     }
     @if (error()) {
@@ -58,10 +60,11 @@ export const ROLES = [
   `,
 })
 export class MembersPanel {
+  protected readonly t = t;
   private readonly api = inject(Api);
   readonly auth = inject(Auth);
   readonly site = input.required<string>();
-  readonly roles = ROLES;
+  readonly roles = computed(roles);
   email = '';
   role = 'viewer';
   readonly busy = signal(false);
@@ -78,7 +81,7 @@ export class MembersPanel {
   }
 
   async remove(m: Schemas['MemberView']): Promise<void> {
-    if (!confirm(`Remove ${m.email} from ${this.site()}?`)) return;
+    if (!confirm(t('members.removeConfirm', { email: m.email, site: this.site() }))) return;
     await this.act(() => ok(this.api.client.DELETE('/sites/{site}/members/{user_id}', { params: { path: { site: this.site(), user_id: m.user_id } } })));
   }
 

@@ -20,16 +20,16 @@ import { t } from '../../core/i18n';
     @if (ctx.site(); as site) {
       <div class="settings">
         <section class="card" id="snippet">
-          <h2>Tracking snippet</h2>
+          <h2>{{ t('settings.snippet') }}</h2>
           <hk-snippet [site]="site.domain" [fresh]="!!new()" />
         </section>
         <section class="card" id="general">
-          <h2>Reporting and privacy</h2>
+          <h2>{{ t('settings.general') }}</h2>
           <hk-general-settings [site]="site" (saved)="ctx.site.set($event)" />
         </section>
         <section class="card" id="shares">
-          <h2>Share links</h2>
-          <p class="muted">A share link opens a read-only dashboard of this site without an account.</p>
+          <h2>{{ t('settings.shares') }}</h2>
+          <p class="muted">{{ t('settings.sharesHint') }}</p>
           <hk-shares-panel [site]="site.domain" />
         </section>
         <section class="card" id="segments">
@@ -37,18 +37,18 @@ import { t } from '../../core/i18n';
           <hk-segments-panel [site]="site.domain" />
         </section>
         <section class="card" id="tokens">
-          <h2>API tokens</h2>
+          <h2>{{ t('account.tokens') }}</h2>
           <hk-tokens-panel [site]="site.domain" />
         </section>
         <section class="card" id="members">
-          <h2>Members</h2>
+          <h2>{{ t('settings.members') }}</h2>
           <hk-members-panel [site]="site.domain" />
         </section>
         @if (auth.role(site.domain) === 'owner') {
           <section class="card danger" id="delete">
-            <h2>Delete this site</h2>
-            <p class="muted">Deletes the site and all its statistics. This cannot be undone.</p>
-            <p-button label="Delete {{ site.domain }}" severity="danger" [outlined]="true" (onClick)="remove(site.domain)" />
+            <h2>{{ t('settings.delete') }}</h2>
+            <p class="muted">{{ t('settings.deleteHint') }}</p>
+            <p-button [label]="t('settings.deleteButton', { site: site.domain })" severity="danger" [outlined]="true" (onClick)="remove(site.domain)" />
           </section>
         }
       </div>
@@ -56,15 +56,15 @@ import { t } from '../../core/i18n';
   `,
 })
 export class SettingsPage {
+  protected readonly t = t;
   readonly ctx = inject(SiteContext);
   readonly auth = inject(Auth);
   private readonly api = inject(Api);
   private readonly router = inject(Router);
   readonly new = input<string>();
-  protected readonly t = t;
 
   async remove(domain: string): Promise<void> {
-    if (prompt(`Type ${domain} to delete it with all its data.`) !== domain) return;
+    if (prompt(t('settings.deletePrompt', { site: domain })) !== domain) return;
     try {
       await ok(this.api.client.DELETE('/sites/{site}', { params: { path: { site: domain } } }));
       await this.auth.load();

@@ -1,20 +1,20 @@
 import { Component, computed, inject, input, resource, signal } from '@angular/core';
-import { DatePipe } from '@angular/common';
 import { FormsModule } from '@angular/forms';
 import { ButtonModule } from 'primeng/button';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
 import { Api, ok, type Schemas } from '../../api/api';
 import { CopyField } from '../../shared/copy-field';
+import { formatDate } from '../../core/format';
 import { t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-shares-panel',
-  imports: [FormsModule, ButtonModule, InputTextModule, Message, DatePipe, CopyField],
+  imports: [FormsModule, ButtonModule, InputTextModule, Message, CopyField],
   template: `
     <form class="form inline" (ngSubmit)="create()">
-      <input pInputText name="name" [(ngModel)]="name" placeholder="Name, e.g. Public stats" aria-label="Share name" data-testid="share-name" />
-      <input pInputText name="password" type="password" [(ngModel)]="password" placeholder="Password (optional)" aria-label="Share password" autocomplete="new-password" />
+      <input pInputText name="name" [(ngModel)]="name" [placeholder]="t('shares.namePlaceholder')" [attr.aria-label]="t('shares.nameLabel')" data-testid="share-name" />
+      <input pInputText name="password" type="password" [(ngModel)]="password" [placeholder]="t('shares.passwordPlaceholder')" [attr.aria-label]="t('shares.passwordLabel')" autocomplete="new-password" />
       @if (siteSegments().length) {
         <select name="segment" [(ngModel)]="segment" [attr.aria-label]="t('segment.shareLimit')" data-testid="share-segment">
           <option [ngValue]="null">{{ t('segment.shareAll') }}</option>
@@ -23,29 +23,29 @@ import { t } from '../../core/i18n';
           }
         </select>
       }
-      <p-button type="submit" label="Create share link" [loading]="busy()" data-testid="create-share" />
+      <p-button type="submit" [label]="t('shares.create')" [loading]="busy()" data-testid="create-share" />
     </form>
     @if (created(); as c) {
-      <p-message severity="success">Copy this link now: it is not shown again.</p-message>
+      <p-message severity="success">{{ t('shares.copyNow') }}</p-message>
       <hk-copy-field [value]="c" testId="share-url" />
     }
     @if (error()) {
       <p-message severity="error">{{ error() }}</p-message>
     }
     @if (shares.error(); as e) {
-      <p class="error-line" role="alert">Share links could not be loaded: {{ $any(e).message }}</p>
+      <p class="error-line" role="alert">{{ t('shares.error', { error: $any(e).message }) }}</p>
     } @else if (shares.hasValue() && shares.value().length === 0) {
-      <p class="muted">No share links.</p>
+      <p class="muted">{{ t('shares.empty') }}</p>
     } @else if (shares.hasValue()) {
       <table class="table">
-        <thead><tr><th>Name</th><th>Password</th><th>Created</th><th></th></tr></thead>
+        <thead><tr><th>{{ t('common.name') }}</th><th>{{ t('common.password') }}</th><th>{{ t('common.created') }}</th><th></th></tr></thead>
         <tbody>
           @for (s of shares.value(); track s.id) {
             <tr data-testid="share-row">
-              <td>{{ s.name || 'Share #' + s.id }}</td>
-              <td>{{ s.has_password ? 'yes' : 'no' }}</td>
-              <td>{{ s.created_at | date: 'mediumDate' }}</td>
-              <td class="actions"><p-button label="Revoke" [text]="true" severity="danger" size="small" (onClick)="revoke(s)" /></td>
+              <td>{{ s.name || t('shares.untitled', { id: s.id }) }}</td>
+              <td>{{ s.has_password ? t('common.yes') : t('common.no') }}</td>
+              <td>{{ formatDate(s.created_at) }}</td>
+              <td class="actions"><p-button [label]="t('common.revoke')" [text]="true" severity="danger" size="small" (onClick)="revoke(s)" /></td>
             </tr>
           }
         </tbody>
@@ -54,12 +54,13 @@ import { t } from '../../core/i18n';
   `,
 })
 export class SharesPanel {
+  protected readonly t = t;
   private readonly api = inject(Api);
   readonly site = input.required<string>();
+  protected readonly formatDate = formatDate;
   name = '';
   password = '';
   segment: number | null = null;
-  protected readonly t = t;
   /** Site-wide segments a link may be limited to. */
   private readonly segments = resource({
     params: () => ({ site: this.site() }),
@@ -97,7 +98,7 @@ export class SharesPanel {
   }
 
   async revoke(s: Schemas['ShareView']): Promise<void> {
-    if (!confirm('Revoke this share link? Anyone using it loses access at once.')) return;
+    if (!confirm(t('shares.revokeConfirm'))) return;
     try {
       await ok(this.api.client.DELETE('/sites/{site}/shares/{id}', { params: { path: { site: this.site(), id: s.id } } }));
       this.shares.reload();

@@ -2,6 +2,7 @@ import { Component, OnDestroy, OnInit, computed, inject, input, signal } from '@
 import { Stats, metricAt } from '../../core/stats';
 import { CopyField } from '../../shared/copy-field';
 import { formatCount } from '../../core/format';
+import { t } from '../../core/i18n';
 
 /** The tag to paste into the site's <head>, and a live check that polls for the first hit. */
 @Component({
@@ -10,38 +11,40 @@ import { formatCount } from '../../core/format';
   template: `
     <p>
       @if (fresh()) {
-        <strong>{{ site() }} is added.</strong>
+        <strong>{{ t('snippet.added', { site: site() }) }}</strong>
       }
-      Paste this into the <code>&lt;head&gt;</code> of every page of {{ site() }}:
+      {{ t('snippet.paste', { head: headTag, site: site() }) }}
     </p>
     <hk-copy-field [value]="snippet()" testId="snippet" />
     <p class="live-check" [class.ok]="pageviews() > 0" data-testid="live-check" aria-live="polite">
       <span class="dot"></span>
       @if (error()) {
-        Could not check for data: {{ error() }}
+        {{ t('snippet.checkError', { error: error() }) }}
       } @else if (pageviews() === -1) {
-        Checking for data…
+        {{ t('snippet.checking') }}
       } @else if (pageviews() === 0) {
-        Waiting for the first hit… (checked every 5 seconds)
+        {{ t('snippet.waiting') }}
       } @else {
-        Receiving data: {{ count() }} pageviews so far.
+        {{ t('snippet.receiving', { count: count() }) }}
       }
     </p>
     <details class="muted small">
-      <summary>Options</summary>
+      <summary>{{ t('snippet.options') }}</summary>
       <ul>
-        <li><code>data-collect-dnt</code>: count visitors who send Do Not Track (if the site does not honour it).</li>
+        <li><code>data-collect-dnt</code>: {{ t('snippet.optDnt') }}</li>
         <li><code>data-disable-spa-tracking</code>, <code>data-disable-outbound-tracking</code>, <code>data-disable-download-tracking</code>, <code>data-disable-form-tracking</code>.</li>
-        <li>Custom events: <code>window.hk.event('signup', {{ '{' }} plan: 'pro' {{ '}' }})</code>. Web Vitals: add <code>&lt;script defer src="{{ origin }}/hk-vitals.js"&gt;&lt;/script&gt;</code>.</li>
+        <li>{{ t('snippet.optEvents') }} <code>window.hk.event('signup', {{ '{' }} plan: 'pro' {{ '}' }})</code>. {{ t('snippet.optVitals') }} <code>&lt;script defer src="{{ origin }}/hk-vitals.js"&gt;&lt;/script&gt;</code>.</li>
       </ul>
     </details>
   `,
 })
 export class Snippet implements OnInit, OnDestroy {
+  protected readonly t = t;
   private readonly stats = inject(Stats);
   readonly site = input.required<string>();
   readonly fresh = input(false);
   readonly origin = location.origin;
+  readonly headTag = '<head>';
   readonly snippet = computed(() => `<script defer src="${this.origin}/hk.js"></script>`);
   /** -1 until the first answer. */
   readonly pageviews = signal(-1);

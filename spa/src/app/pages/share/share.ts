@@ -7,6 +7,7 @@ import { Api, ApiError, ok } from '../../api/api';
 import { SiteContext } from '../../core/site-context';
 import { Theme } from '../../core/theme';
 import { Dashboard } from '../dashboard/dashboard';
+import { t } from '../../core/i18n';
 
 /**
  * `/share/:token`: a public, read-only dashboard. The share token is exchanged for a short-lived
@@ -19,9 +20,9 @@ import { Dashboard } from '../dashboard/dashboard';
   template: `
     <header class="topbar">
       <span class="brand"><span class="logo">◆</span> HitKeep</span>
-      <span class="muted">Shared dashboard · read-only</span>
+      <span class="muted">{{ t('share.readOnly') }}</span>
       <span class="spacer"></span>
-      <p-button [icon]="theme.dark() ? 'pi pi-sun' : 'pi pi-moon'" [text]="true" [rounded]="true" severity="secondary" (onClick)="theme.toggle()" ariaLabel="Toggle dark mode" />
+      <p-button [icon]="theme.dark() ? 'pi pi-sun' : 'pi pi-moon'" [text]="true" [rounded]="true" severity="secondary" (onClick)="theme.toggle()" [ariaLabel]="theme.dark() ? t('theme.light') : t('theme.dark')" />
     </header>
     @if (ctx.site(); as site) {
       <div class="page">
@@ -31,23 +32,24 @@ import { Dashboard } from '../dashboard/dashboard';
     } @else if (needPassword()) {
       <main class="auth-page">
         <form class="auth-card" (ngSubmit)="open()">
-          <h1>This dashboard is protected</h1>
-          <label for="pw">Password</label>
+          <h1>{{ t('share.protected') }}</h1>
+          <label for="pw">{{ t('login.password') }}</label>
           <input pInputText id="pw" name="pw" type="password" required [(ngModel)]="password" autocomplete="current-password" />
           @if (error()) {
             <p-message severity="error">{{ error() }}</p-message>
           }
-          <p-button type="submit" label="Open dashboard" [loading]="busy()" />
+          <p-button type="submit" [label]="t('share.open')" [loading]="busy()" />
         </form>
       </main>
     } @else if (error()) {
       <main class="auth-page"><div class="auth-card"><p-message severity="warn" data-testid="share-error">{{ error() }}</p-message></div></main>
     } @else {
-      <p class="muted page">Opening the shared dashboard…</p>
+      <p class="muted page">{{ t('share.opening') }}</p>
     }
   `,
 })
 export class SharePage implements OnInit, OnDestroy {
+  protected readonly t = t;
   private readonly api = inject(Api);
   readonly ctx = inject(SiteContext);
   readonly theme = inject(Theme);
@@ -78,8 +80,8 @@ export class SharePage implements OnInit, OnDestroy {
       if (err.code === 'password_required') this.needPassword.set(true);
       else if (err.code === 'wrong_password') {
         this.needPassword.set(true);
-        this.error.set('Wrong password.');
-      } else this.error.set(err.status === 404 ? 'This share link does not exist or was revoked.' : err.message);
+        this.error.set(t('share.wrongPassword'));
+      } else this.error.set(err.status === 404 ? t('share.gone') : err.message);
     } finally {
       this.busy.set(false);
     }

@@ -3,7 +3,7 @@ import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/rou
 import { ButtonModule } from 'primeng/button';
 import { Auth } from '../../core/auth';
 import { Theme } from '../../core/theme';
-import { LANGS, type Lang, locale, setLang, t } from '../../core/i18n';
+import { LANGS, type Lang, locale, t } from '../../core/i18n';
 
 /** The signed-in frame: top bar with navigation, theme switch and sign-out. */
 @Component({
@@ -49,7 +49,7 @@ export class Shell {
   readonly langs = LANGS;
 
   pickLang(l: Lang): void {
-    void setLang(l);
+    void this.auth.setLanguage(l);
   }
 
   async logout(): Promise<void> {

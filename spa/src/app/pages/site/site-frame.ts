@@ -17,7 +17,7 @@ import { t } from '../../core/i18n';
     <div class="page">
       <div class="site-head">
         @if (domains().length > 1) {
-          <p-select class="site-switch" [options]="domains()" [ngModel]="site()" (ngModelChange)="switch($event)" ariaLabel="Site" [filter]="domains().length > 8" />
+          <p-select class="site-switch" [options]="domains()" [ngModel]="site()" (ngModelChange)="switch($event)" [ariaLabel]="t('site.switch')" [filter]="domains().length > 8" />
         } @else {
           <h1 class="site-title">{{ site() }}</h1>
         }
@@ -35,7 +35,7 @@ import { t } from '../../core/i18n';
       } @else if (ctx.site()) {
         <router-outlet />
       } @else {
-        <p class="muted">Loading {{ site() }}…</p>
+        <p class="muted">{{ t('site.loading', { site: site() }) }}</p>
       }
     </div>
   `,
@@ -66,7 +66,7 @@ export class SiteFrame {
       this.error.set('');
       ok(this.api.client.GET('/sites/{site}', { params: { path: { site: domain } } })).then(
         (s) => this.ctx.site.set(s),
-        (e: ApiError) => this.error.set(e.status === 404 ? `There is no site ${domain}, or you have no access to it.` : e.message),
+        (e: ApiError) => this.error.set(e.status === 404 ? t('site.noAccess', { site: domain }) : e.message),
       );
     });
   }

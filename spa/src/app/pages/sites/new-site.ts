@@ -7,28 +7,30 @@ import { Message } from 'primeng/message';
 import { Api, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { TimezoneSelect } from '../../shared/timezone-select';
+import { t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-new-site',
   imports: [FormsModule, ButtonModule, InputTextModule, Message, TimezoneSelect],
   template: `
     <div class="page narrow">
-      <h1>{{ first() ? 'Add your first site' : 'Add a site' }}</h1>
+      <h1>{{ first() ? t('newSite.titleFirst') : t('sites.add') }}</h1>
       <form class="card form" (ngSubmit)="submit()" #f="ngForm">
-        <label for="domain">Domain</label>
+        <label for="domain">{{ t('newSite.domain') }}</label>
         <input pInputText id="domain" name="domain" required placeholder="example.com" [(ngModel)]="domain" autocomplete="off" />
-        <small class="muted">Without https:// or www. Subdomains count as this site.</small>
-        <label for="tz">Time zone of reports</label>
+        <small class="muted">{{ t('newSite.domainHint') }}</small>
+        <label for="tz">{{ t('common.reportTimezone') }}</label>
         <hk-timezone-select inputId="tz" [(value)]="timezone" />
         @if (error()) {
           <p-message severity="error" data-testid="error">{{ error() }}</p-message>
         }
-        <p-button type="submit" label="Add site" [loading]="busy()" [disabled]="!f.valid" />
+        <p-button type="submit" [label]="t('newSite.submit')" [loading]="busy()" [disabled]="!f.valid" />
       </form>
     </div>
   `,
 })
 export class NewSitePage {
+  protected readonly t = t;
   private readonly api = inject(Api);
   private readonly auth = inject(Auth);
   private readonly router = inject(Router);

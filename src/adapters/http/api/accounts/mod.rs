@@ -78,7 +78,14 @@ impl AccountsApi {
                 caller_roles.role(s.id).map(|r| SiteRole { domain: s.domain.to_string(), role: r.as_str().into() })
             })
             .collect();
-        MeView { id: user.id.0, email: user.email.to_string(), name: user.name.clone(), is_admin: user.is_admin, sites }
+        MeView {
+            id: user.id.0,
+            email: user.email.to_string(),
+            name: user.name.clone(),
+            is_admin: user.is_admin,
+            language: user.language.map(|l| l.as_str().to_string()),
+            sites,
+        }
     }
 
     /// A new session's caller (the roles of a fresh user).

@@ -132,6 +132,20 @@ impl SessionApi {
         }
     }
 
+    /// Changes your account settings: the language of the dashboard and of your e-mail reports.
+    #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
+    async fn update_me(&self, auth: Auth, input: Json<UpdateMe>) -> MeResult {
+        let caller = match who::<MeResult>(&self.state, &auth).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        let (c, language) = (caller.clone(), input.0.language);
+        match blocking(&self.state.accounts, move |a| a.set_language(&c, &language)).await {
+            Ok(user) => MeResult::Ok(Json(self.me_view(&user, &caller))),
+            Err(e) => MeResult::failed(e),
+        }
+    }
+
     /// Changes your password. Every session of yours ends; this answer carries a new session cookie.
     #[oai(path = "/me/password", method = "put", operation_id = "changePassword")]
     async fn change_password(&self, auth: Auth, req: &Request, input: Json<ChangePassword>) -> SessionResult {

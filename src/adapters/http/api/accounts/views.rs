@@ -48,7 +48,18 @@ pub struct MeView {
     pub name: String,
     /// Instance administrator (manages users and every site).
     pub is_admin: bool,
+    /// The language chosen in the dashboard (`en`, `de`, `fr`, `es`, `it`, `nl`, `pt-BR`); null until chosen.
+    #[oai(nullable)]
+    pub language: Option<String>,
     pub sites: Vec<SiteRole>,
+}
+
+/// Changes to your own account.
+#[derive(Object)]
+pub struct UpdateMe {
+    /// `en`, `de`, `fr`, `es`, `it`, `nl` or `pt-BR`: the dashboard's language, and the language of
+    /// the e-mail reports sent to your address.
+    pub language: String,
 }
 
 /// A user, as administrators see them.
