@@ -113,6 +113,27 @@ pub fn page_path(rank: usize) -> String {
     }
 }
 
+/// An hour of the day on a diurnal curve: more traffic in the (UTC) afternoon.
+fn diurnal_hour(rng: &mut StdRng) -> f64 {
+    loop {
+        let h: f64 = rng.random_range(0.0..24.0);
+        if rng.random::<f64>() < 0.35 + 0.65 * ((h - 15.0) / 24.0 * std::f64::consts::TAU).cos().max(0.0) {
+            return h;
+        }
+    }
+}
+
+/// Ingests one hit, waiting while the queue is full.
+fn send(ingest: &IngestService, hit: IncomingHit) -> anyhow::Result<()> {
+    loop {
+        match ingest.ingest(hit.clone()) {
+            Ok(_) => return Ok(()),
+            Err(IngestError::Overloaded) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => anyhow::bail!("seeding failed: {e}"),
+        }
+    }
+}
+
 /// Generates and ingests `events` hits spread over the `days` before `now`, split over `sites`
 /// and interleaved in time order (as real traffic of several sites arrives).
 pub fn seed(
@@ -147,13 +168,7 @@ pub fn seed(
             let mut vrng = StdRng::seed_from_u64(visitor);
             let ua = weighted(&mut vrng, USER_AGENTS);
             let width = [390u32, 414, 768, 1280, 1440, 1920][vrng.random_range(0..6)];
-            // Diurnal curve: more traffic in the (UTC) afternoon.
-            let hour = loop {
-                let h: f64 = rng.random_range(0.0..24.0);
-                if rng.random::<f64>() < 0.35 + 0.65 * ((h - 15.0) / 24.0 * std::f64::consts::TAU).cos().max(0.0) {
-                    break h;
-                }
-            };
+            let hour = diurnal_hour(&mut rng);
             let mut t = day_start + (hour * 3_600_000_000.0) as i64;
             let views = 1 + (rng.random::<f64>().powi(3) * 10.0) as u32;
             let referrer = weighted(&mut rng, REFERRERS);
@@ -193,13 +208,7 @@ pub fn seed(
         }
         day.sort_by_key(|(t, _)| *t);
         for (_, hit) in day {
-            loop {
-                match ingest.ingest(hit.clone()) {
-                    Ok(_) => break,
-                    Err(IngestError::Overloaded) => std::thread::sleep(Duration::from_millis(2)),
-                    Err(e) => anyhow::bail!("seeding failed: {e}"),
-                }
-            }
+            send(ingest, hit)?;
             sent += 1;
         }
         if last_report.elapsed() > Duration::from_secs(1) || d + 1 == weights.len() {
