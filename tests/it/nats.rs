@@ -377,20 +377,26 @@ impl Drop for NatsCluster {
     }
 }
 
-#[tokio::test]
-async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_duplicates_nothing() {
-    let _turn = heavy().await;
-    let started = Instant::now();
-    let mut nats = NatsCluster::start().await;
-    let urls = nats.urls();
-    let extra = ["--queue", &urls, "--nats-replicas", "3", "--trusted-proxies", "127.0.0.1"];
+/// Three hitkeep nodes on `queue` flags, all ready: the cluster, its leader and a follower.
+async fn hitkeep_cluster(queue: &[&str]) -> (crate::cluster::Cluster, usize, usize) {
+    let mut extra = queue.to_vec();
+    extra.extend(["--trusted-proxies", "127.0.0.1"]);
     let mut c = crate::cluster::Cluster::stopped(&["shop.test"], &extra);
     for i in 0..3 {
         c.start_node(i);
     }
     let leader = c.wait_leader(None, Duration::from_secs(30)).await;
     c.wait_all_ready().await;
-    let follower = (leader + 1) % 3;
+    (c, leader, (leader + 1) % 3)
+}
+
+#[tokio::test]
+async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_duplicates_nothing() {
+    let _turn = heavy().await;
+    let started = Instant::now();
+    let mut nats = NatsCluster::start().await;
+    let urls = nats.urls();
+    let (mut c, leader, follower) = hitkeep_cluster(&["--queue", &urls, "--nats-replicas", "3"]).await;
     let ready = c.readyz(follower).await.expect("readyz");
     assert_eq!(ready["queue_connected"], true, "a follower's readiness is NATS reachability: {ready}");
     let ledger = Arc::new(Ledger::default());
@@ -448,4 +454,62 @@ async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_
         started.elapsed()
     );
     assert_exactly_once(&acked, &stored);
+}
+
+/// Waits until the leader's session stored `n` events.
+async fn wait_stored_events(metrics_url: &str, n: u32) {
+    let client = reqwest::Client::new();
+    let line = format!("\nhitkeep_stored_events_total {n}\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client.get(metrics_url).send().await.unwrap().text().await.unwrap().contains(&line) {
+        assert!(Instant::now() < deadline, "the leader did not store {n} events in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends one pageview to a cluster node; its status and whether it carried `Retry-After`.
+async fn hit_node(url: String, path: &str) -> (u16, bool) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("origin", "https://shop.test")
+        .header("user-agent", CHROME_MAC)
+        .timeout(Duration::from_secs(10))
+        .body(pageview(path, None))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.headers().get("retry-after").is_some())
+}
+
+#[tokio::test]
+async fn nats_cluster_readiness_follows_nats_and_a_follower_answers_503_while_nats_is_down() {
+    let _turn = heavy().await;
+    let mut nats = Nats::start();
+    let url = nats.url();
+    let (mut c, leader, follower) = hitkeep_cluster(&["--queue", &url]).await;
+    assert_eq!(hit_node(c.url(follower, "/ingest"), "/before").await, (202, false));
+    // Relayed by the follower, ingested by the leader, stored before NATS goes away.
+    wait_stored_events(&c.url(leader, "/metrics"), 1).await;
+    nats.kill9();
+    // Readiness is NATS reachability on every node, leader or not.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for i in [follower, leader] {
+        while c.readyz(i).await.is_none_or(|r| r["ready"] != false || r["queue_connected"] != false) {
+            assert!(Instant::now() < deadline, "node {} still ready without NATS", i + 1);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let started = Instant::now();
+    assert_eq!(hit_node(c.url(follower, "/ingest"), "/outage").await, (503, true), "503 + Retry-After");
+    assert!(started.elapsed() < Duration::from_secs(5), "answered at once, not after a wait");
+    nats.restart();
+    c.wait_all_ready().await;
+    assert_eq!(hit_node(c.url(follower, "/ingest"), "/after").await, (202, false));
+    // The leader's relay takes the hit once NATS is back (its session, and so its count, lasted).
+    wait_stored_events(&c.url(leader, "/metrics"), 2).await;
+    c.stop_all(leader).await;
+    let stored = stored_paths(&c.data);
+    assert_eq!(stored.get("/before"), Some(&1));
+    assert_eq!(stored.get("/after"), Some(&1));
+    assert!(!stored.contains_key("/outage"), "a hit answered 503 is not stored");
 }

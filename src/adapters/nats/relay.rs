@@ -103,9 +103,17 @@ impl HitRelay for NatsRelay {
                 }
             };
             let mut hits = Vec::new();
-            while let Some(Ok(m)) = messages.next().await {
-                hits.push(m.payload.to_vec());
-                taking.1.push(m);
+            // Bounded: a pull the server forgot (it restarted) would never end on its own.
+            let pulled = tokio::time::timeout(wait + Duration::from_secs(5), async {
+                while let Some(Ok(m)) = messages.next().await {
+                    hits.push(m.payload.to_vec());
+                    taking.1.push(m);
+                }
+            })
+            .await;
+            if pulled.is_err() {
+                tracing::warn!("relay pull did not end; reopening the consumer");
+                taking.0 = None;
             }
             let sample = {
                 let mut checked = self.lag_checked.lock();
