@@ -267,6 +267,46 @@ describe('dashboard second pass against the real binary', { concurrency: false }
     assert.notEqual(outline, 'none', 'focus is visible');
   });
 
+  it('top pages show scroll depth and time on page as the API answers them', async () => {
+    await page.goto(`${hk.base}/sites/${SITE}`);
+    const want = await apiQuery(page, { metrics: ['visitors', 'scroll_depth', 'time_on_page'], dimensions: ['event:page'], order_by: [['visitors', 'desc']], pagination: { limit: 9 } });
+    const metric = (m) => (els) => els.map((e) => (e.getAttribute('data-value') === null ? null : Number(e.getAttribute('data-value'))));
+    const shown = async () => [
+      await page.$$eval('[data-card=Pages] [data-metric=scroll_depth]', metric()),
+      await page.$$eval('[data-card=Pages] [data-metric=time_on_page]', metric()),
+    ];
+    await eventually(shown, [want.results.map((r) => r.metrics[1]), want.results.map((r) => r.metrics[2])], 'scroll depth and time on page per top page');
+  });
+
+  it('saved segments: the filters saved as one, applied from the toolbar, renamed and deleted in the settings', async () => {
+    const top = await apiQuery(page, { metrics: ['visitors'], dimensions: ['visit:source'], order_by: [['visitors', 'desc']], pagination: { limit: 1 } });
+    const source = top.results[0].dimensions[0];
+    await page.goto(`${hk.base}/sites/${SITE}?f=${encodeURIComponent(`is|visit:source|${source}`)}`);
+    // A name, then "site-wide?" (the administrator may): yes.
+    const answers = ['Top source', true];
+    const onDialog = (d) => (typeof answers[0] === 'string' ? d.accept(answers.shift()) : (answers.shift(), d.accept()));
+    page.on('dialog', onDialog);
+    await page.getByTestId('save-segment').click();
+    await page.waitForURL((u) => u.searchParams.getAll('f').some((f) => /^is\|segment\|\d+$/.test(f)));
+    page.off('dialog', onDialog);
+    const [saved] = await api(page, 'GET', `/sites/${SITE}/segments`);
+    assert.deepEqual([saved.name, saved.type, saved.segment_data.filters], ['Top source', 'site', [['is', 'visit:source', [source]]]]);
+    const kpis = await apiQuery(page, { metrics: KPIS, filters: [['is', 'visit:source', [source]]] });
+    await eventually(() => shownKpis(page), kpis.results[0].metrics, 'KPIs under the segment equal those under its filter');
+    await page.locator('[data-testid=filter-chip]', { hasText: 'Top source' }).waitFor();
+
+    await page.goto(`${hk.base}/sites/${SITE}/settings`);
+    const row = page.getByTestId('segment-row');
+    await row.filter({ hasText: 'Top source' }).filter({ hasText: 'Site-wide' }).waitFor();
+    page.once('dialog', (d) => d.accept('Best source'));
+    await row.getByRole('button', { name: 'Rename' }).click();
+    await row.filter({ hasText: 'Best source' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No segments yet').waitFor();
+    assert.deepEqual(await api(page, 'GET', `/sites/${SITE}/segments`), []);
+  });
+
   it('German: labels, 1.234-style numbers and dates; the choice is remembered', async () => {
     await page.goto(`${hk.base}/sites/${SITE}`);
     const want = await apiQuery(page, { metrics: KPIS });

@@ -108,6 +108,31 @@ fn goal_filter_values(filters: &[Filter]) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::query::{GoalKind, parse_query};
+    use serde_json::json;
+
+    #[test]
+    fn revenue_is_converted_to_the_currency_of_the_goals_the_query_names() {
+        let goal = |id, name: &str, currency: Option<&str>| Goal {
+            id,
+            display_name: name.into(),
+            kind: GoalKind::Event(name.into()),
+            currency: currency.map(str::to_string),
+        };
+        let goals = [goal(1, "Purchase", Some("EUR")), goal(2, "Donate", Some("USD")), goal(3, "Signup", None)];
+        let rates = RevenueRates::parse("USD,EUR,0.5").unwrap();
+        let query = |metric: &str, filters: Value| {
+            let body = json!({"site_id": "a.test", "date_range": "day", "metrics": [metric], "filters": filters});
+            parse_query(&body, chrono_tz::UTC, 1_764_460_800_000_000, None).unwrap()
+        };
+        let purchase = json!([["is", "event:goal", ["Purchase"]]]);
+        let to_eur = RevenueConversion { currency: "EUR".into(), rates: vec![("USD".into(), 0.5)] };
+        assert_eq!(conversion(&goals, &query("total_revenue", purchase.clone()), &rates), Some(to_eur));
+        assert_eq!(conversion(&goals, &query("total_revenue", json!([])), &rates), None, "EUR and USD goals");
+        assert_eq!(conversion(&goals, &query("visitors", purchase), &rates), None, "no revenue asked");
+        let donate = query("average_revenue", json!([["is", "event:goal", ["Donate"]]]));
+        assert_eq!(conversion(&goals, &donate, &rates).map(|c| c.rates), Some(vec![("EUR".into(), 2.0)]));
+    }
 
     #[test]
     fn rates_from_json_or_csv_with_inverses() {

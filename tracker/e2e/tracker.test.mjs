@@ -15,7 +15,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -29,6 +30,12 @@ const targetDir = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache', 'hit
 const BIN = process.env.HITKEEP_BIN || join(targetDir, 'release', 'hitkeep');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SITE = 'shop.test';
+// Sites of one visit each (s17): Plausible's own tracker on one, hk.js on the other.
+const ONE_PAGE_SITES = ['blog.test', 'docs.test'];
+// The operator token the tests read the Stats API with.
+const API_TOKEN = 'tracker-e2e-token';
+// Plausible's tracker as published on npm: the code of its current script, with engagement events.
+const PLAUSIBLE_JS = createRequire(import.meta.url).resolve('@plausible-analytics/tracker');
 // A desktop Chrome: Playwright's default says HeadlessChrome, a bot the server rightly drops.
 const USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -112,6 +119,12 @@ function startShop() {
       proxied.push(`${req.method} ${url.pathname}`);
       return forward(req, res, url.pathname.slice('/stats'.length) + url.search);
     }
+    // Plausible's tracker, started the way its README says (init with a domain and an endpoint).
+    if (url.pathname === '/vendor/plausible.js' || url.pathname === '/vendor/plausible-init.js') {
+      const init = `import('/vendor/plausible.js').then((m) => m.init({ domain: location.hostname, endpoint: '${hkBase()}/api/event' }));`;
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+      return res.end(url.pathname.endsWith('init.js') ? init : readFileSync(PLAUSIBLE_JS));
+    }
     if (url.pathname.startsWith('/files/')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment' });
       return res.end('file');
@@ -127,9 +140,9 @@ function startShop() {
 // --- the hitkeep server ------------------------------------------------------------------------
 async function startHitkeep() {
   dataDir = mkdtempSync(join(tmpdir(), 'hk-e2e-'));
-  await run(BIN, ['site', 'add', SITE, '--data-dir', dataDir]);
+  for (const site of [SITE, ...ONE_PAGE_SITES]) await run(BIN, ['site', 'add', site, '--data-dir', dataDir]);
   hkPort = await freePort();
-  hkProc = spawn(BIN, ['serve', '--http', `127.0.0.1:${hkPort}`, '--data-dir', dataDir, '--batch-interval-ms', '50'], {
+  hkProc = spawn(BIN, ['serve', '--http', `127.0.0.1:${hkPort}`, '--data-dir', dataDir, '--batch-interval-ms', '50', '--api-token', API_TOKEN], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   hkProc.stdout.on('data', (d) => (hkLog += d));
@@ -211,6 +224,22 @@ async function hits(p, n, ms = 5000) {
   for (const end = Date.now() + 1000; p.pending.size && Date.now() < end; ) await sleep(10);
 }
 
+/** Stats API v2 `metrics` of today for `site` by page, once `done(row)` holds (or after 8 s). */
+async function pageStats(site, metrics, done) {
+  let rows = [];
+  for (const end = Date.now() + 8000; Date.now() < end; await sleep(100)) {
+    const body = { site_id: site, date_range: 'day', metrics, dimensions: ['event:page'] };
+    const r = await fetch(`http://127.0.0.1:${hkPort}/api/v2/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    rows = (await r.json()).results ?? [];
+    if (rows.length && done(Object.fromEntries(metrics.map((m, i) => [m, rows[0].metrics[i]])))) break;
+  }
+  return rows.map((r) => ({ page: r.dimensions[0], ...Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i]])) }));
+}
+
 const attrs = (s) => `?attrs=${encodeURIComponent(s)}`;
 const whereName = (name, prefix) => events.filter((e) => e.name === name && String(e.pathname).startsWith(prefix));
 const under = (prefix) => events.filter((e) => String(e.pathname).startsWith(prefix));
@@ -238,7 +267,7 @@ describe('hk.js in Chromium against the hitkeep server', () => {
         // the context's override (seen: web-vitals beacons said HeadlessChrome and were dropped).
         `--user-agent=${USER_AGENT}`,
         // Real cross-origin host names on loopback; any other name fails without a DNS query.
-        '--host-resolver-rules=MAP shop.test 127.0.0.1, MAP analytics.test 127.0.0.1, MAP partner.test 127.0.0.1, MAP * ~NOTFOUND',
+        '--host-resolver-rules=MAP shop.test 127.0.0.1, MAP analytics.test 127.0.0.1, MAP partner.test 127.0.0.1, MAP blog.test 127.0.0.1, MAP docs.test 127.0.0.1, MAP * ~NOTFOUND',
       ],
     });
   });
@@ -412,6 +441,33 @@ describe('hk.js in Chromium against the hitkeep server', () => {
       await sleep(500);
       await p.close();
     });
+
+    // Plausible's acceptance: its current tracker and hk.js, each the one page of a visit (a site of
+    // its own: visitors are per site), scrolled to 60 % and visible ~3 s, then left.
+    for (const [site, script] of [
+      ['blog.test', "Plausible's tracker"],
+      ['docs.test', 'hk.js'],
+    ]) {
+      it(`s17: ${script} reports scroll depth 60 +- 5 and ~3 s engaged; the one-page visit bounces`, async () => {
+        const p = await openPage(ctx);
+        const src = site === 'blog.test' ? '/vendor/plausible-init.js' : `${hkBase()}/hk.js`;
+        await p.goto(`http://${site}:${shopPort}/s16/long?src=${encodeURIComponent(src)}`);
+        const seen = await pageStats(site, ['pageviews'], (m) => m.pageviews === 1);
+        assert.equal(seen[0]?.pageviews, 1, `the pageview arrived: ${JSON.stringify(seen)}`);
+        await p.evaluate(() => scrollTo(0, 0.6 * document.body.scrollHeight - innerHeight));
+        await sleep(3000);
+        await p.goto('about:blank');
+        await sleep(300);
+        await p.close();
+        const metrics = ['visitors', 'visits', 'pageviews', 'events', 'bounce_rate', 'scroll_depth', 'time_on_page'];
+        const rows = await pageStats(site, metrics, (m) => m.scroll_depth != null);
+        assert.equal(rows.length, 1, JSON.stringify(rows));
+        const [r] = rows;
+        assert.deepEqual([r.page, r.visitors, r.visits, r.pageviews, r.events, r.bounce_rate], ['/s16/long', 1, 1, 1, 1, 100], JSON.stringify(r));
+        assert.ok(Math.abs(r.scroll_depth - 60) <= 5, `scroll depth ${r.scroll_depth}`);
+        assert.ok(Math.abs(r.time_on_page - 3) <= 1, `time on page ${r.time_on_page} s`);
+      });
+    }
 
     it('s15: the data-disable-* opt-outs', async () => {
       const p = await openPage(ctx);
