@@ -160,6 +160,8 @@ async fn share_links_limited_to_a_segment_see_only_its_visitors() {
     assert_eq!(api.call(&bearer, Method::POST, &path, Some(segment("x", "site"))).await.status, 403);
     let vitals = api.call(&bearer, Method::GET, &format!("/sites/{SITE}/web-vitals"), None).await;
     assert_eq!(vitals.status, 403, "reports a segment cannot narrow are refused: {}", vitals.body);
+    let live = api.call(&bearer, Method::GET, &format!("/sites/{SITE}/realtime"), None).await;
+    assert_eq!(live.status, 403, "a realtime count would count every visitor: {}", live.body);
 
     // Deleting the segment closes the link's queries rather than widening them.
     assert_eq!(api.call(&admin, Method::DELETE, &format!("{path}/{google}"), None).await.status, 204);

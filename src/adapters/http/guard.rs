@@ -142,16 +142,22 @@ pub async fn site_for<R: ErrorAnswers>(
     }
 }
 
-/// The site, for reports a segment cannot narrow (funnels, Web Vitals): refused (403) to a share
-/// link limited to a segment, which must not see more than the segment's visitors.
-pub async fn unsegmented_site<R: ErrorAnswers>(state: &AppState, auth: &Auth, domain: &str) -> Result<Site, R> {
+/// The site and caller, for reports a segment cannot narrow (funnels, Web Vitals, realtime):
+/// refused (403) to a share link limited to a segment, which must not see more than the
+/// segment's visitors.
+pub async fn unsegmented<R: ErrorAnswers>(state: &AppState, auth: &Auth, domain: &str) -> Result<(Site, Caller), R> {
     let (site, caller) = site_for::<R>(state, auth, domain, Need::Read).await?;
     match caller.principal {
         crate::domain::accounts::Principal::Share { segment: Some(_), .. } => {
             Err(R::forbidden("this share link is limited to a segment; this report cannot be narrowed to it".into()))
         }
-        _ => Ok(site),
+        _ => Ok((site, caller)),
     }
+}
+
+/// [`unsegmented`] for handlers that need only the site.
+pub async fn unsegmented_site<R: ErrorAnswers>(state: &AppState, auth: &Auth, domain: &str) -> Result<Site, R> {
+    unsegmented::<R>(state, auth, domain).await.map(|(site, _)| site)
 }
 
 /// Declares an `/api` response enum with every shared error answer: the success variant `Ok` with

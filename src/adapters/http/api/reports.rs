@@ -16,7 +16,7 @@ use super::segments;
 use crate::adapters::http::AppState;
 use crate::adapters::http::api::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, site_for, unsegmented_site};
+use crate::adapters::http::guard::{ErrorAnswers, site_for, unsegmented, unsegmented_site};
 use crate::adapters::http::realtime::{StreamRefused, count_visitors, credential, realtime_stream, stream_key};
 use crate::domain::accounts::Need;
 use crate::ports::store::StoreError;
@@ -200,7 +200,8 @@ impl ReportsApi {
     /// streams (429 beyond), the server a bounded number (503 beyond).
     #[oai(path = "/sites/:site/realtime", method = "get", operation_id = "realtime")]
     async fn realtime(&self, auth: Auth, req: &Request, site: Path<String>, accept: Accept) -> RealtimeResult {
-        let (site, caller) = match site_for::<RealtimeResult>(&self.state, &auth, &site.0, Need::Read).await {
+        // A share link limited to a segment gets no realtime count: it would count every visitor.
+        let (site, caller) = match unsegmented::<RealtimeResult>(&self.state, &auth, &site.0).await {
             Ok(found) => found,
             Err(denied) => return denied,
         };
