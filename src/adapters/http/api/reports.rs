@@ -16,9 +16,8 @@ use super::segments;
 use crate::adapters::http::AppState;
 use crate::adapters::http::api::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, site_for, unsegmented, unsegmented_site};
+use crate::adapters::http::guard::{ErrorAnswers, unsegmented, unsegmented_site};
 use crate::adapters::http::realtime::{StreamRefused, count_visitors, credential, realtime_stream, stream_key};
-use crate::domain::accounts::Need;
 use crate::ports::store::StoreError;
 use crate::services::reports::ReportError;
 
