@@ -199,3 +199,28 @@ pub fn pageview(path: &str, referrer: Option<&str>) -> String {
     })
     .to_string()
 }
+
+/// Posts a Plausible Events API body (`/api/event`) from `ip` with `ua`; the status and body.
+pub async fn plausible(s: &Server, ua: &str, ip: &str, body: Value) -> (u16, String) {
+    let r = s
+        .client
+        .post(s.url("/api/event"))
+        .header("user-agent", ua)
+        .header("content-type", "text/plain")
+        .header("x-forwarded-for", ip)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// A Stats API v2 answer's rows as (dimensions, metrics).
+pub fn rows(v: &Value) -> Vec<(Vec<Value>, Vec<Value>)> {
+    v["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results in {v}"))
+        .iter()
+        .map(|r| (r["dimensions"].as_array().unwrap().clone(), r["metrics"].as_array().unwrap().clone()))
+        .collect()
+}

@@ -18,34 +18,10 @@ async fn server() -> (DataDir, Server) {
     (data, s)
 }
 
-/// Posts a Plausible Events API body from `ip` with `ua`; returns the status and body.
-async fn plausible(s: &Server, ua: &str, ip: &str, body: Value) -> (u16, String) {
-    let r = s
-        .client
-        .post(s.url("/api/event"))
-        .header("user-agent", ua)
-        .header("content-type", "text/plain")
-        .header("x-forwarded-for", ip)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 async fn query(s: &Server, q: Value) -> Value {
     let r = s.client.post(s.url("/api/v2/query")).bearer_auth(TOKEN).json(&q).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
-}
-
-fn rows(v: &Value) -> Vec<(Vec<Value>, Vec<Value>)> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-        .iter()
-        .map(|r| (r["dimensions"].as_array().unwrap().clone(), r["metrics"].as_array().unwrap().clone()))
-        .collect()
 }
 
 #[tokio::test]

@@ -39,15 +39,6 @@ async fn query(s: &Server, q: &Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-fn rows(v: &Value) -> Vec<(Vec<Value>, Vec<Value>)> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-        .iter()
-        .map(|r| (r["dimensions"].as_array().unwrap().clone(), r["metrics"].as_array().unwrap().clone()))
-        .collect()
-}
-
 const DAY: [&str; 2] = ["2024-03-05", "2024-03-05"];
 
 /// Regression: `time_on_page` with an `event:page` dimension was a DuckDB binder error (500).
@@ -246,19 +237,9 @@ async fn documented_examples_answer_with_plausibles_shape() {
     assert_eq!(v["query"]["pagination"], json!({"offset": 1, "limit": 3}));
 }
 
-/// Posts a Plausible Events API body (`/api/event`) from `ip`.
+/// Posts a Plausible Events API body (`/api/event`) from `ip`; it must be accepted.
 pub(crate) async fn plausible_event(s: &Server, ip: &str, body: Value) {
-    let r = s
-        .client
-        .post(s.url("/api/event"))
-        .header("user-agent", CHROME_MAC)
-        .header("content-type", "text/plain")
-        .header("x-forwarded-for", ip)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    assert_eq!(plausible(s, CHROME_MAC, ip, body).await.0, 202);
 }
 
 /// Scroll depth, as Plausible defines it: the deepest scroll per visit (per page when grouped by

@@ -88,15 +88,6 @@ async fn query(s: &Server, q: Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-fn rows(v: &Value) -> Vec<(Vec<Value>, Vec<Value>)> {
-    v["results"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no results in {v}"))
-        .iter()
-        .map(|r| (r["dimensions"].as_array().unwrap().clone(), r["metrics"].as_array().unwrap().clone()))
-        .collect()
-}
-
 async fn shop_server() -> (DataDir, Server) {
     let data = DataDir::with_sites(&["shop.test"]);
     let s = Server::start(&data, &["--api-token", TOKEN, "--trusted-proxies", "127.0.0.1"]);

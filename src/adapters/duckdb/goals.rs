@@ -73,10 +73,7 @@ impl GoalRepository for DuckGoals {
         kind: &GoalKind,
         currency: Option<&str>,
     ) -> Result<Goal, StoreError> {
-        let (page, event) = match kind {
-            GoalKind::Page(p) => (Some(p.as_str()), None),
-            GoalKind::Event(e) => (None, Some(e.as_str())),
-        };
+        let (page, event) = kind.fields();
         let id: u32 = self
             .conn()
             .query_row(

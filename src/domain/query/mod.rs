@@ -389,6 +389,16 @@ pub enum GoalKind {
     Event(String),
 }
 
+impl GoalKind {
+    /// The kind as its two optional fields, `(page pattern, event name)`: exactly one is set.
+    pub fn fields(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Self::Page(p) => (Some(p), None),
+            Self::Event(e) => (None, Some(e)),
+        }
+    }
+}
+
 /// A configured goal of a site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Goal {

@@ -53,10 +53,8 @@ pub struct CreateGoal {
 
 /// A goal kind as its two optional fields: `(page_path, event_name)`.
 fn kind_fields(kind: &GoalKind) -> (Option<String>, Option<String>) {
-    match kind {
-        GoalKind::Page(p) => (Some(p.clone()), None),
-        GoalKind::Event(e) => (None, Some(e.clone())),
-    }
+    let (page, event) = kind.fields();
+    (page.map(str::to_owned), event.map(str::to_owned))
 }
 
 fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
