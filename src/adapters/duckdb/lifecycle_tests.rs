@@ -103,3 +103,17 @@ fn a_crashed_run_archived_rows_are_written_once() {
     archive_month(&conn, "events", site.id.0, "2026-03", micros("2026-06-01"), &file).unwrap();
     assert_eq!(archived_paths(&file), ["/late", "/a", "/a"], "identical rows stay two, none doubles");
 }
+
+#[test]
+fn passes_the_event_store_conformance_suite() {
+    let db = Database::open_in_memory().unwrap();
+    crate::ports::conformance::event_store(crate::adapters::duckdb::DuckEventStore::new(db.connect().unwrap()));
+}
+
+#[test]
+fn passes_the_data_lifecycle_conformance_suite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, site) = db_with_site(tmp.path());
+    let store = crate::adapters::duckdb::DuckEventStore::new(db.connect().unwrap());
+    crate::ports::conformance::data_lifecycle(&DuckLifecycle::new(db.connect().unwrap()), store, &site, tmp.path());
+}

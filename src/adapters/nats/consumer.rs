@@ -1,7 +1,8 @@
 //! The writer's side of JetStream: pulls batches in stream order through the durable consumer.
 //! Exactly once: the writer stores each batch with its last stream sequence in one DuckDB
-//! transaction and only then acknowledges; on start it repositions the consumer just after the
-//! sequence the database holds, and whatever JetStream redelivers up to it is skipped.
+//! transaction and only then acknowledges (one ack for the batch) and purges what it stored from
+//! the stream; on start it repositions the consumer just after the sequence the database holds,
+//! and whatever JetStream redelivers up to it is skipped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,11 @@ pub struct NatsConsumer {
 
 struct State {
     consumer: Option<PullConsumer>,
+    /// The hits' stream, for purging what the database holds.
+    stream: Option<jetstream::stream::Stream>,
+    /// Everything below this sequence has been purged from the stream.
+    purged_below: u64,
+    purged_at: Instant,
     /// The next stream sequence to store.
     expected: u64,
     /// Reposition the consumer at `expected` before the next pull.
@@ -42,6 +48,9 @@ impl NatsConsumer {
     pub(super) fn new(queue: Arc<NatsQueue>, closed: Arc<AtomicBool>) -> Self {
         let state = State {
             consumer: None,
+            stream: None,
+            purged_below: 1,
+            purged_at: Instant::now(),
             expected: 1,
             reset: true,
             fresh: true,
@@ -69,9 +78,17 @@ impl NatsConsumer {
         }
         let name = self.queue.settings.durable();
         let _ = stream.delete_consumer(&name).await;
-        let consumer = stream.create_consumer(self.queue.consumer_config()).await.map_err(|e| e.to_string())?;
+        // Start at the first hit the database lacks; what is below it need not come again.
+        let mut config = self.queue.consumer_config();
+        if st.expected > 1 {
+            config.deliver_policy = jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: st.expected };
+        }
+        let consumer = stream.create_consumer(config).await.map_err(|e| e.to_string())?;
         self.queue.metrics.consumer_resets.fetch_add(1, Ordering::Relaxed);
         st.consumer = Some(consumer);
+        st.stream = Some(stream);
+        st.purged_below = 1;
+        Self::purge(st).await;
         st.reset = false;
         st.fresh = true;
         Ok(())
@@ -91,7 +108,7 @@ impl NatsConsumer {
                 return records;
             }
         };
-        let mut skipped = Vec::new();
+        let mut skipped = None;
         while let Some(next) = messages.next().await {
             let message = match next {
                 Ok(m) => m,
@@ -107,7 +124,7 @@ impl NatsConsumer {
             }
             if seq < st.expected {
                 metrics.skipped_duplicates.fetch_add(1, Ordering::Relaxed);
-                skipped.push(message);
+                skipped = Some(message);
                 continue;
             }
             if seq > st.expected && !st.fresh {
@@ -128,11 +145,29 @@ impl NatsConsumer {
             st.position = seq;
             st.in_hand.push(message);
         }
-        // Already in the database: JetStream may forget them.
-        for m in skipped {
-            let _ = m.ack().await;
+        // Already in the database: acknowledged with the batch (the consumer acknowledges "all").
+        if st.in_hand.is_empty()
+            && let Some(last) = skipped
+        {
+            let _ = last.ack().await;
         }
         records
+    }
+
+    /// Drops from the stream what the database holds: one request for many batches (at most
+    /// once a second), where a work queue would delete every message on its own.
+    async fn purge(st: &mut State) {
+        let below = st.position + 1;
+        if below <= st.purged_below {
+            return;
+        }
+        let Some(stream) = st.stream.as_ref() else { return };
+        match stream.purge().sequence(below).await {
+            Ok(_) => st.purged_below = below,
+            // Kept until the next purge: only space is lost meanwhile.
+            Err(e) => tracing::warn!(error = %e, below, "cannot purge stored hits from the stream"),
+        }
+        st.purged_at = Instant::now();
     }
 
     async fn check_lag(&self, st: &mut State) {
@@ -200,11 +235,17 @@ impl RecordConsumer for NatsConsumer {
     }
 
     fn acknowledge(&self) {
-        let in_hand = std::mem::take(&mut self.state.lock().in_hand);
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let last = std::mem::take(&mut st.in_hand).pop();
         self.runtime.block_on(async {
-            for m in in_hand {
-                // Lost acks only cost a redelivery, which the stored position skips.
+            // Acknowledges every message up to it. A lost ack only costs a redelivery, which
+            // the stored position skips.
+            if let Some(m) = last {
                 let _ = m.ack().await;
+            }
+            if st.purged_at.elapsed() >= Duration::from_secs(1) {
+                Self::purge(st).await;
             }
         });
     }

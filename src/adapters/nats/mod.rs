@@ -76,15 +76,23 @@ impl NatsSettings {
     /// Its own stream, not a second subject of the hits' stream: the writer relies on the
     /// hits' stream sequences following each other.
     fn relay_stream_config(&self) -> stream::Config {
-        stream::Config { name: self.relay_stream(), subjects: vec![self.relay_subject()], ..self.stream_config() }
+        stream::Config {
+            name: self.relay_stream(),
+            subjects: vec![self.relay_subject()],
+            // Relayed hits are settled one by one (some are handed back): a work queue.
+            retention: stream::RetentionPolicy::WorkQueue,
+            ..self.stream_config()
+        }
     }
 
     fn stream_config(&self) -> stream::Config {
         stream::Config {
             name: self.stream.clone(),
             subjects: vec![self.subject()],
-            // Acknowledged (stored) hits leave the stream; the limits bound what waits.
-            retention: stream::RetentionPolicy::WorkQueue,
+            // Not a work queue: that would make the server delete every hit one by one as it is
+            // acknowledged. The writer acknowledges a whole batch with one ack ("all") and purges
+            // what the database holds in one request; the limits bound what waits.
+            retention: stream::RetentionPolicy::Limits,
             // Full: refuse new hits (503) rather than drop old ones nobody stored yet.
             discard: stream::DiscardPolicy::New,
             storage: stream::StorageType::File,
@@ -223,7 +231,7 @@ impl NatsQueue {
             diffs.push(format!("subjects {:?}, need {:?}", have.subjects, want.subjects));
         }
         if have.retention != want.retention {
-            diffs.push(format!("retention {:?}, need WorkQueue", have.retention));
+            diffs.push(format!("retention {:?}, need {:?}", have.retention, want.retention));
         }
         if have.num_replicas != want.num_replicas {
             diffs.push(format!("replicas {}, --nats-replicas {}", have.num_replicas, want.num_replicas));
@@ -266,12 +274,13 @@ impl NatsQueue {
         pull::Config {
             durable_name: Some(self.settings.durable()),
             filter_subject: self.settings.subject(),
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            // One acknowledgement per stored batch covers every message up to it.
+            ack_policy: jetstream::consumer::AckPolicy::All,
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 100_000,
             max_batch: 0,
-            // A work-queue stream allows only "all": what is left is what no writer acknowledged,
-            // from the lowest sequence up; the writer skips what the database already holds.
+            // What is left in the stream is what the writer has not purged yet, from the lowest
+            // sequence up; the writer repositions after what the database holds.
             deliver_policy: jetstream::consumer::DeliverPolicy::All,
             ..Default::default()
         }

@@ -106,6 +106,11 @@ mod tests {
     }
 
     #[test]
+    fn passes_the_unpacker_conformance_suite() {
+        crate::ports::conformance::unpacker(&ZipUnpacker);
+    }
+
+    #[test]
     fn a_gzip_bomb_stops_at_the_limit() {
         let bomb = gzip(&[b'0'; 1 << 20], 64);
         assert!(bomb.len() < 1 << 20, "64 MiB compress to {} bytes", bomb.len());
