@@ -87,22 +87,8 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     println!("hitkeep listening on http://{local}");
 
     let spool = crate::adapters::spool::Spool::new(&config.lifecycle.data_dir, &format!("node-{}", cluster.node_id));
-    let spooled: Vec<forward::ForwardItem> = spool.take().context("cannot read the spool")?;
-    if !spooled.is_empty() {
-        tracing::info!(hits = spooled.len(), "delivering hits spooled at the last stop");
-        // They lead the forward queue: once that many are forwarded, the leader has them.
-        let (n, gate, spool) = (spooled.len() as u64, gate.clone(), spool.clone());
-        gate.forward.push_items(spooled);
-        tokio::spawn(async move {
-            while gate.counters.forwarded.load(Ordering::SeqCst) < n {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            if let Err(e) = spool.delivered() {
-                tracing::error!(error = %e, "cannot remove the delivered spool");
-            }
-        });
-    }
-    let mut forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
+    redeliver_spooled(&spool, &gate)?;
+    let forwarder = tokio::spawn(forward::run_forwarder(gate.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let controller = tokio::spawn(control(gate.clone(), raft.clone(), config.clone(), enrichment, stop_rx));
 
@@ -120,28 +106,61 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
         .await?;
 
     // Hits this node acknowledged go to the leader (or to its own engine) before it leaves.
-    if tokio::time::timeout(config.shutdown_timeout, &mut forwarder).await.is_err() {
-        // No leader to take them (the whole cluster is stopping): keep them for the next start.
-        forwarder.abort();
-        let _ = forwarder.await;
-        let left = gate.forward.take_all();
-        // What is left includes what the spool was still delivering: spooled again, so done.
-        match spool.write(&left).and_then(|()| spool.delivered()) {
-            Ok(()) => {
-                tracing::warn!(hits = left.len(), spool = %spool.path().display(), "no leader took the acknowledged hits before shutdown: spooled for the next start")
-            }
-            Err(e) => {
-                tracing::error!(error = %e, lost = left.len(), "could not hand acknowledged hits to a leader nor spool them")
-            }
-        }
-    } else if let Err(e) = spool.delivered() {
-        tracing::error!(error = %e, "cannot remove the delivered spool");
-    }
+    hand_over_or_spool(forwarder, &gate, &spool, config.shutdown_timeout).await;
     let _ = stop_tx.send(true);
     controller.await.context("controller")?;
     raft.shutdown().await;
     tracing::info!(forwarded = gate.counters.forwarded.load(Ordering::Relaxed), "stopped cleanly");
     Ok(())
+}
+
+/// Hits spooled at the last stop lead the forward queue; the spool is removed once they are
+/// forwarded (the leader has them).
+fn redeliver_spooled(spool: &crate::adapters::spool::Spool, gate: &Arc<ClusterGate>) -> anyhow::Result<()> {
+    let spooled: Vec<forward::ForwardItem> = spool.take().context("cannot read the spool")?;
+    if spooled.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(hits = spooled.len(), "delivering hits spooled at the last stop");
+    let (n, gate, spool) = (spooled.len() as u64, gate.clone(), spool.clone());
+    gate.forward.push_items(spooled);
+    tokio::spawn(async move {
+        while gate.counters.forwarded.load(Ordering::SeqCst) < n {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if let Err(e) = spool.delivered() {
+            tracing::error!(error = %e, "cannot remove the delivered spool");
+        }
+    });
+    Ok(())
+}
+
+/// Waits up to `timeout` for the forwarder to hand every acknowledged hit over; with no leader
+/// to take them (the whole cluster is stopping) what is left is spooled for the next start.
+async fn hand_over_or_spool(
+    mut forwarder: tokio::task::JoinHandle<()>,
+    gate: &ClusterGate,
+    spool: &crate::adapters::spool::Spool,
+    timeout: Duration,
+) {
+    if tokio::time::timeout(timeout, &mut forwarder).await.is_ok() {
+        if let Err(e) = spool.delivered() {
+            tracing::error!(error = %e, "cannot remove the delivered spool");
+        }
+        return;
+    }
+    forwarder.abort();
+    let _ = forwarder.await;
+    let left = gate.forward.take_all();
+    // What is left includes what the spool was still delivering: spooled again, so done.
+    match spool.write(&left).and_then(|()| spool.delivered()) {
+        Ok(()) => {
+            tracing::warn!(hits = left.len(), spool = %spool.path().display(), "no leader took the acknowledged hits before shutdown: spooled for the next start")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, lost = left.len(), "could not hand acknowledged hits to a leader nor spool them")
+        }
+    }
 }
 
 /// An open database session on the leader.
