@@ -98,7 +98,9 @@ impl NatsConsumer {
         let metrics = &self.queue.metrics;
         let mut records = Vec::new();
         let Some(consumer) = st.consumer.clone() else { return records };
-        let batch = consumer.batch().max_messages(max).expires(expires).messages().await;
+        // A message holds up to a few hundred hits: the bytes bound the batch too (~1 KiB a hit).
+        let batch =
+            consumer.batch().max_messages(max).max_bytes(max.saturating_mul(1024)).expires(expires).messages().await;
         let mut messages = match batch {
             Ok(m) => m,
             Err(e) => {
@@ -134,8 +136,8 @@ impl NatsConsumer {
                 break;
             }
             st.fresh = false;
-            match serde_json::from_slice::<Record>(&message.payload) {
-                Ok(r) => records.push(r),
+            match decode(&message.payload) {
+                Ok(r) => records.extend(r),
                 Err(e) => {
                     metrics.undecodable.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(error = %e, seq, "undecodable message in the stream; skipped");
@@ -180,6 +182,16 @@ impl NatsConsumer {
         {
             self.queue.metrics.consumer_pending.store(info.num_pending, Ordering::Relaxed);
         }
+    }
+}
+
+/// A message holds the records of hits published together as a JSON array (or, published
+/// before batching, one record).
+fn decode(payload: &[u8]) -> serde_json::Result<Vec<Record>> {
+    if payload.first() == Some(&b'[') {
+        serde_json::from_slice(payload)
+    } else {
+        serde_json::from_slice(payload).map(|r| vec![r])
     }
 }
 
