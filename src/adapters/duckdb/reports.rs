@@ -6,11 +6,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use duckdb::Connection;
-use duckdb::types::Value;
+use duckdb::types::{TimeUnit, Value};
 
 use super::internal;
 use super::report_sql::{build_sql, build_totals_sql};
-use super::sql::{Sql, bucket_label, ts_param};
+use super::sql::{Sql, bucket_label};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
 use crate::domain::imports::merge::TotalsRow;
@@ -59,6 +59,10 @@ impl DuckReports {
         self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
         result
     }
+}
+
+pub(super) fn ts_param(micros: i64) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
 fn to_cell(v: Value) -> Cell {

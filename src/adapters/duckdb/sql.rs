@@ -7,11 +7,6 @@ use crate::domain::query::matcher::ValueMatcher;
 pub use crate::domain::query::matcher::wildcard_regex;
 use crate::domain::query::{Dimension, EventDim, Filter, FilterOp, Goal, GoalKind, Period, TimeGrain, VisitDim};
 
-/// A microsecond timestamp as a query parameter.
-pub(super) fn ts_param(micros: i64) -> Value {
-    Value::Timestamp(duckdb::types::TimeUnit::Microsecond, micros)
-}
-
 /// SQL text with its parameters.
 #[derive(Default, Debug)]
 pub struct Sql {
@@ -41,9 +36,9 @@ impl Sql {
         self.push("site_id = ")
             .param(Value::UInt(site_id))
             .push(" AND ts >= ")
-            .param(ts_param(period.start))
+            .param(super::reports::ts_param(period.start))
             .push(" AND ts < ")
-            .param(ts_param(period.end))
+            .param(super::reports::ts_param(period.end))
     }
 }
 
