@@ -46,7 +46,7 @@ pub struct ServeConfig {
     /// Longest a report query may run (`--query-timeout-ms`); `None`: no limit.
     pub query_timeout: Option<Duration>,
     /// Exchange rates to revenue goals' currencies (`--revenue-rates`).
-    pub revenue_rates: crate::domain::query::revenue_rates::RevenueRates,
+    pub revenue_rates: crate::domain::revenue_rates::RevenueRates,
     /// Bounds on realtime streams.
     pub realtime: StreamLimits,
     /// Cluster membership; `None` runs a single node.

@@ -16,8 +16,8 @@ use crate::adapters::smtp::SmtpMailer;
 use crate::app::ServeConfig;
 use crate::app::cluster::ClusterConfig;
 use crate::domain::accounts::SiteCreation;
-use crate::domain::query::revenue_rates::RevenueRates;
 use crate::domain::recorder::BatchPolicy;
+use crate::domain::revenue_rates::RevenueRates;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {

@@ -22,6 +22,7 @@ pub mod query;
 pub mod recorder;
 pub mod reports;
 pub mod revenue;
+pub mod revenue_rates;
 pub mod segments;
 pub mod site;
 pub mod spreadsheet;

@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::domain::imports::merge::{self, ImportGrouping};
 use crate::domain::query::limits::MAX_MERGE_GROUPS;
 use crate::domain::query::period::resolve_date_range;
-use crate::domain::query::revenue_rates::{RevenueRates, conversion};
 use crate::domain::query::{Goal, Metric, Period, Query, QueryError, QueryInput, QueryResult, parse_input};
 pub use crate::domain::reports::ReportError;
 use crate::domain::reports::{
     Answer, AnswerRow, FunnelStep, attach_comparison, comparison_query, date_range_param, funnel_steps,
     imports_skip_reason, site_tz,
 };
+use crate::domain::revenue_rates::{RevenueRates, conversion};
 use crate::domain::site::Site;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::ImportStore;

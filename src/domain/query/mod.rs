@@ -8,7 +8,6 @@ pub mod matcher;
 pub mod money;
 pub mod parse;
 pub mod period;
-pub mod revenue_rates;
 
 pub use cell::Cell;
 pub use input::{IncludeInput, PageInput, QueryInput};
@@ -361,7 +360,7 @@ pub struct Query {
     pub offset: usize,
     pub compare: Option<Period>,
     /// Revenue metrics converted to a revenue goal's currency (set by the report service).
-    pub revenue: Option<revenue_rates::RevenueConversion>,
+    pub revenue: Option<crate::domain::revenue_rates::RevenueConversion>,
 }
 
 impl Query {

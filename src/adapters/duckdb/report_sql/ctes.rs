@@ -8,8 +8,8 @@ use super::columns::{
     without_goals,
 };
 use crate::adapters::duckdb::sql::{Sql, goal_condition};
-use crate::domain::query::revenue_rates::RevenueConversion;
 use crate::domain::query::{Dimension, VisitDim};
+use crate::domain::revenue_rates::RevenueConversion;
 
 impl Plan<'_> {
     /// `gv`: visitors per group of the non-goal dimensions under the non-goal filters (the

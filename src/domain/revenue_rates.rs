@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Dimension, EventDim, Filter, FilterOp, Goal, Query};
-use crate::domain::revenue::is_currency;
+use super::query::{Dimension, EventDim, Filter, FilterOp, Goal, Query};
+use super::revenue::is_currency;
 
 /// Exchange rates: `rate(from, to)` is what one unit of `from` is worth in `to`.
 #[derive(Debug, Clone, Default, PartialEq)]
