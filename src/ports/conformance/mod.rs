@@ -1,8 +1,10 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
 mod accounts;
+mod signals;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
+pub use signals::{alert_store, webhook_store};
 
 use crate::domain::imports::merge::ImportGrouping;
 use crate::domain::imports::{DayTotals, ImportBatch, ImportSource, Totals};
