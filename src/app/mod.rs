@@ -69,11 +69,18 @@ pub struct SignalsConfig {
     pub every: Duration,
     /// The first retry's delay; each further one doubles it.
     pub retry_base: Duration,
+    /// How far behind now goal conversions are batched (late-stored hits are not missed).
+    pub goal_lag: Duration,
 }
 
 impl Default for SignalsConfig {
     fn default() -> Self {
-        Self { allow_private: false, every: Duration::from_secs(60), retry_base: Duration::from_secs(30) }
+        Self {
+            allow_private: false,
+            every: Duration::from_secs(60),
+            retry_base: Duration::from_secs(30),
+            goal_lag: Duration::from_secs(30),
+        }
     }
 }
 

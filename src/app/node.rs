@@ -45,7 +45,7 @@ use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
 use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
-use crate::services::webhooks::{WebhookPorts, WebhookService};
+use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
 
 /// The account service on its own connection.
 pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<AccountService>> {
@@ -227,7 +227,8 @@ fn signal_services(
         signals: Arc::new(DuckAlerts::new(db.connect()?)),
         reports: reports.clone(),
     };
-    let webhooks = Arc::new(WebhookService::new(ports, config.signals.retry_base));
+    let timing = WebhookTiming { retry_base: config.signals.retry_base, goal_lag: config.signals.goal_lag };
+    let webhooks = Arc::new(WebhookService::new(ports, timing));
     let alert_store = Arc::new(DuckAlerts::new(db.connect()?));
     let alerts = Arc::new(AlertService::new(alert_store.clone(), alert_store, mailer, webhooks.clone(), clock.clone()));
     Ok((webhooks, alerts))

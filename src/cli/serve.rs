@@ -192,6 +192,9 @@ pub struct ServeArgs {
     /// Testing aid: the first webhook retry's delay in milliseconds (doubling after each failure).
     #[arg(long, env = "HITKEEP_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000, hide = true)]
     pub webhook_retry_base_ms: u64,
+    /// Testing aid: goal conversions are batched up to this many milliseconds behind now.
+    #[arg(long, env = "HITKEEP_GOAL_BATCH_LAG_MS", default_value_t = 30_000, hide = true)]
+    pub goal_batch_lag_ms: u64,
     /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
     #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
     pub writer_start_delay_ms: u64,
@@ -286,6 +289,7 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
             allow_private: a.webhooks_allow_private,
             every: Duration::from_millis(a.signals_interval_ms.max(100)),
             retry_base: Duration::from_millis(a.webhook_retry_base_ms.max(10)),
+            goal_lag: Duration::from_millis(a.goal_batch_lag_ms),
         },
     })
 }

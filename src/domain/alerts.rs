@@ -116,6 +116,11 @@ pub fn windows(now: i64, weeks: u32, first_event: Option<i64>) -> Vec<(i64, i64)
     list
 }
 
+/// Where the oldest history window an evaluation at `now` may use starts.
+pub fn history_start(now: i64, weeks: u32) -> i64 {
+    now - i64::from(weeks) * WEEK_MICROS - WINDOW_MICROS
+}
+
 /// The alert `counts` (pageviews per window of `windows`) call for, if any.
 pub fn evaluate(site_id: u32, s: &AlertSettings, windows: &[(i64, i64)], counts: &[u64]) -> Option<Alert> {
     let (&(from, to), &current) = (windows.first()?, counts.first()?);

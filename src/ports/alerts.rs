@@ -29,6 +29,7 @@ pub trait TrafficSignals: Send + Sync {
     fn pageviews(&self, site_id: u32, windows: &[(i64, i64)]) -> Result<Vec<u64>, StoreError>;
     /// Conversions per goal in `[from, to)`: (goal id, count), goals without any left out.
     fn conversions(&self, site_id: u32, goals: &[Goal], from: i64, to: i64) -> Result<Vec<(u32, u64)>, StoreError>;
-    /// The site's first stored event (microseconds).
-    fn first_event(&self, site_id: u32) -> Result<Option<i64>, StoreError>;
+    /// The site's first stored event at or after `since` (microseconds); bounded so the scan
+    /// prunes to recent data.
+    fn first_event(&self, site_id: u32, since: i64) -> Result<Option<i64>, StoreError>;
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::blocking;
-use crate::domain::alerts::{Alert, AlertKind, AlertSettings, evaluate, may_raise, windows};
+use crate::domain::alerts::{Alert, AlertKind, AlertSettings, evaluate, history_start, may_raise, windows};
 use crate::domain::lifecycle::parse_email;
 use crate::domain::site::Site;
 use crate::domain::webhooks::WebhookEvent;
@@ -104,7 +104,8 @@ impl AlertService {
             if !settings.enabled || (settings.emails.is_empty() && !self.webhooks.listens(id, &traffic)?) {
                 continue;
             }
-            let windows = windows(now, settings.weeks, self.signals.first_event(id)?);
+            let first = self.signals.first_event(id, history_start(now, settings.weeks))?;
+            let windows = windows(now, settings.weeks, first);
             let counts = self.signals.pageviews(id, &windows)?;
             let Some(alert) = evaluate(id, &settings, &windows, &counts) else { continue };
             if !may_raise(self.store.last_raised(id, alert.kind)?, now) {

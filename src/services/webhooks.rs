@@ -40,8 +40,6 @@ pub enum WebhookError {
     Store(#[from] StoreError),
 }
 
-/// Goal conversions are batched up to this long ago: the writer stores hits a moment after they arrive.
-const GOAL_LAG_MICROS: i64 = 5_000_000;
 /// Deliveries attempted per tick, and at once.
 const DELIVERIES_PER_TICK: usize = 100;
 const PARALLEL_ATTEMPTS: usize = 8;
@@ -57,8 +55,21 @@ pub struct WebhookService {
     goals: Arc<dyn GoalRepository>,
     signals: Arc<dyn TrafficSignals>,
     reports: Arc<ReportService>,
+    timing: WebhookTiming,
+}
+
+/// The delivery schedule.
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookTiming {
     /// The first retry's delay; each further one doubles it.
-    retry_base_micros: i64,
+    pub retry_base: std::time::Duration,
+    /// Goal conversions are batched up to this long ago: the writer stores hits a moment (under
+    /// load, seconds) after they happen, and a batch never looks back past its cursor.
+    pub goal_lag: std::time::Duration,
+}
+
+fn micros(d: std::time::Duration) -> i64 {
+    d.as_micros().min(i64::MAX as u128) as i64
 }
 
 /// What a service needs from the rest of the node.
@@ -73,7 +84,7 @@ pub struct WebhookPorts {
 }
 
 impl WebhookService {
-    pub fn new(p: WebhookPorts, retry_base: std::time::Duration) -> Self {
+    pub fn new(p: WebhookPorts, timing: WebhookTiming) -> Self {
         Self {
             store: p.store,
             transport: p.transport,
@@ -82,7 +93,7 @@ impl WebhookService {
             goals: p.goals,
             signals: p.signals,
             reports: p.reports,
-            retry_base_micros: retry_base.as_micros().min(i64::MAX as u128) as i64,
+            timing,
         }
     }
 
@@ -188,7 +199,7 @@ impl WebhookService {
 
     /// One delivery of the conversions since the hook's cursor, if there were any.
     fn goal_batch(&self, hook: &Webhook, now: i64) -> Result<usize, WebhookError> {
-        let upto = now - GOAL_LAG_MICROS;
+        let upto = now - micros(self.timing.goal_lag);
         if upto <= hook.goal_cursor {
             return Ok(0);
         }
@@ -276,7 +287,7 @@ impl WebhookService {
             (SIGNATURE_HEADER.to_string(), signature(&hook.secret, timestamp, &body)),
         ];
         let outcome = self.transport.post(&hook.url, &headers, &body).await;
-        let retry = || match retry_delay_micros(d.attempts + 1, self.retry_base_micros) {
+        let retry = || match retry_delay_micros(d.attempts + 1, micros(self.timing.retry_base)) {
             Some(delay) => (DeliveryState::Pending, Some(now + delay)),
             None => (DeliveryState::Failed, None),
         };

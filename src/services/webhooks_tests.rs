@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{WebhookError, WebhookPorts, WebhookService};
+use super::{WebhookError, WebhookPorts, WebhookService, WebhookTiming};
 use crate::adapters::crypto::OsSecrets;
 use crate::adapters::duckdb::{DuckAlerts, DuckGoals, DuckWebhooks};
 use crate::adapters::memory::webhooks::RecordingTransport;
@@ -52,7 +52,8 @@ pub(crate) fn hooks() -> Hooks {
         signals: Arc::new(DuckAlerts::new(db.connect().unwrap())),
         reports: fixture.service.clone(),
     };
-    let service = Arc::new(WebhookService::new(ports, Duration::from_secs(30)));
+    let timing = WebhookTiming { retry_base: Duration::from_secs(30), goal_lag: Duration::from_secs(5) };
+    let service = Arc::new(WebhookService::new(ports, timing));
     Hooks { service, transport, clock, goals, fixture }
 }
 

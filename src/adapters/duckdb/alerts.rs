@@ -149,17 +149,54 @@ impl TrafficSignals for DuckAlerts {
         Ok(out)
     }
 
-    fn first_event(&self, site_id: u32) -> Result<Option<i64>, StoreError> {
+    fn first_event(&self, site_id: u32, since: i64) -> Result<Option<i64>, StoreError> {
         self.conn()
-            .query_row("SELECT epoch_us(min(ts)) FROM events WHERE site_id = ?", [site_id], |r| r.get(0))
+            .query_row(
+                "SELECT epoch_us(min(ts)) FROM events WHERE site_id = ? AND ts >= ?",
+                params![site_id, ts_param(since)],
+                |r| r.get(0),
+            )
             .map_err(internal)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::domain::query::GoalKind;
+
     #[test]
     fn passes_the_alert_store_conformance_suite() {
         crate::ports::conformance::alert_store(|| super::DuckAlerts::new(super::super::memory_connection()));
+    }
+
+    #[test]
+    fn counts_pageviews_per_window_and_conversions_per_goal() {
+        let signals = DuckAlerts::new(super::super::memory_connection());
+        let insert = |secs: i64, site: u32, name: &str, path: &str| {
+            signals
+                .conn()
+                .execute(
+                    "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname) \
+                     VALUES (make_timestamp(?), ?, ?, 1, 1, ?)",
+                    params![secs * 1_000_000, site, name, path],
+                )
+                .unwrap();
+        };
+        for (secs, name, path) in [(10, "pageview", "/a"), (20, "pageview", "/buy"), (30, "Signup", "/a")] {
+            insert(secs, 7, name, path);
+        }
+        insert(15, 8, "pageview", "/buy");
+        let s = |x: i64| x * 1_000_000;
+        assert_eq!(signals.pageviews(7, &[(s(0), s(15)), (s(15), s(40)), (s(40), s(50))]).unwrap(), [1, 1, 0]);
+        let goals = [
+            Goal { id: 1, display_name: "Buy".into(), kind: GoalKind::Page("/buy".into()), currency: None },
+            Goal { id: 2, display_name: "Signup".into(), kind: GoalKind::Event("Signup".into()), currency: None },
+            Goal { id: 3, display_name: "None".into(), kind: GoalKind::Event("Nope".into()), currency: None },
+        ];
+        assert_eq!(signals.conversions(7, &goals, s(0), s(60)).unwrap(), [(1, 1), (2, 1)]);
+        assert_eq!(signals.conversions(7, &goals, s(25), s(60)).unwrap(), [(2, 1)]);
+        assert_eq!(signals.first_event(7, s(12)).unwrap(), Some(s(20)));
+        assert_eq!(signals.first_event(9, 0).unwrap(), None);
     }
 }
