@@ -156,7 +156,11 @@ pub fn check_addresses(host: &str, addresses: &[IpAddr], allow_private: bool) ->
         return Err(WebhookRuleError::Invalid(format!("{host} does not resolve to an address")));
     }
     match addresses.iter().find(|a| is_internal(**a)) {
-        Some(a) if !allow_private => Err(WebhookRuleError::PrivateTarget(format!("{host} ({a})"))),
+        Some(a) if !allow_private => {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let named = if bare == a.to_string() { host.to_string() } else { format!("{host} ({a})") };
+            Err(WebhookRuleError::PrivateTarget(named))
+        }
         _ => Ok(()),
     }
 }

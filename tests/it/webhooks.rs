@@ -67,7 +67,16 @@ fn verify(r: &Received, secret: &str) {
 }
 
 fn fast_jobs<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["--api-token", TOKEN, "--signals-interval-ms", "300", "--webhook-retry-base-ms", "300"];
+    let mut args = vec![
+        "--api-token",
+        TOKEN,
+        "--signals-interval-ms",
+        "300",
+        "--webhook-retry-base-ms",
+        "300",
+        "--goal-batch-lag-ms",
+        "1000",
+    ];
     args.extend_from_slice(extra);
     args
 }
@@ -167,10 +176,10 @@ async fn internal_targets_are_refused_unless_the_operator_allows_them() {
     s.wait_ready().await;
     for url in ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://10.1.2.3/x", "http://[::1]:9/x"] {
         let (status, body) = create_hook(&s, json!({"url": url, "events": ["traffic.spike"]})).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("private_target")), "{url}: {body}");
+        assert_eq!((status, body["error"].as_str()), (400, Some("private_target")), "{url}: {body}");
     }
     let (status, body) = create_hook(&s, json!({"url": "http://hooks.test/x", "events": ["goal.made"]})).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_webhook")), "{body}");
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_webhook")), "{body}");
     let r = s.client.get(s.url("/api/sites/shop.test/webhooks")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(get(&s, "/api/sites/shop.test/webhooks").await, json!([]));
@@ -197,8 +206,9 @@ async fn goal_conversions_arrive_batched_in_the_slack_format() {
     let hook = json!({"url": hook_url, "events": ["goal.converted"], "format": "slack"});
     let (status, created) = create_hook(&s, hook).await;
     assert_eq!(status, 201, "{created}");
-    // Three conversions at one instant (so no batch boundary falls between them) and a non-conversion.
-    let at = chrono::Utc::now().to_rfc3339();
+    // Three conversions at one instant (no batch boundary falls between them), a little ahead so
+    // they are stored before the batches reach them, and a non-conversion.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
     for path in ["/thanks", "/thanks", "/thanks", "/about"] {
         pageview_at(&s, path, Some(at.clone())).await;
     }
