@@ -195,7 +195,7 @@ async fn internal_targets_are_refused_unless_the_operator_allows_them() {
 }
 
 #[tokio::test]
-async fn goal_conversions_arrive_batched_in_the_slack_format() {
+async fn goal_conversions_arrive_batched_and_targets_are_checked_again_at_delivery() {
     let data = DataDir::with_sites(&["shop.test"]);
     let (hook_url, mut received) = receiver(0).await;
     let s = Server::start(&data, &fast_jobs(&["--webhooks-allow-private"]));
@@ -222,5 +222,27 @@ async fn goal_conversions_arrive_batched_in_the_slack_format() {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(received.try_recv().is_err(), "conversions are sent once");
+    s.stop();
+
+    // Without the operator's permission the same target is refused at delivery time too.
+    let s = Server::start(&data, &fast_jobs(&[]));
+    s.wait_ready().await;
+    let log = get(&s, "/api/sites/shop.test/webhooks/deliveries").await;
+    let path = format!("/api/sites/shop.test/webhooks/deliveries/{}/redeliver", log[0]["id"]);
+    let r = s.client.post(s.url(&path)).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let settled = async {
+        loop {
+            let log = get(&s, "/api/sites/shop.test/webhooks/deliveries").await;
+            if log[0]["state"] != "pending" {
+                break log[0].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let copy = tokio::time::timeout(Duration::from_secs(30), settled).await.expect("the redelivery settles");
+    assert_eq!(copy["state"], "failed", "{copy}");
+    assert!(copy["last_error"].as_str().unwrap().contains("loopback"), "{copy}");
+    assert!(received.try_recv().is_err(), "nothing reached the internal target");
     s.stop();
 }

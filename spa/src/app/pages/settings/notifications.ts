@@ -133,12 +133,15 @@ export class NotificationsPanel {
 
   readonly hooks = resource({
     params: () => ({ site: this.site() }),
-    loader: ({ params, abortSignal }) => ok(this.api.client.GET('/sites/{site}/webhooks', { params: { path: params }, signal: abortSignal })),
+    loader: ({ params, abortSignal }) =>
+      ok(this.api.client.GET('/sites/{site}/webhooks', { params: { path: params }, signal: abortSignal })) as Promise<Schemas['WebhookView'][]>,
   });
   readonly log = resource({
     params: () => ({ site: this.site() }),
     loader: ({ params, abortSignal }) =>
-      ok(this.api.client.GET('/sites/{site}/webhooks/deliveries', { params: { path: params, query: { limit: 20 } }, signal: abortSignal })),
+      ok(this.api.client.GET('/sites/{site}/webhooks/deliveries', { params: { path: params, query: { limit: 20 } }, signal: abortSignal })) as Promise<
+        Schemas['DeliveryView'][]
+      >,
   });
   private readonly settings = resource({
     params: () => ({ site: this.site() }),
@@ -168,7 +171,8 @@ export class NotificationsPanel {
   async create(): Promise<void> {
     const events = EVENTS.filter((e) => this.chosen[e]);
     await this.run(async () => {
-      const h = await ok(this.api.client.POST('/sites/{site}/webhooks', { params: { path: { site: this.site() } }, body: { url: this.url.trim(), events: [...events], format: this.format } }));
+      const body = { url: this.url.trim(), events: [...events], format: this.format };
+      const h = (await ok(this.api.client.POST('/sites/{site}/webhooks', { params: { path: { site: this.site() } }, body }))) as Schemas['WebhookView'];
       this.secret.set(h.secret ?? null);
       this.url = '';
     });
