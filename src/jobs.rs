@@ -1,4 +1,5 @@
-//! Leader-only background jobs: the daily retention run, scheduled backups and e-mail reports.
+//! Leader-only background jobs: the daily retention run, scheduled backups, e-mail reports, and
+//! the signals job (traffic alerts, goal batches and due reports for webhooks, webhook delivery).
 //! Each tick asks the leadership port first, so in a cluster only the writer node acts. The
 //! jobs call the same services as the API and the command line.
 
@@ -12,9 +13,11 @@ use crate::domain::email_report::EmailReports;
 use crate::domain::site::Site;
 use crate::ports::leadership::Leadership;
 use crate::services::accounts::AccountService;
+use crate::services::alerts::AlertService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::retention::RetentionService;
 use crate::services::sites::SiteService;
+use crate::services::webhooks::WebhookService;
 
 /// How often the retention job runs, and the delay before its first run after start-up.
 const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -31,6 +34,10 @@ pub struct Jobs {
     pub retention: Arc<RetentionService>,
     pub backups: Arc<BackupService>,
     pub email: Arc<EmailReports>,
+    pub webhooks: Arc<WebhookService>,
+    pub alerts: Arc<AlertService>,
+    /// How often the signals job runs (`--signals-interval-ms`).
+    pub signals_every: Duration,
     /// Days the audit log keeps entries (0: forever).
     pub audit_retention_days: u32,
 }
@@ -85,9 +92,43 @@ pub fn spawn(jobs: Jobs, backups: Option<BackupSchedule>) -> Vec<JoinHandle<()>>
             Err(e) => tracing::error!(error = %e, "e-mail reports failed"),
         }
     }));
+    handles.push(signals(jobs.clone()));
     if let Some(BackupSchedule { every: period, dir, keep }) = backups {
         let service = jobs.backups.clone();
         handles.push(every(jobs.leadership.clone(), None, period, true, move || service.scheduled(&dir, keep)));
     }
     handles
+}
+
+/// Every `signals_every` while leading: checks alerts and fills the webhook outbox (blocking,
+/// DuckDB), then attempts the due deliveries (async HTTP). The outbox is a table, so what a
+/// failover interrupts is delivered by the next leader.
+fn signals(j: Jobs) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(j.signals_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !j.leadership.is_leader() {
+                continue;
+            }
+            let sites = j.sites.directory().sites().iter().map(|x| Site::clone(x)).collect::<Vec<_>>();
+            let (list, alerts, webhooks) = (sites.clone(), j.alerts.clone(), j.webhooks.clone());
+            let collected = tokio::task::spawn_blocking(move || {
+                if let Err(e) = alerts.check(&list) {
+                    tracing::error!(error = %e, "checking traffic alerts failed");
+                }
+                webhooks.collect(&list)
+            })
+            .await;
+            if let Ok(Err(e)) = collected {
+                tracing::error!(error = %e, "queueing webhook deliveries failed");
+            }
+            match j.webhooks.deliver_due(sites).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(delivered = n, "delivered webhooks"),
+                Err(e) => tracing::error!(error = %e, "delivering webhooks failed"),
+            }
+        }
+    })
 }

@@ -12,4 +12,5 @@ pub mod smtp;
 pub mod spool;
 pub mod system;
 pub mod uap;
+pub mod webhook;
 pub mod zipfile;

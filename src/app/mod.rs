@@ -56,6 +56,32 @@ pub struct ServeConfig {
     pub backups: Option<(Duration, PathBuf, usize)>,
     /// SMTP URL and From address for e-mail reports.
     pub smtp: Option<(String, String)>,
+    /// Webhook targets and the alert, goal-batch and delivery job.
+    pub signals: SignalsConfig,
+}
+
+/// Webhooks and alerts.
+#[derive(Debug, Clone)]
+pub struct SignalsConfig {
+    /// Deliver to loopback, link-local and private addresses (`--webhooks-allow-private`).
+    pub allow_private: bool,
+    /// How often alerts are checked, goal conversions batched and due deliveries attempted.
+    pub every: Duration,
+    /// The first retry's delay; each further one doubles it.
+    pub retry_base: Duration,
+    /// How far behind now goal conversions are batched (late-stored hits are not missed).
+    pub goal_lag: Duration,
+}
+
+impl Default for SignalsConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            every: Duration::from_secs(60),
+            retry_base: Duration::from_secs(30),
+            goal_lag: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Text or JSON logs to stderr.
@@ -105,6 +131,9 @@ pub fn jobs_of(state: &AppState) -> crate::jobs::Jobs {
         retention: state.retention.clone(),
         backups: state.backups.clone(),
         email: state.email.clone(),
+        webhooks: state.webhooks.clone(),
+        alerts: state.alerts.clone(),
+        signals_every: state.signals_every,
         audit_retention_days: state.lifecycle_config.audit_retention_days,
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::ServeConfig;
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSegments,
-    DuckSites, DuckSubscriptions,
+    Database, DuckAccounts, DuckAlerts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports,
+    DuckSegments, DuckSites, DuckSubscriptions, DuckWebhooks,
 };
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
@@ -18,6 +18,7 @@ use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
+use crate::adapters::webhook::HttpTransport;
 use crate::adapters::zipfile::ZipUnpacker;
 use crate::domain::email_report::EmailReports;
 use crate::domain::ingest::IngestService;
@@ -36,6 +37,7 @@ use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
 use crate::services::accounts::{AccountService, LoginLimits};
+use crate::services::alerts::AlertService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
@@ -43,6 +45,7 @@ use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
 use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
+use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
 
 /// The account service on its own connection.
 pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<AccountService>> {
@@ -160,10 +163,11 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     let email = Arc::new(EmailReports::new(
         reports.clone(),
         Arc::new(DuckSubscriptions::new(db.connect()?)),
-        mailer,
+        mailer.clone(),
         clock.clone(),
         Arc::new(DuckAccounts::new(db.connect()?)),
     ));
+    let (webhooks, alerts) = signal_services(&db, config, &clock, &goals, &reports, mailer)?;
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
     let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), broadcaster.clone(), clock)?;
 
@@ -198,8 +202,36 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         exports: Arc::new(ExportService::new(lifecycle, config.lifecycle.tmp_dir())),
         import_service: Arc::new(ImportService::new(imports, Arc::new(ZipUnpacker))),
         email,
+        webhooks,
+        alerts,
+        signals_every: config.signals.every,
     });
     Ok(Node { state, publisher, writer, sites, db })
+}
+
+/// The webhook and alert services on their own connections.
+fn signal_services(
+    db: &Database,
+    config: &ServeConfig,
+    clock: &Arc<dyn Clock>,
+    goals: &Arc<dyn GoalRepository>,
+    reports: &Arc<ReportService>,
+    mailer: Arc<dyn Mailer>,
+) -> anyhow::Result<(Arc<WebhookService>, Arc<AlertService>)> {
+    let ports = WebhookPorts {
+        store: Arc::new(DuckWebhooks::new(db.connect()?)),
+        transport: Arc::new(HttpTransport { allow_private: config.signals.allow_private }),
+        secrets: Arc::new(OsSecrets),
+        clock: clock.clone(),
+        goals: goals.clone(),
+        signals: Arc::new(DuckAlerts::new(db.connect()?)),
+        reports: reports.clone(),
+    };
+    let timing = WebhookTiming { retry_base: config.signals.retry_base, goal_lag: config.signals.goal_lag };
+    let webhooks = Arc::new(WebhookService::new(ports, timing));
+    let alert_store = Arc::new(DuckAlerts::new(db.connect()?));
+    let alerts = Arc::new(AlertService::new(alert_store.clone(), alert_store, mailer, webhooks.clone(), clock.clone()));
+    Ok((webhooks, alerts))
 }
 
 /// The writer thread: drains the queue into the event store in micro-batches until the queue

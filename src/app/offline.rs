@@ -238,6 +238,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         },
         backups: None,
         smtp: None,
+        signals: Default::default(),
     }
 }
 

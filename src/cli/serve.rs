@@ -182,6 +182,19 @@ pub struct ServeArgs {
     /// From address of e-mail reports.
     #[arg(long, env = "HITKEEP_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// Let webhooks reach loopback, link-local and private addresses (an intranet chat server);
+    /// refused by default so a site admin cannot make the server probe its own network.
+    #[arg(long, env = "HITKEEP_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
+    /// Testing aid: how often alerts are checked, goal conversions batched and webhooks delivered.
+    #[arg(long, env = "HITKEEP_SIGNALS_INTERVAL_MS", default_value_t = 60_000, hide = true)]
+    pub signals_interval_ms: u64,
+    /// Testing aid: the first webhook retry's delay in milliseconds (doubling after each failure).
+    #[arg(long, env = "HITKEEP_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000, hide = true)]
+    pub webhook_retry_base_ms: u64,
+    /// Testing aid: goal conversions are batched up to this many milliseconds behind now.
+    #[arg(long, env = "HITKEEP_GOAL_BATCH_LAG_MS", default_value_t = 30_000, hide = true)]
+    pub goal_batch_lag_ms: u64,
     /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
     #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
     pub writer_start_delay_ms: u64,
@@ -271,6 +284,12 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
             }
             (Some(_), None) => anyhow::bail!("--smtp-url needs --smtp-from"),
             _ => None,
+        },
+        signals: crate::app::SignalsConfig {
+            allow_private: a.webhooks_allow_private,
+            every: Duration::from_millis(a.signals_interval_ms.max(100)),
+            retry_base: Duration::from_millis(a.webhook_retry_base_ms.max(10)),
+            goal_lag: Duration::from_millis(a.goal_batch_lag_ms),
         },
     })
 }

@@ -1,6 +1,7 @@
 //! The analytics domain: validated types and pure rules. No framework, no I/O.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod channel;
 pub mod client;
@@ -28,3 +29,4 @@ pub mod site;
 pub mod spreadsheet;
 pub mod visit;
 pub mod visitor;
+pub mod webhooks;

@@ -1,6 +1,7 @@
 //! Ports: the capabilities the domain needs from the outside world, one trait each.
 
 pub mod accounts;
+pub mod alerts;
 pub mod clock;
 
 pub mod cluster;
@@ -20,3 +21,4 @@ pub mod sites;
 pub mod store;
 pub mod subscriptions;
 pub mod useragent;
+pub mod webhooks;

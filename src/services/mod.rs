@@ -4,11 +4,13 @@
 //! through [`blocking`] once, here, instead of each handler spawning its own thread.
 
 pub mod accounts;
+pub mod alerts;
 pub mod goals;
 pub mod lifecycle;
 pub mod reports;
 pub mod segments;
 pub mod sites;
+pub mod webhooks;
 
 #[cfg(test)]
 mod email_reports_tests;

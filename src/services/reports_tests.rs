@@ -14,7 +14,7 @@ const DAY0: i64 = 1_709_596_800_000_000; // 2024-03-05T00:00:00Z
 pub(crate) struct Fixture {
     pub service: Arc<ReportService>,
     pub site: Site,
-    db: Database,
+    pub db: Database,
 }
 
 pub(crate) fn fixture(now: i64) -> Fixture {

@@ -22,6 +22,7 @@ macro_rules! on_own_connection {
 }
 
 mod accounts;
+mod alerts;
 mod bench;
 mod events;
 mod export;
@@ -48,12 +49,14 @@ mod sql;
 mod subscriptions;
 mod vitals;
 mod watchdog;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
 use duckdb::{Config, Connection};
 
 pub use accounts::DuckAccounts;
+pub use alerts::DuckAlerts;
 pub use bench::bench_dashboard_sql;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
@@ -64,6 +67,7 @@ pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
 pub use segments::DuckSegments;
 pub use sites::DuckSites;
 pub use subscriptions::DuckSubscriptions;
+pub use webhooks::DuckWebhooks;
 
 use crate::ports::store::StoreError;
 

@@ -137,6 +137,10 @@ const SITE_TABLES: &[&str] = &[
     "imported_breakdowns",
     "imports",
     "email_subscriptions",
+    "webhooks",
+    "webhook_deliveries",
+    "alert_settings",
+    "alerts",
 ];
 
 impl SaltStore for DuckSites {

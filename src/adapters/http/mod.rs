@@ -146,6 +146,12 @@ pub struct AppState {
     pub exports: Arc<ExportService>,
     pub import_service: Arc<ImportService>,
     pub email: Arc<EmailReports>,
+    /// Webhooks of sites and their outbox.
+    pub webhooks: Arc<crate::services::webhooks::WebhookService>,
+    /// Traffic alerts of sites.
+    pub alerts: Arc<crate::services::alerts::AlertService>,
+    /// How often the leader checks alerts and delivers webhooks.
+    pub signals_every: std::time::Duration,
 }
 
 /// All routes.

@@ -5,3 +5,4 @@ pub mod goals;
 pub mod mail;
 pub mod segments;
 pub mod sites;
+pub mod webhooks;

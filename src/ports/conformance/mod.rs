@@ -3,10 +3,12 @@
 mod accounts;
 mod edges;
 mod events;
+mod signals;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
 pub use edges::{geo_lookup, unpacker, user_agent_classifier};
 pub use events::{data_lifecycle, event_store};
+pub use signals::{alert_store, webhook_store};
 
 use crate::domain::imports::merge::ImportGrouping;
 use crate::domain::imports::{DayTotals, ImportBatch, ImportSource, Totals};

@@ -3,6 +3,7 @@
 //! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
 
 mod accounts;
+mod alerts;
 mod cluster;
 mod goals;
 mod lifecycle;
@@ -10,6 +11,7 @@ pub mod report_bodies;
 pub mod reports;
 pub mod segments;
 mod sites;
+mod webhooks;
 
 pub use crate::adapters::http::errors::{ApiErrorBody, body};
 pub use accounts::iso;
@@ -20,11 +22,13 @@ use std::sync::Arc;
 use poem_openapi::{OpenApiService, Tags};
 
 use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
+use self::alerts::AlertsApi;
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
 use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
 use self::segments::SegmentsApi;
 use self::sites::SitesApi;
+use self::webhooks::WebhooksApi;
 use super::AppState;
 use reports::ReportsApi;
 
@@ -40,6 +44,8 @@ pub enum ApiTags {
     Cluster,
     /// Exports, imports, e-mail reports, backups and retention.
     Lifecycle,
+    /// Webhooks and traffic alerts.
+    Notifications,
 }
 
 /// Declares one part of an area's endpoints: a newtype over the area's shared state that
@@ -72,6 +78,8 @@ type Apis = (
     TransferApi,
     EmailApi,
     AdminApi,
+    WebhooksApi,
+    AlertsApi,
 );
 
 /// The OpenAPI service for `/api`.
@@ -87,7 +95,9 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         ClusterApi { state: state.clone() },
         TransferApi(LifecycleApi { state: state.clone() }),
         EmailApi(LifecycleApi { state: state.clone() }),
-        AdminApi(LifecycleApi { state }),
+        AdminApi(LifecycleApi { state: state.clone() }),
+        WebhooksApi { state: state.clone() },
+        AlertsApi { state },
     );
     OpenApiService::new(apis, "HitKeep", env!("CARGO_PKG_VERSION"))
         .description("Privacy-first web analytics: sites, reports and administration.")

@@ -10,12 +10,13 @@ import { GeneralSettings } from './general';
 import { SharesPanel } from './shares';
 import { MembersPanel } from './members';
 import { SegmentsPanel } from './segments';
+import { NotificationsPanel } from './notifications';
 import { t } from '../../core/i18n';
 
-/** Site settings: snippet and live check, reporting and privacy options, share links, API tokens, members. */
+/** Site settings: snippet and live check, reporting and privacy options, share links, segments, webhooks and alerts, API tokens, members. */
 @Component({
   selector: 'hk-settings',
-  imports: [ButtonModule, TokensPanel, Snippet, GeneralSettings, SharesPanel, MembersPanel, SegmentsPanel],
+  imports: [ButtonModule, TokensPanel, Snippet, GeneralSettings, SharesPanel, MembersPanel, SegmentsPanel, NotificationsPanel],
   template: `
     @if (ctx.site(); as site) {
       <div class="settings">
@@ -35,6 +36,10 @@ import { t } from '../../core/i18n';
         <section class="card" id="segments">
           <h2>{{ t('segment.title') }}</h2>
           <hk-segments-panel [site]="site.domain" />
+        </section>
+        <section class="card" id="notifications">
+          <h2>{{ t('settings.notifications') }}</h2>
+          <hk-notifications-panel [site]="site.domain" />
         </section>
         <section class="card" id="tokens">
           <h2>{{ t('account.tokens') }}</h2>
