@@ -107,8 +107,35 @@ impl MaxMindGeo {
     }
 }
 
+/// Loopback, private, link-local, shared and other non-public addresses: they say nothing about
+/// where a visitor is (the embedded database even places some private ranges in a country).
+fn placeless(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64;
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || shared
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => placeless(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
 impl GeoLookup for MaxMindGeo {
     fn locate(&self, ip: IpAddr) -> Location {
+        if placeless(ip) {
+            return Location::default();
+        }
         if let Some(city) = &self.city {
             let loc = Self::read(city, ip);
             if loc.country.is_some() {

@@ -11,7 +11,8 @@ use crate::ports::imports::Unpacker;
 use crate::ports::useragent::UserAgentClassifier;
 
 /// Addresses no lookup may place anywhere: they say nothing about where a visitor is.
-const PLACELESS: [&str; 6] = ["127.0.0.1", "10.1.2.3", "192.168.0.9", "169.254.1.1", "::1", "fe80::1"];
+const PLACELESS: [&str; 9] =
+    ["127.0.0.1", "10.1.2.3", "192.168.0.9", "172.20.0.1", "100.64.0.1", "169.254.1.1", "::1", "fe80::1", "fd00::1"];
 
 /// A geo lookup: every address in `known` gets its country (ISO 3166-1 alpha-2, upper case);
 /// loopback, private and link-local addresses get no location at all.

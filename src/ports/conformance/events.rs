@@ -57,12 +57,14 @@ pub fn event_store<S: EventStore>(mut store: S) {
     assert!(none.open_visits.is_empty() && none.next_visit_id == 1, "an empty store resumes from nothing");
     assert_eq!(store.queue_position("hits").unwrap(), 0);
 
-    let batch = [
+    let mut batch = [
         pageview(1, at(2, 9), 7, 1, "/old", true),
         pageview(1, at(3, 10), 7, 2, "/", true),
         pageview(1, at(3, 11), 7, 2, "/pricing", false),
         pageview(1, at(3, 12), 8, 3, "/blog", true),
     ];
+    // Every event of a visit carries the visit's source and entry page.
+    batch[2].traffic = batch[1].traffic.clone();
     store.append(&batch, &[]).unwrap();
     let resumed = store.resume_state(at(3, 0)).unwrap();
     assert_eq!(resumed.next_visit_id, 4, "numbering continues after the largest visit id");
