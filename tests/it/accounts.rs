@@ -232,6 +232,15 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("subscribeEmailReport", manage(201)),
         ("unsubscribeEmailReport", manage(204)),
         ("sendEmailReport", manage(503)),
+        // Webhooks and alerts: site managers (a redelivery of no delivery: 404 once allowed).
+        ("listWebhooks", manage(200)),
+        ("createWebhook", manage(201)),
+        ("deleteWebhook", manage(204)),
+        ("listWebhookDeliveries", manage(200)),
+        ("redeliverWebhook", manage(404)),
+        ("getAlertSettings", manage(200)),
+        ("putAlertSettings", manage(200)),
+        ("listAlerts", manage(200)),
         ("backup", [401, 403, 403, 403, 403, 403, 403, 201]),
         ("applyRetention", INSTANCE_ADMIN),
         ("deleteSite", [401, 403, 403, 404, 403, 403, 403, 204]),
@@ -272,6 +281,12 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "subscribeEmailReport" => Some(json!({"email": format!("sub{n}@example.com"), "frequency": "week"})),
                 "sendEmailReport" => Some(json!({"email": "owner@example.com", "period": "week"})),
                 "backup" => Some(json!({"to": format!("matrix-{n}")})),
+                // A public address literal: checked without DNS, never contacted (no alert fires).
+                "createWebhook" => {
+                    Some(json!({"url": format!("http://93.184.216.34/h{n}"), "events": ["traffic.spike"]}))
+                }
+                "putAlertSettings" => Some(json!({"enabled": true, "spike_factor": 3.0, "drop_factor": 0.5,
+                                                  "min_pageviews": 20, "weeks": 4, "emails": []})),
                 "importHistory" => Some(json!("not an export")),
                 "createFunnel" => {
                     Some(json!({"name": format!("f{n}"), "steps": [{"page_path": "/"}, {"page_path": "/x"}]}))
@@ -301,6 +316,11 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     .await["id"]
                     .to_string(),
                 "funnelReport" => funnel.to_string(),
+                "deleteWebhook" => {
+                    let hook = json!({"url": format!("http://93.184.216.34/d{n}"), "events": ["traffic.drop"]});
+                    api.ok(&admin, Method::POST, "/sites/a.test/webhooks", Some(hook)).await["id"].to_string()
+                }
+                "redeliverWebhook" => "999999".to_string(),
                 "updateSegment" | "deleteSegment" => api
                     .ok(&admin, Method::POST, "/sites/a.test/segments", Some(segment(&format!("g{n}"), "site")))
                     .await["id"]
