@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::ServeConfig;
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports, DuckSegments,
-    DuckSites, DuckSubscriptions,
+    Database, DuckAccounts, DuckAnnotations, DuckCrawlers, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle,
+    DuckReports, DuckSegments, DuckSites, DuckSubscriptions,
 };
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
@@ -36,6 +36,8 @@ use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
 use crate::services::accounts::{AccountService, LoginLimits};
+use crate::services::annotations::AnnotationService;
+use crate::services::crawlers::CrawlerService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
@@ -179,6 +181,12 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
             accounts.clone(),
             ingest.clone(),
             config.http_config.site_creation,
+        )),
+        crawlers: Arc::new(CrawlerService::new(Arc::new(DuckCrawlers::new(db.connect()?)), reports.clone())),
+        annotations: Arc::new(AnnotationService::new(
+            Arc::new(DuckAnnotations::new(db.connect()?)),
+            reports.clone(),
+            enrichment.clock.clone(),
         )),
         reports,
         goals,

@@ -1,11 +1,13 @@
 //! Ports: the capabilities the domain needs from the outside world, one trait each.
 
 pub mod accounts;
+pub mod annotations;
 pub mod clock;
 
 pub mod cluster;
 #[cfg(test)]
 pub mod conformance;
+pub mod crawlers;
 pub mod geo;
 pub mod imports;
 pub mod leadership;

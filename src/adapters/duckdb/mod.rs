@@ -22,7 +22,9 @@ macro_rules! on_own_connection {
 }
 
 mod accounts;
+mod annotations;
 mod bench;
+mod crawlers;
 mod events;
 mod export;
 mod funnel;
@@ -54,7 +56,9 @@ use std::path::{Path, PathBuf};
 use duckdb::{Config, Connection};
 
 pub use accounts::DuckAccounts;
+pub use annotations::DuckAnnotations;
 pub use bench::bench_dashboard_sql;
+pub use crawlers::DuckCrawlers;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;

@@ -137,6 +137,8 @@ const SITE_TABLES: &[&str] = &[
     "imported_breakdowns",
     "imports",
     "email_subscriptions",
+    "crawler_fetches",
+    "annotations",
 ];
 
 impl SaltStore for DuckSites {

@@ -1,8 +1,12 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
 mod accounts;
+mod annotations;
+mod crawlers;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
+pub use annotations::annotation_repository;
+pub use crawlers::crawler_store;
 
 use crate::domain::imports::merge::ImportGrouping;
 use crate::domain::imports::{DayTotals, ImportBatch, ImportSource, Totals};

@@ -3,6 +3,8 @@
 //! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
 
 mod accounts;
+mod ai_visibility;
+mod annotations;
 mod cluster;
 mod goals;
 mod lifecycle;
@@ -20,6 +22,8 @@ use std::sync::Arc;
 use poem_openapi::{OpenApiService, Tags};
 
 use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
+use self::ai_visibility::AiVisibilityApi;
+use self::annotations::AnnotationsApi;
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
 use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
@@ -63,6 +67,8 @@ macro_rules! api_part {
 type Apis = (
     SitesApi,
     ReportsApi,
+    AiVisibilityApi,
+    AnnotationsApi,
     GoalsApi,
     SegmentsApi,
     SessionApi,
@@ -79,6 +85,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
+        AiVisibilityApi { state: state.clone() },
+        AnnotationsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
         SegmentsApi { state: state.clone() },
         SessionApi(AccountsApi { state: state.clone() }),
