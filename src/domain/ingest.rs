@@ -454,32 +454,6 @@ impl IngestService {
         self.publish(record)
     }
 
-    /// Queues an AI crawler's fetch of `pathname` on the site's local day.
-    fn crawled(
-        &self,
-        site_host: &str,
-        user_agent: &str,
-        pathname: String,
-        timestamp: Option<i64>,
-    ) -> Result<Outcome, IngestError> {
-        let client = self.user_agents.classify(user_agent);
-        let (Some(site), Some(who)) = (self.sites().resolve(site_host).cloned(), client.crawler.as_ref()) else {
-            return Ok(Outcome::Dropped(DropReason::AiCrawler));
-        };
-        let ts = timestamp.unwrap_or_else(|| self.clock.now_micros());
-        let fetch = super::crawlers::CrawlerFetch {
-            site_id: site.id.0,
-            day: super::crawlers::local_day(&site, ts),
-            crawler: who.name.clone(),
-            operator: who.operator.clone(),
-            pathname,
-        };
-        match self.publish(Record::Crawl(fetch))? {
-            Outcome::Accepted(receipt) => Ok(Outcome::Crawled(receipt)),
-            other => Ok(other),
-        }
-    }
-
     fn publish(&self, record: Record) -> Result<Outcome, IngestError> {
         if self.store_failing.load(Ordering::Relaxed) {
             return Err(IngestError::StoreFailing);
@@ -491,6 +465,9 @@ impl IngestService {
         }
     }
 }
+
+#[path = "ingest_crawl.rs"]
+mod crawl;
 
 fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {

@@ -59,21 +59,23 @@ async fn admins_write_viewers_read_and_the_cli_annotates_through_the_api() {
     assert!(ok, "{err}");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     assert!(out.contains(&format!("on {today}: Hotfix")), "{out}");
+    let todays = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=day"), None).await;
+    assert_eq!(notes(&todays), [(today, "Hotfix".to_string())]);
 
-    let list = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=2026-11-01,2026-11-30"), None).await;
+    let list = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=2026-11-01,2026-11-10"), None).await;
     let expected =
         [("2026-11-02".to_string(), "Launched v2".to_string()), ("2026-11-05".into(), "Deployed v2.3".into())];
     assert_eq!(notes(&list), expected, "the period's notes, by date");
     assert_eq!(list[1]["author"], "operator");
     let other =
-        api.ok(&admin, Method::GET, "/sites/blog.test/annotations?date_range=2026-11-01,2026-11-30", None).await;
+        api.ok(&admin, Method::GET, "/sites/blog.test/annotations?date_range=2026-11-01,2026-11-10", None).await;
     assert_eq!(notes(&other), [], "another site's notes are its own");
 
     let id = launch["id"].as_u64().unwrap();
     assert_eq!(api.call(&viewer, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 403);
     assert_eq!(api.call(&admin, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 204);
     assert_eq!(api.call(&admin, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 404);
-    let list = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=2026-11-01,2026-11-30"), None).await;
+    let list = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=2026-11-01,2026-11-10"), None).await;
     assert_eq!(notes(&list), [("2026-11-05".to_string(), "Deployed v2.3".to_string())]);
     assert_eq!(api.call(&Cred::None, Method::GET, PATH, None).await.status, 401);
     s.stop();

@@ -183,3 +183,28 @@ fn initialize(params: &Value) -> Value {
             query takes a Plausible Stats API v2 body (site_id, date_range, metrics, dimensions, filters, ...).",
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handshake_keeps_a_known_revision_and_offers_the_newest_otherwise() {
+        let v = |asked: &str| initialize(&json!({"protocolVersion": asked}))["protocolVersion"].clone();
+        assert_eq!(v("2025-06-18"), "2025-06-18");
+        assert_eq!(v("2024-11-05"), "2024-11-05");
+        assert_eq!(v("1999-01-01"), PROTOCOL_VERSIONS[0]);
+        let caps = &initialize(&json!({}))["capabilities"];
+        assert!(caps["tools"].is_object() && caps["resources"].is_object());
+    }
+
+    #[test]
+    fn every_tool_declares_an_object_schema() {
+        let tools = tools::catalogue();
+        assert_eq!(tools.len(), 8);
+        for t in &tools {
+            assert_eq!(t["inputSchema"]["type"], "object", "{}", t["name"]);
+            assert_eq!(t["annotations"]["readOnlyHint"], true);
+        }
+    }
+}
