@@ -80,10 +80,10 @@ describe('annotations and AI visibility in the dashboard', { concurrency: false 
     }
     let want;
     await eventually(async () => {
-      want = await api(page, 'GET', `/sites/${SITE}/ai-visibility?date_range=30d`);
+      want = await api(page, 'GET', `/sites/${SITE}/ai-visibility?date_range=day`);
       return want.crawlers.find((c) => c.crawler === 'GPTBot')?.fetches >= 2 && want.crawlers.some((c) => c.crawler === 'ClaudeBot');
     }, true, 'the fetches are stored');
-    await page.goto(`${hk.base}/sites/${SITE}?period=30d`);
+    await page.goto(`${hk.base}/sites/${SITE}?period=day`);
     await page.getByTestId('nav-ai').click();
     await page.waitForURL(new RegExp(`/sites/${SITE.replace('.', '\\.')}/ai`));
     await eventually(() => page.getByTestId('ai-total').innerText(), want.total_fetches.toLocaleString('en-US'), 'total fetches as the API');

@@ -99,7 +99,8 @@ async def session() -> None:
             resources = (await s.list_resources()).resources
             assert [str(r.uri) for r in resources] == ["hitkeep://sites/shop.test/summary"], resources
             summary = json.loads((await s.read_resource(resources[0].uri)).contents[0].text)
-            assert summary["totals"][0]["metrics"][:3] == [3, 3, 4], summary
+            assert summary["today"][0]["metrics"][:3] == [3, 3, 4], summary
+            assert summary["totals"][0]["metrics"][:3] == [0, 0, 0], "30d ends yesterday: %s" % summary
     print("MCP session: initialize, tools, query, top_pages, site limits, resources: ok")
 
 

@@ -227,7 +227,7 @@ pub fn summary_template() -> Value {
         "uriTemplate": format!("{SUMMARY_PREFIX}{{site}}{SUMMARY_SUFFIX}"),
         "name": "site-summary",
         "title": "Site summary",
-        "description": "The last 30 days of a site: totals, top pages and sources, and current visitors.",
+        "description": "A site at a glance: totals of the last 30 days (to yesterday) and of today, top pages and sources, current visitors.",
         "mimeType": "application/json",
     })
 }
@@ -263,13 +263,12 @@ pub async fn read_resource(server: &McpServer, token: &str, params: &Value) -> R
         return Err(RpcError::new(INVALID_PARAMS, format!("unknown resource {uri:?}; see resources/list")));
     };
     let args = json!({"site_id": site, "date_range": "30d", "limit": 5});
-    let totals = json!({
-        "site_id": site, "date_range": "30d",
-        "metrics": ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
-    });
-    let mut summary = json!({"site": site, "date_range": "30d"});
+    let metrics = ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"];
+    let totals = |range: &str| json!({"site_id": site, "date_range": range, "metrics": metrics});
+    let mut summary = json!({"site": site, "date_range": "30d", "metrics": metrics});
     for (key, query) in [
-        ("totals", totals),
+        ("totals", totals("30d")),
+        ("today", totals("day")),
         ("top_pages", breakdown(&args, "event:page", &["visitors", "pageviews"])?),
         ("top_sources", breakdown(&args, "visit:source", &["visitors"])?),
     ] {

@@ -31,7 +31,7 @@ type AiVisibility = Schemas['AiVisibilityView'];
         <strong data-testid="ai-total">{{ total() }}</strong>
       </header>
       <p class="muted">{{ t('ai.explain') }}</p>
-      @if (days().length) {
+      @if (days().length > 1) {
         <hk-sparkline [values]="days()" [label]="t('ai.overTime')" />
       }
     </section>

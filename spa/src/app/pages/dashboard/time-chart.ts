@@ -1,4 +1,4 @@
-import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, signal, untracked, viewChild } from '@angular/core';
+import { Component, ElementRef, OnDestroy, computed, effect, inject, input, output, resource, signal, viewChild } from '@angular/core';
 import uPlot from 'uplot';
 import { Stats } from '../../core/stats';
 import { chartSeries } from './chart-data';
@@ -57,7 +57,7 @@ function axisLabel(t: number, iv: Interval): string {
       <div class="chart-wrap">
         <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
         @for (p of pins(); track p.id) {
-          <span class="annotation-pin" data-testid="annotation-pin" [style.left.px]="p.left" [attr.title]="p.label" [attr.aria-label]="p.label" role="img"></span>
+          <span class="annotation-pin" data-testid="annotation-pin" [style.left.px]="p.left" [style.top.px]="p.top" [attr.title]="p.label" [attr.aria-label]="p.label" role="img"></span>
         }
       </div>
       @if (data.hasValue() && empty()) {
@@ -145,7 +145,7 @@ export class TimeChart implements OnDestroy {
   });
   readonly annotations = computed(() => (this.notes.hasValue() ? this.notes.value() : []));
   /** Marker positions over the plot, in CSS pixels from the chart's left edge. */
-  readonly pins = signal<{ id: number; left: number; label: string }[]>([]);
+  readonly pins = signal<{ id: number; left: number; top: number; label: string }[]>([]);
   protected noteDate(date: string): string {
     return new Date(annotationTime(date) * 1000).toLocaleDateString(locale(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
   }
@@ -158,10 +158,7 @@ export class TimeChart implements OnDestroy {
     const w = this.host().nativeElement.clientWidth;
     if (w === this.lastWidth) return;
     this.lastWidth = w;
-    requestAnimationFrame(() => {
-      this.plot?.setSize(this.size());
-      this.placePins();
-    });
+    requestAnimationFrame(() => this.plot?.setSize(this.size()));
   });
 
   constructor() {
@@ -172,13 +169,13 @@ export class TimeChart implements OnDestroy {
       if (!s) return;
       this.hovered.set(null);
       this.draw(s, dark);
-      untracked(() => this.placePins());
     });
     effect(() => this.resize.observe(this.host().nativeElement));
+    // New annotations: repaint the lines (the draw hook places the markers too).
     effect(() => {
       this.annotations();
-      this.plot?.redraw(false, false);
-      this.placePins();
+      if (this.plot) this.plot.redraw(false, false);
+      else this.pins.set([]);
     });
   }
 
@@ -192,16 +189,17 @@ export class TimeChart implements OnDestroy {
     return Math.min(Math.max(at, s.x[0]), s.x[s.x.length - 1]);
   }
 
-  /** Places the HTML markers over the canvas lines the draw hook paints. */
-  private placePins(): void {
-    const u = this.plot;
+  /** Places the HTML markers over the canvas lines the draw hook paints (after each draw: the
+   * scales are set then). */
+  private placePins(u: uPlot | null = this.plot): void {
     if (!u) return this.pins.set([]);
-    const offset = u.over.getBoundingClientRect().left - this.host().nativeElement.getBoundingClientRect().left;
+    const [over, host] = [u.over.getBoundingClientRect(), this.host().nativeElement.getBoundingClientRect()];
+    const top = over.top - host.top - 12;
     const pins = [];
     for (const a of this.annotations()) {
       const x = this.noteX(a.date);
       if (x === null) continue;
-      pins.push({ id: a.id, left: offset + u.valToPos(x, 'x'), label: `${this.noteDate(a.date)} · ${a.note}` });
+      pins.push({ id: a.id, left: over.left - host.left + u.valToPos(x, 'x'), top, label: `${this.noteDate(a.date)} · ${a.note}` });
     }
     this.pins.set(pins);
   }
@@ -223,6 +221,7 @@ export class TimeChart implements OnDestroy {
       ctx.stroke();
     }
     ctx.restore();
+    this.placePins(u);
   }
 
   private size() {
