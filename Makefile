@@ -21,6 +21,7 @@ test: assets
 	cargo test --release --locked
 	bash tests/schemathesis/run.sh
 	bash tests/client-python/run.sh
+	bash tests/mcp-python/run.sh
 	bash tracker/scripts/ensure-chromium.sh
 	HITKEEP_BIN=$(BIN) npm test --prefix tracker
 	npm test --prefix spa

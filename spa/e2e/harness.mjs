@@ -10,6 +10,7 @@ import { tmpdir, homedir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { deepEqual } from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const run = promisify(execFile);
@@ -76,6 +77,33 @@ export async function startServer({ site, events, days }) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Calls `/api` from inside the page (its session cookie, its origin); the JSON answer, or throws. */
+export const apiIn = (p, method, path, body) =>
+  p.evaluate(
+    async ([m, u, b]) => {
+      const r = await fetch(`/api${u}`, { method: m, headers: { 'content-type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
+      if (!r.ok) throw new Error(`${m} ${u} ${r.status}: ${await r.text()}`);
+      return r.status === 204 ? null : r.json();
+    },
+    [method, path, body],
+  );
+
+/** Retries `fn` until its value deep-equals `expected` (15 s by default), then asserts it. */
+export async function eventually(fn, expected, message, ms = 15000) {
+  let last;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      deepEqual(last, expected);
+      return;
+    } catch {
+      await sleep(150);
+    }
+  }
+  deepEqual(last, expected, message);
 }
 
 export function launchBrowser() {

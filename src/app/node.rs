@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::ServeConfig;
 use crate::adapters::crypto::{Argon2Hasher, OsSecrets};
 use crate::adapters::duckdb::{
-    Database, DuckAccounts, DuckAlerts, DuckEventStore, DuckGoals, DuckImports, DuckLifecycle, DuckReports,
-    DuckSegments, DuckSites, DuckSubscriptions, DuckWebhooks,
+    Database, DuckAccounts, DuckAlerts, DuckAnnotations, DuckCrawlers, DuckEventStore, DuckGoals, DuckImports,
+    DuckLifecycle, DuckReports, DuckSegments, DuckSites, DuckSubscriptions, DuckWebhooks,
 };
 use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
@@ -38,6 +38,8 @@ use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
 use crate::services::accounts::{AccountService, LoginLimits};
 use crate::services::alerts::AlertService;
+use crate::services::annotations::AnnotationService;
+use crate::services::crawlers::CrawlerService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
@@ -183,6 +185,12 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
             accounts.clone(),
             ingest.clone(),
             config.http_config.site_creation,
+        )),
+        crawlers: Arc::new(CrawlerService::new(Arc::new(DuckCrawlers::new(db.connect()?)), reports.clone())),
+        annotations: Arc::new(AnnotationService::new(
+            Arc::new(DuckAnnotations::new(db.connect()?)),
+            reports.clone(),
+            enrichment.clock.clone(),
         )),
         reports,
         goals,

@@ -60,6 +60,16 @@ impl Offline {
         Ok(Self { db, data_dir: data_dir.to_path_buf() })
     }
 
+    /// The AI crawler tallies.
+    pub fn crawler_store(&self) -> Result<Arc<dyn crate::ports::crawlers::CrawlerStore>, StoreError> {
+        Ok(Arc::new(crate::adapters::duckdb::DuckCrawlers::new(self.db.connect()?)))
+    }
+
+    /// The user agent classifier ingest uses (compiling it takes a moment).
+    pub fn user_agents(&self) -> anyhow::Result<Arc<dyn crate::ports::useragent::UserAgentClassifier>> {
+        Ok(Arc::new(crate::adapters::uap::UapClassifier::new(10_000)?))
+    }
+
     /// Writes everything to the database file.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.db.checkpoint()

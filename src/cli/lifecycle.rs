@@ -251,28 +251,9 @@ pub fn retention(args: RetentionArgs) -> anyhow::Result<()> {
 pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let to = std::path::absolute(&args.to).with_context(|| format!("bad path {}", args.to.display()))?;
     if let Some(server) = &args.server {
-        let url = format!("{}/api/admin/backup", server.trim_end_matches('/'));
         let token = args.token.clone().unwrap_or_default();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let (status, text) = runtime.block_on(async {
-            let r = reqwest::Client::new()
-                .post(&url)
-                .bearer_auth(token)
-                .json(&serde_json::json!({"to": to.display().to_string()}))
-                .send()
-                .await
-                .with_context(|| format!("cannot reach {url}"))?;
-            let status = r.status();
-            anyhow::Ok((status, r.text().await.unwrap_or_default()))
-        })?;
-        if !status.is_success() {
-            let message = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_string))
-                .unwrap_or(text);
-            anyhow::bail!("the server refused the backup ({status}): {message}");
-        }
-        let v: serde_json::Value = serde_json::from_str(&text).context("unexpected answer")?;
+        let body = serde_json::json!({"to": to.display().to_string()});
+        let v = super::annotate::post_to_server(server, "/api/admin/backup", &token, &body, "backup")?;
         println!("backup written by the server: {} ({} bytes)", v["file"].as_str().unwrap_or("?"), v["bytes"]);
         return Ok(());
     }

@@ -1,6 +1,8 @@
 //! The command line: `serve`, `site add|list`, `export`, `openapi`.
 
 mod accounts;
+mod annotate;
+mod crawlers;
 mod lifecycle;
 mod serve;
 mod sites;
@@ -45,6 +47,10 @@ pub enum Command {
     Restore(lifecycle::RestoreArgs),
     /// Import history from Plausible, Umami or GoatCounter exports (stopped data directory).
     Import(lifecycle::ImportArgs),
+    /// Add a dated note to a site's charts through a running server (deploy scripts).
+    Annotate(annotate::AnnotateArgs),
+    /// Import AI crawler fetches from a web server access log (stopped data directory).
+    ImportLogs(crawlers::ImportLogsArgs),
     /// E-mail reports.
     #[command(subcommand)]
     Report(lifecycle::ReportCommand),
@@ -193,6 +199,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => lifecycle::backup(args),
         Command::Restore(args) => lifecycle::restore(args),
         Command::Import(args) => lifecycle::import(args),
+        Command::ImportLogs(args) => crawlers::import_logs(args),
+        Command::Annotate(args) => annotate::annotate(args),
         Command::Report(cmd) => lifecycle::report(cmd),
         Command::Seed(args) => sites::seed(args),
         Command::BenchQueries { site, runs, data } => {

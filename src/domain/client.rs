@@ -49,6 +49,8 @@ pub struct ClientInfo {
     pub device: DeviceClass,
     /// Set for crawlers, monitors, headless and scripted browsers.
     pub bot: Option<BotKind>,
+    /// Who an AI crawler is (set with `bot: Some(BotKind::AiCrawler)`).
+    pub crawler: Option<super::crawlers::CrawlerIdentity>,
 }
 
 /// Why a user agent counts as a bot.

@@ -179,8 +179,13 @@ impl VitalMetric {
 /// so a deposed leader can hand what it acknowledged but did not write to the next leader.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Record {
-    Event { visitor: VisitorKey, event: Box<Event> },
+    Event {
+        visitor: VisitorKey,
+        event: Box<Event>,
+    },
     Vital(VitalSample),
+    /// A page fetched by an AI crawler: kept apart from visitor stats.
+    Crawl(super::crawlers::CrawlerFetch),
 }
 
 #[cfg(test)]

@@ -114,6 +114,9 @@ pub enum Outcome {
     /// Queued; a durable queue's receipt is awaited before the sender gets its 202.
     Accepted(Receipt),
     Dropped(DropReason),
+    /// An AI crawler's page view: left out of visitor stats (counted as dropped with
+    /// `ai_crawler`) and queued for the crawler report.
+    Crawled(Receipt),
 }
 
 /// An admitted hit's site, client and visitor.
@@ -123,7 +126,7 @@ impl Outcome {
     /// The queue's receipt (a dropped hit has nothing to wait for).
     pub fn into_receipt(self) -> Receipt {
         match self {
-            Self::Accepted(r) => r,
+            Self::Accepted(r) | Self::Crawled(r) => r,
             Self::Dropped(_) => Receipt::taken(),
         }
     }
@@ -299,6 +302,7 @@ impl IngestService {
                 });
             }
             Ok(Outcome::Dropped(r)) => c.count_drop(*r),
+            Ok(Outcome::Crawled(_)) => c.count_drop(DropReason::AiCrawler),
             Err(IngestError::Invalid(_)) => _ = c.invalid.fetch_add(1, Ordering::Relaxed),
             Err(IngestError::Overloaded) => _ = c.overloaded.fetch_add(1, Ordering::Relaxed),
             Err(IngestError::Unavailable | IngestError::StoreFailing) => {
@@ -352,6 +356,7 @@ impl IngestService {
     }
 
     fn ingest_inner(&self, hit: IncomingHit) -> Result<Outcome, IngestError> {
+        let pageview = matches!(hit.kind, HitKind::Pageview { .. });
         let (name, props, revenue, engagement) = match hit.kind {
             HitKind::Pageview { props } => (PAGEVIEW.to_string(), validate_props(props)?, None, None),
             HitKind::Custom { name, props, revenue } => {
@@ -367,6 +372,9 @@ impl IngestService {
         let gate = (hit.site_host.as_str(), user_agent, hit.client_ip, hit.do_not_track, hit.global_privacy_control);
         let (site, client, visitor) = match self.admit_visitor(gate)? {
             Ok(admitted) => admitted,
+            Err(DropReason::AiCrawler) if pageview => {
+                return self.crawled(&hit.site_host, user_agent, hit.page.pathname, hit.timestamp);
+            }
             Err(reason) => return Ok(Outcome::Dropped(reason)),
         };
         let hostname = hit
@@ -457,6 +465,9 @@ impl IngestService {
         }
     }
 }
+
+#[path = "ingest_crawl.rs"]
+mod crawl;
 
 fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {

@@ -34,6 +34,7 @@ impl UserAgentClassifier for FakeUa {
             os_version: None,
             device: DeviceClass::Desktop,
             bot: ua.contains("bot").then_some(BotKind::Other),
+            crawler: None,
         })
     }
 }

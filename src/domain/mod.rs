@@ -1,12 +1,15 @@
 //! The analytics domain: validated types and pure rules. No framework, no I/O.
 
+pub mod access_log;
 pub mod accounts;
 pub mod alerts;
+pub mod annotations;
 pub mod auth;
 pub mod channel;
 pub mod client;
 pub mod cooldown;
 pub mod countries;
+pub mod crawlers;
 pub mod email_report;
 pub mod email_report_text;
 pub mod event;

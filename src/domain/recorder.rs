@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::crawlers::CrawlerFetch;
 use super::event::{Event, Record, VitalSample};
 use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
 use super::visitor::VisitorKey;
@@ -36,6 +37,8 @@ pub const FLUSH_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 pub struct WriterCounters {
     pub stored_events: AtomicU64,
     pub stored_vitals: AtomicU64,
+    /// AI crawler fetches stored (see `Record::Crawl`).
+    pub stored_crawls: AtomicU64,
     pub batches: AtomicU64,
     pub store_errors: AtomicU64,
     /// Sum of flush durations in microseconds.
@@ -65,7 +68,9 @@ impl WriterCounters {
     /// the queue is FIFO with one consumer, so once this reaches a publisher's sequence number
     /// every record published up to it is in the database.
     pub fn committed(&self) -> u64 {
-        self.stored_events.load(Ordering::SeqCst) + self.stored_vitals.load(Ordering::SeqCst)
+        self.stored_events.load(Ordering::SeqCst)
+            + self.stored_vitals.load(Ordering::SeqCst)
+            + self.stored_crawls.load(Ordering::SeqCst)
     }
 
     fn observe_flush(&self, d: Duration, records: usize) {
@@ -109,6 +114,7 @@ pub fn run_writer(
     let mut events = Vec::with_capacity(policy.max_records);
     let mut keys = Vec::with_capacity(policy.max_records);
     let mut vitals = Vec::new();
+    let mut crawls: Vec<CrawlerFetch> = Vec::new();
     loop {
         let records = match consumer.next_batch(policy.max_records, Duration::from_millis(250), policy.linger) {
             Batch::Closed => break,
@@ -120,6 +126,7 @@ pub fn run_writer(
         events.clear();
         keys.clear();
         vitals.clear();
+        crawls.clear();
         for record in records {
             match record {
                 Record::Event { visitor, mut event } if event.engagement.is_some() => {
@@ -143,6 +150,7 @@ pub fn run_writer(
                     keys.push(visitor);
                 }
                 Record::Vital(v) => vitals.push(v),
+                Record::Crawl(c) => crawls.push(c),
             }
         }
         counters.open_visits.store(sessions.open_visits() as u64, Ordering::Relaxed);
@@ -151,17 +159,18 @@ pub fn run_writer(
         let mut give_up_at: Option<Instant> = None;
         loop {
             if !fence.may_write() {
-                let in_hand = in_hand_records(&mut events, &keys, &mut vitals);
+                let in_hand = in_hand_records(&mut events, &keys, &mut vitals, &mut crawls);
                 return fenced(consumer, in_hand, &counters, handover);
             }
             let started = Instant::now();
-            match store.append_at(&events, &vitals, position.as_ref()) {
+            match store.append_at(&events, &vitals, &crawls, position.as_ref()) {
                 Ok(()) => {
                     consumer.acknowledge();
                     counters.store_failing.store(false, Ordering::SeqCst);
                     counters.observe_flush(started.elapsed(), count);
                     counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
                     counters.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
+                    counters.stored_crawls.fetch_add(crawls.len() as u64, Ordering::Relaxed);
                     let mut sites: Vec<u32> =
                         events.iter().map(|e| e.site_id).chain(vitals.iter().map(|v| v.site_id)).collect();
                     sites.sort_unstable();
@@ -179,7 +188,7 @@ pub fn run_writer(
                         let deadline = *give_up_at.get_or_insert_with(|| Instant::now() + policy.give_up_after);
                         let now = Instant::now();
                         if now >= deadline {
-                            let in_hand = in_hand_records(&mut events, &keys, &mut vitals);
+                            let in_hand = in_hand_records(&mut events, &keys, &mut vitals, &mut crawls);
                             return unstored(consumer, in_hand, &counters, e, handover);
                         }
                         pause = pause.min(deadline - now);
@@ -195,12 +204,18 @@ pub fn run_writer(
 }
 
 /// The batch in hand back as records (visits are assigned again by whoever writes them).
-fn in_hand_records(events: &mut Vec<Event>, keys: &[VisitorKey], vitals: &mut Vec<VitalSample>) -> Vec<Record> {
+fn in_hand_records(
+    events: &mut Vec<Event>,
+    keys: &[VisitorKey],
+    vitals: &mut Vec<VitalSample>,
+    crawls: &mut Vec<CrawlerFetch>,
+) -> Vec<Record> {
     std::mem::take(events)
         .into_iter()
         .zip(keys.iter())
         .map(|(event, visitor)| Record::Event { visitor: *visitor, event: Box::new(event) })
         .chain(std::mem::take(vitals).into_iter().map(Record::Vital))
+        .chain(std::mem::take(crawls).into_iter().map(Record::Crawl))
         .collect()
 }
 

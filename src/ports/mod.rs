@@ -2,11 +2,13 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod annotations;
 pub mod clock;
 
 pub mod cluster;
 #[cfg(test)]
 pub mod conformance;
+pub mod crawlers;
 pub mod geo;
 pub mod imports;
 pub mod leadership;

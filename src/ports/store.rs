@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::domain::crawlers::CrawlerFetch;
 use crate::domain::event::{Event, TrafficSource, VitalSample};
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor::{Day, Salt};
@@ -35,17 +36,20 @@ pub trait EventStore: Send {
     /// Appends all events and vitals durably-enough to survive a crash after the next checkpoint;
     /// on error nothing of the batch is kept and the caller retries it.
     fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError>;
-    /// `append`, also recording in the same transaction how far a durable queue has been
-    /// stored (exactly-once: after a crash the writer skips what the database already holds).
+    /// `append` with AI crawler fetches (added to the crawler tallies), also recording in the
+    /// same transaction how far a durable queue has been stored (exactly-once: after a crash
+    /// the writer skips what the database already holds).
     fn append_at(
         &mut self,
         events: &[Event],
         vitals: &[VitalSample],
+        crawls: &[CrawlerFetch],
         position: Option<&QueuePosition>,
     ) -> Result<(), StoreError> {
-        match position {
-            None => self.append(events, vitals),
-            Some(_) => Err(StoreError::Internal("this store cannot record queue positions".into())),
+        match (position, crawls.is_empty()) {
+            (None, true) => self.append(events, vitals),
+            (Some(_), _) => Err(StoreError::Internal("this store cannot record queue positions".into())),
+            (_, false) => Err(StoreError::Internal("this store cannot record crawler fetches".into())),
         }
     }
     /// The last queue position stored for `queue` (0: nothing yet).

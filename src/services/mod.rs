@@ -3,8 +3,11 @@
 //! call a service and map its answer. Storage ports are synchronous, so async callers hop
 //! through [`blocking`] once, here, instead of each handler spawning its own thread.
 
+pub mod access_logs;
 pub mod accounts;
 pub mod alerts;
+pub mod annotations;
+pub mod crawlers;
 pub mod goals;
 pub mod lifecycle;
 pub mod reports;

@@ -198,6 +198,11 @@ impl ReportService {
             .map(|t| t.with_timezone(&tz).date_naive()))
     }
 
+    /// Resolves a `date_range` (a query body's form) for `site`, as queries resolve it.
+    pub fn resolve_period(&self, site: &Site, date_range: &Value) -> Result<Period, ReportError> {
+        self.period(site, date_range)
+    }
+
     /// Resolves a period the way `date_range` is resolved in queries.
     fn period(&self, site: &Site, date_range: &Value) -> Result<Period, ReportError> {
         let first = self.first_date(site)?;

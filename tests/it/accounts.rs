@@ -224,6 +224,11 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("createSegment", [401, 201, 201, 404, 403, 201, 403, 201]),
         ("updateSegment", manage(200)),
         ("deleteSegment", manage(204)),
+        // AI visibility reads; annotations: readers list them, site managers write them.
+        ("aiVisibility", READ),
+        ("listAnnotations", READ),
+        ("createAnnotation", manage(201)),
+        ("deleteAnnotation", manage(204)),
         // Data lifecycle: exports read, imports and report subscriptions manage, backups and
         // retention are instance-wide (422: the upload got as far as the parser; 503: no SMTP).
         ("exportEvents", [401, 200, 200, 404, 200, 200, 403, 200]),
@@ -278,6 +283,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "createGoal" => Some(json!({"event_name": format!("Signup{n}")})),
                 "createSegment" => Some(segment(&format!("s{n}"), "personal")),
                 "updateSegment" => Some(json!({"name": format!("renamed{n}")})),
+                "createAnnotation" => Some(json!({"note": format!("note {n}")})),
                 "subscribeEmailReport" => Some(json!({"email": format!("sub{n}@example.com"), "frequency": "week"})),
                 "sendEmailReport" => Some(json!({"email": "owner@example.com", "period": "week"})),
                 "backup" => Some(json!({"to": format!("matrix-{n}")})),
@@ -321,6 +327,10 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     api.ok(&admin, Method::POST, "/sites/a.test/webhooks", Some(hook)).await["id"].to_string()
                 }
                 "redeliverWebhook" => "999999".to_string(),
+                "deleteAnnotation" => api
+                    .ok(&admin, Method::POST, "/sites/a.test/annotations", Some(json!({"note": format!("a{n}")})))
+                    .await["id"]
+                    .to_string(),
                 "updateSegment" | "deleteSegment" => api
                     .ok(&admin, Method::POST, "/sites/a.test/segments", Some(segment(&format!("g{n}"), "site")))
                     .await["id"]

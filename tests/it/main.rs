@@ -3,6 +3,8 @@
 
 mod accounts;
 mod accounts_hardening;
+mod ai_visibility;
+mod annotations;
 mod api;
 mod cluster;
 mod edge_hardening;

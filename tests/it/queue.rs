@@ -30,6 +30,7 @@ fn site(r: &Record) -> u32 {
     match r {
         Record::Vital(v) => v.site_id,
         Record::Event { event, .. } => event.site_id,
+        Record::Crawl(c) => c.site_id,
     }
 }
 

@@ -12,40 +12,12 @@ MAX_EXAMPLES=${1:-25}
 ST_MAX_TIME=${ST_MAX_TIME:-90}
 ST_SEED=${ST_SEED:-1}
 ST_CHECKS=${ST_CHECKS:-not_a_server_error,response_schema_conformance,status_code_conformance}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
-BIN=${HITKEEP_BIN:-$CARGO_TARGET_DIR/release/hitkeep}
-if [ ! -x "$BIN" ]; then cargo build --release --locked --bin hitkeep; fi
-
+source tests/lib/live-server.sh
 VENV=$HOME/.cache/hitkeep/venv/schemathesis
-REQ=tests/schemathesis/requirements.txt
-if [ ! -x "$VENV/bin/schemathesis" ] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
-  cp "$REQ" "$VENV/requirements.txt"
-fi
-
-WORK=$(mktemp -d)
-SERVER=
-cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+hk_venv "$VENV" tests/schemathesis/requirements.txt bin/schemathesis
 TOKEN=st-$RANDOM$RANDOM
-BASE=http://127.0.0.1:$PORT
 "$BIN" site add shop.test --data-dir "$WORK/data" > /dev/null
-"$BIN" serve --http "127.0.0.1:$PORT" --data-dir "$WORK/data" --api-token "$TOKEN" --log-level warn \
-  > "$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 150); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ] && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "server exited:"; cat "$WORK/server.log"; exit 1; }
-  sleep 0.1
-done
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ] || { echo "server not ready"; cat "$WORK/server.log"; exit 1; }
+hk_serve --api-token "$TOKEN"
 
 REPORT_DIR=${ST_REPORT_DIR:-$WORK/report}
 rc=0

@@ -20,6 +20,7 @@ export const routes: Routes = [
           { path: '', pathMatch: 'full', loadComponent: () => import('./pages/dashboard/dashboard').then((m) => m.Dashboard) },
           { path: 'events', loadComponent: () => import('./pages/events/events').then((m) => m.EventsPage) },
           { path: 'goals', loadComponent: () => import('./pages/goals/goals').then((m) => m.GoalsPage) },
+          { path: 'ai', loadComponent: () => import('./pages/ai/ai-visibility').then((m) => m.AiVisibilityPage) },
           { path: 'settings', loadComponent: () => import('./pages/settings/settings').then((m) => m.SettingsPage) },
         ],
       },

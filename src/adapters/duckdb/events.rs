@@ -7,6 +7,7 @@ use super::internal;
 use std::sync::Arc;
 
 use crate::domain::channel::Channel;
+use crate::domain::crawlers::{CrawlerFetch, tally};
 use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
@@ -121,13 +122,14 @@ fn vital_row(v: &VitalSample) -> [Value; 10] {
 
 impl EventStore for DuckEventStore {
     fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
-        self.append_at(events, vitals, None)
+        self.append_at(events, vitals, &[], None)
     }
 
     fn append_at(
         &mut self,
         events: &[Event],
         vitals: &[VitalSample],
+        crawls: &[CrawlerFetch],
         position: Option<&QueuePosition>,
     ) -> Result<(), StoreError> {
         // One transaction: either the whole batch lands or none of it (the caller retries).
@@ -156,6 +158,9 @@ impl EventStore for DuckEventStore {
                 app.append_row(appender_params_from_iter(vital_row(v))).map_err(internal)?;
             }
             app.flush().map_err(internal)?;
+        }
+        if !crawls.is_empty() {
+            super::crawlers::add_fetches(&tx, &tally(crawls))?;
         }
         if let Some(p) = position {
             tx.execute(

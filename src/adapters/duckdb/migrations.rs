@@ -327,6 +327,37 @@ ALTER TABLE users ADD COLUMN language VARCHAR;
     ),
     // Versions 10-11 and 16-17 belong to other work; versions apply in ascending order.
     (
+        12,
+        r#"
+-- AI crawler fetches, never visitor stats: one row per site, local day, crawler and page,
+-- counted up as fetches arrive (from ingest or an imported access log).
+CREATE TABLE crawler_fetches (
+    site_id  UINTEGER NOT NULL,
+    day      DATE NOT NULL,
+    crawler  VARCHAR NOT NULL,
+    operator VARCHAR NOT NULL,
+    pathname VARCHAR NOT NULL,
+    fetches  UBIGINT NOT NULL,
+    PRIMARY KEY (site_id, day, crawler, pathname)
+);
+"#,
+    ),
+    (
+        13,
+        r#"
+-- Dated notes on a site's charts; author is who wrote it (an e-mail, a token name, `cli`).
+CREATE SEQUENCE annotation_ids START 1;
+CREATE TABLE annotations (
+    id         UINTEGER PRIMARY KEY DEFAULT nextval('annotation_ids'),
+    site_id    UINTEGER NOT NULL,
+    day        DATE NOT NULL,
+    note       VARCHAR NOT NULL,
+    author     VARCHAR NOT NULL,
+    created_at BIGINT NOT NULL
+);
+"#,
+    ),
+    (
         14,
         r#"
 -- Outbound webhooks of a site. events: comma-separated (goal.converted, report.daily, ...);

@@ -23,7 +23,9 @@ macro_rules! on_own_connection {
 
 mod accounts;
 mod alerts;
+mod annotations;
 mod bench;
+mod crawlers;
 mod events;
 mod export;
 mod funnel;
@@ -57,7 +59,9 @@ use duckdb::{Config, Connection};
 
 pub use accounts::DuckAccounts;
 pub use alerts::DuckAlerts;
+pub use annotations::DuckAnnotations;
 pub use bench::bench_dashboard_sql;
+pub use crawlers::DuckCrawlers;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;

@@ -141,6 +141,8 @@ const SITE_TABLES: &[&str] = &[
     "webhook_deliveries",
     "alert_settings",
     "alerts",
+    "crawler_fetches",
+    "annotations",
 ];
 
 impl SaltStore for DuckSites {

@@ -147,6 +147,12 @@ fn store_metrics(m: &mut Exposition, w: &WriterCounters) {
             "Web Vitals samples appended to the database.",
             load(&w.stored_vitals) as f64,
         ),
+        (
+            "hitkeep_stored_crawler_fetches_total",
+            "counter",
+            "AI crawler page fetches added to the crawler report.",
+            load(&w.stored_crawls) as f64,
+        ),
         ("hitkeep_store_errors_total", "counter", "Failed appends (retried).", load(&w.store_errors) as f64),
         (
             "hitkeep_store_failing",

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod guard;
 mod health;
 pub mod ingest;
+pub mod mcp;
 pub mod payloads;
 pub mod realtime;
 mod spa;
@@ -129,6 +130,10 @@ pub struct AppState {
     /// Site creation, settings and deletion.
     pub site_service: Arc<SiteService>,
     pub reports: Arc<ReportService>,
+    /// AI crawler fetches and AI assistant referrals.
+    pub crawlers: Arc<crate::services::crawlers::CrawlerService>,
+    /// Dated notes on sites' charts.
+    pub annotations: Arc<crate::services::annotations::AnnotationService>,
     /// Goals and funnels of sites.
     pub goals: Arc<dyn GoalRepository>,
     /// Saved segments of sites.
@@ -157,6 +162,7 @@ pub struct AppState {
 /// All routes.
 pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
     let api = api::service(state.clone());
+    let mcp_server = Arc::new(mcp::McpServer::new(state.clone()));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Route::new()
@@ -169,6 +175,7 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics))
+        .at("/mcp", post(mcp::post).get(mcp::not_allowed).delete(mcp::not_allowed).data(mcp_server))
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest(

@@ -1,6 +1,8 @@
 //! In-memory adapters: cheap doubles of ports for service tests, held to the same conformance
 //! suites as the real adapters.
 
+pub mod annotations;
+pub mod crawlers;
 pub mod goals;
 pub mod mail;
 pub mod segments;

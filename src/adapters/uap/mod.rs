@@ -8,6 +8,7 @@ use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use crate::domain::client::{BotKind, ClientInfo, DeviceClass};
+use crate::domain::crawlers::CrawlerIdentity;
 use crate::domain::plausible_names;
 use crate::ports::useragent::UserAgentClassifier;
 
@@ -26,13 +27,24 @@ struct CrawlerEntry {
     pattern: String,
     #[serde(default)]
     tags: Vec<String>,
+    description: Option<String>,
+    url: Option<String>,
+}
+
+/// An AI crawler entry of the list: its own pattern (to find the name in the user agent) and
+/// what the entry says about who runs it.
+struct AiEntry {
+    pattern: Regex,
+    description: Option<String>,
+    url: Option<String>,
 }
 
 /// Parses user agents with uap-core and flags bots; results are cached per user-agent string.
 pub struct UapClassifier {
     extractor: ua_parser::Extractor<'static>,
     crawlers: RegexSet,
-    ai_crawler: Vec<bool>,
+    /// Per pattern of `crawlers`: the AI crawler entry it belongs to, if it is one.
+    ai_crawler: Vec<Option<AiEntry>>,
     generic_bot: Regex,
     cache: Cache<String, Arc<ClientInfo>>,
 }
@@ -47,7 +59,16 @@ impl UapClassifier {
         // the generic pattern covers most of them.
         let usable: Vec<&CrawlerEntry> = entries.iter().filter(|e| Regex::new(&e.pattern).is_ok()).collect();
         let crawlers = RegexSet::new(usable.iter().map(|e| e.pattern.as_str()))?;
-        let ai_crawler = usable.iter().map(|e| e.tags.iter().any(|t| t == "ai-crawler")).collect();
+        let ai_crawler = usable
+            .iter()
+            .map(|e| {
+                e.tags.iter().any(|t| t == "ai-crawler").then(|| AiEntry {
+                    pattern: Regex::new(&e.pattern).expect("checked above"),
+                    description: e.description.clone(),
+                    url: e.url.clone(),
+                })
+            })
+            .collect();
         Ok(Self {
             extractor,
             crawlers,
@@ -57,22 +78,24 @@ impl UapClassifier {
         })
     }
 
-    fn bot_kind(&self, ua: &str) -> Option<BotKind> {
+    fn bot_kind(&self, ua: &str) -> (Option<BotKind>, Option<CrawlerIdentity>) {
         if ua.trim().len() < 10 {
-            return Some(BotKind::Other);
+            return (Some(BotKind::Other), None);
         }
         let matches = self.crawlers.matches(ua);
-        if matches.iter().any(|i| self.ai_crawler[i]) {
-            return Some(BotKind::AiCrawler);
+        if let Some(entry) = matches.iter().find_map(|i| self.ai_crawler[i].as_ref()) {
+            let matched = entry.pattern.find(ua).map_or("", |m| m.as_str());
+            let identity = CrawlerIdentity::from_match(matched, entry.description.as_deref(), entry.url.as_deref());
+            return (Some(BotKind::AiCrawler), Some(identity));
         }
         if matches.matched_any() || self.generic_bot.is_match(ua) {
-            return Some(BotKind::Other);
+            return (Some(BotKind::Other), None);
         }
-        None
+        (None, None)
     }
 
     fn parse(&self, ua: &str) -> ClientInfo {
-        let bot = self.bot_kind(ua);
+        let (bot, crawler) = self.bot_kind(ua);
         let (browser, os, device) = self.extractor.extract(ua);
         let version = |major: Option<&str>, minor: Option<&str>| match (major, minor) {
             (Some(ma), Some(mi)) => Some(format!("{ma}.{mi}")),
@@ -95,6 +118,7 @@ impl UapClassifier {
             os_version: os.as_ref().and_then(|o| version(o.major.as_deref(), o.minor.as_deref())),
             device,
             bot,
+            crawler,
         }
     }
 }
@@ -144,5 +168,12 @@ mod tests {
         assert_eq!(samsung.browser.as_deref(), Some("Samsung Browser"));
         let webview = c.classify("Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.39 Mobile Safari/537.36");
         assert_eq!((webview.browser.as_deref(), webview.browser_version.as_deref()), (Some("Mobile App"), None));
+        let claude = c.classify(
+            "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
+        );
+        let who = claude.crawler.as_ref().expect("an AI crawler");
+        assert_eq!((who.name.as_str(), who.operator.as_str()), ("ClaudeBot", "Anthropic"));
+        let perplexity = c.classify("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; PerplexityBot/1.0; +https://perplexity.ai/perplexitybot)");
+        assert_eq!(perplexity.crawler.as_ref().map(|w| w.name.as_str()), Some("PerplexityBot"));
     }
 }

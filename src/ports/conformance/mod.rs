@@ -1,11 +1,15 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
 mod accounts;
+mod annotations;
+mod crawlers;
 mod edges;
 mod events;
 mod signals;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
+pub use annotations::annotation_repository;
+pub use crawlers::crawler_store;
 pub use edges::{geo_lookup, unpacker, user_agent_classifier};
 pub use events::{data_lifecycle, event_store};
 pub use signals::{alert_store, webhook_store};

@@ -3,6 +3,7 @@ import {
   DEFAULT_STATE,
   allowedIntervals,
   buildQuery,
+  dateRangeParam,
   decodeFilter,
   defaultInterval,
   encodeFilter,
@@ -72,6 +73,13 @@ describe('URL state', () => {
     const s = parseState({ f: ['is|segment|7', 'is_not|segment|7', 'is|segment|x'] });
     expect(s.filters).toEqual([{ op: 'is', dim: 'segment', values: ['7'] }]);
     expect(buildQuery('a.test', s, { metrics: ['visitors'] }).filters).toEqual([['is', 'segment', [7]]]);
+  });
+});
+
+describe('date range parameter', () => {
+  it('is the period, or the custom days joined by a comma (GET reports, annotations)', () => {
+    expect(dateRangeParam(DEFAULT_STATE)).toBe('30d');
+    expect(dateRangeParam({ ...DEFAULT_STATE, period: 'custom', from: '2026-11-01', to: '2026-11-07' })).toBe('2026-11-01,2026-11-07');
   });
 });
 

@@ -104,6 +104,12 @@ export function stateToParams(s: DashState): Params {
   };
 }
 
+/** The `date_range` query parameter of a state (`30d`, or `from,to`) for the GET reports. */
+export function dateRangeParam(s: DashState): string {
+  const r = dateRange(s);
+  return Array.isArray(r) ? r.join(',') : r;
+}
+
 /** The Stats API `date_range` of a state. */
 export function dateRange(s: DashState): string | [string, string] {
   return s.period === 'custom' && s.from && s.to ? [s.from, s.to] : s.period;

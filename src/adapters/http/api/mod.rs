@@ -4,6 +4,8 @@
 
 mod accounts;
 mod alerts;
+mod ai_visibility;
+mod annotations;
 mod cluster;
 mod goals;
 mod lifecycle;
@@ -23,6 +25,8 @@ use poem_openapi::{OpenApiService, Tags};
 
 use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
 use self::alerts::AlertsApi;
+use self::ai_visibility::AiVisibilityApi;
+use self::annotations::AnnotationsApi;
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
 use self::lifecycle::{AdminApi, EmailApi, LifecycleApi, TransferApi};
@@ -69,6 +73,8 @@ macro_rules! api_part {
 type Apis = (
     SitesApi,
     ReportsApi,
+    AiVisibilityApi,
+    AnnotationsApi,
     GoalsApi,
     SegmentsApi,
     SessionApi,
@@ -87,6 +93,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
     let apis = (
         SitesApi { state: state.clone() },
         ReportsApi { state: state.clone() },
+        AiVisibilityApi { state: state.clone() },
+        AnnotationsApi { state: state.clone() },
         GoalsApi { state: state.clone() },
         SegmentsApi { state: state.clone() },
         SessionApi(AccountsApi { state: state.clone() }),

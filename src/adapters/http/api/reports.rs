@@ -16,7 +16,7 @@ use super::segments;
 use crate::adapters::http::AppState;
 use crate::adapters::http::api::{ApiErrorBody, ApiTags, body};
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, unsegmented, unsegmented_site};
+use crate::adapters::http::guard::{ApiFailure, ErrorAnswers, unsegmented, unsegmented_site};
 use crate::adapters::http::realtime::{StreamRefused, count_visitors, credential, realtime_stream, stream_key};
 use crate::ports::store::StoreError;
 use crate::services::reports::ReportError;
@@ -131,6 +131,27 @@ crate::api_answers! {
 }
 crate::report_answers!(QueryResult, VitalsResult);
 
+/// Runs a Stats API v2 query for the caller (`/api/v2/query` and the MCP server's tools): the
+/// answer and the request to echo in it, with segments expanded (as Plausible does).
+pub async fn answer_query<R: ReportAnswers>(
+    state: &AppState,
+    auth: &Auth,
+    req: &QueryRequest,
+) -> Result<(crate::domain::reports::Answer, Value), R> {
+    let (site, viewer) = segments::viewer::<R>(state, auth, &req.site_id).await?;
+    // Segment filters stand for the segment's filters (and a share link's segment applies).
+    let mut input = req.to_input();
+    input.filters =
+        state.segments.expand(site.id.0, viewer, input.filters).await.map_err(|e| R::failure(e.answer()))?;
+    let filters = input.filters.clone();
+    let answer = state.reports.query(site, input).await.map_err(|e| R::report_failed(e, "invalid_query"))?;
+    let mut echo = serde_json::to_value(req).unwrap_or(Value::Null);
+    if !filters.is_empty() {
+        echo["filters"] = Value::Array(filters);
+    }
+    Ok((answer, echo))
+}
+
 /// Reports endpoints.
 pub struct ReportsApi {
     pub state: Arc<AppState>,
@@ -145,30 +166,12 @@ impl ReportsApi {
     /// Query stats (Plausible Stats API v2 compatible, plus `compare`). Send `Accept: text/csv` for CSV.
     #[oai(path = "/v2/query", method = "post", operation_id = "query")]
     async fn query(&self, auth: Auth, accept: Accept, req: Json<QueryRequest>) -> QueryResult {
-        let (site, viewer) = match segments::viewer::<QueryResult>(&self.state, &auth, &req.site_id).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
-        // Segment filters stand for the segment's filters (and a share link's segment applies).
-        let mut input = req.to_input();
-        input.filters = match self.state.segments.expand(site.id.0, viewer, input.filters).await {
-            Ok(filters) => filters,
-            Err(e) => return QueryResult::failed(e),
-        };
-        let filters = input.filters.clone();
-        match self.state.reports.query(site, input).await {
-            Ok(answer) if accepts(&accept, "text/csv") => {
+        match answer_query::<QueryResult>(&self.state, &auth, &req.0).await {
+            Ok((answer, _)) if accepts(&accept, "text/csv") => {
                 QueryResult::Ok(QueryBody::Csv(PlainText(answer_csv(&answer))))
             }
-            Ok(answer) => {
-                // The answer echoes the request as sent, with segments expanded (as Plausible does).
-                let mut echo = serde_json::to_value(&req.0).unwrap_or(Value::Null);
-                if !filters.is_empty() {
-                    echo["filters"] = Value::Array(filters);
-                }
-                QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, echo))))
-            }
-            Err(e) => QueryResult::report_failed(e, "invalid_query"),
+            Ok((answer, echo)) => QueryResult::Ok(QueryBody::Json(Json(answer_json(answer, echo)))),
+            Err(refused) => refused,
         }
     }
 

@@ -2,10 +2,18 @@ import { Component, ElementRef, OnDestroy, computed, effect, inject, input, outp
 import uPlot from 'uplot';
 import { Stats } from '../../core/stats';
 import { chartSeries } from './chart-data';
-import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuery, interval } from '../../core/dash-state';
+import { type DashState, type Interval, KPI_METRICS, allowedIntervals, buildQuery, dateRangeParam, interval } from '../../core/dash-state';
+import { Api, ok, type Schemas } from '../../api/api';
 import { formatBucket, formatMetric } from '../../core/format';
 import { Theme } from '../../core/theme';
 import { type I18nKey, locale, t } from '../../core/i18n';
+
+type Annotation = Schemas['AnnotationView'];
+
+/** An annotation's place on the chart: its day's start (seconds, wall clock encoded as UTC). */
+export function annotationTime(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) / 1000;
+}
 
 /** A short axis label of a bucket start (seconds, wall clock encoded as UTC). */
 function axisLabel(t: number, iv: Interval): string {
@@ -46,15 +54,32 @@ function axisLabel(t: number, iv: Interval): string {
       @if (data.error(); as e) {
         <p class="error-line" role="alert">{{ t('chart.error', { error: $any(e).message }) }}</p>
       }
-      <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
+      <div class="chart-wrap">
+        <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
+        @for (p of pins(); track p.id) {
+          <span class="annotation-pin" data-testid="annotation-pin" [style.left.px]="p.left" [style.top.px]="p.top" [attr.title]="p.label" [attr.aria-label]="p.label" role="img"></span>
+        }
+      </div>
       @if (data.hasValue() && empty()) {
         <p class="muted empty chart-empty">{{ t('chart.empty') }}</p>
+      }
+      @if (annotations().length) {
+        <ul class="chart-notes" data-testid="chart-annotations" [attr.aria-label]="t('annotations.title')">
+          @for (a of annotations(); track a.id) {
+            <li data-testid="annotation" [attr.data-date]="a.date">
+              <span class="note-mark" aria-hidden="true"></span>
+              <time [attr.datetime]="a.date">{{ noteDate(a.date) }}</time>
+              <span>{{ a.note }}</span>
+            </li>
+          }
+        </ul>
       }
     </section>
   `,
 })
 export class TimeChart implements OnDestroy {
   private readonly stats = inject(Stats);
+  private readonly api = inject(Api);
   private readonly theme = inject(Theme);
   readonly site = input.required<string>();
   readonly state = input.required<DashState>();
@@ -107,6 +132,24 @@ export class TimeChart implements OnDestroy {
   });
   readonly empty = computed(() => this.data.hasValue() && this.data.value().results.length === 0);
 
+  /** Dated notes of the period (deploys, campaigns), drawn as markers on the chart. */
+  readonly notes = resource({
+    params: () => ({ site: this.site(), date_range: dateRangeParam(this.state()) }),
+    loader: ({ params, abortSignal }) =>
+      ok(
+        this.api.client.GET('/sites/{site}/annotations', {
+          params: { path: { site: params.site }, query: { date_range: params.date_range } },
+          signal: abortSignal,
+        }),
+      ) as Promise<Annotation[]>,
+  });
+  readonly annotations = computed(() => (this.notes.hasValue() ? this.notes.value() : []));
+  /** Marker positions over the plot, in CSS pixels from the chart's left edge. */
+  readonly pins = signal<{ id: number; left: number; top: number; label: string }[]>([]);
+  protected noteDate(date: string): string {
+    return new Date(annotationTime(date) * 1000).toLocaleDateString(locale(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  }
+
   private plot: uPlot | null = null;
   private lastWidth = 0;
   // Only width changes redraw, on the next frame: resizing the plot changes the host's height,
@@ -128,6 +171,57 @@ export class TimeChart implements OnDestroy {
       this.draw(s, dark);
     });
     effect(() => this.resize.observe(this.host().nativeElement));
+    // New annotations: repaint the lines (the draw hook places the markers too).
+    effect(() => {
+      this.annotations();
+      if (this.plot) this.plot.redraw(false, false);
+      else this.pins.set([]);
+    });
+  }
+
+  /** The x of an annotation within the plotted buckets, or null when it falls outside them. */
+  private noteX(date: string): number | null {
+    const s = this.series();
+    if (!s || !s.x.length) return null;
+    const at = annotationTime(date);
+    const step = s.x.length > 1 ? s.x[1] - s.x[0] : 86400;
+    if (at < s.x[0] - 86400 || at >= s.x[s.x.length - 1] + Math.max(step, 86400)) return null;
+    return Math.min(Math.max(at, s.x[0]), s.x[s.x.length - 1]);
+  }
+
+  /** Places the HTML markers over the canvas lines the draw hook paints (after each draw: the
+   * scales are set then). */
+  private placePins(u: uPlot | null = this.plot): void {
+    if (!u) return this.pins.set([]);
+    const [over, host] = [u.over.getBoundingClientRect(), this.host().nativeElement.getBoundingClientRect()];
+    const top = over.top - host.top - 12;
+    const pins = [];
+    for (const a of this.annotations()) {
+      const x = this.noteX(a.date);
+      if (x === null) continue;
+      pins.push({ id: a.id, left: over.left - host.left + u.valToPos(x, 'x'), top, label: `${this.noteDate(a.date)} · ${a.note}` });
+    }
+    this.pins.set(pins);
+  }
+
+  /** A dashed vertical line per annotation (the draw hook). */
+  private drawNotes(u: uPlot): void {
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = '#f59e0b';
+    ctx.lineWidth = 1.5 * devicePixelRatio;
+    ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+    for (const a of this.annotations()) {
+      const x = this.noteX(a.date);
+      if (x === null) continue;
+      const px = Math.round(u.valToPos(x, 'x', true));
+      ctx.beginPath();
+      ctx.moveTo(px, u.bbox.top);
+      ctx.lineTo(px, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+    }
+    ctx.restore();
+    this.placePins(u);
   }
 
   private size() {
@@ -159,7 +253,7 @@ export class TimeChart implements OnDestroy {
         cursor: { drag: { x: false, y: false } },
         // The legend is ours (above the chart): it shows the current bucket when nothing is hovered.
         legend: { show: false },
-        hooks: { setCursor: [(u) => this.hovered.set(u.cursor.idx ?? null)] },
+        hooks: { setCursor: [(u) => this.hovered.set(u.cursor.idx ?? null)], draw: [(u) => this.drawNotes(u)] },
         scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           {

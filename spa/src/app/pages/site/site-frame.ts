@@ -25,6 +25,7 @@ import { t } from '../../core/i18n';
           <a [routerLink]="['/sites', site()]" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }" queryParamsHandling="preserve">{{ t('nav.dashboard') }}</a>
           <a [routerLink]="['/sites', site(), 'events']" routerLinkActive="active" queryParamsHandling="preserve">{{ t('nav.events') }}</a>
           <a [routerLink]="['/sites', site(), 'goals']" routerLinkActive="active" queryParamsHandling="preserve">{{ t('nav.goals') }}</a>
+          <a [routerLink]="['/sites', site(), 'ai']" routerLinkActive="active" queryParamsHandling="preserve" data-testid="nav-ai">{{ t('nav.ai') }}</a>
           @if (auth.canManage(site())) {
             <a [routerLink]="['/sites', site(), 'settings']" routerLinkActive="active">{{ t('nav.settings') }}</a>
           }

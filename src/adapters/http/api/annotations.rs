@@ -1,0 +1,146 @@
+//! `/api/sites/{site}/annotations`: dated notes on the site's charts. Anyone who reads the
+//! site lists them; its admins and owners (and tokens with write scope) add and delete them.
+
+use std::sync::Arc;
+
+use poem_openapi::param::{Path, Query as QueryParam};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::ApiTags;
+use crate::adapters::http::AppState;
+use crate::adapters::http::auth::Auth;
+use crate::adapters::http::guard::{Answer, ApiFailure, site_for};
+use crate::domain::accounts::{Need, Principal};
+use crate::domain::annotations::Annotation;
+use crate::services::annotations::AnnotationError;
+
+/// A dated note on the site's charts.
+#[derive(Object)]
+pub struct AnnotationView {
+    pub id: u32,
+    /// The day it marks (YYYY-MM-DD, the site's time zone).
+    pub date: String,
+    pub note: String,
+    /// Who wrote it: `user:<id>`, `token:<id>` or `operator`.
+    pub author: String,
+    pub created_at: String,
+}
+
+/// An annotation to add.
+#[derive(Object)]
+pub struct CreateAnnotation {
+    /// YYYY-MM-DD; default: today in the site's time zone.
+    pub date: Option<String>,
+    /// One line, at most 200 characters.
+    pub note: String,
+}
+
+crate::api_answers! {
+    pub enum AnnotationsResult {
+        /// The site's annotations in the period, by date.
+        List(200, Json<Vec<AnnotationView>>),
+        /// Added.
+        Created(201, Json<AnnotationView>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid date, note or period.
+        BadRequest,
+        Unauthorized,
+        /// Writing needs the site's admin or owner role (or a token with write scope).
+        Forbidden,
+        /// No such site, or no such annotation.
+        NotFound,
+        Internal,
+    }
+}
+
+impl ApiFailure for AnnotationError {
+    fn answer(self) -> Answer {
+        let message = self.to_string();
+        match self {
+            AnnotationError::Invalid(_) => Answer::BadRequest("invalid_annotation", message),
+            AnnotationError::Period(_) => Answer::BadRequest("invalid_date_range", message),
+            AnnotationError::NotFound => Answer::NotFound(message),
+            AnnotationError::Store(_) => Answer::Internal(message),
+        }
+    }
+}
+
+fn view(a: Annotation) -> AnnotationView {
+    AnnotationView {
+        id: a.id,
+        date: a.date.format("%Y-%m-%d").to_string(),
+        note: a.note,
+        author: a.author,
+        created_at: super::iso(a.created_at),
+    }
+}
+
+fn author(p: &Principal) -> String {
+    match p {
+        Principal::User { id, .. } => format!("user:{}", id.0),
+        Principal::Token { id, .. } => format!("token:{id}"),
+        Principal::Share { link, .. } => format!("share:{link}"),
+        Principal::Operator => "operator".into(),
+    }
+}
+
+/// Annotation endpoints.
+pub struct AnnotationsApi {
+    pub state: Arc<AppState>,
+}
+
+#[OpenApi(tag = "ApiTags::Reports")]
+impl AnnotationsApi {
+    /// List the site's annotations over a period.
+    #[oai(path = "/sites/:site/annotations", method = "get", operation_id = "listAnnotations")]
+    async fn list_annotations(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`; default `30d`.
+        date_range: QueryParam<Option<String>>,
+    ) -> AnnotationsResult {
+        let site = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Read).await {
+            Ok((site, _)) => site,
+            Err(denied) => return denied,
+        };
+        match self.state.annotations.list(site, date_range.0).await {
+            Ok(list) => AnnotationsResult::List(Json(list.into_iter().map(view).collect())),
+            Err(e) => AnnotationsResult::failed(e),
+        }
+    }
+
+    /// Add an annotation (site admins and owners).
+    #[oai(path = "/sites/:site/annotations", method = "post", operation_id = "createAnnotation")]
+    async fn create_annotation(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        req: Json<CreateAnnotation>,
+    ) -> AnnotationsResult {
+        let (site, caller) = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok(found) => found,
+            Err(denied) => return denied,
+        };
+        let CreateAnnotation { date, note } = req.0;
+        match self.state.annotations.add(site, date, note, author(&caller.principal)).await {
+            Ok(a) => AnnotationsResult::Created(Json(view(a))),
+            Err(e) => AnnotationsResult::failed(e),
+        }
+    }
+
+    /// Delete an annotation (site admins and owners).
+    #[oai(path = "/sites/:site/annotations/:id", method = "delete", operation_id = "deleteAnnotation")]
+    async fn delete_annotation(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> AnnotationsResult {
+        let site = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok((site, _)) => site,
+            Err(denied) => return denied,
+        };
+        match self.state.annotations.delete(site, id.0).await {
+            Ok(()) => AnnotationsResult::Deleted,
+            Err(e) => AnnotationsResult::failed(e),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! AI crawler tallies in a vector.
+
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+
+use crate::domain::crawlers::{CrawlerReport, FetchCount, report};
+use crate::ports::crawlers::CrawlerStore;
+use crate::ports::store::StoreError;
+
+/// Crawler counts in memory: every added count kept, summed when reported.
+#[derive(Default)]
+pub struct MemoryCrawlers {
+    counts: Mutex<Vec<FetchCount>>,
+}
+
+impl CrawlerStore for MemoryCrawlers {
+    fn add_fetches(&self, counts: &[FetchCount]) -> Result<(), StoreError> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(counts);
+        Ok(())
+    }
+
+    fn crawler_report(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> Result<CrawlerReport, StoreError> {
+        let all = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let site: Vec<FetchCount> = all.iter().filter(|c| c.site_id == site_id).cloned().collect();
+        Ok(report(&site, first, last))
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    #[test]
+    fn passes_the_crawler_store_conformance_suite() {
+        crate::ports::conformance::crawler_store(super::MemoryCrawlers::default);
+    }
+}
