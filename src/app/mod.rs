@@ -56,6 +56,19 @@ pub struct ServeConfig {
     pub backups: Option<(Duration, PathBuf, usize)>,
     /// SMTP URL and From address for e-mail reports.
     pub smtp: Option<(String, String)>,
+    /// Single sign-on with an OpenID Connect provider (`--oidc-*`).
+    pub sso: Option<SsoConfig>,
+    /// The key TOTP secrets are sealed with (`--secret-key`, else `<data-dir>/secret.key`).
+    pub sealing_key: crate::adapters::sealing::SealingKey,
+}
+
+/// The OpenID Connect provider and how its identities map to accounts.
+#[derive(Debug, Clone)]
+pub struct SsoConfig {
+    pub provider: crate::adapters::oidc::OidcSettings,
+    pub policy: crate::domain::sso::SsoPolicy,
+    /// The login button's "Sign in with <label>".
+    pub label: String,
 }
 
 /// Text or JSON logs to stderr.

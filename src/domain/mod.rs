@@ -26,5 +26,7 @@ pub mod revenue_rates;
 pub mod segments;
 pub mod site;
 pub mod spreadsheet;
+pub mod sso;
+pub mod two_factor;
 pub mod visit;
 pub mod visitor;

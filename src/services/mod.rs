@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod reports;
 pub mod segments;
 pub mod sites;
+pub mod sso;
 
 #[cfg(test)]
 mod email_reports_tests;

@@ -25,3 +25,4 @@ mod revenue_goals;
 mod segments;
 mod sites_hardening;
 mod spool;
+mod two_factor;

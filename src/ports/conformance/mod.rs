@@ -1,8 +1,10 @@
 //! Conformance suites: what every adapter of a port must do, run against each of them.
 
 mod accounts;
+mod second_factors;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
+pub use second_factors::{external_identity_store, second_factor_store, security_policy_store};
 
 use crate::domain::imports::merge::ImportGrouping;
 use crate::domain::imports::{DayTotals, ImportBatch, ImportSource, Totals};
