@@ -25,4 +25,5 @@ mod revenue_goals;
 mod segments;
 mod sites_hardening;
 mod spool;
+mod sso;
 mod two_factor;

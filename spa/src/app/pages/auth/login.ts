@@ -1,13 +1,13 @@
-import { Component, inject, input, signal } from '@angular/core';
+import { Component, computed, inject, input, resource, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
 import { ButtonModule } from 'primeng/button';
 import { CheckboxModule } from 'primeng/checkbox';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
-import { ApiError } from '../../api/api';
+import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
-import { t } from '../../core/i18n';
+import { type I18nKey, t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-login',
@@ -38,6 +38,15 @@ import { t } from '../../core/i18n';
             <p-message severity="error" data-testid="error">{{ error() }}</p-message>
           }
           <p-button type="submit" [label]="t('login.submit')" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+          @if (sso.value()?.enabled) {
+            <p class="muted small sso-or">{{ t('sso.or') }}</p>
+            <a class="p-button p-button-secondary w-full sso-button" href="/api/auth/sso/start" data-testid="sso-button">
+              <i class="pi pi-sign-in"></i>&nbsp;{{ t('sso.button', { label: sso.value()?.label ?? 'SSO' }) }}
+            </a>
+          }
+          @if (ssoError(); as e) {
+            <p-message severity="error" data-testid="sso-error">{{ e }}</p-message>
+          }
           <p class="muted small">{{ t('login.noAccount') }}</p>
         </form>
       }
@@ -47,8 +56,19 @@ import { t } from '../../core/i18n';
 export class LoginPage {
   protected readonly t = t;
   private readonly auth = inject(Auth);
+  private readonly api = inject(Api);
   private readonly router = inject(Router);
   readonly next = input<string>();
+  /** Why single sign-on sent the browser back here (`?sso_error=`). */
+  readonly ssoErrorCode = input<string | undefined>(undefined, { alias: 'sso_error' });
+  /** Whether single sign-on is offered, and its button's label. */
+  readonly sso = resource({ loader: () => ok(this.api.client.GET('/auth/sso')) });
+  readonly ssoError = computed(() => {
+    const code = this.ssoErrorCode();
+    if (!code) return '';
+    const known = ['no_account', 'expired', 'cancelled'];
+    return t((known.includes(code) ? `sso.error.${code}` : 'sso.error.failed') as I18nKey);
+  });
   email = '';
   password = '';
   code = '';
