@@ -4,7 +4,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/hitkeep/target
 BIN := $(CARGO_TARGET_DIR)/release/hitkeep
 
-.PHONY: run build test test-rust test-tracker test-spa assets fielddata tracker spa openapi fmt lint
+.PHONY: run build test test-rust test-tracker test-spa assets fielddata tracker spa oidc openapi fmt lint
 
 ## Build everything and run the server on :8080 with ./data
 run: build
@@ -15,7 +15,7 @@ build: assets
 
 ## Every test: Rust unit + integration tests (with fuzz smoke), schemathesis against the live API,
 ## a generated Python client, then the tracker and the dashboard in Chromium against the binary
-test: assets
+test: assets oidc
 	cargo build --release --locked
 	bash scripts/ensure-nats.sh
 	cargo test --release --locked
@@ -27,13 +27,19 @@ test: assets
 	npm test --prefix spa
 	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa
 
-test-rust: assets
+test-rust: assets oidc
 	bash scripts/ensure-nats.sh
 	cargo test --release --locked
 
 assets: fielddata tracker spa
 
 fielddata: fielddata/node_modules/.package-lock.json
+
+# The OpenID Connect provider the single sign-on tests start (node-oidc-provider, pinned).
+oidc: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	npm ci --prefix tests/oidc --no-audit --no-fund
 
 fielddata/node_modules/.package-lock.json: fielddata/package.json fielddata/package-lock.json
 	npm ci --prefix fielddata --no-audit --no-fund

@@ -22,7 +22,7 @@ export const BIN = process.env.HITKEEP_BIN || join(targetDir, 'release', 'hitkee
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SHOTS = join(here, 'screenshots');
 
-const freePort = () =>
+export const freePort = () =>
   new Promise((resolve, reject) => {
     const s = net.createServer();
     s.unref();
@@ -33,14 +33,15 @@ const freePort = () =>
     });
   });
 
-export async function startServer({ site, events, days }) {
+/** Starts the binary; `port` fixes its port (a redirect URI must name it), `args` adds serve flags. */
+export async function startServer({ site, events, days, port: fixedPort, args = [] }) {
   if (!existsSync(BIN)) throw new Error(`no hitkeep binary at ${BIN} (set HITKEEP_BIN)`);
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`no SPA build at ${DIST} (npm run build first)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'hk-spa-e2e-'));
   await run(BIN, ['seed', '--data-dir', dataDir, '--site', site, '--events', String(events), '--days', String(days)], { maxBuffer: 16 << 20 });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   let log = '';
-  const proc = spawn(BIN, ['serve', '--http', `127.0.0.1:${port}`, '--data-dir', dataDir, '--batch-interval-ms', '50'], {
+  const proc = spawn(BIN, ['serve', '--http', `127.0.0.1:${port}`, '--data-dir', dataDir, '--batch-interval-ms', '50', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout.on('data', (d) => (log += d));

@@ -58,6 +58,10 @@ pub struct ServeConfig {
     pub smtp: Option<(String, String)>,
     /// Webhook targets and the alert, goal-batch and delivery job.
     pub signals: SignalsConfig,
+    /// Single sign-on with an OpenID Connect provider (`--oidc-*`).
+    pub sso: Option<SsoConfig>,
+    /// The key TOTP secrets are sealed with (`--secret-key`, else `<data-dir>/secret.key`).
+    pub sealing_key: crate::adapters::sealing::SealingKey,
 }
 
 /// Webhooks and alerts.
@@ -82,6 +86,15 @@ impl Default for SignalsConfig {
             goal_lag: Duration::from_secs(30),
         }
     }
+}
+
+/// The OpenID Connect provider and how its identities map to accounts.
+#[derive(Debug, Clone)]
+pub struct SsoConfig {
+    pub provider: crate::adapters::oidc::OidcSettings,
+    pub policy: crate::domain::sso::SsoPolicy,
+    /// The login button's "Sign in with <label>".
+    pub label: String,
 }
 
 /// Text or JSON logs to stderr.

@@ -15,6 +15,8 @@ use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
 use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
+use crate::adapters::otp::TotpCodes;
+use crate::adapters::sealing::{Sealer, SealingKey};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
@@ -36,10 +38,10 @@ use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
-use crate::services::accounts::{AccountService, LoginLimits};
 use crate::services::alerts::AlertService;
 use crate::services::annotations::AnnotationService;
 use crate::services::crawlers::CrawlerService;
+use crate::services::accounts::{AccountService, LoginLimits, SecondFactorCrypto};
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
@@ -48,15 +50,18 @@ use crate::services::reports::ReportService;
 use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
 use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
+use crate::services::sso::SsoService;
 
 /// The account service on its own connection.
-pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<AccountService>> {
+pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>, key: &SealingKey) -> anyhow::Result<Arc<AccountService>> {
+    let factors = SecondFactorCrypto { codes: Arc::new(TotpCodes), cipher: Arc::new(Sealer::new(key)) };
     Ok(Arc::new(AccountService::new(
         Arc::new(DuckAccounts::new(db.connect()?)),
         Arc::new(Argon2Hasher::default()),
         Arc::new(OsSecrets),
         clock,
         LoginLimits::default(),
+        factors,
     )))
 }
 
@@ -157,7 +162,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         )
         .with_revenue_rates(config.revenue_rates.clone()),
     );
-    let accounts = accounts_service(&db, clock.clone())?;
+    let accounts = accounts_service(&db, clock.clone(), &config.sealing_key)?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
         Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
         None => Arc::new(NoMailer),
@@ -174,6 +179,16 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), broadcaster.clone(), clock)?;
 
     let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?));
+    let sso = match &config.sso {
+        Some(sso) => {
+            let provider = crate::adapters::oidc::OidcProvider::new(sso.provider.clone())?;
+            let (policy, label) = (sso.policy.clone(), sso.label.clone());
+            let service =
+                SsoService::new(Arc::new(provider), accounts.clone(), policy, label, enrichment.clock.clone());
+            Some(Arc::new(service))
+        }
+        None => None,
+    };
     let state = Arc::new(AppState {
         config: config.http_config.clone(),
         ingest: ingest.clone(),
@@ -196,6 +211,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         goals,
         segments: Arc::new(SegmentService::new(Arc::new(DuckSegments::new(db.connect()?)), enrichment.clock.clone())),
         accounts,
+        sso,
         broadcaster,
         draining: AtomicBool::new(false),
         cluster: role.cluster,

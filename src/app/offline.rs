@@ -2,6 +2,8 @@
 //! here for what it needs and never names a storage adapter itself.
 
 use std::io::Write;
+
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +83,10 @@ impl Offline {
 
     /// The account service (the command line speaks for the operator).
     pub fn accounts(&self) -> anyhow::Result<Arc<AccountService>> {
-        super::accounts_service(&self.db, Arc::new(SystemClock))
+        let given = std::env::var("HITKEEP_SECRET_KEY").ok();
+        let key = crate::adapters::sealing::SealingKey::resolve(given.as_deref(), &self.data_dir)
+            .context("cannot read or create the server secret in the data directory")?;
+        super::accounts_service(&self.db, Arc::new(SystemClock), &key)
     }
 
     /// The site service on a directory nobody else reads.
@@ -249,6 +254,9 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         backups: None,
         smtp: None,
         signals: Default::default(),
+        sso: None,
+        // In-memory uses only (the spec, the seed): nothing sealed outlives the process.
+        sealing_key: crate::adapters::sealing::SealingKey::from_secret("offline, in memory"),
     }
 }
 

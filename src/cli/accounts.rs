@@ -21,6 +21,15 @@ pub enum UserCommand {
         #[command(flatten)]
         data: DataDirArg,
     },
+    /// Turn off a user's two-factor sign-in (authenticator and recovery codes), for an owner who
+    /// lost their phone. Their password still signs them in.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +120,15 @@ pub fn user(db: Offline, command: UserCommand) -> anyhow::Result<()> {
             }
             db.checkpoint()?;
             println!("added user {} (id {}{})", user.email, user.id.0, if user.is_admin { ", admin" } else { "" });
+        }
+        UserCommand::Reset2fa { email, .. } => {
+            let removed = accounts.reset_two_factor(&email)?;
+            db.checkpoint()?;
+            if removed {
+                println!("two-factor sign-in of {email} is off; they sign in with their password and can enrol again");
+            } else {
+                println!("{email} had no two-factor sign-in; nothing changed");
+            }
         }
         UserCommand::List { .. } => {
             for u in accounts.all_users()? {

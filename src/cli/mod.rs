@@ -212,7 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => {
             let data = match &command {
                 accounts::UserCommand::Add(a) => a.data.clone(),
-                accounts::UserCommand::List { data } => data.clone(),
+                accounts::UserCommand::List { data } | accounts::UserCommand::Reset2fa { data, .. } => data.clone(),
             };
             accounts::user(open_offline(&data)?, command)
         }

@@ -12,12 +12,16 @@ use crate::adapters::duckdb::DuckSettings;
 use crate::adapters::http::conn_limits::ConnLimits;
 use crate::adapters::http::realtime::StreamLimits;
 use crate::adapters::http::{HttpConfig, LifecycleConfig, SecretToken, TrustedProxies};
+use crate::adapters::oidc::OidcSettings;
+use crate::adapters::sealing::SealingKey;
 use crate::adapters::smtp::SmtpMailer;
 use crate::app::ServeConfig;
+use crate::app::SsoConfig;
 use crate::app::cluster::ClusterConfig;
 use crate::domain::accounts::SiteCreation;
 use crate::domain::recorder::BatchPolicy;
 use crate::domain::revenue_rates::RevenueRates;
+use crate::domain::sso::SsoPolicy;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -195,6 +199,33 @@ pub struct ServeArgs {
     /// Testing aid: goal conversions are batched up to this many milliseconds behind now.
     #[arg(long, env = "HITKEEP_GOAL_BATCH_LAG_MS", default_value_t = 30_000, hide = true)]
     pub goal_batch_lag_ms: u64,
+    /// Single sign-on: the OpenID Connect provider's issuer URL (its discovery document is read on
+    /// first use). Needs --public-url: the provider redirects to `<public-url>/api/auth/sso/callback`.
+    #[arg(long, env = "HITKEEP_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The client id registered at the provider.
+    #[arg(long, env = "HITKEEP_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret registered at the provider (none: a public client, PKCE only).
+    #[arg(long, env = "HITKEEP_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// E-mail domains whose people get an account on their first SSO sign-in (comma-separated; no
+    /// site access until granted). Without: SSO signs in existing accounts only, by verified e-mail.
+    #[arg(long, env = "HITKEEP_OIDC_ALLOWED_DOMAINS", value_delimiter = ',')]
+    pub oidc_allowed_domains: Vec<String>,
+    /// `CLAIM=VALUE`: an ID token whose claim is (or lists) the value makes an instance administrator.
+    #[arg(long, env = "HITKEEP_OIDC_ADMIN_CLAIM")]
+    pub oidc_admin_claim: Option<String>,
+    /// The login page's button reads "Sign in with <label>".
+    #[arg(long, env = "HITKEEP_OIDC_LABEL", default_value = "SSO")]
+    pub oidc_label: String,
+    /// Whether accounts linked to the provider may still sign in with a password.
+    #[arg(long, env = "HITKEEP_OIDC_PASSWORD_LOGIN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub oidc_password_login: bool,
+    /// The server secret TOTP secrets are sealed with (any long random text; give every node of a
+    /// cluster the same). Default: a random one generated into `<data-dir>/secret.key` (mode 0600).
+    #[arg(long, env = "HITKEEP_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Testing aid: start the writer this many milliseconds late (the queue fills meanwhile).
     #[arg(long, env = "HITKEEP_WRITER_START_DELAY_MS", default_value_t = 0, hide = true)]
     pub writer_start_delay_ms: u64,
@@ -291,7 +322,36 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
             retry_base: Duration::from_millis(a.webhook_retry_base_ms.max(10)),
             goal_lag: Duration::from_millis(a.goal_batch_lag_ms),
         },
+        sso: sso_config(a)?,
+        sealing_key: SealingKey::resolve(a.secret_key.as_deref(), &a.data.data_dir)
+            .context("cannot read or create <data-dir>/secret.key (or give --secret-key)")?,
     })
+}
+
+/// Single sign-on: `None` without `--oidc-issuer`; an error for an incomplete set.
+fn sso_config(a: &ServeArgs) -> anyhow::Result<Option<SsoConfig>> {
+    let Some(issuer) = a.oidc_issuer.clone().filter(|i| !i.is_empty()) else { return Ok(None) };
+    let client_id =
+        a.oidc_client_id.clone().filter(|c| !c.is_empty()).context("--oidc-issuer needs --oidc-client-id")?;
+    let public = a.public_url.as_deref().filter(|u| !u.is_empty()).context("--oidc-issuer needs --public-url")?;
+    let admin_claim =
+        a.oidc_admin_claim.as_deref().map(SsoPolicy::parse_admin_claim).transpose().map_err(anyhow::Error::msg)?;
+    let allowed_domains = a
+        .oidc_allowed_domains
+        .iter()
+        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    Ok(Some(SsoConfig {
+        provider: OidcSettings {
+            issuer,
+            client_id,
+            client_secret: a.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+            redirect_url: format!("{}/api/auth/sso/callback", public.trim_end_matches('/')),
+        },
+        policy: SsoPolicy { allowed_domains, admin_claim, password_for_sso_users: a.oidc_password_login },
+        label: a.oidc_label.clone(),
+    }))
 }
 
 /// Cluster membership: `None` without cluster flags; an error for an incomplete or inconsistent set.

@@ -50,6 +50,12 @@ pub enum AuthError {
     PasswordRequired,
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("the code is wrong or was already used")]
+    WrongCode,
+    #[error("the sign-in took too long or is unknown; sign in again")]
+    SignInExpired,
+    #[error("single sign-on refused: {0}")]
+    SsoRefused(String),
     #[error("access denied")]
     Denied(Denied),
     #[error(transparent)]

@@ -30,6 +30,8 @@ pub mod revenue_rates;
 pub mod segments;
 pub mod site;
 pub mod spreadsheet;
+pub mod sso;
+pub mod two_factor;
 pub mod visit;
 pub mod visitor;
 pub mod webhooks;

@@ -7,6 +7,8 @@ use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::language::Language;
 use crate::domain::site::SiteId;
 
+use super::second_factors::{SecondFactorStore, SecurityPolicyStore};
+use super::sso::ExternalIdentityStore;
 use super::store::StoreError;
 
 /// A stored user.
@@ -164,12 +166,30 @@ pub trait AuditStore: Send + Sync {
 /// Persistence of accounts, all capabilities together (all times are Unix microseconds).
 /// Consumers that need one capability take that trait; the account service takes them all.
 pub trait AccountStore:
-    UserStore + MembershipStore + SessionStore + TokenStore + ShareStore + InviteStore + AuditStore
+    UserStore
+    + MembershipStore
+    + SessionStore
+    + TokenStore
+    + ShareStore
+    + InviteStore
+    + AuditStore
+    + SecondFactorStore
+    + SecurityPolicyStore
+    + ExternalIdentityStore
 {
 }
 
 impl<T> AccountStore for T where
-    T: UserStore + MembershipStore + SessionStore + TokenStore + ShareStore + InviteStore + AuditStore
+    T: UserStore
+        + MembershipStore
+        + SessionStore
+        + TokenStore
+        + ShareStore
+        + InviteStore
+        + AuditStore
+        + SecondFactorStore
+        + SecurityPolicyStore
+        + ExternalIdentityStore
 {
 }
 

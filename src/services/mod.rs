@@ -14,6 +14,7 @@ pub mod reports;
 pub mod segments;
 pub mod sites;
 pub mod webhooks;
+pub mod sso;
 
 #[cfg(test)]
 mod email_reports_tests;

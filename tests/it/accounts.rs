@@ -60,7 +60,7 @@ impl Api<'_> {
 }
 
 /// The session cookie's value from a `Set-Cookie` header.
-fn session_of(r: &Reply) -> String {
+pub(crate) fn session_of(r: &Reply) -> String {
     let set = r.headers.get("set-cookie").expect("set-cookie").to_str().unwrap();
     set.split(';').next().unwrap().strip_prefix("hk_session=").expect("hk_session cookie").to_string()
 }
@@ -172,7 +172,19 @@ async fn authorisation_matrix_covers_every_api_operation() {
             let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             ops.insert(id.to_string(), (method.to_uppercase().parse().unwrap(), path.clone()));
             let secured = op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
-            let public = ["setupStatus", "setup", "login", "logout", "inviteInfo", "acceptInvite", "openShare"];
+            let public = [
+                "setupStatus",
+                "setup",
+                "login",
+                "loginCode",
+                "ssoInfo",
+                "ssoStart",
+                "ssoCallback",
+                "logout",
+                "inviteInfo",
+                "acceptInvite",
+                "openShare",
+            ];
             assert_eq!(secured, !public.contains(&id), "{id}: security declared in the spec");
         }
     }
@@ -182,12 +194,25 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("setupStatus", [200; 8]),
         ("setup", [409; 8]),
         ("login", [401; 8]),
+        ("loginCode", [401; 8]),
+        // Single sign-on is not configured on this server.
+        ("ssoInfo", [200; 8]),
+        ("ssoStart", PUBLIC_404),
+        ("ssoCallback", PUBLIC_404),
         ("inviteInfo", PUBLIC_404),
         ("acceptInvite", PUBLIC_404),
         ("openShare", PUBLIC_404),
         ("me", [401, 200, 200, 200, 200, 200, 403, 200]),
         ("changePassword", [401, 400, 400, 400, 403, 403, 403, 400]),
         ("updateMe", PERSONAL),
+        // Two-factor sign-in of one's own account; the instance policy (issue 18).
+        ("twoFactorStatus", PERSONAL),
+        ("beginTotp", [401, 201, 201, 201, 403, 403, 403, 201]),
+        ("confirmTotp", [401, 400, 400, 400, 403, 403, 403, 400]),
+        ("disableTotp", [401, 404, 404, 404, 403, 403, 403, 404]),
+        ("regenerateRecoveryCodes", [401, 404, 404, 404, 403, 403, 403, 404]),
+        ("securityPolicy", INSTANCE_ADMIN),
+        ("setSecurityPolicy", INSTANCE_ADMIN),
         ("listUsers", INSTANCE_ADMIN),
         ("updateUser", INSTANCE_ADMIN),
         ("deleteUser", [401, 403, 403, 403, 403, 403, 403, 204]),
@@ -273,6 +298,11 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "changePassword" => Some(json!({"current_password": "not my password", "new_password": "whatever123"})),
                 "updateUser" => Some(json!({"is_admin": false})),
                 "updateMe" => Some(json!({"language": "de"})),
+                "loginCode" => Some(json!({"token": "no-such-sign-in", "code": "123456"})),
+                "confirmTotp" => Some(json!({"code": "not a code"})),
+                "disableTotp" => Some(json!({"password": PASSWORD, "code": "123456"})),
+                "regenerateRecoveryCodes" => Some(json!({"password": PASSWORD})),
+                "setSecurityPolicy" => Some(json!({"two_factor_required": false})),
                 "createInvite" => Some(json!({"email": format!("inv{n}@example.com"), "site": "a.test"})),
                 "createToken" => Some(json!({"name": "t", "sites": ["a.test"]})),
                 "createSite" => Some(json!({"domain": format!("new{n}.test")})),

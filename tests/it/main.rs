@@ -28,3 +28,5 @@ mod segments;
 mod sites_hardening;
 mod spool;
 mod webhooks;
+mod sso;
+mod two_factor;

@@ -9,6 +9,7 @@ export const routes: Routes = [
   {
     path: '',
     canActivate: [signedInGuard],
+    canActivateChild: [signedInGuard],
     loadComponent: () => import('./pages/shell/shell').then((m) => m.Shell),
     children: [
       { path: '', pathMatch: 'full', loadComponent: () => import('./pages/sites/sites').then((m) => m.SitesPage), title: 'Sites · HitKeep' },

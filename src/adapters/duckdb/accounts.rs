@@ -177,6 +177,9 @@ impl UserStore for DuckAccounts {
             "DELETE FROM memberships WHERE user_id = ?",
             "DELETE FROM sessions WHERE user_id = ?",
             "DELETE FROM api_tokens WHERE user_id = ?",
+            "DELETE FROM totp_authenticators WHERE user_id = ?",
+            "DELETE FROM recovery_codes WHERE user_id = ?",
+            "DELETE FROM external_identities WHERE user_id = ?",
         ] {
             tx.execute(sql, [id.0]).map_err(internal)?;
         }

@@ -325,7 +325,43 @@ ALTER TABLE goals ADD COLUMN currency VARCHAR;
 ALTER TABLE users ADD COLUMN language VARCHAR;
 "#,
     ),
-    // Versions 10-11 and 16-17 belong to other work; versions apply in ascending order.
+    (
+        10,
+        r#"
+-- Two-factor sign-in. A TOTP secret is stored sealed (XChaCha20-Poly1305 under the server's
+-- key), never in clear; last_step is the newest 30-second step whose code was accepted (a code
+-- is good once). Recovery codes are kept as digests.
+CREATE TABLE totp_authenticators (
+    user_id    UINTEGER NOT NULL,
+    sealed     BLOB NOT NULL,
+    confirmed  BOOLEAN NOT NULL DEFAULT false,
+    last_step  BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE recovery_codes (
+    user_id UINTEGER NOT NULL,
+    digest  BLOB NOT NULL,
+    used_at BIGINT
+);
+-- Instance-wide settings changed at run time by instance administrators.
+CREATE TABLE instance_policy (
+    name  VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+"#,
+    ),
+    (
+        11,
+        r#"
+-- Single sign-on: the OpenID Connect identity (issuer + subject) each account signs in with.
+CREATE TABLE external_identities (
+    issuer     VARCHAR NOT NULL,
+    subject    VARCHAR NOT NULL,
+    user_id    UINTEGER NOT NULL,
+    created_at BIGINT NOT NULL
+);
+"#,
+    ),
     (
         12,
         r#"

@@ -30,6 +30,7 @@ mod events;
 mod export;
 mod funnel;
 mod goals;
+mod identities;
 mod imports;
 mod invites;
 mod lifecycle;
@@ -45,6 +46,7 @@ pub(crate) fn memory_connection() -> Connection {
 #[cfg(test)]
 mod report_sql_golden;
 mod reports;
+mod second_factors;
 mod segments;
 mod sites;
 mod sql;

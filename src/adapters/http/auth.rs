@@ -98,19 +98,21 @@ pub fn cleared_cookie(state: &AppState) -> String {
     session_cookie(state, "", Some(0))
 }
 
+/// The value of the request's cookie `wanted`, if set and not empty.
+pub fn cookie(req: &Request, wanted: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == wanted && !value.is_empty())
+        .map(|(_, value)| value.to_string())
+}
+
 /// The session cookie's value, if any (the `__Host-` name first).
 pub fn session_secret(req: &Request) -> Option<String> {
-    let cookie = |wanted: &str| {
-        req.headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, value)| *name == wanted && !value.is_empty())
-            .map(|(_, value)| value.to_string())
-    };
-    cookie(HOST_SESSION_COOKIE).or_else(|| cookie(SESSION_COOKIE))
+    cookie(req, HOST_SESSION_COOKIE).or_else(|| cookie(req, SESSION_COOKIE))
 }
 
 /// The token of an `Authorization: Bearer` header, if that is the scheme.

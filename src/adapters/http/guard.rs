@@ -94,6 +94,7 @@ impl ApiFailure for AuthError {
         match self {
             AuthError::Invalid(_) => Answer::BadRequest("invalid_request", message),
             AuthError::WrongPassword => Answer::BadRequest("wrong_password", message),
+            AuthError::WrongCode => Answer::BadRequest("wrong_code", message),
             AuthError::EmailTaken | AuthError::AlreadySetUp | AuthError::Conflict(_) => {
                 Answer::Conflict("conflict", message)
             }

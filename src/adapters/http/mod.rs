@@ -139,6 +139,8 @@ pub struct AppState {
     /// Saved segments of sites.
     pub segments: Arc<crate::services::segments::SegmentService>,
     pub accounts: Arc<AccountService>,
+    /// Single sign-on with the OpenID Connect provider, when configured.
+    pub sso: Option<Arc<crate::services::sso::SsoService>>,
     /// Wakes realtime subscribers when data lands.
     pub broadcaster: Arc<realtime::Broadcaster>,
     /// Set once shutdown began: readiness turns false so load balancers move away.

@@ -5,6 +5,7 @@ mod annotations;
 mod crawlers;
 mod edges;
 mod events;
+mod second_factors;
 mod signals;
 
 pub use accounts::{audit_store, invite_store, membership_store, session_store, share_store, token_store, user_store};
@@ -12,6 +13,7 @@ pub use annotations::annotation_repository;
 pub use crawlers::crawler_store;
 pub use edges::{geo_lookup, unpacker, user_agent_classifier};
 pub use events::{data_lifecycle, event_store};
+pub use second_factors::{external_identity_store, second_factor_store, security_policy_store};
 pub use signals::{alert_store, webhook_store};
 
 use crate::domain::imports::merge::ImportGrouping;

@@ -23,6 +23,9 @@ use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
 use crate::ports::clock::Clock;
+use crate::ports::second_factors::{OneTimeCodes, SecretCipher};
+
+pub use two_factor::{SignIn, TotpEnrolment, TwoFactorStatus};
 
 mod audit;
 mod invites;
@@ -30,8 +33,16 @@ mod members;
 mod sessions;
 mod shares;
 mod sign_in;
+mod sso;
 mod tokens;
+mod two_factor;
 mod users;
+
+/// The crypto of second factors: TOTP codes, and the cipher their secrets are sealed with.
+pub struct SecondFactorCrypto {
+    pub codes: Arc<dyn OneTimeCodes>,
+    pub cipher: Arc<dyn SecretCipher>,
+}
 
 struct Cached {
     caller: Caller,
@@ -56,6 +67,11 @@ pub struct AccountService {
     gate: HashGate,
     /// Serialises membership changes, so two owners demoting each other cannot leave none.
     membership: Mutex<()>,
+    factors: SecondFactorCrypto,
+    /// Sign-ins waiting for their second factor, by token digest (in memory: short-lived).
+    pending: Mutex<HashMap<[u8; 32], two_factor::Pending>>,
+    /// Password sign-in for accounts linked to the identity provider (`--oidc-password-login`).
+    sso_passwords: std::sync::atomic::AtomicBool,
 }
 
 impl AccountService {
@@ -65,6 +81,7 @@ impl AccountService {
         secrets: Arc<dyn SecretSource>,
         clock: Arc<dyn Clock>,
         limits: LoginLimits,
+        factors: SecondFactorCrypto,
     ) -> Self {
         let dummy_hash = hasher.hash("timing equaliser for unknown accounts");
         Self {
@@ -80,6 +97,9 @@ impl AccountService {
             signup: Mutex::new(()),
             gate: HashGate::new(HashLimits::default()),
             membership: Mutex::new(()),
+            factors,
+            pending: Mutex::default(),
+            sso_passwords: std::sync::atomic::AtomicBool::new(true),
         }
     }
 

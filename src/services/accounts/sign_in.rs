@@ -2,7 +2,7 @@
 //! failed-attempt limits, and the bounded slots every argon2 run takes.
 
 use super::{
-    AccountService, AuthError, Email, Issued, MAX_PASSWORD_BYTES, MICROS_PER_SEC, Origin, SHARE_ACCESS_TTL,
+    AccountService, AuthError, Email, Issued, MAX_PASSWORD_BYTES, MICROS_PER_SEC, Origin, SHARE_ACCESS_TTL, SignIn,
     check_length, client_network, secret_digest,
 };
 use crate::domain::accounts::MAX_EMAIL_BYTES;
@@ -14,7 +14,7 @@ use crate::ports::accounts::{ShareRecord, User};
 pub const UNKNOWN_ACCOUNT: &str = "unknown account";
 
 impl AccountService {
-    fn limiter(&self) -> std::sync::MutexGuard<'_, Limiter> {
+    pub(super) fn limiter(&self) -> std::sync::MutexGuard<'_, Limiter> {
         self.limiter.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -47,7 +47,7 @@ impl AccountService {
         password: &str,
         remember: bool,
         origin: Origin,
-    ) -> Result<(User, Issued), AuthError> {
+    ) -> Result<(User, SignIn), AuthError> {
         check_length("email", email.trim(), MAX_EMAIL_BYTES)?;
         check_length("password", password, MAX_PASSWORD_BYTES)?;
         let now = self.now();
@@ -97,10 +97,30 @@ impl AccountService {
             limiter.clear(&account_key);
             limiter.remember(&account, &client);
         }
-        self.store.touch_login(user.id, now)?;
-        self.audit(&format!("user:{}", user.id.0), "login", user.email.as_str(), Some(origin));
-        let issued = self.start_session(user.id, remember)?;
-        Ok((user, issued))
+        if !self.sso_passwords.load(std::sync::atomic::Ordering::Relaxed) && self.store.has_identity(user.id)? {
+            // Password sign-in is off for accounts of the identity provider: they use SSO.
+            self.audit(&format!("user:{}", user.id.0), "login_password_refused_sso", user.email.as_str(), Some(origin));
+            return Err(AuthError::BadCredentials);
+        }
+        if self.store.totp(user.id)?.is_some_and(|t| t.confirmed) {
+            let step = self.await_second_factor(&user, remember);
+            return Ok((user, step));
+        }
+        let issued = self.finish_login(&user, remember, origin, "login")?;
+        Ok((user, SignIn::Session(issued)))
+    }
+
+    /// The last step of every sign-in: the login time, the audit entry and the session.
+    pub(super) fn finish_login(
+        &self,
+        user: &User,
+        remember: bool,
+        origin: Origin,
+        action: &str,
+    ) -> Result<Issued, AuthError> {
+        self.store.touch_login(user.id, self.now())?;
+        self.audit(&format!("user:{}", user.id.0), action, user.email.as_str(), Some(origin));
+        self.start_session(user.id, remember)
     }
 
     /// Opens a share link: checks its password (limited like sign-ins, per link and per client

@@ -8,6 +8,7 @@ import { type I18nKey, t } from '../core/i18n';
 export type Schemas = components['schemas'];
 export type Site = Schemas['SiteView'];
 export type Me = Schemas['MeView'];
+export type SecondFactorChallenge = Schemas['SecondFactorChallenge'];
 export type QueryRequest = Schemas['QueryRequest'];
 export type QueryResponse = Schemas['QueryResponse'];
 export type QueryRow = Schemas['QueryRow'];
@@ -65,7 +66,7 @@ export class Api {
         return request;
       },
       onResponse: ({ response, schemaPath }) => {
-        const publicPath = ['/setup', '/auth/login', '/me', '/invites/{token}', '/invites/{token}/accept', '/share/{token}'];
+        const publicPath = ['/setup', '/auth/login', '/auth/login/code', '/me', '/invites/{token}', '/invites/{token}/accept', '/share/{token}'];
         if (response.status === 401 && !this.bearer && !publicPath.includes(schemaPath)) {
           const next = this.router.url;
           if (!next.startsWith('/login')) void this.router.navigate(['/login'], { queryParams: { next } });

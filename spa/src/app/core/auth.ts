@@ -1,5 +1,5 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
-import { Api, ApiError, type Me, ok } from '../api/api';
+import { Api, ApiError, type Me, type SecondFactorChallenge, ok } from '../api/api';
 import { type Lang, hasStoredLang, isLang, locale, setLang } from './i18n';
 
 /** Who is signed in (null: nobody), loaded once and updated by login/logout. */
@@ -9,6 +9,7 @@ export class Auth {
   readonly me = signal<Me | null>(null);
   readonly isAdmin = computed(() => this.me()?.is_admin ?? false);
   private setupNeeded: boolean | null = null;
+  private enrolDue: boolean | null = null;
 
   /** Whether the instance still needs its first user (asked once; false after setup). */
   async needsSetup(): Promise<boolean> {
@@ -35,8 +36,42 @@ export class Auth {
     this.setupNeeded = false;
   }
 
-  async login(email: string, password: string, remember: boolean): Promise<void> {
-    this.signedIn(await ok(this.api.client.POST('/auth/login', { body: { email, password, remember } })));
+  /**
+   * Signs in with the password. Returns the token of the second step when the account has a second
+   * factor (then `loginCode` finishes the sign-in), else null: signed in.
+   */
+  async login(email: string, password: string, remember: boolean): Promise<string | null> {
+    const r = this.api.client.POST('/auth/login', { body: { email, password, remember } });
+    const answer = (await ok(r)) as Me | SecondFactorChallenge;
+    if ('token' in answer) return answer.token;
+    this.signedIn(answer);
+    return null;
+  }
+
+  /** The second sign-in step: an authenticator or recovery code for the token of `login`. */
+  async loginCode(token: string, code: string, remember: boolean): Promise<void> {
+    this.signedIn(await ok(this.api.client.POST('/auth/login/code', { body: { token, code, remember } })));
+  }
+
+  /**
+   * Whether the signed-in user must still enrol a second factor (the instance requires one);
+   * asked once per sign-in.
+   */
+  async mustEnrol(): Promise<boolean> {
+    if (this.enrolDue === null) {
+      try {
+        const s = await ok(this.api.client.GET('/me/two-factor'));
+        this.enrolDue = s.required && !s.totp_enabled;
+      } catch {
+        this.enrolDue = false;
+      }
+    }
+    return this.enrolDue;
+  }
+
+  /** Forgets the enrolment check (after enrolling or turning a second factor off). */
+  twoFactorChanged(): void {
+    this.enrolDue = null;
   }
 
   async acceptInvite(token: string, password: string, name?: string): Promise<void> {
@@ -64,6 +99,7 @@ export class Auth {
    */
   private signedIn(me: Me): void {
     this.me.set(me);
+    this.enrolDue = null;
     const saved = me.language;
     if (!hasStoredLang() && isLang(saved) && saved !== locale()) void setLang(saved);
     else if (hasStoredLang() && saved !== locale()) void this.setLanguage(locale());

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use poem_openapi::{OpenApiService, Tags};
 
-use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi};
+use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi, SsoApi, TwoFactorApi};
 use self::alerts::AlertsApi;
 use self::ai_visibility::AiVisibilityApi;
 use self::annotations::AnnotationsApi;
@@ -78,6 +78,8 @@ type Apis = (
     GoalsApi,
     SegmentsApi,
     SessionApi,
+    SsoApi,
+    TwoFactorApi,
     PeopleApi,
     AccessApi,
     ClusterApi,
@@ -98,6 +100,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         GoalsApi { state: state.clone() },
         SegmentsApi { state: state.clone() },
         SessionApi(AccountsApi { state: state.clone() }),
+        SsoApi(AccountsApi { state: state.clone() }),
+        TwoFactorApi(AccountsApi { state: state.clone() }),
         PeopleApi(AccountsApi { state: state.clone() }),
         AccessApi(AccountsApi { state: state.clone() }),
         ClusterApi { state: state.clone() },

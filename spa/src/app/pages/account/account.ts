@@ -6,11 +6,12 @@ import { Message } from 'primeng/message';
 import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { TokensPanel } from '../../shared/tokens-panel';
+import { TwoFactorPanel } from '../../shared/two-factor-panel';
 import { LANGS, type Lang, locale, roleName, t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-account',
-  imports: [FormsModule, ButtonModule, InputTextModule, Message, TokensPanel],
+  imports: [FormsModule, ButtonModule, InputTextModule, Message, TokensPanel, TwoFactorPanel],
   template: `
     <div class="page">
       <h1>{{ t('account.title') }}</h1>
@@ -47,6 +48,10 @@ import { LANGS, type Lang, locale, roleName, t } from '../../core/i18n';
           }
           <p-button type="submit" [label]="t('account.changePassword')" [disabled]="!f.valid" [loading]="busy()" />
         </form>
+      </section>
+      <section class="card" id="two-factor">
+        <h2>{{ t('twoFactor.title') }}</h2>
+        <hk-two-factor-panel />
       </section>
       <section class="card">
         <h2>{{ t('account.tokens') }}</h2>

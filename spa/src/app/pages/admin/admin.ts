@@ -43,6 +43,14 @@ import { t } from '../../core/i18n';
           <p-message severity="error">{{ error() }}</p-message>
         }
       </section>
+      <section class="card" id="security-policy">
+        <h2>{{ t('twoFactor.policyTitle') }}</h2>
+        <label class="check">
+          <p-toggleswitch [ngModel]="policy.value()?.two_factor_required ?? false" (ngModelChange)="setPolicy($event)" [disabled]="!policy.hasValue()" inputId="require-2fa" data-testid="require-2fa" />
+          {{ t('twoFactor.policyRequire') }}
+        </label>
+        <p class="muted small">{{ t('twoFactor.policyHint') }}</p>
+      </section>
       <section class="card">
         <h2>{{ t('admin.invite') }}</h2>
         <p class="muted">{{ t('admin.inviteHint') }}</p>
@@ -93,6 +101,14 @@ export class AdminPage {
   readonly inviteUrl = signal<string | null>(null);
   readonly users = resource({ loader: ({ abortSignal }) => ok(this.api.client.GET('/users', { signal: abortSignal })) });
   readonly audit = resource({ loader: ({ abortSignal }) => ok(this.api.client.GET('/audit', { params: { query: { limit: 100 } }, signal: abortSignal })) });
+
+  readonly policy = resource({ loader: ({ abortSignal }) => ok(this.api.client.GET('/security-policy', { signal: abortSignal })) });
+
+  async setPolicy(required: boolean): Promise<void> {
+    await this.act(() => ok(this.api.client.PUT('/security-policy', { body: { two_factor_required: required } })));
+    this.policy.reload();
+    this.auth.twoFactorChanged();
+  }
 
   async setAdmin(u: Schemas['UserView'], isAdmin: boolean): Promise<void> {
     await this.act(() => ok(this.api.client.PATCH('/users/{id}', { params: { path: { id: u.id } }, body: { is_admin: isAdmin } })));

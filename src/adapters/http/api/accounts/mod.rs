@@ -4,11 +4,15 @@
 mod access;
 mod people;
 mod session;
+mod sso;
+mod two_factor;
 mod views;
 
 pub use access::AccessApi;
 pub use people::PeopleApi;
 pub use session::SessionApi;
+pub use sso::SsoApi;
+pub use two_factor::TwoFactorApi;
 pub use views::*;
 
 use std::sync::Arc;
@@ -25,7 +29,7 @@ use crate::domain::accounts::{Role, Scope, UserId};
 use crate::domain::auth::REMEMBER_TTL;
 use crate::domain::site::{SiteDomain, SiteId};
 use crate::ports::accounts::{TokenRecord, User};
-use crate::services::accounts::{AccountService, AuthError, Caller, InviteInfo, Issued};
+use crate::services::accounts::{AccountService, AuthError, Caller, InviteInfo, Issued, SignIn};
 
 /// Microseconds since the epoch as RFC 3339.
 pub fn iso(micros: i64) -> String {

@@ -17,6 +17,9 @@ crate::api_answers! {
         Ok(200, Json<MeView>, #[oai(header = "Set-Cookie")] String),
         /// Created and signed in.
         Created(201, Json<MeView>, #[oai(header = "Set-Cookie")] String),
+        /// Sign-in only: the password is right and the account has a second factor; send a code
+        /// with the token to `POST /api/auth/login/code`. No session yet.
+        SecondFactor(202, Json<SecondFactorChallenge>),
         /// Invalid input.
         BadRequest,
         /// Wrong e-mail or password.
@@ -40,6 +43,8 @@ impl SessionResult {
         match e {
             AuthError::Invalid(e) => Self::BadRequest(body("invalid_request", e.to_string())),
             AuthError::BadCredentials => Self::Unauthorized(body("bad_credentials", e.to_string())),
+            AuthError::WrongCode => Self::Unauthorized(body("wrong_code", e.to_string())),
+            AuthError::SignInExpired => Self::Unauthorized(body("sign_in_expired", e.to_string())),
             AuthError::RateLimited { retry_after } => {
                 Self::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
             }
@@ -63,6 +68,16 @@ crate::api_part!(
     /// Setup, sign-in and the caller's account.
     SessionApi, AccountsApi
 );
+
+impl SessionApi {
+    /// The answer of a finished sign-in: the account and the session cookie.
+    async fn signed_in(&self, user: &User, issued: &Issued, remember: bool) -> SessionResult {
+        match self.caller_of(user).await {
+            Ok(caller) => SessionResult::Ok(Json(self.me_view(user, &caller)), self.cookie(issued, remember)),
+            Err(e) => SessionResult::signin_failed(e),
+        }
+    }
+}
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl SessionApi {
@@ -98,10 +113,25 @@ impl SessionApi {
         let LoginRequest { email, password, remember } = input.0;
         let result = blocking(&self.state.accounts, move |a| a.login(&email, &password, remember, origin)).await;
         match result {
-            Ok((user, issued)) => match self.caller_of(&user).await {
-                Ok(caller) => SessionResult::Ok(Json(self.me_view(&user, &caller)), self.cookie(&issued, remember)),
-                Err(e) => SessionResult::signin_failed(e),
-            },
+            Ok((user, SignIn::Session(issued))) => self.signed_in(&user, &issued, remember).await,
+            Ok((_, SignIn::SecondFactor { token, expires_at })) => {
+                let methods = vec!["totp".to_string(), "recovery_code".to_string()];
+                SessionResult::SecondFactor(Json(SecondFactorChallenge { token, expires_at: iso(expires_at), methods }))
+            }
+            Err(e) => SessionResult::signin_failed(e),
+        }
+    }
+
+    /// The second sign-in step: a code from the authenticator app (or a recovery code) for the
+    /// token of a `202` sign-in answer; sets the session cookie. Wrong codes count against the
+    /// account and client address like wrong passwords (429 with `Retry-After`); a code is good once.
+    #[oai(path = "/auth/login/code", method = "post", operation_id = "loginCode")]
+    async fn login_code(&self, req: &Request, input: Json<LoginCodeRequest>) -> SessionResult {
+        let origin = origin(&self.state, req);
+        let LoginCodeRequest { token, code, remember } = input.0;
+        let result = blocking(&self.state.accounts, move |a| a.complete_login(&token, &code, origin)).await;
+        match result {
+            Ok((user, issued)) => self.signed_in(&user, &issued, remember).await,
             Err(e) => SessionResult::signin_failed(e),
         }
     }

@@ -32,6 +32,28 @@ pub struct LoginRequest {
     pub remember: bool,
 }
 
+/// The password was right; a second factor is needed.
+#[derive(Object)]
+pub struct SecondFactorChallenge {
+    /// Send it with the code to `POST /api/auth/login/code`; good for 5 minutes.
+    pub token: String,
+    pub expires_at: String,
+    /// What may be sent: `totp` (6 digits from the app), `recovery_code`.
+    pub methods: Vec<String>,
+}
+
+/// The second sign-in step.
+#[derive(Object)]
+pub struct LoginCodeRequest {
+    /// The token of the `202` sign-in answer.
+    pub token: String,
+    /// 6 digits from the authenticator app, or an unused recovery code.
+    pub code: String,
+    /// Keep the session for 30 days instead of the browser session.
+    #[oai(default)]
+    pub remember: bool,
+}
+
 /// A site and the caller's role on it.
 #[derive(Object)]
 pub struct SiteRole {
