@@ -15,6 +15,7 @@ use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
 use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
+use crate::adapters::memory::report_cache::{CachedReports, DataVersions};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
@@ -29,8 +30,9 @@ use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
+use crate::ports::notify::{BatchObserver, BothObservers};
 use crate::ports::queue::{NoHandover, RecordConsumer, RecordHandover, RecordPublisher};
-use crate::ports::reports::GoalRepository;
+use crate::ports::reports::{GoalRepository, ReportStore};
 use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
@@ -143,14 +145,15 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
     let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
+    let versions = Arc::new(DataVersions::default());
+    let mut engine: Arc<dyn ReportStore> =
+        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout));
+    if config.query_cache_entries > 0 {
+        engine = Arc::new(CachedReports::new(engine, versions.clone(), config.query_cache_entries));
+    }
     let reports = Arc::new(
-        ReportService::new(
-            Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-            goals.clone(),
-            imports.clone(),
-            clock.clone(),
-        )
-        .with_revenue_rates(config.revenue_rates.clone()),
+        ReportService::new(engine, goals.clone(), imports.clone(), clock.clone())
+            .with_revenue_rates(config.revenue_rates.clone()),
     );
     let accounts = accounts_service(&db, clock.clone())?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
@@ -165,7 +168,8 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         Arc::new(DuckAccounts::new(db.connect()?)),
     ));
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
-    let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), broadcaster.clone(), clock)?;
+    let observer = Arc::new(BothObservers(broadcaster.clone(), versions));
+    let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), observer, clock)?;
 
     let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?));
     let state = Arc::new(AppState {
@@ -210,7 +214,7 @@ fn spawn_writer(
     config: &ServeConfig,
     role: &NodeRole,
     writer_counters: Arc<WriterCounters>,
-    observer: Arc<Broadcaster>,
+    observer: Arc<dyn BatchObserver>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<std::thread::JoinHandle<Result<(), StoreError>>> {
     let writer_conn = db.connect()?;

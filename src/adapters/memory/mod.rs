@@ -3,5 +3,6 @@
 
 pub mod goals;
 pub mod mail;
+pub mod report_cache;
 pub mod segments;
 pub mod sites;
