@@ -52,8 +52,12 @@ def per_query(lists):
     print(f"{'query':<18} {'p50 ms':>8} {'p95 ms':>8}")
     for lst in lists:
         for name, q in SPEC[lst]:
-            run(q)  # warm-up
-            p50, p95 = pct([run(q) for _ in range(runs)])
+            try:
+                run(q)  # warm-up
+                p50, p95 = pct([run(q) for _ in range(runs)])
+            except urllib.error.HTTPError as e:
+                print(f"{name:<18} HTTP {e.code} ({json.loads(e.read() or b'{}').get('error', '')})")
+                continue
             if lst == "dashboard":
                 total += p50
             print(f"{name:<18} {p50:8.1f} {p95:8.1f}")
