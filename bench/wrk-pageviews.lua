@@ -20,7 +20,7 @@ end
 
 request = function()
   local v = math.random(0, 49999)
-  local ip = string.format("%d.%d.%d.%d", 81 + v % 100, 2 + (v // 100) % 200, (v // 256) % 250 + 1, v % 250 + 1)
+  local ip = string.format("%d.%d.%d.%d", 81 + v % 100, 2 + math.floor(v / 100) % 200, math.floor(v / 256) % 250 + 1, v % 250 + 1)
   local ref = refs[v % #refs + 1]
   local body = string.format('{"path":"%s","referrer":%s,"sc_w":1440,"lang":"en-US","tsrc":"hk.js"}',
     zipf(), ref == "" and "null" or ('"' .. ref .. '"'))
