@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub writer_start_delay: Duration,
     /// Periods with more events than this count visitors approximately.
     pub exact_visitors_limit: u64,
+    /// Report answers cached until their site's data changes (`--query-cache-entries`); 0: none.
+    pub query_cache_entries: usize,
     /// Longest a report query may run (`--query-timeout-ms`); `None`: no limit.
     pub query_timeout: Option<Duration>,
     /// Exchange rates to revenue goals' currencies (`--revenue-rates`).

@@ -17,6 +17,7 @@ use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
 use crate::adapters::otp::TotpCodes;
 use crate::adapters::sealing::{Sealer, SealingKey};
+use crate::adapters::memory::report_cache::{CachedReports, DataVersions};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
@@ -32,8 +33,9 @@ use crate::ports::cluster::ClusterStatusSource;
 use crate::ports::geo::GeoLookup;
 use crate::ports::leadership::{Leadership, NoFence, WriteFence};
 use crate::ports::lifecycle::Mailer;
+use crate::ports::notify::{BatchObserver, BothObservers};
 use crate::ports::queue::{NoHandover, RecordConsumer, RecordHandover, RecordPublisher};
-use crate::ports::reports::GoalRepository;
+use crate::ports::reports::{GoalRepository, ReportStore};
 use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
@@ -153,14 +155,15 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
 
     let imports = Arc::new(DuckImports::new(db.connect()?));
     let goals: Arc<dyn GoalRepository> = Arc::new(DuckGoals::new(db.connect()?));
+    let versions = Arc::new(DataVersions::default());
+    let mut engine: Arc<dyn ReportStore> =
+        Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout));
+    if config.query_cache_entries > 0 {
+        engine = Arc::new(CachedReports::new(engine, versions.clone(), config.query_cache_entries));
+    }
     let reports = Arc::new(
-        ReportService::new(
-            Arc::new(DuckReports::new(db.connect()?, config.exact_visitors_limit).with_timeout(config.query_timeout)),
-            goals.clone(),
-            imports.clone(),
-            clock.clone(),
-        )
-        .with_revenue_rates(config.revenue_rates.clone()),
+        ReportService::new(engine, goals.clone(), imports.clone(), clock.clone())
+            .with_revenue_rates(config.revenue_rates.clone()),
     );
     let accounts = accounts_service(&db, clock.clone(), &config.sealing_key)?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
@@ -176,7 +179,8 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     ));
     let (webhooks, alerts) = signal_services(&db, config, &clock, &goals, &reports, mailer)?;
     let broadcaster = Arc::new(Broadcaster::new(config.realtime));
-    let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), broadcaster.clone(), clock)?;
+    let observer = Arc::new(BothObservers(broadcaster.clone(), versions));
+    let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), observer, clock)?;
 
     let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?));
     let sso = match &config.sso {
@@ -266,7 +270,7 @@ fn spawn_writer(
     config: &ServeConfig,
     role: &NodeRole,
     writer_counters: Arc<WriterCounters>,
-    observer: Arc<Broadcaster>,
+    observer: Arc<dyn BatchObserver>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<std::thread::JoinHandle<Result<(), StoreError>>> {
     let writer_conn = db.connect()?;

@@ -160,8 +160,8 @@ impl Offline {
     }
 
     /// Prints the dashboard queries' timings.
-    pub fn bench(&self, site: &Site, runs: usize) -> Result<(), StoreError> {
-        crate::adapters::duckdb::bench_dashboard_sql(&self.db, site, runs)
+    pub fn bench(&self, site: &Site, runs: usize, all: bool) -> Result<(), StoreError> {
+        crate::adapters::duckdb::bench_dashboard_sql(&self.db, site, runs, all)
     }
 
     /// Seeds `events` hits over `days` days for the named sites through the ingest pipeline.
@@ -239,6 +239,7 @@ fn offline_config(queue_capacity: usize) -> ServeConfig {
         },
         writer_start_delay: Duration::ZERO,
         exact_visitors_limit: crate::adapters::duckdb::EXACT_VISITORS_LIMIT,
+        query_cache_entries: 0,
         query_timeout: None,
         revenue_rates: Default::default(),
         realtime: StreamLimits::default(),

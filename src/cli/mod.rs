@@ -65,6 +65,9 @@ pub enum Command {
         site: String,
         #[arg(long, default_value_t = 15)]
         runs: usize,
+        /// Also the queries off the dashboard's fast path and a funnel.
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         data: DataDirArg,
     },
@@ -203,10 +206,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Annotate(args) => annotate::annotate(args),
         Command::Report(cmd) => lifecycle::report(cmd),
         Command::Seed(args) => sites::seed(args),
-        Command::BenchQueries { site, runs, data } => {
+        Command::BenchQueries { site, runs, all, data } => {
             let db = open_offline(&data)?;
             let site = sites::lookup(&db, &site)?.context("no such site")?;
-            db.bench(&site, runs)?;
+            db.bench(&site, runs, all)?;
             Ok(())
         }
         Command::User(command) => {

@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// (about 1-2 % error, flagged in `meta.metric_warnings`); smaller ones count exactly.
     #[arg(long, env = "HITKEEP_EXACT_VISITORS_LIMIT", default_value_t = 1_000_000)]
     pub exact_visitors_limit: u64,
+    /// Report answers kept in memory and reused until new data for their site is stored (at
+    /// most a minute); identical queries asked at once run once. 0: no cache.
+    #[arg(long, env = "HITKEEP_QUERY_CACHE_ENTRIES", default_value_t = 512)]
+    pub query_cache_entries: usize,
     /// Longest a report query (stats, funnel, Web Vitals, realtime count) may run, in
     /// milliseconds; then it is cancelled and answers 503 with Retry-After. 0: no limit.
     #[arg(long, env = "HITKEEP_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
@@ -276,6 +280,7 @@ pub fn serve_config(a: &ServeArgs) -> anyhow::Result<ServeConfig> {
         },
         writer_start_delay: Duration::from_millis(a.writer_start_delay_ms),
         exact_visitors_limit: a.exact_visitors_limit,
+        query_cache_entries: a.query_cache_entries,
         query_timeout: (a.query_timeout_ms > 0).then(|| Duration::from_millis(a.query_timeout_ms)),
         revenue_rates: match &a.revenue_rates {
             Some(path) => RevenueRates::parse(

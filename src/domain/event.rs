@@ -99,7 +99,7 @@ pub struct Event {
 }
 
 /// An event's contribution to its visit's numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct VisitStats {
     /// The event opened its visit (1 per visit).
     pub visit_start: bool,
@@ -108,6 +108,18 @@ pub struct VisitStats {
     pub bounce_delta: i8,
     /// Whole seconds since the visit's previous event; sums to the visit's duration.
     pub duration_delta: u32,
+    /// On a pageview after the visit's first: the previous pageview's page and how long it was
+    /// viewed (time on page without a window over the visit's events).
+    #[serde(default)]
+    pub previous_page: Option<PreviousPage>,
+}
+
+/// The page a visit viewed before this pageview, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousPage {
+    pub path: String,
+    /// Milliseconds from that pageview to this one.
+    pub gap_ms: u32,
 }
 
 /// A Web Vitals measurement from a page load.

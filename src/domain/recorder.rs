@@ -73,6 +73,19 @@ impl WriterCounters {
             + self.stored_crawls.load(Ordering::SeqCst)
     }
 
+    /// Counts a committed batch of `records` records that took `d` to store.
+    fn stored(&self, d: Duration, records: usize, events: &[Event], vitals: &[VitalSample]) {
+        self.store_failing.store(false, Ordering::SeqCst);
+        self.observe_flush(d, records);
+        self.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
+    }
+
+    fn observe_sessions(&self, open: usize, evicted: u64) {
+        self.open_visits.store(open as u64, Ordering::Relaxed);
+        self.evicted_visits.store(evicted, Ordering::Relaxed);
+    }
+
     fn observe_flush(&self, d: Duration, records: usize) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.flush_micros_sum.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
@@ -129,32 +142,15 @@ pub fn run_writer(
         crawls.clear();
         for record in records {
             match record {
-                Record::Event { visitor, mut event } if event.engagement.is_some() => {
-                    // Engagement joins its page view's visit but is no event of it: no bounce
-                    // change, no duration. Without an open visit it keeps visit 0 (orphaned).
-                    if let Some((visitor_id, visit_id)) = sessions.peek(visitor, event.ts) {
-                        event.visitor_id = visitor_id;
-                        event.visit_id = visit_id;
-                    }
-                    events.push(*event);
-                    keys.push(visitor);
-                }
-                Record::Event { visitor, mut event } => {
-                    let pageview = event.name == super::event::PAGEVIEW;
-                    let a = sessions.assign(visitor, event.ts, pageview, || event.traffic.clone());
-                    event.visitor_id = a.visitor_id;
-                    event.visit_id = a.visit_id;
-                    event.traffic = a.attrs;
-                    event.visit_stats = a.stats;
-                    events.push(*event);
+                Record::Event { visitor, event } => {
+                    events.push(place_in_visit(&mut sessions, visitor, *event));
                     keys.push(visitor);
                 }
                 Record::Vital(v) => vitals.push(v),
                 Record::Crawl(c) => crawls.push(c),
             }
         }
-        counters.open_visits.store(sessions.open_visits() as u64, Ordering::Relaxed);
-        counters.evicted_visits.store(sessions.evicted(), Ordering::Relaxed);
+        counters.observe_sessions(sessions.open_visits(), sessions.evicted());
         let mut backoff = Duration::from_millis(50);
         let mut give_up_at: Option<Instant> = None;
         loop {
@@ -166,16 +162,9 @@ pub fn run_writer(
             match store.append_at(&events, &vitals, &crawls, position.as_ref()) {
                 Ok(()) => {
                     consumer.acknowledge();
-                    counters.store_failing.store(false, Ordering::SeqCst);
-                    counters.observe_flush(started.elapsed(), count);
-                    counters.stored_events.fetch_add(events.len() as u64, Ordering::Relaxed);
-                    counters.stored_vitals.fetch_add(vitals.len() as u64, Ordering::Relaxed);
+                    counters.stored(started.elapsed(), count, &events, &vitals);
                     counters.stored_crawls.fetch_add(crawls.len() as u64, Ordering::Relaxed);
-                    let mut sites: Vec<u32> =
-                        events.iter().map(|e| e.site_id).chain(vitals.iter().map(|v| v.site_id)).collect();
-                    sites.sort_unstable();
-                    sites.dedup();
-                    observer.stored(&sites);
+                    observer.stored(&touched_sites(&events, &vitals));
                     break;
                 }
                 Err(e) => {
@@ -201,6 +190,41 @@ pub fn run_writer(
     }
     counters.running.store(false, Ordering::SeqCst);
     store.checkpoint()
+}
+
+/// Places an event in its visit: an ordinary event opens or continues one (and carries its
+/// statistics); an engagement report joins its page view's visit but is no event of it (no
+/// bounce change, no duration) and without an open visit keeps visit 0 (orphaned).
+fn place_in_visit(
+    sessions: &mut Sessionizer<Arc<super::event::TrafficSource>>,
+    visitor: VisitorKey,
+    mut event: Event,
+) -> Event {
+    if event.engagement.is_some() {
+        if let Some((visitor_id, visit_id)) = sessions.peek(visitor, event.ts) {
+            event.visitor_id = visitor_id;
+            event.visit_id = visit_id;
+        }
+        return event;
+    }
+    let pageview = event.name == super::event::PAGEVIEW;
+    let a = sessions.assign(visitor, event.ts, pageview, || event.traffic.clone());
+    event.visitor_id = a.visitor_id;
+    event.visit_id = a.visit_id;
+    event.traffic = a.attrs;
+    event.visit_stats = a.stats;
+    if pageview {
+        event.visit_stats.previous_page = sessions.follow_page(visitor.current, &event.pathname, event.ts);
+    }
+    event
+}
+
+/// The sites a stored batch touched, each once.
+fn touched_sites(events: &[Event], vitals: &[VitalSample]) -> Vec<u32> {
+    let mut sites: Vec<u32> = events.iter().map(|e| e.site_id).chain(vitals.iter().map(|v| v.site_id)).collect();
+    sites.sort_unstable();
+    sites.dedup();
+    sites
 }
 
 /// The batch in hand back as records (visits are assigned again by whoever writes them).

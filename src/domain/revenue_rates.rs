@@ -15,13 +15,7 @@ pub struct RevenueRates {
     pairs: BTreeMap<(String, String), f64>,
 }
 
-/// How a query's revenue is converted: to `currency`, each listed currency at its rate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RevenueConversion {
-    pub currency: String,
-    /// (from, rate to `currency`), ISO 4217 codes only.
-    pub rates: Vec<(String, f64)>,
-}
+pub use super::query::money::RevenueConversion;
 
 impl RevenueRates {
     /// Reads rates from JSON (`{"USD": {"EUR": 0.92}}`: one USD is 0.92 EUR) or CSV (lines of

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::event::VisitStats;
+use super::event::{PreviousPage, VisitStats};
 use super::visitor::VisitorKey;
 
 /// Default inactivity that ends a visit.
@@ -19,6 +19,8 @@ struct ActiveVisit<S> {
     first_pageview: bool,
     /// What the visit carries from its first event to all later ones (its traffic source).
     attrs: S,
+    /// The latest pageview's page and time.
+    last_pageview: Option<(String, i64)>,
 }
 
 /// A visit still open when the process (re)starts, read back from storage.
@@ -30,6 +32,8 @@ pub struct OpenVisit<S> {
     pub events: u32,
     pub first_pageview: bool,
     pub attrs: S,
+    /// The latest pageview's page and time (microseconds).
+    pub last_pageview: Option<(String, i64)>,
 }
 
 /// The visitor id to store and the visit an event belongs to.
@@ -74,6 +78,7 @@ impl<S: Clone> Sessionizer<S> {
                         events: v.events,
                         first_pageview: v.first_pageview,
                         attrs: v.attrs,
+                        last_pageview: v.last_pageview,
                     },
                 )
             })
@@ -129,22 +134,22 @@ impl<S: Clone> Sessionizer<S> {
                 visit_start: false,
                 bounce_delta: if v.events == 1 && v.first_pageview { -1 } else { 0 },
                 duration_delta: (ts.div_euclid(1_000_000) - v.last_seen.div_euclid(1_000_000)).max(0) as u32,
+                previous_page: None,
             };
             v.events += 1;
             v.last_seen = v.last_seen.max(ts);
-            let (v, assignment) = {
-                let v = v.clone();
-                let a = Assignment {
-                    visitor_id: v.visitor_id,
-                    visit_id: v.visit_id,
-                    new_visit: false,
-                    attrs: v.attrs.clone(),
-                    stats,
-                };
-                (v, a)
+            let assignment = Assignment {
+                visitor_id: v.visitor_id,
+                visit_id: v.visit_id,
+                new_visit: false,
+                attrs: v.attrs.clone(),
+                stats,
             };
             if found != key.current {
-                self.active.insert(key.current, v);
+                // Continued under today's id: today's key finds it from now on.
+                if let Some(v) = self.active.get(&found).cloned() {
+                    self.active.insert(key.current, v);
+                }
             }
             return assignment;
         }
@@ -158,13 +163,24 @@ impl<S: Clone> Sessionizer<S> {
             events: 1,
             first_pageview: pageview,
             attrs: attrs.clone(),
+            last_pageview: None,
         };
         self.active.insert(key.current, visit);
         if self.active.len() > self.max_open {
             self.evict();
         }
-        let stats = VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0 };
+        let stats =
+            VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0, previous_page: None };
         Assignment { visitor_id: key.current, visit_id, new_visit: true, attrs, stats }
+    }
+
+    /// Records a pageview of `path` at `ts` in the visit `visitor` has open (call after
+    /// [`Sessionizer::assign`]); returns the visit's previous pageview, if any, and its gap.
+    pub fn follow_page(&mut self, visitor: u64, path: &str, ts: i64) -> Option<PreviousPage> {
+        let v = self.active.get_mut(&visitor)?;
+        let (path, at) = v.last_pageview.replace((path.to_string(), ts))?;
+        let gap_ms = ((ts - at) / 1000).clamp(0, u32::MAX as i64) as u32;
+        Some(PreviousPage { path, gap_ms })
     }
 
     /// Visits open now (for tests and metrics).
@@ -263,8 +279,15 @@ mod tests {
 
     #[test]
     fn resumes_open_visits_and_numbering() {
-        let open =
-            [OpenVisit { visitor_id: 5, visit_id: 41, last_seen: 0, events: 1, first_pageview: true, attrs: "google" }];
+        let open = [OpenVisit {
+            visitor_id: 5,
+            visit_id: 41,
+            last_seen: 0,
+            events: 1,
+            first_pageview: true,
+            attrs: "google",
+            last_pageview: None,
+        }];
         let mut s = Sessionizer::new(42, VISIT_TIMEOUT_MICROS, open);
         let resumed = s.assign(key(5), 5 * MIN, true, || "direct");
         assert_eq!(resumed.stats.bounce_delta, -1, "the resumed one-pageview visit stops being a bounce");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hitkeep::adapters::duckdb::{Database, DuckEventStore, DuckReports};
 use hitkeep::domain::channel::Channel;
 use hitkeep::domain::client::DeviceClass;
-use hitkeep::domain::event::{Event, Location, TrafficSource, VisitStats};
+use hitkeep::domain::event::{Event, Location, PreviousPage, TrafficSource, VisitStats};
 use hitkeep::domain::page::Utm;
 use hitkeep::domain::query::{Cell, parse_query};
 use hitkeep::ports::reports::ReportStore;
@@ -78,6 +78,12 @@ fn to_event(e: &Ev, all: &[Ev]) -> Event {
             _ => 0,
         },
         duration_delta: if pos == 0 { 0 } else { ((e.ts - visit[pos - 1].ts) / 1_000_000) as u32 },
+        previous_page: visit[..pos]
+            .iter()
+            .rev()
+            .find(|x| x.pageview)
+            .filter(|_| e.pageview)
+            .map(|p| PreviousPage { path: PAGES[p.page].into(), gap_ms: ((e.ts - p.ts) / 1000) as u32 }),
     };
     Event {
         visit_stats,
@@ -116,6 +122,8 @@ enum F {
     PageContains(&'static str),
     SourceIs(usize),
     BrowserIsNot(usize),
+    /// `has_done` (false) or `has_not_done` (true) a Signup in the visit.
+    SignedUp(bool),
 }
 
 fn filter_json(f: &F) -> Value {
@@ -126,11 +134,19 @@ fn filter_json(f: &F) -> Value {
         F::PageContains(s) => json!([["contains", "event:page", [s]]]),
         F::SourceIs(i) => json!([["is", "visit:source", [source(*i)]]]),
         F::BrowserIsNot(b) => json!([["is_not", "visit:browser", [BROWSERS[*b]]]]),
+        F::SignedUp(negated) => {
+            json!([[if *negated { "has_not_done" } else { "has_done" }, ["is", "event:name", ["Signup"]]]])
+        }
     }
 }
 
-fn matches(f: &F, e: &Ev) -> bool {
+/// Whether `e` passes `f`; visit conditions look at the events of its visit in `range`.
+fn matches(f: &F, e: &Ev, evs: &[Ev], range: (i64, i64)) -> bool {
     match f {
+        F::SignedUp(negated) => {
+            let signup = evs.iter().any(|x| x.visit == e.visit && !x.pageview && x.ts >= range.0 && x.ts < range.1);
+            signup != *negated
+        }
         F::None => true,
         F::PageIs(p) => e.page == *p,
         F::PageContains(s) => PAGES[e.page].contains(s),
@@ -146,6 +162,7 @@ fn filters() -> impl Strategy<Value = F> {
         prop::sample::select(vec!["o", "pric", "/b"]).prop_map(F::PageContains),
         (0usize..3).prop_map(F::SourceIs),
         (0usize..2).prop_map(F::BrowserIsNot),
+        any::<bool>().prop_map(F::SignedUp),
     ]
 }
 
@@ -157,7 +174,7 @@ fn expected_event_metrics(
     range: (i64, i64),
 ) -> BTreeMap<String, (u64, u64, u64)> {
     let mut groups: BTreeMap<String, (BTreeSet<u64>, u64, u64)> = BTreeMap::new();
-    for e in evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1 && matches(f, e)) {
+    for e in evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1 && matches(f, e, evs, range)) {
         let key = match dim {
             Some("event:page") => PAGES[e.page].to_string(),
             Some("visit:source") => SOURCES[e.source].unwrap_or("Direct / None").to_string(),
@@ -172,17 +189,27 @@ fn expected_event_metrics(
     groups.into_iter().map(|(k, (v, p, n))| (k, (v.len() as u64, p, n))).collect()
 }
 
-/// Expected (visits, bounce_rate, visit_duration) per source or overall.
-fn expected_visit_metrics(evs: &[Ev], f: &F, by_source: bool, range: (i64, i64)) -> BTreeMap<String, (u64, i64, i64)> {
+/// Expected (visits, bounce_rate, visit_duration) per source, per landing page (the page
+/// dimension of visit metrics) or overall.
+fn expected_visit_metrics(
+    evs: &[Ev],
+    f: &F,
+    dim: Option<&str>,
+    range: (i64, i64),
+) -> BTreeMap<String, (u64, i64, i64)> {
     let in_range: Vec<&Ev> = evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1).collect();
-    let visits: BTreeSet<u64> = in_range.iter().filter(|e| matches(f, e)).map(|e| e.visit).collect();
+    let visits: BTreeSet<u64> = in_range.iter().filter(|e| matches(f, e, evs, range)).map(|e| e.visit).collect();
     let mut groups: BTreeMap<String, Vec<(bool, i64)>> = BTreeMap::new();
     for v in visits {
         let es: Vec<&&Ev> = in_range.iter().filter(|e| e.visit == v).collect();
         let pv = es.iter().filter(|e| e.pageview).count();
         let ce = es.len() - pv;
         let dur = (es.iter().map(|e| e.ts).max().unwrap() - es.iter().map(|e| e.ts).min().unwrap()) / 1_000_000;
-        let key = if by_source { SOURCES[es[0].source].unwrap_or("Direct / None").to_string() } else { String::new() };
+        let key = match dim {
+            Some("visit:source") => SOURCES[es[0].source].unwrap_or("Direct / None").to_string(),
+            Some("event:page") => PAGES[es[0].page].to_string(),
+            _ => String::new(),
+        };
         groups.entry(key).or_default().push((pv <= 1 && ce == 0, dur));
     }
     groups
@@ -196,11 +223,63 @@ fn expected_visit_metrics(evs: &[Ev], f: &F, by_source: bool, range: (i64, i64))
         .collect()
 }
 
+/// Expected (visitors, visits, pageviews) per exit page (the last pageview's page) of the
+/// visits whose events pass `f` (a filter on visit attributes).
+fn expected_exit_pages(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String, (u64, u64, u64)> {
+    let in_range: Vec<&Ev> =
+        evs.iter().filter(|e| e.ts >= range.0 && e.ts < range.1 && matches(f, e, evs, range)).collect();
+    let visits: BTreeSet<u64> = in_range.iter().map(|e| e.visit).collect();
+    let mut groups: BTreeMap<String, (BTreeSet<u64>, u64, u64)> = BTreeMap::new();
+    for v in visits {
+        let pvs: Vec<&&Ev> = in_range.iter().filter(|e| e.visit == v && e.pageview).collect();
+        let Some(last) = pvs.iter().max_by_key(|e| e.ts) else { continue };
+        let g = groups.entry(PAGES[last.page].to_string()).or_default();
+        g.0.insert(last.visitor);
+        g.1 += 1;
+        g.2 += pvs.len() as u64;
+    }
+    groups.into_iter().map(|(k, (v, n, p))| (k, (v.len() as u64, n, p))).collect()
+}
+
+/// Expected time on page (rounded seconds, `None` without a next pageview) per page of the
+/// matching events: the gaps between consecutive pageviews of visits with a matching event,
+/// counted on the first page, the second pageview in `range`.
+fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String, Option<i64>> {
+    let inside = |e: &&Ev| e.ts >= range.0 && e.ts < range.1;
+    let visits: BTreeSet<u64> =
+        evs.iter().filter(inside).filter(|e| matches(f, e, evs, range)).map(|e| e.visit).collect();
+    let mut gaps: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for v in &visits {
+        let pvs: Vec<&Ev> = evs.iter().filter(|e| e.visit == *v && e.pageview).collect();
+        for w in pvs.windows(2).filter(|w| inside(&w[1])) {
+            gaps.entry(PAGES[w[0].page]).or_default().push(w[1].ts - w[0].ts);
+        }
+    }
+    evs.iter()
+        .filter(inside)
+        .filter(|e| matches(f, e, evs, range))
+        .map(|e| {
+            let avg =
+                gaps.get(PAGES[e.page]).map(|g| (g.iter().sum::<i64>() as f64 / g.len() as f64 / 1e6).round() as i64);
+            (PAGES[e.page].to_string(), avg)
+        })
+        .collect()
+}
+
 fn engine(evs: &[Ev]) -> DuckReports {
+    engine_with(evs, false)
+}
+
+/// `legacy`: the rows look stored before pageviews kept their previous page (the engine then
+/// computes time on page with a window over each visit).
+fn engine_with(evs: &[Ev], legacy: bool) -> DuckReports {
     let db = Database::open_in_memory().unwrap();
     let mut store = DuckEventStore::new(db.connect().unwrap());
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
     store.append(&events, &[]).unwrap();
+    if legacy {
+        db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_ms = NULL").unwrap();
+    }
     let reports = DuckReports::new(db.connect().unwrap(), u64::MAX);
     std::mem::forget(db); // the first connection must outlive the clones
     reports
@@ -240,16 +319,40 @@ proptest! {
     }
 
     #[test]
-    fn visit_metrics_match(evs in dataset(), f in filters(), by_source in any::<bool>()) {
+    fn visit_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("visit:source"), Some("event:page")])) {
         let r = engine(&evs);
         let mut body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visits", "bounce_rate", "visit_duration"], "filters": filter_json(&f)});
-        if by_source { body["dimensions"] = json!(["visit:source"]); }
+        if let Some(d) = dim { body["dimensions"] = json!([d]); }
         let got: BTreeMap<String, (u64, i64, i64)> = ask(&r, body)
             .into_iter()
             .map(|(d, m)| (d.first().and_then(Value::as_str).unwrap_or("").to_string(), (m[0].as_u64().unwrap(), m[1].as_i64().unwrap(), m[2].as_i64().unwrap())))
-            .filter(|(_, m)| by_source || m.0 > 0)
+            .filter(|(_, m)| dim.is_some() || m.0 > 0)
             .collect();
-        let want = expected_visit_metrics(&evs, &f, by_source, (DAY0, DAY0 + 2 * 86_400_000_000));
+        let want = expected_visit_metrics(&evs, &f, dim, (DAY0, DAY0 + 2 * 86_400_000_000));
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn exit_pages_match(evs in dataset(), f in prop_oneof![Just(F::None), (0usize..3).prop_map(F::SourceIs), (0usize..2).prop_map(F::BrowserIsNot), any::<bool>().prop_map(F::SignedUp)]) {
+        let r = engine(&evs);
+        let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visitors", "visits", "pageviews"], "dimensions": ["visit:exit_page"], "filters": filter_json(&f)});
+        let got: BTreeMap<String, (u64, u64, u64)> = ask(&r, body)
+            .into_iter()
+            .map(|(d, m)| (d[0].as_str().unwrap_or("").to_string(), (m[0].as_u64().unwrap(), m[1].as_u64().unwrap(), m[2].as_u64().unwrap())))
+            .collect();
+        let want = expected_exit_pages(&evs, &f, (DAY0, DAY0 + 2 * 86_400_000_000));
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn time_on_page_matches(evs in dataset(), f in filters(), legacy in any::<bool>()) {
+        let r = engine_with(&evs, legacy);
+        let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["pageviews", "time_on_page"], "dimensions": ["event:page"], "filters": filter_json(&f)});
+        let got: BTreeMap<String, Option<i64>> = ask(&r, body)
+            .into_iter()
+            .map(|(d, m)| (d[0].as_str().unwrap_or("").to_string(), m[1].as_i64()))
+            .collect();
+        let want = expected_time_on_page(&evs, &f, (DAY0, DAY0 + 2 * 86_400_000_000));
         prop_assert_eq!(got, want);
     }
 }

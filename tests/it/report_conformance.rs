@@ -37,7 +37,12 @@ fn events() -> Vec<Event> {
         .map(|&(offset, visitor, visit, name, page, browser, (start, bounce, duration))| {
             let entry = ROWS.iter().find(|r| r.2 == visit).expect("first event").4;
             Event {
-                visit_stats: VisitStats { visit_start: start, bounce_delta: bounce, duration_delta: duration },
+                visit_stats: VisitStats {
+                    visit_start: start,
+                    bounce_delta: bounce,
+                    duration_delta: duration,
+                    previous_page: None,
+                },
                 revenue: None,
                 engagement: None,
                 ts: T0 + offset,

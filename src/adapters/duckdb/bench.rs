@@ -1,73 +1,122 @@
-//! The dashboard-query benchmark floor: the engine's SQL timed directly on the database.
+//! The query benchmark floor: the engine's SQL timed directly on the database.
 
 use serde_json::{Value as Json, json};
 
 use super::internal;
 use super::report_sql::build_sql;
-use super::reports::{EXACT_VISITORS_LIMIT, events_in};
+use super::reports::{EXACT_VISITORS_LIMIT, period_facts};
+use crate::domain::query::{Goal, GoalKind, Query};
 use crate::ports::store::StoreError;
 
-/// The dashboard's queries (last 30 days), as the benchmark runs them.
-pub const DASHBOARD_QUERIES: [(&str, &str); 7] = [
-    (
-        "kpis+compare",
-        r#"{"metrics": ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"], "compare": "previous_period"}"#,
-    ),
-    (
-        "timeseries",
-        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["time:day"], "include": {"time_labels": true}}"#,
-    ),
-    (
-        "top pages",
-        r#"{"metrics": ["visitors", "pageviews"], "dimensions": ["event:page"], "pagination": {"limit": 10}}"#,
-    ),
-    ("sources", r#"{"metrics": ["visitors"], "dimensions": ["visit:source"], "pagination": {"limit": 10}}"#),
-    ("countries", r#"{"metrics": ["visitors"], "dimensions": ["visit:country"], "pagination": {"limit": 10}}"#),
-    ("browsers", r#"{"metrics": ["visitors"], "dimensions": ["visit:browser"], "pagination": {"limit": 10}}"#),
-    (
-        "entry pages",
-        r#"{"metrics": ["visits", "bounce_rate"], "dimensions": ["visit:entry_page"], "pagination": {"limit": 10}}"#,
-    ),
-];
+/// The benchmark's queries, goals and funnel, shared with `bench/query_http.py`.
+const QUERIES: &str = include_str!("../../../bench/queries.json");
 
-/// Prints p50 / p95 of each dashboard query's SQL executed directly (prepare, run, fetch).
+/// The named queries of one list of `bench/queries.json` (`dashboard` or `other`).
+fn bench_queries(list: &str) -> Vec<(String, Json)> {
+    let all: Json = serde_json::from_str(QUERIES).expect("bench/queries.json is valid JSON");
+    all[list]
+        .as_array()
+        .map(|qs| qs.iter().map(|q| (q[0].as_str().unwrap_or("?").to_string(), q[1].clone())).collect())
+        .unwrap_or_default()
+}
+
+/// A goal or funnel step as the API takes it: `page_path` or `event_name`.
+fn goal_kind(spec: &Json) -> GoalKind {
+    match spec.get("page_path").and_then(Json::as_str) {
+        Some(path) => GoalKind::Page(path.into()),
+        None => GoalKind::Event(spec["event_name"].as_str().unwrap_or_default().into()),
+    }
+}
+
+/// The funnel the benchmark times.
+fn bench_funnel() -> Vec<GoalKind> {
+    let all: Json = serde_json::from_str(QUERIES).expect("valid");
+    all["funnel"].as_array().map(|s| s.iter().map(goal_kind).collect()).unwrap_or_default()
+}
+
+/// The goals the benchmark's site is given, named as the API names them.
+fn bench_goals() -> Vec<Goal> {
+    let all: Json = serde_json::from_str(QUERIES).expect("valid");
+    let specs = all["goals"].as_array().cloned().unwrap_or_default();
+    (0..)
+        .zip(specs.iter().map(goal_kind))
+        .map(|(id, kind)| {
+            let display_name = match &kind {
+                GoalKind::Page(p) => format!("Visit {p}"),
+                GoalKind::Event(e) => e.clone(),
+            };
+            Goal { id, display_name, kind, currency: None }
+        })
+        .collect()
+}
+
+/// p50 and p95 of `runs` timed calls of `f` after one warm-up, in ms.
+fn time_runs(runs: usize, mut f: impl FnMut() -> Result<(), StoreError>) -> Result<(f64, f64), StoreError> {
+    let mut times = Vec::new();
+    for i in 0..=runs {
+        let t = std::time::Instant::now();
+        f()?;
+        if i > 0 {
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
+    Ok((times[times.len() / 2], p95))
+}
+
+/// Runs the engine's statement(s) for `q` (its period and comparison) and fetches every row.
+fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
+    let mut periods = vec![q.period.clone()];
+    periods.extend(q.compare.clone());
+    for p in &periods {
+        let facts = period_facts(conn, site_id, q, p, EXACT_VISITORS_LIMIT)?;
+        let sql = build_sql(site_id, q, p, goals, facts);
+        let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
+        let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+        while rows.next().map_err(internal)?.is_some() {}
+    }
+    Ok(())
+}
+
+/// Prints p50 / p95 of each benchmark query's SQL executed directly (prepare, run, fetch):
+/// the dashboard's seven, then (with `all`) the others and a funnel.
 pub fn bench_dashboard_sql(
     db: &super::Database,
     site: &crate::domain::site::Site,
     runs: usize,
+    all: bool,
 ) -> Result<(), StoreError> {
     let conn = db.connect()?;
     let tz: chrono_tz::Tz = site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC);
     let now = chrono::Utc::now().timestamp_micros();
-    println!("{:<14} {:>8} {:>8}", "query", "p50 ms", "p95 ms");
+    let goals = bench_goals();
+    println!("{:<18} {:>8} {:>8}", "query", "p50 ms", "p95 ms");
     let mut total = 0.0;
-    for (name, body) in DASHBOARD_QUERIES {
-        let mut v: Json = serde_json::from_str(body).expect("valid");
+    let dashboard = bench_queries("dashboard");
+    let n_dashboard = dashboard.len();
+    let others = if all { bench_queries("other") } else { Vec::new() };
+    for (i, (name, mut v)) in dashboard.into_iter().chain(others).enumerate() {
         v["site_id"] = json!(site.domain.as_str());
-        v["date_range"] = json!("30d");
-        let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
-        let mut periods = vec![q.period.clone()];
-        periods.extend(q.compare.clone());
-        let mut times = Vec::new();
-        for i in 0..=runs {
-            let t = std::time::Instant::now();
-            for p in &periods {
-                let approx = events_in(&conn, site.id.0, p)? > EXACT_VISITORS_LIMIT;
-                let sql = build_sql(site.id.0, &q, p, &[], approx);
-                let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
-                let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
-                while rows.next().map_err(internal)?.is_some() {}
-            }
-            if i > 0 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
+        if v.get("date_range").is_none() {
+            v["date_range"] = json!("30d");
         }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let p50 = times[times.len() / 2];
-        let p95 = times[((times.len() as f64 * 0.95) as usize).min(times.len() - 1)];
-        total += p50;
-        println!("{name:<14} {p50:8.1} {p95:8.1}");
+        let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
+        let (p50, p95) = time_runs(runs, || run_query_sql(&conn, site.id.0, &q, &goals))?;
+        if i < n_dashboard {
+            total += p50;
+        }
+        println!("{name:<18} {p50:8.1} {p95:8.1}");
+        if i + 1 == n_dashboard {
+            println!("{:<18} {total:8.1}", "dashboard (sum)");
+        }
     }
-    println!("{:<14} {total:8.1}", "all (sum p50)");
+    if all {
+        let v = json!({"site_id": site.domain.as_str(), "date_range": "30d", "metrics": ["visitors"]});
+        let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
+        let steps = bench_funnel();
+        let (p50, p95) = time_runs(runs, || super::funnel::funnel(&conn, site.id.0, &q.period, &steps).map(|_| ()))?;
+        println!("{:<18} {p50:8.1} {p95:8.1}", "funnel (3 steps)");
+    }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::domain::channel::Channel;
 use crate::domain::crawlers::{CrawlerFetch, tally};
-use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
+use crate::domain::event::{Engagement, Event, PAGEVIEW, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::ports::queue::QueuePosition;
@@ -38,7 +38,7 @@ fn ts(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
-fn event_row(e: &Event) -> Result<[Value; 32], StoreError> {
+fn event_row(e: &Event) -> Result<[Value; 34], StoreError> {
     let props = if e.props.is_empty() {
         Value::Null
     } else {
@@ -55,6 +55,13 @@ fn event_row(e: &Event) -> Result<[Value; 32], StoreError> {
             Value::Text(r.currency.clone()),
         ),
         None => (Value::Null, Value::Null),
+    };
+    // Pageviews always carry a gap (0 on a visit's first), so rows stored before these columns
+    // existed (NULL) can be told apart.
+    let (prev_page, page_gap) = match (&e.visit_stats.previous_page, e.name == PAGEVIEW) {
+        (Some(p), true) => (Value::Text(p.path.clone()), Value::UInt(p.gap_ms)),
+        (None, true) => (Value::Null, Value::UInt(0)),
+        _ => (Value::Null, Value::Null),
     };
     Ok([
         ts(e.ts),
@@ -89,6 +96,8 @@ fn event_row(e: &Event) -> Result<[Value; 32], StoreError> {
         Value::UInt(e.visit_stats.duration_delta),
         amount,
         currency,
+        prev_page,
+        page_gap,
     ])
 }
 
@@ -199,7 +208,9 @@ impl EventStore for DuckEventStore {
                         arg_max(referrer, ts), arg_max(referrer_source, ts), arg_max(channel, ts),
                         arg_max(utm_source, ts), arg_max(utm_medium, ts), arg_max(utm_campaign, ts),
                         arg_max(utm_content, ts), arg_max(utm_term, ts), arg_max(entry_page, ts),
-                        count(*), arg_min(name, ts) = 'pageview'
+                        count(*), arg_min(name, ts) = 'pageview',
+                        arg_max(pathname, ts) FILTER (WHERE name = 'pageview'),
+                        epoch_us(max(ts) FILTER (WHERE name = 'pageview'))
                  FROM events e JOIN recent r ON e.visitor_id = r.visitor_id AND e.visit_id = r.visit_id
                  WHERE e.ts >= make_timestamp(?::BIGINT) - INTERVAL 1 DAY
                  GROUP BY e.visitor_id, e.visit_id",
@@ -209,12 +220,15 @@ impl EventStore for DuckEventStore {
             .query_map([since_micros, since_micros], |r| {
                 let channel: Option<String> = r.get(5)?;
                 let entry_page: Option<String> = r.get(11)?;
+                let last_page: Option<String> = r.get(14)?;
+                let last_page_at: Option<i64> = r.get(15)?;
                 Ok(OpenVisit {
                     visitor_id: r.get(0)?,
                     visit_id: r.get(1)?,
                     last_seen: r.get(2)?,
                     events: r.get::<_, i64>(12)? as u32,
                     first_pageview: r.get(13)?,
+                    last_pageview: last_page.zip(last_page_at),
                     attrs: Arc::new(TrafficSource {
                         entry_page: entry_page.unwrap_or_else(|| "/".into()),
                         referrer: r.get(3)?,

@@ -11,14 +11,25 @@ use crate::ports::store::StoreError;
 /// Visitors completing each funnel step, in order, within one visit.
 pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
     let mut sql = Sql::default();
+    let goals: Vec<Goal> = steps
+        .iter()
+        .map(|step| Goal { id: 0, display_name: String::new(), kind: step.clone(), currency: None })
+        .collect();
     sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE ")
         .site_period(site_id, period)
-        .push(")");
-    for (i, step) in steps.iter().enumerate() {
-        let goal = Goal { id: 0, display_name: String::new(), kind: step.clone(), currency: None };
+        .push(" AND (");
+    // Only rows completing some step take part: the joins below see a fraction of the period.
+    for (i, goal) in goals.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        goal_condition(&mut sql, goal);
+    }
+    sql.push("))");
+    for (i, goal) in goals.iter().enumerate() {
         if i == 0 {
             sql.push(", s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM base WHERE ");
-            goal_condition(&mut sql, &goal);
+            goal_condition(&mut sql, goal);
             sql.push(" GROUP BY visit_id)");
         } else {
             // The earliest completion of this step after the previous step's.
@@ -27,7 +38,7 @@ pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKin
                  JOIN s{} p ON b.visit_id = p.visit_id AND b.ts > p.t WHERE ",
                 i - 1
             ));
-            goal_condition(&mut sql, &goal);
+            goal_condition(&mut sql, goal);
             sql.push(" GROUP BY b.visit_id)");
         }
     }

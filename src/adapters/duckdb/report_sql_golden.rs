@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::report_sql::{build_sql, build_totals_sql};
+use super::report_sql::{PeriodFacts, build_sql, build_totals_sql};
 use crate::domain::query::{Goal, GoalKind, parse_query};
 
 const GOLDEN: &str = "src/adapters/duckdb/testdata/report_sql.txt";
@@ -63,8 +63,9 @@ fn render() -> String {
     for body in queries() {
         let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
         out.push_str(&format!("# {body}\n"));
+        // Exact and approximate visitors; the second also with the stored page gaps.
         for approx in [false, true] {
-            let sql = build_sql(7, &q, &q.period, &goals(), approx);
+            let sql = build_sql(7, &q, &q.period, &goals(), PeriodFacts { approx, page_gaps: approx });
             out.push_str(&format!("{}\n{:?}\n", sql.text, sql.params));
         }
         let mut raw = q.clone();
@@ -74,7 +75,7 @@ fn render() -> String {
             crate::domain::query::Metric::Visits,
         ];
         raw.order_by.clear();
-        let sql = build_totals_sql(7, &raw, &q.period, &goals(), false);
+        let sql = build_totals_sql(7, &raw, &q.period, &goals(), PeriodFacts::default());
         out.push_str(&format!("totals: {}\n{:?}\n\n", sql.text, sql.params));
     }
     out

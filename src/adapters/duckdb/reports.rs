@@ -6,15 +6,15 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use duckdb::Connection;
-use duckdb::types::{TimeUnit, Value};
+use duckdb::types::Value;
 
 use super::internal;
-use super::report_sql::{build_sql, build_totals_sql};
-use super::sql::{Sql, bucket_label};
+use super::report_sql::{PeriodFacts, build_sql, build_totals_sql};
+use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
 use crate::domain::imports::merge::TotalsRow;
-use crate::domain::query::{Cell, Dimension, Goal, GoalKind, Period, Query, QueryResult, ResultRow, VisitDim};
+use crate::domain::query::{Cell, Dimension, Goal, GoalKind, Metric, Period, Query, QueryResult, ResultRow, VisitDim};
 use crate::ports::reports::{ReportStore, VitalSummary};
 use crate::ports::store::StoreError;
 
@@ -61,10 +61,6 @@ impl DuckReports {
     }
 }
 
-pub(super) fn ts_param(micros: i64) -> Value {
-    Value::Timestamp(TimeUnit::Microsecond, micros)
-}
-
 fn to_cell(v: Value) -> Cell {
     match v {
         Value::Null => Cell::Null,
@@ -95,6 +91,30 @@ pub(super) fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Res
     )
     .map(|n| n as u64)
     .map_err(internal)
+}
+
+/// What the statement for `q` over `period` needs to know about the stored rows: whether the
+/// period is large enough for HyperLogLog, and (only when time on page is asked) whether every
+/// pageview stores its previous page.
+pub(super) fn period_facts(
+    conn: &Connection,
+    site_id: u32,
+    q: &Query,
+    period: &Period,
+    exact_limit: u64,
+) -> Result<PeriodFacts, StoreError> {
+    let approx = events_in(conn, site_id, period)? > exact_limit;
+    if !q.metrics.contains(&Metric::TimeOnPage) {
+        return Ok(PeriodFacts { approx, page_gaps: false });
+    }
+    let legacy: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE site_id = ? AND ts >= ? AND ts < ? AND name = 'pageview' AND page_gap_ms IS NULL",
+            duckdb::params![site_id, ts_param(period.start), ts_param(period.end)],
+            |r| r.get(0),
+        )
+        .map_err(internal)?;
+    Ok(PeriodFacts { approx, page_gaps: legacy == 0 })
 }
 
 /// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the
@@ -130,8 +150,8 @@ pub fn run(
     goals: &[Goal],
     exact_limit: u64,
 ) -> Result<QueryResult, StoreError> {
-    let approx = events_in(conn, site_id, period)? > exact_limit;
-    let sql = build_sql(site_id, q, period, goals, approx);
+    let facts = period_facts(conn, site_id, q, period, exact_limit)?;
+    let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
     let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
     let mut total = 0u64;
     let mut mixed_currencies = false;
@@ -189,8 +209,8 @@ pub fn run_totals(
     goals: &[Goal],
     exact_limit: u64,
 ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-    let approx = events_in(conn, site_id, period)? > exact_limit;
-    let sql = build_totals_sql(site_id, q, period, goals, approx);
+    let facts = period_facts(conn, site_id, q, period, exact_limit)?;
+    let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
     let n = q.dimensions.len();
     let rows =
         each_row(conn, &sql, q, period, |dimensions, row| Ok(TotalsRow { dimensions, totals: totals_at(row, n)? }))?;

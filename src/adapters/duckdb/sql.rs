@@ -36,10 +36,15 @@ impl Sql {
         self.push("site_id = ")
             .param(Value::UInt(site_id))
             .push(" AND ts >= ")
-            .param(super::reports::ts_param(period.start))
+            .param(ts_param(period.start))
             .push(" AND ts < ")
-            .param(super::reports::ts_param(period.end))
+            .param(ts_param(period.end))
     }
+}
+
+/// A UTC TIMESTAMP parameter from microseconds since the epoch.
+pub fn ts_param(micros: i64) -> Value {
+    Value::Timestamp(duckdb::types::TimeUnit::Microsecond, micros)
 }
 
 /// The events column (or expression) behind a row-level dimension; `None` for the ones that
@@ -244,63 +249,77 @@ pub fn filter_expr(sql: &mut Sql, f: &Filter, goals: &[Goal]) {
             filter_expr(sql, inner, goals);
             sql.push("))");
         }
-        Filter::Condition { op, dimension, values, case_sensitive } => match dimension {
-            Dimension::Event(EventDim::Goal) => {
-                let selected = goals_matching(goals, *op, values, *case_sensitive);
-                if op.is_negated() {
-                    sql.push("(NOT ");
-                }
-                if selected.is_empty() {
-                    sql.push("false");
-                } else {
-                    sql.push("(");
-                    for (i, g) in selected.iter().enumerate() {
-                        if i > 0 {
-                            sql.push(" OR ");
-                        }
-                        goal_condition(sql, g);
-                    }
-                    sql.push(")");
-                }
-                if op.is_negated() {
-                    sql.push(")");
-                }
+        Filter::Condition { op, dimension, values, case_sensitive } => {
+            condition_expr(sql, dimension, *op, values, *case_sensitive, goals)
+        }
+    }
+}
+
+/// Writes one filter condition as a boolean expression over `base` rows.
+fn condition_expr(
+    sql: &mut Sql,
+    dimension: &Dimension,
+    op: FilterOp,
+    values: &[String],
+    case_sensitive: bool,
+    goals: &[Goal],
+) {
+    match dimension {
+        Dimension::Event(EventDim::Goal) => {
+            let selected = goals_matching(goals, op, values, case_sensitive);
+            if op.is_negated() {
+                sql.push("(NOT ");
             }
-            Dimension::Event(EventDim::Prop(key)) => {
-                compare(sql, &prop_value(key), *op, values, *case_sensitive);
-            }
-            Dimension::Visit(VisitDim::CountryName) => {
-                // Names are matched here (each pattern compiled once, not once per country);
-                // the table holds codes.
-                let codes: Vec<String> = match ValueMatcher::new(*op, values, *case_sensitive) {
-                    Ok(matcher) => crate::domain::countries::all()
-                        .filter(|(_, name)| matcher.hit(name))
-                        .map(|(code, _)| code.to_string())
-                        .collect(),
-                    Err(_) => Vec::new(),
-                };
-                sql.push(if op.is_negated() { "NOT coalesce(country IN (" } else { "coalesce(country IN (" });
-                if codes.is_empty() {
-                    sql.push("NULL");
-                }
-                for (i, c) in codes.iter().enumerate() {
+            if selected.is_empty() {
+                sql.push("false");
+            } else {
+                sql.push("(");
+                for (i, g) in selected.iter().enumerate() {
                     if i > 0 {
-                        sql.push(", ");
+                        sql.push(" OR ");
                     }
-                    sql.text_param(c);
+                    goal_condition(sql, g);
                 }
-                sql.push("), false)");
+                sql.push(")");
             }
-            Dimension::Visit(v) if v.from_visit_pages() => {
-                sql.push("(visit_id IN (SELECT visit_id FROM visit_pages WHERE ");
-                compare(sql, &column(visit_pages_column(*v)), *op, values, *case_sensitive);
-                sql.push("))");
+            if op.is_negated() {
+                sql.push(")");
             }
-            other => {
-                let col = row_column(other).expect("row-level dimension");
-                compare(sql, &column(col), *op, values, *case_sensitive);
+        }
+        Dimension::Event(EventDim::Prop(key)) => {
+            compare(sql, &prop_value(key), op, values, case_sensitive);
+        }
+        Dimension::Visit(VisitDim::CountryName) => {
+            // Names are matched here (each pattern compiled once, not once per country);
+            // the table holds codes.
+            let codes: Vec<String> = match ValueMatcher::new(op, values, case_sensitive) {
+                Ok(matcher) => crate::domain::countries::all()
+                    .filter(|(_, name)| matcher.hit(name))
+                    .map(|(code, _)| code.to_string())
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            sql.push(if op.is_negated() { "NOT coalesce(country IN (" } else { "coalesce(country IN (" });
+            if codes.is_empty() {
+                sql.push("NULL");
             }
-        },
+            for (i, c) in codes.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text_param(c);
+            }
+            sql.push("), false)");
+        }
+        Dimension::Visit(v) if v.from_visit_pages() => {
+            sql.push("(visit_id IN (SELECT visit_id FROM visit_pages WHERE ");
+            compare(sql, &column(visit_pages_column(*v)), op, values, case_sensitive);
+            sql.push("))");
+        }
+        other => {
+            let col = row_column(other).expect("row-level dimension");
+            compare(sql, &column(col), op, values, case_sensitive);
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use duckdb::Connection;
 
 use super::internal;
-use super::reports::ts_param;
+use super::sql::ts_param;
 use crate::domain::query::Period;
 use crate::ports::reports::VitalSummary;
 use crate::ports::store::StoreError;

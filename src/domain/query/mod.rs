@@ -360,7 +360,7 @@ pub struct Query {
     pub offset: usize,
     pub compare: Option<Period>,
     /// Revenue metrics converted to a revenue goal's currency (set by the report service).
-    pub revenue: Option<crate::domain::revenue_rates::RevenueConversion>,
+    pub revenue: Option<money::RevenueConversion>,
 }
 
 impl Query {

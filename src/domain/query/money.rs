@@ -3,6 +3,14 @@
 //! decimal (`$96.3M`, `$1.2K`, `$2K`) and shows smaller amounts like `long`. Currencies without a
 //! well-known symbol are prefixed with their code (`CHF 12.00`).
 
+/// How a query's revenue is converted: to `currency`, each listed currency at its rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevenueConversion {
+    pub currency: String,
+    /// (from, rate to `currency`), ISO 4217 codes only.
+    pub rates: Vec<(String, f64)>,
+}
+
 /// The symbol (or code and a space) written before an amount.
 fn prefix(currency: &str) -> String {
     match currency {

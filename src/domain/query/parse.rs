@@ -164,55 +164,56 @@ fn parse_filter(v: &Value) -> Result<Filter, QueryError> {
                 _ => Filter::HasNotDone(inner),
             })
         }
-        _ => {
-            let op = FilterOp::parse(op).ok_or_else(|| QueryError(format!("Unknown operator for filter {v}.")))?;
-            if !(3..=4).contains(&parts.len()) {
-                return Err(invalid());
-            }
-            let dimension =
-                parts[1]
-                    .as_str()
-                    .and_then(Dimension::parse)
-                    .filter(|d| !matches!(d, Dimension::Time(_)))
-                    .ok_or_else(|| QueryError(format!("Invalid filter {v}: unknown dimension {}.", parts[1])))?;
-            let Value::Array(raw) = &parts[2] else { return Err(invalid()) };
-            let values = raw
-                .iter()
-                .map(|x| match x {
-                    Value::String(s) => Ok(s.clone()),
-                    Value::Number(n) => Ok(n.to_string()),
-                    _ => Err(invalid()),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if values.is_empty() {
-                return err(format!("Invalid filter {v}: the list of values is empty."));
-            }
-            limits::check_values(&values).map_err(QueryError)?;
-            let case_sensitive = match parts.get(3) {
-                None => true,
-                Some(Value::Object(m)) => match m.get("case_sensitive") {
-                    None => true,
-                    Some(Value::Bool(b)) => *b,
-                    Some(_) => return Err(invalid()),
-                },
-                Some(_) => return Err(invalid()),
-            };
-            if dimension == Dimension::Visit(VisitDim::Country)
-                && matches!(op, FilterOp::Is | FilterOp::IsNot)
-                && values.iter().any(|c| c.chars().count() != 2)
-            {
-                return err("Invalid visit:country filter, visit:country needs to be a valid 2-letter country code.");
-            }
-            if matches!(
-                op,
-                FilterOp::Matches | FilterOp::MatchesNot | FilterOp::MatchesWildcard | FilterOp::MatchesWildcardNot
-            ) {
-                // Compiles each pattern once, within the size limit, so a refusal names it.
-                super::matcher::ValueMatcher::new(op, &values, case_sensitive).map_err(QueryError)?;
-            }
-            Ok(Filter::Condition { op, dimension, values, case_sensitive })
-        }
+        _ => parse_condition(v, op, parts),
     }
+}
+
+/// A condition `[op, dimension, values, options?]`.
+fn parse_condition(v: &Value, op: &str, parts: &[Value]) -> Result<Filter, QueryError> {
+    let invalid = || QueryError(format!("Invalid filter {v}."));
+    let op = FilterOp::parse(op).ok_or_else(|| QueryError(format!("Unknown operator for filter {v}.")))?;
+    if !(3..=4).contains(&parts.len()) {
+        return Err(invalid());
+    }
+    let dimension = parts[1]
+        .as_str()
+        .and_then(Dimension::parse)
+        .filter(|d| !matches!(d, Dimension::Time(_)))
+        .ok_or_else(|| QueryError(format!("Invalid filter {v}: unknown dimension {}.", parts[1])))?;
+    let Value::Array(raw) = &parts[2] else { return Err(invalid()) };
+    let values = raw
+        .iter()
+        .map(|x| match x {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(invalid()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if values.is_empty() {
+        return err(format!("Invalid filter {v}: the list of values is empty."));
+    }
+    limits::check_values(&values).map_err(QueryError)?;
+    let case_sensitive = match parts.get(3) {
+        None => true,
+        Some(Value::Object(m)) => match m.get("case_sensitive") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(invalid()),
+        },
+        Some(_) => return Err(invalid()),
+    };
+    if dimension == Dimension::Visit(VisitDim::Country)
+        && matches!(op, FilterOp::Is | FilterOp::IsNot)
+        && values.iter().any(|c| c.chars().count() != 2)
+    {
+        return err("Invalid visit:country filter, visit:country needs to be a valid 2-letter country code.");
+    }
+    if matches!(op, FilterOp::Matches | FilterOp::MatchesNot | FilterOp::MatchesWildcard | FilterOp::MatchesWildcardNot)
+    {
+        // Compiles each pattern once, within the size limit, so a refusal names it.
+        super::matcher::ValueMatcher::new(op, &values, case_sensitive).map_err(QueryError)?;
+    }
+    Ok(Filter::Condition { op, dimension, values, case_sensitive })
 }
 
 fn parse_order_by(list: &[Vec<String>]) -> Result<Vec<(OrderKey, Direction)>, QueryError> {

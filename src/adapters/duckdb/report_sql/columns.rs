@@ -32,12 +32,14 @@ pub(super) fn is_row_visit_attr(d: &Dimension) -> bool {
     matches!(d, Dimension::Visit(v) if !v.from_visit_pages())
 }
 
+/// The filter keeps or drops whole visits: it tests visit attributes, or whether the visit
+/// did (or did not do) something.
 pub(super) fn only_visit_attrs(f: &Filter) -> bool {
     match f {
         Filter::Condition { dimension, .. } => is_row_visit_attr(dimension),
         Filter::And(fs) | Filter::Or(fs) => fs.iter().all(only_visit_attrs),
         Filter::Not(f) => only_visit_attrs(f),
-        Filter::HasDone(_) | Filter::HasNotDone(_) => false,
+        Filter::HasDone(_) | Filter::HasNotDone(_) => true,
     }
 }
 
@@ -46,8 +48,42 @@ pub(super) fn only_visit_attrs(f: &Filter) -> bool {
 pub(super) fn fast_visits(q: &Query) -> bool {
     q.filters.iter().all(only_visit_attrs)
         && q.dimensions.iter().all(|d| matches!(d, Dimension::Time(_)) || is_row_visit_attr(d))
-        && !q.metrics.contains(&Metric::TimeOnPage)
-        && !q.metrics.contains(&Metric::ScrollDepth)
+        && no_page_metrics(q)
+}
+
+fn no_page_metrics(q: &Query) -> bool {
+    !q.metrics.contains(&Metric::TimeOnPage) && !q.metrics.contains(&Metric::ScrollDepth)
+}
+
+/// Visit metrics can be summed from the per-event visit statistics of every event of the
+/// visits with a matching event (no grouping by visit) when each visit falls in one group:
+/// row visit attributes, time (a visit counts where it starts), and pages, which for visit
+/// metrics are the visits' landing pages (the stored `entry_page`).
+pub(super) fn summable_visits(q: &Query) -> bool {
+    q.dimensions
+        .iter()
+        .all(|d| matches!(d, Dimension::Time(_) | Dimension::Event(EventDim::Page)) || is_row_visit_attr(d))
+        && no_page_metrics(q)
+}
+
+/// Every metric and dimension is a property of whole visits grouped by something only the
+/// visit knows (its exit page, its entry or exit hostname): event metrics can then be counted
+/// on the one-row-per-visit `visits` CTE, with no per-visit `visit_pages` joined back onto every
+/// event. Time is left out (a visit's events may fall in several buckets).
+pub(super) fn visit_level(q: &Query) -> bool {
+    let metrics = [
+        Metric::Visitors,
+        Metric::Visits,
+        Metric::Pageviews,
+        Metric::Events,
+        Metric::ViewsPerVisit,
+        Metric::BounceRate,
+        Metric::VisitDuration,
+    ];
+    mentions_visit_pages(q)
+        && q.metrics.iter().all(|m| metrics.contains(m))
+        && q.filters.iter().all(only_visit_attrs)
+        && q.dimensions.iter().all(|d| matches!(d, Dimension::Visit(_)))
 }
 
 /// Top-level filters without goal conditions: the denominator of conversion rates.
@@ -151,8 +187,14 @@ fn raw_columns(dim: &Dimension) -> Vec<&'static str> {
 
 pub(super) fn needed_columns(q: &Query) -> Vec<&'static str> {
     let mut cols = vec!["ts", "name", "visitor_id", "visit_id", "pathname"];
-    if needs_visits(q) && fast_visits(q) {
+    if needs_visits(q) && summable_visits(q) {
         cols.extend(["visit_start", "bounce_delta", "duration_delta"]);
+        if q.dimensions.contains(&Dimension::Event(EventDim::Page)) {
+            cols.push("entry_page");
+        }
+    }
+    if q.metrics.contains(&Metric::TimeOnPage) {
+        cols.extend(["prev_page", "page_gap_ms"]);
     }
     if q.metrics.iter().any(|m| m.is_revenue()) {
         cols.extend(["revenue_amount", "revenue_currency"]);

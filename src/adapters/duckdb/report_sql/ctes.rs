@@ -8,7 +8,7 @@ use super::columns::{
     without_goals,
 };
 use crate::adapters::duckdb::sql::{Sql, goal_condition};
-use crate::domain::query::{Dimension, VisitDim};
+use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
 
 impl Plan<'_> {
@@ -82,7 +82,7 @@ impl Plan<'_> {
         sql.push(&format!("WITH base AS (SELECT {} FROM events WHERE ", needed_columns(q).join(", ")))
             .site_period(site_id, period)
             .push(")");
-        if mentions_visit_pages(q) {
+        if mentions_visit_pages(q) && !self.visit_level {
             let hosts = if mentions_hostnames(q) {
                 ", arg_min(hostname, ts) AS entry_hostname, arg_max(hostname, ts) AS exit_hostname"
             } else {
@@ -152,10 +152,50 @@ impl Plan<'_> {
         sql.push(")");
     }
 
+    /// `se` from the per-event visit statistics (visit start, bounce and duration deltas) of
+    /// every event of the visits with a matching event: a semi-join, no grouping by visit.
+    pub(super) fn summed_visit_aggregates(&self, sql: &mut Sql) {
+        sql.push(", se AS (SELECT ");
+        for (i, d) in self.q.dimensions.iter().enumerate() {
+            match d {
+                Dimension::Event(EventDim::Page) => {
+                    sql.push("entry_page");
+                }
+                d => event_dim(sql, d, self.period),
+            }
+            sql.push(&format!(" AS d{i}, "));
+        }
+        sql.push(
+            "sum(visit_start::INTEGER) AS visits, count(*) FILTER (WHERE name = 'pageview') AS pv_sum, \
+             sum(bounce_delta) AS bounces, sum(duration_delta) / nullif(sum(visit_start::INTEGER), 0) AS duration, \
+             sum(duration_delta) AS duration_sum FROM base",
+        );
+        if !self.q.filters.is_empty() {
+            sql.push(" WHERE visit_id IN (SELECT visit_id FROM matched)");
+        }
+        self.group(sql);
+        sql.push(")");
+    }
+
+    /// `ev` from the one-row-per-visit `visits` (see `visit_level`): each visit's events all
+    /// fall in its group, so its visitor, pageviews and events count there.
+    pub(super) fn visit_level_event_aggregates(&self, sql: &mut Sql) {
+        sql.push(", ev AS (SELECT ");
+        for (i, d) in self.q.dimensions.iter().enumerate() {
+            sql.push(&format!("{} AS d{i}, ", visit_dim(d, i, self.period)));
+        }
+        sql.push(&format!("{} AS visitors, sum(pv) AS pageviews, sum(pv + ce) AS events FROM visits", self.distinct));
+        self.group(sql);
+        sql.push(")");
+    }
+
     /// `visits` (one row per visit with a matching event) and `se` (visit aggregates per group).
     pub(super) fn visit_aggregates(&self, sql: &mut Sql) {
         let dims = &self.q.dimensions;
         sql.push(", visits AS (SELECT visit_id, min(ts) AS vstart, max(ts) AS vend, ");
+        if self.visit_level {
+            sql.push("any_value(visitor_id) AS visitor_id, ");
+        }
         sql.push("count(*) FILTER (WHERE name = 'pageview') AS pv, count(*) FILTER (WHERE name <> 'pageview') AS ce, ");
         sql.push("arg_min(pathname, ts) FILTER (WHERE name = 'pageview') AS entry_page, ");
         sql.push("arg_max(pathname, ts) FILTER (WHERE name = 'pageview') AS exit_page");
@@ -192,19 +232,30 @@ impl Plan<'_> {
     }
 
     /// `tp`: the average time before the next pageview of the visit, per page or overall.
+    /// With stored page gaps (see `PeriodFacts`) a plain aggregate by the previous page (a gap
+    /// counts in the period of the pageview ending it); else a window over each visit.
     pub(super) fn time_on_page(&self, sql: &mut Sql) {
+        let (page, average, rows) = if self.page_gaps {
+            ("prev_page", "avg(page_gap_ms) / 1000.0", "base WHERE name = 'pageview' AND prev_page IS NOT NULL")
+        } else {
+            (
+                "pathname",
+                "avg(dt)",
+                "(SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL",
+            )
+        };
         sql.push(", tp AS (SELECT ");
         if let Some(i) = self.page_dim {
-            sql.push(&format!("pathname AS tp_d{i}, "));
+            sql.push(&format!("{page} AS tp_d{i}, "));
         }
-        sql.push("avg(dt) AS time_on_page FROM (SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL");
+        sql.push(&format!("{average} AS time_on_page FROM {rows}"));
         if !self.q.filters.is_empty() {
             sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
         }
         if self.page_dim.is_some() {
             sql.push(" GROUP BY ALL");
         } else {
-            sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
+            sql.push(&format!(" AND {page} IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
         }
         sql.push(")");
     }

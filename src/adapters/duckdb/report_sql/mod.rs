@@ -9,13 +9,25 @@ mod ctes;
 
 use duckdb::types::Value;
 
-use self::columns::{fast_visits, needs_events, needs_visits, where_filters, without_goals};
+use self::columns::{
+    fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
+};
 use super::sql::Sql;
 use crate::domain::query::{Dimension, Direction, EventDim, Goal, Metric, OrderKey, Period, Query};
 
-/// Builds the SQL for one period. `approx` counts distinct visitors with HyperLogLog.
-pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool) -> Sql {
-    let plan = Plan::new(q, period, goals, approx);
+/// What the engine learnt about a period's rows before building its statement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PeriodFacts {
+    /// Count distinct visitors with HyperLogLog (a large period).
+    pub approx: bool,
+    /// Every pageview of the period stores its previous page and gap (`prev_page`,
+    /// `page_gap_ms`): time on page is summed from them instead of a window over visits.
+    pub page_gaps: bool,
+}
+
+/// Builds the SQL for one period.
+pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], facts: PeriodFacts) -> Sql {
+    let plan = Plan::new(q, period, goals, facts);
     let mut sql = plan.ctes(site_id);
     plan.select_metrics(&mut sql);
     plan.order_and_page(&mut sql);
@@ -25,8 +37,8 @@ pub fn build_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], appro
 /// The SQL for additive totals per group (visitors, pageviews, visits, bounces, total visit
 /// seconds) instead of the metrics, unsorted, at most `q.limit`; `q` must ask for an event metric
 /// and a visit metric.
-pub fn build_totals_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], approx: bool) -> Sql {
-    let plan = Plan::new(q, period, goals, approx);
+pub fn build_totals_sql(site_id: u32, q: &Query, period: &Period, goals: &[Goal], facts: PeriodFacts) -> Sql {
+    let plan = Plan::new(q, period, goals, facts);
     let mut sql = plan.ctes(site_id);
     plan.select_totals(&mut sql);
     sql
@@ -48,10 +60,17 @@ struct Plan<'a> {
     fast: bool,
     /// Whether the `ev` CTE is built.
     events: bool,
-    /// Whether the `visits` and `se` CTEs are built.
+    /// Whether the `se` CTE (and, unless `summed`, `visits`) is built.
     visits: bool,
+    /// `se` sums the per-event visit statistics of the visits with a matching event instead of
+    /// grouping the period's rows by visit (see `summable_visits`).
+    summed: bool,
+    /// Event metrics are counted on the `visits` CTE too (see `visit_level`).
+    visit_level: bool,
     /// Time on page is asked (the `tp` CTE).
     top: bool,
+    /// `tp` reads the stored previous pages (see [`PeriodFacts`]).
+    page_gaps: bool,
     /// Scroll depth is asked (the `sd` CTE).
     scroll: bool,
     /// Group conversion rate is asked (the `gv` CTE).
@@ -60,20 +79,24 @@ struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    fn new(q: &'a Query, period: &'a Period, goals: &'a [Goal], approx: bool) -> Self {
+    fn new(q: &'a Query, period: &'a Period, goals: &'a [Goal], facts: PeriodFacts) -> Self {
         let fast = needs_visits(q) && fast_visits(q);
+        let visit_level = visit_level(q);
         Plan {
             q,
             period,
             goals,
-            distinct: if approx { "approx_count_distinct(visitor_id)" } else { "count(DISTINCT visitor_id)" },
+            distinct: if facts.approx { "approx_count_distinct(visitor_id)" } else { "count(DISTINCT visitor_id)" },
             matched: if q.filters.is_empty() { "base" } else { "matched" },
             dcols: (0..q.dimensions.len()).map(|i| format!("d{i}")).collect(),
             goal_dim: q.dimensions.contains(&Dimension::Event(EventDim::Goal)),
             fast,
             events: needs_events(q) || fast,
-            visits: needs_visits(q) && !fast,
+            visits: (needs_visits(q) && !fast) || visit_level,
+            summed: needs_visits(q) && !fast && summable_visits(q),
+            visit_level,
             top: q.metrics.contains(&Metric::TimeOnPage),
+            page_gaps: facts.page_gaps,
             scroll: q.metrics.contains(&Metric::ScrollDepth),
             group_cr: q.metrics.contains(&Metric::GroupConversionRate),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
@@ -103,11 +126,15 @@ impl<'a> Plan<'a> {
         if self.goal_dim {
             self.goal_rows(&mut sql);
         }
-        if self.events {
-            self.event_aggregates(&mut sql);
+        match (self.visits, self.summed) {
+            (true, true) => self.summed_visit_aggregates(&mut sql),
+            (true, false) => self.visit_aggregates(&mut sql),
+            _ => {}
         }
-        if self.visits {
-            self.visit_aggregates(&mut sql);
+        match (self.events, self.visit_level) {
+            (true, true) => self.visit_level_event_aggregates(&mut sql),
+            (true, false) => self.event_aggregates(&mut sql),
+            _ => {}
         }
         if self.top {
             self.time_on_page(&mut sql);

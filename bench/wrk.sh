@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Ingest under wrk (an external load generator in C, lighter than examples/loadgen): the bare poem
+# 202 handler and hitkeep's POST /ingest with the same realistic pageviews (bench/wrk-pageviews.lua),
+# one after the other; prints both and the ratio, and checks every 202 was stored.
+# Usage: bench/wrk.sh [seconds=20] [connections=32] [threads=1]   (needs wrk: apt-get install wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-20}
+CONN=${2:-32}
+THREADS=${3:-1}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
+cargo build --release --locked --bin hitkeep --example bare202
+BIN=$CARGO_TARGET_DIR/release
+OUT=bench/results; mkdir -p "$OUT"
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no server at $1"; exit 1; }
+metric() { curl -s "$1/metrics" | awk -v m="$2" '$1==m {print $2}'; }
+run_wrk() { wrk -t"$THREADS" -c"$CONN" -d"${SECS}s" --latency -s bench/wrk-pageviews.lua "$1" | tee "$2"; }
+
+echo "== bare poem handler (ceiling)"
+"$BIN/examples/bare202" 127.0.0.1:18181 > /dev/null & BARE=$!
+wait_port http://127.0.0.1:18181/
+run_wrk http://127.0.0.1:18181 "$OUT/wrk-bare.txt"
+kill $BARE; wait $BARE 2>/dev/null || true
+
+echo "== hitkeep /ingest"
+"$BIN/hitkeep" site add shop.test --data-dir "$WORK/d" > /dev/null
+"$BIN/hitkeep" serve --http 127.0.0.1:18080 --data-dir "$WORK/d" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HK=$!
+wait_port http://127.0.0.1:18080/healthz
+run_wrk http://127.0.0.1:18080 "$OUT/wrk-hitkeep.txt"
+sleep 1
+ACC=$(metric http://127.0.0.1:18080 hitkeep_ingest_accepted_total)
+for _ in $(seq 50); do [ "$(metric http://127.0.0.1:18080 hitkeep_stored_events_total)" = "$ACC" ] && break; sleep 0.2; done
+echo "accepted: $ACC stored: $(metric http://127.0.0.1:18080 hitkeep_stored_events_total)"
+kill -TERM $HK; wait $HK
+python3 - "$OUT/wrk-bare.txt" "$OUT/wrk-hitkeep.txt" <<'PY'
+import re, sys
+rate = lambda p: float(re.search(r"Requests/sec:\s+([\d.]+)", open(p).read()).group(1))
+bare, hk = rate(sys.argv[1]), rate(sys.argv[2])
+print(f"wrk: bare {bare:,.0f} req/s, hitkeep {hk:,.0f} req/s, ratio {hk / bare:.2f}")
+PY
