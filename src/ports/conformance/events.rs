@@ -75,8 +75,8 @@ pub fn event_store<S: EventStore>(mut store: S) {
     assert_eq!(resumed.open_visits.iter().find(|v| v.visitor_id == 7).unwrap().attrs.entry_page, "/");
 
     let position = |sequence| QueuePosition { queue: "hits".into(), sequence };
-    store.append_at(&[pageview(1, at(3, 13), 9, 4, "/", true)], &[], Some(&position(41))).unwrap();
-    store.append_at(&[pageview(1, at(3, 14), 9, 4, "/a", false)], &[], Some(&position(42))).unwrap();
+    store.append_at(&[pageview(1, at(3, 13), 9, 4, "/", true)], &[], &[], Some(&position(41))).unwrap();
+    store.append_at(&[pageview(1, at(3, 14), 9, 4, "/a", false)], &[], &[], Some(&position(42))).unwrap();
     assert_eq!(store.queue_position("hits").unwrap(), 42, "the last stored position");
     assert_eq!(store.queue_position("other").unwrap(), 0, "positions are per queue");
     assert_eq!(store.resume_state(at(3, 0)).unwrap().next_visit_id, 5);
