@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use hitkeep::adapters::duckdb::{Database, DuckEventStore, DuckReports};
+use hitkeep::adapters::memory::report_cache::{CachedReports, DataVersions};
 use hitkeep::domain::channel::Channel;
 use hitkeep::domain::client::DeviceClass;
 use hitkeep::domain::event::{Event, Location, PreviousPage, TrafficSource, VisitStats};
@@ -266,13 +267,15 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
         .collect()
 }
 
-fn engine(evs: &[Ev]) -> DuckReports {
+fn engine(evs: &[Ev]) -> CachedReports {
     engine_with(evs, false)
 }
 
 /// `legacy`: the rows look stored before pageviews kept their previous page (the engine then
 /// computes time on page with a window over each visit).
-fn engine_with(evs: &[Ev], legacy: bool) -> DuckReports {
+/// The engine behind the result cache the server puts in front of it (answers are asked twice:
+/// the second comes from the cache).
+fn engine_with(evs: &[Ev], legacy: bool) -> CachedReports {
     let db = Database::open_in_memory().unwrap();
     let mut store = DuckEventStore::new(db.connect().unwrap());
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
@@ -282,18 +285,15 @@ fn engine_with(evs: &[Ev], legacy: bool) -> DuckReports {
     }
     let reports = DuckReports::new(db.connect().unwrap(), u64::MAX);
     std::mem::forget(db); // the first connection must outlive the clones
-    reports
+    CachedReports::new(Arc::new(reports), Arc::new(DataVersions::default()), 16)
 }
 
-fn ask(r: &DuckReports, body: Value) -> Vec<(Vec<Value>, Vec<Value>)> {
+fn ask(r: &CachedReports, body: Value) -> Vec<(Vec<Value>, Vec<Value>)> {
     let q = parse_query(&body, chrono_tz::UTC, DAY0 + 3 * 86_400_000_000, None).unwrap();
     let json = |cells: Vec<Cell>| cells.iter().map(Cell::to_json).collect();
-    r.query(1, &q, &q.period, &[])
-        .unwrap()
-        .rows
-        .into_iter()
-        .map(|row| (json(row.dimensions), json(row.metrics)))
-        .collect()
+    let first = r.query(1, &q, &q.period, &[]).unwrap();
+    assert_eq!(r.query(1, &q, &q.period, &[]).unwrap(), first, "the cached answer is the computed one");
+    first.rows.into_iter().map(|row| (json(row.dimensions), json(row.metrics))).collect()
 }
 
 proptest! {
