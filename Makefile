@@ -60,7 +60,7 @@ spa/dist/browser/index.html: spa/package.json spa/package-lock.json spa/angular.
 	npm run --prefix spa build
 
 ## Dashboard unit tests and end-to-end tests (needs the release binary)
-test-spa: spa
+test-spa: spa oidc
 	npm test --prefix spa
 	bash tracker/scripts/ensure-chromium.sh
 	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa

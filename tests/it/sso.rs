@@ -43,8 +43,11 @@ fn start_provider(redirect_uri: &str) -> Provider {
         .spawn()
         .expect("node runs the test provider");
     let stdout = child.stdout.take().unwrap();
-    let line = std::io::BufRead::lines(std::io::BufReader::new(stdout)).next().expect("provider output").unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let line = lines.next().expect("provider output").unwrap();
     let issuer = line.strip_prefix("ready ").expect("the provider is ready").to_string();
+    // Keep reading: the provider logs notices, and a closed pipe would end it.
+    std::thread::spawn(move || for _ in lines {});
     Provider { child, issuer }
 }
 
@@ -194,6 +197,7 @@ async fn sign_in_with_sso_creates_links_and_refuses_accounts_as_configured() {
     linked.sso(&server, "root@other.test").await;
     let me = api.ok(&linked.session(&server).unwrap(), Method::GET, "/me", None).await;
     assert_eq!((me["email"].as_str(), me["id"].as_u64()), (Some("root@other.test"), Some(1)), "the same account");
+    assert_eq!(me["is_admin"], false, "with an admin claim configured, the provider decides: no claim, no admin");
 
     // --oidc-password-login false: a linked account signs in through the provider only.
     let r = api
@@ -206,9 +210,11 @@ async fn sign_in_with_sso_creates_links_and_refuses_accounts_as_configured() {
     let forged = forger.visit(Method::GET, &server.url("/api/auth/sso/callback?code=x&state=y"), None, &public).await;
     assert_eq!(forged.url, format!("{public}/login?sso_error=expired"));
 
-    let log = api.ok(&linked.session(&server).unwrap(), Method::GET, "/audit?limit=100", None).await;
+    let log = api.ok(&admin.session(&server).unwrap(), Method::GET, "/audit?limit=100", None).await;
     let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    for action in ["sso_account_created", "sso_login", "sso_linked", "sso_admin_granted", "sso_failed"] {
+    for action in
+        ["sso_account_created", "sso_login", "sso_linked", "sso_admin_granted", "sso_admin_revoked", "sso_failed"]
+    {
         assert!(actions.contains(&action), "{action} in the audit log: {actions:?}");
     }
     server.stop();

@@ -15,6 +15,9 @@ if (!port || !redirectUri) {
   process.exit(2);
 }
 const issuer = `http://127.0.0.1:${port}`;
+// A test that stops reading our output must not end the provider (EPIPE on a notice).
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 const provider = new Provider(issuer, {
   clients: [

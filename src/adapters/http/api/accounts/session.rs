@@ -17,9 +17,6 @@ crate::api_answers! {
         Ok(200, Json<MeView>, #[oai(header = "Set-Cookie")] String),
         /// Created and signed in.
         Created(201, Json<MeView>, #[oai(header = "Set-Cookie")] String),
-        /// Sign-in only: the password is right and the account has a second factor; send a code
-        /// with the token to `POST /api/auth/login/code`. No session yet.
-        SecondFactor(202, Json<SecondFactorChallenge>),
         /// Invalid input.
         BadRequest,
         /// Wrong e-mail or password.
@@ -35,6 +32,41 @@ crate::api_answers! {
         Internal,
         /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
         ServiceUnavailable(503, Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+    }
+}
+
+crate::api_answers! {
+    /// Answers of the password sign-in.
+    pub enum LoginResult {
+        /// Signed in: the session cookie is set.
+        Ok(200, Json<MeView>, #[oai(header = "Set-Cookie")] String),
+        /// The password is right and the account has a second factor: send a code with the token
+        /// to `POST /api/auth/login/code`. No session yet.
+        SecondFactor(202, Json<SecondFactorChallenge>),
+        BadRequest,
+        /// Wrong e-mail or password.
+        Unauthorized,
+        /// Too many failed attempts; retry after `Retry-After` seconds.
+        TooManyRequests,
+        Internal,
+        /// Too many password checks at once (`busy`); retry after `Retry-After` seconds.
+        ServiceUnavailable(503, Json<ApiErrorBody>, #[oai(header = "Retry-After")] u64),
+    }
+}
+
+impl From<SessionResult> for LoginResult {
+    fn from(r: SessionResult) -> Self {
+        match r {
+            SessionResult::Ok(me, cookie) | SessionResult::Created(me, cookie) => Self::Ok(me, cookie),
+            SessionResult::BadRequest(b) => Self::BadRequest(b),
+            SessionResult::Unauthorized(b) => Self::Unauthorized(b),
+            SessionResult::TooManyRequests(b, after) => Self::TooManyRequests(b, after),
+            SessionResult::ServiceUnavailable(b, after) => Self::ServiceUnavailable(b, after),
+            SessionResult::Forbidden(b) | SessionResult::NotFound(b) | SessionResult::Conflict(b) => {
+                Self::Unauthorized(b)
+            }
+            SessionResult::Internal(b) => Self::Internal(b),
+        }
     }
 }
 
@@ -108,17 +140,17 @@ impl SessionApi {
     /// Signs in with e-mail and password and sets the session cookie. Failed attempts are limited per
     /// account and per client address (429 with `Retry-After`).
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
-    async fn login(&self, req: &Request, input: Json<LoginRequest>) -> SessionResult {
+    async fn login(&self, req: &Request, input: Json<LoginRequest>) -> LoginResult {
         let origin = origin(&self.state, req);
         let LoginRequest { email, password, remember } = input.0;
         let result = blocking(&self.state.accounts, move |a| a.login(&email, &password, remember, origin)).await;
         match result {
-            Ok((user, SignIn::Session(issued))) => self.signed_in(&user, &issued, remember).await,
+            Ok((user, SignIn::Session(issued))) => self.signed_in(&user, &issued, remember).await.into(),
             Ok((_, SignIn::SecondFactor { token, expires_at })) => {
                 let methods = vec!["totp".to_string(), "recovery_code".to_string()];
-                SessionResult::SecondFactor(Json(SecondFactorChallenge { token, expires_at: iso(expires_at), methods }))
+                LoginResult::SecondFactor(Json(SecondFactorChallenge { token, expires_at: iso(expires_at), methods }))
             }
-            Err(e) => SessionResult::signin_failed(e),
+            Err(e) => SessionResult::signin_failed(e).into(),
         }
     }
 
