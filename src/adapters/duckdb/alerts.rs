@@ -3,7 +3,7 @@
 use duckdb::types::Value;
 use duckdb::{OptionalExt, params, params_from_iter};
 
-use super::reports::ts_param;
+use super::sql::ts_param;
 use super::sql::{Sql, goal_condition};
 use super::{all_rows, internal};
 use crate::domain::alerts::{Alert, AlertKind, AlertSettings};

@@ -43,7 +43,7 @@ pub fn pageview(site_id: u32, ts: i64, visitor: u64, visit: u64, path: &str, fir
         screen: None,
         language: None,
         props: Vec::new(),
-        visit_stats: VisitStats { visit_start: first, bounce_delta: if first { 1 } else { -1 }, duration_delta: 0 },
+        visit_stats: VisitStats { visit_start: first, bounce_delta: if first { 1 } else { -1 }, ..Default::default() },
         revenue: None,
         engagement: None,
     }
