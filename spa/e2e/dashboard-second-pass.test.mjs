@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { SHOTS, launchBrowser, sleep, startServer } from './harness.mjs';
+import { SHOTS, apiIn, eventually, launchBrowser, startServer } from './harness.mjs';
 
 const SITE = 'example.com';
 const EMAIL = 'admin@example.com';
@@ -25,30 +25,7 @@ async function newPage(context) {
   return p;
 }
 
-async function eventually(fn, expected, message, ms = 15000) {
-  let last;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      assert.deepEqual(last, expected);
-      return;
-    } catch {
-      await sleep(150);
-    }
-  }
-  assert.deepEqual(last, expected, message);
-}
-
-const api = (p, method, path, body) =>
-  p.evaluate(
-    async ([m, u, b]) => {
-      const r = await fetch(`/api${u}`, { method: m, headers: { 'content-type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
-      if (!r.ok) throw new Error(`${m} ${u} ${r.status}: ${await r.text()}`);
-      return r.status === 204 ? null : r.json();
-    },
-    [method, path, body],
-  );
+const api = apiIn;
 const apiQuery = (p, body) => api(p, 'POST', '/v2/query', { site_id: SITE, date_range: '30d', ...body });
 const shownKpis = (p) =>
   p.$$eval('[data-testid=kpi-value]', (els) => els.map((e) => (e.getAttribute('data-value') === null ? null : Number(e.getAttribute('data-value')))));

@@ -10,7 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHOTS, launchBrowser, sleep, startServer } from './harness.mjs';
+import { SHOTS, eventually, launchBrowser, sleep, startServer } from './harness.mjs';
 
 const SITE = 'example.com';
 const EMAIL = 'admin@example.com';
@@ -32,22 +32,6 @@ async function newPage(context) {
 
 async function shot(p, name, opts = {}) {
   await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...opts });
-}
-
-/** Polls `fn` until it returns a value deep-equal to `expected` (or times out), then asserts. */
-async function eventually(fn, expected, message, ms = 15000) {
-  let last;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      last = await fn();
-      assert.deepEqual(last, expected);
-      return;
-    } catch {
-      await sleep(150);
-    }
-  }
-  assert.deepEqual(last, expected, message);
 }
 
 /** POST /api/v2/query from inside the page: same origin, the session cookie goes along. */
