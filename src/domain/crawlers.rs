@@ -71,7 +71,7 @@ pub struct CrawlerFetch {
 /// The site's local date at `micros` (Unix microseconds).
 pub fn local_day(site: &super::site::Site, micros: i64) -> NaiveDate {
     let utc = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
-    utc.with_timezone(&super::reports::site_tz(site)).date_naive()
+    utc.with_timezone(&super::lifecycle::site_tz(site)).date_naive()
 }
 
 /// Fetches of one page by one crawler on one day: a row of the compact crawler table.

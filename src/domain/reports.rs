@@ -98,9 +98,7 @@ fn change(metric: Metric, current: &Cell, previous: &Cell) -> Cell {
 }
 
 /// A site's time zone (UTC when the stored name is unknown).
-pub fn site_tz(site: &Site) -> chrono_tz::Tz {
-    site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC)
-}
+pub use super::lifecycle::site_tz;
 
 /// A `date_range` query parameter (`30d`, `month`, `YYYY-MM-DD,YYYY-MM-DD`; default `30d`) in
 /// the form a query body gives it.
