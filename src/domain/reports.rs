@@ -7,7 +7,6 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::query::{Cell, Dimension, GoalKind, Metric, Period, Query, QueryError, ResultRow, TimeGrain};
-use super::site::Site;
 use crate::ports::reports::Funnel;
 use crate::ports::store::StoreError;
 
