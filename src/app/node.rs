@@ -15,9 +15,9 @@ use crate::adapters::geo::MaxMindGeo;
 use crate::adapters::http::AppState;
 use crate::adapters::http::realtime::Broadcaster;
 use crate::adapters::leadership::{SingleNode, SingleNodeStatus};
+use crate::adapters::memory::report_cache::{CachedReports, DataVersions};
 use crate::adapters::otp::TotpCodes;
 use crate::adapters::sealing::{Sealer, SealingKey};
-use crate::adapters::memory::report_cache::{CachedReports, DataVersions};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
@@ -40,10 +40,10 @@ use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
 use crate::ports::store::{SaltStore, StoreError};
 use crate::ports::useragent::UserAgentClassifier;
+use crate::services::accounts::{AccountService, LoginLimits, SecondFactorCrypto};
 use crate::services::alerts::AlertService;
 use crate::services::annotations::AnnotationService;
 use crate::services::crawlers::CrawlerService;
-use crate::services::accounts::{AccountService, LoginLimits, SecondFactorCrypto};
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
 use crate::services::lifecycle::imports::ImportService;
@@ -51,8 +51,8 @@ use crate::services::lifecycle::retention::RetentionService;
 use crate::services::reports::ReportService;
 use crate::services::segments::SegmentService;
 use crate::services::sites::SiteService;
-use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
 use crate::services::sso::SsoService;
+use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
 
 /// The account service on its own connection.
 pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>, key: &SealingKey) -> anyhow::Result<Arc<AccountService>> {

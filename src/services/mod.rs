@@ -13,8 +13,8 @@ pub mod lifecycle;
 pub mod reports;
 pub mod segments;
 pub mod sites;
-pub mod webhooks;
 pub mod sso;
+pub mod webhooks;
 
 #[cfg(test)]
 mod email_reports_tests;

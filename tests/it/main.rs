@@ -27,6 +27,6 @@ mod revenue_goals;
 mod segments;
 mod sites_hardening;
 mod spool;
-mod webhooks;
 mod sso;
 mod two_factor;
+mod webhooks;

@@ -9,34 +9,35 @@ use crate::domain::imports::ImportError;
 /// Inflated in steps of this much.
 const CHUNK: usize = 64 * 1024;
 
-/// Reads `input` to its end into memory while `budget` (bytes still allowed of `limit`) lasts;
-/// `bad` names an unreadable input. Allocation grows with what was read, capped by the budget.
-fn read_bounded(
+/// How many bytes `input` inflates to, read and thrown away in small steps: `Unpacked` as soon as
+/// it passes `budget` (bytes still allowed of `limit`), so a bomb never occupies memory.
+fn inflated_len(
     mut input: impl Read,
-    budget: &mut u64,
+    budget: u64,
     limit: u64,
-    bad: impl Fn(std::io::Error) -> ImportError,
-) -> Result<Vec<u8>, ImportError> {
-    let mut out: Vec<u8> = Vec::new();
+    bad: &impl Fn(std::io::Error) -> ImportError,
+) -> Result<u64, ImportError> {
     let mut chunk = vec![0u8; CHUNK];
+    let mut total = 0u64;
     loop {
-        let n = match input.read(&mut chunk) {
-            Ok(0) => return Ok(out),
-            Ok(n) => n,
+        match input.read(&mut chunk) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n as u64,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(bad(e)),
-        };
-        if n as u64 > *budget {
+        }
+        if total > budget {
             return Err(ImportError::Unpacked { limit });
         }
-        if out.capacity() - out.len() < n {
-            // Double, but never reserve past what the budget still allows.
-            let grow = (out.capacity().max(CHUNK) as u64).min(*budget).max(n as u64);
-            out.reserve_exact(usize::try_from(grow).unwrap_or(n));
-        }
-        *budget -= n as u64;
-        out.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Inflates `input`, known to be `len` bytes, into one allocation of exactly that size: no
+/// growth by doubling, whose copies would hold twice the content at once.
+fn read_len(input: impl Read, len: u64, bad: &impl Fn(std::io::Error) -> ImportError) -> Result<Vec<u8>, ImportError> {
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    input.take(len).read_to_end(&mut out).map_err(bad)?;
+    Ok(out)
 }
 
 /// The `.csv` entries of a zip as (name, bytes), at most `max_unpacked` bytes in all.
@@ -45,19 +46,25 @@ pub fn csv_entries(bytes: &[u8], max_unpacked: u64) -> Result<Vec<(String, Vec<u
         .map_err(|e| ImportError::BadFile(format!("not a readable zip file: {e}")))?;
     let mut out = Vec::new();
     let mut budget = max_unpacked;
+    let unreadable =
+        |i: usize| move |e: zip::result::ZipError| ImportError::BadFile(format!("zip entry {i} is unreadable: {e}"));
     for i in 0..archive.len() {
-        let entry =
-            archive.by_index(i).map_err(|e| ImportError::BadFile(format!("zip entry {i} is unreadable: {e}")))?;
-        let name = entry
-            .name()
-            .map(|n| n.to_string())
-            .map_err(|e| ImportError::BadFile(format!("zip entry {i} has a bad name: {e}")))?;
-        if entry.is_dir() || !name.to_ascii_lowercase().ends_with(".csv") {
-            continue;
-        }
-        let buf = read_bounded(entry, &mut budget, max_unpacked, |e| {
-            ImportError::BadFile(format!("{name} in the zip is unreadable: {e}"))
-        })?;
+        let name = {
+            let entry = archive.by_index(i).map_err(unreadable(i))?;
+            let name = entry
+                .name()
+                .map(|n| n.to_string())
+                .map_err(|e| ImportError::BadFile(format!("zip entry {i} has a bad name: {e}")))?;
+            if entry.is_dir() || !name.to_ascii_lowercase().ends_with(".csv") {
+                continue;
+            }
+            name
+        };
+        let bad = |e: std::io::Error| ImportError::BadFile(format!("{name} in the zip is unreadable: {e}"));
+        // Twice through the entry: first its size (refusing a bomb), then into memory at once.
+        let len = inflated_len(archive.by_index(i).map_err(unreadable(i))?, budget, max_unpacked, &bad)?;
+        let buf = read_len(archive.by_index(i).map_err(unreadable(i))?, len, &bad)?;
+        budget -= len;
         out.push((name, buf));
     }
     if out.is_empty() {
@@ -73,10 +80,9 @@ pub fn unpack(bytes: &[u8], name: &str, max_unpacked: u64) -> Result<Vec<(String
         return csv_entries(bytes, max_unpacked);
     }
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut budget = max_unpacked;
-        let out = read_bounded(flate2::read::GzDecoder::new(bytes), &mut budget, max_unpacked, |e| {
-            ImportError::BadFile(format!("not a readable gzip file: {e}"))
-        })?;
+        let bad = |e: std::io::Error| ImportError::BadFile(format!("not a readable gzip file: {e}"));
+        let len = inflated_len(flate2::read::GzDecoder::new(bytes), max_unpacked, max_unpacked, &bad)?;
+        let out = read_len(flate2::read::GzDecoder::new(bytes), len, &bad)?;
         return Ok(vec![(name.trim_end_matches(".gz").to_string(), out)]);
     }
     Ok(vec![(name.to_string(), bytes.to_vec())])

@@ -3,8 +3,8 @@
 //! rules (401 unauthenticated, 404 for a site the caller cannot see, 403 for a role too low).
 
 mod accounts;
-mod alerts;
 mod ai_visibility;
+mod alerts;
 mod annotations;
 mod cluster;
 mod goals;
@@ -24,8 +24,8 @@ use std::sync::Arc;
 use poem_openapi::{OpenApiService, Tags};
 
 use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi, SsoApi, TwoFactorApi};
-use self::alerts::AlertsApi;
 use self::ai_visibility::AiVisibilityApi;
+use self::alerts::AlertsApi;
 use self::annotations::AnnotationsApi;
 use self::cluster::ClusterApi;
 use self::goals::GoalsApi;
