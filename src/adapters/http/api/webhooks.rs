@@ -95,6 +95,8 @@ crate::api_answers! {
         List(200, Json<Vec<DeliveryView>>),
         /// Queued again; it goes out with the next delivery run.
         Queued(202, Json<Redelivery>),
+        /// Invalid parameters; `message` names the problem.
+        BadRequest,
         Unauthorized,
         Forbidden,
         /// No such site or delivery.
