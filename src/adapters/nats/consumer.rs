@@ -64,7 +64,7 @@ impl NatsConsumer {
     /// Recreates the durable consumer: what a crashed run had pulled but not acknowledged comes
     /// again first and in order, rather than after its acknowledgement timeout.
     async fn reposition(&self, st: &mut State) -> Result<(), String> {
-        let js = &self.queue.js;
+        let js = &self.queue.pull_js;
         let mut stream = js.get_stream(&self.queue.settings.stream).await.map_err(|e| e.to_string())?;
         let info = stream.info().await.map_err(|e| e.to_string())?;
         if info.state.last_sequence + 1 < st.expected {

@@ -143,6 +143,10 @@ pub struct NatsQueue {
     pub settings: NatsSettings,
     client: async_nats::Client,
     js: jetstream::Context,
+    /// A second connection for the consumers' pulls: a batch delivered to the writer never
+    /// queues in front of the publish acknowledgements the 202s wait for.
+    pull_client: async_nats::Client,
+    pull_js: jetstream::Context,
     pub metrics: Arc<NatsMetrics>,
 }
 
@@ -172,10 +176,29 @@ impl NatsQueue {
     /// Connects, creates the stream and the writer's durable pull consumer if missing, and checks
     /// them if present.
     pub async fn connect(settings: NatsSettings) -> Result<Arc<Self>, NatsSetupError> {
+        let client = Self::open(&settings, "hitkeep").await?;
+        let pull_client = Self::open(&settings, "hitkeep-pull").await?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(settings.publish_timeout)
+            .ack_timeout(settings.publish_timeout)
+            .max_ack_inflight(settings.max_in_flight.max(1))
+            // Our own bound answers 503 at once; the client's would wait for a permit.
+            .backpressure_on_inflight(false)
+            .build(client.clone());
+        let pull_js = jetstream::ContextBuilder::new().timeout(settings.publish_timeout).build(pull_client.clone());
+        let queue = Self { settings, client, js, pull_client, pull_js, metrics: Arc::default() };
+        queue.ensure_stream(queue.settings.stream_config()).await?;
+        queue.ensure_stream(queue.settings.relay_stream_config()).await?;
+        queue.ensure_consumer().await?;
+        Ok(Arc::new(queue))
+    }
+
+    /// One connection to the configured servers with the configured credentials.
+    async fn open(settings: &NatsSettings, name: &str) -> Result<async_nats::Client, NatsSetupError> {
         let servers = settings.servers.join(",");
         let connect_err = |cause: String| NatsSetupError::Connect { servers: servers.clone(), cause };
         let mut options = async_nats::ConnectOptions::new()
-            .name("hitkeep")
+            .name(name)
             .connection_timeout(Duration::from_secs(3))
             .max_reconnects(None)
             .require_tls(settings.servers.iter().any(|s| s.starts_with("tls://")));
@@ -194,19 +217,7 @@ impl NatsQueue {
             .iter()
             .map(|s| s.parse::<async_nats::ServerAddr>().map_err(|e| connect_err(format!("{s}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let client = async_nats::connect_with_options(addrs, options).await.map_err(|e| connect_err(e.to_string()))?;
-        let js = jetstream::ContextBuilder::new()
-            .timeout(settings.publish_timeout)
-            .ack_timeout(settings.publish_timeout)
-            .max_ack_inflight(settings.max_in_flight.max(1))
-            // Our own bound answers 503 at once; the client's would wait for a permit.
-            .backpressure_on_inflight(false)
-            .build(client.clone());
-        let queue = Self { settings, client, js, metrics: Arc::default() };
-        queue.ensure_stream(queue.settings.stream_config()).await?;
-        queue.ensure_stream(queue.settings.relay_stream_config()).await?;
-        queue.ensure_consumer().await?;
-        Ok(Arc::new(queue))
+        async_nats::connect_with_options(addrs, options).await.map_err(|e| connect_err(e.to_string()))
     }
 
     /// Creates the stream if missing, else checks it matches `want`.
@@ -297,6 +308,7 @@ impl NatsQueue {
     }
 
     fn connected(&self) -> bool {
-        self.client.connection_state() == async_nats::connection::State::Connected
+        use async_nats::connection::State::Connected;
+        self.client.connection_state() == Connected && self.pull_client.connection_state() == Connected
     }
 }

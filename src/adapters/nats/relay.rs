@@ -43,7 +43,7 @@ impl NatsRelay {
     /// settle comes again after `ack_wait`.
     async fn consumer(&self) -> Result<PullConsumer, String> {
         let s = &self.queue.settings;
-        let stream = self.queue.js.get_stream(s.relay_stream()).await.map_err(|e| e.to_string())?;
+        let stream = self.queue.pull_js.get_stream(s.relay_stream()).await.map_err(|e| e.to_string())?;
         let name = format!("{}-relay", s.stream.to_lowercase());
         let config = pull::Config {
             durable_name: Some(name.clone()),
