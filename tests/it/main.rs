@@ -28,5 +28,7 @@ mod segments;
 mod sites_hardening;
 mod spool;
 mod sso;
+mod sso_tls;
 mod two_factor;
 mod webhooks;
+mod webhooks_tls;
