@@ -7,6 +7,7 @@ mod ai_visibility;
 mod annotations;
 mod api;
 mod cluster;
+mod crawler_lifecycle;
 mod edge_hardening;
 mod engine_props;
 mod fuzz_smoke;
