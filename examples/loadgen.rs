@@ -63,6 +63,8 @@ fn args() -> Args {
 #[tokio::main]
 async fn main() {
     let a = args();
+    // reqwest is built with rustls and no provider of its own (see src/adapters/http_client.rs).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().pool_max_idle_per_host(a.concurrency).build().unwrap();
     let url = format!("{}{}", a.url, a.path);
     let stop = Arc::new(AtomicBool::new(false));

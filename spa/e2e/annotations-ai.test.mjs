@@ -1,6 +1,7 @@
 // End-to-end tests of issue 19 in the dashboard, against the real binary: an annotation written
 // through the API is drawn on the time chart (a marker on its day and the note below the chart),
-// and the AI visibility page shows the crawler fetches the API reports.
+// a site admin adds, edits and deletes one in the dashboard while a viewer only sees it, and the
+// AI visibility page shows the crawler fetches the API reports.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -67,6 +68,74 @@ describe('annotations and AI visibility in the dashboard', { concurrency: false 
     await page.reload();
     await page.getByTestId('time-chart').locator('canvas').waitFor();
     await eventually(() => page.getByTestId('annotation-pin').count(), 0, 'no marker after the delete');
+  });
+
+  it('a site admin adds, edits and deletes an annotation from the chart; a viewer only sees it', async () => {
+    await page.goto(`${hk.base}/sites/${SITE}?period=30d&interval=day`);
+    await page.getByTestId('time-chart').locator('canvas').waitFor();
+    const date = daysAgo(5);
+    // Add: the button opens the dialog (today by default); the date is set to five days ago.
+    await page.getByTestId('annotation-add').click();
+    await page.getByTestId('annotation-date').fill(date);
+    await page.getByTestId('annotation-note').fill('Pricing page redesign');
+    await page.getByTestId('annotation-save').click();
+    const note = page.getByTestId('annotation');
+    await eventually(() => note.allInnerTexts().then((l) => l.map((x) => x.includes('Pricing page redesign'))), [true], 'the note is listed');
+    assert.equal(await note.getAttribute('data-date'), date);
+    await eventually(() => page.getByTestId('annotation-pin').count(), 1, 'one marker on the chart');
+    let stored = await api(page, 'GET', `/sites/${SITE}/annotations?date_range=30d`);
+    assert.deepEqual(stored.map((a) => [a.date, a.note]), [[date, 'Pricing page redesign']]);
+
+    // Edit: reworded and moved a day.
+    await page.getByTestId('annotation-edit').click();
+    const moved = daysAgo(4);
+    await page.getByTestId('annotation-date').fill(moved);
+    await page.getByTestId('annotation-note').fill('Pricing page redesign (EU)');
+    await page.getByTestId('annotation-save').click();
+    await eventually(() => note.getAttribute('data-date'), moved, 'the note moved');
+    stored = await api(page, 'GET', `/sites/${SITE}/annotations?date_range=30d`);
+    assert.deepEqual(stored.map((a) => [a.date, a.note]), [[moved, 'Pricing page redesign (EU)']]);
+
+    // A click on a day of the chart opens a new note on that day (closed again unsaved).
+    const box = await page.getByTestId('time-chart').locator('.u-over').boundingBox();
+    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width - 4, box.y + box.height / 2);
+    const clicked = await page.getByTestId('annotation-date').inputValue();
+    assert.match(clicked, /^\d{4}-\d{2}-\d{2}$/);
+    assert.ok(clicked >= daysAgo(1), `the last day of the chart, got ${clicked}`);
+    await page.keyboard.press('Escape');
+    await eventually(() => page.getByTestId('annotation-form').count(), 0, 'the dialog closed');
+    assert.equal((await api(page, 'GET', `/sites/${SITE}/annotations?date_range=30d`)).length, 1, 'nothing saved');
+    await page.locator('.chart-card').screenshot({ path: join(SHOTS, 'chart-annotation-edit.png') });
+
+    // A viewer sees the note but no way to write one.
+    await page.goto(`${hk.base}/sites/${SITE}/settings`);
+    const members = page.locator('#members');
+    await members.getByRole('textbox', { name: 'Email' }).fill('reader@example.com');
+    await members.getByRole('button', { name: 'Create invitation' }).click();
+    const url = (await members.getByTestId('invite-url').innerText()).trim();
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const viewer = await other.newPage();
+    await viewer.goto(url.replace(/^https?:\/\/[^/]+/, hk.base));
+    await viewer.fill('#password', 'a viewer password');
+    await viewer.getByRole('button', { name: 'Accept and sign in' }).click();
+    await viewer.waitForURL(`${hk.base}/sites/${SITE}`);
+    await viewer.goto(`${hk.base}/sites/${SITE}?period=30d&interval=day`);
+    await viewer.getByTestId('annotation').waitFor();
+    assert.match(await viewer.getByTestId('annotation').innerText(), /Pricing page redesign \(EU\)/);
+    assert.equal(await viewer.getByTestId('annotation-add').count(), 0, 'no add button for a viewer');
+    assert.equal(await viewer.getByTestId('annotation-edit').count(), 0, 'no edit button for a viewer');
+    assert.equal(await viewer.getByTestId('annotation-delete').count(), 0, 'no delete button for a viewer');
+    await other.close();
+
+    // Delete (confirmed): gone from the chart and from the API.
+    await page.goto(`${hk.base}/sites/${SITE}?period=30d&interval=day`);
+    await page.getByTestId('annotation').waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByTestId('annotation-delete').click();
+    await eventually(() => page.getByTestId('annotation').count(), 0, 'the note is gone');
+    await eventually(() => page.getByTestId('annotation-pin').count(), 0, 'the marker is gone');
+    assert.deepEqual(await api(page, 'GET', `/sites/${SITE}/annotations?date_range=30d`), []);
   });
 
   it('the AI visibility page shows the crawler fetches the API reports', async () => {

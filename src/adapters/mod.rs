@@ -5,6 +5,7 @@ pub mod duckdb;
 pub mod flume;
 pub mod geo;
 pub mod http;
+pub mod http_client;
 pub mod leadership;
 pub mod memory;
 pub mod nats;

@@ -57,7 +57,7 @@ fn provider(e: impl std::fmt::Display) -> SsoError {
 impl OidcProvider {
     pub fn new(settings: OidcSettings) -> Result<Self, SsoError> {
         // No redirects: a provider's endpoints answer directly (redirects would be an SSRF path).
-        let http = reqwest::Client::builder()
+        let http = crate::adapters::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
             .build()

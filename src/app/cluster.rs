@@ -40,7 +40,7 @@ pub struct ClusterConfig {
 /// successor is elected after the file is free.
 pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let cluster = config.cluster.clone().context("cluster configuration")?;
-    let client = reqwest::Client::builder()
+    let client = crate::adapters::http_client::builder()
         .connect_timeout(Duration::from_secs(1))
         .pool_idle_timeout(Duration::from_secs(30))
         .build()?;

@@ -42,6 +42,7 @@ pub enum RecordTable {
     Events,
     WebVitals,
     Engagements,
+    CrawlerFetches,
 }
 
 /// A stopped data directory, opened by one command.
@@ -149,6 +150,7 @@ impl Offline {
             RecordTable::Events => ExportTable::Events,
             RecordTable::WebVitals => ExportTable::WebVitals,
             RecordTable::Engagements => ExportTable::Engagements,
+            RecordTable::CrawlerFetches => ExportTable::CrawlerFetches,
         };
         let span = span.map(|s| (s.start_micros, s.end_micros));
         crate::adapters::duckdb::export_ndjson(&self.db.connect()?, table, site.id.0, span, out, progress)

@@ -34,7 +34,7 @@ pub fn post_to_server(
     let url = format!("{}{path}", server.trim_end_matches('/'));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (status, text) = runtime.block_on(async {
-        let r = reqwest::Client::new()
+        let r = crate::adapters::http_client::client()
             .post(&url)
             .bearer_auth(token)
             .json(body)

@@ -46,7 +46,7 @@ fn ship(server: &str, input: impl BufRead, format: AccessLogFormat, site: Option
     let classifier = crate::adapters::uap::UapClassifier::new(10_000)?;
     let url = format!("{}/api/event", server.trim_end_matches('/'));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let client = reqwest::Client::new();
+    let client = crate::adapters::http_client::client();
     let (mut shipped, mut skipped) = (0u64, 0u64);
     for line in input.lines() {
         let line = line?;

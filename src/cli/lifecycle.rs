@@ -143,6 +143,7 @@ fn record_table(kind: ExportKind) -> offline::RecordTable {
         ExportKind::Events => offline::RecordTable::Events,
         ExportKind::WebVitals => offline::RecordTable::WebVitals,
         ExportKind::Engagements => offline::RecordTable::Engagements,
+        ExportKind::CrawlerFetches => offline::RecordTable::CrawlerFetches,
     }
 }
 
@@ -162,9 +163,10 @@ pub fn export_all_ndjson(args: ExportArgs) -> anyhow::Result<()> {
 
 /// `hitkeep export` to a file or in CSV/Parquet.
 pub fn export(args: ExportArgs) -> anyhow::Result<()> {
+    // The ranged and file exports below write events only.
     anyhow::ensure!(
-        args.table == ExportKind::Events || args.format == ExportFormat::Ndjson,
-        "only events export as CSV or Parquet; web vitals and engagements export as NDJSON"
+        args.table == ExportKind::Events,
+        "only events export as CSV or Parquet, by date or to a file; other tables export all of time as NDJSON to stdout"
     );
     let db = open_offline(&args.data)?;
     let site = find_site(&db, &args.site)?;
@@ -225,10 +227,11 @@ pub fn retention(args: RetentionArgs) -> anyhow::Result<()> {
     for r in &runs {
         let cutoff = chrono::DateTime::from_timestamp_micros(r.cutoff).unwrap_or_default().to_rfc3339();
         println!(
-            "{}: deleted {} events and {} web vitals before {cutoff}; {} archive file(s)",
+            "{}: deleted {} events, {} web vitals and {} crawler tally rows before {cutoff}; {} archive file(s)",
             r.site.domain,
             r.outcome.deleted_events,
             r.outcome.deleted_vitals,
+            r.outcome.deleted_crawler_rows,
             r.outcome.archives.len()
         );
         for a in &r.outcome.archives {

@@ -172,6 +172,9 @@ pub enum ExportKind {
     WebVitals,
     /// Scroll depth and engaged time reports (Plausible's engagement events).
     Engagements,
+    /// AI crawler tallies: fetches per day, crawler and page.
+    #[value(name = "crawler-fetches", alias = "crawler_fetches")]
+    CrawlerFetches,
 }
 
 /// Opens a stopped data directory, explaining a lock held by a running server.

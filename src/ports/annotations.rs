@@ -17,6 +17,14 @@ pub trait AnnotationRepository: Send + Sync {
         author: &str,
         now: i64,
     ) -> Result<Annotation, StoreError>;
+    /// Changes an annotation's date and note (author and creation time stay); `None` when the
+    /// site has no such annotation.
+    fn update_annotation(
+        &self,
+        site_id: u32,
+        id: u32,
+        draft: &AnnotationDraft,
+    ) -> Result<Option<Annotation>, StoreError>;
     /// `false` when the site has no such annotation.
     fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError>;
 }

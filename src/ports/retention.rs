@@ -11,6 +11,8 @@ use crate::ports::store::StoreError;
 pub struct RetentionOutcome {
     pub deleted_events: u64,
     pub deleted_vitals: u64,
+    /// AI crawler tallies (crawler, page and day rows) of days before the cutoff's local day.
+    pub deleted_crawler_rows: u64,
     /// Parquet files written or extended.
     pub archives: Vec<PathBuf>,
 }

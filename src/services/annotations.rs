@@ -77,6 +77,22 @@ impl AnnotationService {
         crate::services::blocking(move || Ok(repo.add_annotation(site.id.0, &draft, &author, now)?)).await
     }
 
+    /// Changes one of the site's annotations: its date (`YYYY-MM-DD`) and note.
+    pub async fn update(
+        self: &Arc<Self>,
+        site: Site,
+        id: u32,
+        date: &str,
+        note: &str,
+    ) -> Result<Annotation, AnnotationError> {
+        let draft = AnnotationDraft::parse(date, note)?;
+        let repo = self.repo.clone();
+        crate::services::blocking(move || {
+            repo.update_annotation(site.id.0, id, &draft)?.ok_or(AnnotationError::NotFound)
+        })
+        .await
+    }
+
     /// Deletes one of the site's annotations.
     pub async fn delete(self: &Arc<Self>, site: Site, id: u32) -> Result<(), AnnotationError> {
         let repo = self.repo.clone();

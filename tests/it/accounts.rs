@@ -253,6 +253,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("aiVisibility", READ),
         ("listAnnotations", READ),
         ("createAnnotation", manage(201)),
+        ("updateAnnotation", manage(200)),
         ("deleteAnnotation", manage(204)),
         // Data lifecycle: exports read, imports and report subscriptions manage, backups and
         // retention are instance-wide (422: the upload got as far as the parser; 503: no SMTP).
@@ -314,6 +315,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "createSegment" => Some(segment(&format!("s{n}"), "personal")),
                 "updateSegment" => Some(json!({"name": format!("renamed{n}")})),
                 "createAnnotation" => Some(json!({"note": format!("note {n}")})),
+                "updateAnnotation" => Some(json!({"date": "2026-11-02", "note": format!("changed {n}")})),
                 "subscribeEmailReport" => Some(json!({"email": format!("sub{n}@example.com"), "frequency": "week"})),
                 "sendEmailReport" => Some(json!({"email": "owner@example.com", "period": "week"})),
                 "backup" => Some(json!({"to": format!("matrix-{n}")})),
@@ -357,7 +359,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     api.ok(&admin, Method::POST, "/sites/a.test/webhooks", Some(hook)).await["id"].to_string()
                 }
                 "redeliverWebhook" => "999999".to_string(),
-                "deleteAnnotation" => api
+                "updateAnnotation" | "deleteAnnotation" => api
                     .ok(&admin, Method::POST, "/sites/a.test/annotations", Some(json!({"note": format!("a{n}")})))
                     .await["id"]
                     .to_string(),

@@ -72,6 +72,21 @@ async fn admins_write_viewers_read_and_the_cli_annotates_through_the_api() {
     assert_eq!(notes(&other), [], "another site's notes are its own");
 
     let id = launch["id"].as_u64().unwrap();
+    let edit = json!({"date": "2026-11-03", "note": "Launched v2 (EU)"});
+    let r = api.call(&viewer, Method::PUT, &format!("{PATH}/{id}"), Some(edit.clone())).await;
+    assert_eq!(r.status, 403, "viewers do not edit: {}", r.body);
+    let r =
+        api.call(&admin, Method::PUT, &format!("{PATH}/{id}"), Some(json!({"date": "2026-11-03", "note": " "}))).await;
+    assert_eq!(r.status, 400, "an empty note: {}", r.body);
+    let edited = api.ok(&admin, Method::PUT, &format!("{PATH}/{id}"), Some(edit.clone())).await;
+    assert_eq!((edited["id"].as_u64(), &edited["author"]), (Some(id), &launch["author"]), "the same note, same author");
+    let list = api.ok(&viewer, Method::GET, &format!("{PATH}?date_range=2026-11-01,2026-11-10"), None).await;
+    let expected =
+        [("2026-11-03".to_string(), "Launched v2 (EU)".to_string()), ("2026-11-05".into(), "Deployed v2.3".into())];
+    assert_eq!(notes(&list), expected, "moved and reworded");
+    let r = api.call(&admin, Method::PUT, "/sites/blog.test/annotations/1", Some(edit)).await;
+    assert_eq!(r.status, 404, "not through another site: {}", r.body);
+
     assert_eq!(api.call(&viewer, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 403);
     assert_eq!(api.call(&admin, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 204);
     assert_eq!(api.call(&admin, Method::DELETE, &format!("{PATH}/{id}"), None).await.status, 404);

@@ -46,7 +46,7 @@ impl Cluster {
         let data = DataDir::with_sites(sites);
         let ports = free_ports(3);
         let extra = extra.iter().map(|s| s.to_string()).collect();
-        Self { data, ports, nodes: vec![None, None, None], client: reqwest::Client::new(), extra }
+        Self { data, ports, nodes: vec![None, None, None], client: crate::harness::http(), extra }
     }
 
     fn peers(&self) -> String {
@@ -145,7 +145,7 @@ impl Load {
     fn start(urls: Vec<String>) -> Self {
         let (acks, stop, next) =
             (Arc::new(Acks::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-        let client = reqwest::Client::new();
+        let client = crate::harness::http();
         let tasks = (0..3)
             .map(|_| {
                 let (acks, stop, next, client, urls) =

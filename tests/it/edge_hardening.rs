@@ -137,7 +137,7 @@ async fn a_store_that_cannot_write_turns_readiness_and_ingest_away_and_shutdown_
     let size_kib = std::fs::metadata(&db).map(|m| m.len() / 1024).unwrap_or(0);
     // Room for the WAL to start, not to keep growing.
     let (mut child, base, log) = start_with_file_limit(&data, size_kib + 256);
-    let client = reqwest::Client::new();
+    let client = crate::harness::http();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut refused = None;
     let mut i = 0u64;
@@ -209,7 +209,7 @@ async fn hostile_load_leaves_memory_bounded_and_the_server_answering() {
     let data = DataDir::with_sites(&["shop.test"]);
     let server = Server::start(&data, &["--api-token", TOKEN]);
     server.wait_ready().await;
-    let client = reqwest::Client::new();
+    let client = crate::harness::http();
     let owner = serde_json::json!({"email": "owner@shop.test", "password": "correct horse battery staple"});
     let r = client.post(server.url("/api/setup")).json(&owner).send().await.unwrap();
     assert!(r.status().is_success(), "setup: {}", r.status());
@@ -242,7 +242,7 @@ async fn hostile_load_leaves_memory_bounded_and_the_server_answering() {
     let watcher = {
         let (watching, url) = (watching.clone(), server.url("/healthz"));
         tokio::spawn(async move {
-            let probe = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+            let probe = crate::harness::http_builder().pool_max_idle_per_host(0).build().unwrap();
             let (mut max_rss, mut slowest) = (0u64, Duration::ZERO);
             while watching.load(std::sync::atomic::Ordering::SeqCst) {
                 max_rss = max_rss.max(rss_bytes(pid));

@@ -28,6 +28,21 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_hitkeep")
 }
 
+/// A reqwest builder for the tests' own requests. reqwest is built with rustls and no crypto
+/// provider of its own (the server installs ring), so the test process installs ring once too.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    static RING: std::sync::Once = std::sync::Once::new();
+    RING.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
+/// A default client for the tests' own requests (see `http_builder`).
+pub fn http() -> reqwest::Client {
+    http_builder().build().expect("test client")
+}
+
 /// Runs a CLI command to completion; returns (success, stdout, stderr).
 pub fn cli(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(bin()).args(args).output().expect("run hitkeep");
@@ -81,10 +96,16 @@ impl Server {
 
     /// Starts a server listening on `http` (a fixed address, for cluster peers).
     pub fn start_at(data: &DataDir, http: &str, extra: &[&str]) -> Self {
+        Self::start_env(data, http, extra, &[])
+    }
+
+    /// Starts a server with extra environment variables (`SSL_CERT_FILE`, ...).
+    pub fn start_env(data: &DataDir, http: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(bin())
             .args(["serve", "--http", http, "--data-dir", data.path_str(), "--batch-interval-ms", "20"])
             .args(extra)
             .env("HITKEEP_LOG_LEVEL", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -99,7 +120,7 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, base, client: reqwest::Client::new() }
+        Self { child, base, client: self::http() }
     }
 
     pub fn url(&self, path: &str) -> String {

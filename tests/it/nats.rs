@@ -98,7 +98,7 @@ pub struct Ledger {
 
 /// Sends unique pageviews from `workers` tasks until `stop`; records every 202.
 pub async fn load(base: String, prefix: String, workers: usize, stop: Arc<AtomicBool>, ledger: Arc<Ledger>) {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = crate::harness::http_builder().timeout(Duration::from_secs(10)).build().unwrap();
     let counter = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..workers {
@@ -344,7 +344,7 @@ impl NatsCluster {
             .collect();
         let c = Self { nodes, ports, _stores: stores };
         // JetStream is usable once every server reports healthy (a meta leader is elected).
-        let client = reqwest::Client::new();
+        let client = crate::harness::http();
         let deadline = Instant::now() + Duration::from_secs(30);
         for i in 0..3 {
             let url = format!("http://127.0.0.1:{}/healthz", c.ports[6 + i]);
@@ -416,7 +416,7 @@ async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_
     // Nothing waits in any node's memory: the leader ingests what the others relayed and the
     // writer drains the stream.
     let deadline = Instant::now() + Duration::from_secs(40);
-    let client = reqwest::Client::new();
+    let client = crate::harness::http();
     let value = |text: &str, name: &str| {
         text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok()).unwrap_or(-1.0)
     };
@@ -458,7 +458,7 @@ async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_
 
 /// Waits until the leader's session stored `n` events.
 async fn wait_stored_events(metrics_url: &str, n: u32) {
-    let client = reqwest::Client::new();
+    let client = crate::harness::http();
     let line = format!("\nhitkeep_stored_events_total {n}\n");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !client.get(metrics_url).send().await.unwrap().text().await.unwrap().contains(&line) {
@@ -469,7 +469,7 @@ async fn wait_stored_events(metrics_url: &str, n: u32) {
 
 /// Sends one pageview to a cluster node; its status and whether it carried `Retry-After`.
 async fn hit_node(url: String, path: &str) -> (u16, bool) {
-    let r = reqwest::Client::new()
+    let r = crate::harness::http()
         .post(url)
         .header("origin", "https://shop.test")
         .header("user-agent", CHROME_MAC)

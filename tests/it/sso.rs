@@ -14,14 +14,14 @@ use crate::harness::{DataDir, Server, checkout};
 const CLIENT: &str = "hitkeep";
 const SECRET: &str = "hitkeep-test-secret";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The provider process; stopped when dropped.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
 }
 
 impl Drop for Provider {
@@ -31,7 +31,8 @@ impl Drop for Provider {
     }
 }
 
-fn start_provider(redirect_uri: &str) -> Provider {
+/// Starts the provider with extra environment variables (`OIDC_TLS_CERT`/`OIDC_TLS_KEY`: https).
+pub(crate) fn start_provider(redirect_uri: &str, env: &[(&str, &str)]) -> Provider {
     let dir = checkout().join("tests/oidc");
     assert!(dir.join("node_modules/oidc-provider").exists(), "run `npm ci --prefix tests/oidc` (make test does)");
     let port = free_port();
@@ -40,6 +41,7 @@ fn start_provider(redirect_uri: &str) -> Provider {
         .args([&port.to_string(), redirect_uri, CLIENT, SECRET])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .envs(env.iter().copied())
         .spawn()
         .expect("node runs the test provider");
     let stdout = child.stdout.take().unwrap();
@@ -51,16 +53,34 @@ fn start_provider(redirect_uri: &str) -> Provider {
     Provider { child, issuer }
 }
 
-/// A browser: cookies per host:port, redirects followed by hand.
-#[derive(Default)]
-struct Browser {
-    jar: HashMap<String, HashMap<String, String>>,
+/// The server's flags for the test provider at `issuer` (people of example.com get accounts).
+pub(crate) fn oidc_flags<'a>(public: &'a str, issuer: &'a str) -> Vec<&'a str> {
+    vec![
+        "--public-url",
+        public,
+        "--oidc-issuer",
+        issuer,
+        "--oidc-client-id",
+        CLIENT,
+        "--oidc-client-secret",
+        SECRET,
+        "--oidc-allowed-domains",
+        "example.com",
+    ]
 }
 
-struct Page {
-    url: String,
-    status: u16,
-    body: String,
+/// A browser: cookies per host:port, redirects followed by hand.
+#[derive(Default)]
+pub(crate) struct Browser {
+    jar: HashMap<String, HashMap<String, String>>,
+    /// A CA it trusts besides the system's (an https test provider's).
+    pub(crate) ca: Option<reqwest::Certificate>,
+}
+
+pub(crate) struct Page {
+    pub(crate) url: String,
+    pub(crate) status: u16,
+    pub(crate) body: String,
 }
 
 impl Browser {
@@ -70,7 +90,8 @@ impl Browser {
     }
 
     async fn request(&mut self, method: Method, url: &str, form: Option<&[(&str, &str)]>) -> reqwest::Response {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let builder = crate::harness::http_builder().redirect(reqwest::redirect::Policy::none());
+        let client = builder.tls_certs_merge(self.ca.clone()).build().unwrap();
         let mut req = client.request(method, url);
         let cookies: Vec<String> =
             self.jar.get(&Self::host(url)).into_iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
@@ -92,7 +113,13 @@ impl Browser {
     }
 
     /// Goes to `url` and follows redirects until a page (or a redirect back to `stop_at`).
-    async fn visit(&mut self, method: Method, url: &str, form: Option<&[(&str, &str)]>, stop_at: &str) -> Page {
+    pub(crate) async fn visit(
+        &mut self,
+        method: Method,
+        url: &str,
+        form: Option<&[(&str, &str)]>,
+        stop_at: &str,
+    ) -> Page {
         let mut resp = self.request(method, url, form).await;
         let mut current = url.to_string();
         for _ in 0..12 {
@@ -119,7 +146,7 @@ impl Browser {
     }
 
     /// Signs in at the provider as `login` from hitkeep's SSO button; returns where hitkeep sent the browser.
-    async fn sso(&mut self, server: &Server, login: &str) -> Page {
+    pub(crate) async fn sso(&mut self, server: &Server, login: &str) -> Page {
         let start = server.url("/api/auth/sso/start");
         let form = self.visit(Method::GET, &start, None, &server.base).await;
         assert_eq!(form.status, 200, "the provider's sign-in form at {}", form.url);
@@ -131,7 +158,7 @@ impl Browser {
         self.submit(&consent, &[("prompt", "consent")], &server.base).await
     }
 
-    fn session(&self, server: &Server) -> Option<Cred> {
+    pub(crate) fn session(&self, server: &Server) -> Option<Cred> {
         self.jar.get(&Self::host(&server.base))?.get("hk_session").filter(|v| !v.is_empty()).cloned().map(Cred::Cookie)
     }
 }
@@ -141,25 +168,16 @@ async fn sign_in_with_sso_creates_links_and_refuses_accounts_as_configured() {
     let data = DataDir::with_sites(&["a.test"]);
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}");
-    let provider = start_provider(&format!("{public}/api/auth/sso/callback"));
-    let flags = [
-        "--public-url",
-        &public,
-        "--oidc-issuer",
-        &provider.issuer,
-        "--oidc-client-id",
-        CLIENT,
-        "--oidc-client-secret",
-        SECRET,
-        "--oidc-allowed-domains",
-        "example.com",
+    let provider = start_provider(&format!("{public}/api/auth/sso/callback"), &[]);
+    let mut flags = oidc_flags(&public, &provider.issuer);
+    flags.extend([
         "--oidc-admin-claim",
         "groups=hitkeep-admins",
         "--oidc-label",
         "Test IdP",
         "--oidc-password-login",
         "false",
-    ];
+    ]);
     let server = Server::start_at(&data, &format!("127.0.0.1:{port}"), &flags);
     server.wait_ready().await;
     let api = Api { server: &server };

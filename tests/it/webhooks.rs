@@ -14,16 +14,16 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::harness::{CHROME_MAC, DataDir, Server};
 use crate::lifecycle_data::smtp_sink;
 
-const TOKEN: &str = "webhooks-test-token";
+pub(crate) const TOKEN: &str = "webhooks-test-token";
 
 /// One request the receiver got, and the status it answered.
 #[derive(Debug)]
-struct Received {
-    status: u16,
-    timestamp: String,
-    signature: String,
-    event: String,
-    body: String,
+pub(crate) struct Received {
+    pub status: u16,
+    pub timestamp: String,
+    pub signature: String,
+    pub event: String,
+    pub body: String,
 }
 
 /// An HTTP receiver on 127.0.0.1 answering 500 to the first `failures` requests, 200 after.
@@ -49,7 +49,7 @@ async fn receiver(failures: usize) -> (String, UnboundedReceiver<Received>) {
     (format!("http://127.0.0.1:{port}/hook"), rx)
 }
 
-async fn next<T>(rx: &mut UnboundedReceiver<T>, what: &str) -> T {
+pub(crate) async fn next<T>(rx: &mut UnboundedReceiver<T>, what: &str) -> T {
     tokio::time::timeout(Duration::from_secs(30), rx.recv())
         .await
         .unwrap_or_else(|_| panic!("no {what} within 30 s"))
@@ -57,7 +57,7 @@ async fn next<T>(rx: &mut UnboundedReceiver<T>, what: &str) -> T {
 }
 
 /// Checks a delivery's signature with the hook's secret, independently of the server's code.
-fn verify(r: &Received, secret: &str) {
+pub(crate) fn verify(r: &Received, secret: &str) {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{}.{}", r.timestamp, r.body).as_bytes());
     let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
@@ -66,7 +66,7 @@ fn verify(r: &Received, secret: &str) {
     assert!((0..300).contains(&age), "a fresh timestamp (the documented replay window): {age} s");
 }
 
-fn fast_jobs<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn fast_jobs<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "--api-token",
         TOKEN,
@@ -81,19 +81,19 @@ fn fast_jobs<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
-async fn create_hook(s: &Server, body: Value) -> (u16, Value) {
+pub(crate) async fn create_hook(s: &Server, body: Value) -> (u16, Value) {
     let r = s.client.post(s.url("/api/sites/shop.test/webhooks")).bearer_auth(TOKEN).json(&body).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
-async fn get(s: &Server, path: &str) -> Value {
+pub(crate) async fn get(s: &Server, path: &str) -> Value {
     let r = s.client.get(s.url(path)).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.json().await.unwrap()
 }
 
 /// A pageview of shop.test at `at` (RFC 3339; `None`: now), sent as a trusted server-side sender.
-async fn pageview_at(s: &Server, path: &str, at: Option<String>) {
+pub(crate) async fn pageview_at(s: &Server, path: &str, at: Option<String>) {
     let body = json!({"path": path, "timestamp": at});
     let r = s.post("/ingest", "https://shop.test", CHROME_MAC, body.to_string()).bearer_auth(TOKEN).send().await;
     let r = r.unwrap();

@@ -6,7 +6,9 @@
 //
 // Accounts: a login that looks like an e-mail has it as a verified e-mail; a login starting with
 // "unverified." has it unverified; "admin@..." carries groups ["hitkeep-admins"]. Prints
-// "ready <issuer>" once listening.
+// "ready <issuer>" once listening. With OIDC_TLS_CERT and OIDC_TLS_KEY (PEM files) it serves https.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import Provider from 'oidc-provider';
 
 const [port, redirectUri, clientId = 'hitkeep', clientSecret = 'hitkeep-test-secret'] = process.argv.slice(2);
@@ -14,7 +16,8 @@ if (!port || !redirectUri) {
   console.error('usage: node provider.mjs <port> <redirect_uri> [client_id] [client_secret]');
   process.exit(2);
 }
-const issuer = `http://127.0.0.1:${port}`;
+const tls = process.env.OIDC_TLS_CERT && { cert: readFileSync(process.env.OIDC_TLS_CERT), key: readFileSync(process.env.OIDC_TLS_KEY) };
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 // A test that stops reading our output must not end the provider (EPIPE on a notice).
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
@@ -52,7 +55,8 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = false;
 
-const server = provider.listen(Number(port), '127.0.0.1', () => console.log(`ready ${issuer}`));
+const ready = () => console.log(`ready ${issuer}`);
+const server = tls ? createServer(tls, provider.callback()).listen(Number(port), '127.0.0.1', ready) : provider.listen(Number(port), '127.0.0.1', ready);
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -67,6 +67,17 @@ impl AnnotationRepository for DuckAnnotations {
         .map_err(internal)
     }
 
+    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> Result<Option<Annotation>, StoreError> {
+        let conn = self.conn();
+        let sql = format!(
+            "UPDATE annotations SET day = DATE '1970-01-01' + ?::INTEGER, note = ?
+             WHERE site_id = ? AND id = ? RETURNING {COLUMNS}"
+        );
+        let mut stmt = conn.prepare(&sql).map_err(internal)?;
+        let mut rows = stmt.query_map(duckdb::params![days(d.date), d.note, site_id, id], row).map_err(internal)?;
+        rows.next().transpose().map_err(internal)
+    }
+
     fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
         let changed = self
             .conn()

@@ -13,6 +13,8 @@ pub enum ExportTable {
     Events,
     WebVitals,
     Engagements,
+    /// AI crawler tallies per local day, crawler and page.
+    CrawlerFetches,
 }
 
 /// Writes one JSON object per row of `site_id` with `start <= ts < end` (UTC microseconds; all
@@ -43,6 +45,11 @@ pub fn export_ndjson(
             "SELECT to_json(struct_pack(ts := strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), visitor_id := visitor_id::VARCHAR,
                 visit_id, hostname, pathname, scroll_depth, engaged_ms))::VARCHAR
              FROM engagements WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT) ORDER BY ts"
+        }
+        ExportTable::CrawlerFetches => {
+            "SELECT to_json(struct_pack(day := strftime(day, '%Y-%m-%d'), crawler, operator, pathname, fetches))::VARCHAR
+             FROM crawler_fetches WHERE site_id = ? AND day >= make_timestamp(?::BIGINT)::DATE
+             AND day < make_timestamp(?::BIGINT)::DATE ORDER BY day, crawler, pathname"
         }
     };
     let mut stmt = conn.prepare(sql).map_err(internal)?;

@@ -213,6 +213,15 @@ impl DataLifecycle for DuckLifecycle {
         outcome.deleted_vitals = delete("web_vitals")?;
         // Engagement reports go with their page views (and are no events of their own).
         delete("engagements")?;
+        // Crawler tallies are per local day: the days before the cutoff's (its local midnight).
+        let first_kept = crate::domain::crawlers::local_day(site, cutoff);
+        outcome.deleted_crawler_rows = tx
+            .execute(
+                "DELETE FROM crawler_fetches WHERE site_id = ? AND day < ?::DATE",
+                duckdb::params![site_id, first_kept.format("%Y-%m-%d").to_string()],
+            )
+            .map(|n| n as u64)
+            .map_err(internal)?;
         tx.commit().map_err(internal)?;
         if outcome.deleted_events + outcome.deleted_vitals > 0 {
             // Frees the deleted row groups' blocks for reuse; a busy writer may postpone it.

@@ -143,6 +143,7 @@ const SITE_TABLES: &[&str] = &[
     "alerts",
     "crawler_fetches",
     "annotations",
+    "segments",
 ];
 
 impl SaltStore for DuckSites {
@@ -177,6 +178,26 @@ mod conformance {
     #[test]
     fn passes_the_site_repository_conformance_suite() {
         crate::ports::conformance::site_repository(|| super::DuckSites::new(super::super::memory_connection()));
+    }
+
+    /// Every table with a `site_id` loses the site's rows with it: here, or in the accounts
+    /// adapter's `forget_site` (members, share links, invites).
+    #[test]
+    fn every_table_with_a_site_id_is_cleared_when_the_site_goes() {
+        let conn = super::super::memory_connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'site_id' ORDER BY 1",
+            )
+            .unwrap();
+        let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        let forgotten_by_accounts = ["invites", "memberships", "share_links"];
+        let missing: Vec<&String> = tables
+            .iter()
+            .filter(|t| !super::SITE_TABLES.contains(&t.as_str()) && !forgotten_by_accounts.contains(&t.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "tables keeping a deleted site's rows: {missing:?}");
+        assert!(tables.iter().any(|t| t == "segments") && tables.iter().any(|t| t == "crawler_fetches"), "{tables:?}");
     }
 
     #[test]

@@ -54,6 +54,15 @@ impl AnnotationRepository for MemoryAnnotations {
         Ok(a)
     }
 
+    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> Result<Option<Annotation>, StoreError> {
+        let mut guard = self.lock();
+        let Some(a) = guard.1.iter_mut().find(|a| a.site_id == site_id && a.id == id) else {
+            return Ok(None);
+        };
+        (a.date, a.note) = (d.date, d.note.clone());
+        Ok(Some(a.clone()))
+    }
+
     fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
         let mut guard = self.lock();
         let before = guard.1.len();

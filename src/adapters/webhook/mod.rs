@@ -23,9 +23,8 @@ pub struct HttpTransport {
 async fn resolve(url: &str, allow_private: bool) -> Result<(url::Url, Vec<SocketAddr>), TransportError> {
     let invalid = |m: String| TransportError::Refused(WebhookRuleError::Invalid(m));
     let parsed = url::Url::parse(url).map_err(|e| invalid(format!("url {url:?}: {e}")))?;
-    if parsed.scheme() != "http" {
-        // The server is built without a TLS library (see README, "Webhooks").
-        return Err(invalid(format!("url {url:?}: only http:// targets are supported by this build")));
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(format!("url {url:?}: only http:// and https:// targets are supported")));
     }
     let host = parsed.host_str().ok_or_else(|| invalid(format!("url {url:?} has no host")))?.to_string();
     let port = parsed.port_or_known_default().unwrap_or(80);
@@ -50,7 +49,7 @@ impl WebhookTransport for HttpTransport {
 
     async fn post(&self, url: &str, headers: &[(String, String)], body: &str) -> Result<u16, TransportError> {
         let (parsed, addrs) = resolve(url, self.allow_private).await?;
-        let mut client = reqwest::Client::builder()
+        let mut client = crate::adapters::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(ATTEMPT_TIMEOUT)

@@ -75,9 +75,13 @@ impl RetentionService {
         }
         match self.apply_now() {
             Ok(runs) => {
-                for r in runs.iter().filter(|r| r.outcome.deleted_events + r.outcome.deleted_vitals > 0) {
+                let deleted = |o: &crate::ports::retention::RetentionOutcome| {
+                    o.deleted_events + o.deleted_vitals + o.deleted_crawler_rows
+                };
+                for r in runs.iter().filter(|r| deleted(&r.outcome) > 0) {
                     tracing::info!(site = %r.site.domain, events = r.outcome.deleted_events,
-                        vitals = r.outcome.deleted_vitals, archives = r.outcome.archives.len(),
+                        vitals = r.outcome.deleted_vitals, crawler_rows = r.outcome.deleted_crawler_rows,
+                        archives = r.outcome.archives.len(),
                         "retention deleted old data");
                 }
             }

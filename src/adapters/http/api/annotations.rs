@@ -1,5 +1,5 @@
 //! `/api/sites/{site}/annotations`: dated notes on the site's charts. Anyone who reads the
-//! site lists them; its admins and owners (and tokens with write scope) add and delete them.
+//! site lists them; its admins and owners (and tokens with write scope) add, change and delete them.
 
 use std::sync::Arc;
 
@@ -36,6 +36,15 @@ pub struct CreateAnnotation {
     pub note: String,
 }
 
+/// An annotation's new date and note.
+#[derive(Object)]
+pub struct UpdateAnnotation {
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// One line, at most 200 characters.
+    pub note: String,
+}
+
 crate::api_answers! {
     pub enum AnnotationsResult {
         /// The site's annotations in the period, by date.
@@ -45,6 +54,21 @@ crate::api_answers! {
         /// Deleted.
         Deleted(204),
         /// Invalid date, note or period.
+        BadRequest,
+        Unauthorized,
+        /// Writing needs the site's admin or owner role (or a token with write scope).
+        Forbidden,
+        /// No such site, or no such annotation.
+        NotFound,
+        Internal,
+    }
+}
+
+crate::api_answers! {
+    pub enum AnnotationChanged {
+        /// Changed.
+        Ok(200, Json<AnnotationView>),
+        /// Invalid date or note.
         BadRequest,
         Unauthorized,
         /// Writing needs the site's admin or owner role (or a token with write scope).
@@ -128,6 +152,25 @@ impl AnnotationsApi {
         match self.state.annotations.add(site, date, note, author(&caller.principal)).await {
             Ok(a) => AnnotationsResult::Created(Json(view(a))),
             Err(e) => AnnotationsResult::failed(e),
+        }
+    }
+
+    /// Change an annotation's date and note (site admins and owners).
+    #[oai(path = "/sites/:site/annotations/:id", method = "put", operation_id = "updateAnnotation")]
+    async fn update_annotation(
+        &self,
+        auth: Auth,
+        site: Path<String>,
+        id: Path<u32>,
+        req: Json<UpdateAnnotation>,
+    ) -> AnnotationChanged {
+        let site = match site_for::<AnnotationChanged>(&self.state, &auth, &site.0, Need::Manage).await {
+            Ok((site, _)) => site,
+            Err(denied) => return denied,
+        };
+        match self.state.annotations.update(site, id.0, &req.0.date, &req.0.note).await {
+            Ok(a) => AnnotationChanged::Ok(Json(view(a))),
+            Err(e) => AnnotationChanged::failed(e),
         }
     }
 

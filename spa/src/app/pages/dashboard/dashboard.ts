@@ -92,7 +92,7 @@ const SHORTCUT_PERIODS: Record<string, Period> = { d: 'day', '7': '7d', '3': '30
         </p>
       }
  <hk-kpi-row [site]="s" [state]="state()" [revenue]="revenue()" [selected]="state().metric" (select)="set({ metric: $event })" />
-      <hk-time-chart [site]="s" [state]="state()" (intervalChange)="setInterval($event)" />
+      <hk-time-chart [site]="s" [state]="state()" [manage]="canAnnotate()" (intervalChange)="setInterval($event)" />
       <div class="cards">
         @for (c of cards; track c.title) {
           <hk-breakdown-card [title]="c.title" [tabs]="c.tabs" [site]="s" [state]="state()" (filter)="addFilter($event)" />
@@ -122,6 +122,8 @@ export class Dashboard {
   });
   private readonly api = inject(Api);
   private readonly auth = inject(Auth);
+  /** Site admins and owners write annotations; viewers and share links only see them. */
+  readonly canAnnotate = computed(() => !this.ctx.readOnly() && this.auth.canManage(this.site() ?? ''));
   /** The saved segments the caller sees (none in a share view: its link may be limited to one). */
   private readonly segmentList = resource({
     params: () => (this.ctx.readOnly() ? undefined : this.site()),

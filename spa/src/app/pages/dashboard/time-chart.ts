@@ -7,6 +7,8 @@ import { Api, ok, type Schemas } from '../../api/api';
 import { formatBucket, formatMetric } from '../../core/format';
 import { Theme } from '../../core/theme';
 import { type I18nKey, locale, t } from '../../core/i18n';
+import { ButtonModule } from 'primeng/button';
+import { AnnotationDialog, type AnnotationDraft } from './annotation-dialog';
 
 type Annotation = Schemas['AnnotationView'];
 
@@ -25,6 +27,7 @@ function axisLabel(t: number, iv: Interval): string {
 
 @Component({
   selector: 'hk-time-chart',
+  imports: [ButtonModule, AnnotationDialog],
   template: `
     <section class="card chart-card">
       <header class="card-head">
@@ -55,7 +58,7 @@ function axisLabel(t: number, iv: Interval): string {
         <p class="error-line" role="alert">{{ t('chart.error', { error: $any(e).message }) }}</p>
       }
       <div class="chart-wrap">
-        <div class="chart" #host [class.stale]="data.isLoading()" data-testid="time-chart"></div>
+        <div class="chart" #host [class.stale]="data.isLoading()" [class.can-annotate]="manage()" [attr.title]="manage() ? t('annotations.clickHint') : null" data-testid="time-chart"></div>
         @for (p of pins(); track p.id) {
           <span class="annotation-pin" data-testid="annotation-pin" [style.left.px]="p.left" [style.top.px]="p.top" [attr.title]="p.label" [attr.aria-label]="p.label" role="img"></span>
         }
@@ -63,16 +66,33 @@ function axisLabel(t: number, iv: Interval): string {
       @if (data.hasValue() && empty()) {
         <p class="muted empty chart-empty">{{ t('chart.empty') }}</p>
       }
-      @if (annotations().length) {
-        <ul class="chart-notes" data-testid="chart-annotations" [attr.aria-label]="t('annotations.title')">
-          @for (a of annotations(); track a.id) {
-            <li data-testid="annotation" [attr.data-date]="a.date">
-              <span class="note-mark" aria-hidden="true"></span>
-              <time [attr.datetime]="a.date">{{ noteDate(a.date) }}</time>
-              <span>{{ a.note }}</span>
-            </li>
+      @if (noteError(); as e) {
+        <p class="error-line" role="alert">{{ e }}</p>
+      }
+      @if (annotations().length || manage()) {
+        <div class="chart-notes-row">
+          @if (annotations().length) {
+            <ul class="chart-notes" data-testid="chart-annotations" [attr.aria-label]="t('annotations.title')">
+              @for (a of annotations(); track a.id) {
+                <li data-testid="annotation" [attr.data-date]="a.date">
+                  <span class="note-mark" aria-hidden="true"></span>
+                  <time [attr.datetime]="a.date">{{ noteDate(a.date) }}</time>
+                  <span>{{ a.note }}</span>
+                  @if (manage()) {
+                    <p-button icon="pi pi-pencil" [text]="true" size="small" (onClick)="editNote(a)" [ariaLabel]="t('annotations.editNamed', { note: a.note })" data-testid="annotation-edit" />
+                    <p-button icon="pi pi-trash" [text]="true" severity="danger" size="small" (onClick)="deleteNote(a)" [ariaLabel]="t('annotations.deleteNamed', { note: a.note })" data-testid="annotation-delete" />
+                  }
+                </li>
+              }
+            </ul>
           }
-        </ul>
+          @if (manage()) {
+            <p-button [label]="t('annotations.add')" icon="pi pi-plus" [text]="true" size="small" (onClick)="editNote(null)" data-testid="annotation-add" />
+          }
+        </div>
+      }
+      @if (draft(); as d) {
+        <hk-annotation-dialog [site]="site()" [draft]="d" (closed)="noteClosed($event)" />
       }
     </section>
   `,
@@ -83,6 +103,8 @@ export class TimeChart implements OnDestroy {
   private readonly theme = inject(Theme);
   readonly site = input.required<string>();
   readonly state = input.required<DashState>();
+  /** Whether the caller writes annotations (site admins and owners): add, edit, delete, click a day. */
+  readonly manage = input(false);
   readonly intervalChange = output<Interval>();
   readonly host = viewChild.required<ElementRef<HTMLDivElement>>('host');
 
@@ -148,6 +170,41 @@ export class TimeChart implements OnDestroy {
   readonly pins = signal<{ id: number; left: number; top: number; label: string }[]>([]);
   protected noteDate(date: string): string {
     return new Date(annotationTime(date) * 1000).toLocaleDateString(locale(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  }
+
+  /** The annotation being written in the dialog, if any. */
+  readonly draft = signal<AnnotationDraft | null>(null);
+  readonly noteError = signal('');
+
+  /** Opens the dialog for a new note (on `date`, default today) or to change `a`. */
+  editNote(a: Annotation | null, date?: string): void {
+    this.noteError.set('');
+    const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+    this.draft.set(a ? { id: a.id, date: a.date, note: a.note } : { date: date ?? today, note: '' });
+  }
+
+  noteClosed(saved: boolean): void {
+    this.draft.set(null);
+    if (saved) this.notes.reload();
+  }
+
+  async deleteNote(a: Annotation): Promise<void> {
+    if (!confirm(t('annotations.deleteConfirm', { note: a.note }))) return;
+    this.noteError.set('');
+    try {
+      await ok(this.api.client.DELETE('/sites/{site}/annotations/{id}', { params: { path: { site: this.site(), id: a.id } } }));
+      this.notes.reload();
+    } catch (e) {
+      this.noteError.set(t('annotations.deleteFailed', { error: (e as Error).message }));
+    }
+  }
+
+  /** A click on the plot opens a new note on the clicked bucket's day. */
+  private clickedDay(u: uPlot): void {
+    const s = this.series();
+    const i = u.cursor.idx;
+    if (!this.manage() || !s || i == null || s.x[i] == null) return;
+    this.editNote(null, new Date(s.x[i] * 1000).toISOString().slice(0, 10));
   }
 
   private plot: uPlot | null = null;
@@ -279,6 +336,8 @@ export class TimeChart implements OnDestroy {
       data,
       this.host().nativeElement,
     );
+    const plot = this.plot;
+    plot.over.addEventListener('click', () => this.clickedDay(plot));
   }
 
   ngOnDestroy(): void {

@@ -73,7 +73,12 @@ const EVENTS = ['goal.converted', 'report.daily', 'report.weekly', 'traffic.spik
               <tr data-testid="delivery-row">
                 <td>{{ formatDateTime(d.created_at) }}</td>
                 <td>{{ d.event }}</td>
-                <td [title]="d.last_error ?? ''">{{ stateLabel(d.state) }}@if (d.last_status) { ({{ d.last_status }})}</td>
+                <td>
+                  {{ stateLabel(d.state) }}@if (d.last_status) { ({{ d.last_status }})}
+                  @if (d.last_error) {
+                    <br /><small class="muted delivery-error" data-testid="delivery-error">{{ d.last_error }}</small>
+                  }
+                </td>
                 <td>{{ d.attempts }}</td>
                 <td class="actions"><p-button [label]="t('notify.redeliver')" [text]="true" size="small" (onClick)="redeliver(d)" /></td>
               </tr>

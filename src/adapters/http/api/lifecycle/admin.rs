@@ -45,6 +45,8 @@ pub struct RetentionView {
     pub cutoff: String,
     pub deleted_events: u64,
     pub deleted_vitals: u64,
+    /// AI crawler tally rows (crawler, page, day) of the days before the cutoff.
+    pub deleted_crawler_rows: u64,
     /// Parquet files written or extended.
     pub archives: Vec<String>,
 }
@@ -112,6 +114,7 @@ impl AdminApi {
                         cutoff: chrono::DateTime::from_timestamp_micros(r.cutoff).unwrap_or_default().to_rfc3339(),
                         deleted_events: r.outcome.deleted_events,
                         deleted_vitals: r.outcome.deleted_vitals,
+                        deleted_crawler_rows: r.outcome.deleted_crawler_rows,
                         archives: r.outcome.archives.iter().map(|p| p.display().to_string()).collect(),
                     })
                     .collect(),
