@@ -143,6 +143,20 @@ pub async fn site_for<R: ErrorAnswers>(
     }
 }
 
+/// One call on a site: the access check (`need`), the service call with the site and the
+/// caller, and its answer: `ok` with the result, or the one mapping of the refusal.
+pub async fn on_site<R: ErrorAnswers, T, E: ApiFailure, F: std::future::Future<Output = Result<T, E>>>(
+    state: &AppState,
+    (auth, domain, need): (&Auth, &str, Need),
+    call: impl FnOnce(Site, Caller) -> F,
+    ok: impl FnOnce(T) -> R,
+) -> R {
+    match site_for::<R>(state, auth, domain, need).await {
+        Ok((site, caller)) => call(site, caller).await.map_or_else(|e| R::failure(e.answer()), ok),
+        Err(denied) => denied,
+    }
+}
+
 /// The site and caller, for reports a segment cannot narrow (funnels, Web Vitals, realtime):
 /// refused (403) to a share link limited to a segment, which must not see more than the
 /// segment's visitors.

@@ -113,19 +113,17 @@ pub struct SetMember {
 
 /// A share link: a public, read-only dashboard of one site.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShareView {
     pub id: u32,
     pub name: String,
     pub has_password: bool,
     pub created_at: String,
     /// Shown once, on creation.
-    #[oai(skip_serializing_if_is_none)]
     pub token: Option<String>,
     /// The link to hand out (`<public URL>/share/<token>`), shown once.
-    #[oai(skip_serializing_if_is_none)]
     pub url: Option<String>,
     /// The site-wide segment every query through the link is limited to.
-    #[oai(skip_serializing_if_is_none)]
     pub segment_id: Option<u32>,
 }
 

@@ -38,23 +38,8 @@ pub struct SentReport {
     pub subject: String,
 }
 
-crate::api_answers! {
-    pub enum SubscriptionsResult {
-        /// The site's subscriptions.
-        List(200, Json<Vec<SubscriptionView>>),
-        /// Subscribed (or already subscribed).
-        Created(201, Json<SubscriptionView>),
-        /// Unsubscribed.
-        Deleted(204),
-        /// Invalid address or frequency.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site or subscription.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's e-mail report subscriptions.
+pub type SubscriptionsResult = crate::adapters::http::answers::Collection<SubscriptionView>;
 
 crate::api_answers! {
     pub enum SendResult {
