@@ -105,6 +105,12 @@ impl ApiFailure for AuthError {
     }
 }
 
+impl ApiFailure for crate::ports::store::StoreError {
+    fn answer(self) -> Answer {
+        Answer::Internal(self.to_string())
+    }
+}
+
 impl ApiFailure for SiteServiceError {
     fn answer(self) -> Answer {
         let message = self.to_string();
