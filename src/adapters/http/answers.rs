@@ -10,14 +10,15 @@
 /// `Name(status, payload, #[oai(header = "...")] Header...)` / `Name(status)`. Entries keep their order,
 /// which is the order of the spec's responses. Also implements `ErrorAnswers` and an inherent
 /// `failed` (the one mapping of `ApiFailure`); an answer the enum lacks falls back to `Internal`.
-/// `pub enum X ["code", |err: poem::Error| message]` sets the bad request's code and message.
+/// `pub enum X ["code", |err: poem::Error| message]` sets the bad request's code and message;
+/// `pub enum X<T>` declares answers generic over one JSON payload type.
 #[macro_export]
 macro_rules! api_answers {
-    ($(#[$m:meta])* pub enum $name:ident { $($body:tt)* }) => {
-        $crate::api_answers!($(#[$m])* pub enum $name ["invalid_request", |err: poem::Error| err.to_string()] { $($body)* });
+    ($(#[$m:meta])* pub enum $name:ident $(<$g:ident>)? { $($body:tt)* }) => {
+        $crate::api_answers!($(#[$m])* pub enum $name $(<$g>)? ["invalid_request", |err: poem::Error| err.to_string()] { $($body)* });
     };
-    ($(#[$m:meta])* pub enum $name:ident [$code:literal, $msg:expr] { $($body:tt)* }) => {
-        $crate::api_answers!(@munch [$(#[$m])* $name $code ($msg)] {Internal Internal Internal Internal Internal} [] $($body)*);
+    ($(#[$m:meta])* pub enum $name:ident $(<$g:ident>)? [$code:literal, $msg:expr] { $($body:tt)* }) => {
+        $crate::api_answers!(@munch [$(#[$m])* $name ($($g)?) $code ($msg)] {Internal Internal Internal Internal Internal} [] $($body)*);
     };
 
     // Standard answers without a doc of their own get the standard doc.
@@ -80,13 +81,13 @@ macro_rules! api_answers {
         $crate::api_answers!(@munch $h $s [$($acc)* $(#[$d])* #[oai(status = $st)] $v($($(#[$fa])* $f),+),] $($($rest)*)?);
     };
 
-    (@munch [$(#[$m:meta])* $name:ident $code:literal ($msg:expr)] {$b:ident $u:ident $f:ident $n:ident $c:ident} [$($acc:tt)*]) => {
+    (@munch [$(#[$m:meta])* $name:ident ($($g:ident)?) $code:literal ($msg:expr)] {$b:ident $u:ident $f:ident $n:ident $c:ident} [$($acc:tt)*]) => {
         $(#[$m])*
         #[derive(poem_openapi::ApiResponse)]
         #[oai(bad_request_handler = "Self::parse_failed")]
-        pub enum $name { $($acc)* }
+        pub enum $name $(<$g: poem_openapi::types::ToJSON>)? { $($acc)* }
 
-        impl $name {
+        impl $(<$g: poem_openapi::types::ToJSON>)? $name $(<$g>)? {
             /// A request poem-openapi could not extract.
             fn parse_failed(err: poem::Error) -> Self {
                 <Self as $crate::adapters::http::guard::ErrorAnswers>::refused(err, |err| {
@@ -101,7 +102,7 @@ macro_rules! api_answers {
             }
         }
 
-        impl $crate::adapters::http::guard::ErrorAnswers for $name {
+        impl $(<$g: poem_openapi::types::ToJSON>)? $crate::adapters::http::guard::ErrorAnswers for $name $(<$g>)? {
             fn failure(answer: $crate::adapters::http::guard::Answer) -> Self {
                 use $crate::adapters::http::errors::body;
                 use $crate::adapters::http::guard::Answer;
@@ -129,4 +130,53 @@ macro_rules! api_answers {
             }
         }
     };
+}
+
+crate::api_answers! {
+    /// The answers about a site's collection of things (goals, annotations, segments, webhooks,
+    /// e-mail subscriptions): listed, added, deleted, or refused.
+    pub enum Collection<T> {
+        /// The site's items the caller sees (see the operation).
+        List(200, poem_openapi::payload::Json<Vec<T>>),
+        /// Created.
+        Created(201, poem_openapi::payload::Json<T>),
+        /// Deleted.
+        Deleted(204),
+        /// Invalid input; `message` names the problem.
+        BadRequest,
+        Unauthorized,
+        /// The caller's role or token scope does not allow this change.
+        Forbidden,
+        /// No such site, or no such item the caller sees.
+        NotFound,
+        Internal,
+    }
+}
+
+crate::api_answers! {
+    /// The answers of reading or changing one thing with input to check (a segment, alert settings).
+    pub enum Item<T> {
+        /// The thing, as it is now.
+        Ok(200, poem_openapi::payload::Json<T>),
+        /// Invalid input; `message` names the problem.
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        /// No such site, or no such thing the caller sees.
+        NotFound,
+        Internal,
+    }
+}
+
+crate::api_answers! {
+    /// The answers of a read without input to check (alerts, funnels, the cluster).
+    pub enum Read<T> {
+        /// What was asked for.
+        Ok(200, poem_openapi::payload::Json<T>),
+        Unauthorized,
+        Forbidden,
+        /// No such site.
+        NotFound,
+        Internal,
+    }
 }

@@ -105,6 +105,12 @@ impl ApiFailure for AuthError {
     }
 }
 
+impl ApiFailure for crate::ports::store::StoreError {
+    fn answer(self) -> Answer {
+        Answer::Internal(self.to_string())
+    }
+}
+
 impl ApiFailure for SiteServiceError {
     fn answer(self) -> Answer {
         let message = self.to_string();
@@ -140,6 +146,20 @@ pub async fn site_for<R: ErrorAnswers>(
         Ok(()) => Ok((site, caller)),
         Err(Denied::NotFound) => Err(missing()),
         Err(d) => Err(R::denied(d, "")),
+    }
+}
+
+/// One call on a site: the access check (`need`), the service call with the site and the
+/// caller, and its answer: `ok` with the result, or the one mapping of the refusal.
+pub async fn on_site<R: ErrorAnswers, T, E: ApiFailure, F: std::future::Future<Output = Result<T, E>>>(
+    state: &AppState,
+    (auth, domain, need): (&Auth, &str, Need),
+    call: impl FnOnce(Site, Caller) -> F,
+    ok: impl FnOnce(T) -> R,
+) -> R {
+    match site_for::<R>(state, auth, domain, need).await {
+        Ok((site, caller)) => call(site, caller).await.map_or_else(|e| R::failure(e.answer()), ok),
+        Err(denied) => denied,
     }
 }
 

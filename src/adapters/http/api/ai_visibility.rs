@@ -98,22 +98,8 @@ impl From<AiVisibility> for AiVisibilityView {
     }
 }
 
-crate::api_answers! {
-    pub enum AiVisibilityResult {
-        /// The site's AI visibility over the period.
-        Ok(200, Json<AiVisibilityView>),
-        /// Invalid period.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site.
-        NotFound,
-        Internal,
-        /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
-        Unavailable,
-    }
-}
-crate::report_answers!(AiVisibilityResult);
+/// The site's AI visibility over the period.
+pub type AiVisibilityResult = super::reports::PeriodReport<AiVisibilityView>;
 
 /// AI visibility endpoints.
 pub struct AiVisibilityApi {

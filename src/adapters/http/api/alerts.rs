@@ -10,9 +10,10 @@ use poem_openapi::{Object, OpenApi};
 use super::{ApiTags, iso};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{Answer, ApiFailure, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, on_site};
 use crate::domain::accounts::Need;
 use crate::domain::alerts::AlertSettings;
+use crate::domain::site::Site;
 use crate::ports::alerts::RaisedAlert;
 use crate::services::alerts::AlertError;
 
@@ -46,31 +47,11 @@ pub struct AlertView {
     pub raised_at: String,
 }
 
-crate::api_answers! {
-    pub enum AlertSettingsResult {
-        /// The settings (the defaults until saved).
-        Ok(200, Json<AlertSettingsView>),
-        /// Invalid thresholds or address.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site.
-        NotFound,
-        Internal,
-    }
-}
+/// The alert settings (the defaults until saved), or the refusal.
+pub type AlertSettingsResult = crate::adapters::http::answers::Item<AlertSettingsView>;
 
-crate::api_answers! {
-    pub enum AlertsResult {
-        /// The newest alerts, newest first.
-        List(200, Json<Vec<AlertView>>),
-        Unauthorized,
-        Forbidden,
-        /// No such site.
-        NotFound,
-        Internal,
-    }
-}
+/// The newest alerts, newest first.
+pub type AlertsResult = crate::adapters::http::answers::Read<Vec<AlertView>>;
 
 impl ApiFailure for AlertError {
     fn answer(self) -> Answer {
@@ -109,41 +90,29 @@ impl AlertsApi {
     /// The site's alert settings.
     #[oai(path = "/sites/:site/alerts/settings", method = "get", operation_id = "getAlertSettings")]
     async fn get_settings(&self, auth: Auth, site: Path<String>) -> AlertSettingsResult {
-        let site = match site_for::<AlertSettingsResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
-        match self.state.alerts.settings(site.id.0).await {
-            Ok(s) => AlertSettingsResult::Ok(Json(settings_view(s))),
-            Err(e) => AlertSettingsResult::failed(e),
-        }
+        let alerts = &self.state.alerts;
+        let call = move |site: Site, _| alerts.settings(site.id.0);
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, |s| AlertSettingsResult::Ok(Json(settings_view(s))))
+            .await
     }
 
     /// Change the site's alert settings.
     #[oai(path = "/sites/:site/alerts/settings", method = "put", operation_id = "putAlertSettings")]
     async fn put_settings(&self, auth: Auth, site: Path<String>, req: Json<AlertSettingsView>) -> AlertSettingsResult {
-        let site = match site_for::<AlertSettingsResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
         let AlertSettingsView { enabled, spike_factor, drop_factor, min_pageviews, weeks, emails } = req.0;
         let settings = AlertSettings { enabled, spike_factor, drop_factor, min_pageviews, weeks, emails };
-        match self.state.alerts.save(site.id.0, settings).await {
-            Ok(s) => AlertSettingsResult::Ok(Json(settings_view(s))),
-            Err(e) => AlertSettingsResult::failed(e),
-        }
+        let alerts = &self.state.alerts;
+        let call = move |site: Site, _| alerts.save(site.id.0, settings);
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, |s| AlertSettingsResult::Ok(Json(settings_view(s))))
+            .await
     }
 
     /// The site's newest traffic alerts (at most 100).
     #[oai(path = "/sites/:site/alerts", method = "get", operation_id = "listAlerts")]
     async fn list_alerts(&self, auth: Auth, site: Path<String>) -> AlertsResult {
-        let site = match site_for::<AlertsResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
-        match self.state.alerts.alerts(site.id.0, 100).await {
-            Ok(list) => AlertsResult::List(Json(list.into_iter().map(alert_view).collect())),
-            Err(e) => AlertsResult::failed(e),
-        }
+        let alerts = &self.state.alerts;
+        let call = move |site: Site, _| alerts.alerts(site.id.0, 100);
+        let ok = |list: Vec<_>| AlertsResult::Ok(Json(list.into_iter().map(alert_view).collect()));
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, ok).await
     }
 }

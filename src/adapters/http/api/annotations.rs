@@ -45,39 +45,11 @@ pub struct UpdateAnnotation {
     pub note: String,
 }
 
-crate::api_answers! {
-    pub enum AnnotationsResult {
-        /// The site's annotations in the period, by date.
-        List(200, Json<Vec<AnnotationView>>),
-        /// Added.
-        Created(201, Json<AnnotationView>),
-        /// Deleted.
-        Deleted(204),
-        /// Invalid date, note or period.
-        BadRequest,
-        Unauthorized,
-        /// Writing needs the site's admin or owner role (or a token with write scope).
-        Forbidden,
-        /// No such site, or no such annotation.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's annotations in the period, by date.
+pub type AnnotationsResult = crate::adapters::http::answers::Collection<AnnotationView>;
 
-crate::api_answers! {
-    pub enum AnnotationChanged {
-        /// Changed.
-        Ok(200, Json<AnnotationView>),
-        /// Invalid date or note.
-        BadRequest,
-        Unauthorized,
-        /// Writing needs the site's admin or owner role (or a token with write scope).
-        Forbidden,
-        /// No such site, or no such annotation.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about one annotation after a change.
+pub type AnnotationChanged = crate::adapters::http::answers::Item<AnnotationView>;
 
 impl ApiFailure for AnnotationError {
     fn answer(self) -> Answer {

@@ -62,20 +62,8 @@ impl From<NodeStatus> for ClusterNode {
     }
 }
 
-crate::api_answers! {
-    pub enum ClusterResponse {
-        /// The cluster.
-        Ok(200, Json<ClusterState>),
-        /// Not signed in, or no valid token.
-        Unauthorized,
-        /// Only instance administrators (and the operator token) see the cluster.
-        Forbidden,
-        /// Not used.
-        NotFound,
-        /// Storage failed while checking the caller.
-        Internal,
-    }
-}
+/// The cluster, for instance administrators and the operator token.
+pub type ClusterResponse = crate::adapters::http::answers::Read<ClusterState>;
 
 /// Cluster endpoints.
 pub struct ClusterApi {

@@ -11,43 +11,37 @@ use super::reports::ReportAnswers;
 use super::{ApiTags, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for, unsegmented_site};
+use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, on_site, unsegmented_site};
 use crate::domain::accounts::Need;
 use crate::domain::query::GoalKind;
 use crate::domain::reports::iso;
-use crate::domain::site::Site;
 use crate::ports::reports::Funnel;
 use crate::services::goals::{GoalError, GoalService, StepDraft};
 use crate::services::reports::FunnelReport as FunnelReportOf;
 
 /// A goal: a pageview of matching pages or a custom event.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct GoalView {
     pub id: u32,
     /// The name shown in `event:goal`.
     pub display_name: String,
     /// Page path pattern (`*` within a segment, `**` across), for pageview goals.
-    #[oai(skip_serializing_if_is_none)]
     pub page_path: Option<String>,
     /// Custom event name, for event goals.
-    #[oai(skip_serializing_if_is_none)]
     pub event_name: Option<String>,
     /// A revenue goal's currency (ISO 4217); revenue metrics over it are shown in it.
-    #[oai(skip_serializing_if_is_none)]
     pub currency: Option<String>,
 }
 
 /// A goal to create: exactly one of `page_path` and `event_name`; a `currency` makes an event
 /// goal a revenue goal.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreateGoal {
-    #[oai(skip_serializing_if_is_none)]
     pub display_name: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub page_path: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub event_name: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub currency: Option<String>,
 }
 
@@ -62,30 +56,14 @@ fn goal_view(g: &crate::domain::query::Goal) -> GoalView {
     GoalView { id: g.id, display_name: g.display_name.clone(), page_path, event_name, currency: g.currency.clone() }
 }
 
-crate::api_answers! {
-    pub enum GoalsResult {
-        /// The site's goals.
-        List(200, Json<Vec<GoalView>>),
-        /// Created.
-        Created(201, Json<GoalView>),
-        /// Deleted.
-        Deleted(204),
-        /// Invalid goal.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site or goal.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's goals.
+pub type GoalsResult = crate::adapters::http::answers::Collection<GoalView>;
 
 /// A funnel step: a page pattern or an event name.
 #[derive(Object, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct FunnelStepSpec {
-    #[oai(skip_serializing_if_is_none)]
     pub page_path: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub event_name: Option<String>,
 }
 
@@ -127,33 +105,11 @@ pub struct FunnelReport {
     pub steps: Vec<FunnelStepReport>,
 }
 
-crate::api_answers! {
-    pub enum FunnelListResult {
-        /// The site's funnels.
-        Ok(200, Json<Vec<FunnelView>>),
-        Unauthorized,
-        Forbidden,
-        /// No such site.
-        NotFound,
-        Internal,
-    }
-}
+/// The site's funnels.
+pub type FunnelListResult = crate::adapters::http::answers::Read<Vec<FunnelView>>;
 
-crate::api_answers! {
-    pub enum FunnelReportResult {
-        /// Visitors per step over the period.
-        Ok(200, Json<FunnelReport>),
-        /// Invalid period.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site or funnel.
-        NotFound,
-        Internal,
-        /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
-        Unavailable,
-    }
-}
+/// Visitors per step over the period.
+pub type FunnelReportResult = super::reports::PeriodReport<FunnelReport>;
 
 crate::api_answers! {
     pub enum FunnelsResult {
@@ -182,10 +138,6 @@ pub struct GoalsApi {
 }
 
 impl GoalsApi {
-    async fn site<R: ErrorAnswers>(&self, auth: &Auth, domain: &str, need: Need) -> Result<Site, R> {
-        site_for(&self.state, auth, domain, need).await.map(|(site, _)| site)
-    }
-
     /// One goal call: the access check on the site, the service call, and the mapping of its
     /// answer (`ok`) or refusal.
     async fn answer<R: ErrorAnswers, T, F: Future<Output = Result<T, GoalError>>>(
@@ -194,13 +146,8 @@ impl GoalsApi {
         call: impl FnOnce(GoalService, u32) -> F,
         ok: impl FnOnce(T) -> R,
     ) -> R {
-        match self.site::<R>(auth, domain, need).await {
-            Ok(site) => {
-                let goals = GoalService::new(self.state.goals.clone());
-                call(goals, site.id.0).await.map_or_else(|e| R::failure(e.answer()), ok)
-            }
-            Err(denied) => denied,
-        }
+        let goals = GoalService::new(self.state.goals.clone());
+        on_site(&self.state, (auth, domain, need), |site, _| call(goals, site.id.0), ok).await
     }
 }
 
@@ -224,8 +171,6 @@ fn funnel_view(f: Funnel) -> FunnelView {
 fn draft(s: FunnelStepSpec) -> StepDraft {
     StepDraft { page_path: s.page_path, event_name: s.event_name }
 }
-
-crate::report_answers!(FunnelReportResult);
 
 #[OpenApi(tag = "ApiTags::Reports")]
 impl GoalsApi {

@@ -12,40 +12,37 @@ use crate::ports::reports::VitalSummary;
 
 /// Which extra information to return.
 #[derive(Object, Serialize, Default)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueryInclude {
     /// All time buckets of the period (with a time dimension).
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_labels: Option<bool>,
     /// The number of rows before pagination.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_rows: Option<bool>,
     /// Add imported history (Plausible, Umami, GoatCounter imports) on days without native data.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imports: Option<bool>,
     /// Comparison period, as `compare`.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<Value>,
 }
 
 /// Page through the results.
 #[derive(Object, Serialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Pagination {
     /// Rows per page (1-10000).
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
     /// Rows to skip.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
 /// A Stats API v2 query.
 #[derive(Object, Serialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueryRequest {
     /// The site's domain.
     pub site_id: String,
@@ -56,29 +53,22 @@ pub struct QueryRequest {
     /// conversion_rate, group_conversion_rate, time_on_page, scroll_depth, total_revenue, average_revenue.
     pub metrics: Vec<String>,
     /// event:page, event:hostname, event:name, event:goal, event:props:KEY, visit:* and time, time:hour|day|week|month.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Vec<String>>,
     /// `[op, dimension, [values], {"case_sensitive": false}?]`, `["and"|"or", [...]]`, `["not"|"has_done"|"has_not_done", f]`.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Value>>,
     /// `[[metric_or_dimension, "asc"|"desc"], ...]`.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_by: Option<Vec<Vec<String>>>,
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include: Option<QueryInclude>,
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pagination: Option<Pagination>,
     /// `"previous_period"`, `"year_over_year"` or `["YYYY-MM-DD", "YYYY-MM-DD"]`: comparison values in the same response.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<Value>,
     /// The day that counts as today (YYYY-MM-DD); default: today in the site's time zone.
-    #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
 }
@@ -131,25 +121,19 @@ pub struct QueryRow {
 
 /// Facts about the answer.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueryMeta {
-    #[oai(skip_serializing_if_is_none)]
     pub time_labels: Option<Vec<String>>,
-    #[oai(skip_serializing_if_is_none)]
     pub total_rows: Option<u64>,
     /// The comparison period, when `compare` was asked.
-    #[oai(skip_serializing_if_is_none)]
     pub comparison_date_range: Option<Vec<String>>,
     /// Per metric: `{"code", "warning"}` when a value is not exact.
-    #[oai(skip_serializing_if_is_none)]
     pub metric_warnings: Option<Value>,
     /// With `include.imports`: whether imported history is part of the numbers.
-    #[oai(skip_serializing_if_is_none)]
     pub imports_included: Option<bool>,
     /// Why imported history was left out (an unsupported metric, dimension or filter).
-    #[oai(skip_serializing_if_is_none)]
     pub imports_warning: Option<String>,
     /// Plausible's code for why imports were skipped: `unsupported_query` or `unsupported_interval`.
-    #[oai(skip_serializing_if_is_none)]
     pub imports_skip_reason: Option<String>,
 }
 

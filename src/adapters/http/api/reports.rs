@@ -91,20 +91,33 @@ crate::api_answers! {
 }
 
 crate::api_answers! {
-    pub enum VitalsResult {
-        /// Per metric.
-        Ok(200, Json<Vec<VitalView>>),
+    /// The answers of a report over a period (Web Vitals, AI visibility, a funnel).
+    pub enum PeriodReport<T> {
+        /// The report over the period.
+        Ok(200, Json<T>),
         /// Invalid period.
         BadRequest,
         Unauthorized,
         Forbidden,
-        /// No such site.
+        /// No such site (or no such funnel).
         NotFound,
         Internal,
-        /// The query ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
+        /// The report ran past `--query-timeout-ms` and was stopped (`error`: `query_timeout`).
         Unavailable,
     }
 }
+
+impl<T: poem_openapi::types::ToJSON> ReportAnswers for PeriodReport<T> {
+    fn bad_request(body: Json<ApiErrorBody>) -> Self {
+        Self::BadRequest(body)
+    }
+    fn unavailable(body: Json<ApiErrorBody>, retry_after: u64) -> Self {
+        Self::Unavailable(body, retry_after)
+    }
+}
+
+/// Web Vitals per metric.
+pub type VitalsResult = PeriodReport<Vec<VitalView>>;
 
 /// Realtime answer bodies.
 #[derive(ResponseContent)]
@@ -129,7 +142,7 @@ crate::api_answers! {
         Unavailable,
     }
 }
-crate::report_answers!(QueryResult, VitalsResult);
+crate::report_answers!(QueryResult);
 
 /// Runs a Stats API v2 query for the caller (`/api/v2/query` and the MCP server's tools): the
 /// answer and the request to echo in it, with segments expanded (as Plausible does).

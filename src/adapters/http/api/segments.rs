@@ -64,40 +64,11 @@ pub struct UpdateSegment {
     pub segment_data: Option<SegmentData>,
 }
 
-crate::api_answers! {
-    pub enum SegmentsResult {
-        /// The segments the caller sees: site-wide ones and their own personal ones.
-        List(200, Json<Vec<SegmentView>>),
-        /// Saved.
-        Created(201, Json<SegmentView>),
-        /// Deleted.
-        Deleted(204),
-        /// Invalid segment.
-        BadRequest,
-        Unauthorized,
-        /// A site-wide segment changed by someone who does not manage the site, or a save by a
-        /// share link or a read-only token.
-        Forbidden,
-        /// No such site, or no such segment the caller sees.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's segments.
+pub type SegmentsResult = crate::adapters::http::answers::Collection<SegmentView>;
 
-crate::api_answers! {
-    pub enum SegmentChanged {
-        /// Changed.
-        Ok(200, Json<SegmentView>),
-        /// Invalid segment.
-        BadRequest,
-        Unauthorized,
-        /// A site-wide segment changed by someone who does not manage the site.
-        Forbidden,
-        /// No such site, or no such segment the caller sees.
-        NotFound,
-        Internal,
-    }
-}
+/// A changed segment, or the refusal.
+pub type SegmentChanged = crate::adapters::http::answers::Item<SegmentView>;
 
 impl ApiFailure for SegmentError {
     fn answer(self) -> Answer {

@@ -13,14 +13,14 @@ use super::accounts::base_url;
 use super::{ApiTags, body, iso};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, site_for, who};
+use crate::adapters::http::guard::{ErrorAnswers, on_site, site_for, who};
 use crate::domain::accounts::{Need, Role, UserId};
 use crate::domain::auth::Caller;
 use crate::domain::query::{Cell, IncludeInput, QueryInput};
 use crate::domain::site::Site;
-use crate::ports::accounts::ShareRecord;
+use crate::ports::accounts::{ShareRecord, User};
 use crate::services::blocking;
-use crate::services::sites::{SiteChanges, SiteDraft};
+use crate::services::sites::{SiteChanges, SiteDraft, SiteServiceError};
 
 /// A site as the API shows it.
 #[derive(Object)]
@@ -113,19 +113,17 @@ pub struct SetMember {
 
 /// A share link: a public, read-only dashboard of one site.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ShareView {
     pub id: u32,
     pub name: String,
     pub has_password: bool,
     pub created_at: String,
     /// Shown once, on creation.
-    #[oai(skip_serializing_if_is_none)]
     pub token: Option<String>,
     /// The link to hand out (`<public URL>/share/<token>`), shown once.
-    #[oai(skip_serializing_if_is_none)]
     pub url: Option<String>,
     /// The site-wide segment every query through the link is limited to.
-    #[oai(skip_serializing_if_is_none)]
     pub segment_id: Option<u32>,
 }
 
@@ -281,51 +279,39 @@ impl SitesApi {
     /// Changes a site's settings (site owners and admins).
     #[oai(path = "/sites/:site", method = "patch", operation_id = "updateSite")]
     async fn update(&self, auth: Auth, req: &Request, site: Path<String>, input: Json<UpdateSite>) -> SiteResult {
-        let (site, caller) = match site_for::<SiteResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
         let UpdateSite { hostnames, timezone, honor_dnt, honor_gpc, excluded_ips, retention_days } = input.0;
         let changes = SiteChanges { hostnames, timezone, honor_dnt, honor_gpc, excluded_ips, retention_days };
-        match self.state.site_service.update(&caller, &site, changes, origin(&self.state, req)).await {
-            Ok(changed) => SiteResult::Ok(Json(SiteView::for_caller(&changed, &caller))),
-            Err(e) => SiteResult::failed(e),
-        }
+        let (service, origin) = (&self.state.site_service, origin(&self.state, req));
+        let call = |site: Site, caller: Caller| async move {
+            let changed = service.update(&caller, &site, changes, origin).await?;
+            Ok::<_, SiteServiceError>(SiteView::for_caller(&changed, &caller))
+        };
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, |view| SiteResult::Ok(Json(view))).await
     }
 
     /// Deletes a site with all its data (site owners).
     #[oai(path = "/sites/:site", method = "delete", operation_id = "deleteSite")]
     async fn delete(&self, auth: Auth, req: &Request, site: Path<String>) -> SiteDone {
-        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Own).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-        match self.state.site_service.delete(&caller, site, origin(&self.state, req)).await {
-            Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::failed(e),
-        }
+        let (service, origin) = (&self.state.site_service, origin(&self.state, req));
+        let call = |site, caller: Caller| async move { service.delete(&caller, site, origin).await };
+        on_site(&self.state, (&auth, &site.0, Need::Own), call, |()| SiteDone::Ok).await
     }
 
     /// A site's members (site owners and admins).
     #[oai(path = "/sites/:site/members", method = "get", operation_id = "listMembers")]
     async fn members(&self, auth: Auth, site: Path<String>) -> MembersResult {
-        let (site, _) = match site_for::<MembersResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
+        let service = &self.state.site_service;
+        let call = |site: Site, _| async move { service.members(&site).await };
+        let ok = |list: Vec<(User, Role)>| {
+            let view = |(u, role): (User, Role)| MemberView {
+                user_id: u.id.0,
+                email: u.email.to_string(),
+                name: u.name,
+                role: role.as_str().into(),
+            };
+            MembersResult::Ok(Json(list.into_iter().map(view).collect()))
         };
-        match self.state.site_service.members(&site).await {
-            Ok(list) => MembersResult::Ok(Json(
-                list.into_iter()
-                    .map(|(u, role)| MemberView {
-                        user_id: u.id.0,
-                        email: u.email.to_string(),
-                        name: u.name,
-                        role: role.as_str().into(),
-                    })
-                    .collect(),
-            )),
-            Err(e) => MembersResult::failed(e),
-        }
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, ok).await
     }
 
     /// Gives an existing user a role on the site (site owners and admins; only owners make owners).
@@ -356,28 +342,22 @@ impl SitesApi {
     /// Removes a member from the site (site owners and admins; only owners remove owners).
     #[oai(path = "/sites/:site/members/:user_id", method = "delete", operation_id = "removeMember")]
     async fn remove_member(&self, auth: Auth, req: &Request, site: Path<String>, user_id: Path<u32>) -> SiteDone {
-        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
-        match blocking(move || accounts.remove_member(&caller, site.id, UserId(user_id.0), origin)).await {
-            Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::failed(e),
-        }
+        let call = |site: Site, caller: Caller| {
+            blocking(move || accounts.remove_member(&caller, site.id, UserId(user_id.0), origin))
+        };
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, |()| SiteDone::Ok).await
     }
 
     /// A site's share links (site owners and admins). Their secrets are not shown again.
     #[oai(path = "/sites/:site/shares", method = "get", operation_id = "listShares")]
     async fn shares(&self, auth: Auth, site: Path<String>) -> SharesResult {
-        let (site, _) = match site_for::<SharesResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
+        let service = &self.state.site_service;
+        let call = |site: Site, _| async move { service.shares(&site).await };
+        let ok = |list: Vec<ShareRecord>| {
+            SharesResult::Ok(Json(list.iter().map(|s| ShareView::of(s, None, None)).collect()))
         };
-        match self.state.site_service.shares(&site).await {
-            Ok(list) => SharesResult::Ok(Json(list.iter().map(|s| ShareView::of(s, None, None)).collect())),
-            Err(e) => SharesResult::failed(e),
-        }
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, ok).await
     }
 
     /// Creates a share link: a public read-only dashboard of the site, optionally with a password.
@@ -415,15 +395,9 @@ impl SitesApi {
     /// Revokes a share link at once (site owners and admins).
     #[oai(path = "/sites/:site/shares/:id", method = "delete", operation_id = "revokeShare")]
     async fn revoke_share(&self, auth: Auth, req: &Request, site: Path<String>, id: Path<u32>) -> SiteDone {
-        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
-        match blocking(move || accounts.revoke_share(&caller, site.id, id.0, origin)).await {
-            Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::failed(e),
-        }
+        let call = |site: Site, caller: Caller| blocking(move || accounts.revoke_share(&caller, site.id, id.0, origin));
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, |()| SiteDone::Ok).await
     }
 
     /// Visitors, pageviews, change against the previous period and a daily series for every site

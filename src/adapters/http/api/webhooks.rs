@@ -11,7 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use super::{ApiTags, iso};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, ErrorAnswers, on_site};
 use crate::domain::accounts::Need;
 use crate::domain::webhooks::WebhookRuleError;
 use crate::ports::webhooks::{Delivery, Webhook};
@@ -45,6 +45,7 @@ pub struct CreateWebhook {
 
 /// One delivery and its last attempt.
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct DeliveryView {
     pub id: u64,
     pub webhook_id: u32,
@@ -53,13 +54,9 @@ pub struct DeliveryView {
     pub state: String,
     pub attempts: u32,
     /// The HTTP status of the last attempt.
-    #[oai(skip_serializing_if_is_none)]
     pub last_status: Option<u16>,
-    #[oai(skip_serializing_if_is_none)]
     pub last_error: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub next_attempt_at: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub last_attempt_at: Option<String>,
     pub created_at: String,
 }
@@ -71,23 +68,8 @@ pub struct Redelivery {
     pub id: u64,
 }
 
-crate::api_answers! {
-    pub enum WebhooksResult {
-        /// The site's webhooks.
-        List(200, Json<Vec<WebhookView>>),
-        /// Created; the only answer that carries the secret.
-        Created(201, Json<WebhookView>),
-        /// Deleted, with its delivery log.
-        Deleted(204),
-        /// Invalid target, events or format; or an internal target the server refuses.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site or webhook.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's webhooks.
+pub type WebhooksResult = crate::adapters::http::answers::Collection<WebhookView>;
 
 crate::api_answers! {
     pub enum DeliveriesResult {
@@ -159,12 +141,9 @@ impl WebhooksApi {
         (auth, domain): (&Auth, &str),
         call: impl FnOnce(Arc<WebhookService>, crate::domain::site::Site) -> F,
         ok: impl FnOnce(T) -> R,
-        failed: impl FnOnce(WebhookError) -> R,
     ) -> R {
-        match site_for::<R>(&self.state, auth, domain, Need::Manage).await {
-            Ok((site, _)) => call(self.state.webhooks.clone(), site).await.map_or_else(failed, ok),
-            Err(denied) => denied,
-        }
+        let hooks = self.state.webhooks.clone();
+        on_site(&self.state, (auth, domain, Need::Manage), |site, _| call(hooks, site), ok).await
     }
 }
 
@@ -176,7 +155,7 @@ impl WebhooksApi {
         let call =
             |hooks: Arc<WebhookService>, site: crate::domain::site::Site| async move { hooks.list(site.id.0).await };
         let ok = |l: Vec<Webhook>| WebhooksResult::List(Json(l.into_iter().map(|h| view(h, false)).collect()));
-        self.answer((&auth, &site.0), call, ok, WebhooksResult::failed).await
+        self.answer((&auth, &site.0), call, ok).await
     }
 
     /// Subscribe a URL to events of the site. Bodies are JSON, signed: `X-HitKeep-Timestamp`
@@ -188,7 +167,7 @@ impl WebhooksApi {
         let call =
             |hooks: Arc<WebhookService>, site| async move { hooks.add(&site, &url, &events, format.as_deref()).await };
         let ok = |h| WebhooksResult::Created(Json(view(h, true)));
-        self.answer((&auth, &site.0), call, ok, WebhooksResult::failed).await
+        self.answer((&auth, &site.0), call, ok).await
     }
 
     /// Delete a webhook and its delivery log.
@@ -197,7 +176,7 @@ impl WebhooksApi {
         let call = |hooks: Arc<WebhookService>, site: crate::domain::site::Site| async move {
             hooks.delete(site.id.0, id.0).await
         };
-        self.answer((&auth, &site.0), call, |()| WebhooksResult::Deleted, WebhooksResult::failed).await
+        self.answer((&auth, &site.0), call, |()| WebhooksResult::Deleted).await
     }
 
     /// The delivery log: the newest deliveries of the site (or of one webhook) and how they went.
@@ -216,7 +195,7 @@ impl WebhooksApi {
             hooks.deliveries(site.id.0, webhook_id.0, limit).await
         };
         let ok = |l: Vec<Delivery>| DeliveriesResult::List(Json(l.into_iter().map(delivery_view).collect()));
-        self.answer((&auth, &site.0), call, ok, DeliveriesResult::failed).await
+        self.answer((&auth, &site.0), call, ok).await
     }
 
     /// Send a delivery again (a copy, due at once; the log keeps the original).
@@ -226,6 +205,6 @@ impl WebhooksApi {
             hooks.redeliver(site.id.0, id.0).await
         };
         let ok = |id| DeliveriesResult::Queued(Json(Redelivery { id }));
-        self.answer((&auth, &site.0), call, ok, DeliveriesResult::failed).await
+        self.answer((&auth, &site.0), call, ok).await
     }
 }

@@ -39,13 +39,9 @@ impl AccessApi {
     /// Your API tokens (an instance administrator sees everyone's).
     #[oai(path = "/tokens", method = "get", operation_id = "listTokens")]
     async fn list_tokens(&self, auth: Auth) -> TokensResult {
-        let caller = match who::<TokensResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        match blocking(&self.state.accounts, move |a| a.tokens(&caller)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.tokens(&caller)).await {
             Ok(tokens) => TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect())),
-            Err(e) => TokensResult::failed(e),
+            Err(r) => r,
         }
     }
 
@@ -81,14 +77,10 @@ impl AccessApi {
     /// Revokes an API token at once.
     #[oai(path = "/tokens/:id", method = "delete", operation_id = "revokeToken")]
     async fn revoke_token(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
-        let caller = match who::<DoneResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
-        match blocking(&self.state.accounts, move |a| a.revoke_token(&caller, id.0, origin)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.revoke_token(&caller, id.0, origin)).await {
             Ok(()) => DoneResult::Ok,
-            Err(e) => DoneResult::failed(e),
+            Err(r) => r,
         }
     }
 
@@ -136,14 +128,10 @@ impl AccessApi {
     /// Security-relevant actions, newest first (instance administrators).
     #[oai(path = "/audit", method = "get", operation_id = "auditLog")]
     async fn audit_log(&self, auth: Auth, limit: Query<Option<u32>>) -> AuditResult {
-        let caller = match who::<AuditResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let limit = limit.0.unwrap_or(200).clamp(1, 10_000);
-        match blocking(&self.state.accounts, move |a| a.audit_log(&caller, limit)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.audit_log(&caller, limit)).await {
             Ok(entries) => AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect())),
-            Err(e) => AuditResult::failed(e),
+            Err(r) => r,
         }
     }
 }

@@ -24,7 +24,7 @@ use poem_openapi::payload::Json;
 use super::{ApiErrorBody, ApiTags, SiteView, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
-use crate::adapters::http::guard::{ErrorAnswers, who};
+use crate::adapters::http::guard::{ApiFailure, ErrorAnswers, who};
 use crate::domain::accounts::{Role, Scope, UserId};
 use crate::domain::auth::REMEMBER_TTL;
 use crate::domain::site::{SiteDomain, SiteId};
@@ -45,6 +45,27 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, AuthError> {
     let accounts = accounts.clone();
     crate::services::blocking(move || f(&accounts)).await
+}
+
+/// Account work on the caller's behalf: who is asking (or the answer refusing them), then `work`
+/// on the blocking hop; its error answers through the one mapping of `AuthError`.
+async fn as_caller<R: ErrorAnswers, T: Send + 'static>(
+    state: &AppState,
+    auth: &Auth,
+    work: impl FnOnce(&AccountService, Caller) -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, R> {
+    as_caller_or(state, auth, work, |e| R::failure(e.answer())).await
+}
+
+/// `as_caller` with the handler's own answer to the work's error.
+async fn as_caller_or<R: ErrorAnswers, T: Send + 'static>(
+    state: &AppState,
+    auth: &Auth,
+    work: impl FnOnce(&AccountService, Caller) -> Result<T, AuthError> + Send + 'static,
+    refused: impl FnOnce(AuthError) -> R,
+) -> Result<T, R> {
+    let caller = who::<R>(state, auth).await?;
+    blocking(&state.accounts, move |a| work(a, caller)).await.map_err(refused)
 }
 
 crate::api_result!(MeResult, 200, Json<MeView>);

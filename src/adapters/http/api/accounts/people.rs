@@ -21,42 +21,31 @@ impl PeopleApi {
     /// All users (instance administrators).
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
     async fn list_users(&self, auth: Auth) -> UsersResult {
-        let caller = match who::<UsersResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        match blocking(&self.state.accounts, move |a| a.users(&caller)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.users(&caller)).await {
             Ok(users) => UsersResult::Ok(Json(users.iter().map(UserView::from).collect())),
-            Err(e) => UsersResult::failed(e),
+            Err(r) => r,
         }
     }
 
     /// Grants or revokes instance administration (instance administrators).
     #[oai(path = "/users/:id", method = "patch", operation_id = "updateUser")]
     async fn update_user(&self, auth: Auth, req: &Request, id: Path<u32>, input: Json<UpdateUser>) -> UserResult {
-        let caller = match who::<UserResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let is_admin = input.0.is_admin;
-        match blocking(&self.state.accounts, move |a| a.set_admin(&caller, UserId(id.0), is_admin, origin)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.set_admin(&caller, UserId(id.0), is_admin, origin)).await
+        {
             Ok(user) => UserResult::Ok(Json(UserView::from(&user))),
-            Err(e) => UserResult::failed(e),
+            Err(r) => r,
         }
     }
 
     /// Deletes a user with their memberships, sessions and tokens (instance administrators).
     #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
     async fn delete_user(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
-        let caller = match who::<DoneResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
-        match blocking(&self.state.accounts, move |a| a.delete_user(&caller, UserId(id.0), origin)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.delete_user(&caller, UserId(id.0), origin)).await {
             Ok(()) => DoneResult::Ok,
-            Err(e) => DoneResult::failed(e),
+            Err(r) => r,
         }
     }
 

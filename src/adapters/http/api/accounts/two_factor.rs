@@ -141,13 +141,9 @@ impl TwoFactorApi {
     /// Your second factors, and whether the instance requires one.
     #[oai(path = "/me/two-factor", method = "get", operation_id = "twoFactorStatus")]
     async fn status(&self, auth: Auth) -> TwoFactorResult {
-        let caller = match who::<TwoFactorResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        match blocking(&self.state.accounts, move |a| a.two_factor_status(&caller)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.two_factor_status(&caller)).await {
             Ok(status) => TwoFactorResult::Ok(Json(status.into())),
-            Err(e) => TwoFactorResult::failed(e),
+            Err(r) => r,
         }
     }
 
@@ -155,13 +151,9 @@ impl TwoFactorApi {
     /// asks for codes only after a code confirms it. Refused (409) while one is on.
     #[oai(path = "/me/two-factor/totp", method = "post", operation_id = "beginTotp")]
     async fn begin(&self, auth: Auth) -> EnrolmentResult {
-        let caller = match who::<EnrolmentResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        match blocking(&self.state.accounts, move |a| a.begin_totp(&caller)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.begin_totp(&caller)).await {
             Ok(enrolment) => EnrolmentResult::Ok(Json(enrolment.into())),
-            Err(e) => EnrolmentResult::failed(e),
+            Err(r) => r,
         }
     }
 
@@ -169,45 +161,50 @@ impl TwoFactorApi {
     /// codes, shown only now.
     #[oai(path = "/me/two-factor/totp/confirm", method = "post", operation_id = "confirmTotp")]
     async fn confirm(&self, auth: Auth, req: &Request, input: Json<TotpConfirm>) -> CodesResult {
-        let caller = match who::<CodesResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let code = input.0.code;
-        match blocking(&self.state.accounts, move |a| a.confirm_totp(&caller, &code, origin)).await {
+        let limited = |e| limited!(CodesResult, e);
+        match as_caller_or(&self.state, &auth, move |a, caller| a.confirm_totp(&caller, &code, origin), limited).await {
             Ok(codes) => CodesResult::Ok(Json(RecoveryCodesView { codes })),
-            Err(e) => limited!(CodesResult, e),
+            Err(r) => r,
         }
     }
 
     /// Turns two-factor sign-in off (needs the password and a code or recovery code).
     #[oai(path = "/me/two-factor/totp/disable", method = "post", operation_id = "disableTotp")]
     async fn disable(&self, auth: Auth, req: &Request, input: Json<TotpDisable>) -> DisableResult {
-        let caller = match who::<DisableResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let TotpDisable { password, code } = input.0;
-        match blocking(&self.state.accounts, move |a| a.disable_totp(&caller, &password, &code, origin)).await {
+        let limited = |e| limited!(DisableResult, e);
+        match as_caller_or(
+            &self.state,
+            &auth,
+            move |a, caller| a.disable_totp(&caller, &password, &code, origin),
+            limited,
+        )
+        .await
+        {
             Ok(()) => DisableResult::Done,
-            Err(e) => limited!(DisableResult, e),
+            Err(r) => r,
         }
     }
 
     /// Replaces your recovery codes (the old ones stop working); needs the password.
     #[oai(path = "/me/two-factor/recovery-codes", method = "post", operation_id = "regenerateRecoveryCodes")]
     async fn regenerate(&self, auth: Auth, req: &Request, input: Json<PasswordCheck>) -> CodesResult {
-        let caller = match who::<CodesResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let password = input.0.password;
-        match blocking(&self.state.accounts, move |a| a.regenerate_recovery_codes(&caller, &password, origin)).await {
+        let limited = |e| limited!(CodesResult, e);
+        match as_caller_or(
+            &self.state,
+            &auth,
+            move |a, caller| a.regenerate_recovery_codes(&caller, &password, origin),
+            limited,
+        )
+        .await
+        {
             Ok(codes) => CodesResult::Ok(Json(RecoveryCodesView { codes })),
-            Err(e) => limited!(CodesResult, e),
+            Err(r) => r,
         }
     }
 
@@ -230,15 +227,12 @@ impl TwoFactorApi {
     /// Requires (or stops requiring) two-factor sign-in for everyone (instance administrators).
     #[oai(path = "/security-policy", method = "put", operation_id = "setSecurityPolicy")]
     async fn set_policy(&self, auth: Auth, req: &Request, input: Json<SecurityPolicy>) -> PolicyResult {
-        let caller = match who::<PolicyResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let required = input.0.two_factor_required;
-        match blocking(&self.state.accounts, move |a| a.set_two_factor_required(&caller, required, origin)).await {
+        match as_caller(&self.state, &auth, move |a, caller| a.set_two_factor_required(&caller, required, origin)).await
+        {
             Ok(()) => PolicyResult::Ok(Json(SecurityPolicy { two_factor_required: required })),
-            Err(e) => PolicyResult::failed(e),
+            Err(r) => r,
         }
     }
 }

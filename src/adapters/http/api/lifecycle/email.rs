@@ -3,6 +3,9 @@
 #![allow(unused_imports)]
 
 use super::*;
+use crate::adapters::http::guard::on_site;
+use crate::domain::site::Site;
+use crate::ports::subscriptions::Subscription;
 
 /// An e-mail report subscription.
 #[derive(Object)]
@@ -38,23 +41,8 @@ pub struct SentReport {
     pub subject: String,
 }
 
-crate::api_answers! {
-    pub enum SubscriptionsResult {
-        /// The site's subscriptions.
-        List(200, Json<Vec<SubscriptionView>>),
-        /// Subscribed (or already subscribed).
-        Created(201, Json<SubscriptionView>),
-        /// Unsubscribed.
-        Deleted(204),
-        /// Invalid address or frequency.
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        /// No such site or subscription.
-        NotFound,
-        Internal,
-    }
-}
+/// The answers about the site's e-mail report subscriptions.
+pub type SubscriptionsResult = crate::adapters::http::answers::Collection<SubscriptionView>;
 
 crate::api_answers! {
     pub enum SendResult {
@@ -94,24 +82,17 @@ impl EmailApi {
     /// The site's e-mail report subscriptions.
     #[oai(path = "/sites/:site/email-reports", method = "get", operation_id = "listEmailReports")]
     async fn list_subscriptions(&self, auth: Auth, site: Path<String>) -> SubscriptionsResult {
-        let site =
-            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
-                Ok(s) => s,
-                Err(denied) => return denied,
-            };
         let subs = self.state.email.subscriptions.clone();
-        match blocking(move || subs.subscriptions(Some(site.id.0))).await {
-            Ok(list) => SubscriptionsResult::List(Json(
-                list.into_iter()
-                    .map(|s| SubscriptionView {
-                        email: s.email,
-                        frequency: s.frequency.as_str().into(),
-                        last_period: s.last_period,
-                    })
-                    .collect(),
-            )),
-            Err(e) => SubscriptionsResult::internal(e.to_string()),
-        }
+        let call = |site: Site, _| blocking(move || subs.subscriptions(Some(site.id.0)));
+        let ok = |list: Vec<Subscription>| {
+            let view = |s: Subscription| SubscriptionView {
+                email: s.email,
+                frequency: s.frequency.as_str().into(),
+                last_period: s.last_period,
+            };
+            SubscriptionsResult::List(Json(list.into_iter().map(view).collect()))
+        };
+        on_site(&self.state, (&auth, &site.0, Need::Manage), call, ok).await
     }
 
     /// Subscribe an address to the site's weekly or monthly report.

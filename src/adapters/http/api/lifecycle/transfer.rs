@@ -42,20 +42,18 @@ pub struct ImportTotals {
 
 /// What an import read (and, unless a dry run, stored).
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ImportReport {
     /// Nothing was stored.
     pub dry_run: bool,
     pub source: String,
     /// The stored import's id (not for dry runs).
-    #[oai(skip_serializing_if_is_none)]
     pub import_id: Option<u32>,
     pub rows_read: u64,
     /// Rows left out on purpose (bots).
     pub rows_skipped: u64,
     pub days: u64,
-    #[oai(skip_serializing_if_is_none)]
     pub first_date: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
     pub last_date: Option<String>,
     pub totals: ImportTotals,
 }
