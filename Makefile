@@ -4,18 +4,18 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/hitkeep/target
 BIN := $(CARGO_TARGET_DIR)/release/hitkeep
 
-.PHONY: run build test test-rust test-tracker test-spa assets fielddata tracker spa oidc openapi fmt lint
+.PHONY: system run build test test-rust test-tracker test-spa assets fielddata tracker spa oidc openapi fmt lint
 
 ## Build everything and run the server on :8080 with ./data
 run: build
 	$(BIN) serve $(ARGS)
 
-build: assets
+build: system assets
 	cargo build --release --locked
 
 ## Every test: Rust unit + integration tests (with fuzz smoke), schemathesis against the live API,
 ## a generated Python client, then the tracker and the dashboard in Chromium against the binary
-test: assets oidc
+test: system assets oidc
 	cargo build --release --locked
 	bash scripts/ensure-nats.sh
 	cargo test --release --locked
@@ -27,11 +27,15 @@ test: assets oidc
 	npm test --prefix spa
 	HITKEEP_BIN=$(BIN) npm run e2e --prefix spa
 
-test-rust: assets oidc
+test-rust: system assets oidc
 	bash scripts/ensure-nats.sh
 	cargo test --release --locked
 
 assets: fielddata tracker spa
+
+# OpenSSL headers + pkg-config (webauthn-rs) and the openssl CLI (https tests), from apt if missing.
+system:
+	bash scripts/ensure-system.sh
 
 fielddata: fielddata/node_modules/.package-lock.json
 
