@@ -1,7 +1,7 @@
 // Passkeys in Chromium against the real binary, with a virtual authenticator (DevTools protocol
 // WebAuthn domain: CTAP2, internal, resident keys, user verification): add a passkey on the
-// account page, sign out, sign in with the passkey alone and land on the dashboard; rename it;
-// delete it, and the next passkey sign-in is refused on screen.
+// account page, sign out, sign in with the passkey alone and land on the dashboard; rename it; use
+// it as the second step after the password; delete it, and the next passkey sign-in is refused.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, startServer } from './harness.mjs';
@@ -82,7 +82,21 @@ describe('passkeys in the dashboard', { concurrency: false }, () => {
     await page.getByTestId('passkey-row').filter({ hasText: 'Work laptop' }).waitFor();
   });
 
+  it('after the password, the passkey is the second step', async () => {
+    await signOut();
+    await page.fill('#email', EMAIL);
+    await page.fill('#password', PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByTestId('second-step').waitFor();
+    assert.equal(await page.locator('#code').count(), 0, 'no code to type: the account has no authenticator app');
+    await page.getByTestId('second-step-passkey').click();
+    await page.waitForURL(`${base}/`);
+    const me = await page.evaluate(() => fetch('/api/me').then((r) => r.json()));
+    assert.equal(me.email, EMAIL);
+  });
+
   it('a deleted passkey no longer signs in', async () => {
+    await page.goto(`${base}/account`);
     await page.getByTestId('delete-passkey').click();
     await page.getByTestId('passkeys-empty').waitFor();
     await signOut();
