@@ -10,9 +10,10 @@ use webauthn_rs::prelude::{
 
 use crate::ports::passkeys::{CeremonyState, Claimed, NewPasskey, PasskeyCeremonies, PasskeyError};
 
-/// The relying party.
+/// The relying party, or why there is none (a public URL naming an IP address: WebAuthn needs a
+/// domain); the server runs without passkeys then.
 pub struct WebauthnCeremonies {
-    webauthn: Webauthn,
+    webauthn: Result<Webauthn, String>,
 }
 
 /// What a sign-in ceremony was started for.
@@ -41,19 +42,29 @@ fn credential(stored: &str) -> Result<Passkey, PasskeyError> {
 
 impl WebauthnCeremonies {
     /// The relying party of `public_url` (`None`: `http://localhost` on any port).
-    pub fn new(public_url: Option<&str>) -> Result<Self, String> {
-        let origin = Url::parse(public_url.unwrap_or("http://localhost")).map_err(|e| format!("--public-url: {e}"))?;
-        let rp_id = origin.host_str().ok_or("--public-url has no host")?.to_string();
-        let local = rp_id == "localhost";
-        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
-            .map_err(|e| format!("passkeys cannot use --public-url {origin}: {e}"))?
-            .rp_name("HitKeep")
-            // A local dashboard is reached on whatever port it listens on.
-            .allow_any_port(local)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { webauthn })
+    pub fn new(public_url: Option<&str>) -> Self {
+        let webauthn = relying_party(public_url.unwrap_or("http://localhost"));
+        if let Err(why) = &webauthn {
+            tracing::warn!("passkeys are off: {why}");
+        }
+        Self { webauthn }
     }
+
+    fn webauthn(&self) -> Result<&Webauthn, PasskeyError> {
+        self.webauthn.as_ref().map_err(|why| PasskeyError::Unavailable(why.clone()))
+    }
+}
+
+fn relying_party(public_url: &str) -> Result<Webauthn, String> {
+    let origin = Url::parse(public_url).map_err(|e| format!("--public-url: {e}"))?;
+    let rp_id = origin.domain().ok_or("--public-url must name a domain (not an IP address) for passkeys")?;
+    WebauthnBuilder::new(rp_id, &origin)
+        .map_err(|e| format!("passkeys cannot use --public-url {origin}: {e}"))?
+        .rp_name("HitKeep")
+        // A local dashboard is reached on whatever port it listens on.
+        .allow_any_port(rp_id == "localhost")
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 impl PasskeyCeremonies for WebauthnCeremonies {
@@ -66,7 +77,7 @@ impl PasskeyCeremonies for WebauthnCeremonies {
     ) -> Result<(Value, CeremonyState), PasskeyError> {
         let exclude = exclude.to_vec();
         let (options, reg): (CreationChallengeResponse, PasskeyRegistration) = self
-            .webauthn
+            .webauthn()?
             .start_passkey_registration(Uuid::from_bytes(user_handle), name, display_name, Some(exclude))
             .map_err(internal)?;
         let mut options = serde_json::to_value(options).map_err(internal)?;
@@ -81,18 +92,18 @@ impl PasskeyCeremonies for WebauthnCeremonies {
     fn finish_registration(&self, state_: CeremonyState, answer: &Value) -> Result<NewPasskey, PasskeyError> {
         let reg: PasskeyRegistration = state(state_)?;
         let answer: RegisterPublicKeyCredential = serde_json::from_value(answer.clone()).map_err(refused)?;
-        let key = self.webauthn.finish_passkey_registration(&answer, &reg).map_err(refused)?;
+        let key = self.webauthn()?.finish_passkey_registration(&answer, &reg).map_err(refused)?;
         let credential_id: Vec<u8> = key.cred_id().to_vec();
         Ok(NewPasskey { credential_id, credential: serde_json::to_string(&key).map_err(internal)? })
     }
 
     fn start_authentication(&self, credentials: &[String]) -> Result<(Value, CeremonyState), PasskeyError> {
         let (options, started) = if credentials.is_empty() {
-            let (options, auth) = self.webauthn.start_discoverable_authentication().map_err(internal)?;
+            let (options, auth) = self.webauthn()?.start_discoverable_authentication().map_err(internal)?;
             (options, SignInState::Discoverable(auth))
         } else {
             let keys = credentials.iter().map(|c| credential(c)).collect::<Result<Vec<_>, _>>()?;
-            let (options, auth) = self.webauthn.start_passkey_authentication(&keys).map_err(internal)?;
+            let (options, auth) = self.webauthn()?.start_passkey_authentication(&keys).map_err(internal)?;
             (options, SignInState::Known(auth))
         };
         let mut options = serde_json::to_value(options).map_err(internal)?;
@@ -119,9 +130,11 @@ impl PasskeyCeremonies for WebauthnCeremonies {
         let mut key = credential(stored)?;
         let result = match state(state_)? {
             SignInState::Discoverable(auth) => {
-                self.webauthn.finish_discoverable_authentication_v2(&answer, auth, &key).map_err(refused)?
+                self.webauthn()?.finish_discoverable_authentication_v2(&answer, auth, &key).map_err(refused)?
             }
-            SignInState::Known(auth) => self.webauthn.finish_passkey_authentication(&answer, &auth).map_err(refused)?,
+            SignInState::Known(auth) => {
+                self.webauthn()?.finish_passkey_authentication(&answer, &auth).map_err(refused)?
+            }
         };
         if result.cred_id() != key.cred_id() {
             return Err(PasskeyError::Refused("another credential answered".into()));
@@ -130,5 +143,24 @@ impl PasskeyCeremonies for WebauthnCeremonies {
             Some(true) => Ok(Some(serde_json::to_string(&key).map_err(internal)?)),
             _ => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relying_party_is_the_public_urls_domain_and_an_ip_address_turns_passkeys_off() {
+        assert!(relying_party("http://localhost").is_ok());
+        assert!(relying_party("https://stats.example.com").is_ok());
+        assert!(relying_party("http://127.0.0.1:8080").unwrap_err().contains("domain"));
+        let off = WebauthnCeremonies::new(Some("http://127.0.0.1:8080"));
+        let started = off.start_registration([1; 16], "ann@example.com", "Ann", &[]);
+        assert!(matches!(started, Err(PasskeyError::Unavailable(_))), "the server runs, without passkeys");
+        let on = WebauthnCeremonies::new(Some("https://stats.example.com"));
+        let (options, _) = on.start_registration([1; 16], "ann@example.com", "Ann", &[]).unwrap();
+        assert_eq!(options["publicKey"]["rp"]["id"], "stats.example.com");
+        assert_eq!(options["publicKey"]["authenticatorSelection"]["residentKey"], "required");
     }
 }

@@ -62,7 +62,7 @@ pub fn accounts_service(
     key: &SealingKey,
     public_url: Option<&str>,
 ) -> anyhow::Result<Arc<AccountService>> {
-    let passkeys = WebauthnCeremonies::new(public_url).map_err(anyhow::Error::msg)?;
+    let passkeys = WebauthnCeremonies::new(public_url);
     let factors = SecondFactorCrypto {
         codes: Arc::new(TotpCodes),
         cipher: Arc::new(Sealer::new(key)),

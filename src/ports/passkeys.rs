@@ -50,6 +50,9 @@ pub enum PasskeyError {
     /// The browser's answer is malformed, for another challenge or origin, or its signature is wrong.
     #[error("the passkey was refused: {0}")]
     Refused(String),
+    /// This server cannot be a relying party (its public URL names no domain).
+    #[error("passkeys are not available: {0}")]
+    Unavailable(String),
     #[error("passkey error: {0}")]
     Internal(String),
 }

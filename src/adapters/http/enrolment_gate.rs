@@ -12,10 +12,11 @@ use super::AppState;
 use super::auth::{bearer_token, session_secret};
 use super::errors::json_error;
 
-/// Paths a session must reach to enrol (the full path, under `/api`).
+/// Paths a session must reach to enrol, and the public ones (they do not read the session: an
+/// invitation or share link opened in a browser that has one); the full path, under `/api`.
 fn enrolment_path(path: &str) -> bool {
     const EXACT: [&str; 3] = ["/api/me", "/api/me/password", "/api/setup"];
-    const UNDER: [&str; 3] = ["/api/auth/", "/api/me/two-factor", "/api/me/passkeys"];
+    const UNDER: [&str; 5] = ["/api/auth/", "/api/me/two-factor", "/api/me/passkeys", "/api/invites/", "/api/share/"];
     EXACT.contains(&path) || UNDER.iter().any(|p| path.starts_with(p))
 }
 
@@ -62,10 +63,11 @@ mod tests {
 
     #[test]
     fn enrolment_reaches_only_the_account_and_its_second_factors() {
-        for open in ["/api/me", "/api/me/two-factor/totp", "/api/me/passkeys/3", "/api/auth/logout", "/api/setup"] {
+        let open = ["/api/me", "/api/me/two-factor/totp", "/api/me/passkeys/3", "/api/auth/logout", "/api/setup"];
+        for open in open.into_iter().chain(["/api/invites/abc/accept", "/api/share/abc"]) {
             assert!(enrolment_path(open), "{open}");
         }
-        for closed in ["/api/sites", "/api/me/tokens", "/api/users", "/api/security-policy", "/api/meh"] {
+        for closed in ["/api/sites", "/api/invites", "/api/tokens", "/api/users", "/api/security-policy", "/api/meh"] {
             assert!(!enrolment_path(closed), "{closed}");
         }
     }

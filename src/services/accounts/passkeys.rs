@@ -49,6 +49,9 @@ fn ceremony_failed(e: PasskeyError) -> AuthError {
             tracing::debug!(%reason, "a passkey answer was refused");
             AuthError::PasskeyRefused
         }
+        PasskeyError::Unavailable(_) => {
+            AuthError::Conflict("passkeys need --public-url to name a domain (not an IP address)")
+        }
         PasskeyError::Internal(m) => AuthError::Store(crate::ports::store::StoreError::Internal(m)),
     }
 }
