@@ -10,7 +10,7 @@ BIN := $(CARGO_TARGET_DIR)/release/hitkeep
 run: build
 	$(BIN) serve $(ARGS)
 
-build: system assets
+build: assets
 	cargo build --release --locked
 
 ## Every test: Rust unit + integration tests (with fuzz smoke), schemathesis against the live API,
@@ -33,7 +33,7 @@ test-rust: system assets oidc
 
 assets: fielddata tracker spa
 
-# OpenSSL headers + pkg-config (webauthn-rs) and the openssl CLI (https tests), from apt if missing.
+# The openssl CLI (the https tests make their certificates with it), from apt if missing.
 system:
 	bash scripts/ensure-system.sh
 

@@ -344,7 +344,7 @@ describe('dashboard second pass against the real binary', { concurrency: false }
       await axeCheck(p, `login (${theme})`);
       await p.fill('#email', EMAIL);
       await p.fill('#password', PASSWORD);
-      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
       await p.waitForURL(`${hk.base}/`);
       await p.locator('[data-testid=site-card]').first().waitFor();
       await axeCheck(p, `sites (${theme})`);

@@ -87,11 +87,11 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
     await page.waitForURL(/\/login/);
     await page.fill('#email', EMAIL);
     await page.fill('#password', 'wrong password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByTestId('error').waitFor();
     assert.match(await page.getByTestId('error').innerText(), /Wrong email or password/);
     await page.fill('#password', PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${hk.base}/`);
     await page.locator('[data-testid=site-card]', { hasText: SITE }).waitFor();
     await shot(page, 'login-done-overview');
@@ -381,7 +381,7 @@ describe('dashboard SPA against the real binary', { concurrency: false }, () => 
     await page.waitForURL(/\/login/);
     await page.fill('#email', EMAIL);
     await page.fill('#password', 'a brand new password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${hk.base}/`);
   });
 });

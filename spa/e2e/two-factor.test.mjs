@@ -69,7 +69,7 @@ describe('two-factor sign-in in the dashboard', { concurrency: false }, () => {
     await page.waitForURL(/\/login/);
     await page.fill('#email', EMAIL);
     await page.fill('#password', PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByTestId('second-step').waitFor();
     await page.fill('#code', '000000');
     await page.getByRole('button', { name: 'Verify' }).click();

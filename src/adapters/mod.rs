@@ -16,5 +16,6 @@ pub mod smtp;
 pub mod spool;
 pub mod system;
 pub mod uap;
+pub mod webauthn;
 pub mod webhook;
 pub mod zipfile;

@@ -21,6 +21,7 @@ use crate::adapters::sealing::{Sealer, SealingKey};
 use crate::adapters::smtp::{NoMailer, SmtpMailer};
 use crate::adapters::system::{SystemClock, random_salt};
 use crate::adapters::uap::UapClassifier;
+use crate::adapters::webauthn::WebauthnCeremonies;
 use crate::adapters::webhook::HttpTransport;
 use crate::adapters::zipfile::ZipUnpacker;
 use crate::domain::email_report::EmailReports;
@@ -55,8 +56,18 @@ use crate::services::sso::SsoService;
 use crate::services::webhooks::{WebhookPorts, WebhookService, WebhookTiming};
 
 /// The account service on its own connection.
-pub fn accounts_service(db: &Database, clock: Arc<dyn Clock>, key: &SealingKey) -> anyhow::Result<Arc<AccountService>> {
-    let factors = SecondFactorCrypto { codes: Arc::new(TotpCodes), cipher: Arc::new(Sealer::new(key)) };
+pub fn accounts_service(
+    db: &Database,
+    clock: Arc<dyn Clock>,
+    key: &SealingKey,
+    public_url: Option<&str>,
+) -> anyhow::Result<Arc<AccountService>> {
+    let passkeys = WebauthnCeremonies::new(public_url);
+    let factors = SecondFactorCrypto {
+        codes: Arc::new(TotpCodes),
+        cipher: Arc::new(Sealer::new(key)),
+        passkeys: Arc::new(passkeys),
+    };
     Ok(Arc::new(AccountService::new(
         Arc::new(DuckAccounts::new(db.connect()?)),
         Arc::new(Argon2Hasher::default()),
@@ -165,7 +176,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         ReportService::new(engine, goals.clone(), imports.clone(), clock.clone())
             .with_revenue_rates(config.revenue_rates.clone()),
     );
-    let accounts = accounts_service(&db, clock.clone(), &config.sealing_key)?;
+    let accounts = accounts_service(&db, clock.clone(), &config.sealing_key, config.http_config.public_url.as_deref())?;
     let mailer: Arc<dyn Mailer> = match &config.smtp {
         Some((url, from)) => Arc::new(SmtpMailer::new(url, from).map_err(anyhow::Error::msg)?),
         None => Arc::new(NoMailer),

@@ -87,7 +87,7 @@ impl Offline {
         let given = std::env::var("HITKEEP_SECRET_KEY").ok();
         let key = crate::adapters::sealing::SealingKey::resolve(given.as_deref(), &self.data_dir)
             .context("cannot read or create the server secret in the data directory")?;
-        super::accounts_service(&self.db, Arc::new(SystemClock), &key)
+        super::accounts_service(&self.db, Arc::new(SystemClock), &key, None)
     }
 
     /// The site service on a directory nobody else reads.

@@ -287,6 +287,8 @@ pub enum AccountError {
     TooLong { field: &'static str, max: usize },
     #[error("{0}")]
     WeakPassword(String),
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
     #[error("unknown role {0:?} (use viewer, admin or owner)")]
     InvalidRole(String),
     #[error("unknown scope {0:?} (use read or admin)")]

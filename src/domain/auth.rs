@@ -54,6 +54,8 @@ pub enum AuthError {
     WrongCode,
     #[error("the sign-in took too long or is unknown; sign in again")]
     SignInExpired,
+    #[error("the passkey was refused")]
+    PasskeyRefused,
     #[error("single sign-on refused: {0}")]
     SsoRefused(String),
     #[error("access denied")]

@@ -7,6 +7,7 @@ use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::language::Language;
 use crate::domain::site::SiteId;
 
+use super::passkeys::PasskeyStore;
 use super::second_factors::{SecondFactorStore, SecurityPolicyStore};
 use super::sso::ExternalIdentityStore;
 use super::store::StoreError;
@@ -176,6 +177,7 @@ pub trait AccountStore:
     + SecondFactorStore
     + SecurityPolicyStore
     + ExternalIdentityStore
+    + PasskeyStore
 {
 }
 
@@ -190,6 +192,7 @@ impl<T> AccountStore for T where
         + SecondFactorStore
         + SecurityPolicyStore
         + ExternalIdentityStore
+        + PasskeyStore
 {
 }
 

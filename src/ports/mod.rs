@@ -15,6 +15,7 @@ pub mod leadership;
 pub mod lifecycle;
 pub mod mail;
 pub mod notify;
+pub mod passkeys;
 pub mod queue;
 pub mod reports;
 pub mod retention;

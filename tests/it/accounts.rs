@@ -184,6 +184,10 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "inviteInfo",
                 "acceptInvite",
                 "openShare",
+                "passkeySignInOptions",
+                "passkeySignIn",
+                "secondFactorPasskeyOptions",
+                "loginPasskey",
             ];
             assert_eq!(secured, !public.contains(&id), "{id}: security declared in the spec");
         }
@@ -213,6 +217,16 @@ async fn authorisation_matrix_covers_every_api_operation() {
         ("regenerateRecoveryCodes", [401, 404, 404, 404, 403, 403, 403, 404]),
         ("securityPolicy", INSTANCE_ADMIN),
         ("setSecurityPolicy", INSTANCE_ADMIN),
+        // Passkeys of one's own account, and the sign-ins with one (public: no ceremony here).
+        ("listPasskeys", PERSONAL),
+        ("passkeyRegistrationOptions", PERSONAL),
+        ("registerPasskey", [401, 400, 400, 400, 403, 403, 403, 400]),
+        ("renamePasskey", [401, 404, 404, 404, 403, 403, 403, 404]),
+        ("deletePasskey", [401, 404, 404, 404, 403, 403, 403, 404]),
+        ("passkeySignInOptions", [200; 8]),
+        ("passkeySignIn", [401; 8]),
+        ("secondFactorPasskeyOptions", [400; 8]),
+        ("loginPasskey", [401; 8]),
         ("listUsers", INSTANCE_ADMIN),
         ("updateUser", INSTANCE_ADMIN),
         ("deleteUser", [401, 403, 403, 403, 403, 403, 403, 204]),
@@ -304,6 +318,12 @@ async fn authorisation_matrix_covers_every_api_operation() {
                 "disableTotp" => Some(json!({"password": PASSWORD, "code": "123456"})),
                 "regenerateRecoveryCodes" => Some(json!({"password": PASSWORD})),
                 "setSecurityPolicy" => Some(json!({"two_factor_required": false})),
+                "passkeyRegistrationOptions" | "renamePasskey" => Some(json!({"name": format!("key {n}")})),
+                "registerPasskey" | "passkeySignIn" | "loginPasskey" => {
+                    Some(json!({"ceremony": "no-such-ceremony", "credential": {}}))
+                }
+                "passkeySignInOptions" => Some(json!({"remember": false})),
+                "secondFactorPasskeyOptions" => Some(json!({"token": "no-such-sign-in"})),
                 "createInvite" => Some(json!({"email": format!("inv{n}@example.com"), "site": "a.test"})),
                 "createToken" => Some(json!({"name": "t", "sites": ["a.test"]})),
                 "createSite" => Some(json!({"domain": format!("new{n}.test")})),
@@ -358,7 +378,7 @@ async fn authorisation_matrix_covers_every_api_operation() {
                     let hook = json!({"url": format!("http://93.184.216.34/d{n}"), "events": ["traffic.drop"]});
                     api.ok(&admin, Method::POST, "/sites/a.test/webhooks", Some(hook)).await["id"].to_string()
                 }
-                "redeliverWebhook" => "999999".to_string(),
+                "redeliverWebhook" | "renamePasskey" | "deletePasskey" => "999999".to_string(),
                 "updateAnnotation" | "deleteAnnotation" => api
                     .ok(&admin, Method::POST, "/sites/a.test/annotations", Some(json!({"note": format!("a{n}")})))
                     .await["id"]

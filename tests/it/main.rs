@@ -17,6 +17,7 @@ mod lifecycle;
 mod lifecycle_data;
 mod lifecycle_hardening;
 mod nats;
+mod passkeys;
 mod plausible_ingest;
 mod plausible_query;
 mod query_hardening;

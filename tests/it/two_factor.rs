@@ -62,13 +62,13 @@ async fn totp_sign_in_needs_a_fresh_code_and_recovery_codes_work_once() {
     let api = Api { server: &server };
     let owner = setup_admin(&api, EMAIL).await;
     let off = api.ok(&owner, Method::GET, "/me/two-factor", None).await;
-    assert_eq!(off, json!({"totp_enabled": false, "recovery_codes_left": 0, "required": false}));
+    assert_eq!(off, json!({"totp_enabled": false, "recovery_codes_left": 0, "passkeys": 0, "required": false}));
 
     let (app, codes, _) = enrol(&api, &owner).await;
     assert_eq!(codes.len(), 10);
     assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), 10, "all different");
     let on = api.ok(&owner, Method::GET, "/me/two-factor", None).await;
-    assert_eq!(on, json!({"totp_enabled": true, "recovery_codes_left": 10, "required": false}));
+    assert_eq!(on, json!({"totp_enabled": true, "recovery_codes_left": 10, "passkeys": 0, "required": false}));
     let again = api.call(&owner, Method::POST, "/me/two-factor/totp", None).await;
     assert_eq!(again.status, 409, "a second enrolment needs the first turned off");
 
@@ -213,13 +213,26 @@ async fn instance_admins_can_require_two_factor_for_everyone() {
     let api = Api { server: &server };
     let admin = setup_admin(&api, EMAIL).await;
     let (viewer, _) = invited(&api, &admin, "viewer@example.com", Some(("a.test", "viewer"))).await;
+    let token = api.ok(&admin, Method::POST, "/tokens", Some(json!({"name": "ci", "scope": "admin"}))).await;
+    let token = Cred::Bearer(token["token"].as_str().unwrap().to_string());
     let r = api.call(&viewer, Method::PUT, "/security-policy", Some(json!({"two_factor_required": true}))).await;
     assert_eq!(r.status, 403, "only instance administrators set the policy");
     let set = api.ok(&admin, Method::PUT, "/security-policy", Some(json!({"two_factor_required": true}))).await;
     assert_eq!(set, json!({"two_factor_required": true}));
-    assert_eq!(api.ok(&admin, Method::GET, "/security-policy", None).await, set);
     let status = api.ok(&viewer, Method::GET, "/me/two-factor", None).await;
-    assert_eq!(status, json!({"totp_enabled": false, "recovery_codes_left": 0, "required": true}));
+    assert_eq!(status, json!({"totp_enabled": false, "recovery_codes_left": 0, "passkeys": 0, "required": true}));
+
+    // The API enforces the policy too: sessions without a second factor reach only enrolment.
+    for (who, path) in [(&viewer, "/sites"), (&viewer, "/sites/a.test/goals"), (&admin, "/security-policy")] {
+        let r = api.call(who, Method::GET, path, None).await;
+        assert_eq!((r.status, r.body["error"].as_str()), (403, Some("two_factor_required")), "{path}: {}", r.body);
+    }
+    assert_eq!(api.call(&viewer, Method::GET, "/me", None).await.status, 200, "the account stays readable");
+    assert_eq!(api.call(&viewer, Method::GET, "/me/passkeys", None).await.status, 200, "passkeys can be added");
+    assert_eq!(api.call(&token, Method::GET, "/sites", None).await.status, 200, "API tokens are not sessions");
+    enrol(&api, &admin).await;
+    assert_eq!(api.ok(&admin, Method::GET, "/security-policy", None).await, set, "enrolled: everything again");
+    assert_eq!(api.call(&viewer, Method::GET, "/sites", None).await.status, 403, "the viewer still has none");
     let log = api.ok(&admin, Method::GET, "/audit?limit=20", None).await;
     let entry = log.as_array().unwrap().iter().find(|e| e["action"] == "policy_changed").expect("audited");
     assert_eq!(entry["target"], "two_factor_required=true");

@@ -180,6 +180,7 @@ impl UserStore for DuckAccounts {
             "DELETE FROM totp_authenticators WHERE user_id = ?",
             "DELETE FROM recovery_codes WHERE user_id = ?",
             "DELETE FROM external_identities WHERE user_id = ?",
+            "DELETE FROM passkeys WHERE user_id = ?",
         ] {
             tx.execute(sql, [id.0]).map_err(internal)?;
         }

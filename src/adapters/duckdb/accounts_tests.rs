@@ -21,7 +21,11 @@ impl Clock for At {
 const DAY: i64 = 24 * 3600 * 1_000_000;
 
 fn factors() -> SecondFactorCrypto {
-    SecondFactorCrypto { codes: Arc::new(TotpCodes), cipher: Arc::new(Sealer::new(&SealingKey::from_secret("test"))) }
+    SecondFactorCrypto {
+        codes: Arc::new(TotpCodes),
+        cipher: Arc::new(Sealer::new(&SealingKey::from_secret("test"))),
+        passkeys: Arc::new(crate::adapters::webauthn::WebauthnCeremonies::new(None)),
+    }
 }
 
 #[test]
@@ -128,6 +132,7 @@ mod conformance {
         audit_store,
         second_factor_store,
         security_policy_store,
-        external_identity_store
+        external_identity_store,
+        passkey_store
     );
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (14, include_str!("migrations/14_webhooks.sql")),
     (15, include_str!("migrations/15_alerts.sql")),
     (16, include_str!("migrations/16_page_gap.sql")),
+    (17, include_str!("migrations/17_passkeys.sql")),
 ];
 
 #[cfg(test)]

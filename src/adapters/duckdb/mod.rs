@@ -35,6 +35,7 @@ mod imports;
 mod invites;
 mod lifecycle;
 mod migrations;
+mod passkeys;
 mod report_sql;
 /// A connection to a fresh in-memory database that lives as long as the test process: the
 /// in-memory double the port conformance suites run the DuckDB adapters on.

@@ -116,7 +116,7 @@ pub fn session_secret(req: &Request) -> Option<String> {
 }
 
 /// The token of an `Authorization: Bearer` header, if that is the scheme.
-fn bearer_token(req: &Request) -> Option<String> {
+pub fn bearer_token(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

@@ -95,6 +95,8 @@ impl ApiFailure for AuthError {
             AuthError::Invalid(_) => Answer::BadRequest("invalid_request", message),
             AuthError::WrongPassword => Answer::BadRequest("wrong_password", message),
             AuthError::WrongCode => Answer::BadRequest("wrong_code", message),
+            AuthError::PasskeyRefused => Answer::BadRequest("passkey_refused", message),
+            AuthError::SignInExpired => Answer::BadRequest("sign_in_expired", message),
             AuthError::EmailTaken | AuthError::AlreadySetUp | AuthError::Conflict(_) => {
                 Answer::Conflict("conflict", message)
             }

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod cluster;
 pub mod conn_limits;
 mod cors;
+mod enrolment_gate;
 pub mod errors;
 pub mod guard;
 mod health;
@@ -182,7 +183,8 @@ pub fn routes(state: Arc<AppState>) -> impl poem::Endpoint + 'static {
         .nest("/api/docs", docs)
         .nest(
             "/api",
-            api.with(auth::SameOriginChanges)
+            api.with(enrolment_gate::EnrolmentGate)
+                .with(auth::SameOriginChanges)
                 .with(state.config.api_body_limit(state.lifecycle_config.max_import_bytes)),
         )
         .at("/", get(spa::dashboard).with(Compression::new()))

@@ -5,6 +5,7 @@ pub mod annotations;
 pub mod crawlers;
 pub mod goals;
 pub mod mail;
+pub mod passkeys;
 pub mod report_cache;
 pub mod segments;
 pub mod sites;

@@ -5,6 +5,7 @@ mod annotations;
 mod crawlers;
 mod edges;
 mod events;
+mod passkeys;
 mod second_factors;
 mod signals;
 
@@ -13,6 +14,7 @@ pub use annotations::annotation_repository;
 pub use crawlers::crawler_store;
 pub use edges::{geo_lookup, unpacker, user_agent_classifier};
 pub use events::{data_lifecycle, event_store};
+pub use passkeys::passkey_store;
 pub use second_factors::{external_identity_store, second_factor_store, security_policy_store};
 pub use signals::{alert_store, webhook_store};
 

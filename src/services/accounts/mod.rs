@@ -23,13 +23,16 @@ use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
 use crate::ports::clock::Clock;
+use crate::ports::passkeys::PasskeyCeremonies;
 use crate::ports::second_factors::{OneTimeCodes, SecretCipher};
 
+pub use passkeys::{MAX_PASSKEY_NAME_BYTES, MAX_PASSKEYS, PasskeyChallenge};
 pub use two_factor::{SignIn, TotpEnrolment, TwoFactorStatus};
 
 mod audit;
 mod invites;
 mod members;
+mod passkeys;
 mod sessions;
 mod shares;
 mod sign_in;
@@ -38,10 +41,12 @@ mod tokens;
 mod two_factor;
 mod users;
 
-/// The crypto of second factors: TOTP codes, and the cipher their secrets are sealed with.
+/// The crypto of second factors: TOTP codes, the cipher their secrets are sealed with, and the
+/// passkey ceremonies.
 pub struct SecondFactorCrypto {
     pub codes: Arc<dyn OneTimeCodes>,
     pub cipher: Arc<dyn SecretCipher>,
+    pub passkeys: Arc<dyn PasskeyCeremonies>,
 }
 
 struct Cached {
@@ -70,6 +75,10 @@ pub struct AccountService {
     factors: SecondFactorCrypto,
     /// Sign-ins waiting for their second factor, by token digest (in memory: short-lived).
     pending: Mutex<HashMap<[u8; 32], two_factor::Pending>>,
+    /// Passkey ceremonies waiting for the browser's answer, by ceremony token digest.
+    ceremonies: Mutex<HashMap<[u8; 32], passkeys::Ceremony>>,
+    /// The require-2FA policy and until when it is good (it is asked on every session call).
+    policy: Mutex<Option<(bool, i64)>>,
     /// Password sign-in for accounts linked to the identity provider (`--oidc-password-login`).
     sso_passwords: std::sync::atomic::AtomicBool,
 }
@@ -99,6 +108,8 @@ impl AccountService {
             membership: Mutex::new(()),
             factors,
             pending: Mutex::default(),
+            ceremonies: Mutex::default(),
+            policy: Mutex::default(),
             sso_passwords: std::sync::atomic::AtomicBool::new(true),
         }
     }

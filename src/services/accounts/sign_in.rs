@@ -102,8 +102,9 @@ impl AccountService {
             self.audit(&format!("user:{}", user.id.0), "login_password_refused_sso", user.email.as_str(), Some(origin));
             return Err(AuthError::BadCredentials);
         }
-        if self.store.totp(user.id)?.is_some_and(|t| t.confirmed) {
-            let step = self.await_second_factor(&user, remember);
+        let methods = self.second_factor_methods(user.id)?;
+        if !methods.is_empty() {
+            let step = self.await_second_factor(&user, remember, methods);
             return Ok((user, step));
         }
         let issued = self.finish_login(&user, remember, origin, "login")?;

@@ -13,9 +13,13 @@ use crate::domain::two_factor::{
 pub enum SignIn {
     /// Signed in.
     Session(Issued),
-    /// The account has a second factor: send a code with this token.
-    SecondFactor { token: String, expires_at: i64 },
+    /// The account has a second factor: answer with this token, by one of `methods`
+    /// (`totp`, `recovery_code`, `passkey`).
+    SecondFactor { token: String, expires_at: i64, methods: Vec<&'static str> },
 }
+
+/// How long the require-2FA policy is cached (another node may change it).
+const POLICY_TTL: i64 = 5 * MICROS_PER_SEC;
 
 /// A sign-in waiting for its second factor.
 pub(super) struct Pending {
@@ -38,6 +42,8 @@ pub struct TotpEnrolment {
 pub struct TwoFactorStatus {
     pub totp_enabled: bool,
     pub recovery_codes_left: u32,
+    /// Registered passkeys (each one signs in alone, or as the second factor).
+    pub passkeys: u32,
     /// Instance administrators require two-factor sign-in for everyone.
     pub required: bool,
 }
@@ -48,7 +54,7 @@ impl AccountService {
     }
 
     /// Holds a password-checked sign-in until its code arrives.
-    pub(super) fn await_second_factor(&self, user: &User, remember: bool) -> SignIn {
+    pub(super) fn await_second_factor(&self, user: &User, remember: bool, methods: Vec<&'static str>) -> SignIn {
         let token = self.secrets.secret();
         let now = self.now();
         let expires_at = now + PENDING_TTL;
@@ -60,7 +66,42 @@ impl AccountService {
             pending.remove(&oldest);
         }
         pending.insert(secret_digest(&token), Pending { user: user.id, remember, expires_at });
-        SignIn::SecondFactor { token, expires_at }
+        SignIn::SecondFactor { token, expires_at, methods }
+    }
+
+    /// The second factors `user` can sign in with (empty: the password is enough).
+    pub(super) fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>, AuthError> {
+        let mut methods = Vec::new();
+        if self.store.totp(user)?.is_some_and(|t| t.confirmed) {
+            methods.extend(["totp", "recovery_code"]);
+        }
+        if !self.store.passkeys(user)?.is_empty() {
+            methods.push("passkey");
+        }
+        Ok(methods)
+    }
+
+    /// The account and "remember me" of a sign-in waiting for its second factor.
+    pub(super) fn pending_sign_in(&self, digest: &[u8; 32]) -> Result<(User, bool), AuthError> {
+        let (id, remember) = match self.pending().get(digest) {
+            Some(p) if p.expires_at > self.now() => (p.user, p.remember),
+            _ => return Err(AuthError::SignInExpired),
+        };
+        Ok((self.store.user(id)?.ok_or(AuthError::SignInExpired)?, remember))
+    }
+
+    /// Ends a sign-in whose second factor was right: the pending token is used up.
+    pub(super) fn finish_pending(
+        &self,
+        digest: &[u8; 32],
+        user: &User,
+        remember: bool,
+        origin: Origin,
+        action: &str,
+    ) -> Result<Issued, AuthError> {
+        self.pending().remove(digest);
+        self.signed_in_from(user, origin);
+        self.finish_login(user, remember, origin, action)
     }
 
     /// The second step of a sign-in: an authenticator or recovery code for the pending token.
@@ -68,16 +109,9 @@ impl AccountService {
     pub fn complete_login(&self, token: &str, code: &str, origin: Origin) -> Result<(User, Issued), AuthError> {
         check_length("code", code, MAX_CODE_BYTES)?;
         let digest = secret_digest(token);
-        let now = self.now();
-        let (id, remember) = match self.pending().get(&digest) {
-            Some(p) if p.expires_at > now => (p.user, p.remember),
-            _ => return Err(AuthError::SignInExpired),
-        };
-        let user = self.store.user(id)?.ok_or(AuthError::SignInExpired)?;
+        let (user, remember) = self.pending_sign_in(&digest)?;
         self.check_code(&user, code, origin)?;
-        self.pending().remove(&digest);
-        self.signed_in_from(&user, origin);
-        let issued = self.finish_login(&user, remember, origin, "login")?;
+        let issued = self.finish_pending(&digest, &user, remember, origin, "login")?;
         Ok((user, issued))
     }
 
@@ -225,8 +259,34 @@ impl AccountService {
         Ok(TwoFactorStatus {
             totp_enabled: self.store.totp(id)?.is_some_and(|t| t.confirmed),
             recovery_codes_left: self.store.recovery_codes_left(id)?,
+            passkeys: u32::try_from(self.store.passkeys(id)?.len()).unwrap_or(u32::MAX),
             required: self.store.two_factor_required()?,
         })
+    }
+
+    /// Whether the session `secret` is of someone the require-2FA policy sends to enrolment:
+    /// the policy is on and they have neither an authenticator app nor a passkey.
+    pub fn must_enrol(&self, secret: &str) -> Result<bool, AuthError> {
+        if !self.policy_requires_two_factor()? {
+            return Ok(false);
+        }
+        let Some(caller) = self.by_session(secret)? else { return Ok(false) };
+        let Some(user) = caller.principal.user() else { return Ok(false) };
+        Ok(self.second_factor_methods(user)?.is_empty())
+    }
+
+    /// The policy, read at most every few seconds (every API call of a session asks).
+    fn policy_requires_two_factor(&self) -> Result<bool, AuthError> {
+        let now = self.now();
+        let mut cached = self.policy.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((required, until)) = *cached
+            && now < until
+        {
+            return Ok(required);
+        }
+        let required = self.store.two_factor_required()?;
+        *cached = Some((required, now + POLICY_TTL));
+        Ok(required)
     }
 
     /// Whether everyone must sign in with a second factor (readable by any signed-in caller).
@@ -238,6 +298,7 @@ impl AccountService {
     pub fn set_two_factor_required(&self, caller: &Caller, required: bool, origin: Origin) -> Result<(), AuthError> {
         instance_admin(&caller.principal)?;
         self.store.set_two_factor_required(required)?;
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = Some((required, self.now() + POLICY_TTL));
         let target = format!("two_factor_required={required}");
         self.audit(&caller.principal.actor(), "policy_changed", &target, Some(origin));
         Ok(())
@@ -248,7 +309,7 @@ impl AccountService {
     pub fn reset_two_factor(&self, email: &str) -> Result<bool, AuthError> {
         let email = Email::parse(email)?;
         let user = self.store.user_by_email(&email)?.ok_or(AuthError::NotFound("no such user"))?;
-        let removed = self.store.remove_second_factors(user.id)?;
+        let removed = self.store.remove_second_factors(user.id)? | (self.store.remove_passkeys(user.id)? > 0);
         if removed {
             self.audit("cli", "two_factor_reset", email.as_str(), None);
         }

@@ -1,6 +1,7 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { Api, ApiError, type Me, type SecondFactorChallenge, ok } from '../api/api';
 import { type Lang, hasStoredLang, isLang, locale, setLang } from './i18n';
+import { type PasskeyOptions, getPasskey } from './passkey';
 
 /** Who is signed in (null: nobody), loaded once and updated by login/logout. */
 @Injectable({ providedIn: 'root' })
@@ -37,15 +38,29 @@ export class Auth {
   }
 
   /**
-   * Signs in with the password. Returns the token of the second step when the account has a second
-   * factor (then `loginCode` finishes the sign-in), else null: signed in.
+   * Signs in with the password. Returns the second step (its token and methods) when the account
+   * has a second factor (then `loginCode` or `loginPasskeySecondFactor` finishes), else null: signed in.
    */
-  async login(email: string, password: string, remember: boolean): Promise<string | null> {
+  async login(email: string, password: string, remember: boolean): Promise<SecondFactorChallenge | null> {
     const r = this.api.client.POST('/auth/login', { body: { email, password, remember } });
     const answer = (await ok(r)) as Me | SecondFactorChallenge;
-    if ('token' in answer) return answer.token;
+    if ('token' in answer) return answer;
     this.signedIn(answer);
     return null;
+  }
+
+  /** Signs in with a passkey alone: the browser offers the passkeys it holds for this site. */
+  async loginPasskey(remember: boolean): Promise<void> {
+    const started = await ok(this.api.client.POST('/auth/passkey/options', { body: { remember } }));
+    const credential = await getPasskey(started.options as PasskeyOptions);
+    this.signedIn(await ok(this.api.client.POST('/auth/passkey', { body: { ceremony: started.ceremony, credential } })));
+  }
+
+  /** The second sign-in step with one of the account's passkeys, for the token of `login`. */
+  async loginPasskeySecondFactor(token: string): Promise<void> {
+    const started = await ok(this.api.client.POST('/auth/login/passkey/options', { body: { token } }));
+    const credential = await getPasskey(started.options as PasskeyOptions);
+    this.signedIn(await ok(this.api.client.POST('/auth/login/passkey', { body: { ceremony: started.ceremony, credential } })));
   }
 
   /** The second sign-in step: an authenticator or recovery code for the token of `login`. */
@@ -61,7 +76,7 @@ export class Auth {
     if (this.enrolDue === null) {
       try {
         const s = await ok(this.api.client.GET('/me/two-factor'));
-        this.enrolDue = s.required && !s.totp_enabled;
+        this.enrolDue = s.required && !s.totp_enabled && !s.passkeys;
       } catch {
         this.enrolDue = false;
       }

@@ -22,7 +22,7 @@ type Step = 'enrol' | 'codes' | 'disable' | 'regenerate' | null;
   imports: [FormsModule, ButtonModule, DialogModule, InputTextModule, Message, CopyField],
   template: `
     @if (status.value(); as s) {
-      @if (s.required && !s.totp_enabled) {
+      @if (s.required && !s.totp_enabled && !s.passkeys) {
         <p-message severity="warn" data-testid="two-factor-required">{{ t('twoFactor.requiredNotice') }}</p-message>
       }
       @if (s.totp_enabled) {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use poem_openapi::{OpenApiService, Tags};
 
-use self::accounts::{AccessApi, AccountsApi, PeopleApi, SessionApi, SsoApi, TwoFactorApi};
+use self::accounts::{AccessApi, AccountsApi, PasskeysApi, PeopleApi, SessionApi, SsoApi, TwoFactorApi};
 use self::ai_visibility::AiVisibilityApi;
 use self::alerts::AlertsApi;
 use self::annotations::AnnotationsApi;
@@ -78,7 +78,7 @@ type Apis = (
     GoalsApi,
     SegmentsApi,
     // poem-openapi takes tuples of at most 16: the account areas go as one.
-    (SessionApi, SsoApi, TwoFactorApi, PeopleApi, AccessApi),
+    (SessionApi, SsoApi, TwoFactorApi, PasskeysApi, PeopleApi, AccessApi),
     ClusterApi,
     TransferApi,
     EmailApi,
@@ -100,6 +100,7 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
             SessionApi(AccountsApi { state: state.clone() }),
             SsoApi(AccountsApi { state: state.clone() }),
             TwoFactorApi(AccountsApi { state: state.clone() }),
+            PasskeysApi(AccountsApi { state: state.clone() }),
             PeopleApi(AccountsApi { state: state.clone() }),
             AccessApi(AccountsApi { state: state.clone() }),
         ),

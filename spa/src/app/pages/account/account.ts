@@ -6,12 +6,13 @@ import { Message } from 'primeng/message';
 import { Api, ApiError, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { TokensPanel } from '../../shared/tokens-panel';
+import { PasskeysPanel } from '../../shared/passkeys-panel';
 import { TwoFactorPanel } from '../../shared/two-factor-panel';
 import { LANGS, type Lang, locale, roleName, t } from '../../core/i18n';
 
 @Component({
   selector: 'hk-account',
-  imports: [FormsModule, ButtonModule, InputTextModule, Message, TokensPanel, TwoFactorPanel],
+  imports: [FormsModule, ButtonModule, InputTextModule, Message, TokensPanel, TwoFactorPanel, PasskeysPanel],
   template: `
     <div class="page">
       <h1>{{ t('account.title') }}</h1>
@@ -52,6 +53,10 @@ import { LANGS, type Lang, locale, roleName, t } from '../../core/i18n';
       <section class="card" id="two-factor">
         <h2>{{ t('twoFactor.title') }}</h2>
         <hk-two-factor-panel />
+      </section>
+      <section class="card" id="passkeys">
+        <h2>{{ t('passkeys.title') }}</h2>
+        <hk-passkeys-panel />
       </section>
       <section class="card">
         <h2>{{ t('account.tokens') }}</h2>

@@ -5,25 +5,35 @@ import { ButtonModule } from 'primeng/button';
 import { CheckboxModule } from 'primeng/checkbox';
 import { InputTextModule } from 'primeng/inputtext';
 import { Message } from 'primeng/message';
-import { Api, ApiError, ok } from '../../api/api';
+import { Api, ApiError, type SecondFactorChallenge, ok } from '../../api/api';
 import { Auth } from '../../core/auth';
 import { type I18nKey, t } from '../../core/i18n';
+import { passkeysSupported } from '../../core/passkey';
 
 @Component({
   selector: 'hk-login',
   imports: [FormsModule, ButtonModule, InputTextModule, CheckboxModule, Message],
   template: `
     <main class="auth-page">
-      @if (pending()) {
+      @if (pending(); as step) {
         <form class="auth-card" (ngSubmit)="sendCode()" #c="ngForm" data-testid="second-step">
           <h1><span class="logo">◆</span> {{ t('twoFactor.stepTitle') }}</h1>
-          <p class="muted">{{ t('twoFactor.stepHint') }}</p>
-          <label for="code">{{ t('twoFactor.code') }}</label>
-          <input pInputText id="code" name="code" required [(ngModel)]="code" autocomplete="one-time-code" inputmode="text" autofocus />
+          @if (step.methods.includes('totp')) {
+            <p class="muted">{{ t('twoFactor.stepHint') }}</p>
+            <label for="code">{{ t('twoFactor.code') }}</label>
+            <input pInputText id="code" name="code" required [(ngModel)]="code" autocomplete="one-time-code" inputmode="text" autofocus />
+          } @else {
+            <p class="muted">{{ t('passkeys.stepHint') }}</p>
+          }
           @if (error()) {
             <p-message severity="error" data-testid="error">{{ error() }}</p-message>
           }
-          <p-button type="submit" [label]="t('twoFactor.verify')" [loading]="busy()" [disabled]="!c.valid" styleClass="w-full" />
+          @if (step.methods.includes('totp')) {
+            <p-button type="submit" [label]="t('twoFactor.verify')" [loading]="busy()" [disabled]="!c.valid" styleClass="w-full" />
+          }
+          @if (step.methods.includes('passkey')) {
+            <p-button [label]="t('passkeys.useOne')" icon="pi pi-key" [severity]="step.methods.includes('totp') ? 'secondary' : 'primary'" [loading]="busy()" (onClick)="secondFactorPasskey()" styleClass="w-full" data-testid="second-step-passkey" />
+          }
           <p-button [label]="t('twoFactor.back')" [text]="true" (onClick)="restart()" styleClass="w-full" />
         </form>
       } @else {
@@ -38,6 +48,10 @@ import { type I18nKey, t } from '../../core/i18n';
             <p-message severity="error" data-testid="error">{{ error() }}</p-message>
           }
           <p-button type="submit" [label]="t('login.submit')" [loading]="busy()" [disabled]="!f.valid" styleClass="w-full" />
+          @if (passkeys) {
+            <p class="muted small sso-or">{{ t('sso.or') }}</p>
+            <p-button [label]="t('passkeys.signIn')" icon="pi pi-key" severity="secondary" [loading]="busy()" (onClick)="signInWithPasskey()" styleClass="w-full" data-testid="passkey-sign-in" />
+          }
           @if (sso.value()?.enabled) {
             <p class="muted small sso-or">{{ t('sso.or') }}</p>
             <a class="p-button p-button-secondary w-full sso-button" href="/api/auth/sso/start" data-testid="sso-button">
@@ -75,15 +89,17 @@ export class LoginPage {
   remember = true;
   readonly busy = signal(false);
   readonly error = signal('');
-  /** The token of a sign-in waiting for its second factor. */
-  readonly pending = signal<string | null>(null);
+  /** A sign-in waiting for its second factor: its token and the factors the account has. */
+  readonly pending = signal<SecondFactorChallenge | null>(null);
+  /** Whether this browser can sign in with a passkey. */
+  readonly passkeys = passkeysSupported();
 
   async submit(): Promise<void> {
     await this.attempt(async () => {
-      const token = await this.auth.login(this.email.trim(), this.password, this.remember);
-      if (token) {
+      const step = await this.auth.login(this.email.trim(), this.password, this.remember);
+      if (step) {
         this.password = '';
-        this.pending.set(token);
+        this.pending.set(step);
       } else {
         await this.land();
       }
@@ -91,12 +107,30 @@ export class LoginPage {
   }
 
   async sendCode(): Promise<void> {
-    const token = this.pending();
+    const token = this.pending()?.token;
     if (!token) return;
     await this.attempt(async () => {
       await this.auth.loginCode(token, this.code, this.remember);
       await this.land();
     }, t('twoFactor.wrongCode'));
+  }
+
+  /** Signs in with a passkey alone (no e-mail or password). */
+  async signInWithPasskey(): Promise<void> {
+    await this.attempt(async () => {
+      await this.auth.loginPasskey(this.remember);
+      await this.land();
+    }, t('passkeys.refused'));
+  }
+
+  /** The second step with one of the account's passkeys. */
+  async secondFactorPasskey(): Promise<void> {
+    const token = this.pending()?.token;
+    if (!token) return;
+    await this.attempt(async () => {
+      await this.auth.loginPasskeySecondFactor(token);
+      await this.land();
+    }, t('passkeys.refused'));
   }
 
   restart(): void {
@@ -120,6 +154,11 @@ export class LoginPage {
       if (err.code === 'sign_in_expired') {
         this.restart();
         this.error.set(t('twoFactor.expired'));
+        return;
+      }
+      if (e instanceof DOMException) {
+        // The person closed the browser's passkey prompt, or no passkey of this site was there.
+        this.error.set(t('passkeys.cancelled'));
         return;
       }
       this.error.set(err.status === 401 ? wrong : err.status === 429 ? t('login.tooMany') : err.message);

@@ -2,6 +2,7 @@
 //! API tokens, share-link access and the audit log: one module each, sharing the helpers here.
 
 mod access;
+mod passkeys;
 mod people;
 mod session;
 mod sso;
@@ -9,6 +10,7 @@ mod two_factor;
 mod views;
 
 pub use access::AccessApi;
+pub use passkeys::PasskeysApi;
 pub use people::PeopleApi;
 pub use session::SessionApi;
 pub use sso::SsoApi;

@@ -77,6 +77,7 @@ impl SessionResult {
             AuthError::BadCredentials => Self::Unauthorized(body("bad_credentials", e.to_string())),
             AuthError::WrongCode => Self::Unauthorized(body("wrong_code", e.to_string())),
             AuthError::SignInExpired => Self::Unauthorized(body("sign_in_expired", e.to_string())),
+            AuthError::PasskeyRefused => Self::Unauthorized(body("passkey_refused", e.to_string())),
             AuthError::RateLimited { retry_after } => {
                 Self::TooManyRequests(body("rate_limited", e.to_string()), retry_after)
             }
@@ -146,8 +147,8 @@ impl SessionApi {
         let result = blocking(&self.state.accounts, move |a| a.login(&email, &password, remember, origin)).await;
         match result {
             Ok((user, SignIn::Session(issued))) => self.signed_in(&user, &issued, remember).await.into(),
-            Ok((_, SignIn::SecondFactor { token, expires_at })) => {
-                let methods = vec!["totp".to_string(), "recovery_code".to_string()];
+            Ok((_, SignIn::SecondFactor { token, expires_at, methods })) => {
+                let methods = methods.into_iter().map(String::from).collect();
                 LoginResult::SecondFactor(Json(SecondFactorChallenge { token, expires_at: iso(expires_at), methods }))
             }
             Err(e) => SessionResult::signin_failed(e).into(),

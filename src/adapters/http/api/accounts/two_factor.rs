@@ -15,13 +15,20 @@ pub struct TwoFactorView {
     pub totp_enabled: bool,
     /// Unused recovery codes.
     pub recovery_codes_left: u32,
+    /// Registered passkeys (a passkey counts as a second factor).
+    pub passkeys: u32,
     /// Instance administrators require two-factor sign-in: without it, enrol now.
     pub required: bool,
 }
 
 impl From<TwoFactorStatus> for TwoFactorView {
     fn from(s: TwoFactorStatus) -> Self {
-        Self { totp_enabled: s.totp_enabled, recovery_codes_left: s.recovery_codes_left, required: s.required }
+        Self {
+            totp_enabled: s.totp_enabled,
+            recovery_codes_left: s.recovery_codes_left,
+            passkeys: s.passkeys,
+            required: s.required,
+        }
     }
 }
 

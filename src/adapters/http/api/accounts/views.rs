@@ -38,7 +38,8 @@ pub struct SecondFactorChallenge {
     /// Send it with the code to `POST /api/auth/login/code`; good for 5 minutes.
     pub token: String,
     pub expires_at: String,
-    /// What may be sent: `totp` (6 digits from the app), `recovery_code`.
+    /// What may be sent: `totp` (6 digits from the app) and `recovery_code` to
+    /// `POST /api/auth/login/code`; `passkey` through `POST /api/auth/login/passkey/options`.
     pub methods: Vec<String>,
 }
 
