@@ -145,10 +145,30 @@ const SOURCES: &[(&str, &str, Kind)] = &[
 
 /// Public-suffix-like endings accepted after a `brand.*` pattern: one or two short labels.
 fn looks_like_public_suffix(rest: &str) -> bool {
-    let labels: Vec<&str> = rest.split('.').collect();
     !rest.is_empty()
-        && labels.len() <= 2
-        && labels.iter().all(|l| (2..=3).contains(&l.len()) || *l == "com" || *l == "info")
+        && rest.split('.').count() <= 2
+        && rest.split('.').all(|l| (2..=3).contains(&l.len()) || l == "com" || l == "info")
+}
+
+/// `host` is `domain` or one of its subdomains (`a.b.example.org` under `example.org`).
+/// Runs for every known source on every referred hit: no allocation.
+fn is_within(host: &str, domain: &str) -> bool {
+    host.strip_suffix(domain).is_some_and(|head| head.is_empty() || head.ends_with('.'))
+}
+
+/// Some label of `host` is `brand` and what follows it looks like a public suffix (`google.co.uk`).
+fn has_brand_label(host: &str, brand: &str) -> bool {
+    let mut rest = host;
+    loop {
+        let (label, after) = rest.split_once('.').unwrap_or((rest, ""));
+        if label == brand && looks_like_public_suffix(after) {
+            return true;
+        }
+        if after.is_empty() {
+            return false;
+        }
+        rest = after;
+    }
 }
 
 fn lookup(host: &str) -> Option<(&'static str, Kind)> {
@@ -156,12 +176,9 @@ fn lookup(host: &str) -> Option<(&'static str, Kind)> {
     // The most specific pattern wins: `mail.google.com` before `google.*`.
     let mut best: Option<(usize, &'static str, Kind)> = None;
     for &(pattern, name, kind) in SOURCES {
-        let matched = if let Some(brand) = pattern.strip_suffix(".*") {
-            host.split('.').enumerate().any(|(i, label)| {
-                label == brand && looks_like_public_suffix(&host.split('.').skip(i + 1).collect::<Vec<_>>().join("."))
-            })
-        } else {
-            host == pattern || host.ends_with(&format!(".{pattern}"))
+        let matched = match pattern.strip_suffix(".*") {
+            Some(brand) => has_brand_label(host, brand),
+            None => is_within(host, pattern),
         };
         if matched && best.is_none_or(|(len, _, _)| pattern.len() > len) {
             best = Some((pattern.len(), name, kind));
@@ -196,9 +213,8 @@ pub struct Source {
 /// Classifies a visit's source from its referrer and campaign parameters.
 /// Referrers from the site itself count as no referrer.
 pub fn classify(referrer: Option<&str>, site_host: &str, utm: &Utm, paid_click: bool) -> Source {
-    let referrer_host = referrer
-        .and_then(normalize_host)
-        .filter(|h| h != site_host && !h.ends_with(&format!(".{site_host}")) && !site_host.ends_with(&format!(".{h}")));
+    let referrer_host =
+        referrer.and_then(normalize_host).filter(|h| !is_within(h, site_host) && !is_within(site_host, h));
     let referrer_text = referrer_host.as_ref().map(|host| {
         let path = referrer
             .and_then(|r| r.split_once("://").map(|(_, rest)| rest).or(Some(r)))

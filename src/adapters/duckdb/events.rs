@@ -1,6 +1,6 @@
 //! The event store: appends batches through DuckDB's Appender.
 
-use duckdb::types::{Decimal, OrderedMap, TimeUnit, Value};
+use duckdb::types::{Decimal, OrderedMap, TimeUnit, ToSqlOutput, Value, ValueRef};
 use duckdb::{Connection, appender_params_from_iter};
 
 use super::internal;
@@ -34,11 +34,25 @@ fn text(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
 }
 
+fn text_ref(v: &Option<String>) -> ToSqlOutput<'_> {
+    v.as_deref().map_or(owned(Value::Null), borrowed)
+}
+
+fn owned(v: Value) -> ToSqlOutput<'static> {
+    ToSqlOutput::Owned(v)
+}
+
+fn borrowed(s: &str) -> ToSqlOutput<'_> {
+    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+}
+
 fn ts(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
-fn event_row(e: &Event) -> Result<[Value; 34], StoreError> {
+/// One `events` row. Text is lent to the appender, not copied: a row has up to 20 strings and
+/// the writer appends every hit.
+fn event_row(e: &Event) -> Result<[ToSqlOutput<'_>; 34], StoreError> {
     let props = if e.props.is_empty() {
         Value::Null
     } else {
@@ -49,51 +63,51 @@ fn event_row(e: &Event) -> Result<[Value; 34], StoreError> {
     // DECIMAL(18,3) from thousandths: exact, no float on the way.
     let (amount, currency) = match &e.revenue {
         Some(r) => (
-            Value::Decimal(
+            owned(Value::Decimal(
                 Decimal::new(18, 3, r.thousandths as i128).map_err(|e| StoreError::Internal(e.to_string()))?,
-            ),
-            Value::Text(r.currency.clone()),
+            )),
+            borrowed(&r.currency),
         ),
-        None => (Value::Null, Value::Null),
+        None => (owned(Value::Null), owned(Value::Null)),
     };
     // Pageviews always carry a gap (0 on a visit's first), so rows stored before these columns
     // existed (NULL) can be told apart.
     let (prev_page, page_gap) = match (&e.visit_stats.previous_page, e.name == PAGEVIEW) {
-        (Some(p), true) => (Value::Text(p.path.clone()), Value::UInt(p.gap_ms)),
-        (None, true) => (Value::Null, Value::UInt(0)),
-        _ => (Value::Null, Value::Null),
+        (Some(p), true) => (borrowed(&p.path), owned(Value::UInt(p.gap_ms))),
+        (None, true) => (owned(Value::Null), owned(Value::UInt(0))),
+        _ => (owned(Value::Null), owned(Value::Null)),
     };
     Ok([
-        ts(e.ts),
-        Value::UInt(e.site_id),
-        Value::Text(e.name.clone()),
-        Value::UBigInt(e.visitor_id),
-        Value::UBigInt(e.visit_id),
-        Value::Text(e.hostname.clone()),
-        Value::Text(e.pathname.clone()),
-        text(&e.traffic.referrer),
-        text(&e.traffic.source),
-        Value::Text(e.traffic.channel.as_str().to_string()),
-        text(&e.traffic.utm.source),
-        text(&e.traffic.utm.medium),
-        text(&e.traffic.utm.campaign),
-        text(&e.traffic.utm.content),
-        text(&e.traffic.utm.term),
-        text(&e.location.country),
-        text(&e.location.region),
-        text(&e.location.city),
-        text(&e.browser),
-        text(&e.browser_version),
-        text(&e.os),
-        text(&e.os_version),
-        Value::Text(e.device.as_str().to_string()),
-        e.screen.map_or(Value::Null, |s| Value::Text(s.as_str().to_string())),
-        text(&e.language),
-        props,
-        Value::Text(e.traffic.entry_page.clone()),
-        Value::Boolean(e.visit_stats.visit_start),
-        Value::TinyInt(e.visit_stats.bounce_delta),
-        Value::UInt(e.visit_stats.duration_delta),
+        owned(ts(e.ts)),
+        owned(Value::UInt(e.site_id)),
+        borrowed(&e.name),
+        owned(Value::UBigInt(e.visitor_id)),
+        owned(Value::UBigInt(e.visit_id)),
+        borrowed(&e.hostname),
+        borrowed(&e.pathname),
+        text_ref(&e.traffic.referrer),
+        text_ref(&e.traffic.source),
+        borrowed(e.traffic.channel.as_str()),
+        text_ref(&e.traffic.utm.source),
+        text_ref(&e.traffic.utm.medium),
+        text_ref(&e.traffic.utm.campaign),
+        text_ref(&e.traffic.utm.content),
+        text_ref(&e.traffic.utm.term),
+        text_ref(&e.location.country),
+        text_ref(&e.location.region),
+        text_ref(&e.location.city),
+        text_ref(&e.browser),
+        text_ref(&e.browser_version),
+        text_ref(&e.os),
+        text_ref(&e.os_version),
+        borrowed(e.device.as_str()),
+        e.screen.as_ref().map_or(owned(Value::Null), |s| borrowed(s.as_str())),
+        text_ref(&e.language),
+        owned(props),
+        borrowed(&e.traffic.entry_page),
+        owned(Value::Boolean(e.visit_stats.visit_start)),
+        owned(Value::TinyInt(e.visit_stats.bounce_delta)),
+        owned(Value::UInt(e.visit_stats.duration_delta)),
         amount,
         currency,
         prev_page,

@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 use crate::domain::event::Record;
 use crate::ports::queue::{Batch, PublishError, Receipt, RecordConsumer, RecordPublisher};
 
+/// Longest nap while a batch gathers: how soon a batch that filled up meanwhile is noticed.
+const LINGER_NAP: Duration = Duration::from_millis(5);
+
 /// Producer half, shared by request handlers. `close` drops the sender, after which the
 /// consumer still receives everything queued before and then sees `Closed`.
 pub struct FlumePublisher {
@@ -64,19 +67,16 @@ impl RecordConsumer for FlumeConsumer {
         let deadline = Instant::now() + linger;
         let mut batch = Vec::with_capacity(max.min(self.rx.len() + 1));
         batch.push(first);
-        while batch.len() < max {
-            // Take what is already queued without waiting, then wait for the rest until the deadline.
-            let before = batch.len();
+        loop {
             batch.extend(self.rx.try_iter().take(max - batch.len()));
-            if batch.len() >= max {
+            let now = Instant::now();
+            if batch.len() >= max || now >= deadline || self.rx.is_disconnected() {
                 break;
             }
-            if batch.len() == before {
-                match self.rx.recv_deadline(deadline) {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
+            // Gather by napping, not by blocking on each record: a receiver parked in `recv`
+            // makes every request handler's send wake this thread (a futex call and a context
+            // switch per hit, measured at ~8 % of the server's CPU under load).
+            std::thread::sleep((deadline - now).min(LINGER_NAP));
         }
         Batch::Records(batch)
     }
