@@ -182,10 +182,7 @@ impl PasskeysApi {
     /// The second sign-in step with a passkey; sets the session cookie.
     #[oai(path = "/auth/login/passkey", method = "post", operation_id = "loginPasskey")]
     async fn second_factor(&self, req: &Request, input: Json<PasskeyAnswer>) -> SessionResult {
-        let origin = origin(&self.state, req);
-        let PasskeyAnswer { ceremony, credential } = input.0;
-        let result =
-            blocking(&self.state.accounts, move |a| a.finish_passkey_sign_in(&ceremony, &credential, origin)).await;
-        self.passkey_signed_in(result).await
+        // The ceremony remembers which sign-in it belongs to: the same answer finishes both.
+        self.sign_in(req, input).await
     }
 }
