@@ -93,17 +93,9 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     let controller = tokio::spawn(control(gate.clone(), raft.clone(), config.clone(), enrichment, stop_rx));
 
     let draining = gate.clone();
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            crate::adapters::http::cluster::routes(gate.clone()),
-            async move {
-                shutdown.await;
-                draining.draining.store(true, Ordering::SeqCst);
-                tracing::info!("shutting down: no new connections, finishing open requests");
-            },
-            Some(config.shutdown_timeout),
-        )
-        .await?;
+    let drain = move || draining.draining.store(true, Ordering::SeqCst);
+    let routes = crate::adapters::http::cluster::routes(gate.clone());
+    super::serve_until(acceptor, routes, shutdown, drain, config.shutdown_timeout).await?;
 
     // Hits this node acknowledged go to the leader (or to its own engine) before it leaves.
     hand_over_or_spool(forwarder, &gate, &spool, config.shutdown_timeout).await;

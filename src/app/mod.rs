@@ -158,6 +158,26 @@ pub fn backup_schedule(config: &ServeConfig) -> Option<crate::jobs::BackupSchedu
     config.backups.clone().map(|(every, dir, keep)| crate::jobs::BackupSchedule { every, dir, keep })
 }
 
+/// Serves `routes` until `shutdown` resolves; then `drain` marks the node draining (readiness
+/// answers 503) while open requests finish, for at most `timeout`.
+async fn serve_until<E: poem::IntoEndpoint>(
+    acceptor: impl poem::listener::Acceptor + 'static,
+    routes: E,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: impl FnOnce() + Send + 'static,
+    timeout: Duration,
+) -> std::io::Result<()>
+where
+    E::Endpoint: 'static,
+{
+    let signal = async move {
+        shutdown.await;
+        drain();
+        tracing::info!("shutting down: no new connections, finishing open requests");
+    };
+    poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(routes, signal, Some(timeout)).await
+}
+
 /// Runs the server until `shutdown` resolves, then drains the queue, flushes and checkpoints.
 pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     if config.http_config.public_url.is_none() {
@@ -188,19 +208,9 @@ pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()> + Sen
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("hitkeep listening on http://{local}");
 
-    let draining_state = state.clone();
-    let routes = http::routes(state.clone());
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            routes,
-            async move {
-                shutdown.await;
-                draining_state.draining.store(true, Ordering::SeqCst);
-                tracing::info!("shutting down: no new connections, finishing open requests");
-            },
-            Some(config.shutdown_timeout),
-        )
-        .await?;
+    let draining = state.clone();
+    let drain = move || draining.draining.store(true, Ordering::SeqCst);
+    serve_until(acceptor, http::routes(state.clone()), shutdown, drain, config.shutdown_timeout).await?;
 
     rotation.abort();
     for job in jobs {

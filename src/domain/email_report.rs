@@ -272,21 +272,29 @@ impl EmailReports {
 mod tests {
     use super::*;
 
-    #[test]
-    fn both_parts_carry_the_numbers() {
-        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let f = ReportFigures {
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// A week of a.test; each test changes what it is about.
+    fn week() -> ReportFigures {
+        ReportFigures {
             site: "a.test".into(),
             frequency: Frequency::Week,
-            from: d("2026-11-16"),
-            to: d("2026-11-22"),
+            from: day("2026-11-16"),
+            to: day("2026-11-22"),
             visitors: 150,
             pageviews: 400,
             previous_visitors: 100,
             previous_pageviews: 400,
             top_pages: vec![("/<b>".into(), 90)],
             top_sources: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn both_parts_carry_the_numbers() {
+        let f = week();
         let m = compose(&f, "x@y.test", Language::En);
         assert!(m.text.contains("Visitors: 150 (+50% vs. previous period: 100)"));
         assert!(m.html.contains("<td>150</td><td>+50%</td>"));
@@ -299,18 +307,17 @@ mod tests {
 
     #[test]
     fn a_german_report_speaks_german() {
-        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let f = ReportFigures {
-            site: "a.test".into(),
             frequency: Frequency::Month,
-            from: d("2026-10-01"),
-            to: d("2026-10-31"),
+            from: day("2026-10-01"),
+            to: day("2026-10-31"),
             visitors: 1234,
             pageviews: 5000,
             previous_visitors: 0,
             previous_pageviews: 4000,
             top_pages: vec![],
             top_sources: vec![("Google".into(), 1001)],
+            ..week()
         };
         let m = compose(&f, "x@y.test", Language::De);
         assert_eq!(m.subject, "Monatsbericht für a.test: 1.234 Besucher (01.10.2026 bis 31.10.2026)");

@@ -136,6 +136,24 @@ pub struct VitalSample {
     pub country: Option<String>,
 }
 
+impl VitalSample {
+    /// A sample for tests (unit and integration) that need some record: an LCP of 1 ms on `/`
+    /// of `site_id` at `ts`.
+    pub fn test_lcp(site_id: u32, ts: i64) -> Self {
+        Self {
+            ts,
+            site_id,
+            visitor_id: 0,
+            metric: VitalMetric::Lcp,
+            value: 1.0,
+            pathname: "/".into(),
+            navigation_type: None,
+            device: DeviceClass::Desktop,
+            country: None,
+        }
+    }
+}
+
 /// The Core Web Vitals and their helpers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VitalMetric {

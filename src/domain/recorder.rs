@@ -313,8 +313,6 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::domain::client::DeviceClass;
-    use crate::domain::event::{VitalMetric, VitalSample};
     use crate::ports::leadership::NoFence;
     use crate::ports::queue::NoHandover;
     use crate::ports::store::ResumeState;
@@ -379,21 +377,7 @@ mod tests {
     }
 
     fn vitals(n: usize) -> Vec<Record> {
-        (0..n)
-            .map(|i| {
-                Record::Vital(VitalSample {
-                    ts: i as i64,
-                    site_id: 1,
-                    visitor_id: 0,
-                    metric: VitalMetric::Lcp,
-                    value: 1.0,
-                    pathname: "/".into(),
-                    navigation_type: None,
-                    device: DeviceClass::Desktop,
-                    country: None,
-                })
-            })
-            .collect()
+        (0..n).map(|i| Record::Vital(VitalSample::test_lcp(1, i as i64))).collect()
     }
 
     #[test]

@@ -164,25 +164,20 @@ pub trait AuditStore: Send + Sync {
     fn prune_audit(&self, before: i64) -> Result<u64, StoreError>;
 }
 
-/// Persistence of accounts, all capabilities together (all times are Unix microseconds).
-/// Consumers that need one capability take that trait; the account service takes them all.
-pub trait AccountStore:
-    UserStore
-    + MembershipStore
-    + SessionStore
-    + TokenStore
-    + ShareStore
-    + InviteStore
-    + AuditStore
-    + SecondFactorStore
-    + SecurityPolicyStore
-    + ExternalIdentityStore
-    + PasskeyStore
-{
+/// Declares a trait that is all of its capabilities together, and implements it for every type
+/// that has them all (the list is written once).
+macro_rules! all_of {
+    ($(#[$m:meta])* pub trait $name:ident: $first:ident $(+ $more:ident)*;) => {
+        $(#[$m])*
+        pub trait $name: $first $(+ $more)* {}
+        impl<T: $first $(+ $more)*> $name for T {}
+    };
 }
 
-impl<T> AccountStore for T where
-    T: UserStore
+all_of! {
+    /// Persistence of accounts, all capabilities together (all times are Unix microseconds).
+    /// Consumers that need one capability take that trait; the account service takes them all.
+    pub trait AccountStore: UserStore
         + MembershipStore
         + SessionStore
         + TokenStore
@@ -192,8 +187,7 @@ impl<T> AccountStore for T where
         + SecondFactorStore
         + SecurityPolicyStore
         + ExternalIdentityStore
-        + PasskeyStore
-{
+        + PasskeyStore;
 }
 
 /// Password hashing (argon2id in production).

@@ -1,7 +1,7 @@
 //! What the cluster looks like, for the status API and operators.
 
-/// One node as the answering node sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One node as the answering node sees it; nodes exchange it as JSON over `/_cluster/status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeStatus {
     pub node_id: u64,
     /// Base URL the node advertises (none for a single node).

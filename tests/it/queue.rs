@@ -6,24 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hitkeep::adapters::nats::{NatsQueue, NatsSettings};
-use hitkeep::domain::client::DeviceClass;
-use hitkeep::domain::event::{Record, VitalMetric, VitalSample};
+use hitkeep::domain::event::{Record, VitalSample};
 use hitkeep::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
 
 use crate::nats::Nats;
 
 fn record(i: u32) -> Record {
-    Record::Vital(VitalSample {
-        ts: i as i64,
-        site_id: i,
-        visitor_id: 0,
-        metric: VitalMetric::Lcp,
-        value: 1.0,
-        pathname: "/".into(),
-        navigation_type: None,
-        device: DeviceClass::Desktop,
-        country: None,
-    })
+    Record::Vital(VitalSample::test_lcp(i, i64::from(i)))
 }
 
 fn site(r: &Record) -> u32 {

@@ -2,7 +2,7 @@
 
 use duckdb::{OptionalExt, Row, params};
 
-use super::internal;
+use super::{all_rows, changed, first_row, internal};
 use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::language::Language;
 use crate::domain::site::SiteId;
@@ -26,6 +26,12 @@ type UserRow = (u32, String, String, String, bool, i64, Option<i64>, Option<Stri
 
 fn user_row(r: &Row<'_>) -> duckdb::Result<UserRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+/// Pairs of an id and a role, as `sql` with one id parameter lists them.
+fn roles(conn: &duckdb::Connection, sql: &str, id: u32) -> Result<Vec<(u32, Role)>, StoreError> {
+    let rows = all_rows(conn, sql, [id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
+    rows.into_iter().map(|(id, r)| Ok((id, Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
 }
 
 fn to_user(row: UserRow) -> Result<User, StoreError> {
@@ -118,27 +124,17 @@ impl UserStore for DuckAccounts {
     }
 
     fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let row = self
-            .conn()
-            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?"), [id.0], user_row)
-            .optional()
-            .map_err(internal)?;
-        row.map(to_user).transpose()
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?");
+        first_row(&self.conn(), &sql, [id.0], user_row)?.map(to_user).transpose()
     }
 
     fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let row = self
-            .conn()
-            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE email = ?"), [email.as_str()], user_row)
-            .optional()
-            .map_err(internal)?;
-        row.map(to_user).transpose()
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE email = ?");
+        first_row(&self.conn(), &sql, [email.as_str()], user_row)?.map(to_user).transpose()
     }
 
     fn users(&self) -> Result<Vec<User>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY id")).map_err(internal)?;
-        let rows = stmt.query_map([], user_row).map_err(internal)?.collect::<Result<Vec<_>, _>>().map_err(internal)?;
+        let rows = all_rows(&self.conn(), &format!("SELECT {USER_COLS} FROM users ORDER BY id"), [], user_row)?;
         rows.into_iter().map(to_user).collect()
     }
 
@@ -150,11 +146,7 @@ impl UserStore for DuckAccounts {
     }
 
     fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("UPDATE users SET is_admin = ? WHERE id = ?", params![is_admin, id.0])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "UPDATE users SET is_admin = ? WHERE id = ?", params![is_admin, id.0])
     }
 
     fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError> {
@@ -163,11 +155,7 @@ impl UserStore for DuckAccounts {
     }
 
     fn set_language(&self, id: UserId, language: Language) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("UPDATE users SET language = ? WHERE id = ?", params![language.as_str(), id.0])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "UPDATE users SET language = ? WHERE id = ?", params![language.as_str(), id.0])
     }
 
     fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
@@ -192,27 +180,13 @@ impl UserStore for DuckAccounts {
 
 impl MembershipStore for DuckAccounts {
     fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT site_id, role FROM memberships WHERE user_id = ?").map_err(internal)?;
-        let rows = stmt
-            .query_map([user.0], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
-        rows.into_iter().map(|(s, r)| Ok((SiteId(s), Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
+        let sql = "SELECT site_id, role FROM memberships WHERE user_id = ?";
+        Ok(roles(&self.conn(), sql, user.0)?.into_iter().map(|(s, r)| (SiteId(s), r)).collect())
     }
 
     fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT user_id, role FROM memberships WHERE site_id = ? ORDER BY user_id")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([site.0], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
-        rows.into_iter().map(|(u, r)| Ok((UserId(u), Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
+        let sql = "SELECT user_id, role FROM memberships WHERE site_id = ? ORDER BY user_id";
+        Ok(roles(&self.conn(), sql, site.0)?.into_iter().map(|(u, r)| (UserId(u), r)).collect())
     }
 
     fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError> {
@@ -225,11 +199,7 @@ impl MembershipStore for DuckAccounts {
     }
 
     fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0])
     }
 
     fn forget_site(&self, site: SiteId) -> Result<(), StoreError> {
@@ -242,13 +212,8 @@ impl MembershipStore for DuckAccounts {
         tx.execute("DELETE FROM invites WHERE site_id = ?", [site.0]).map_err(internal)?;
         // A token limited to sites that are all gone would silently widen to "all sites": delete it.
         let id = site.0.to_string();
-        let mut stmt = tx.prepare("SELECT id, site_ids FROM api_tokens WHERE site_ids <> ''").map_err(internal)?;
-        let tokens = stmt
-            .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
-        drop(stmt);
+        let sql = "SELECT id, site_ids FROM api_tokens WHERE site_ids <> ''";
+        let tokens = all_rows(&tx, sql, [], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
         for (token, sites) in tokens {
             let rest: Vec<&str> = sites.split(',').filter(|s| *s != id).collect();
             if rest.len() == sites.split(',').count() {
@@ -342,41 +307,23 @@ impl TokenStore for DuckAccounts {
     }
 
     fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
-        let row = self
-            .conn()
-            .query_row(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?"), [digest.to_vec()], token_row)
-            .optional()
-            .map_err(internal)?;
-        row.map(to_token).transpose()
+        let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?");
+        first_row(&self.conn(), &sql, [digest.to_vec()], token_row)?.map(to_token).transpose()
     }
 
     fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE ?::UINTEGER IS NULL OR user_id = ? ORDER BY id"
-            ))
-            .map_err(internal)?;
+        let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE ?::UINTEGER IS NULL OR user_id = ? ORDER BY id");
         let id = user.map(|u| u.0);
-        let rows = stmt
-            .query_map(params![id, id], token_row)
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
-        rows.into_iter().map(to_token).collect()
+        all_rows(&self.conn(), &sql, params![id, id], token_row)?.into_iter().map(to_token).collect()
     }
 
     fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError> {
-        let row = self
-            .conn()
-            .query_row(&format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?"), [id], token_row)
-            .optional()
-            .map_err(internal)?;
-        row.map(to_token).transpose()
+        let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?");
+        first_row(&self.conn(), &sql, [id], token_row)?.map(to_token).transpose()
     }
 
     fn delete_token(&self, id: u32) -> Result<bool, StoreError> {
-        Ok(self.conn().execute("DELETE FROM api_tokens WHERE id = ?", [id]).map_err(internal)? > 0)
+        changed(&self.conn(), "DELETE FROM api_tokens WHERE id = ?", [id])
     }
 
     fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError> {
@@ -409,26 +356,17 @@ impl ShareStore for DuckAccounts {
     }
 
     fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError> {
-        self.conn()
-            .query_row(&format!("SELECT {SHARE_COLS} FROM share_links WHERE digest = ?"), [digest.to_vec()], share_row)
-            .optional()
-            .map_err(internal)
+        let sql = format!("SELECT {SHARE_COLS} FROM share_links WHERE digest = ?");
+        first_row(&self.conn(), &sql, [digest.to_vec()], share_row)
     }
 
     fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&format!("SELECT {SHARE_COLS} FROM share_links WHERE site_id = ? ORDER BY id"))
-            .map_err(internal)?;
-        let rows = stmt.query_map([site.0], share_row).map_err(internal)?.collect::<Result<Vec<_>, _>>();
-        rows.map_err(internal)
+        let sql = format!("SELECT {SHARE_COLS} FROM share_links WHERE site_id = ? ORDER BY id");
+        all_rows(&self.conn(), &sql, [site.0], share_row)
     }
 
     fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError> {
-        self.conn()
-            .query_row(&format!("SELECT {SHARE_COLS} FROM share_links WHERE id = ?"), [id], share_row)
-            .optional()
-            .map_err(internal)
+        first_row(&self.conn(), &format!("SELECT {SHARE_COLS} FROM share_links WHERE id = ?"), [id], share_row)
     }
 
     fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError> {

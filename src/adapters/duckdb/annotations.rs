@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::internal;
+use super::{changed, internal};
 use crate::domain::annotations::{Annotation, AnnotationDraft};
 use crate::ports::annotations::AnnotationRepository;
 use crate::ports::store::StoreError;
@@ -79,11 +79,7 @@ impl AnnotationRepository for DuckAnnotations {
     }
 
     fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
-        let changed = self
-            .conn()
-            .execute("DELETE FROM annotations WHERE site_id = ? AND id = ?", duckdb::params![site_id, id])
-            .map_err(internal)?;
-        Ok(changed > 0)
+        changed(&self.conn(), "DELETE FROM annotations WHERE site_id = ? AND id = ?", duckdb::params![site_id, id])
     }
 }
 

@@ -3,7 +3,7 @@
 use duckdb::types::{Decimal, OrderedMap, TimeUnit, ToSqlOutput, Value, ValueRef};
 use duckdb::{Connection, appender_params_from_iter};
 
-use super::internal;
+use super::{all_rows, internal};
 use std::sync::Arc;
 
 use crate::domain::channel::Channel;
@@ -213,10 +213,9 @@ impl EventStore for DuckEventStore {
             .conn
             .query_row("SELECT coalesce(max(visit_id), 0) + 1 FROM events", [], |r| r.get(0))
             .map_err(internal)?;
-        let mut stmt = self
-            .conn
-            .prepare(
-                "WITH recent AS (SELECT visitor_id, arg_max(visit_id, ts) AS visit_id FROM events
+        let open_visits = all_rows(
+            &self.conn,
+            "WITH recent AS (SELECT visitor_id, arg_max(visit_id, ts) AS visit_id FROM events
                                  WHERE ts >= make_timestamp(?::BIGINT) GROUP BY visitor_id)
                  SELECT e.visitor_id, e.visit_id, epoch_us(max(e.ts)),
                         arg_max(referrer, ts), arg_max(referrer_source, ts), arg_max(channel, ts),
@@ -228,10 +227,8 @@ impl EventStore for DuckEventStore {
                  FROM events e JOIN recent r ON e.visitor_id = r.visitor_id AND e.visit_id = r.visit_id
                  WHERE e.ts >= make_timestamp(?::BIGINT) - INTERVAL 1 DAY
                  GROUP BY e.visitor_id, e.visit_id",
-            )
-            .map_err(internal)?;
-        let open_visits = stmt
-            .query_map([since_micros, since_micros], |r| {
+            [since_micros, since_micros],
+            |r| {
                 let channel: Option<String> = r.get(5)?;
                 let entry_page: Option<String> = r.get(11)?;
                 let last_page: Option<String> = r.get(14)?;
@@ -257,10 +254,8 @@ impl EventStore for DuckEventStore {
                         },
                     }),
                 })
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+            },
+        )?;
         Ok(ResumeState { open_visits, next_visit_id })
     }
 }

@@ -3,7 +3,7 @@
 use duckdb::params;
 use serde_json::{Value, json};
 
-use super::{all_rows, internal};
+use super::{all_rows, changed, internal};
 use crate::domain::query::{Goal, GoalKind};
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
@@ -88,22 +88,14 @@ impl GoalRepository for DuckGoals {
     }
 
     fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM goals WHERE site_id = ? AND id = ?", params![site_id, goal_id])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "DELETE FROM goals WHERE site_id = ? AND id = ?", params![site_id, goal_id])
     }
 
     fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, steps FROM funnels WHERE site_id = ? ORDER BY id").map_err(internal)?;
-        let rows = stmt
-            .query_map([site_id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT id, name, steps FROM funnels WHERE site_id = ? ORDER BY id";
+        let rows = all_rows(&self.conn(), sql, [site_id], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
         Ok(rows.into_iter().map(|(id, name, steps)| Funnel { id, name, steps: steps_from_json(&steps) }).collect())
     }
 
@@ -120,11 +112,7 @@ impl GoalRepository for DuckGoals {
     }
 
     fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM funnels WHERE site_id = ? AND id = ?", params![site_id, funnel_id])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "DELETE FROM funnels WHERE site_id = ? AND id = ?", params![site_id, funnel_id])
     }
 }
 

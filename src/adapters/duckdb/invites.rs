@@ -3,7 +3,7 @@
 use duckdb::{OptionalExt, params};
 
 use super::accounts::{DuckAccounts, corrupt};
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::accounts::{Email, Role, UserId};
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{AuditEntry, AuditStore, InviteRecord, InviteStore};
@@ -77,17 +77,10 @@ impl AuditStore for DuckAccounts {
     }
 
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT happened_at, actor, action, target, ip FROM audit_log ORDER BY happened_at DESC LIMIT ?")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, target: r.get(3)?, ip: r.get(4)? })
-            })
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>();
-        rows.map_err(internal)
+        let sql = "SELECT happened_at, actor, action, target, ip FROM audit_log ORDER BY happened_at DESC LIMIT ?";
+        all_rows(&self.conn(), sql, [limit], |r| {
+            Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, target: r.get(3)?, ip: r.get(4)? })
+        })
     }
 
     fn prune_audit(&self, before: i64) -> Result<u64, StoreError> {

@@ -106,6 +106,22 @@ pub(crate) fn internal(e: duckdb::Error) -> StoreError {
     StoreError::Internal(e.to_string())
 }
 
+/// Runs one statement; whether it changed (added, updated or deleted) any row.
+pub(crate) fn changed(conn: &Connection, sql: &str, params: impl duckdb::Params) -> Result<bool, StoreError> {
+    conn.execute(sql, params).map(|n| n > 0).map_err(internal)
+}
+
+/// The first row of a query, read by `row`; `None` when there is none.
+pub(crate) fn first_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl duckdb::Params,
+    row: impl FnOnce(&duckdb::Row<'_>) -> duckdb::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    use duckdb::OptionalExt;
+    conn.query_row(sql, params, row).optional().map_err(internal)
+}
+
 /// Every row of a query, each read by `row`.
 pub(crate) fn all_rows<T>(
     conn: &Connection,

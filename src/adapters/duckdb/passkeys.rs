@@ -1,9 +1,9 @@
 //! Passkeys in DuckDB, on the account store's connection (every change under its one lock).
 
-use duckdb::{OptionalExt, params};
+use duckdb::params;
 
 use super::accounts::DuckAccounts;
-use super::internal;
+use super::{changed, first_row, internal};
 use crate::domain::accounts::UserId;
 use crate::ports::passkeys::{NewPasskey, PasskeyRecord, PasskeyStore};
 use crate::ports::store::StoreError;
@@ -53,26 +53,20 @@ impl PasskeyStore for DuckAccounts {
     }
 
     fn passkey_by_credential(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>, StoreError> {
-        self.conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?"), [credential_id], record)
-            .optional()
-            .map_err(internal)
+        first_row(
+            &self.conn(),
+            &format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?"),
+            [credential_id],
+            record,
+        )
     }
 
     fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?", params![name, id, user.0])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?", params![name, id, user.0])
     }
 
     fn remove_passkey(&self, user: UserId, id: u32) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM passkeys WHERE id = ? AND user_id = ?", params![id, user.0])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "DELETE FROM passkeys WHERE id = ? AND user_id = ?", params![id, user.0])
     }
 
     fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 use duckdb::{OptionalExt, params};
 
 use super::accounts::DuckAccounts;
-use super::internal;
+use super::{changed, internal};
 use crate::domain::accounts::UserId;
 use crate::ports::second_factors::{SecondFactorStore, SecurityPolicyStore, TotpRecord};
 use crate::ports::store::StoreError;
@@ -71,15 +71,12 @@ impl SecondFactorStore for DuckAccounts {
     }
 
     fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute(
-                "UPDATE totp_authenticators SET last_step = ?
+        changed(
+            &self.conn(),
+            "UPDATE totp_authenticators SET last_step = ?
                  WHERE user_id = ? AND confirmed AND (last_step IS NULL OR last_step < ?)",
-                params![step, user.0, step],
-            )
-            .map_err(internal)?;
-        Ok(n > 0)
+            params![step, user.0, step],
+        )
     }
 
     fn replace_recovery_codes(&self, user: UserId, digests: &[[u8; 32]]) -> Result<(), StoreError> {
@@ -90,14 +87,11 @@ impl SecondFactorStore for DuckAccounts {
     }
 
     fn use_recovery_code(&self, user: UserId, digest: &[u8; 32], at: i64) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute(
-                "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND digest = ? AND used_at IS NULL",
-                params![at, user.0, digest.to_vec()],
-            )
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(
+            &self.conn(),
+            "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND digest = ? AND used_at IS NULL",
+            params![at, user.0, digest.to_vec()],
+        )
     }
 
     fn recovery_codes_left(&self, user: UserId) -> Result<u32, StoreError> {

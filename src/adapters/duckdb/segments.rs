@@ -3,7 +3,7 @@
 use duckdb::{OptionalExt, Row, params};
 use serde_json::Value;
 
-use super::{all_rows, internal};
+use super::{all_rows, changed, internal};
 use crate::domain::segments::{Segment, SegmentDraft, SegmentKind};
 use crate::ports::segments::SegmentRepository;
 use crate::ports::store::StoreError;
@@ -68,11 +68,7 @@ impl SegmentRepository for DuckSegments {
     }
 
     fn delete_segment(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM segments WHERE site_id = ? AND id = ?", params![site_id, id])
-            .map_err(internal)?;
-        Ok(n > 0)
+        changed(&self.conn(), "DELETE FROM segments WHERE site_id = ? AND id = ?", params![site_id, id])
     }
 }
 

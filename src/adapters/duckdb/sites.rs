@@ -2,7 +2,7 @@
 
 use duckdb::{OptionalExt, params};
 
-use super::internal;
+use super::{all_rows, internal};
 use crate::domain::site::{NewSite, Site, SiteDomain, SiteId, TimeZoneName};
 use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
@@ -148,13 +148,8 @@ const SITE_TABLES: &[&str] = &[
 
 impl SaltStore for DuckSites {
     fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT day, salt FROM salts ORDER BY day DESC").map_err(internal)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Vec<u8>>(1)?)))
-            .map_err(internal)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(internal)?;
+        let sql = "SELECT day, salt FROM salts ORDER BY day DESC";
+        let rows = all_rows(&self.conn(), sql, [], |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
         Ok(rows
             .into_iter()
             .filter_map(|(day, bytes)| <[u8; 32]>::try_from(bytes.as_slice()).ok().map(|b| (day, Salt(b))))

@@ -2,7 +2,7 @@
 
 use duckdb::params;
 
-use super::{all_rows, internal};
+use super::{all_rows, changed, internal};
 use crate::domain::lifecycle::Frequency;
 use crate::ports::lifecycle::{Subscription, SubscriptionStore};
 use crate::ports::store::StoreError;
@@ -28,23 +28,19 @@ impl SubscriptionStore for DuckSubscriptions {
     }
 
     fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO email_subscriptions (site_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                params![site_id, email, frequency.as_str()],
-            )
-            .map(|n| n > 0)
-            .map_err(internal)
+        changed(
+            &self.conn(),
+            "INSERT INTO email_subscriptions (site_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            params![site_id, email, frequency.as_str()],
+        )
     }
 
     fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
-        self.conn()
-            .execute(
-                "DELETE FROM email_subscriptions WHERE site_id = ? AND email = ? AND frequency = ?",
-                params![site_id, email, frequency.as_str()],
-            )
-            .map(|n| n > 0)
-            .map_err(internal)
+        changed(
+            &self.conn(),
+            "DELETE FROM email_subscriptions WHERE site_id = ? AND email = ? AND frequency = ?",
+            params![site_id, email, frequency.as_str()],
+        )
     }
 
     fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> Result<(), StoreError> {

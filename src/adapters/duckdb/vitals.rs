@@ -2,7 +2,7 @@
 
 use duckdb::Connection;
 
-use super::internal;
+use super::all_rows;
 use super::sql::ts_param;
 use crate::domain::query::Period;
 use crate::ports::reports::VitalSummary;
@@ -15,18 +15,16 @@ pub fn web_vitals(
     period: &Period,
     page: Option<&str>,
 ) -> Result<Vec<VitalSummary>, StoreError> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT metric, count(*), quantile_cont(value, 0.75),
+    all_rows(
+        conn,
+        "SELECT metric, count(*), quantile_cont(value, 0.75),
                     round(100.0 * count(*) FILTER (WHERE rating = 'good') / count(*), 1),
                     round(100.0 * count(*) FILTER (WHERE rating = 'needs-improvement') / count(*), 1),
                     round(100.0 * count(*) FILTER (WHERE rating = 'poor') / count(*), 1)
              FROM web_vitals WHERE site_id = ? AND ts >= ? AND ts < ? AND (? IS NULL OR pathname = ?)
              GROUP BY metric ORDER BY metric",
-        )
-        .map_err(internal)?;
-    let rows = stmt
-        .query_map(duckdb::params![site_id, ts_param(period.start), ts_param(period.end), page, page], |r| {
+        duckdb::params![site_id, ts_param(period.start), ts_param(period.end), page, page],
+        |r| {
             Ok(VitalSummary {
                 metric: r.get(0)?,
                 samples: r.get::<_, i64>(1)? as u64,
@@ -35,9 +33,6 @@ pub fn web_vitals(
                 needs_improvement: r.get(4)?,
                 poor: r.get(5)?,
             })
-        })
-        .map_err(internal)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(internal)?;
-    Ok(rows)
+        },
+    )
 }

@@ -89,21 +89,10 @@ impl RecordConsumer for FlumeConsumer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::client::DeviceClass;
-    use crate::domain::event::{VitalMetric, VitalSample};
+    use crate::domain::event::VitalSample;
 
     fn record(i: u32) -> Record {
-        Record::Vital(VitalSample {
-            ts: i as i64,
-            site_id: i,
-            visitor_id: 0,
-            metric: VitalMetric::Lcp,
-            value: 1.0,
-            pathname: "/".into(),
-            navigation_type: None,
-            device: DeviceClass::Desktop,
-            country: None,
-        })
+        Record::Vital(VitalSample::test_lcp(i, i64::from(i)))
     }
 
     #[test]

@@ -21,30 +21,20 @@ macro_rules! api_answers {
         $crate::api_answers!(@munch [$(#[$m])* $name ($($g)?) $code ($msg)] {Internal Internal Internal Internal Internal} [] $($body)*);
     };
 
-    // Standard answers without a doc of their own get the standard doc.
-    (@munch $h:tt $s:tt [$($acc:tt)*] BadRequest $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Invalid input; `message` names the problem."] BadRequest $(, $($rest)*)?);
+    // Standard answers without a doc of their own get the standard doc (the table below).
+    (@munch $h:tt $s:tt [$($acc:tt)*] $std:ident $(, $($rest:tt)*)?) => {
+        $crate::api_answers!(@doc $std ($h $s [$($acc)*]) [$($($rest)*)?]);
     };
-    (@munch $h:tt $s:tt [$($acc:tt)*] Unauthorized $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Not signed in, or unknown credentials."] Unauthorized $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] Forbidden $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "The role or token scope does not allow this."] Forbidden $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] NotFound $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "No such thing, or not visible to the caller."] NotFound $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] Conflict $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Conflicts with the current state."] Conflict $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] TooManyRequests $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Too many requests; retry after `Retry-After` seconds."] TooManyRequests $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] Internal $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Storage failed."] Internal $(, $($rest)*)?);
-    };
-    (@munch $h:tt $s:tt [$($acc:tt)*] Unavailable $(, $($rest:tt)*)?) => {
-        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = "Busy; retry after `Retry-After` seconds."] Unavailable $(, $($rest)*)?);
+    (@doc BadRequest $at:tt $rest:tt) => { $crate::api_answers!(@doc "Invalid input; `message` names the problem." BadRequest $at $rest); };
+    (@doc Unauthorized $at:tt $rest:tt) => { $crate::api_answers!(@doc "Not signed in, or unknown credentials." Unauthorized $at $rest); };
+    (@doc Forbidden $at:tt $rest:tt) => { $crate::api_answers!(@doc "The role or token scope does not allow this." Forbidden $at $rest); };
+    (@doc NotFound $at:tt $rest:tt) => { $crate::api_answers!(@doc "No such thing, or not visible to the caller." NotFound $at $rest); };
+    (@doc Conflict $at:tt $rest:tt) => { $crate::api_answers!(@doc "Conflicts with the current state." Conflict $at $rest); };
+    (@doc TooManyRequests $at:tt $rest:tt) => { $crate::api_answers!(@doc "Too many requests; retry after `Retry-After` seconds." TooManyRequests $at $rest); };
+    (@doc Internal $at:tt $rest:tt) => { $crate::api_answers!(@doc "Storage failed." Internal $at $rest); };
+    (@doc Unavailable $at:tt $rest:tt) => { $crate::api_answers!(@doc "Busy; retry after `Retry-After` seconds." Unavailable $at $rest); };
+    (@doc $doc:literal $std:ident ($h:tt $s:tt [$($acc:tt)*]) [$($rest:tt)*]) => {
+        $crate::api_answers!(@munch $h $s [$($acc)*] #[doc = $doc] $std, $($rest)*);
     };
 
     // Standard answers with their doc: the variant, and the slot of the answers it serves.

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use poem::http::{Method, StatusCode, header};
-use poem::{Endpoint, Middleware, Request, Result};
+use poem::{Endpoint, Request, Result};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
 
@@ -131,22 +131,14 @@ async fn valid_bearer(req: &Request) -> bool {
     caller(state, &auth).await.is_ok()
 }
 
-/// Rejects cross-site state-changing requests that a browser could send with the session cookie
-/// (CSRF). Calls with a valid bearer credential are exempt; any other `Authorization` (Basic
-/// credentials a browser remembers for a proxy, an unknown token) is not.
-/// Same-origin is read from `Sec-Fetch-Site`, else from `Origin` against `Host`; a cookie-bearing
-/// change with neither header is refused.
-pub struct SameOriginChanges;
-
-impl<E: Endpoint> Middleware<E> for SameOriginChanges {
-    type Output = SameOriginEndpoint<E>;
-
-    fn transform(&self, ep: E) -> Self::Output {
-        SameOriginEndpoint(ep)
-    }
+unit_middleware! {
+    /// Rejects cross-site state-changing requests that a browser could send with the session cookie
+    /// (CSRF). Calls with a valid bearer credential are exempt; any other `Authorization` (Basic
+    /// credentials a browser remembers for a proxy, an unknown token) is not.
+    /// Same-origin is read from `Sec-Fetch-Site`, else from `Origin` against `Host`; a cookie-bearing
+    /// change with neither header is refused.
+    SameOriginChanges => SameOriginEndpoint
 }
-
-pub struct SameOriginEndpoint<E>(E);
 
 /// Why a request is refused as cross-site, or `None` when it may proceed.
 fn cross_site(req: &Request) -> Option<&'static str> {

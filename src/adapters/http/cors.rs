@@ -3,22 +3,12 @@
 //! wildcard answer makes browsers drop it. No cookie is ever read on these paths.
 
 use poem::http::{Method, StatusCode, header};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 /// Preflight answers are cached by browsers for a day.
 const MAX_AGE_SECS: u32 = 86_400;
 
-pub struct IngestCors;
-
-impl<E: Endpoint> Middleware<E> for IngestCors {
-    type Output = IngestCorsEndpoint<E>;
-
-    fn transform(&self, ep: E) -> Self::Output {
-        IngestCorsEndpoint(ep)
-    }
-}
-
-pub struct IngestCorsEndpoint<E>(E);
+unit_middleware!(IngestCors => IngestCorsEndpoint);
 
 impl<E: Endpoint> Endpoint for IngestCorsEndpoint<E> {
     type Output = Response;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use poem::http::StatusCode;
-use poem::{Endpoint, Middleware, Request, Result};
+use poem::{Endpoint, Request, Result};
 
 use super::AppState;
 use super::auth::{bearer_token, session_secret};
@@ -20,18 +20,10 @@ fn enrolment_path(path: &str) -> bool {
     EXACT.contains(&path) || UNDER.iter().any(|p| path.starts_with(p))
 }
 
-/// See the module documentation.
-pub struct EnrolmentGate;
-
-impl<E: Endpoint> Middleware<E> for EnrolmentGate {
-    type Output = EnrolmentGateEndpoint<E>;
-
-    fn transform(&self, ep: E) -> Self::Output {
-        EnrolmentGateEndpoint(ep)
-    }
+unit_middleware! {
+    /// See the module documentation.
+    EnrolmentGate => EnrolmentGateEndpoint
 }
-
-pub struct EnrolmentGateEndpoint<E>(E);
 
 /// Whether the request's session belongs to someone the policy sends to enrolment.
 async fn must_enrol(req: &Request) -> bool {

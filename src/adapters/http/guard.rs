@@ -151,6 +151,11 @@ pub async fn site_for<R: ErrorAnswers>(
     }
 }
 
+/// A service's answer: `ok` with its result, or the one mapping of its refusal.
+pub fn answer<R: ErrorAnswers, T, E: ApiFailure>(result: Result<T, E>, ok: impl FnOnce(T) -> R) -> R {
+    result.map_or_else(|e| R::failure(e.answer()), ok)
+}
+
 /// One call on a site: the access check (`need`), the service call with the site and the
 /// caller, and its answer: `ok` with the result, or the one mapping of the refusal.
 pub async fn on_site<R: ErrorAnswers, T, E: ApiFailure, F: std::future::Future<Output = Result<T, E>>>(
@@ -160,7 +165,7 @@ pub async fn on_site<R: ErrorAnswers, T, E: ApiFailure, F: std::future::Future<O
     ok: impl FnOnce(T) -> R,
 ) -> R {
     match site_for::<R>(state, auth, domain, need).await {
-        Ok((site, caller)) => call(site, caller).await.map_or_else(|e| R::failure(e.answer()), ok),
+        Ok((site, caller)) => answer(call(site, caller).await, ok),
         Err(denied) => denied,
     }
 }

@@ -51,19 +51,30 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
 /// Prometheus text exposition.
 #[handler]
 pub fn metrics(state: Data<&Arc<AppState>>) -> Response {
-    Response::builder().content_type("text/plain; version=0.0.4").body(metrics_text(&state))
+    engine_metrics(&state).into_response()
 }
 
 /// Prometheus text, one metric family after another.
 #[derive(Default)]
-struct Exposition {
+pub(super) struct Exposition {
     out: String,
 }
 
 /// A family with one unlabelled sample: name, type, help, value.
-type Single<'a> = (&'a str, &'a str, &'a str, f64);
+pub(super) type Single<'a> = (&'a str, &'a str, &'a str, f64);
 
 impl Exposition {
+    /// Whether this node leads (every node says so, open database or not).
+    pub(super) fn leader(&mut self, is_leader: bool) {
+        let leader = if is_leader { 1.0 } else { 0.0 };
+        self.singles(&[("hitkeep_is_leader", "gauge", "1 when this node owns the database.", leader)]);
+    }
+
+    /// The text, as the answer to a scrape.
+    pub(super) fn into_response(self) -> Response {
+        Response::builder().content_type("text/plain; version=0.0.4").body(self.out)
+    }
+
     fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(String, f64)]) {
         let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (labels, v) in samples {
@@ -71,7 +82,7 @@ impl Exposition {
         }
     }
 
-    fn singles(&mut self, list: &[Single]) {
+    pub(super) fn singles(&mut self, list: &[Single]) {
         for (name, kind, help, value) in list {
             self.family(name, kind, help, &[(String::new(), *value)]);
         }
@@ -83,7 +94,8 @@ fn by_reason(counts: &[(&str, u64)]) -> Vec<(String, f64)> {
     counts.iter().map(|(r, n)| (format!("{{reason=\"{r}\"}}"), *n as f64)).collect()
 }
 
-fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
+/// A counter's value (relaxed: metrics need no ordering).
+pub(super) fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
 }
 
@@ -244,17 +256,13 @@ fn flush_histogram(m: &mut Exposition, w: &WriterCounters) {
 }
 
 /// The metrics of a node with an open database.
-pub fn metrics_text(state: &AppState) -> String {
+pub(super) fn engine_metrics(state: &AppState) -> Exposition {
     let mut m = Exposition { out: String::with_capacity(4096) };
     ingest_metrics(&mut m, state);
     store_metrics(&mut m, &state.writer);
     connection_metrics(&mut m);
     writer_metrics(&mut m, &state.writer);
     flush_histogram(&mut m, &state.writer);
-    let leader = if state.leadership.is_leader() { 1.0 } else { 0.0 };
-    let _ = writeln!(
-        m.out,
-        "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}"
-    );
-    m.out
+    m.leader(state.leadership.is_leader());
+    m
 }

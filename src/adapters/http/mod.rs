@@ -1,5 +1,25 @@
 //! The HTTP edge: ingest, health, metrics, tracker scripts and the OpenAPI-described `/api`.
 
+/// Declares a middleware without settings: the unit struct (added with `.with(Name)`) and the
+/// endpoint it wraps each route in, whose `Endpoint` impl the declaring module writes.
+macro_rules! unit_middleware {
+    ($(#[$m:meta])* $name:ident => $endpoint:ident) => {
+        $(#[$m])*
+        pub struct $name;
+
+        impl<E: poem::Endpoint> poem::Middleware<E> for $name {
+            type Output = $endpoint<E>;
+
+            fn transform(&self, ep: E) -> Self::Output {
+                $endpoint(ep)
+            }
+        }
+
+        /// A route behind the middleware.
+        pub struct $endpoint<E>(E);
+    };
+}
+
 pub mod answers;
 pub mod api;
 mod assets;

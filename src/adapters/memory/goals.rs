@@ -1,34 +1,24 @@
 //! Goals, funnels and e-mail subscriptions in vectors.
 
-use std::sync::Mutex;
-
 use crate::domain::lifecycle::Frequency;
 use crate::domain::query::{Goal, GoalKind};
 use crate::ports::reports::{Funnel, GoalRepository};
 use crate::ports::store::StoreError;
 use crate::ports::subscriptions::{Subscription, SubscriptionStore};
 
-/// Goals and funnels in memory; ids count from 1 like the database's sequences.
+use super::table::Table;
+
+/// Goals and funnels in memory, each beside its site's id; ids count from 1 like the
+/// database's sequences.
 #[derive(Default)]
 pub struct MemoryGoals {
-    goals: Mutex<(u32, Vec<(u32, Goal)>)>,
-    funnels: Mutex<(u32, Vec<(u32, Funnel)>)>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Removes the item of a site with an id; `false` when there was none.
-fn remove<T>(items: &mut Vec<(u32, T)>, site_id: u32, id: impl Fn(&T) -> u32, wanted: u32) -> bool {
-    let before = items.len();
-    items.retain(|(site, item)| !(*site == site_id && id(item) == wanted));
-    items.len() < before
+    goals: Table<(u32, Goal)>,
+    funnels: Table<(u32, Funnel)>,
 }
 
 impl GoalRepository for MemoryGoals {
     fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError> {
-        Ok(lock(&self.goals).1.iter().filter(|(s, _)| *s == site_id).map(|(_, g)| g.clone()).collect())
+        Ok(self.goals.select(|(s, _)| *s == site_id).into_iter().map(|(_, g)| g).collect())
     }
 
     fn add_goal(
@@ -38,39 +28,31 @@ impl GoalRepository for MemoryGoals {
         kind: &GoalKind,
         currency: Option<&str>,
     ) -> Result<Goal, StoreError> {
-        let mut guard = lock(&self.goals);
-        guard.0 += 1;
         let (display_name, currency) = (display_name.to_string(), currency.map(str::to_string));
-        let goal = Goal { id: guard.0, display_name, kind: kind.clone(), currency };
-        guard.1.push((site_id, goal.clone()));
-        Ok(goal)
+        Ok(self.goals.add(|id| (site_id, Goal { id, display_name, kind: kind.clone(), currency })).1)
     }
 
     fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError> {
-        Ok(remove(&mut lock(&self.goals).1, site_id, |g| g.id, goal_id))
+        Ok(self.goals.delete(|(s, g)| *s == site_id && g.id == goal_id) > 0)
     }
 
     fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError> {
-        Ok(lock(&self.funnels).1.iter().filter(|(s, _)| *s == site_id).map(|(_, f)| f.clone()).collect())
+        Ok(self.funnels.select(|(s, _)| *s == site_id).into_iter().map(|(_, f)| f).collect())
     }
 
     fn add_funnel(&self, site_id: u32, name: &str, steps: &[GoalKind]) -> Result<Funnel, StoreError> {
-        let mut guard = lock(&self.funnels);
-        guard.0 += 1;
-        let funnel = Funnel { id: guard.0, name: name.to_string(), steps: steps.to_vec() };
-        guard.1.push((site_id, funnel.clone()));
-        Ok(funnel)
+        Ok(self.funnels.add(|id| (site_id, Funnel { id, name: name.to_string(), steps: steps.to_vec() })).1)
     }
 
     fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> Result<bool, StoreError> {
-        Ok(remove(&mut lock(&self.funnels).1, site_id, |f| f.id, funnel_id))
+        Ok(self.funnels.delete(|(s, f)| *s == site_id && f.id == funnel_id) > 0)
     }
 }
 
 /// E-mail report subscriptions in memory, listed like the database lists them.
 #[derive(Default)]
 pub struct MemorySubscriptions {
-    all: Mutex<Vec<Subscription>>,
+    all: Table<Subscription>,
 }
 
 fn same(s: &Subscription, site_id: u32, email: &str, frequency: Frequency) -> bool {
@@ -79,8 +61,7 @@ fn same(s: &Subscription, site_id: u32, email: &str, frequency: Frequency) -> bo
 
 impl SubscriptionStore for MemorySubscriptions {
     fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
-        let mut list: Vec<Subscription> =
-            lock(&self.all).iter().filter(|s| site_id.is_none_or(|id| s.site_id == id)).cloned().collect();
+        let mut list = self.all.select(|s| site_id.is_none_or(|id| s.site_id == id));
         list.sort_by(|a, b| {
             (a.site_id, &a.email, a.frequency.as_str()).cmp(&(b.site_id, &b.email, b.frequency.as_str()))
         });
@@ -88,25 +69,19 @@ impl SubscriptionStore for MemorySubscriptions {
     }
 
     fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
-        let mut all = lock(&self.all);
-        if all.iter().any(|s| same(s, site_id, email, frequency)) {
-            return Ok(false);
-        }
-        all.push(Subscription { site_id, email: email.to_string(), frequency, last_period: None });
-        Ok(true)
+        let added = self.all.add_unless(
+            |s| same(s, site_id, email, frequency),
+            |_| Subscription { site_id, email: email.to_string(), frequency, last_period: None },
+        );
+        Ok(added.is_ok())
     }
 
     fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
-        let mut all = lock(&self.all);
-        let before = all.len();
-        all.retain(|s| !same(s, site_id, email, frequency));
-        Ok(all.len() < before)
+        Ok(self.all.delete(|s| same(s, site_id, email, frequency)) > 0)
     }
 
     fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> Result<(), StoreError> {
-        for s in lock(&self.all).iter_mut().filter(|s| same(s, site_id, email, frequency)) {
-            s.last_period = Some(period.to_string());
-        }
+        self.all.update_all(|s| same(s, site_id, email, frequency), |s| s.last_period = Some(period.to_string()));
         Ok(())
     }
 }

@@ -9,4 +9,5 @@ pub mod passkeys;
 pub mod report_cache;
 pub mod segments;
 pub mod sites;
+pub mod table;
 pub mod webhooks;

@@ -8,10 +8,12 @@ use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
 use crate::ports::store::{SaltStore, StoreError};
 
+use super::table::Table;
+
 /// Sites in memory; ids count from 1 like the database's sequence.
 #[derive(Default)]
 pub struct MemorySites {
-    sites: Mutex<(u32, Vec<Site>)>,
+    sites: Table<Site>,
     salts: Mutex<BTreeMap<Day, [u8; 32]>>,
 }
 
@@ -34,34 +36,26 @@ impl SaltStore for MemorySites {
 
 impl SiteRepository for MemorySites {
     fn list(&self) -> Result<Vec<Site>, SiteRepoError> {
-        let mut all = self.sites.lock().unwrap_or_else(|p| p.into_inner()).1.clone();
+        let mut all = self.sites.select(|_| true);
         all.sort_by(|a, b| a.domain.as_str().cmp(b.domain.as_str()));
         Ok(all)
     }
 
     fn add(&self, site: NewSite) -> Result<Site, SiteRepoError> {
-        let mut guard = self.sites.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.1.iter().any(|s| s.domain == site.domain) {
-            return Err(SiteRepoError::Duplicate(site.domain));
-        }
-        guard.0 += 1;
-        let added = site.stored_as(SiteId(guard.0));
-        guard.1.push(added.clone());
-        Ok(added)
+        let added = self.sites.add_unless(|s| s.domain == site.domain, |id| site.clone().stored_as(SiteId(id)));
+        added.map_err(|_| SiteRepoError::Duplicate(site.domain))
     }
 
     fn update(&self, site: &Site) -> Result<(), SiteRepoError> {
-        let mut guard = self.sites.lock().unwrap_or_else(|p| p.into_inner());
-        let stored = guard.1.iter_mut().find(|s| s.id == site.id);
-        let stored = stored.ok_or_else(|| SiteRepoError::NotFound(site.domain.clone()))?;
         // The domain does not change; everything else does.
-        let domain = stored.domain.clone();
-        *stored = Site { domain, ..site.clone() };
-        Ok(())
+        let updated = self
+            .sites
+            .update(|s| s.id == site.id, |stored| *stored = Site { domain: stored.domain.clone(), ..site.clone() });
+        updated.map(|_| ()).ok_or_else(|| SiteRepoError::NotFound(site.domain.clone()))
     }
 
     fn delete(&self, site: &Site) -> Result<(), SiteRepoError> {
-        self.sites.lock().unwrap_or_else(|p| p.into_inner()).1.retain(|s| s.id != site.id);
+        self.sites.delete(|s| s.id == site.id);
         Ok(())
     }
 }

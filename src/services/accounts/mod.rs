@@ -19,6 +19,7 @@ use crate::domain::language::Language;
 pub use crate::domain::login_limiter::LoginLimits;
 use crate::domain::login_limiter::{Limiter, client_network};
 use crate::domain::site::SiteId;
+use crate::domain::two_factor::MAX_PENDING;
 use crate::ports::accounts::{
     AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
@@ -26,10 +27,12 @@ use crate::ports::clock::Clock;
 use crate::ports::passkeys::PasskeyCeremonies;
 use crate::ports::second_factors::{OneTimeCodes, SecretCipher};
 
+use expiring::Expiring;
 pub use passkeys::{MAX_PASSKEY_NAME_BYTES, MAX_PASSKEYS, PasskeyChallenge};
 pub use two_factor::{SignIn, TotpEnrolment, TwoFactorStatus};
 
 mod audit;
+mod expiring;
 mod invites;
 mod members;
 mod passkeys;
@@ -74,9 +77,9 @@ pub struct AccountService {
     membership: Mutex<()>,
     factors: SecondFactorCrypto,
     /// Sign-ins waiting for their second factor, by token digest (in memory: short-lived).
-    pending: Mutex<HashMap<[u8; 32], two_factor::Pending>>,
+    pending: Expiring<two_factor::Pending>,
     /// Passkey ceremonies waiting for the browser's answer, by ceremony token digest.
-    ceremonies: Mutex<HashMap<[u8; 32], passkeys::Ceremony>>,
+    ceremonies: Expiring<passkeys::Ceremony>,
     /// The require-2FA policy and until when it is good (it is asked on every session call).
     policy: Mutex<Option<(bool, i64)>>,
     /// Password sign-in for accounts linked to the identity provider (`--oidc-password-login`).
@@ -107,8 +110,8 @@ impl AccountService {
             gate: HashGate::new(HashLimits::default()),
             membership: Mutex::new(()),
             factors,
-            pending: Mutex::default(),
-            ceremonies: Mutex::default(),
+            pending: Expiring::new(MAX_PENDING),
+            ceremonies: Expiring::new(MAX_PENDING),
             policy: Mutex::default(),
             sso_passwords: std::sync::atomic::AtomicBool::new(true),
         }

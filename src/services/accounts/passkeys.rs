@@ -5,7 +5,7 @@
 
 #[allow(unused_imports)]
 use super::*;
-use crate::domain::two_factor::{MAX_PENDING, PENDING_TTL};
+use crate::domain::two_factor::PENDING_TTL;
 use crate::ports::passkeys::{CeremonyState, PasskeyError, PasskeyRecord};
 
 /// Longest passkey name.
@@ -32,7 +32,6 @@ pub(super) enum Purpose {
 pub(super) struct Ceremony {
     purpose: Purpose,
     state: CeremonyState,
-    expires_at: i64,
 }
 
 /// Options for `navigator.credentials`, and the ceremony id to answer with.
@@ -74,10 +73,6 @@ fn checked_name(name: &str) -> Result<String, AuthError> {
 }
 
 impl AccountService {
-    fn ceremonies(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Ceremony>> {
-        self.ceremonies.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Keeps a ceremony's state (bounded: the oldest goes when full) and names it by a new token.
     fn open_ceremony(
         &self,
@@ -87,24 +82,13 @@ impl AccountService {
         let ceremony = self.secrets.secret();
         let now = self.now();
         let expires_at = now + PENDING_TTL;
-        let mut open = self.ceremonies();
-        open.retain(|_, c| c.expires_at > now);
-        if open.len() >= MAX_PENDING
-            && let Some(oldest) = open.iter().min_by_key(|(_, c)| c.expires_at).map(|(k, _)| *k)
-        {
-            open.remove(&oldest);
-        }
-        open.insert(secret_digest(&ceremony), Ceremony { purpose, state, expires_at });
+        self.ceremonies.insert(secret_digest(&ceremony), Ceremony { purpose, state }, expires_at, now);
         PasskeyChallenge { ceremony, options, expires_at }
     }
 
     /// Takes a ceremony out (good once, whatever the answer).
     fn take_ceremony(&self, ceremony: &str) -> Result<Ceremony, AuthError> {
-        let now = self.now();
-        match self.ceremonies().remove(&secret_digest(ceremony)) {
-            Some(c) if c.expires_at > now => Ok(c),
-            _ => Err(AuthError::SignInExpired),
-        }
+        self.ceremonies.take(&secret_digest(ceremony), self.now()).ok_or(AuthError::SignInExpired)
     }
 
     /// Starts registering a passkey named `name` for the caller.
@@ -135,7 +119,7 @@ impl AccountService {
         origin: Origin,
     ) -> Result<PasskeyRecord, AuthError> {
         let id = personal(&caller.principal)?;
-        let Ceremony { purpose, state, .. } = self.take_ceremony(ceremony)?;
+        let Ceremony { purpose, state } = self.take_ceremony(ceremony)?;
         let Purpose::Register { user, name } = purpose else { return Err(AuthError::SignInExpired) };
         if user != id {
             return Err(AuthError::SignInExpired);
@@ -190,7 +174,7 @@ impl AccountService {
         answer: &serde_json::Value,
         origin: Origin,
     ) -> Result<(User, Issued, bool), AuthError> {
-        let Ceremony { purpose, state, .. } = self.take_ceremony(ceremony)?;
+        let Ceremony { purpose, state } = self.take_ceremony(ceremony)?;
         let (user, issued, remember) = match purpose {
             Purpose::SignIn { remember } => {
                 let user = self.check_passkey(state, answer, None, origin)?;

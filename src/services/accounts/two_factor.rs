@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 use crate::domain::two_factor::{
-    ISSUER, MAX_CODE_BYTES, MAX_PENDING, PENDING_TTL, RECOVERY_CODES, TypedCode, read_code, recovery_code,
+    ISSUER, MAX_CODE_BYTES, PENDING_TTL, RECOVERY_CODES, TypedCode, read_code, recovery_code,
 };
 
 /// What a correct password leads to.
@@ -25,7 +25,6 @@ const POLICY_TTL: i64 = 5 * MICROS_PER_SEC;
 pub(super) struct Pending {
     user: UserId,
     remember: bool,
-    expires_at: i64,
 }
 
 /// A TOTP secret being enrolled, shown once.
@@ -49,23 +48,12 @@ pub struct TwoFactorStatus {
 }
 
 impl AccountService {
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Pending>> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Holds a password-checked sign-in until its code arrives.
     pub(super) fn await_second_factor(&self, user: &User, remember: bool, methods: Vec<&'static str>) -> SignIn {
         let token = self.secrets.secret();
         let now = self.now();
         let expires_at = now + PENDING_TTL;
-        let mut pending = self.pending();
-        pending.retain(|_, p| p.expires_at > now);
-        if pending.len() >= MAX_PENDING
-            && let Some(oldest) = pending.iter().min_by_key(|(_, p)| p.expires_at).map(|(k, _)| *k)
-        {
-            pending.remove(&oldest);
-        }
-        pending.insert(secret_digest(&token), Pending { user: user.id, remember, expires_at });
+        self.pending.insert(secret_digest(&token), Pending { user: user.id, remember }, expires_at, now);
         SignIn::SecondFactor { token, expires_at, methods }
     }
 
@@ -83,10 +71,8 @@ impl AccountService {
 
     /// The account and "remember me" of a sign-in waiting for its second factor.
     pub(super) fn pending_sign_in(&self, digest: &[u8; 32]) -> Result<(User, bool), AuthError> {
-        let (id, remember) = match self.pending().get(digest) {
-            Some(p) if p.expires_at > self.now() => (p.user, p.remember),
-            _ => return Err(AuthError::SignInExpired),
-        };
+        let (id, remember) =
+            self.pending.read(digest, self.now(), |p| (p.user, p.remember)).ok_or(AuthError::SignInExpired)?;
         Ok((self.store.user(id)?.ok_or(AuthError::SignInExpired)?, remember))
     }
 
@@ -99,7 +85,7 @@ impl AccountService {
         origin: Origin,
         action: &str,
     ) -> Result<Issued, AuthError> {
-        self.pending().remove(digest);
+        self.pending.remove(digest);
         self.signed_in_from(user, origin);
         self.finish_login(user, remember, origin, action)
     }

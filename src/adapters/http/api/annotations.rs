@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 use super::ApiTags;
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::Auth;
-use crate::adapters::http::guard::{Answer, ApiFailure, site_for};
+use crate::adapters::http::guard::{Answer, ApiFailure, answer, site_for};
 use crate::domain::accounts::{Need, Principal};
 use crate::domain::annotations::Annotation;
 use crate::services::annotations::AnnotationError;
@@ -102,10 +102,9 @@ impl AnnotationsApi {
             Ok((site, _)) => site,
             Err(denied) => return denied,
         };
-        match self.state.annotations.list(site, date_range.0).await {
-            Ok(list) => AnnotationsResult::List(Json(list.into_iter().map(view).collect())),
-            Err(e) => AnnotationsResult::failed(e),
-        }
+        answer(self.state.annotations.list(site, date_range.0).await, |list| {
+            AnnotationsResult::List(Json(list.into_iter().map(view).collect()))
+        })
     }
 
     /// Add an annotation (site admins and owners).
@@ -121,10 +120,9 @@ impl AnnotationsApi {
             Err(denied) => return denied,
         };
         let CreateAnnotation { date, note } = req.0;
-        match self.state.annotations.add(site, date, note, author(&caller.principal)).await {
-            Ok(a) => AnnotationsResult::Created(Json(view(a))),
-            Err(e) => AnnotationsResult::failed(e),
-        }
+        answer(self.state.annotations.add(site, date, note, author(&caller.principal)).await, |a| {
+            AnnotationsResult::Created(Json(view(a)))
+        })
     }
 
     /// Change an annotation's date and note (site admins and owners).
@@ -140,10 +138,9 @@ impl AnnotationsApi {
             Ok((site, _)) => site,
             Err(denied) => return denied,
         };
-        match self.state.annotations.update(site, id.0, &req.0.date, &req.0.note).await {
-            Ok(a) => AnnotationChanged::Ok(Json(view(a))),
-            Err(e) => AnnotationChanged::failed(e),
-        }
+        answer(self.state.annotations.update(site, id.0, &req.0.date, &req.0.note).await, |a| {
+            AnnotationChanged::Ok(Json(view(a)))
+        })
     }
 
     /// Delete an annotation (site admins and owners).
@@ -153,9 +150,6 @@ impl AnnotationsApi {
             Ok((site, _)) => site,
             Err(denied) => return denied,
         };
-        match self.state.annotations.delete(site, id.0).await {
-            Ok(()) => AnnotationsResult::Deleted,
-            Err(e) => AnnotationsResult::failed(e),
-        }
+        answer(self.state.annotations.delete(site, id.0).await, |()| AnnotationsResult::Deleted)
     }
 }

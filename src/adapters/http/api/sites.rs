@@ -13,7 +13,7 @@ use super::accounts::base_url;
 use super::{ApiTags, body, iso};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::{Auth, origin};
-use crate::adapters::http::guard::{ErrorAnswers, on_site, site_for, who};
+use crate::adapters::http::guard::{ErrorAnswers, answer, on_site, site_for, who};
 use crate::domain::accounts::{Need, Role, UserId};
 use crate::domain::auth::Caller;
 use crate::domain::query::{Cell, IncludeInput, QueryInput};
@@ -261,10 +261,9 @@ impl SitesApi {
         };
         let CreateSite { domain, hostnames, timezone } = input.0;
         let draft = SiteDraft { domain, hostnames, timezone };
-        match self.state.site_service.create(&caller, draft, origin(&self.state, req)).await {
-            Ok(site) => SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner), true))),
-            Err(e) => SiteCreated::failed(e),
-        }
+        answer(self.state.site_service.create(&caller, draft, origin(&self.state, req)).await, |site| {
+            SiteCreated::Ok(Json(SiteView::with_role(&site, Some(Role::Owner), true)))
+        })
     }
 
     /// A site's settings.
@@ -333,10 +332,9 @@ impl SitesApi {
             Err(e) => return SiteDone::BadRequest(body("invalid_role", e.to_string())),
         };
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
-        match blocking(move || accounts.set_member(&caller, site.id, UserId(user_id.0), role, origin)).await {
-            Ok(()) => SiteDone::Ok,
-            Err(e) => SiteDone::failed(e),
-        }
+        answer(blocking(move || accounts.set_member(&caller, site.id, UserId(user_id.0), role, origin)).await, |()| {
+            SiteDone::Ok
+        })
     }
 
     /// Removes a member from the site (site owners and admins; only owners remove owners).

@@ -90,6 +90,6 @@ async fn ingest(gate: Data<&Arc<ClusterGate>>, body: Body) -> Response {
 
 /// This node's own view: role, leader, term, queues.
 #[handler]
-fn status(gate: Data<&Arc<ClusterGate>>) -> Json<super::status::NodeStatusBody> {
-    Json(super::status::local(&gate).into())
+fn status(gate: Data<&Arc<ClusterGate>>) -> Json<crate::ports::cluster::NodeStatus> {
+    Json(super::status::local(&gate))
 }

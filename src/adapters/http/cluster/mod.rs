@@ -291,83 +291,78 @@ fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
 /// The engine's metrics when it is open, plus the cluster's.
 #[handler]
 fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
-    use std::fmt::Write;
-    let mut out = match gate.engine() {
-        Some(e) => health::metrics_text(&e.state),
+    let mut m = match gate.engine() {
+        Some(e) => health::engine_metrics(&e.state),
         None => {
-            let leader = if gate.leadership.is_leader() { 1 } else { 0 };
-            format!(
-                "# HELP hitkeep_is_leader 1 when this node owns the database.\n# TYPE hitkeep_is_leader gauge\nhitkeep_is_leader {leader}\n"
-            )
+            let mut m = health::Exposition::default();
+            m.leader(gate.leadership.is_leader());
+            m
         }
     };
     let c = &gate.counters;
-    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let load = health::load;
     let leader_id = gate.leadership.leader().map_or(-1, |l| l.node_id as i64);
-    let open = if gate.engine().is_some() { 1 } else { 0 };
-    let samples: [(&str, &str, &str, String); 14] = [
-        ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id.to_string()),
-        ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id.to_string()),
-        ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term().to_string()),
-        ("hitkeep_cluster_database_open", "gauge", "1 while this node holds the database open.", open.to_string()),
+    let open = if gate.engine().is_some() { 1.0 } else { 0.0 };
+    m.singles(&[
+        ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id as f64),
+        ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id as f64),
+        ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term() as f64),
+        ("hitkeep_cluster_database_open", "gauge", "1 while this node holds the database open.", open),
         (
             "hitkeep_forward_queue_depth",
             "gauge",
             "Acknowledged hits waiting to be handed to the leader.",
-            gate.forward.len().to_string(),
+            gate.forward.len() as f64,
         ),
         (
             "hitkeep_forward_queue_capacity",
             "gauge",
             "Forward queue capacity; when full, ingest answers 503.",
-            gate.forward.capacity().to_string(),
+            gate.forward.capacity() as f64,
         ),
         (
             "hitkeep_forward_queued_total",
             "counter",
             "Hits acknowledged into the forward queue.",
-            load(&c.queued).to_string(),
+            load(&c.queued) as f64,
         ),
         (
             "hitkeep_forwarded_total",
             "counter",
             "Hits the leader acknowledged from this node's forward queue.",
-            load(&c.forwarded).to_string(),
+            load(&c.forwarded) as f64,
         ),
         (
             "hitkeep_forward_failures_total",
             "counter",
             "Failed hand-overs to the leader (retried).",
-            load(&c.failures).to_string(),
+            load(&c.failures) as f64,
         ),
         (
             "hitkeep_forward_refused_total",
             "counter",
             "Hits refused with 503 because the forward queue was full.",
-            load(&c.refused).to_string(),
+            load(&c.refused) as f64,
         ),
-        ("hitkeep_api_proxied_total", "counter", "/api requests proxied to the leader.", load(&c.proxied).to_string()),
+        ("hitkeep_api_proxied_total", "counter", "/api requests proxied to the leader.", load(&c.proxied) as f64),
         (
             "hitkeep_forward_handed_over_total",
             "counter",
             "Acknowledged records this node's writer, deposed, handed on to the next leader.",
-            load(&c.handed_over).to_string(),
+            load(&c.handed_over) as f64,
         ),
         (
             "hitkeep_relayed_total",
             "counter",
             "Hits this node relayed through the durable queue (answered 202 once it confirmed them).",
-            load(&c.relayed).to_string(),
+            load(&c.relayed) as f64,
         ),
         (
             "hitkeep_relay_ingested_total",
             "counter",
             "Relayed hits this node ingested while leading.",
-            load(&c.relay_ingested).to_string(),
+            load(&c.relay_ingested) as f64,
         ),
-    ];
-    for (name, kind, help, value) in samples {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-    }
-    Response::builder().content_type("text/plain; version=0.0.4").body(out)
+    ]);
+    m.into_response()
 }

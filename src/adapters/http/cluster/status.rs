@@ -4,49 +4,11 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use super::ClusterGate;
 use crate::ports::cluster::{CLUSTER_SECRET_HEADER, ClusterStatus, ClusterStatusSource, NodeStatus};
 
 /// How long to wait for a peer's status before calling it unreachable.
 const PEER_TIMEOUT: Duration = Duration::from_millis(800);
-
-/// `NodeStatus` on the wire between nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct NodeStatusBody {
-    pub node_id: u64,
-    pub url: Option<String>,
-    pub role: String,
-    pub term: u64,
-    pub leader_id: Option<u64>,
-    pub database_open: bool,
-    pub forward_queue_depth: u64,
-    pub ingest_queue_depth: u64,
-}
-
-/// Converts between the port's status and its wire twin, field by field, both ways.
-macro_rules! same_fields {
-    ($a:ty, $b:ty, [$($f:ident),*]) => {
-        impl From<$a> for $b {
-            fn from(s: $a) -> Self {
-                Self { $($f: s.$f),* }
-            }
-        }
-
-        impl From<$b> for $a {
-            fn from(s: $b) -> Self {
-                Self { $($f: s.$f),* }
-            }
-        }
-    };
-}
-
-same_fields!(
-    NodeStatus,
-    NodeStatusBody,
-    [node_id, url, role, term, leader_id, database_open, forward_queue_depth, ingest_queue_depth]
-);
 
 /// This node as it sees itself.
 pub fn local(gate: &ClusterGate) -> NodeStatus {
@@ -86,10 +48,10 @@ impl ClusterStatusSource for ClusterView {
                         .send()
                         .await
                         .ok()?;
-                    resp.json::<NodeStatusBody>().await.ok()
+                    resp.json::<NodeStatus>().await.ok()
                 }
                 .await;
-                fetched.map(NodeStatus::from).unwrap_or(NodeStatus {
+                fetched.unwrap_or(NodeStatus {
                     node_id: id,
                     url: Some(url),
                     role: "unreachable".into(),

@@ -39,10 +39,13 @@ impl AccessApi {
     /// Your API tokens (an instance administrator sees everyone's).
     #[oai(path = "/tokens", method = "get", operation_id = "listTokens")]
     async fn list_tokens(&self, auth: Auth) -> TokensResult {
-        match as_caller(&self.state, &auth, move |a, caller| a.tokens(&caller)).await {
-            Ok(tokens) => TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect())),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.tokens(&caller),
+            |tokens| TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect())),
+        )
+        .await
     }
 
     /// Creates an API token for chosen sites with read or admin scope; the secret is in this answer only.
@@ -78,10 +81,7 @@ impl AccessApi {
     #[oai(path = "/tokens/:id", method = "delete", operation_id = "revokeToken")]
     async fn revoke_token(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
         let origin = origin(&self.state, req);
-        match as_caller(&self.state, &auth, move |a, caller| a.revoke_token(&caller, id.0, origin)).await {
-            Ok(()) => DoneResult::Ok,
-            Err(r) => r,
-        }
+        as_caller(&self.state, &auth, move |a, caller| a.revoke_token(&caller, id.0, origin), |()| DoneResult::Ok).await
     }
 
     /// Opens a share link (public): returns a bearer token that reads the shared site for 12 hours.
@@ -129,9 +129,12 @@ impl AccessApi {
     #[oai(path = "/audit", method = "get", operation_id = "auditLog")]
     async fn audit_log(&self, auth: Auth, limit: Query<Option<u32>>) -> AuditResult {
         let limit = limit.0.unwrap_or(200).clamp(1, 10_000);
-        match as_caller(&self.state, &auth, move |a, caller| a.audit_log(&caller, limit)).await {
-            Ok(entries) => AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect())),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.audit_log(&caller, limit),
+            |entries| AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect())),
+        )
+        .await
     }
 }

@@ -26,7 +26,7 @@ use poem_openapi::payload::Json;
 use super::{ApiErrorBody, ApiTags, SiteView, body};
 use crate::adapters::http::AppState;
 use crate::adapters::http::auth::{Auth, cleared_cookie, origin, session_cookie, session_secret};
-use crate::adapters::http::guard::{ApiFailure, ErrorAnswers, who};
+use crate::adapters::http::guard::{ApiFailure, ErrorAnswers, answer, who};
 use crate::domain::accounts::{Role, Scope, UserId};
 use crate::domain::auth::REMEMBER_TTL;
 use crate::domain::site::{SiteDomain, SiteId};
@@ -49,14 +49,15 @@ async fn blocking<T: Send + 'static>(
     crate::services::blocking(move || f(&accounts)).await
 }
 
-/// Account work on the caller's behalf: who is asking (or the answer refusing them), then `work`
-/// on the blocking hop; its error answers through the one mapping of `AuthError`.
+/// One account call for the signed-in caller, answered: `ok` with its result, or the one
+/// mapping of the refusal (401 for a caller who is not signed in).
 async fn as_caller<R: ErrorAnswers, T: Send + 'static>(
     state: &AppState,
     auth: &Auth,
     work: impl FnOnce(&AccountService, Caller) -> Result<T, AuthError> + Send + 'static,
-) -> Result<T, R> {
-    as_caller_or(state, auth, work, |e| R::failure(e.answer())).await
+    ok: impl FnOnce(T) -> R,
+) -> R {
+    as_caller_or(state, auth, work, |e| R::failure(e.answer()), ok).await
 }
 
 /// `as_caller` with the handler's own answer to the work's error.
@@ -65,9 +66,13 @@ async fn as_caller_or<R: ErrorAnswers, T: Send + 'static>(
     auth: &Auth,
     work: impl FnOnce(&AccountService, Caller) -> Result<T, AuthError> + Send + 'static,
     refused: impl FnOnce(AuthError) -> R,
-) -> Result<T, R> {
-    let caller = who::<R>(state, auth).await?;
-    blocking(&state.accounts, move |a| work(a, caller)).await.map_err(refused)
+    ok: impl FnOnce(T) -> R,
+) -> R {
+    let caller = match who::<R>(state, auth).await {
+        Ok(caller) => caller,
+        Err(r) => return r,
+    };
+    blocking(&state.accounts, move |a| work(a, caller)).await.map_or_else(refused, ok)
 }
 
 crate::api_result!(MeResult, 200, Json<MeView>);

@@ -104,86 +104,57 @@ impl PasskeysApi {
     /// Your passkeys, oldest first.
     #[oai(path = "/me/passkeys", method = "get", operation_id = "listPasskeys")]
     async fn list(&self, auth: Auth) -> PasskeysResult {
-        let caller = match who::<PasskeysResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
-        match blocking(&self.state.accounts, move |a| a.passkeys(&caller)).await {
-            Ok(keys) => PasskeysResult::Ok(Json(keys.into_iter().map(Into::into).collect())),
-            Err(e) => PasskeysResult::failed(e),
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.passkeys(&caller),
+            |keys| PasskeysResult::Ok(Json(keys.into_iter().map(Into::into).collect())),
+        )
+        .await
     }
 
     /// Starts registering a passkey with this name: options for `navigator.credentials.create`.
     #[oai(path = "/me/passkeys/options", method = "post", operation_id = "passkeyRegistrationOptions")]
     async fn registration_options(&self, auth: Auth, input: Json<PasskeyName>) -> OptionsResult {
-        let caller = match who::<OptionsResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let name = input.0.name;
-        match blocking(&self.state.accounts, move |a| a.begin_passkey_registration(&caller, &name)).await {
-            Ok(challenge) => OptionsResult::Ok(Json(challenge.into())),
-            Err(e) => OptionsResult::failed(e),
-        }
+        let work = move |a: &AccountService, caller| a.begin_passkey_registration(&caller, &name);
+        as_caller(&self.state, &auth, work, |challenge| OptionsResult::Ok(Json(challenge.into()))).await
     }
 
     /// Registers the passkey the browser created (`passkey_refused` when the answer does not
     /// check out, `sign_in_expired` when the ceremony is unknown, used or older than 5 minutes).
     #[oai(path = "/me/passkeys", method = "post", operation_id = "registerPasskey")]
     async fn register(&self, auth: Auth, req: &Request, input: Json<PasskeyAnswer>) -> PasskeyCreated {
-        let caller = match who::<PasskeyCreated>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
         let PasskeyAnswer { ceremony, credential } = input.0;
-        let result = blocking(&self.state.accounts, move |a| {
-            a.finish_passkey_registration(&caller, &ceremony, &credential, origin)
-        })
-        .await;
-        match result {
-            Ok(key) => PasskeyCreated::Ok(Json(key.into())),
-            Err(e) => PasskeyCreated::failed(e),
-        }
+        let work =
+            move |a: &AccountService, caller| a.finish_passkey_registration(&caller, &ceremony, &credential, origin);
+        as_caller(&self.state, &auth, work, |key| PasskeyCreated::Ok(Json(key.into()))).await
     }
 
     /// Renames one of your passkeys.
     #[oai(path = "/me/passkeys/:id", method = "patch", operation_id = "renamePasskey")]
     async fn rename(&self, auth: Auth, id: Path<u32>, input: Json<PasskeyName>) -> PasskeyResult {
-        let caller = match who::<PasskeyResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let name = input.0.name;
-        match blocking(&self.state.accounts, move |a| a.rename_passkey(&caller, id.0, &name)).await {
-            Ok(key) => PasskeyResult::Ok(Json(key.into())),
-            Err(e) => PasskeyResult::failed(e),
-        }
+        let work = move |a: &AccountService, caller| a.rename_passkey(&caller, id.0, &name);
+        as_caller(&self.state, &auth, work, |key| PasskeyResult::Ok(Json(key.into()))).await
     }
 
     /// Deletes one of your passkeys: it signs nobody in any more.
     #[oai(path = "/me/passkeys/:id", method = "delete", operation_id = "deletePasskey")]
     async fn delete(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
-        let caller = match who::<DoneResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
         let origin = origin(&self.state, req);
-        match blocking(&self.state.accounts, move |a| a.remove_passkey(&caller, id.0, origin)).await {
-            Ok(()) => DoneResult::Ok,
-            Err(e) => DoneResult::failed(e),
-        }
+        let work = move |a: &AccountService, caller| a.remove_passkey(&caller, id.0, origin);
+        as_caller(&self.state, &auth, work, |()| DoneResult::Ok).await
     }
 
     /// Starts a sign-in with a passkey alone (no e-mail): options for `navigator.credentials.get`.
     #[oai(path = "/auth/passkey/options", method = "post", operation_id = "passkeySignInOptions")]
     async fn sign_in_options(&self, input: Json<PasskeySignIn>) -> OptionsResult {
         let remember = input.0.remember;
-        match blocking(&self.state.accounts, move |a| a.begin_passkey_sign_in(remember)).await {
-            Ok(challenge) => OptionsResult::Ok(Json(challenge.into())),
-            Err(e) => OptionsResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, move |a| a.begin_passkey_sign_in(remember)).await, |challenge| {
+            OptionsResult::Ok(Json(challenge.into()))
+        })
     }
 
     /// Signs in with the browser's passkey answer and sets the session cookie. Refused answers
@@ -203,19 +174,15 @@ impl PasskeysApi {
     #[oai(path = "/auth/login/passkey/options", method = "post", operation_id = "secondFactorPasskeyOptions")]
     async fn second_factor_options(&self, input: Json<PasskeySecondFactor>) -> OptionsResult {
         let token = input.0.token;
-        match blocking(&self.state.accounts, move |a| a.begin_passkey_second_factor(&token)).await {
-            Ok(challenge) => OptionsResult::Ok(Json(challenge.into())),
-            Err(e) => OptionsResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, move |a| a.begin_passkey_second_factor(&token)).await, |challenge| {
+            OptionsResult::Ok(Json(challenge.into()))
+        })
     }
 
     /// The second sign-in step with a passkey; sets the session cookie.
     #[oai(path = "/auth/login/passkey", method = "post", operation_id = "loginPasskey")]
     async fn second_factor(&self, req: &Request, input: Json<PasskeyAnswer>) -> SessionResult {
-        let origin = origin(&self.state, req);
-        let PasskeyAnswer { ceremony, credential } = input.0;
-        let result =
-            blocking(&self.state.accounts, move |a| a.finish_passkey_sign_in(&ceremony, &credential, origin)).await;
-        self.passkey_signed_in(result).await
+        // The ceremony remembers which sign-in it belongs to: the same answer finishes both.
+        self.sign_in(req, input).await
     }
 }

@@ -21,10 +21,13 @@ impl PeopleApi {
     /// All users (instance administrators).
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
     async fn list_users(&self, auth: Auth) -> UsersResult {
-        match as_caller(&self.state, &auth, move |a, caller| a.users(&caller)).await {
-            Ok(users) => UsersResult::Ok(Json(users.iter().map(UserView::from).collect())),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.users(&caller),
+            |users| UsersResult::Ok(Json(users.iter().map(UserView::from).collect())),
+        )
+        .await
     }
 
     /// Grants or revokes instance administration (instance administrators).
@@ -32,21 +35,26 @@ impl PeopleApi {
     async fn update_user(&self, auth: Auth, req: &Request, id: Path<u32>, input: Json<UpdateUser>) -> UserResult {
         let origin = origin(&self.state, req);
         let is_admin = input.0.is_admin;
-        match as_caller(&self.state, &auth, move |a, caller| a.set_admin(&caller, UserId(id.0), is_admin, origin)).await
-        {
-            Ok(user) => UserResult::Ok(Json(UserView::from(&user))),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.set_admin(&caller, UserId(id.0), is_admin, origin),
+            |user| UserResult::Ok(Json(UserView::from(&user))),
+        )
+        .await
     }
 
     /// Deletes a user with their memberships, sessions and tokens (instance administrators).
     #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
     async fn delete_user(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
         let origin = origin(&self.state, req);
-        match as_caller(&self.state, &auth, move |a, caller| a.delete_user(&caller, UserId(id.0), origin)).await {
-            Ok(()) => DoneResult::Ok,
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.delete_user(&caller, UserId(id.0), origin),
+            |()| DoneResult::Ok,
+        )
+        .await
     }
 
     /// Invites someone by link: to a site with a role (site owners and admins) or as a user or
@@ -87,10 +95,9 @@ impl PeopleApi {
     /// What an invitation offers (public: the link is the credential).
     #[oai(path = "/invites/:token", method = "get", operation_id = "inviteInfo")]
     async fn invite_info(&self, token: Path<String>) -> InviteInfoResult {
-        match blocking(&self.state.accounts, move |a| a.invite_info(&token.0)).await {
-            Ok(info) => InviteInfoResult::Ok(Json(self.invite_view(&info))),
-            Err(e) => InviteInfoResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, move |a| a.invite_info(&token.0)).await, |info| {
+            InviteInfoResult::Ok(Json(self.invite_view(&info)))
+        })
     }
 
     /// Accepts an invitation: creates the account and signs in.

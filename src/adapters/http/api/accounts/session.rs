@@ -117,10 +117,9 @@ impl SessionApi {
     /// Whether the instance needs its first user (then `POST /api/setup` creates it).
     #[oai(path = "/setup", method = "get", operation_id = "setupStatus")]
     async fn setup_status(&self) -> SetupStatusResult {
-        match blocking(&self.state.accounts, |a| a.needs_setup()).await {
-            Ok(needed) => SetupStatusResult::Ok(Json(SetupStatus { needed })),
-            Err(e) => SetupStatusResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, |a| a.needs_setup()).await, |needed| {
+            SetupStatusResult::Ok(Json(SetupStatus { needed }))
+        })
     }
 
     /// Creates the first user, an instance administrator, and signs them in. Refused (409) once any user exists.
@@ -203,10 +202,9 @@ impl SessionApi {
             Err(r) => return r,
         };
         let (c, language) = (caller.clone(), input.0.language);
-        match blocking(&self.state.accounts, move |a| a.set_language(&c, &language)).await {
-            Ok(user) => MeResult::Ok(Json(self.me_view(&user, &caller))),
-            Err(e) => MeResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, move |a| a.set_language(&c, &language)).await, |user| {
+            MeResult::Ok(Json(self.me_view(&user, &caller)))
+        })
     }
 
     /// Changes your password. Every session of yours ends; this answer carries a new session cookie.

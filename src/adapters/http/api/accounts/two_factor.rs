@@ -143,25 +143,44 @@ crate::api_part!(
     TwoFactorApi, AccountsApi
 );
 
+impl TwoFactorApi {
+    /// Account work that answers new recovery codes (shown only now); wrong codes count
+    /// towards the rate limit.
+    async fn new_codes(
+        &self,
+        auth: &Auth,
+        work: impl FnOnce(&AccountService, Caller) -> Result<Vec<String>, AuthError> + Send + 'static,
+    ) -> CodesResult {
+        let ok = |codes| CodesResult::Ok(Json(RecoveryCodesView { codes }));
+        as_caller_or(&self.state, auth, work, |e| limited!(CodesResult, e), ok).await
+    }
+}
+
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl TwoFactorApi {
     /// Your second factors, and whether the instance requires one.
     #[oai(path = "/me/two-factor", method = "get", operation_id = "twoFactorStatus")]
     async fn status(&self, auth: Auth) -> TwoFactorResult {
-        match as_caller(&self.state, &auth, move |a, caller| a.two_factor_status(&caller)).await {
-            Ok(status) => TwoFactorResult::Ok(Json(status.into())),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.two_factor_status(&caller),
+            |status| TwoFactorResult::Ok(Json(status.into())),
+        )
+        .await
     }
 
     /// Starts enrolling an authenticator app: a new secret and its QR code, shown once. Sign-in
     /// asks for codes only after a code confirms it. Refused (409) while one is on.
     #[oai(path = "/me/two-factor/totp", method = "post", operation_id = "beginTotp")]
     async fn begin(&self, auth: Auth) -> EnrolmentResult {
-        match as_caller(&self.state, &auth, move |a, caller| a.begin_totp(&caller)).await {
-            Ok(enrolment) => EnrolmentResult::Ok(Json(enrolment.into())),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.begin_totp(&caller),
+            |enrolment| EnrolmentResult::Ok(Json(enrolment.into())),
+        )
+        .await
     }
 
     /// Turns two-factor sign-in on with a first code from the app; answers 10 single-use recovery
@@ -170,11 +189,7 @@ impl TwoFactorApi {
     async fn confirm(&self, auth: Auth, req: &Request, input: Json<TotpConfirm>) -> CodesResult {
         let origin = origin(&self.state, req);
         let code = input.0.code;
-        let limited = |e| limited!(CodesResult, e);
-        match as_caller_or(&self.state, &auth, move |a, caller| a.confirm_totp(&caller, &code, origin), limited).await {
-            Ok(codes) => CodesResult::Ok(Json(RecoveryCodesView { codes })),
-            Err(r) => r,
-        }
+        self.new_codes(&auth, move |a, caller| a.confirm_totp(&caller, &code, origin)).await
     }
 
     /// Turns two-factor sign-in off (needs the password and a code or recovery code).
@@ -182,18 +197,8 @@ impl TwoFactorApi {
     async fn disable(&self, auth: Auth, req: &Request, input: Json<TotpDisable>) -> DisableResult {
         let origin = origin(&self.state, req);
         let TotpDisable { password, code } = input.0;
-        let limited = |e| limited!(DisableResult, e);
-        match as_caller_or(
-            &self.state,
-            &auth,
-            move |a, caller| a.disable_totp(&caller, &password, &code, origin),
-            limited,
-        )
-        .await
-        {
-            Ok(()) => DisableResult::Done,
-            Err(r) => r,
-        }
+        let work = move |a: &AccountService, caller| a.disable_totp(&caller, &password, &code, origin);
+        as_caller_or(&self.state, &auth, work, |e| limited!(DisableResult, e), |()| DisableResult::Done).await
     }
 
     /// Replaces your recovery codes (the old ones stop working); needs the password.
@@ -201,18 +206,7 @@ impl TwoFactorApi {
     async fn regenerate(&self, auth: Auth, req: &Request, input: Json<PasswordCheck>) -> CodesResult {
         let origin = origin(&self.state, req);
         let password = input.0.password;
-        let limited = |e| limited!(CodesResult, e);
-        match as_caller_or(
-            &self.state,
-            &auth,
-            move |a, caller| a.regenerate_recovery_codes(&caller, &password, origin),
-            limited,
-        )
-        .await
-        {
-            Ok(codes) => CodesResult::Ok(Json(RecoveryCodesView { codes })),
-            Err(r) => r,
-        }
+        self.new_codes(&auth, move |a, caller| a.regenerate_recovery_codes(&caller, &password, origin)).await
     }
 
     /// The instance's sign-in policy (instance administrators).
@@ -225,10 +219,9 @@ impl TwoFactorApi {
         if let Err(d) = crate::domain::accounts::instance_admin(&caller.principal) {
             return PolicyResult::failed(d);
         }
-        match blocking(&self.state.accounts, |a| a.two_factor_required()).await {
-            Ok(two_factor_required) => PolicyResult::Ok(Json(SecurityPolicy { two_factor_required })),
-            Err(e) => PolicyResult::failed(e),
-        }
+        answer(blocking(&self.state.accounts, |a| a.two_factor_required()).await, |two_factor_required| {
+            PolicyResult::Ok(Json(SecurityPolicy { two_factor_required }))
+        })
     }
 
     /// Requires (or stops requiring) two-factor sign-in for everyone (instance administrators).
@@ -236,10 +229,12 @@ impl TwoFactorApi {
     async fn set_policy(&self, auth: Auth, req: &Request, input: Json<SecurityPolicy>) -> PolicyResult {
         let origin = origin(&self.state, req);
         let required = input.0.two_factor_required;
-        match as_caller(&self.state, &auth, move |a, caller| a.set_two_factor_required(&caller, required, origin)).await
-        {
-            Ok(()) => PolicyResult::Ok(Json(SecurityPolicy { two_factor_required: required })),
-            Err(r) => r,
-        }
+        as_caller(
+            &self.state,
+            &auth,
+            move |a, caller| a.set_two_factor_required(&caller, required, origin),
+            |()| PolicyResult::Ok(Json(SecurityPolicy { two_factor_required: required })),
+        )
+        .await
     }
 }
