@@ -245,16 +245,32 @@ fn site_host(f: &RequestFacts, explicit: Option<&str>) -> Option<String> {
     f.origin_host.clone().or_else(|| explicit.map(str::to_string)).or_else(|| f.referer_header.clone())
 }
 
-#[handler]
-pub async fn pageview(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
-    receive(&state, IngestEndpoint::Pageview, remote, headers, body).await
+/// The poem handlers of the ingest routes: each hands its protocol to `receive`.
+macro_rules! ingest_handlers {
+    ($($(#[$doc:meta])* $name:ident => $endpoint:ident;)*) => {$(
+        $(#[$doc])*
+        #[handler]
+        pub async fn $name(
+            state: Data<&Arc<AppState>>,
+            remote: &RemoteAddr,
+            headers: &HeaderMap,
+            body: Body,
+        ) -> Response {
+            receive(&state, IngestEndpoint::$endpoint, remote, headers, body).await
+        }
+    )*};
+}
+
+ingest_handlers! {
+    pageview => Pageview;
+    custom_event => Event;
+    web_vital => WebVital;
+    /// Plausible's Events API; a comma-separated `domain` records the hit for each site.
+    plausible_event => Plausible;
 }
 
 fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
-    let p: PageviewPayload = match parse_json(state, bytes) {
-        Ok(p) => p,
-        Err(e) => return Err(HitRefused::Json(e)),
-    };
+    let p: PageviewPayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
         return Err(invalid(state, "path", "is required"));
     };
@@ -290,21 +306,8 @@ fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<R
     outcome(result)
 }
 
-#[handler]
-pub async fn custom_event(
-    state: Data<&Arc<AppState>>,
-    remote: &RemoteAddr,
-    headers: &HeaderMap,
-    body: Body,
-) -> Response {
-    receive(&state, IngestEndpoint::Event, remote, headers, body).await
-}
-
 fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
-    let p: EventPayload = match parse_json(state, bytes) {
-        Ok(p) => p,
-        Err(e) => return Err(HitRefused::Json(e)),
-    };
+    let p: EventPayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
         return Err(invalid(state, "n", "event name is required"));
     };
@@ -346,16 +349,8 @@ fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<V
     outcome(result)
 }
 
-#[handler]
-pub async fn web_vital(state: Data<&Arc<AppState>>, remote: &RemoteAddr, headers: &HeaderMap, body: Body) -> Response {
-    receive(&state, IngestEndpoint::WebVital, remote, headers, body).await
-}
-
 fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
-    let p: VitalPayload = match parse_json(state, bytes) {
-        Ok(p) => p,
-        Err(e) => return Err(HitRefused::Json(e)),
-    };
+    let p: VitalPayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let (Some(metric), Some(value)) = (p.n, p.v) else {
         return Err(invalid(state, "n", "metric name `n` and value `v` are required"));
     };
@@ -394,22 +389,8 @@ fn hit_kind(
     })
 }
 
-/// Plausible's Events API; a comma-separated `domain` records the hit for each site.
-#[handler]
-pub async fn plausible_event(
-    state: Data<&Arc<AppState>>,
-    remote: &RemoteAddr,
-    headers: &HeaderMap,
-    body: Body,
-) -> Response {
-    receive(&state, IngestEndpoint::Plausible, remote, headers, body).await
-}
-
 fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
-    let p: PlausiblePayload = match parse_json(state, bytes) {
-        Ok(p) => p,
-        Err(e) => return Err(HitRefused::Json(e)),
-    };
+    let p: PlausiblePayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let Some(name) = p.name.filter(|n| !n.trim().is_empty()) else {
         return Err(invalid(state, "name", "is required"));
     };
