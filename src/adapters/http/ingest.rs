@@ -284,10 +284,7 @@ fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<R
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
         return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
     };
-    let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return Err(rejected(state, e)),
-    };
+    let timestamp = timestamp(&f, p.timestamp.as_deref()).map_err(|e| rejected(state, e))?;
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
         timestamp,
@@ -311,27 +308,15 @@ fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<V
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
         return Err(invalid(state, "n", "event name is required"));
     };
-    let props = match props_to_pairs(p.p) {
-        Ok(props) => props,
-        Err(message) => return Err(invalid(state, "p", message)),
-    };
+    let props = props_to_pairs(p.p).map_err(|message| invalid(state, "p", message))?;
     // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
     let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
-    let page = match Page::parse(&raw_page, raw_page.contains('#')) {
-        Ok(page) => page,
-        Err(e) => return Err(rejected(state, e)),
-    };
+    let page = Page::parse(&raw_page, raw_page.contains('#')).map_err(|e| rejected(state, e))?;
     let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
         return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
     };
-    let timestamp = match timestamp(&f, p.timestamp.as_deref()) {
-        Ok(t) => t,
-        Err(e) => return Err(rejected(state, e)),
-    };
-    let kind = match hit_kind(false, name, props, p.revenue, p.sd, p.e) {
-        Ok(kind) => kind,
-        Err(e) => return Err(rejected(state, e)),
-    };
+    let timestamp = timestamp(&f, p.timestamp.as_deref()).map_err(|e| rejected(state, e))?;
+    let kind = hit_kind(false, name, props, p.revenue, p.sd, p.e).map_err(|e| rejected(state, e))?;
     let hit = IncomingHit {
         timestamp,
         kind,
@@ -404,14 +389,8 @@ fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<
         Ok(page) => page,
         Err(e) => return Err(rejected(state, InvalidHit::new("url", e.message))),
     };
-    let props = match props_to_pairs(p.props) {
-        Ok(props) => props,
-        Err(message) => return Err(invalid(state, "props", message)),
-    };
-    let kind = match hit_kind(true, name, props, p.revenue, p.sd, p.e) {
-        Ok(kind) => kind,
-        Err(e) => return Err(rejected(state, e)),
-    };
+    let props = props_to_pairs(p.props).map_err(|message| invalid(state, "props", message))?;
+    let kind = hit_kind(true, name, props, p.revenue, p.sd, p.e).map_err(|e| rejected(state, e))?;
     let mut receipts = Vec::new();
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {
