@@ -477,9 +477,17 @@ async fn a_leader_deposed_by_a_stall_hands_its_acknowledged_hits_to_the_next_lea
     signal(pid, "CONT");
     // The resumed node answers the requests that waited for it, learns the new term, refuses to
     // write and hands its queue on (its writer's own counters go with its database session).
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // How long that takes depends on the machine's load (the next leader must open the database
+    // the resumed node lets go of): wait for it, boundedly, rather than a fixed time.
     let node = c.nodes[first].as_ref().unwrap();
-    let handed = node.metric("hitkeep_forward_handed_over_total").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let handed = loop {
+        let handed = node.metric("hitkeep_forward_handed_over_total").await;
+        if handed > 0.0 || Instant::now() >= deadline {
+            break handed;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(handed > 0.0, "the stall deposed the leader with acknowledged hits in its queue");
     let acks = load.stop().await;
     let leader = c.wait_leader(None, Duration::from_secs(20)).await;
