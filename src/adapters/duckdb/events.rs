@@ -30,11 +30,7 @@ impl DuckEventStore {
     }
 }
 
-fn text(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
-}
-
-fn text_ref(v: &Option<String>) -> ToSqlOutput<'_> {
+fn text(v: &Option<String>) -> ToSqlOutput<'_> {
     v.as_deref().map_or(owned(Value::Null), borrowed)
 }
 
@@ -85,24 +81,24 @@ fn event_row(e: &Event) -> Result<[ToSqlOutput<'_>; 34], StoreError> {
         owned(Value::UBigInt(e.visit_id)),
         borrowed(&e.hostname),
         borrowed(&e.pathname),
-        text_ref(&e.traffic.referrer),
-        text_ref(&e.traffic.source),
+        text(&e.traffic.referrer),
+        text(&e.traffic.source),
         borrowed(e.traffic.channel.as_str()),
-        text_ref(&e.traffic.utm.source),
-        text_ref(&e.traffic.utm.medium),
-        text_ref(&e.traffic.utm.campaign),
-        text_ref(&e.traffic.utm.content),
-        text_ref(&e.traffic.utm.term),
-        text_ref(&e.location.country),
-        text_ref(&e.location.region),
-        text_ref(&e.location.city),
-        text_ref(&e.browser),
-        text_ref(&e.browser_version),
-        text_ref(&e.os),
-        text_ref(&e.os_version),
+        text(&e.traffic.utm.source),
+        text(&e.traffic.utm.medium),
+        text(&e.traffic.utm.campaign),
+        text(&e.traffic.utm.content),
+        text(&e.traffic.utm.term),
+        text(&e.location.country),
+        text(&e.location.region),
+        text(&e.location.city),
+        text(&e.browser),
+        text(&e.browser_version),
+        text(&e.os),
+        text(&e.os_version),
         borrowed(e.device.as_str()),
         e.screen.as_ref().map_or(owned(Value::Null), |s| borrowed(s.as_str())),
-        text_ref(&e.language),
+        text(&e.language),
         owned(props),
         borrowed(&e.traffic.entry_page),
         owned(Value::Boolean(e.visit_stats.visit_start)),
@@ -115,30 +111,30 @@ fn event_row(e: &Event) -> Result<[ToSqlOutput<'_>; 34], StoreError> {
     ])
 }
 
-fn engagement_row(e: &Event, g: &Engagement) -> [Value; 8] {
+fn engagement_row<'a>(e: &'a Event, g: &Engagement) -> [ToSqlOutput<'a>; 8] {
     [
-        ts(e.ts),
-        Value::UInt(e.site_id),
-        Value::UBigInt(e.visitor_id),
-        Value::UBigInt(e.visit_id),
-        Value::Text(e.hostname.clone()),
-        Value::Text(e.pathname.clone()),
-        g.scroll_depth.map_or(Value::Null, Value::UTinyInt),
-        Value::UInt(g.engaged_ms),
+        owned(ts(e.ts)),
+        owned(Value::UInt(e.site_id)),
+        owned(Value::UBigInt(e.visitor_id)),
+        owned(Value::UBigInt(e.visit_id)),
+        borrowed(&e.hostname),
+        borrowed(&e.pathname),
+        owned(g.scroll_depth.map_or(Value::Null, Value::UTinyInt)),
+        owned(Value::UInt(g.engaged_ms)),
     ]
 }
 
-fn vital_row(v: &VitalSample) -> [Value; 10] {
+fn vital_row(v: &VitalSample) -> [ToSqlOutput<'_>; 10] {
     [
-        ts(v.ts),
-        Value::UInt(v.site_id),
-        Value::UBigInt(v.visitor_id),
-        Value::Text(v.metric.as_str().to_string()),
-        Value::Double(v.value),
-        Value::Text(v.metric.rating(v.value).to_string()),
-        Value::Text(v.pathname.clone()),
+        owned(ts(v.ts)),
+        owned(Value::UInt(v.site_id)),
+        owned(Value::UBigInt(v.visitor_id)),
+        borrowed(v.metric.as_str()),
+        owned(Value::Double(v.value)),
+        borrowed(v.metric.rating(v.value)),
+        borrowed(&v.pathname),
         text(&v.navigation_type),
-        Value::Text(v.device.as_str().to_string()),
+        borrowed(v.device.as_str()),
         text(&v.country),
     ]
 }
