@@ -12,7 +12,7 @@ use async_nats::jetstream::{self, consumer::PullConsumer};
 use futures_util::StreamExt;
 use parking_lot::Mutex;
 
-use super::NatsQueue;
+use super::{NatsQueue, codec};
 use crate::domain::event::Record;
 use crate::ports::queue::{Batch, QueuePosition, RecordConsumer};
 
@@ -136,7 +136,7 @@ impl NatsConsumer {
                 break;
             }
             st.fresh = false;
-            match decode(&message.payload) {
+            match codec::decode(&message.payload) {
                 Ok(r) => records.extend(r),
                 Err(e) => {
                     metrics.undecodable.fetch_add(1, Ordering::Relaxed);
@@ -182,16 +182,6 @@ impl NatsConsumer {
         {
             self.queue.metrics.consumer_pending.store(info.num_pending, Ordering::Relaxed);
         }
-    }
-}
-
-/// A message holds the records of hits published together as a JSON array (or, published
-/// before batching, one record).
-fn decode(payload: &[u8]) -> serde_json::Result<Vec<Record>> {
-    if payload.first() == Some(&b'[') {
-        serde_json::from_slice(payload)
-    } else {
-        serde_json::from_slice(payload).map(|r| vec![r])
     }
 }
 

@@ -3,6 +3,7 @@
 //! writer pulls them through one durable consumer and stores the stream sequence it reached in
 //! the same DuckDB transaction as the batch (exactly once, see `consumer.rs`).
 
+mod codec;
 mod consumer;
 mod publisher;
 mod relay;

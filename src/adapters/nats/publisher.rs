@@ -1,6 +1,6 @@
 //! Publishing hits to JetStream. Hits arriving together share one message: a batcher task takes
 //! the first hit waiting and every other one already queued behind it (never waiting for more),
-//! publishes them as one JSON array and goes on with the next batch while the acknowledgement is
+//! publishes them as one message (`codec`) and goes on with the next batch while the acknowledgement is
 //! on its way (pipelined, at most `BATCHES_IN_FLIGHT` batches at once: while they are out, the
 //! next hits gather - group commit); each request's 202 waits for its batch's acknowledgement.
 //! Under load that is one publish, one stored message and one delivery for several hits; alone,
@@ -14,11 +14,11 @@ use std::time::Instant;
 use async_nats::jetstream::message::PublishMessage;
 use tokio::sync::{Semaphore, oneshot};
 
-use super::{NatsQueue, PUBLISH_BUCKETS};
+use super::{NatsQueue, PUBLISH_BUCKETS, codec};
 use crate::domain::event::Record;
 use crate::ports::queue::{PublishError, QueueMetric, Receipt, RecordPublisher, next_message_id};
 
-/// Most hits in one message, and most bytes of their JSON.
+/// Most hits in one message, and most bytes of their records.
 const BATCH_HITS: usize = 256;
 const BATCH_BYTES: usize = 256 * 1024;
 
@@ -36,9 +36,9 @@ pub struct NatsPublisher {
     batcher: flume::Sender<Waiting>,
 }
 
-/// A hit's JSON and where its batch's acknowledgement goes.
+/// A hit's encoded record and where its batch's acknowledgement goes.
 struct Waiting {
-    json: Vec<u8>,
+    bytes: Vec<u8>,
     done: oneshot::Sender<Result<(), PublishError>>,
 }
 
@@ -68,17 +68,14 @@ async fn run_batcher(
         // into one message (group commit). Without the bound every hit left alone, as a publish
         // takes microseconds to hand over and its acknowledgement a millisecond to come back.
         let Ok(slot) = window.clone().acquire_owned().await else { break };
-        let mut payload = Vec::with_capacity(first.json.len() * 4 + 2);
-        payload.push(b'[');
-        payload.extend_from_slice(&first.json);
+        let mut payload = codec::begin(first.bytes.len() * 8);
+        payload.extend_from_slice(&first.bytes);
         let mut dones = vec![first.done];
         while dones.len() < BATCH_HITS && payload.len() < BATCH_BYTES {
             let Ok(next) = waiting.try_recv() else { break };
-            payload.push(b',');
-            payload.extend_from_slice(&next.json);
+            payload.extend_from_slice(&next.bytes);
             dones.push(next.done);
         }
-        payload.push(b']');
         sent += 1;
         let message = PublishMessage::build().payload(payload.into()).message_id(format!("{boot}-{sent}"));
         // Sent in order here; the acknowledgement is awaited beside the next batches.
@@ -158,7 +155,7 @@ impl RecordPublisher for NatsPublisher {
             return Err(PublishError::Closed);
         }
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| PublishError::Full)?;
-        let json = serde_json::to_vec(&record).map_err(|_| PublishError::Closed)?;
+        let bytes = codec::encode(&record).map_err(|_| PublishError::Closed)?;
         let metrics = self.queue.metrics.clone();
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         // Counted out even when the receipt is dropped unawaited (the client went away).
@@ -166,7 +163,9 @@ impl RecordPublisher for NatsPublisher {
         // A retried publish (a relayed hit handled again after a failover) carries the same id:
         // published alone, JetStream keeps one copy.
         if let Some(id) = next_message_id() {
-            let message = PublishMessage::build().payload(json.into()).message_id(id);
+            let mut payload = codec::begin(bytes.len());
+            payload.extend(bytes);
+            let message = PublishMessage::build().payload(payload.into()).message_id(id);
             let (js, subject) = (self.queue.js.clone(), self.subject.clone());
             return Ok(Receipt::pending(async move {
                 let result = publish_confirmed(js, subject, message, &metrics).await;
@@ -175,7 +174,7 @@ impl RecordPublisher for NatsPublisher {
             }));
         }
         let (done, confirmation) = oneshot::channel();
-        self.batcher.send(Waiting { json, done }).map_err(|_| PublishError::Closed)?;
+        self.batcher.send(Waiting { bytes, done }).map_err(|_| PublishError::Closed)?;
         let started = Instant::now();
         Ok(Receipt::pending(async move {
             let result = confirmation.await.unwrap_or(Err(PublishError::Closed));
