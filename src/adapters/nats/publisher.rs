@@ -225,62 +225,56 @@ impl RecordPublisher for NatsPublisher {
         latency.push(("_bucket{le=\"+Inf\"}".into(), load(&m.published)));
         latency.push(("_sum".into(), m.publish_micros_sum.load(Ordering::Relaxed) as f64 / 1e6));
         latency.push(("_count".into(), load(&m.published)));
-        vec![
-            one(
-                "hitkeep_nats_connected",
-                "gauge",
-                "1 while connected to NATS.",
-                f64::from(self.queue.connected() as u8),
-            ),
-            one("hitkeep_nats_published_total", "counter", "Hits acknowledged by JetStream.", load(&m.published)),
-            one(
+        // Each row reads one counter or gauge of the adapter.
+        let atomics: [(&'static str, &'static str, &'static str, &AtomicU64); 8] = [
+            ("hitkeep_nats_published_total", "counter", "Hits acknowledged by JetStream.", &m.published),
+            (
                 "hitkeep_nats_publish_failures_total",
                 "counter",
                 "Publishes refused or not acknowledged (answered 503).",
-                load(&m.publish_failures),
+                &m.publish_failures,
             ),
-            one(
-                "hitkeep_nats_publish_in_flight",
-                "gauge",
-                "Publishes waiting for their acknowledgement.",
-                load(&m.in_flight),
-            ),
-            QueueMetric {
-                name: "hitkeep_nats_publish_seconds",
-                kind: "histogram",
-                help: "Time from publish to JetStream's acknowledgement.",
-                samples: latency,
-            },
-            one(
+            ("hitkeep_nats_publish_in_flight", "gauge", "Publishes waiting for their acknowledgement.", &m.in_flight),
+            (
                 "hitkeep_nats_consumer_pending",
                 "gauge",
                 "Messages in the stream the writer has not taken yet (consumer lag; leader only).",
-                load(&m.consumer_pending),
+                &m.consumer_pending,
             ),
-            one(
+            (
                 "hitkeep_nats_relay_pending",
                 "gauge",
                 "Hits other cluster nodes relayed that the leader has not ingested yet (leader only).",
-                load(&m.relay_pending),
+                &m.relay_pending,
             ),
-            one(
+            (
                 "hitkeep_nats_redelivered_total",
                 "counter",
                 "Messages JetStream delivered more than once.",
-                load(&m.redelivered),
+                &m.redelivered,
             ),
-            one(
+            (
                 "hitkeep_nats_skipped_duplicates_total",
                 "counter",
                 "Redelivered messages skipped because the database already held them.",
-                load(&m.skipped_duplicates),
+                &m.skipped_duplicates,
             ),
-            one(
+            (
                 "hitkeep_nats_consumer_resets_total",
                 "counter",
                 "Times the writer repositioned its consumer after the sequence the database holds.",
-                load(&m.consumer_resets),
+                &m.consumer_resets,
             ),
-        ]
+        ];
+        let connected = f64::from(self.queue.connected() as u8);
+        let mut metrics = vec![one("hitkeep_nats_connected", "gauge", "1 while connected to NATS.", connected)];
+        metrics.extend(atomics.into_iter().map(|(name, kind, help, value)| one(name, kind, help, load(value))));
+        metrics.push(QueueMetric {
+            name: "hitkeep_nats_publish_seconds",
+            kind: "histogram",
+            help: "Time from publish to JetStream's acknowledgement.",
+            samples: latency,
+        });
+        metrics
     }
 }
