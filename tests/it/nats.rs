@@ -36,7 +36,11 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A nats-server with JetStream on a file store, restartable on the same port and store.
+/// A nats-server with JetStream on a file store, restartable on the same port and store. It
+/// syncs every write before acknowledging it (`sync_interval: always`, what docs/queue.md asks of
+/// a single nats-server): by default it acknowledges a message still in its memory and writes it
+/// out milliseconds later, so a `kill -9` of the server loses the last acknowledged ones (seen
+/// here under load: 267 of 9,180).
 pub struct Nats {
     child: Option<Child>,
     pub port: u16,
@@ -55,9 +59,13 @@ impl Nats {
     }
 
     pub fn restart(&mut self) {
+        let config = self.store.path().join("nats.conf");
+        let store = self.store.path().join("store");
+        std::fs::write(&config, format!("jetstream {{\n  store_dir: {store:?}\n  sync_interval: always\n}}\n"))
+            .unwrap();
         let child = Command::new(nats_server_bin())
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
-            .arg(self.store.path())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-c"])
+            .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
