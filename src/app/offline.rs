@@ -197,7 +197,14 @@ pub fn smtp_mailer(url: &str, from: &str) -> Result<Arc<dyn Mailer>, crate::port
 
 /// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
 pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
-    let config = offline_config(50_000);
+    // Batches of exactly one DuckDB row group: a transaction that fills row groups writes them
+    // compressed straight to the file, not through the WAL and a later checkpoint that reads
+    // and compresses them again (the writer's largest cost per hit when batches are small). The
+    // queue holds two batches so generation goes on while one is written.
+    let rows = crate::adapters::duckdb::ROW_GROUP_ROWS;
+    let mut config = offline_config(2 * rows);
+    config.batch.max_records = rows;
+    config.batch.linger = Duration::from_secs(5);
     let node = build(db, &config, NodeRole::single(), &Enrichment::new(&config)?)?;
     let now = SystemClock.now_micros();
     let sent = crate::seed::run(node.state.ingest.clone(), sites, events, days, now)?;

@@ -34,4 +34,5 @@ pub mod sso;
 pub mod two_factor;
 pub mod visit;
 pub mod visitor;
+pub mod visitor_numbers;
 pub mod webhooks;

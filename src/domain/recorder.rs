@@ -9,6 +9,7 @@ use super::crawlers::CrawlerFetch;
 use super::event::{Event, Record, VitalSample};
 use super::visit::{Sessionizer, VISIT_TIMEOUT_MICROS};
 use super::visitor::VisitorKey;
+use super::visitor_numbers::VisitorNumbers;
 use crate::ports::clock::Clock;
 use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
@@ -120,6 +121,9 @@ pub fn run_writer(
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
         .with_max_open(policy.max_open_visits);
+    if let Some(numbering) = resume.visitor_numbers {
+        sessions = sessions.with_numbers(VisitorNumbers::new(numbering));
+    }
     if let Some(queue) = consumer.durable_queue() {
         consumer.resume_after(store.queue_position(queue)?);
     }
@@ -151,6 +155,8 @@ pub fn run_writer(
             }
         }
         counters.observe_sessions(sessions.open_visits(), sessions.evicted());
+        // Remembered in the batch's transaction: a number is kept exactly when its events are.
+        store.remember_visitors(sessions.take_given_numbers());
         let mut backoff = Duration::from_millis(50);
         let mut give_up_at: Option<Instant> = None;
         loop {

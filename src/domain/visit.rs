@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::event::{PreviousPage, VisitStats};
 use super::visitor::VisitorKey;
+use super::visitor_numbers::{FIRST_NUMBER, VisitorNumber, VisitorNumbers};
 
 /// Default inactivity that ends a visit.
 pub const VISIT_TIMEOUT_MICROS: i64 = 30 * 60 * 1_000_000;
@@ -62,6 +63,8 @@ pub struct Sessionizer<S> {
     /// stays bounded under any load (a flood of new visitors included).
     max_open: usize,
     evicted: u64,
+    /// Visitor numbers to store instead of visitor keys; without them the key is stored.
+    numbers: Option<VisitorNumbers>,
 }
 
 impl<S: Clone> Sessionizer<S> {
@@ -90,7 +93,34 @@ impl<S: Clone> Sessionizer<S> {
             last_prune: i64::MIN,
             max_open: usize::MAX,
             evicted: 0,
+            numbers: None,
         }
+    }
+
+    /// Stores visitor numbers (see `visitor_numbers`) instead of keys. Resumed visits are found
+    /// by their key again; one stored before numbering keeps its id for its visitor.
+    pub fn with_numbers(mut self, mut numbers: VisitorNumbers) -> Self {
+        let key_of = numbers.key_of();
+        let resumed: Vec<(u64, ActiveVisit<S>)> = self.active.drain().collect();
+        for (id, visit) in resumed {
+            let key = match key_of.get(&id) {
+                Some(key) => *key,
+                None if id < FIRST_NUMBER => {
+                    numbers.keep_unnumbered(id, visit.last_seen);
+                    id
+                }
+                // A number no longer remembered: its key's day is over, nothing can continue it.
+                None => continue,
+            };
+            self.active.insert(key, visit);
+        }
+        self.numbers = Some(numbers);
+        self
+    }
+
+    /// The visitor numbers given since the last call, for the store to remember.
+    pub fn take_given_numbers(&mut self) -> Vec<VisitorNumber> {
+        self.numbers.as_mut().map(VisitorNumbers::take_given).unwrap_or_default()
     }
 
     /// Bounds the number of open visits (at least 10).
@@ -156,8 +186,9 @@ impl<S: Clone> Sessionizer<S> {
         let visit_id = self.next_visit_id;
         self.next_visit_id += 1;
         let attrs = attrs();
+        let visitor_id = self.numbers.as_mut().map_or(key.current, |n| n.number(key.current, ts));
         let visit = ActiveVisit {
-            visitor_id: key.current,
+            visitor_id,
             visit_id,
             last_seen: ts,
             events: 1,
@@ -171,7 +202,7 @@ impl<S: Clone> Sessionizer<S> {
         }
         let stats =
             VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0, previous_page: None };
-        Assignment { visitor_id: key.current, visit_id, new_visit: true, attrs, stats }
+        Assignment { visitor_id, visit_id, new_visit: true, attrs, stats }
     }
 
     /// Records a pageview of `path` at `ts` in the visit `visitor` has open (call after
@@ -294,6 +325,34 @@ mod tests {
         assert_eq!((resumed.visit_id, resumed.attrs), (41, "google"), "a resumed visit keeps its source");
         let fresh = s.assign(key(6), 5 * MIN, true, || "direct");
         assert_eq!((fresh.visit_id, fresh.attrs), (42, "direct"));
+    }
+
+    #[test]
+    fn numbered_visitors_resume_by_their_key() {
+        use crate::domain::visitor_numbers::NumberingState;
+        let visit = |visitor_id, visit_id| OpenVisit {
+            visitor_id,
+            visit_id,
+            last_seen: 0,
+            events: 1,
+            first_pageview: true,
+            attrs: "google",
+            last_pageview: None,
+        };
+        let open = [visit(FIRST_NUMBER + 3, 41), visit(5, 40), visit(FIRST_NUMBER + 1, 39)];
+        let known = vec![VisitorNumber { key: 77, number: FIRST_NUMBER + 3, since: 0 }];
+        let numbers = VisitorNumbers::new(NumberingState { next: FIRST_NUMBER + 4, known });
+        let mut s = Sessionizer::new(42, VISIT_TIMEOUT_MICROS, open).with_numbers(numbers);
+        let resumed = s.assign(key(77), 5 * MIN, true, || "direct");
+        assert_eq!((resumed.visitor_id, resumed.visit_id, resumed.new_visit), (FIRST_NUMBER + 3, 41, false));
+        let unnumbered = s.assign(key(5), 5 * MIN, true, || "direct");
+        assert_eq!((unnumbered.visitor_id, unnumbered.visit_id), (5, 40), "an id from before numbering stays");
+        let fresh = s.assign(key(6), 5 * MIN, true, || "direct");
+        assert_eq!((fresh.visitor_id, fresh.visit_id), (FIRST_NUMBER + 4, 42));
+        assert_eq!(s.take_given_numbers(), [VisitorNumber { key: 6, number: FIRST_NUMBER + 4, since: 5 * MIN }]);
+        assert_eq!(s.open_visits(), 3, "the visit whose number was forgotten is not resumed");
+        let again = s.assign(key(6), 50 * MIN, true, || "direct");
+        assert_eq!((again.visitor_id, again.new_visit), (FIRST_NUMBER + 4, true), "a new visit, the same visitor");
     }
 
     #[test]

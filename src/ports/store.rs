@@ -6,6 +6,7 @@ use crate::domain::crawlers::CrawlerFetch;
 use crate::domain::event::{Event, TrafficSource, VitalSample};
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor::{Day, Salt};
+use crate::domain::visitor_numbers::{NumberingState, VisitorNumber};
 use crate::ports::queue::QueuePosition;
 
 /// Storage failures, with the cause kept as text (no adapter types leak out).
@@ -29,6 +30,8 @@ pub enum StoreError {
 pub struct ResumeState {
     pub open_visits: Vec<OpenVisit<Arc<TrafficSource>>>,
     pub next_visit_id: u64,
+    /// Where visitor numbering goes on; `None`: the store keeps visitor keys as ids.
+    pub visitor_numbers: Option<NumberingState>,
 }
 
 /// Appends batches; owned by the single writer thread.
@@ -52,6 +55,9 @@ pub trait EventStore: Send {
             (_, false) => Err(StoreError::Internal("this store cannot record crawler fetches".into())),
         }
     }
+    /// Visitor numbers given since the last batch: kept with the next successful append (and
+    /// through its retries), so a restart resumes numbering with them.
+    fn remember_visitors(&mut self, _numbers: Vec<VisitorNumber>) {}
     /// The last queue position stored for `queue` (0: nothing yet).
     fn queue_position(&self, _queue: &str) -> Result<u64, StoreError> {
         Ok(0)

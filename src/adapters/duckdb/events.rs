@@ -11,6 +11,7 @@ use crate::domain::crawlers::{CrawlerFetch, tally};
 use crate::domain::event::{Engagement, Event, PAGEVIEW, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
+use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, REMEMBER_MICROS, VisitorNumber};
 use crate::ports::queue::QueuePosition;
 use crate::ports::store::{EventStore, ResumeState, StoreError};
 
@@ -22,12 +23,43 @@ const QUEUE_POSITIONS: &str =
 /// Event store on one connection; create it on the thread that uses it.
 pub struct DuckEventStore {
     conn: Connection,
+    /// Visitor numbers to remember with the next batch that commits.
+    numbers: Vec<VisitorNumber>,
+    /// Event time up to which forgotten numbers were last deleted.
+    pruned_at: i64,
 }
 
 impl DuckEventStore {
     pub fn new(conn: Connection) -> Self {
-        Self { conn }
+        Self { conn, numbers: Vec::new(), pruned_at: i64::MIN }
     }
+}
+
+/// Appends the visitor numbers given with this batch and, once an hour of event time, deletes
+/// those no key can come back for; returns the time it pruned at.
+fn remember_numbers(
+    tx: &duckdb::Transaction<'_>,
+    numbers: &[VisitorNumber],
+    events: &[Event],
+    pruned_at: i64,
+) -> Result<i64, StoreError> {
+    if !numbers.is_empty() {
+        let mut app = tx.appender("visitor_numbers").map_err(internal)?;
+        for n in numbers {
+            app.append_row(duckdb::params![n.key, n.number, ts(n.since)]).map_err(internal)?;
+        }
+        app.flush().map_err(internal)?;
+    }
+    let latest = events.iter().map(|e| e.ts).max().unwrap_or(i64::MIN);
+    if latest.saturating_sub(pruned_at) < 3_600_000_000 {
+        return Ok(pruned_at);
+    }
+    tx.execute(
+        "DELETE FROM visitor_numbers WHERE since < make_timestamp(?::BIGINT)",
+        [latest.saturating_sub(REMEMBER_MICROS)],
+    )
+    .map_err(internal)?;
+    Ok(latest)
 }
 
 fn text(v: &Option<String>) -> ToSqlOutput<'_> {
@@ -160,6 +192,7 @@ impl EventStore for DuckEventStore {
             }
             app.flush().map_err(internal)?;
         }
+        let pruned_at = remember_numbers(&tx, &self.numbers, events, self.pruned_at)?;
         // Engagement reports are no events: their own table, so counts, goals and bounces
         // never see them.
         if events.iter().any(|e| e.engagement.is_some()) {
@@ -188,7 +221,14 @@ impl EventStore for DuckEventStore {
             )
             .map_err(internal)?;
         }
-        tx.commit().map_err(internal)
+        tx.commit().map_err(internal)?;
+        self.numbers.clear();
+        self.pruned_at = pruned_at;
+        Ok(())
+    }
+
+    fn remember_visitors(&mut self, numbers: Vec<VisitorNumber>) {
+        self.numbers.extend(numbers);
     }
 
     fn queue_position(&self, queue: &str) -> Result<u64, StoreError> {
@@ -205,10 +245,18 @@ impl EventStore for DuckEventStore {
     }
 
     fn resume_state(&self, since_micros: i64) -> Result<ResumeState, StoreError> {
-        let next_visit_id: u64 = self
+        let (next_visit_id, last_visitor): (u64, Option<u64>) = self
             .conn
-            .query_row("SELECT coalesce(max(visit_id), 0) + 1 FROM events", [], |r| r.get(0))
+            .query_row("SELECT coalesce(max(visit_id), 0) + 1, max(visitor_id) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(internal)?;
+        let known = all_rows(&self.conn, "SELECT key, number, epoch_us(since) FROM visitor_numbers", [], |r| {
+            Ok(VisitorNumber { key: r.get(0)?, number: r.get(1)?, since: r.get(2)? })
+        })?;
+        // Numbers given earlier may be forgotten in the table but stored in events.
+        let next = known.iter().map(|n| n.number + 1).chain(last_visitor.map(|v| v + 1)).max().unwrap_or(0);
+        let visitor_numbers = Some(NumberingState { next: next.max(FIRST_NUMBER), known });
         let open_visits = all_rows(
             &self.conn,
             "WITH recent AS (SELECT visitor_id, arg_max(visit_id, ts) AS visit_id FROM events
@@ -252,6 +300,6 @@ impl EventStore for DuckEventStore {
                 })
             },
         )?;
-        Ok(ResumeState { open_visits, next_visit_id })
+        Ok(ResumeState { open_visits, next_visit_id, visitor_numbers })
     }
 }

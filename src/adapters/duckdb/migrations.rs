@@ -21,6 +21,8 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (15, include_str!("migrations/15_alerts.sql")),
     (16, include_str!("migrations/16_page_gap.sql")),
     (17, include_str!("migrations/17_passkeys.sql")),
+    // 18 is the query helper's (rollups); versions apply in ascending order.
+    (19, include_str!("migrations/19_visitor_numbers.sql")),
 ];
 
 #[cfg(test)]

@@ -71,6 +71,9 @@ pub use goals::DuckGoals;
 pub use imports::DuckImports;
 pub use lifecycle::{DuckLifecycle, compact_file, compact_if_sparse, free_ratio};
 pub use reports::{DuckReports, EXACT_VISITORS_LIMIT};
+
+/// Rows of a DuckDB row group (its default): the unit it compresses, prunes and writes in.
+pub const ROW_GROUP_ROWS: usize = 122_880;
 pub use segments::DuckSegments;
 pub use sites::DuckSites;
 pub use subscriptions::DuckSubscriptions;

@@ -8,6 +8,7 @@ use crate::domain::client::DeviceClass;
 use crate::domain::event::{Event, Location, PAGEVIEW, TrafficSource, VisitStats};
 use crate::domain::lifecycle::date_span;
 use crate::domain::site::Site;
+use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, VisitorNumber};
 use crate::ports::queue::QueuePosition;
 use crate::ports::retention::{DataLifecycle, ExportFormat};
 use crate::ports::store::EventStore;
@@ -80,7 +81,23 @@ pub fn event_store<S: EventStore>(mut store: S) {
     assert_eq!(store.queue_position("hits").unwrap(), 42, "the last stored position");
     assert_eq!(store.queue_position("other").unwrap(), 0, "positions are per queue");
     assert_eq!(store.resume_state(at(3, 0)).unwrap().next_visit_id, 5);
+    visitor_numbering(&mut store);
     store.checkpoint().unwrap();
+}
+
+/// Visitor numbers given with a batch come back on resume (only when the batch committed), the
+/// next number continues after every stored one, and numbers older than two days are forgotten.
+fn visitor_numbering<S: EventStore>(store: &mut S) {
+    let numbering = |store: &S| store.resume_state(at(3, 0)).unwrap().visitor_numbers;
+    let Some(start) = numbering(store) else { return };
+    assert_eq!(start, NumberingState { next: FIRST_NUMBER, known: vec![] }, "ids below 2^48 are keys, not numbers");
+    let given = VisitorNumber { key: 0xfeed, number: FIRST_NUMBER + 9, since: at(3, 15) };
+    store.remember_visitors(vec![given]);
+    store.append(&[pageview(1, at(3, 15), FIRST_NUMBER + 9, 5, "/", true)], &[]).unwrap();
+    assert_eq!(numbering(store).unwrap(), NumberingState { next: FIRST_NUMBER + 10, known: vec![given] });
+    store.append(&[pageview(1, at(6, 15), FIRST_NUMBER + 2, 6, "/", true)], &[]).unwrap();
+    let later = numbering(store).unwrap();
+    assert_eq!(later, NumberingState { next: FIRST_NUMBER + 10, known: vec![] }, "forgotten after two days");
 }
 
 /// The lifecycle of stored events, given a lifecycle and an event store over the same data and
