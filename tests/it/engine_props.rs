@@ -310,22 +310,36 @@ fn expected_funnel(evs: &[Ev], steps: &[Step], range: (i64, i64)) -> Vec<u64> {
 }
 
 fn engine(evs: &[Ev]) -> CachedReports {
-    engine_with(evs, false)
+    engine_with(evs, Stored::default())
 }
 
-/// `legacy`: the rows look stored before pageviews kept their previous page (the engine then
-/// computes time on page with a window over each visit).
+/// How the engine under test got its rows and finds its answers.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    /// The rows look stored before pageviews kept their previous page (the engine then
+    /// computes time on page with a window over each visit).
+    legacy: bool,
+    /// Visits with a matching event are a bitmap over the period's visit ids (else a semi-join).
+    bitmaps: bool,
+}
+
+impl Default for Stored {
+    fn default() -> Self {
+        Stored { legacy: false, bitmaps: true }
+    }
+}
+
 /// The engine behind the result cache the server puts in front of it (answers are asked twice:
 /// the second comes from the cache).
-fn engine_with(evs: &[Ev], legacy: bool) -> CachedReports {
+fn engine_with(evs: &[Ev], how: Stored) -> CachedReports {
     let db = Database::open_in_memory().unwrap();
     let mut store = DuckEventStore::new(db.connect().unwrap());
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
     store.append(&events, &[]).unwrap();
-    if legacy {
+    if how.legacy {
         db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_ms = NULL").unwrap();
     }
-    let reports = DuckReports::new(db.connect().unwrap(), u64::MAX);
+    let reports = DuckReports::new(db.connect().unwrap(), u64::MAX).with_visit_bitmaps(how.bitmaps);
     std::mem::forget(db); // the first connection must outlive the clones
     CachedReports::new(Arc::new(reports), Arc::new(DataVersions::default()), 16)
 }
@@ -361,8 +375,8 @@ proptest! {
     }
 
     #[test]
-    fn visit_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("visit:source"), Some("event:page")])) {
-        let r = engine(&evs);
+    fn visit_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("visit:source"), Some("event:page")]), bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { bitmaps, ..Stored::default() });
         let mut body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visits", "bounce_rate", "visit_duration"], "filters": filter_json(&f)});
         if let Some(d) = dim { body["dimensions"] = json!([d]); }
         let got: BTreeMap<String, (u64, i64, i64)> = ask(&r, body)
@@ -375,8 +389,8 @@ proptest! {
     }
 
     #[test]
-    fn exit_pages_match(evs in dataset(), f in prop_oneof![Just(F::None), (0usize..3).prop_map(F::SourceIs), (0usize..2).prop_map(F::BrowserIsNot), any::<bool>().prop_map(F::SignedUp)]) {
-        let r = engine(&evs);
+    fn exit_pages_match(evs in dataset(), f in prop_oneof![Just(F::None), (0usize..3).prop_map(F::SourceIs), (0usize..2).prop_map(F::BrowserIsNot), any::<bool>().prop_map(F::SignedUp)], bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { bitmaps, ..Stored::default() });
         let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visitors", "visits", "pageviews"], "dimensions": ["visit:exit_page"], "filters": filter_json(&f)});
         let got: BTreeMap<String, (u64, u64, u64)> = ask(&r, body)
             .into_iter()
@@ -402,8 +416,8 @@ proptest! {
     }
 
     #[test]
-    fn time_on_page_matches(evs in dataset(), f in filters(), legacy in any::<bool>()) {
-        let r = engine_with(&evs, legacy);
+    fn time_on_page_matches(evs in dataset(), f in filters(), legacy in any::<bool>(), bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { legacy, bitmaps });
         let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["pageviews", "time_on_page"], "dimensions": ["event:page"], "filters": filter_json(&f)});
         let got: BTreeMap<String, Option<i64>> = ask(&r, body)
             .into_iter()
