@@ -10,7 +10,7 @@ use hitkeep::domain::channel::Channel;
 use hitkeep::domain::client::DeviceClass;
 use hitkeep::domain::event::{Event, Location, PreviousPage, TrafficSource, VisitStats};
 use hitkeep::domain::page::Utm;
-use hitkeep::domain::query::{Cell, parse_query};
+use hitkeep::domain::query::{Cell, GoalKind, parse_query};
 use hitkeep::ports::reports::ReportStore;
 use hitkeep::ports::store::EventStore;
 use proptest::prelude::*;
@@ -34,14 +34,19 @@ struct Ev {
 
 /// Visits of 1-5 events, a few minutes apart, spread over two days.
 fn dataset() -> impl Strategy<Value = Vec<Ev>> {
+    dataset_starting(0..2 * 24 * 60)
+}
+
+/// Visits starting in the hour around the midnight between the two days: many cross it (the
+/// edge of a one-day period).
+fn midnight_dataset() -> impl Strategy<Value = Vec<Ev>> {
+    dataset_starting(24 * 60 - 40..24 * 60 + 20)
+}
+
+/// Visits of 1-5 events, a few minutes apart, starting at minutes `starts` after DAY0.
+fn dataset_starting(starts: std::ops::Range<i64>) -> impl Strategy<Value = Vec<Ev>> {
     prop::collection::vec(
-        (
-            0u64..6,
-            0usize..3,
-            0usize..2,
-            0i64..(2 * 24 * 60),
-            prop::collection::vec((any::<bool>(), 0usize..4, 0i64..10), 1..5),
-        ),
+        (0u64..6, 0usize..3, 0usize..2, starts, prop::collection::vec((any::<bool>(), 0usize..4, 0i64..10), 1..5)),
         1..12,
     )
     .prop_map(|visits| {
@@ -267,23 +272,74 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
         .collect()
 }
 
-fn engine(evs: &[Ev]) -> CachedReports {
-    engine_with(evs, false)
+/// A funnel step: a pageview of `PAGES[i]` (`Some(i)`, i < 4), of a page matching the wildcard
+/// `/b*` (`Some(4)`: `/blog`), or a Signup (`None`).
+type Step = Option<usize>;
+
+fn step_kind(s: &Step) -> GoalKind {
+    match s {
+        Some(4) => GoalKind::Page("/b*".into()),
+        Some(p) => GoalKind::Page(PAGES[*p].into()),
+        None => GoalKind::Event("Signup".into()),
+    }
 }
 
-/// `legacy`: the rows look stored before pageviews kept their previous page (the engine then
-/// computes time on page with a window over each visit).
+/// Expected visitors reaching each funnel step: each visit's events in `range`, in time order,
+/// advance it one step when they complete the next one.
+fn expected_funnel(evs: &[Ev], steps: &[Step], range: (i64, i64)) -> Vec<u64> {
+    let mut reached: Vec<BTreeSet<u64>> = vec![BTreeSet::new(); steps.len()];
+    let visits: BTreeSet<u64> = evs.iter().map(|e| e.visit).collect();
+    for v in visits {
+        let mut es: Vec<&Ev> = evs.iter().filter(|e| e.visit == v && e.ts >= range.0 && e.ts < range.1).collect();
+        es.sort_by_key(|e| e.ts);
+        let mut level = 0;
+        for e in es {
+            let completes = match steps.get(level) {
+                Some(Some(4)) => e.pageview && PAGES[e.page] == "/blog",
+                Some(Some(p)) => e.pageview && e.page == *p,
+                Some(None) => !e.pageview,
+                None => false,
+            };
+            if completes {
+                reached[level].insert(e.visitor);
+                level += 1;
+            }
+        }
+    }
+    reached.iter().map(|s| s.len() as u64).collect()
+}
+
+fn engine(evs: &[Ev]) -> CachedReports {
+    engine_with(evs, Stored::default())
+}
+
+/// How the engine under test got its rows and finds its answers.
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    /// The rows look stored before pageviews kept their previous page (the engine then
+    /// computes time on page with a window over each visit).
+    legacy: bool,
+    /// Visits with a matching event are a bitmap over the period's visit ids (else a semi-join).
+    bitmaps: bool,
+}
+
+impl Default for Stored {
+    fn default() -> Self {
+        Stored { legacy: false, bitmaps: true }
+    }
+}
+
 /// The engine behind the result cache the server puts in front of it (answers are asked twice:
 /// the second comes from the cache).
-fn engine_with(evs: &[Ev], legacy: bool) -> CachedReports {
+fn engine_with(evs: &[Ev], how: Stored) -> CachedReports {
     let db = Database::open_in_memory().unwrap();
     let mut store = DuckEventStore::new(db.connect().unwrap());
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
     store.append(&events, &[]).unwrap();
-    if legacy {
+    if how.legacy {
         db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_ms = NULL").unwrap();
     }
-    let reports = DuckReports::new(db.connect().unwrap(), u64::MAX);
+    let reports = DuckReports::new(db.connect().unwrap(), u64::MAX).with_visit_bitmaps(how.bitmaps);
     std::mem::forget(db); // the first connection must outlive the clones
     CachedReports::new(Arc::new(reports), Arc::new(DataVersions::default()), 16)
 }
@@ -319,8 +375,8 @@ proptest! {
     }
 
     #[test]
-    fn visit_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("visit:source"), Some("event:page")])) {
-        let r = engine(&evs);
+    fn visit_metrics_match(evs in dataset(), f in filters(), dim in prop::sample::select(vec![None, Some("visit:source"), Some("event:page")]), bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { bitmaps, ..Stored::default() });
         let mut body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visits", "bounce_rate", "visit_duration"], "filters": filter_json(&f)});
         if let Some(d) = dim { body["dimensions"] = json!([d]); }
         let got: BTreeMap<String, (u64, i64, i64)> = ask(&r, body)
@@ -333,8 +389,8 @@ proptest! {
     }
 
     #[test]
-    fn exit_pages_match(evs in dataset(), f in prop_oneof![Just(F::None), (0usize..3).prop_map(F::SourceIs), (0usize..2).prop_map(F::BrowserIsNot), any::<bool>().prop_map(F::SignedUp)]) {
-        let r = engine(&evs);
+    fn exit_pages_match(evs in dataset(), f in prop_oneof![Just(F::None), (0usize..3).prop_map(F::SourceIs), (0usize..2).prop_map(F::BrowserIsNot), any::<bool>().prop_map(F::SignedUp)], bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { bitmaps, ..Stored::default() });
         let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["visitors", "visits", "pageviews"], "dimensions": ["visit:exit_page"], "filters": filter_json(&f)});
         let got: BTreeMap<String, (u64, u64, u64)> = ask(&r, body)
             .into_iter()
@@ -345,8 +401,23 @@ proptest! {
     }
 
     #[test]
-    fn time_on_page_matches(evs in dataset(), f in filters(), legacy in any::<bool>()) {
-        let r = engine_with(&evs, legacy);
+    fn funnel_matches(evs in prop_oneof![dataset(), midnight_dataset()], steps in prop::collection::vec(prop::option::of(0usize..5), 1..4), whole in any::<bool>()) {
+        let r = engine(&evs);
+        let (range_json, range) = if whole {
+            (json!(["2024-03-05", "2024-03-06"]), (DAY0, DAY0 + 2 * 86_400_000_000))
+        } else {
+            (json!(["2024-03-06", "2024-03-06"]), (DAY0 + 86_400_000_000, DAY0 + 2 * 86_400_000_000))
+        };
+        let body = json!({"site_id": "p.test", "date_range": range_json, "metrics": ["visitors"]});
+        let q = parse_query(&body, chrono_tz::UTC, DAY0 + 3 * 86_400_000_000, None).unwrap();
+        let kinds: Vec<GoalKind> = steps.iter().map(step_kind).collect();
+        let got = r.funnel(1, &q.period, &kinds).unwrap();
+        prop_assert_eq!(got, expected_funnel(&evs, &steps, range));
+    }
+
+    #[test]
+    fn time_on_page_matches(evs in dataset(), f in filters(), legacy in any::<bool>(), bitmaps in any::<bool>()) {
+        let r = engine_with(&evs, Stored { legacy, bitmaps });
         let body = json!({"site_id": "p.test", "date_range": ["2024-03-05", "2024-03-06"], "metrics": ["pageviews", "time_on_page"], "dimensions": ["event:page"], "filters": filter_json(&f)});
         let got: BTreeMap<String, Option<i64>> = ask(&r, body)
             .into_iter()

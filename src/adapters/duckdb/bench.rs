@@ -4,7 +4,7 @@ use serde_json::{Value as Json, json};
 
 use super::internal;
 use super::report_sql::build_sql;
-use super::reports::{EXACT_VISITORS_LIMIT, period_facts};
+use super::reports::{EngineSettings, period_facts};
 use crate::domain::query::{Goal, GoalKind, Query};
 use crate::ports::store::StoreError;
 
@@ -70,11 +70,42 @@ fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Go
     let mut periods = vec![q.period.clone()];
     periods.extend(q.compare.clone());
     for p in &periods {
-        let facts = period_facts(conn, site_id, q, p, EXACT_VISITORS_LIMIT)?;
+        let facts = period_facts(conn, site_id, q, p, &EngineSettings::default())?;
         let sql = build_sql(site_id, q, p, goals, facts);
         let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
         let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
         while rows.next().map_err(internal)?.is_some() {}
+    }
+    Ok(())
+}
+
+/// Times each statement of `file` (p50 / p95 of `runs`) and prints its first row.
+fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> Result<(), StoreError> {
+    let text = std::fs::read_to_string(file).map_err(|e| StoreError::Internal(format!("{file}: {e}")))?;
+    for (i, stmt) in text.split(";\n").map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        let mut first = String::new();
+        let (p50, p95) = time_runs(runs, || {
+            let mut st = conn.prepare(stmt).map_err(internal)?;
+            let mut rows = st.query([]).map_err(internal)?;
+            if let Some(row) = rows.next().map_err(internal)? {
+                first = format!("{:?}", row.get::<_, duckdb::types::Value>(0).map_err(internal)?);
+            }
+            while rows.next().map_err(internal)?.is_some() {}
+            Ok(())
+        })?;
+        println!("statement {i}: p50 {p50:.1} ms, p95 {p95:.1} ms, first value {first}");
+    }
+    Ok(())
+}
+
+/// Prints `EXPLAIN ANALYZE` of the engine's statement for `q` over its period.
+fn explain_query(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
+    let facts = period_facts(conn, site_id, q, &q.period, &EngineSettings::default())?;
+    let sql = build_sql(site_id, q, &q.period, goals, facts);
+    let mut stmt = conn.prepare(&format!("EXPLAIN ANALYZE {}", sql.text)).map_err(internal)?;
+    let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
+    while let Some(row) = rows.next().map_err(internal)? {
+        println!("{}", row.get::<_, String>(1).map_err(internal)?);
     }
     Ok(())
 }
@@ -88,6 +119,13 @@ pub fn bench_dashboard_sql(
     all: bool,
 ) -> Result<(), StoreError> {
     let conn = db.connect()?;
+    // `HITKEEP_BENCH_SQL=<file>` times the file's own statements (`;` at a line end) instead:
+    // SQL variants are compared without rebuilding.
+    if let Ok(file) = std::env::var("HITKEEP_BENCH_SQL") {
+        return bench_sql_file(&conn, &file, runs);
+    }
+    // `HITKEEP_BENCH_EXPLAIN=<query name>` prints that query's plan with its timings first.
+    let explain = std::env::var("HITKEEP_BENCH_EXPLAIN").ok();
     let tz: chrono_tz::Tz = site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC);
     let now = chrono::Utc::now().timestamp_micros();
     let goals = bench_goals();
@@ -102,6 +140,9 @@ pub fn bench_dashboard_sql(
             v["date_range"] = json!("30d");
         }
         let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
+        if explain.as_deref() == Some(name.as_str()) {
+            explain_query(&conn, site.id.0, &q, &goals)?;
+        }
         let (p50, p95) = time_runs(runs, || run_query_sql(&conn, site.id.0, &q, &goals))?;
         if i < n_dashboard {
             total += p50;

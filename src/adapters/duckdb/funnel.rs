@@ -9,43 +9,49 @@ use crate::domain::query::{Goal, GoalKind, Period};
 use crate::ports::store::StoreError;
 
 /// Visitors completing each funnel step, in order, within one visit.
+///
+/// Step `i > 0` is the earliest row of step `i` after the visit's step `i - 1`; the first step
+/// needs no grouping for its count (any row of it counts), and is grouped per visit only for
+/// the visits that have a row of the second step. Each step reads its own rows: no
+/// intermediate table of every row completing some step.
 pub fn funnel(conn: &Connection, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
-    let mut sql = Sql::default();
+    if steps.is_empty() {
+        return Ok(Vec::new());
+    }
     let goals: Vec<Goal> = steps
         .iter()
         .map(|step| Goal { id: 0, display_name: String::new(), kind: step.clone(), currency: None })
         .collect();
-    sql.push("WITH base AS (SELECT visit_id, visitor_id, ts, name, pathname FROM events WHERE ")
-        .site_period(site_id, period)
-        .push(" AND (");
-    // Only rows completing some step take part: the joins below see a fraction of the period.
-    for (i, goal) in goals.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        goal_condition(&mut sql, goal);
+    // The period's rows of step `i`.
+    let rows = |sql: &mut Sql, i: usize| {
+        sql.site_period(site_id, period).push(" AND ");
+        goal_condition(sql, &goals[i]);
+    };
+    let mut sql = Sql::default();
+    sql.push("WITH s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM events WHERE ");
+    rows(&mut sql, 0);
+    if goals.len() > 1 {
+        sql.push(" AND visit_id IN (SELECT visit_id FROM events WHERE ");
+        rows(&mut sql, 1);
+        sql.push(")");
     }
-    sql.push("))");
-    for (i, goal) in goals.iter().enumerate() {
-        if i == 0 {
-            sql.push(", s0 AS (SELECT visit_id, any_value(visitor_id) AS visitor_id, min(ts) AS t FROM base WHERE ");
-            goal_condition(&mut sql, goal);
-            sql.push(" GROUP BY visit_id)");
-        } else {
-            // The earliest completion of this step after the previous step's.
-            sql.push(&format!(
-                ", s{i} AS (SELECT b.visit_id, any_value(p.visitor_id) AS visitor_id, min(b.ts) AS t FROM base b \
-                 JOIN s{} p ON b.visit_id = p.visit_id AND b.ts > p.t WHERE ",
-                i - 1
-            ));
-            goal_condition(&mut sql, goal);
-            sql.push(" GROUP BY b.visit_id)");
-        }
+    sql.push(" GROUP BY visit_id)");
+    for i in 1..goals.len() {
+        sql.push(&format!(
+            ", s{i} AS (SELECT e.visit_id, any_value(p.visitor_id) AS visitor_id, min(e.ts) AS t FROM events e \
+             JOIN s{} p ON e.visit_id = p.visit_id AND e.ts > p.t WHERE ",
+            i - 1
+        ));
+        rows(&mut sql, i);
+        sql.push(" GROUP BY e.visit_id)");
     }
-    let counts: Vec<String> =
-        (0..steps.len()).map(|i| format!("(SELECT count(DISTINCT visitor_id) FROM s{i})")).collect();
-    sql.push(&format!(" SELECT [{}]::UBIGINT[]", counts.join(", ")));
-    // Goal conditions use plain column names; only `b` (base) has `name` and `pathname`.
+    sql.push(" SELECT [(SELECT count(DISTINCT visitor_id) FROM events WHERE ");
+    rows(&mut sql, 0);
+    sql.push(")");
+    for i in 1..goals.len() {
+        sql.push(&format!(", (SELECT count(DISTINCT visitor_id) FROM s{i})"));
+    }
+    sql.push("]::UBIGINT[]");
     let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
     let list: Value = stmt.query_row(duckdb::params_from_iter(sql.params.iter()), |r| r.get(0)).map_err(internal)?;
     match list {

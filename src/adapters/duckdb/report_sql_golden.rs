@@ -63,9 +63,11 @@ fn render() -> String {
     for body in queries() {
         let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
         out.push_str(&format!("# {body}\n"));
-        // Exact and approximate visitors; the second also with the stored page gaps.
+        // Exact and approximate visitors; the second also with the stored page gaps and a
+        // bitmap of the matching visits.
         for approx in [false, true] {
-            let sql = build_sql(7, &q, &q.period, &goals(), PeriodFacts { approx, page_gaps: approx });
+            let facts = PeriodFacts { approx, page_gaps: approx, visit_ids: approx.then_some((100, 900)) };
+            let sql = build_sql(7, &q, &q.period, &goals(), facts);
             out.push_str(&format!("{}\n{:?}\n", sql.text, sql.params));
         }
         let mut raw = q.clone();

@@ -9,7 +9,7 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 use super::internal;
-use super::report_sql::{PeriodFacts, build_sql, build_totals_sql};
+use super::report_sql::{PeriodFacts, build_sql, build_totals_sql, tests_matched_visits};
 use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
@@ -22,8 +22,7 @@ use crate::ports::store::StoreError;
 pub struct DuckReports {
     pool: Mutex<Vec<Connection>>,
     origin: Mutex<Connection>,
-    /// Above this many events in a period, visitors are counted with HyperLogLog (~1-2 % error).
-    exact_limit: u64,
+    settings: EngineSettings,
     /// Longest one report may run before it is interrupted (`--query-timeout-ms`); `None`: no limit.
     timeout: Option<Duration>,
 }
@@ -31,9 +30,37 @@ pub struct DuckReports {
 /// Default for `exact_limit`.
 pub const EXACT_VISITORS_LIMIT: u64 = 1_000_000;
 
+/// How the engine may answer: each choice gives the same answers (the property test compares
+/// them), only the cost differs.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Above this many events in a period, visitors are counted with HyperLogLog (~1-2 % error).
+    pub exact_limit: u64,
+    /// Visits with a matching event are found through a bitmap over the period's visit ids
+    /// instead of a hash semi-join (see `PeriodFacts::visit_ids`).
+    pub visit_bitmaps: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { exact_limit: EXACT_VISITORS_LIMIT, visit_bitmaps: true }
+    }
+}
+
+/// Widest range of visit ids a bitmap covers (8 MiB of bits); wider periods semi-join.
+const MAX_BITMAP_VISITS: u64 = 1 << 26;
+
 impl DuckReports {
     pub fn new(conn: Connection, exact_limit: u64) -> Self {
-        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn), exact_limit, timeout: None }
+        let settings = EngineSettings { exact_limit, ..EngineSettings::default() };
+        Self { pool: Mutex::new(Vec::new()), origin: Mutex::new(conn), settings, timeout: None }
+    }
+
+    /// `false`: matching visits are always found with a hash semi-join (the reference path of
+    /// the property test).
+    pub fn with_visit_bitmaps(mut self, on: bool) -> Self {
+        self.settings.visit_bitmaps = on;
+        self
     }
 
     /// Interrupts any report (query, totals, funnel, Web Vitals, realtime count) that runs
@@ -94,18 +121,32 @@ pub(super) fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Res
 }
 
 /// What the statement for `q` over `period` needs to know about the stored rows: whether the
-/// period is large enough for HyperLogLog, and (only when time on page is asked) whether every
+/// period is large enough for HyperLogLog, the range of its visit ids (only when the statement
+/// tests visits for a matching event), and (only when time on page is asked) whether every
 /// pageview stores its previous page.
 pub(super) fn period_facts(
     conn: &Connection,
     site_id: u32,
     q: &Query,
     period: &Period,
-    exact_limit: u64,
+    settings: &EngineSettings,
 ) -> Result<PeriodFacts, StoreError> {
-    let approx = events_in(conn, site_id, period)? > exact_limit;
+    let (events, visit_ids) = if settings.visit_bitmaps && tests_matched_visits(q) {
+        let (n, lo, hi): (i64, Option<u64>, Option<u64>) = conn
+            .query_row(
+                "SELECT count(*), min(visit_id), max(visit_id) FROM events WHERE site_id = ? AND ts >= ? AND ts < ?",
+                duckdb::params![site_id, ts_param(period.start), ts_param(period.end)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(internal)?;
+        let range = lo.zip(hi).filter(|(lo, hi)| hi - lo < MAX_BITMAP_VISITS);
+        (n as u64, range)
+    } else {
+        (events_in(conn, site_id, period)?, None)
+    };
+    let approx = events > settings.exact_limit;
     if !q.metrics.contains(&Metric::TimeOnPage) {
-        return Ok(PeriodFacts { approx, page_gaps: false });
+        return Ok(PeriodFacts { approx, page_gaps: false, visit_ids });
     }
     let legacy: i64 = conn
         .query_row(
@@ -114,7 +155,7 @@ pub(super) fn period_facts(
             |r| r.get(0),
         )
         .map_err(internal)?;
-    Ok(PeriodFacts { approx, page_gaps: legacy == 0 })
+    Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids })
 }
 
 /// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the
@@ -148,9 +189,9 @@ pub fn run(
     q: &Query,
     period: &Period,
     goals: &[Goal],
-    exact_limit: u64,
+    settings: &EngineSettings,
 ) -> Result<QueryResult, StoreError> {
-    let facts = period_facts(conn, site_id, q, period, exact_limit)?;
+    let facts = period_facts(conn, site_id, q, period, settings)?;
     let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
     let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
     let mut total = 0u64;
@@ -207,9 +248,9 @@ pub fn run_totals(
     q: &Query,
     period: &Period,
     goals: &[Goal],
-    exact_limit: u64,
+    settings: &EngineSettings,
 ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-    let facts = period_facts(conn, site_id, q, period, exact_limit)?;
+    let facts = period_facts(conn, site_id, q, period, settings)?;
     let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
     let n = q.dimensions.len();
     let rows =
@@ -225,7 +266,7 @@ impl ReportStore for DuckReports {
         period: &Period,
         goals: &[Goal],
     ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-        self.with_conn(|c| run_totals(c, site_id, q, period, goals, self.exact_limit))
+        self.with_conn(|c| run_totals(c, site_id, q, period, goals, &self.settings))
     }
 
     fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
@@ -237,7 +278,7 @@ impl ReportStore for DuckReports {
     }
 
     fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
-        self.with_conn(|c| run(c, site_id, q, period, goals, self.exact_limit))
+        self.with_conn(|c| run(c, site_id, q, period, goals, &self.settings))
     }
 
     fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError> {

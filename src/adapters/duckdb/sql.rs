@@ -129,6 +129,10 @@ pub fn goal_condition(sql: &mut Sql, goal: &Goal) {
         GoalKind::Event(name) => {
             sql.push("(name = ").text_param(name).push(")");
         }
+        // Without a wildcard the anchored pattern is the path itself: no regex per row.
+        GoalKind::Page(path) if !path.contains('*') => {
+            sql.push("(name = 'pageview' AND pathname = ").text_param(path).push(")");
+        }
         GoalKind::Page(pattern) => {
             sql.push("(name = 'pageview' AND regexp_full_match(pathname, ")
                 .text_param(&wildcard_regex(pattern))

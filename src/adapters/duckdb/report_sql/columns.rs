@@ -86,6 +86,14 @@ pub(super) fn visit_level(q: &Query) -> bool {
         && q.dimensions.iter().all(|d| matches!(d, Dimension::Visit(_)))
 }
 
+/// The statement keeps the rows of visits with a matching event (`visit_id IN matched`): visit
+/// metrics grouped per visit or summed per event under filters on events, time on page and
+/// scroll depth under any filter.
+pub fn tests_matched_visits(q: &Query) -> bool {
+    let visits = (needs_visits(q) && !fast_visits(q)) || visit_level(q);
+    !q.filters.is_empty() && (visits || !no_page_metrics(q))
+}
+
 /// Top-level filters without goal conditions: the denominator of conversion rates.
 pub(super) fn without_goals(filters: &[Filter]) -> Vec<Filter> {
     let goal = Dimension::Event(EventDim::Goal);

@@ -68,7 +68,8 @@ impl Plan<'_> {
     fn engagements_where(&self, sql: &mut Sql, site_id: u32) {
         sql.push(" FROM engagements WHERE ").site_period(site_id, self.period);
         if !self.q.filters.is_empty() {
-            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+            sql.push(" AND ");
+            self.in_matched_visits(sql);
         }
         if self.page_dim.is_none() {
             sql.push(&format!(" AND pathname IN (SELECT pathname FROM {} WHERE name = 'pageview')", self.matched));
@@ -99,6 +100,24 @@ impl Plan<'_> {
             where_filters(sql, &q.filters, self.goals);
             sql.push(")");
         }
+        if let Some((lo, hi)) = self.visit_ids {
+            sql.push(&format!(
+                ", mv AS (SELECT bitstring_agg(visit_id, {lo}::UBIGINT, {hi}::UBIGINT) AS bits FROM matched \
+                 WHERE visit_id BETWEEN {lo} AND {hi})"
+            ));
+        }
+    }
+
+    /// Whether the row's visit has a matching event: a bit of `mv` or a semi-join. Rows outside
+    /// the range (stored after it was read) never match; the `CASE` keeps them off `get_bit`.
+    fn in_matched_visits(&self, sql: &mut Sql) {
+        match self.visit_ids {
+            Some((lo, hi)) => sql.push(&format!(
+                "(CASE WHEN visit_id BETWEEN {lo} AND {hi} \
+                 THEN get_bit((SELECT bits FROM mv), (visit_id - {lo})::INTEGER) = 1 ELSE false END)"
+            )),
+            None => sql.push("visit_id IN (SELECT visit_id FROM matched)"),
+        };
     }
 
     /// One copy of each matching row per goal it reaches.
@@ -171,7 +190,8 @@ impl Plan<'_> {
              sum(duration_delta) AS duration_sum FROM base",
         );
         if !self.q.filters.is_empty() {
-            sql.push(" WHERE visit_id IN (SELECT visit_id FROM matched)");
+            sql.push(" WHERE ");
+            self.in_matched_visits(sql);
         }
         self.group(sql);
         sql.push(")");
@@ -215,7 +235,8 @@ impl Plan<'_> {
         }
         sql.push(" FROM base");
         if !self.q.filters.is_empty() {
-            sql.push(" WHERE visit_id IN (SELECT visit_id FROM matched)");
+            sql.push(" WHERE ");
+            self.in_matched_visits(sql);
         }
         sql.push(" GROUP BY visit_id)");
         sql.push(", se AS (SELECT ");
@@ -250,7 +271,8 @@ impl Plan<'_> {
         }
         sql.push(&format!("{average} AS time_on_page FROM {rows}"));
         if !self.q.filters.is_empty() {
-            sql.push(" AND visit_id IN (SELECT visit_id FROM matched)");
+            sql.push(" AND ");
+            self.in_matched_visits(sql);
         }
         if self.page_dim.is_some() {
             sql.push(" GROUP BY ALL");

@@ -9,6 +9,7 @@ mod ctes;
 
 use duckdb::types::Value;
 
+pub use self::columns::tests_matched_visits;
 use self::columns::{
     fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
 };
@@ -23,6 +24,10 @@ pub struct PeriodFacts {
     /// Every pageview of the period stores its previous page and gap (`prev_page`,
     /// `page_gap_ms`): time on page is summed from them instead of a window over visits.
     pub page_gaps: bool,
+    /// The lowest and highest visit id of the period, when the statement tests visits for a
+    /// matching event (see [`tests_matched_visits`]): the matching visits become a bitmap over
+    /// that range, probed per row, instead of a hash semi-join (2x faster at 3 M rows).
+    pub visit_ids: Option<(u64, u64)>,
 }
 
 /// Builds the SQL for one period.
@@ -76,6 +81,8 @@ struct Plan<'a> {
     /// Group conversion rate is asked (the `gv` CTE).
     group_cr: bool,
     page_dim: Option<usize>,
+    /// Matching visits are tested in a bitmap over this range of visit ids (see [`PeriodFacts`]).
+    visit_ids: Option<(u64, u64)>,
 }
 
 impl<'a> Plan<'a> {
@@ -100,6 +107,7 @@ impl<'a> Plan<'a> {
             scroll: q.metrics.contains(&Metric::ScrollDepth),
             group_cr: q.metrics.contains(&Metric::GroupConversionRate),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
+            visit_ids: facts.visit_ids.filter(|_| tests_matched_visits(q)),
         }
     }
 
