@@ -104,7 +104,8 @@ impl Server {
         let mut child = Command::new(bin())
             .args(["serve", "--http", http, "--data-dir", data.path_str(), "--batch-interval-ms", "20"])
             .args(extra)
-            .env("HITKEEP_LOG_LEVEL", "warn")
+            // `IT_LOG=info cargo test ...` shows the servers' own account of a failing test.
+            .env("HITKEEP_LOG_LEVEL", std::env::var("IT_LOG").unwrap_or("warn".into()))
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

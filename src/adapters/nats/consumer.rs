@@ -157,9 +157,13 @@ impl NatsConsumer {
     }
 
     /// Drops from the stream what the database holds: one request for many batches (at most
-    /// once a second), where a work queue would delete every message on its own.
+    /// once a second), where a work queue would delete every message on its own. The last stored
+    /// message stays: a stream purged empty can come back from a `kill -9` of nats-server with
+    /// its sequence wound back (its state file lags), and hits published then would reuse
+    /// sequences the database already holds and be skipped as duplicates. With one message
+    /// kept, the recovered sequence is that message's.
     async fn purge(st: &mut State) {
-        let below = st.position + 1;
+        let below = st.position;
         if below <= st.purged_below {
             return;
         }
@@ -181,6 +185,20 @@ impl NatsConsumer {
             && let Ok(info) = c.info().await
         {
             self.queue.metrics.consumer_pending.store(info.num_pending, Ordering::Relaxed);
+        }
+        // The stream behind what the database holds: it lost messages (a nats-server restarted
+        // from a lagging state) and will hand out stored sequences again. Reposition at once;
+        // `reposition` continues from the stream's first message.
+        if let Some(stream) = st.stream.as_mut()
+            && let Ok(info) = stream.info().await
+            && info.state.last_sequence < st.position
+        {
+            tracing::warn!(
+                stored = st.position,
+                stream_last = info.state.last_sequence,
+                "the stream is behind the database; repositioning"
+            );
+            st.reset = true;
         }
     }
 }
