@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use crate::adapters::system::SystemClock;
 use crate::domain::email_report::EmailReports;
 use crate::domain::site::Site;
+use crate::ports::clock::Clock;
 use crate::ports::leadership::Leadership;
+use crate::ports::visit_folding::VisitFolding;
 use crate::services::accounts::AccountService;
 use crate::services::alerts::AlertService;
 use crate::services::lifecycle::backups::BackupService;
@@ -24,6 +27,8 @@ const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
 const FIRST_RETENTION_AFTER: Duration = Duration::from_secs(60);
 /// How often due e-mail reports are looked for.
 const EMAIL_TICK: Duration = Duration::from_secs(60);
+/// How often closed visits are folded for the reports (each run folds only what closed since).
+const FOLD_EVERY: Duration = Duration::from_secs(60);
 
 /// What the jobs need.
 #[derive(Clone)]
@@ -40,6 +45,8 @@ pub struct Jobs {
     pub signals_every: Duration,
     /// Days the audit log keeps entries (0: forever).
     pub audit_retention_days: u32,
+    /// Folds closed visits into the rows exit pages are counted on.
+    pub folding: Arc<dyn VisitFolding>,
 }
 
 /// Scheduled backups: every `every` into `dir`, keeping the newest `keep`.
@@ -93,11 +100,28 @@ pub fn spawn(jobs: Jobs, backups: Option<BackupSchedule>) -> Vec<JoinHandle<()>>
         }
     }));
     handles.push(signals(jobs.clone()));
+    let folding = jobs.folding.clone();
+    handles.push(every(jobs.leadership.clone(), None, FOLD_EVERY, false, move || fold_visits(folding.as_ref())));
     if let Some(BackupSchedule { every: period, dir, keep }) = backups {
         let service = jobs.backups.clone();
         handles.push(every(jobs.leadership.clone(), None, period, true, move || service.scheduled(&dir, keep)));
     }
     handles
+}
+
+/// Folds the visits closed since the last run; logs what it cost.
+fn fold_visits(folding: &dyn VisitFolding) {
+    let started = std::time::Instant::now();
+    match folding.fold_closed_visits(SystemClock.now_micros()) {
+        Ok(f) if f.visits == 0 => {}
+        Ok(f) => tracing::debug!(
+            visits = f.visits,
+            events = f.events,
+            ms = started.elapsed().as_millis() as u64,
+            "folded visits"
+        ),
+        Err(e) => tracing::error!(error = %e, "folding closed visits failed"),
+    }
 }
 
 /// Every `signals_every` while leading: checks alerts and fills the webhook outbox (blocking,

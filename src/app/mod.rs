@@ -149,6 +149,7 @@ pub fn jobs_of(state: &AppState) -> crate::jobs::Jobs {
         webhooks: state.webhooks.clone(),
         alerts: state.alerts.clone(),
         signals_every: state.signals_every,
+        folding: state.visit_folding.clone(),
         audit_retention_days: state.lifecycle_config.audit_retention_days,
     }
 }

@@ -244,6 +244,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         webhooks,
         alerts,
         signals_every: config.signals.every,
+        visit_folding: Arc::new(crate::adapters::duckdb::DuckVisitFolder::new(db.connect()?)),
     });
     Ok(Node { state, publisher, writer, sites, db })
 }

@@ -26,4 +26,5 @@ pub mod sso;
 pub mod store;
 pub mod subscriptions;
 pub mod useragent;
+pub mod visit_folding;
 pub mod webhooks;

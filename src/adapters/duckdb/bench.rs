@@ -5,8 +5,10 @@ use serde_json::{Value as Json, json};
 use super::internal;
 use super::report_sql::build_sql;
 use super::reports::{EngineSettings, period_facts};
+use super::visit_ends::DuckVisitFolder;
 use crate::domain::query::{Goal, GoalKind, Query};
 use crate::ports::store::StoreError;
+use crate::ports::visit_folding::VisitFolding;
 
 /// The benchmark's queries, goals and funnel, shared with `bench/query_http.py`.
 const QUERIES: &str = include_str!("../../../bench/queries.json");
@@ -65,12 +67,22 @@ fn time_runs(runs: usize, mut f: impl FnMut() -> Result<(), StoreError>) -> Resu
     Ok((times[times.len() / 2], p95))
 }
 
+/// What the benchmark's statements run on, and how the engine answers.
+#[derive(Clone, Copy)]
+struct On<'a> {
+    conn: &'a duckdb::Connection,
+    site_id: u32,
+    goals: &'a [Goal],
+    settings: &'a EngineSettings,
+}
+
 /// Runs the engine's statement(s) for `q` (its period and comparison) and fetches every row.
-fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
+fn run_query_sql(on: &On, q: &Query) -> Result<(), StoreError> {
+    let On { conn, site_id, goals, settings } = *on;
     let mut periods = vec![q.period.clone()];
     periods.extend(q.compare.clone());
     for p in &periods {
-        let facts = period_facts(conn, site_id, q, p, &EngineSettings::default())?;
+        let facts = period_facts(conn, site_id, q, p, settings)?;
         let sql = build_sql(site_id, q, p, goals, facts);
         let mut stmt = conn.prepare(&sql.text).map_err(internal)?;
         let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
@@ -98,9 +110,24 @@ fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> Result<
     Ok(())
 }
 
+/// Folds the closed visits as the server's job would and prints what that cost; with
+/// `HITKEEP_BENCH_FOLD=0` folds nothing and the engine ignores folded visits (the raw path).
+fn fold_first(db: &super::Database, now: i64) -> Result<EngineSettings, StoreError> {
+    if std::env::var("HITKEEP_BENCH_FOLD").is_ok_and(|v| v == "0") {
+        return Ok(EngineSettings { folded_visits: false, ..EngineSettings::default() });
+    }
+    let started = std::time::Instant::now();
+    let folded = DuckVisitFolder::new(db.connect()?).fold_closed_visits(now)?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let per_event = if folded.events > 0 { ms * 1e6 / folded.events as f64 } else { 0.0 };
+    println!("folded {} visits ({} events) in {ms:.0} ms: {per_event:.0} ns per event", folded.visits, folded.events);
+    Ok(EngineSettings::default())
+}
+
 /// Prints `EXPLAIN ANALYZE` of the engine's statement for `q` over its period.
-fn explain_query(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
-    let facts = period_facts(conn, site_id, q, &q.period, &EngineSettings::default())?;
+fn explain_query(on: &On, q: &Query) -> Result<(), StoreError> {
+    let On { conn, site_id, goals, settings } = *on;
+    let facts = period_facts(conn, site_id, q, &q.period, settings)?;
     let sql = build_sql(site_id, q, &q.period, goals, facts);
     let mut stmt = conn.prepare(&format!("EXPLAIN ANALYZE {}", sql.text)).map_err(internal)?;
     let mut rows = stmt.query(duckdb::params_from_iter(sql.params.iter())).map_err(internal)?;
@@ -129,6 +156,8 @@ pub fn bench_dashboard_sql(
     let tz: chrono_tz::Tz = site.timezone.as_str().parse().unwrap_or(chrono_tz::UTC);
     let now = chrono::Utc::now().timestamp_micros();
     let goals = bench_goals();
+    let settings = fold_first(db, now)?;
+    let on = On { conn: &conn, site_id: site.id.0, goals: &goals, settings: &settings };
     println!("{:<18} {:>8} {:>8}", "query", "p50 ms", "p95 ms");
     let mut total = 0.0;
     let dashboard = bench_queries("dashboard");
@@ -141,9 +170,9 @@ pub fn bench_dashboard_sql(
         }
         let q = crate::domain::query::parse_query(&v, tz, now, None).map_err(|e| StoreError::Internal(e.0))?;
         if explain.as_deref() == Some(name.as_str()) {
-            explain_query(&conn, site.id.0, &q, &goals)?;
+            explain_query(&on, &q)?;
         }
-        let (p50, p95) = time_runs(runs, || run_query_sql(&conn, site.id.0, &q, &goals))?;
+        let (p50, p95) = time_runs(runs, || run_query_sql(&on, &q))?;
         if i < n_dashboard {
             total += p50;
         }

@@ -247,7 +247,8 @@ impl EventStore for DuckEventStore {
     fn resume_state(&self, since_micros: i64) -> Result<ResumeState, StoreError> {
         let (next_visit_id, last_visitor): (u64, Option<u64>) = self
             .conn
-            .query_row("SELECT coalesce(max(visit_id), 0) + 1, max(visitor_id) FROM events", [], |r| {
+            // Never below the folded visits' watermark: their ids stay taken after deletes.
+            .query_row("SELECT greatest(coalesce(max(visit_id), 0), (SELECT coalesce(max(through), 0) FROM fold_marks)) + 1, max(visitor_id) FROM events", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .map_err(internal)?;

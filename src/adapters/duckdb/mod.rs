@@ -52,6 +52,7 @@ mod segments;
 mod sites;
 mod sql;
 mod subscriptions;
+mod visit_ends;
 mod vitals;
 mod watchdog;
 mod webhooks;
@@ -77,6 +78,7 @@ pub const ROW_GROUP_ROWS: usize = 122_880;
 pub use segments::DuckSegments;
 pub use sites::DuckSites;
 pub use subscriptions::DuckSubscriptions;
+pub use visit_ends::{DuckVisitFolder, fold_until};
 pub use webhooks::DuckWebhooks;
 
 use crate::ports::store::StoreError;

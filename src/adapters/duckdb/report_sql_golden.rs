@@ -48,6 +48,9 @@ fn queries() -> Vec<Value> {
             json!({"metrics": ["visits"], "filters": [["has_not_done", ["matches_wildcard", "event:page", ["/x/**"]]]], "dimensions": ["visit:entry_page"]}),
         ),
         base(json!({"dimensions": ["event:hostname", "visit:utm_campaign"], "order_by": [["event:hostname", "desc"]]})),
+        base(
+            json!({"metrics": ["visitors", "visits"], "dimensions": ["visit:exit_page"], "filters": [["is", "visit:source", ["Google"]]]}),
+        ),
     ]
 }
 
@@ -66,7 +69,12 @@ fn render() -> String {
         // Exact and approximate visitors; the second also with the stored page gaps and a
         // bitmap of the matching visits.
         for approx in [false, true] {
-            let facts = PeriodFacts { approx, page_gaps: approx, visit_ids: approx.then_some((100, 900)) };
+            let facts = PeriodFacts {
+                approx,
+                page_gaps: approx,
+                visit_ids: approx.then_some((100, 900)),
+                folded: approx.then_some(500),
+            };
             let sql = build_sql(7, &q, &q.period, &goals(), facts);
             out.push_str(&format!("{}\n{:?}\n", sql.text, sql.params));
         }

@@ -9,7 +9,7 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 use super::internal;
-use super::report_sql::{PeriodFacts, build_sql, build_totals_sql, tests_matched_visits};
+use super::report_sql::{PeriodFacts, build_sql, build_totals_sql, reads_folded_visits, tests_matched_visits};
 use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
@@ -39,11 +39,13 @@ pub struct EngineSettings {
     /// Visits with a matching event are found through a bitmap over the period's visit ids
     /// instead of a hash semi-join (see `PeriodFacts::visit_ids`).
     pub visit_bitmaps: bool,
+    /// Visits folded into `visit_ends` are read from there (see `PeriodFacts::folded`).
+    pub folded_visits: bool,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { exact_limit: EXACT_VISITORS_LIMIT, visit_bitmaps: true }
+        EngineSettings { exact_limit: EXACT_VISITORS_LIMIT, visit_bitmaps: true, folded_visits: true }
     }
 }
 
@@ -60,6 +62,13 @@ impl DuckReports {
     /// the property test).
     pub fn with_visit_bitmaps(mut self, on: bool) -> Self {
         self.settings.visit_bitmaps = on;
+        self
+    }
+
+    /// `false`: visits are always grouped from their events, never read from `visit_ends` (the
+    /// reference path of the property test).
+    pub fn with_folded_visits(mut self, on: bool) -> Self {
+        self.settings.folded_visits = on;
         self
     }
 
@@ -122,8 +131,9 @@ pub(super) fn events_in(conn: &Connection, site_id: u32, period: &Period) -> Res
 
 /// What the statement for `q` over `period` needs to know about the stored rows: whether the
 /// period is large enough for HyperLogLog, the range of its visit ids (only when the statement
-/// tests visits for a matching event), and (only when time on page is asked) whether every
-/// pageview stores its previous page.
+/// tests visits for a matching event), up to which visit id visits are folded (only when the
+/// statement can read them), and (only when time on page is asked) whether every pageview stores
+/// its previous page.
 pub(super) fn period_facts(
     conn: &Connection,
     site_id: u32,
@@ -145,8 +155,12 @@ pub(super) fn period_facts(
         (events_in(conn, site_id, period)?, None)
     };
     let approx = events > settings.exact_limit;
+    let folded = match settings.folded_visits && reads_folded_visits(q) {
+        true => super::visit_ends::folded_through(conn)?,
+        false => None,
+    };
     if !q.metrics.contains(&Metric::TimeOnPage) {
-        return Ok(PeriodFacts { approx, page_gaps: false, visit_ids });
+        return Ok(PeriodFacts { approx, page_gaps: false, visit_ids, folded });
     }
     let legacy: i64 = conn
         .query_row(
@@ -155,7 +169,7 @@ pub(super) fn period_facts(
             |r| r.get(0),
         )
         .map_err(internal)?;
-    Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids })
+    Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids, folded })
 }
 
 /// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the

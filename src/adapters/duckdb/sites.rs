@@ -129,6 +129,7 @@ impl SiteRepository for DuckSites {
 /// Tables whose rows belong to one site (`site_id`), deleted with it.
 const SITE_TABLES: &[&str] = &[
     "events",
+    "visit_ends",
     "web_vitals",
     "engagements",
     "goals",

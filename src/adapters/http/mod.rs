@@ -180,6 +180,8 @@ pub struct AppState {
     pub alerts: Arc<crate::services::alerts::AlertService>,
     /// How often the leader checks alerts and delivers webhooks.
     pub signals_every: std::time::Duration,
+    /// Folds closed visits for the reports (a background job of the leader).
+    pub visit_folding: Arc<dyn crate::ports::visit_folding::VisitFolding>,
 }
 
 /// All routes.

@@ -86,6 +86,12 @@ pub(super) fn visit_level(q: &Query) -> bool {
         && q.dimensions.iter().all(|d| matches!(d, Dimension::Visit(_)))
 }
 
+/// The per-visit grouping holds only what `visit_ends` folds of a visit (its visitor, start, end,
+/// pageviews, other events, exit page): grouped by exit page alone, visit-level metrics.
+pub fn reads_folded_visits(q: &Query) -> bool {
+    visit_level(q) && q.dimensions.iter().all(|d| *d == Dimension::Visit(VisitDim::ExitPage))
+}
+
 /// The statement keeps the rows of visits with a matching event (`visit_id IN matched`): visit
 /// metrics grouped per visit or summed per event under filters on events, time on page and
 /// scroll depth under any filter.

@@ -7,7 +7,9 @@ use super::columns::{
     event_dim, labelled_column, mentions_hostnames, mentions_visit_pages, needed_columns, visit_dim, where_filters,
     without_goals,
 };
-use crate::adapters::duckdb::sql::{Sql, goal_condition};
+use duckdb::types::Value;
+
+use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
 
@@ -105,6 +107,48 @@ impl Plan<'_> {
                 ", mv AS (SELECT bitstring_agg(visit_id, {lo}::UBIGINT, {hi}::UBIGINT) AS bits FROM matched \
                  WHERE visit_id BETWEEN {lo} AND {hi})"
             ));
+        }
+        if let Some(folded) = self.folded {
+            self.unfolded_rows(sql, site_id, folded);
+        }
+    }
+
+    /// `tail`: the period's rows of the visits not read from `visit_ends`: those after the
+    /// folded ones, and folded ones reaching over an end of the period (their rows in it are
+    /// grouped like any visit's). Two scans: an `OR` would probe every row against the few.
+    fn unfolded_rows(&self, sql: &mut Sql, site_id: u32, folded: u64) {
+        let (cols, period) = (needed_columns(self.q).join(", "), self.period);
+        sql.push(&format!(", tail AS (SELECT {cols} FROM events WHERE "))
+            .site_period(site_id, period)
+            .push(&format!(" AND visit_id > {folded} UNION ALL SELECT {cols} FROM events WHERE "))
+            .site_period(site_id, period)
+            .push(" AND visit_id IN (SELECT visit_id FROM visit_ends WHERE site_id = ")
+            .param(Value::UInt(site_id))
+            .push(&format!(" AND visit_id <= {folded} AND vend >= "))
+            .param(ts_param(period.start))
+            .push(" AND vstart < ")
+            .param(ts_param(period.end))
+            .push(" AND (vstart < ")
+            .param(ts_param(period.start))
+            .push(" OR vend >= ")
+            .param(ts_param(period.end))
+            .push(")))");
+    }
+
+    /// The folded visits wholly inside the period with a matching event, as rows of `visits`.
+    fn folded_visits(&self, sql: &mut Sql, site_id: u32, folded: u64) {
+        sql.push(
+            " UNION ALL BY NAME SELECT visit_id, vstart, vend, visitor_id, pv::BIGINT AS pv, ce::BIGINT AS ce, \
+             NULL::VARCHAR AS entry_page, exit_page FROM visit_ends WHERE site_id = ",
+        )
+        .param(Value::UInt(site_id))
+        .push(&format!(" AND visit_id <= {folded} AND vstart >= "))
+        .param(ts_param(self.period.start))
+        .push(" AND vend < ")
+        .param(ts_param(self.period.end));
+        if !self.q.filters.is_empty() {
+            sql.push(" AND ");
+            self.in_matched_visits(sql);
         }
     }
 
@@ -210,7 +254,7 @@ impl Plan<'_> {
     }
 
     /// `visits` (one row per visit with a matching event) and `se` (visit aggregates per group).
-    pub(super) fn visit_aggregates(&self, sql: &mut Sql) {
+    pub(super) fn visit_aggregates(&self, sql: &mut Sql, site_id: u32) {
         let dims = &self.q.dimensions;
         sql.push(", visits AS (SELECT visit_id, min(ts) AS vstart, max(ts) AS vend, ");
         if self.visit_level {
@@ -233,12 +277,16 @@ impl Plan<'_> {
                 _ => {}
             }
         }
-        sql.push(" FROM base");
+        sql.push(if self.folded.is_some() { " FROM tail" } else { " FROM base" });
         if !self.q.filters.is_empty() {
             sql.push(" WHERE ");
             self.in_matched_visits(sql);
         }
-        sql.push(" GROUP BY visit_id)");
+        sql.push(" GROUP BY visit_id");
+        if let Some(folded) = self.folded {
+            self.folded_visits(sql, site_id, folded);
+        }
+        sql.push(")");
         sql.push(", se AS (SELECT ");
         for (i, d) in dims.iter().enumerate() {
             sql.push(&format!("{} AS d{i}, ", visit_dim(d, i, self.period)));

@@ -9,10 +9,10 @@ mod ctes;
 
 use duckdb::types::Value;
 
-pub use self::columns::tests_matched_visits;
 use self::columns::{
     fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
 };
+pub use self::columns::{reads_folded_visits, tests_matched_visits};
 use super::sql::Sql;
 use crate::domain::query::{Dimension, Direction, EventDim, Goal, Metric, OrderKey, Period, Query};
 
@@ -28,6 +28,10 @@ pub struct PeriodFacts {
     /// matching event (see [`tests_matched_visits`]): the matching visits become a bitmap over
     /// that range, probed per row, instead of a hash semi-join (2x faster at 3 M rows).
     pub visit_ids: Option<(u64, u64)>,
+    /// Every visit with an id up to this is folded into `visit_ends` (only when the statement
+    /// can read it, see [`reads_folded_visits`]): the visits wholly inside the period are read
+    /// from there, only the others' events are grouped by visit.
+    pub folded: Option<u64>,
 }
 
 /// Builds the SQL for one period.
@@ -83,6 +87,8 @@ struct Plan<'a> {
     page_dim: Option<usize>,
     /// Matching visits are tested in a bitmap over this range of visit ids (see [`PeriodFacts`]).
     visit_ids: Option<(u64, u64)>,
+    /// Visits up to this id are read from `visit_ends` (see [`PeriodFacts`]).
+    folded: Option<u64>,
 }
 
 impl<'a> Plan<'a> {
@@ -108,6 +114,7 @@ impl<'a> Plan<'a> {
             group_cr: q.metrics.contains(&Metric::GroupConversionRate),
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
             visit_ids: facts.visit_ids.filter(|_| tests_matched_visits(q)),
+            folded: facts.folded.filter(|_| reads_folded_visits(q)),
         }
     }
 
@@ -136,7 +143,7 @@ impl<'a> Plan<'a> {
         }
         match (self.visits, self.summed) {
             (true, true) => self.summed_visit_aggregates(&mut sql),
-            (true, false) => self.visit_aggregates(&mut sql),
+            (true, false) => self.visit_aggregates(&mut sql, site_id),
             _ => {}
         }
         match (self.events, self.visit_level) {
