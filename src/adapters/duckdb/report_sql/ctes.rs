@@ -135,6 +135,11 @@ impl Plan<'_> {
             .push(")))");
     }
 
+    /// Grouped by the visits' exit pages.
+    fn by_exit_page(&self) -> bool {
+        self.q.dimensions.contains(&Dimension::Visit(VisitDim::ExitPage))
+    }
+
     /// The folded visits wholly inside the period with a matching event, as rows of `visits`.
     fn folded_visits(&self, sql: &mut Sql, site_id: u32, folded: u64) {
         sql.push(
@@ -146,6 +151,9 @@ impl Plan<'_> {
         .param(ts_param(self.period.start))
         .push(" AND vend < ")
         .param(ts_param(self.period.end));
+        if self.by_exit_page() {
+            sql.push(" AND pv > 0");
+        }
         if !self.q.filters.is_empty() {
             sql.push(" AND ");
             self.in_matched_visits(sql);
@@ -283,6 +291,10 @@ impl Plan<'_> {
             self.in_matched_visits(sql);
         }
         sql.push(" GROUP BY visit_id");
+        if self.by_exit_page() {
+            // A visit without a pageview in the period has no exit page (and is no visit of one).
+            sql.push(" HAVING count(*) FILTER (WHERE name = 'pageview') > 0");
+        }
         if let Some(folded) = self.folded {
             self.folded_visits(sql, site_id, folded);
         }
