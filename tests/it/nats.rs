@@ -206,6 +206,38 @@ async fn wait_drained(server: &Server) {
 }
 
 #[tokio::test]
+async fn nats_hits_arriving_together_share_messages_and_are_each_stored_once() {
+    let nats = Nats::start();
+    let data = DataDir::with_sites(&["shop.test"]);
+    let server = Arc::new(start(&data, &nats).await);
+    let tasks: Vec<_> = (0..32)
+        .map(|client| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    let path = format!("/together-{client}-{i}");
+                    let body = pageview(&path, None);
+                    let r = server.post("/ingest", "https://shop.test", CHROME_MAC, body).send().await.unwrap();
+                    assert_eq!(r.status(), 202, "{path}");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    server.wait_stored(640.0).await;
+    assert_eq!(server.metric("hitkeep_nats_published_total").await, 640.0);
+    // Group commit: while a batch waits for JetStream, the hits behind it gather into one message.
+    let messages = server.metric("hitkeep_nats_messages_published_total").await;
+    assert!((3.0..640.0).contains(&messages), "640 hits from 32 clients went out as {messages} messages");
+    Arc::into_inner(server).expect("the clients are done").stop();
+    let stored = stored_paths(&data);
+    assert_eq!(stored.len(), 640, "every hit stored");
+    assert!(stored.values().all(|n| *n == 1), "each hit stored once");
+}
+
+#[tokio::test]
 async fn nats_queue_acknowledges_after_jetstream_and_stores_each_hit_once() {
     let nats = Nats::start();
     let data = DataDir::with_sites(&["shop.test"]);
@@ -219,6 +251,8 @@ async fn nats_queue_acknowledges_after_jetstream_and_stores_each_hit_once() {
     }
     server.wait_stored(200.0).await;
     assert_eq!(server.metric("hitkeep_nats_published_total").await, 200.0, "every 202 was a JetStream ack");
+    // One at a time, a hit is never held back to wait for company: one message each.
+    assert_eq!(server.metric("hitkeep_nats_messages_published_total").await, 200.0);
     let ready: serde_json::Value = server.client.get(server.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["queue_connected"], true);
     server.stop();
