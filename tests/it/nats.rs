@@ -78,6 +78,12 @@ impl Nats {
         }
     }
 
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server: its connections stay open and
+    /// nothing answers, as with a hung server or a network partition.
+    pub fn freeze(&self, frozen: bool) {
+        signal(self.child.as_ref().expect("running"), if frozen { "STOP" } else { "CONT" });
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             signal(&c, "KILL");
@@ -356,6 +362,37 @@ async fn nats_kill9_of_nats_server_mid_load_answers_503_and_loses_no_acknowledge
         ledger.unavailable.load(Ordering::SeqCst),
         ledger.slowest_ms.load(Ordering::SeqCst)
     );
+}
+
+/// A server that stops answering (hung, or cut off by a partition) while hits arrive: 503 with
+/// Retry-After during the freeze, and afterwards every acknowledged hit stored once - including
+/// those the writer's interrupted pull had received but not stored (they were never
+/// acknowledged, so they come again).
+#[tokio::test]
+async fn nats_a_frozen_nats_server_mid_pull_loses_no_acknowledged_hit() {
+    let _turn = heavy().await;
+    let nats = Nats::start();
+    let data = DataDir::with_sites(&["shop.test"]);
+    let server = start(&data, &nats).await;
+    let ledger = Arc::new(Ledger::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = tokio::spawn(load(server.base.clone(), "f".into(), 8, stop.clone(), ledger.clone()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = ledger.acked.lock().unwrap().len();
+    nats.freeze(true);
+    // Longer than a pull's own timeout (its expiry + 5 s).
+    tokio::time::sleep(Duration::from_millis(7000)).await;
+    nats.freeze(false);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::SeqCst);
+    traffic.await.unwrap();
+    wait_drained(&server).await;
+    server.stop();
+    let acked = ledger.acked.lock().unwrap().clone();
+    assert!(acked.len() > before && before > 50, "load before ({before}) and after ({}) the freeze", acked.len());
+    assert!(ledger.unavailable.load(Ordering::SeqCst) > 0, "the frozen server was answered 503");
+    assert_eq!(ledger.unavailable_without_retry_after.load(Ordering::SeqCst), 0, "every 503 has Retry-After");
+    assert_exactly_once(&acked, &stored_paths(&data));
 }
 
 /// Three nats-servers in one cluster with JetStream (R=3 streams need all three to start).
