@@ -78,6 +78,12 @@ impl Nats {
         }
     }
 
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the server: its connections stay open and
+    /// nothing answers, as with a hung server or a network partition.
+    pub fn freeze(&self, frozen: bool) {
+        signal(self.child.as_ref().expect("running"), if frozen { "STOP" } else { "CONT" });
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             signal(&c, "KILL");
@@ -206,6 +212,38 @@ async fn wait_drained(server: &Server) {
 }
 
 #[tokio::test]
+async fn nats_hits_arriving_together_share_messages_and_are_each_stored_once() {
+    let nats = Nats::start();
+    let data = DataDir::with_sites(&["shop.test"]);
+    let server = Arc::new(start(&data, &nats).await);
+    let tasks: Vec<_> = (0..32)
+        .map(|client| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    let path = format!("/together-{client}-{i}");
+                    let body = pageview(&path, None);
+                    let r = server.post("/ingest", "https://shop.test", CHROME_MAC, body).send().await.unwrap();
+                    assert_eq!(r.status(), 202, "{path}");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    server.wait_stored(640.0).await;
+    assert_eq!(server.metric("hitkeep_nats_published_total").await, 640.0);
+    // Group commit: while a batch waits for JetStream, the hits behind it gather into one message.
+    let messages = server.metric("hitkeep_nats_messages_published_total").await;
+    assert!((3.0..640.0).contains(&messages), "640 hits from 32 clients went out as {messages} messages");
+    Arc::into_inner(server).expect("the clients are done").stop();
+    let stored = stored_paths(&data);
+    assert_eq!(stored.len(), 640, "every hit stored");
+    assert!(stored.values().all(|n| *n == 1), "each hit stored once");
+}
+
+#[tokio::test]
 async fn nats_queue_acknowledges_after_jetstream_and_stores_each_hit_once() {
     let nats = Nats::start();
     let data = DataDir::with_sites(&["shop.test"]);
@@ -219,6 +257,8 @@ async fn nats_queue_acknowledges_after_jetstream_and_stores_each_hit_once() {
     }
     server.wait_stored(200.0).await;
     assert_eq!(server.metric("hitkeep_nats_published_total").await, 200.0, "every 202 was a JetStream ack");
+    // One at a time, a hit is never held back to wait for company: one message each.
+    assert_eq!(server.metric("hitkeep_nats_messages_published_total").await, 200.0);
     let ready: serde_json::Value = server.client.get(server.url("/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["queue_connected"], true);
     server.stop();
@@ -322,6 +362,37 @@ async fn nats_kill9_of_nats_server_mid_load_answers_503_and_loses_no_acknowledge
         ledger.unavailable.load(Ordering::SeqCst),
         ledger.slowest_ms.load(Ordering::SeqCst)
     );
+}
+
+/// A server that stops answering (hung, or cut off by a partition) while hits arrive: 503 with
+/// Retry-After during the freeze, and afterwards every acknowledged hit stored once - including
+/// those the writer's interrupted pull had received but not stored (they were never
+/// acknowledged, so they come again).
+#[tokio::test]
+async fn nats_a_frozen_nats_server_mid_pull_loses_no_acknowledged_hit() {
+    let _turn = heavy().await;
+    let nats = Nats::start();
+    let data = DataDir::with_sites(&["shop.test"]);
+    let server = start(&data, &nats).await;
+    let ledger = Arc::new(Ledger::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = tokio::spawn(load(server.base.clone(), "f".into(), 8, stop.clone(), ledger.clone()));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = ledger.acked.lock().unwrap().len();
+    nats.freeze(true);
+    // Longer than a pull's own timeout (its expiry + 5 s).
+    tokio::time::sleep(Duration::from_millis(7000)).await;
+    nats.freeze(false);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::SeqCst);
+    traffic.await.unwrap();
+    wait_drained(&server).await;
+    server.stop();
+    let acked = ledger.acked.lock().unwrap().clone();
+    assert!(acked.len() > before && before > 50, "load before ({before}) and after ({}) the freeze", acked.len());
+    assert!(ledger.unavailable.load(Ordering::SeqCst) > 0, "the frozen server was answered 503");
+    assert_eq!(ledger.unavailable_without_retry_after.load(Ordering::SeqCst), 0, "every 503 has Retry-After");
+    assert_exactly_once(&acked, &stored_paths(&data));
 }
 
 /// Three nats-servers in one cluster with JetStream (R=3 streams need all three to start).

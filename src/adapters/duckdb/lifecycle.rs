@@ -138,7 +138,10 @@ fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> Result<u
 /// Tables a backup holds empty. The visitor salts: with a day's salt anyone holding the backup
 /// can recompute that day's visitor ids from (site, IP, user agent) and so link stored visitors
 /// to addresses. A restored database starts with an empty table and the server makes new salts.
-const NOT_BACKED_UP: &[&str] = &["salts"];
+/// The last two days' salted visitor keys and their numbers (`visitor_numbers`): without the
+/// salts no new hit can match a key, so they are dead weight in a copy, and a restored server
+/// numbers new visitors on from the highest number its events hold.
+const NOT_BACKED_UP: &[&str] = &["salts", "visitor_numbers"];
 
 /// Copies the catalog (tables, sequences with their values, views) and every table's rows but
 /// those of `NOT_BACKED_UP` from `source` to the attached `target`, in one transaction: a

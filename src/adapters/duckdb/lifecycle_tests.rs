@@ -42,12 +42,19 @@ fn archived_paths(file: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_backup_holds_everything_but_the_visitor_salts() {
+fn a_backup_holds_everything_but_the_visitor_salts_and_salted_keys() {
     let tmp = tempfile::tempdir().unwrap();
     let (db, site) = db_with_site(tmp.path());
     let salts = DuckSites::new(db.connect().unwrap());
     salts.save_salt(20_000, &Salt([0xA7; 32])).unwrap();
     event(&db, &site, "2026-11-01 10:00:00", "/");
+    let numbers = "SELECT count(*) FROM visitor_numbers";
+    db.connect()
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO visitor_numbers VALUES (123456789, 281474976710656, TIMESTAMP '2026-11-01 10:00:00')",
+        )
+        .unwrap();
     let backup = DuckLifecycle::new(db.connect().unwrap()).backup(&tmp.path().join("b")).unwrap();
     assert_eq!(salts.load_salts().unwrap().len(), 1, "the live database keeps its salt");
 
@@ -59,6 +66,8 @@ fn a_backup_holds_everything_but_the_visitor_salts() {
     assert_eq!(copied.list().unwrap(), vec![site]);
     let events: i64 = copy.connect().unwrap().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
     assert_eq!(events, 1);
+    let kept = |db: &Database| db.connect().unwrap().query_row(numbers, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!((kept(&db), kept(&copy)), (1, 0), "salted visitor keys stay in the live database only");
     // Sequences keep their values: the next site does not reuse an id.
     let next = copied
         .add(NewSite { domain: SiteDomain::parse("b.test").unwrap(), hostnames: vec![], timezone: TimeZoneName::utc() })

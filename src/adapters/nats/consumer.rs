@@ -211,6 +211,10 @@ impl RecordConsumer for NatsConsumer {
         let closed = self.closed.load(Ordering::SeqCst);
         // The server holds the pull until `max` messages or the expiry: the linger bounds latency.
         let expires = if closed { Duration::from_millis(100) } else { linger.clamp(Duration::from_millis(10), wait) };
+        // Where the pull starts: a pull that never finishes (NATS frozen or unreachable
+        // mid-pull) drops what it received, so the consumer goes back here and has it delivered
+        // again (none of it was acknowledged) instead of skipping it.
+        let (expected, position) = (st.expected, st.position);
         let records = self.runtime.block_on(async {
             if (st.reset || st.consumer.is_none())
                 && let Err(e) = self.reposition(st).await
@@ -226,10 +230,11 @@ impl RecordConsumer for NatsConsumer {
         match records {
             Some(r) if r.is_empty() && closed && st.in_hand.is_empty() => Batch::Closed,
             Some(r) => Batch::Records(r),
-            None if closed => Batch::Closed,
             None => {
+                (st.expected, st.position) = (expected, position);
+                st.in_hand.clear();
                 st.reset = true;
-                Batch::Records(Vec::new())
+                if closed { Batch::Closed } else { Batch::Records(Vec::new()) }
             }
         }
     }

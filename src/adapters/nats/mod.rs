@@ -110,6 +110,8 @@ impl NatsSettings {
 #[derive(Debug, Default)]
 pub struct NatsMetrics {
     pub published: AtomicU64,
+    /// Stream messages acknowledged: under load several hits share one (group commit).
+    pub messages: AtomicU64,
     pub publish_failures: AtomicU64,
     pub in_flight: AtomicU64,
     pub publish_micros_sum: AtomicU64,

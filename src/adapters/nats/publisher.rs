@@ -1,8 +1,8 @@
 //! Publishing hits to JetStream. Hits arriving together share one message: a batcher task takes
 //! the first hit waiting and every other one already queued behind it (never waiting for more),
-//! publishes them as one message (`codec`) and goes on with the next batch while the acknowledgement is
-//! on its way (pipelined, at most `BATCHES_IN_FLIGHT` batches at once: while they are out, the
-//! next hits gather - group commit); each request's 202 waits for its batch's acknowledgement.
+//! publishes them as one message (`codec`) and goes on with the next batch while the
+//! acknowledgement is on its way (pipelined: while `BATCHES_IN_FLIGHT` batches are out, the next
+//! hits gather - group commit); each request's 202 waits for its batch's acknowledgement.
 //! Under load that is one publish, one stored message and one delivery for several hits; alone,
 //! a hit is published at once. A hit with a message id of its own (relayed in a cluster) is
 //! published alone, so JetStream can de-duplicate it.
@@ -22,9 +22,13 @@ use crate::ports::queue::{PublishError, QueueMetric, Receipt, RecordPublisher, n
 const BATCH_HITS: usize = 256;
 const BATCH_BYTES: usize = 256 * 1024;
 
-/// Batches published and not yet acknowledged, at most (measured: 1 doubles the wait, 1000 leaves
-/// about one hit per message under 32 connections, 4 gathers about 5).
-const BATCHES_IN_FLIGHT: usize = 4;
+/// Batches published and not yet acknowledged, at most (group commit: while they wait for their
+/// acknowledgement, the next hits gather into one message). Measured on 2 cores with 32
+/// connections (session 7, BENCHMARKS.md): 4 in flight carry about 4 hits per message, 2 about 7,
+/// 1 about 10, at the same latency and CPU per hit within the machine's noise. Two keep publishes
+/// pipelined (a slow acknowledgement, e.g. from an R=3 stream, does not stall the node) while
+/// storing fewer, fuller messages; a lone hit still goes out at once.
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Publishes records; bounded by `--nats-max-in-flight` hits waiting for their acknowledgement.
 pub struct NatsPublisher {
@@ -48,7 +52,7 @@ impl NatsPublisher {
         let permits = Arc::new(Semaphore::new(queue.settings.max_in_flight.max(1)));
         let subject: async_nats::Subject = queue.settings.subject().into();
         let (batcher, waiting) = flume::unbounded();
-        tokio::spawn(run_batcher(queue.js.clone(), subject.clone(), waiting));
+        tokio::spawn(run_batcher(queue.js.clone(), subject.clone(), waiting, queue.metrics.clone()));
         Self { queue, subject, permits, closed, batcher }
     }
 }
@@ -58,6 +62,7 @@ async fn run_batcher(
     js: async_nats::jetstream::Context,
     subject: async_nats::Subject,
     waiting: flume::Receiver<Waiting>,
+    metrics: Arc<super::NatsMetrics>,
 ) {
     // Distinguishes this batcher's message ids from every other node's, run's and session's.
     let boot = format!("{:016x}", rand::random::<u64>());
@@ -80,12 +85,16 @@ async fn run_batcher(
         let message = PublishMessage::build().payload(payload.into()).message_id(format!("{boot}-{sent}"));
         // Sent in order here; the acknowledgement is awaited beside the next batches.
         let sent = js.send_publish(subject.clone(), message).await;
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let result = match sent {
                 Ok(ack) => ack.await.map(|_| ()),
                 Err(e) => Err(e),
             };
             drop(slot);
+            if result.is_ok() {
+                metrics.messages.fetch_add(1, Ordering::Relaxed);
+            }
             let result = result.map_err(|e| {
                 tracing::warn!(error = %e, hits = dones.len(), "JetStream publish failed");
                 classify(&e)
@@ -123,6 +132,7 @@ pub(super) async fn publish_confirmed(
     };
     match result {
         Ok(()) => {
+            metrics.messages.fetch_add(1, Ordering::Relaxed);
             metrics.record_publish(started.elapsed());
             Ok(())
         }
@@ -226,8 +236,14 @@ impl RecordPublisher for NatsPublisher {
         latency.push(("_sum".into(), m.publish_micros_sum.load(Ordering::Relaxed) as f64 / 1e6));
         latency.push(("_count".into(), load(&m.published)));
         // Each row reads one counter or gauge of the adapter.
-        let atomics: [(&'static str, &'static str, &'static str, &AtomicU64); 8] = [
+        let atomics: [(&'static str, &'static str, &'static str, &AtomicU64); 9] = [
             ("hitkeep_nats_published_total", "counter", "Hits acknowledged by JetStream.", &m.published),
+            (
+                "hitkeep_nats_messages_published_total",
+                "counter",
+                "Stream messages acknowledged by JetStream (under load several hits share one).",
+                &m.messages,
+            ),
             (
                 "hitkeep_nats_publish_failures_total",
                 "counter",
