@@ -6,7 +6,7 @@ use super::internal;
 use super::report_sql::build_sql;
 use super::reports::{EngineSettings, period_facts};
 use crate::domain::query::{Goal, GoalKind, Query};
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 /// The benchmark's queries, goals and funnel, shared with `bench/query_http.py`.
 const QUERIES: &str = include_str!("../../../bench/queries.json");
@@ -51,7 +51,7 @@ fn bench_goals() -> Vec<Goal> {
 }
 
 /// p50 and p95 of `runs` timed calls of `f` after one warm-up, in ms.
-fn time_runs(runs: usize, mut f: impl FnMut() -> Result<(), StoreError>) -> Result<(f64, f64), StoreError> {
+fn time_runs(runs: usize, mut f: impl FnMut() -> StoreResult<()>) -> StoreResult<(f64, f64)> {
     let mut times = Vec::new();
     for i in 0..=runs {
         let t = std::time::Instant::now();
@@ -66,7 +66,7 @@ fn time_runs(runs: usize, mut f: impl FnMut() -> Result<(), StoreError>) -> Resu
 }
 
 /// Runs the engine's statement(s) for `q` (its period and comparison) and fetches every row.
-fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
+fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> StoreResult<()> {
     let mut periods = vec![q.period.clone()];
     periods.extend(q.compare.clone());
     for p in &periods {
@@ -80,7 +80,7 @@ fn run_query_sql(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Go
 }
 
 /// Times each statement of `file` (p50 / p95 of `runs`) and prints its first row.
-fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> Result<(), StoreError> {
+fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> StoreResult<()> {
     let text = std::fs::read_to_string(file).map_err(|e| StoreError::Internal(format!("{file}: {e}")))?;
     for (i, stmt) in text.split(";\n").map(str::trim).filter(|s| !s.is_empty()).enumerate() {
         let mut first = String::new();
@@ -99,7 +99,7 @@ fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> Result<
 }
 
 /// Prints `EXPLAIN ANALYZE` of the engine's statement for `q` over its period.
-fn explain_query(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> Result<(), StoreError> {
+fn explain_query(conn: &duckdb::Connection, site_id: u32, q: &Query, goals: &[Goal]) -> StoreResult<()> {
     let facts = period_facts(conn, site_id, q, &q.period, &EngineSettings::default())?;
     let sql = build_sql(site_id, q, &q.period, goals, facts);
     let mut stmt = conn.prepare(&format!("EXPLAIN ANALYZE {}", sql.text)).map_err(internal)?;
@@ -117,7 +117,7 @@ pub fn bench_dashboard_sql(
     site: &crate::domain::site::Site,
     runs: usize,
     all: bool,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     let conn = db.connect()?;
     // `HITKEEP_BENCH_SQL=<file>` times the file's own statements (`;` at a line end) instead:
     // SQL variants are compared without rebuilding.
