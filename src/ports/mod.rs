@@ -27,3 +27,25 @@ pub mod store;
 pub mod subscriptions;
 pub mod useragent;
 pub mod webhooks;
+
+/// Declares an adapter's `conformance` test module: one test per named suite of `conformance`, each
+/// run on the adapters the given constructor makes, e.g.
+/// `crate::conformance_tests!(goal_repository: MemoryGoals::default);` (the adapter module's names
+/// are in scope).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($($suite:ident: $make:expr),+ $(,)?) => {
+        #[cfg(test)]
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(
+                #[test]
+                fn $suite() {
+                    $crate::ports::conformance::$suite($make);
+                }
+            )+
+        }
+    };
+}

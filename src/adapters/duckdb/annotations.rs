@@ -77,12 +77,4 @@ impl AnnotationRepository for DuckAnnotations {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn conforms_to_the_annotation_repository_suite() {
-        crate::ports::conformance::annotation_repository(|| {
-            super::DuckAnnotations::new(super::super::memory_connection())
-        });
-    }
-}
+crate::conformance_tests!(annotation_repository: || DuckAnnotations::new(crate::adapters::duckdb::memory_connection()));

@@ -121,10 +121,4 @@ impl CrawlerStore for DuckCrawlers {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn conforms_to_the_crawler_store_suite() {
-        crate::ports::conformance::crawler_store(|| super::DuckCrawlers::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(crawler_store: || DuckCrawlers::new(crate::adapters::duckdb::memory_connection()));

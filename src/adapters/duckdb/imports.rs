@@ -152,10 +152,4 @@ impl ImportStore for DuckImports {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_import_store_conformance_suite() {
-        crate::ports::conformance::import_store(|| super::DuckImports::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(import_store: || DuckImports::new(crate::adapters::duckdb::memory_connection()));

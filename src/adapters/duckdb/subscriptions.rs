@@ -54,12 +54,4 @@ impl SubscriptionStore for DuckSubscriptions {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_subscription_store_conformance_suite() {
-        crate::ports::conformance::subscription_store(|| {
-            super::DuckSubscriptions::new(super::super::memory_connection())
-        });
-    }
-}
+crate::conformance_tests!(subscription_store: || DuckSubscriptions::new(crate::adapters::duckdb::memory_connection()));

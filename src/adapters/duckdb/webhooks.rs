@@ -146,10 +146,4 @@ impl WebhookStore for DuckWebhooks {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passes_the_webhook_store_conformance_suite() {
-        crate::ports::conformance::webhook_store(|| super::DuckWebhooks::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(webhook_store: || DuckWebhooks::new(crate::adapters::duckdb::memory_connection()));

@@ -41,10 +41,4 @@ impl AnnotationRepository for MemoryAnnotations {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_annotation_repository_conformance_suite() {
-        crate::ports::conformance::annotation_repository(super::MemoryAnnotations::default);
-    }
-}
+crate::conformance_tests!(annotation_repository: MemoryAnnotations::default);

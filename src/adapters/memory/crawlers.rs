@@ -27,10 +27,4 @@ impl CrawlerStore for MemoryCrawlers {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_crawler_store_conformance_suite() {
-        crate::ports::conformance::crawler_store(super::MemoryCrawlers::default);
-    }
-}
+crate::conformance_tests!(crawler_store: MemoryCrawlers::default);

@@ -80,15 +80,4 @@ impl SubscriptionStore for MemorySubscriptions {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_goal_repository_conformance_suite() {
-        crate::ports::conformance::goal_repository(super::MemoryGoals::default);
-    }
-
-    #[test]
-    fn passes_the_subscription_store_conformance_suite() {
-        crate::ports::conformance::subscription_store(super::MemorySubscriptions::default);
-    }
-}
+crate::conformance_tests!(goal_repository: MemoryGoals::default, subscription_store: MemorySubscriptions::default);

@@ -63,10 +63,4 @@ impl PasskeyStore for MemoryPasskeys {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passkey_store() {
-        crate::ports::conformance::passkey_store(super::MemoryPasskeys::default);
-    }
-}
+crate::conformance_tests!(passkey_store: MemoryPasskeys::default);

@@ -46,10 +46,4 @@ impl SegmentRepository for MemorySegments {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_segment_repository_conformance_suite() {
-        crate::ports::conformance::segment_repository(super::MemorySegments::default);
-    }
-}
+crate::conformance_tests!(segment_repository: MemorySegments::default);

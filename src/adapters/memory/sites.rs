@@ -60,15 +60,4 @@ impl SiteRepository for MemorySites {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passes_the_site_repository_conformance_suite() {
-        crate::ports::conformance::site_repository(super::MemorySites::default);
-    }
-
-    #[test]
-    fn passes_the_salt_store_conformance_suite() {
-        crate::ports::conformance::salt_store(super::MemorySites::default);
-    }
-}
+crate::conformance_tests!(site_repository: MemorySites::default, salt_store: MemorySites::default);
