@@ -4,6 +4,9 @@ use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
 use crate::ports::store::StoreResult;
 
+/// Additive totals per group, and whether their visitor counts are estimates.
+pub type GroupTotals = (Vec<TotalsRow>, bool);
+
 /// Runs report queries against stored events.
 pub trait ReportStore: Send + Sync {
     /// Answers `q` over `period` (the query's own period or its comparison).
@@ -11,13 +14,7 @@ pub trait ReportStore: Send + Sync {
     /// Additive totals per group of `q` (visitors, pageviews, visits, bounces, total visit
     /// seconds), unsorted and unpaged, to be summed with imported history; and whether visitor
     /// counts are estimates.
-    fn query_totals(
-        &self,
-        site_id: u32,
-        q: &Query,
-        period: &Period,
-        goals: &[Goal],
-    ) -> StoreResult<(Vec<TotalsRow>, bool)>;
+    fn query_totals(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<GroupTotals>;
     /// The first event's time, for `"all"`.
     fn first_event_micros(&self, site_id: u32) -> StoreResult<Option<i64>>;
     /// Distinct visitors since a time (realtime).

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use quick_cache::sync::{Cache, GuardResult};
 
-use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
 use crate::ports::notify::BatchObserver;
-use crate::ports::reports::{ReportStore, VitalSummary};
+use crate::ports::reports::{GroupTotals, ReportStore, VitalSummary};
 use crate::ports::store::{StoreError, StoreResult};
 
 /// How long an answer is reused at most. Versions cover everything the writer stores; this
@@ -104,13 +103,7 @@ impl ReportStore for CachedReports {
         }
     }
 
-    fn query_totals(
-        &self,
-        site_id: u32,
-        q: &Query,
-        period: &Period,
-        goals: &[Goal],
-    ) -> StoreResult<(Vec<TotalsRow>, bool)> {
+    fn query_totals(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<GroupTotals> {
         self.inner.query_totals(site_id, q, period, goals)
     }
 
@@ -152,7 +145,7 @@ mod tests {
         fn funnel(&self, _: u32, _: &Period, _: &[GoalKind]) -> StoreResult<Vec<u64>> {
             Ok(vec![self.0.fetch_add(1, Ordering::SeqCst) + 1])
         }
-        fn query_totals(&self, _: u32, _: &Query, _: &Period, _: &[Goal]) -> StoreResult<(Vec<TotalsRow>, bool)> {
+        fn query_totals(&self, _: u32, _: &Query, _: &Period, _: &[Goal]) -> StoreResult<GroupTotals> {
             Ok((vec![], false))
         }
         fn first_event_micros(&self, _: u32) -> StoreResult<Option<i64>> {
