@@ -30,10 +30,14 @@ pub mod webhooks;
 
 /// Declares an adapter's `conformance` test module: one test per named suite of `conformance`, each
 /// run on the adapters the given constructor makes, e.g.
-/// `crate::conformance_tests!(goal_repository: MemoryGoals::default);` (the adapter module's names
-/// are in scope).
+/// `crate::conformance_tests!(goal_repository: MemoryGoals::default);`, or with one constructor for
+/// several suites, `crate::conformance_tests!(in_memory => user_store, token_store);` (the adapter
+/// module's names are in scope).
 #[macro_export]
 macro_rules! conformance_tests {
+    ($make:expr => $($suite:ident),+ $(,)?) => {
+        $crate::conformance_tests!($($suite: $make),+);
+    };
     ($($suite:ident: $make:expr),+ $(,)?) => {
         #[cfg(test)]
         mod conformance {
