@@ -39,7 +39,7 @@ use crate::ports::queue::{NoHandover, RecordConsumer, RecordHandover, RecordPubl
 use crate::ports::reports::{GoalRepository, ReportStore};
 use crate::ports::retention::DataLifecycle;
 use crate::ports::sites::SiteRepository;
-use crate::ports::store::{SaltStore, StoreError};
+use crate::ports::store::{SaltStore, StoreResult};
 use crate::ports::useragent::UserAgentClassifier;
 use crate::services::accounts::{AccountService, LoginLimits, SecondFactorCrypto};
 use crate::services::alerts::AlertService;
@@ -96,7 +96,7 @@ pub(crate) fn rotate_salts(ingest: &IngestService, salts: &dyn SaltStore) {
 pub struct Node {
     pub state: Arc<AppState>,
     pub publisher: Arc<dyn RecordPublisher>,
-    pub writer: std::thread::JoinHandle<Result<(), StoreError>>,
+    pub writer: std::thread::JoinHandle<StoreResult<()>>,
     pub sites: Arc<DuckSites>,
     pub db: Database,
 }
@@ -284,7 +284,7 @@ fn spawn_writer(
     writer_counters: Arc<WriterCounters>,
     observer: Arc<dyn BatchObserver>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<std::thread::JoinHandle<Result<(), StoreError>>> {
+) -> anyhow::Result<std::thread::JoinHandle<StoreResult<()>>> {
     let writer_conn = db.connect()?;
     let (policy, delay, fence, handover) =
         (config.batch, config.writer_start_delay, role.fence.clone(), role.handover.clone());

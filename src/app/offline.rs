@@ -27,7 +27,7 @@ use crate::domain::visitor::Day;
 use crate::ports::clock::Clock;
 use crate::ports::mail::Mailer;
 use crate::ports::sites::SiteRepository;
-use crate::ports::store::{SaltStore, StoreError};
+use crate::ports::store::{SaltStore, StoreError, StoreResult};
 use crate::services::accounts::AccountService;
 use crate::services::lifecycle::backups::BackupService;
 use crate::services::lifecycle::exports::ExportService;
@@ -64,7 +64,7 @@ impl Offline {
     }
 
     /// The AI crawler tallies.
-    pub fn crawler_store(&self) -> Result<Arc<dyn crate::ports::crawlers::CrawlerStore>, StoreError> {
+    pub fn crawler_store(&self) -> StoreResult<Arc<dyn crate::ports::crawlers::CrawlerStore>> {
         Ok(Arc::new(crate::adapters::duckdb::DuckCrawlers::new(self.db.connect()?)))
     }
 
@@ -74,11 +74,11 @@ impl Offline {
     }
 
     /// Writes everything to the database file.
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
+    pub fn checkpoint(&self) -> StoreResult<()> {
         self.db.checkpoint()
     }
 
-    fn site_repo(&self) -> Result<Arc<DuckSites>, StoreError> {
+    fn site_repo(&self) -> StoreResult<Arc<DuckSites>> {
         Ok(Arc::new(DuckSites::new(self.db.connect()?)))
     }
 
@@ -97,11 +97,11 @@ impl Offline {
     }
 
     /// All stored sites.
-    pub fn site_list(&self) -> Result<Vec<Site>, StoreError> {
+    pub fn site_list(&self) -> StoreResult<Vec<Site>> {
         self.site_repo()?.list().map_err(|e| StoreError::Internal(e.to_string()))
     }
 
-    fn lifecycle(&self) -> Result<Arc<DuckLifecycle>, StoreError> {
+    fn lifecycle(&self) -> StoreResult<Arc<DuckLifecycle>> {
         Ok(Arc::new(DuckLifecycle::new(self.db.connect()?)))
     }
 
@@ -111,22 +111,22 @@ impl Offline {
     }
 
     /// Backups (the command line may write anywhere; the root only bounds the API).
-    pub fn backups(&self) -> Result<BackupService, StoreError> {
+    pub fn backups(&self) -> StoreResult<BackupService> {
         Ok(BackupService::new(self.lifecycle()?, self.data_dir.join("backups")))
     }
 
     /// Exports staged under `<data-dir>/tmp`.
-    pub fn exports(&self) -> Result<ExportService, StoreError> {
+    pub fn exports(&self) -> StoreResult<ExportService> {
         Ok(ExportService::new(self.lifecycle()?, self.data_dir.join("tmp")))
     }
 
     /// Imports of other tools' exports.
-    pub fn imports(&self) -> Result<ImportService, StoreError> {
+    pub fn imports(&self) -> StoreResult<ImportService> {
         Ok(ImportService::new(Arc::new(DuckImports::new(self.db.connect()?)), Arc::new(ZipUnpacker)))
     }
 
     /// E-mail reports sent with `mailer` at the time `clock` tells.
-    pub fn email_reports(&self, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Result<EmailReports, StoreError> {
+    pub fn email_reports(&self, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> StoreResult<EmailReports> {
         let reports = Arc::new(ReportService::new(
             Arc::new(DuckReports::new(self.db.connect()?, EXACT_VISITORS_LIMIT)),
             Arc::new(DuckGoals::new(self.db.connect()?)),
@@ -145,7 +145,7 @@ impl Offline {
         span: Option<&DateSpan>,
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<u64, StoreError> {
+    ) -> StoreResult<u64> {
         let table = match table {
             RecordTable::Events => ExportTable::Events,
             RecordTable::WebVitals => ExportTable::WebVitals,
@@ -157,12 +157,12 @@ impl Offline {
     }
 
     /// The share of free blocks in the file, and the block count.
-    pub fn free_ratio(&self) -> Result<(f64, u64), StoreError> {
+    pub fn free_ratio(&self) -> StoreResult<(f64, u64)> {
         crate::adapters::duckdb::free_ratio(&self.db.connect()?)
     }
 
     /// Prints the dashboard queries' timings.
-    pub fn bench(&self, site: &Site, runs: usize, all: bool) -> Result<(), StoreError> {
+    pub fn bench(&self, site: &Site, runs: usize, all: bool) -> StoreResult<()> {
         crate::adapters::duckdb::bench_dashboard_sql(&self.db, site, runs, all)
     }
 
@@ -173,7 +173,7 @@ impl Offline {
 }
 
 /// Rewrites a database file without its free blocks; returns the sizes before and after.
-pub fn compact(database: &Path) -> Result<(u64, u64), StoreError> {
+pub fn compact(database: &Path) -> StoreResult<(u64, u64)> {
     crate::adapters::duckdb::compact_file(database)
 }
 

@@ -17,7 +17,7 @@ use super::site::Site;
 use crate::ports::accounts::UserStore;
 use crate::ports::clock::Clock;
 use crate::ports::lifecycle::{Mail, MailError, Mailer, SubscriptionStore};
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 use crate::services::reports::ReportService;
 
 /// Why a report was not sent.
@@ -224,7 +224,7 @@ impl EmailReports {
 
     /// Subscribes `email`; the first scheduled mail is the next one due (a new subscriber does not
     /// get the last period's report at once: `send_now` does that). `false` when it existed.
-    pub fn subscribe(&self, site: &Site, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+    pub fn subscribe(&self, site: &Site, email: &str, frequency: Frequency) -> StoreResult<bool> {
         let created = self.subscriptions.subscribe(site.id.0, email, frequency)?;
         if created {
             let (tz, now) = (site_tz(site), self.clock.now_micros());

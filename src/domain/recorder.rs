@@ -14,7 +14,7 @@ use crate::ports::clock::Clock;
 use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
 use crate::ports::queue::{Batch, RecordConsumer, RecordHandover};
-use crate::ports::store::{EventStore, StoreError};
+use crate::ports::store::{EventStore, StoreError, StoreResult};
 
 /// Batching knobs.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +117,7 @@ pub fn run_writer(
     observer: &dyn BatchObserver,
     fence: &dyn WriteFence,
     handover: &dyn RecordHandover,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     let resume = store.resume_state(clock.now_micros() - VISIT_TIMEOUT_MICROS)?;
     let mut sessions = Sessionizer::new(resume.next_visit_id, VISIT_TIMEOUT_MICROS, resume.open_visits)
         .with_max_open(policy.max_open_visits);
@@ -258,7 +258,7 @@ fn unstored(
     counters: &WriterCounters,
     error: StoreError,
     handover: &dyn RecordHandover,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     counters.running.store(false, Ordering::SeqCst);
     if consumer.durable_queue().is_some() {
         // Not acknowledged, so still in the durable queue: the next writer stores them.
@@ -285,7 +285,7 @@ fn fenced(
     in_hand: Vec<Record>,
     counters: &WriterCounters,
     handover: &dyn RecordHandover,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     counters.running.store(false, Ordering::SeqCst);
     if consumer.durable_queue().is_some() {
         // Nothing acknowledged, nothing lost: the next leader's writer takes the durable queue over.
@@ -339,17 +339,17 @@ mod tests {
         broken: bool,
     }
     impl EventStore for Store {
-        fn append(&mut self, _events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+        fn append(&mut self, _events: &[Event], vitals: &[VitalSample]) -> StoreResult<()> {
             if self.broken {
                 return Err(StoreError::Internal("disk full".into()));
             }
             self.vitals += vitals.len();
             Ok(())
         }
-        fn checkpoint(&mut self) -> Result<(), StoreError> {
+        fn checkpoint(&mut self) -> StoreResult<()> {
             Ok(())
         }
-        fn resume_state(&self, _since: i64) -> Result<ResumeState, StoreError> {
+        fn resume_state(&self, _since: i64) -> StoreResult<ResumeState> {
             Ok(ResumeState::default())
         }
     }

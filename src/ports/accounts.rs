@@ -10,7 +10,7 @@ use crate::domain::site::SiteId;
 use super::passkeys::PasskeyStore;
 use super::second_factors::{SecondFactorStore, SecurityPolicyStore};
 use super::sso::ExternalIdentityStore;
-use super::store::StoreError;
+use super::store::StoreResult;
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +86,7 @@ pub struct AuditEntry {
 
 /// Users and their passwords.
 pub trait UserStore: Send + Sync {
-    fn count_users(&self) -> Result<u64, StoreError>;
+    fn count_users(&self) -> StoreResult<u64>;
     /// Adds a user unless the e-mail is taken (`Ok(None)` then). `only_if_no_users` makes the
     /// check-and-insert of the first-run setup atomic.
     fn add_user(
@@ -96,72 +96,72 @@ pub trait UserStore: Send + Sync {
         password_hash: &str,
         is_admin: bool,
         only_if_no_users: bool,
-    ) -> Result<Option<User>, StoreError>;
-    fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
-    fn users(&self) -> Result<Vec<User>, StoreError>;
-    fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
-    fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError>;
-    fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError>;
+    ) -> StoreResult<Option<User>>;
+    fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>>;
+    fn users(&self) -> StoreResult<Vec<User>>;
+    fn set_password(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
+    fn set_admin(&self, id: UserId, is_admin: bool) -> StoreResult<bool>;
+    fn touch_login(&self, id: UserId, at: i64) -> StoreResult<()>;
     /// `false` when there is no such user.
-    fn set_language(&self, id: UserId, language: Language) -> Result<bool, StoreError>;
+    fn set_language(&self, id: UserId, language: Language) -> StoreResult<bool>;
     /// Deletes the user with their memberships, sessions and tokens.
-    fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+    fn delete_user(&self, id: UserId) -> StoreResult<bool>;
 }
 
 /// Who holds which role on which site.
 pub trait MembershipStore: Send + Sync {
-    fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError>;
-    fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError>;
-    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError>;
-    fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError>;
+    fn memberships(&self, user: UserId) -> StoreResult<Vec<(SiteId, Role)>>;
+    fn members(&self, site: SiteId) -> StoreResult<Vec<(UserId, Role)>>;
+    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> StoreResult<()>;
+    fn remove_member(&self, user: UserId, site: SiteId) -> StoreResult<bool>;
     /// Removes everything tied to a deleted site (memberships, share links, token site lists).
-    fn forget_site(&self, site: SiteId) -> Result<(), StoreError>;
+    fn forget_site(&self, site: SiteId) -> StoreResult<()>;
 }
 
 /// Signed-in and share-link sessions.
 pub trait SessionStore: Send + Sync {
-    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError>;
-    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> Result<(), StoreError>;
-    fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
-    fn delete_session(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
-    fn delete_sessions_of(&self, user: UserId) -> Result<(), StoreError>;
-    fn delete_expired(&self, now: i64) -> Result<(), StoreError>;
+    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> StoreResult<()>;
+    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> StoreResult<()>;
+    fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>>;
+    fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()>;
+    fn delete_sessions_of(&self, user: UserId) -> StoreResult<()>;
+    fn delete_expired(&self, now: i64) -> StoreResult<()>;
 }
 
 /// API tokens.
 pub trait TokenStore: Send + Sync {
-    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError>;
-    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
-    fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError>;
-    fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError>;
-    fn delete_token(&self, id: u32) -> Result<bool, StoreError>;
-    fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError>;
+    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> StoreResult<TokenRecord>;
+    fn token(&self, digest: &[u8; 32]) -> StoreResult<Option<TokenRecord>>;
+    fn tokens(&self, user: Option<UserId>) -> StoreResult<Vec<TokenRecord>>;
+    fn token_by_id(&self, id: u32) -> StoreResult<Option<TokenRecord>>;
+    fn delete_token(&self, id: u32) -> StoreResult<bool>;
+    fn touch_token(&self, id: u32, at: i64) -> StoreResult<()>;
 }
 
 /// Share links.
 pub trait ShareStore: Send + Sync {
-    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError>;
-    fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError>;
-    fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError>;
-    fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError>;
+    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> StoreResult<ShareRecord>;
+    fn share(&self, digest: &[u8; 32]) -> StoreResult<Option<ShareRecord>>;
+    fn shares(&self, site: SiteId) -> StoreResult<Vec<ShareRecord>>;
+    fn share_by_id(&self, id: u32) -> StoreResult<Option<ShareRecord>>;
     /// Deletes a share link and the access tokens opened with it.
-    fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError>;
+    fn delete_share(&self, site: SiteId, id: u32) -> StoreResult<bool>;
 }
 
 /// Invitations.
 pub trait InviteStore: Send + Sync {
-    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError>;
-    fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
-    fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError>;
+    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> StoreResult<()>;
+    fn invite(&self, digest: &[u8; 32]) -> StoreResult<Option<InviteRecord>>;
+    fn delete_invite(&self, digest: &[u8; 32]) -> StoreResult<()>;
 }
 
 /// The audit log.
 pub trait AuditStore: Send + Sync {
-    fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
-    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+    fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEntry>>;
     /// Deletes audit entries from before `before`; returns how many went.
-    fn prune_audit(&self, before: i64) -> Result<u64, StoreError>;
+    fn prune_audit(&self, before: i64) -> StoreResult<u64>;
 }
 
 /// Declares a trait that is all of its capabilities together, and implements it for every type

@@ -3,7 +3,7 @@
 
 use crate::domain::accounts::UserId;
 
-use super::store::StoreError;
+use super::store::StoreResult;
 
 /// A stored passkey.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,18 +30,18 @@ pub struct NewPasskey {
 /// Passkeys per account (several each, named).
 pub trait PasskeyStore: Send + Sync {
     /// Stores a passkey; `None` when its credential id is registered already (to anyone).
-    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> Result<Option<u32>, StoreError>;
+    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> StoreResult<Option<u32>>;
     /// The user's passkeys, oldest first.
-    fn passkeys(&self, user: UserId) -> Result<Vec<PasskeyRecord>, StoreError>;
-    fn passkey_by_credential(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>, StoreError>;
+    fn passkeys(&self, user: UserId) -> StoreResult<Vec<PasskeyRecord>>;
+    fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>>;
     /// `false` when the user has no passkey with this id.
-    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> Result<bool, StoreError>;
+    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> StoreResult<bool>;
     /// `false` when the user has no passkey with this id.
-    fn remove_passkey(&self, user: UserId, id: u32) -> Result<bool, StoreError>;
+    fn remove_passkey(&self, user: UserId, id: u32) -> StoreResult<bool>;
     /// Records a sign-in with the passkey, storing its credential again when its counter moved.
-    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> Result<(), StoreError>;
+    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> StoreResult<()>;
     /// Removes every passkey of the user; returns how many went.
-    fn remove_passkeys(&self, user: UserId) -> Result<u64, StoreError>;
+    fn remove_passkeys(&self, user: UserId) -> StoreResult<u64>;
 }
 
 /// Why a ceremony failed.

@@ -2,30 +2,27 @@
 
 use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
+
+/// Additive totals per group, and whether their visitor counts are estimates.
+pub type GroupTotals = (Vec<TotalsRow>, bool);
 
 /// Runs report queries against stored events.
 pub trait ReportStore: Send + Sync {
     /// Answers `q` over `period` (the query's own period or its comparison).
-    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError>;
+    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<QueryResult>;
     /// Additive totals per group of `q` (visitors, pageviews, visits, bounces, total visit
     /// seconds), unsorted and unpaged, to be summed with imported history; and whether visitor
     /// counts are estimates.
-    fn query_totals(
-        &self,
-        site_id: u32,
-        q: &Query,
-        period: &Period,
-        goals: &[Goal],
-    ) -> Result<(Vec<TotalsRow>, bool), StoreError>;
+    fn query_totals(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<GroupTotals>;
     /// The first event's time, for `"all"`.
-    fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError>;
+    fn first_event_micros(&self, site_id: u32) -> StoreResult<Option<i64>>;
     /// Distinct visitors since a time (realtime).
-    fn current_visitors(&self, site_id: u32, since_micros: i64) -> Result<u64, StoreError>;
+    fn current_visitors(&self, site_id: u32, since_micros: i64) -> StoreResult<u64>;
     /// Visitors reaching each funnel step in order within one visit.
-    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError>;
+    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> StoreResult<Vec<u64>>;
     /// Web Vitals per metric over a period, optionally for one page.
-    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError>;
+    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> StoreResult<Vec<VitalSummary>>;
 }
 
 /// One Web Vitals metric over a period.
@@ -51,18 +48,12 @@ pub struct Funnel {
 
 /// Goals and funnels of sites.
 pub trait GoalRepository: Send + Sync {
-    fn goals(&self, site_id: u32) -> Result<Vec<Goal>, StoreError>;
+    fn goals(&self, site_id: u32) -> StoreResult<Vec<Goal>>;
     /// Saves a goal; `currency` makes it a revenue goal.
-    fn add_goal(
-        &self,
-        site_id: u32,
-        display_name: &str,
-        kind: &GoalKind,
-        currency: Option<&str>,
-    ) -> Result<Goal, StoreError>;
+    fn add_goal(&self, site_id: u32, display_name: &str, kind: &GoalKind, currency: Option<&str>) -> StoreResult<Goal>;
     /// `false` when no such goal.
-    fn delete_goal(&self, site_id: u32, goal_id: u32) -> Result<bool, StoreError>;
-    fn funnels(&self, site_id: u32) -> Result<Vec<Funnel>, StoreError>;
-    fn add_funnel(&self, site_id: u32, name: &str, steps: &[GoalKind]) -> Result<Funnel, StoreError>;
-    fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> Result<bool, StoreError>;
+    fn delete_goal(&self, site_id: u32, goal_id: u32) -> StoreResult<bool>;
+    fn funnels(&self, site_id: u32) -> StoreResult<Vec<Funnel>>;
+    fn add_funnel(&self, site_id: u32, name: &str, steps: &[GoalKind]) -> StoreResult<Funnel>;
+    fn delete_funnel(&self, site_id: u32, funnel_id: u32) -> StoreResult<bool>;
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::lifecycle::DateSpan;
 use crate::domain::site::Site;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// What one retention run did for a site.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,11 +69,11 @@ pub trait DataLifecycle: Send + Sync {
         site: &Site,
         cutoff_micros: i64,
         archive_dir: Option<&Path>,
-    ) -> Result<RetentionOutcome, StoreError>;
+    ) -> StoreResult<RetentionOutcome>;
     /// Writes the site's raw events in `span` to `file`; returns the row count.
-    fn export(&self, site_id: u32, span: &DateSpan, format: ExportFormat, file: &Path) -> Result<u64, StoreError>;
+    fn export(&self, site_id: u32, span: &DateSpan, format: ExportFormat, file: &Path) -> StoreResult<u64>;
     /// Events of the site in `span` (for progress and empty-export answers).
-    fn count_events(&self, site_id: u32, span: &DateSpan) -> Result<u64, StoreError>;
+    fn count_events(&self, site_id: u32, span: &DateSpan) -> StoreResult<u64>;
     /// A consistent snapshot of the whole database into `dir` (created; must not hold one).
-    fn backup(&self, dir: &Path) -> Result<BackupOutcome, StoreError>;
+    fn backup(&self, dir: &Path) -> StoreResult<BackupOutcome>;
 }

@@ -3,7 +3,7 @@
 
 use crate::domain::accounts::UserId;
 
-use super::store::StoreError;
+use super::store::StoreResult;
 
 /// A user's TOTP authenticator as stored: the secret sealed by a [`SecretCipher`].
 #[derive(Debug, Clone, PartialEq)]
@@ -19,26 +19,26 @@ pub struct TotpRecord {
 pub trait SecondFactorStore: Send + Sync {
     /// Stores a new, unconfirmed secret (replacing an unconfirmed one); `false` when a confirmed
     /// one exists and was kept.
-    fn begin_totp(&self, user: UserId, sealed: &[u8], at: i64) -> Result<bool, StoreError>;
-    fn totp(&self, user: UserId) -> Result<Option<TotpRecord>, StoreError>;
+    fn begin_totp(&self, user: UserId, sealed: &[u8], at: i64) -> StoreResult<bool>;
+    fn totp(&self, user: UserId) -> StoreResult<Option<TotpRecord>>;
     /// Confirms the pending secret, records `step` as used and replaces the recovery codes, all at
     /// once; `false` when there is no unconfirmed secret.
-    fn confirm_totp(&self, user: UserId, step: i64, recovery: &[[u8; 32]]) -> Result<bool, StoreError>;
+    fn confirm_totp(&self, user: UserId, step: i64, recovery: &[[u8; 32]]) -> StoreResult<bool>;
     /// Records `step` as used unless it or a later step already was: `false` is a replay.
-    fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool, StoreError>;
+    fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
     /// Replaces every recovery code of the user.
-    fn replace_recovery_codes(&self, user: UserId, digests: &[[u8; 32]]) -> Result<(), StoreError>;
+    fn replace_recovery_codes(&self, user: UserId, digests: &[[u8; 32]]) -> StoreResult<()>;
     /// Uses up the unused recovery code with this digest; `false` when there is none.
-    fn use_recovery_code(&self, user: UserId, digest: &[u8; 32], at: i64) -> Result<bool, StoreError>;
-    fn recovery_codes_left(&self, user: UserId) -> Result<u32, StoreError>;
+    fn use_recovery_code(&self, user: UserId, digest: &[u8; 32], at: i64) -> StoreResult<bool>;
+    fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32>;
     /// Deletes the authenticator and the recovery codes; `false` when there were none.
-    fn remove_second_factors(&self, user: UserId) -> Result<bool, StoreError>;
+    fn remove_second_factors(&self, user: UserId) -> StoreResult<bool>;
 }
 
 /// Instance-wide sign-in policy set by instance administrators.
 pub trait SecurityPolicyStore: Send + Sync {
-    fn two_factor_required(&self) -> Result<bool, StoreError>;
-    fn set_two_factor_required(&self, required: bool) -> Result<(), StoreError>;
+    fn two_factor_required(&self) -> StoreResult<bool>;
+    fn set_two_factor_required(&self, required: bool) -> StoreResult<()>;
 }
 
 /// Seals secrets that must be read back later (TOTP secrets) under the server's key.

@@ -3,7 +3,7 @@
 
 use crate::domain::accounts::UserId;
 
-use super::store::StoreError;
+use super::store::StoreResult;
 
 /// Where to send the browser, and what the callback must match (kept by us, never by the browser).
 #[derive(Debug, Clone)]
@@ -49,8 +49,8 @@ pub trait IdentityProvider: Send + Sync {
 
 /// Which local account an external identity (issuer + subject) belongs to.
 pub trait ExternalIdentityStore: Send + Sync {
-    fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, StoreError>;
-    fn link_identity(&self, user: UserId, issuer: &str, subject: &str, at: i64) -> Result<(), StoreError>;
+    fn identity_user(&self, issuer: &str, subject: &str) -> StoreResult<Option<UserId>>;
+    fn link_identity(&self, user: UserId, issuer: &str, subject: &str, at: i64) -> StoreResult<()>;
     /// Whether the user signs in through a provider (then password sign-in may be off for them).
-    fn has_identity(&self, user: UserId) -> Result<bool, StoreError>;
+    fn has_identity(&self, user: UserId) -> StoreResult<bool>;
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
     Internal(String),
 }
 
+/// The result of a storage operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
 /// What the writer needs to resume after a restart or failover.
 #[derive(Debug, Clone, Default)]
 pub struct ResumeState {

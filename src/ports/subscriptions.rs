@@ -1,7 +1,7 @@
 //! Who gets which e-mail report.
 
 use crate::domain::lifecycle::Frequency;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// One e-mail report subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,10 +15,10 @@ pub struct Subscription {
 
 /// Who gets which report.
 pub trait SubscriptionStore: Send + Sync {
-    fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError>;
+    fn subscriptions(&self, site_id: Option<u32>) -> StoreResult<Vec<Subscription>>;
     /// `false` when it already existed.
-    fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError>;
+    fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> StoreResult<bool>;
     /// `false` when there was none.
-    fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError>;
-    fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> Result<(), StoreError>;
+    fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> StoreResult<bool>;
+    fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> StoreResult<()>;
 }

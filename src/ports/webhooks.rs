@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::domain::webhooks::{BodyFormat, WebhookEvent, WebhookRuleError};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// A stored webhook subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,23 +100,23 @@ pub struct Attempt {
 /// Webhooks and their outbox.
 pub trait WebhookStore: Send + Sync {
     /// Every webhook (of one site), in creation order.
-    fn webhooks(&self, site_id: Option<u32>) -> Result<Vec<Webhook>, StoreError>;
-    fn add_webhook(&self, hook: &NewWebhook) -> Result<Webhook, StoreError>;
+    fn webhooks(&self, site_id: Option<u32>) -> StoreResult<Vec<Webhook>>;
+    fn add_webhook(&self, hook: &NewWebhook) -> StoreResult<Webhook>;
     /// Deletes a hook and its deliveries; `false` when the site has no such hook.
-    fn delete_webhook(&self, site_id: u32, id: u32) -> Result<bool, StoreError>;
-    fn set_goal_cursor(&self, id: u32, micros: i64) -> Result<(), StoreError>;
+    fn delete_webhook(&self, site_id: u32, id: u32) -> StoreResult<bool>;
+    fn set_goal_cursor(&self, id: u32, micros: i64) -> StoreResult<()>;
     /// Marks a report period as sent; `daily` picks the daily or the weekly one.
-    fn set_report_sent(&self, id: u32, daily: bool, period: &str) -> Result<(), StoreError>;
+    fn set_report_sent(&self, id: u32, daily: bool, period: &str) -> StoreResult<()>;
     /// Queues a delivery, due at `now`; its id.
-    fn enqueue(&self, webhook_id: u32, site_id: u32, event: &str, data: &str, now: i64) -> Result<u64, StoreError>;
+    fn enqueue(&self, webhook_id: u32, site_id: u32, event: &str, data: &str, now: i64) -> StoreResult<u64>;
     /// Pending deliveries due at `now`, oldest first.
-    fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError>;
-    fn record_attempt(&self, delivery_id: u64, attempt: &Attempt) -> Result<(), StoreError>;
+    fn due(&self, now: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
+    fn record_attempt(&self, delivery_id: u64, attempt: &Attempt) -> StoreResult<()>;
     /// The newest deliveries of a site (of one hook), newest first.
-    fn deliveries(&self, site_id: u32, webhook_id: Option<u32>, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    fn deliveries(&self, site_id: u32, webhook_id: Option<u32>, limit: usize) -> StoreResult<Vec<Delivery>>;
     /// Queues a copy of a delivery of the site, due at `now`; the copy's id, `None` when the
     /// site has no such delivery.
-    fn redeliver(&self, site_id: u32, delivery_id: u64, now: i64) -> Result<Option<u64>, StoreError>;
+    fn redeliver(&self, site_id: u32, delivery_id: u64, now: i64) -> StoreResult<Option<u64>>;
 }
 
 /// Why a delivery attempt did not get an answer.

@@ -8,7 +8,7 @@ use crate::domain::access_log::{AccessLogFormat, parse_line};
 use crate::domain::crawlers::{CrawlerFetch, local_day, tally};
 use crate::domain::site::{Site, SiteDirectory};
 use crate::ports::crawlers::CrawlerStore;
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 use crate::ports::useragent::UserAgentClassifier;
 
 /// What an import read.
@@ -42,7 +42,7 @@ pub fn import_access_log(
     site: LogSite<'_>,
     classifier: &dyn UserAgentClassifier,
     store: &dyn CrawlerStore,
-) -> Result<LogImportSummary, StoreError> {
+) -> StoreResult<LogImportSummary> {
     let mut summary = LogImportSummary::default();
     let mut pending: Vec<CrawlerFetch> = Vec::new();
     for (n, line) in input.lines().enumerate() {

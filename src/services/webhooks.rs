@@ -20,7 +20,7 @@ use crate::ports::accounts::SecretSource;
 use crate::ports::alerts::TrafficSignals;
 use crate::ports::clock::Clock;
 use crate::ports::reports::GoalRepository;
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 use crate::ports::webhooks::{
     Attempt, Delivery, DeliveryState, NewWebhook, TransportError, Webhook, WebhookStore, WebhookTransport,
 };
@@ -162,12 +162,12 @@ impl WebhookService {
     }
 
     /// Whether any hook of the site listens to one of `events`.
-    pub fn listens(&self, site_id: u32, events: &[WebhookEvent]) -> Result<bool, StoreError> {
+    pub fn listens(&self, site_id: u32, events: &[WebhookEvent]) -> StoreResult<bool> {
         Ok(self.store.webhooks(Some(site_id))?.iter().any(|h| h.events.iter().any(|e| events.contains(e))))
     }
 
     /// Queues `event` with `data` for every hook of the site that subscribed to it; how many.
-    pub fn publish(&self, site_id: u32, event: WebhookEvent, data: &Value) -> Result<usize, StoreError> {
+    pub fn publish(&self, site_id: u32, event: WebhookEvent, data: &Value) -> StoreResult<usize> {
         let now = self.clock.now_micros();
         let hooks = self.store.webhooks(Some(site_id))?;
         let mut queued = 0;

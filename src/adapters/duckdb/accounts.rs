@@ -9,7 +9,7 @@ use crate::domain::site::SiteId;
 use crate::ports::accounts::{
     MembershipStore, SessionRecord, SessionStore, ShareRecord, ShareStore, TokenRecord, TokenStore, User, UserStore,
 };
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 on_own_connection!(
     /// The account store.
@@ -29,12 +29,12 @@ fn user_row(r: &Row<'_>) -> duckdb::Result<UserRow> {
 }
 
 /// Pairs of an id and a role, as `sql` with one id parameter lists them.
-fn roles(conn: &duckdb::Connection, sql: &str, id: u32) -> Result<Vec<(u32, Role)>, StoreError> {
+fn roles(conn: &duckdb::Connection, sql: &str, id: u32) -> StoreResult<Vec<(u32, Role)>> {
     let rows = all_rows(conn, sql, [id], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
     rows.into_iter().map(|(id, r)| Ok((id, Role::parse(&r).map_err(|_| corrupt("role"))?))).collect()
 }
 
-fn to_user(row: UserRow) -> Result<User, StoreError> {
+fn to_user(row: UserRow) -> StoreResult<User> {
     let (id, email, name, password_hash, is_admin, created_at, last_login_at, language) = row;
     Ok(User {
         id: UserId(id),
@@ -56,7 +56,7 @@ fn token_row(r: &Row<'_>) -> duckdb::Result<TokenRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
-fn to_token(row: TokenRow) -> Result<TokenRecord, StoreError> {
+fn to_token(row: TokenRow) -> StoreResult<TokenRecord> {
     let (id, user, name, scope, sites, created_at, expires_at, last_used_at) = row;
     Ok(TokenRecord {
         id,
@@ -88,7 +88,7 @@ fn share_row(r: &Row<'_>) -> duckdb::Result<ShareRecord> {
 }
 
 impl UserStore for DuckAccounts {
-    fn count_users(&self) -> Result<u64, StoreError> {
+    fn count_users(&self) -> StoreResult<u64> {
         self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(internal)
     }
 
@@ -99,7 +99,7 @@ impl UserStore for DuckAccounts {
         password_hash: &str,
         is_admin: bool,
         only_if_no_users: bool,
-    ) -> Result<Option<User>, StoreError> {
+    ) -> StoreResult<Option<User>> {
         let conn = self.conn();
         let (users, same): (i64, i64) = conn
             .query_row("SELECT count(*), count(*) FILTER (email = ?) FROM users", [email.as_str()], |r| {
@@ -123,42 +123,42 @@ impl UserStore for DuckAccounts {
         to_user(row).map(Some)
     }
 
-    fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?");
         first_row(&self.conn(), &sql, [id.0], user_row)?.map(to_user).transpose()
     }
 
-    fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+    fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE email = ?");
         first_row(&self.conn(), &sql, [email.as_str()], user_row)?.map(to_user).transpose()
     }
 
-    fn users(&self) -> Result<Vec<User>, StoreError> {
+    fn users(&self) -> StoreResult<Vec<User>> {
         let rows = all_rows(&self.conn(), &format!("SELECT {USER_COLS} FROM users ORDER BY id"), [], user_row)?;
         rows.into_iter().map(to_user).collect()
     }
 
-    fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+    fn set_password(&self, id: UserId, password_hash: &str) -> StoreResult<()> {
         self.conn()
             .execute("UPDATE users SET password_hash = ? WHERE id = ?", params![password_hash, id.0])
             .map_err(internal)?;
         Ok(())
     }
 
-    fn set_admin(&self, id: UserId, is_admin: bool) -> Result<bool, StoreError> {
+    fn set_admin(&self, id: UserId, is_admin: bool) -> StoreResult<bool> {
         changed(&self.conn(), "UPDATE users SET is_admin = ? WHERE id = ?", params![is_admin, id.0])
     }
 
-    fn touch_login(&self, id: UserId, at: i64) -> Result<(), StoreError> {
+    fn touch_login(&self, id: UserId, at: i64) -> StoreResult<()> {
         self.conn().execute("UPDATE users SET last_login_at = ? WHERE id = ?", params![at, id.0]).map_err(internal)?;
         Ok(())
     }
 
-    fn set_language(&self, id: UserId, language: Language) -> Result<bool, StoreError> {
+    fn set_language(&self, id: UserId, language: Language) -> StoreResult<bool> {
         changed(&self.conn(), "UPDATE users SET language = ? WHERE id = ?", params![language.as_str(), id.0])
     }
 
-    fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+    fn delete_user(&self, id: UserId) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         for sql in [
@@ -179,17 +179,17 @@ impl UserStore for DuckAccounts {
 }
 
 impl MembershipStore for DuckAccounts {
-    fn memberships(&self, user: UserId) -> Result<Vec<(SiteId, Role)>, StoreError> {
+    fn memberships(&self, user: UserId) -> StoreResult<Vec<(SiteId, Role)>> {
         let sql = "SELECT site_id, role FROM memberships WHERE user_id = ?";
         Ok(roles(&self.conn(), sql, user.0)?.into_iter().map(|(s, r)| (SiteId(s), r)).collect())
     }
 
-    fn members(&self, site: SiteId) -> Result<Vec<(UserId, Role)>, StoreError> {
+    fn members(&self, site: SiteId) -> StoreResult<Vec<(UserId, Role)>> {
         let sql = "SELECT user_id, role FROM memberships WHERE site_id = ? ORDER BY user_id";
         Ok(roles(&self.conn(), sql, site.0)?.into_iter().map(|(u, r)| (UserId(u), r)).collect())
     }
 
-    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> Result<(), StoreError> {
+    fn set_member(&self, user: UserId, site: SiteId, role: Role) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         tx.execute("DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0]).map_err(internal)?;
@@ -198,11 +198,11 @@ impl MembershipStore for DuckAccounts {
         tx.commit().map_err(internal)
     }
 
-    fn remove_member(&self, user: UserId, site: SiteId) -> Result<bool, StoreError> {
+    fn remove_member(&self, user: UserId, site: SiteId) -> StoreResult<bool> {
         changed(&self.conn(), "DELETE FROM memberships WHERE user_id = ? AND site_id = ?", [user.0, site.0])
     }
 
-    fn forget_site(&self, site: SiteId) -> Result<(), StoreError> {
+    fn forget_site(&self, site: SiteId) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         tx.execute("DELETE FROM memberships WHERE site_id = ?", [site.0]).map_err(internal)?;
@@ -231,7 +231,7 @@ impl MembershipStore for DuckAccounts {
 }
 
 impl SessionStore for DuckAccounts {
-    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> Result<(), StoreError> {
+    fn add_session(&self, digest: &[u8; 32], user: UserId, expires_at: i64) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO sessions (digest, user_id, expires_at) VALUES (?, ?, ?)",
@@ -241,7 +241,7 @@ impl SessionStore for DuckAccounts {
         Ok(())
     }
 
-    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> Result<(), StoreError> {
+    fn add_share_session(&self, digest: &[u8; 32], share: u32, expires_at: i64) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO sessions (digest, share_id, expires_at) VALUES (?, ?, ?)",
@@ -251,7 +251,7 @@ impl SessionStore for DuckAccounts {
         Ok(())
     }
 
-    fn session(&self, digest: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+    fn session(&self, digest: &[u8; 32]) -> StoreResult<Option<SessionRecord>> {
         self.conn()
             .query_row("SELECT user_id, share_id, expires_at FROM sessions WHERE digest = ?", [digest.to_vec()], |r| {
                 Ok(SessionRecord {
@@ -264,17 +264,17 @@ impl SessionStore for DuckAccounts {
             .map_err(internal)
     }
 
-    fn delete_session(&self, digest: &[u8; 32]) -> Result<(), StoreError> {
+    fn delete_session(&self, digest: &[u8; 32]) -> StoreResult<()> {
         self.conn().execute("DELETE FROM sessions WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
         Ok(())
     }
 
-    fn delete_sessions_of(&self, user: UserId) -> Result<(), StoreError> {
+    fn delete_sessions_of(&self, user: UserId) -> StoreResult<()> {
         self.conn().execute("DELETE FROM sessions WHERE user_id = ?", [user.0]).map_err(internal)?;
         Ok(())
     }
 
-    fn delete_expired(&self, now: i64) -> Result<(), StoreError> {
+    fn delete_expired(&self, now: i64) -> StoreResult<()> {
         let conn = self.conn();
         conn.execute("DELETE FROM sessions WHERE expires_at <= ?", [now]).map_err(internal)?;
         conn.execute("DELETE FROM invites WHERE expires_at <= ?", [now]).map_err(internal)?;
@@ -283,7 +283,7 @@ impl SessionStore for DuckAccounts {
 }
 
 impl TokenStore for DuckAccounts {
-    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> Result<TokenRecord, StoreError> {
+    fn add_token(&self, digest: &[u8; 32], token: &TokenRecord) -> StoreResult<TokenRecord> {
         let row = self
             .conn()
             .query_row(
@@ -306,27 +306,27 @@ impl TokenStore for DuckAccounts {
         to_token(row)
     }
 
-    fn token(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+    fn token(&self, digest: &[u8; 32]) -> StoreResult<Option<TokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE digest = ?");
         first_row(&self.conn(), &sql, [digest.to_vec()], token_row)?.map(to_token).transpose()
     }
 
-    fn tokens(&self, user: Option<UserId>) -> Result<Vec<TokenRecord>, StoreError> {
+    fn tokens(&self, user: Option<UserId>) -> StoreResult<Vec<TokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE ?::UINTEGER IS NULL OR user_id = ? ORDER BY id");
         let id = user.map(|u| u.0);
         all_rows(&self.conn(), &sql, params![id, id], token_row)?.into_iter().map(to_token).collect()
     }
 
-    fn token_by_id(&self, id: u32) -> Result<Option<TokenRecord>, StoreError> {
+    fn token_by_id(&self, id: u32) -> StoreResult<Option<TokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?");
         first_row(&self.conn(), &sql, [id], token_row)?.map(to_token).transpose()
     }
 
-    fn delete_token(&self, id: u32) -> Result<bool, StoreError> {
+    fn delete_token(&self, id: u32) -> StoreResult<bool> {
         changed(&self.conn(), "DELETE FROM api_tokens WHERE id = ?", [id])
     }
 
-    fn touch_token(&self, id: u32, at: i64) -> Result<(), StoreError> {
+    fn touch_token(&self, id: u32, at: i64) -> StoreResult<()> {
         self.conn()
             .execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", params![at, id])
             .map_err(internal)?;
@@ -335,7 +335,7 @@ impl TokenStore for DuckAccounts {
 }
 
 impl ShareStore for DuckAccounts {
-    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> Result<ShareRecord, StoreError> {
+    fn add_share(&self, digest: &[u8; 32], share: &ShareRecord) -> StoreResult<ShareRecord> {
         self.conn()
             .query_row(
                 &format!(
@@ -355,21 +355,21 @@ impl ShareStore for DuckAccounts {
             .map_err(internal)
     }
 
-    fn share(&self, digest: &[u8; 32]) -> Result<Option<ShareRecord>, StoreError> {
+    fn share(&self, digest: &[u8; 32]) -> StoreResult<Option<ShareRecord>> {
         let sql = format!("SELECT {SHARE_COLS} FROM share_links WHERE digest = ?");
         first_row(&self.conn(), &sql, [digest.to_vec()], share_row)
     }
 
-    fn shares(&self, site: SiteId) -> Result<Vec<ShareRecord>, StoreError> {
+    fn shares(&self, site: SiteId) -> StoreResult<Vec<ShareRecord>> {
         let sql = format!("SELECT {SHARE_COLS} FROM share_links WHERE site_id = ? ORDER BY id");
         all_rows(&self.conn(), &sql, [site.0], share_row)
     }
 
-    fn share_by_id(&self, id: u32) -> Result<Option<ShareRecord>, StoreError> {
+    fn share_by_id(&self, id: u32) -> StoreResult<Option<ShareRecord>> {
         first_row(&self.conn(), &format!("SELECT {SHARE_COLS} FROM share_links WHERE id = ?"), [id], share_row)
     }
 
-    fn delete_share(&self, site: SiteId, id: u32) -> Result<bool, StoreError> {
+    fn delete_share(&self, site: SiteId, id: u32) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let n = tx.execute("DELETE FROM share_links WHERE id = ? AND site_id = ?", [id, site.0]).map_err(internal)?;

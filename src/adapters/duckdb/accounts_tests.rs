@@ -102,37 +102,22 @@ fn a_half_finished_sign_in_expires_after_five_minutes_and_a_code_is_good_once() 
     assert!(matches!(accounts.complete_login(&token, &code, origin), Err(AuthError::WrongCode)), "replayed");
 }
 
-/// Each account capability's conformance suite, on a DuckDB account store in memory (the
-/// in-memory double of the account ports).
-mod conformance {
-    use crate::adapters::duckdb::DuckAccounts;
-    use crate::ports::conformance as suite;
-
-    fn in_memory() -> DuckAccounts {
-        DuckAccounts::new(crate::adapters::duckdb::memory_connection())
-    }
-
-    /// One test per capability, each on a fresh store.
-    macro_rules! suites {
-        ($($suite:ident),*) => {$(
-            #[test]
-            fn $suite() {
-                suite::$suite(in_memory);
-            }
-        )*};
-    }
-
-    suites!(
-        user_store,
-        membership_store,
-        session_store,
-        token_store,
-        share_store,
-        invite_store,
-        audit_store,
-        second_factor_store,
-        security_policy_store,
-        external_identity_store,
-        passkey_store
-    );
+/// A DuckDB account store in memory: the in-memory double of the account ports.
+fn in_memory() -> DuckAccounts {
+    DuckAccounts::new(crate::adapters::duckdb::memory_connection())
 }
+
+// Each account capability's conformance suite, each on a fresh store.
+crate::conformance_tests!(in_memory =>
+    user_store,
+    membership_store,
+    session_store,
+    token_store,
+    share_store,
+    invite_store,
+    audit_store,
+    second_factor_store,
+    security_policy_store,
+    external_identity_store,
+    passkey_store,
+);

@@ -9,7 +9,7 @@ use super::{all_rows, internal};
 use crate::domain::alerts::{Alert, AlertKind, AlertSettings};
 use crate::domain::query::Goal;
 use crate::ports::alerts::{AlertStore, RaisedAlert, TrafficSignals};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 on_own_connection!(
     /// Alert store and traffic signals on their own connection.
@@ -17,7 +17,7 @@ on_own_connection!(
 );
 
 impl AlertStore for DuckAlerts {
-    fn settings(&self, site_id: u32) -> Result<Option<AlertSettings>, StoreError> {
+    fn settings(&self, site_id: u32) -> StoreResult<Option<AlertSettings>> {
         self.conn()
             .query_row(
                 "SELECT enabled, spike_factor, drop_factor, min_pageviews, weeks, emails FROM alert_settings
@@ -45,7 +45,7 @@ impl AlertStore for DuckAlerts {
             .map_err(internal)
     }
 
-    fn save_settings(&self, site_id: u32, s: &AlertSettings) -> Result<(), StoreError> {
+    fn save_settings(&self, site_id: u32, s: &AlertSettings) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         tx.execute("DELETE FROM alert_settings WHERE site_id = ?", [site_id]).map_err(internal)?;
@@ -59,7 +59,7 @@ impl AlertStore for DuckAlerts {
         tx.commit().map_err(internal)
     }
 
-    fn record_alert(&self, a: &Alert, raised_at: i64) -> Result<(), StoreError> {
+    fn record_alert(&self, a: &Alert, raised_at: i64) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO alerts (site_id, kind, from_us, to_us, pageviews, typical, raised_at)
@@ -70,7 +70,7 @@ impl AlertStore for DuckAlerts {
         Ok(())
     }
 
-    fn last_raised(&self, site_id: u32, kind: AlertKind) -> Result<Option<i64>, StoreError> {
+    fn last_raised(&self, site_id: u32, kind: AlertKind) -> StoreResult<Option<i64>> {
         self.conn()
             .query_row(
                 "SELECT max(raised_at) FROM alerts WHERE site_id = ? AND kind = ?",
@@ -80,7 +80,7 @@ impl AlertStore for DuckAlerts {
             .map_err(internal)
     }
 
-    fn alerts(&self, site_id: u32, limit: usize) -> Result<Vec<RaisedAlert>, StoreError> {
+    fn alerts(&self, site_id: u32, limit: usize) -> StoreResult<Vec<RaisedAlert>> {
         let sql = "SELECT kind, from_us, to_us, pageviews, typical, raised_at FROM alerts WHERE site_id = ?
                    ORDER BY raised_at DESC LIMIT ?";
         let rows = all_rows(&self.conn(), sql, params![site_id, limit as u64], |r| {
@@ -97,7 +97,7 @@ impl AlertStore for DuckAlerts {
 }
 
 impl TrafficSignals for DuckAlerts {
-    fn pageviews(&self, site_id: u32, windows: &[(i64, i64)]) -> Result<Vec<u64>, StoreError> {
+    fn pageviews(&self, site_id: u32, windows: &[(i64, i64)]) -> StoreResult<Vec<u64>> {
         if windows.is_empty() {
             return Ok(Vec::new());
         }
@@ -128,7 +128,7 @@ impl TrafficSignals for DuckAlerts {
             .map_err(internal)
     }
 
-    fn conversions(&self, site_id: u32, goals: &[Goal], from: i64, to: i64) -> Result<Vec<(u32, u64)>, StoreError> {
+    fn conversions(&self, site_id: u32, goals: &[Goal], from: i64, to: i64) -> StoreResult<Vec<(u32, u64)>> {
         let mut out = Vec::new();
         for goal in goals {
             let mut sql = Sql::default();
@@ -149,7 +149,7 @@ impl TrafficSignals for DuckAlerts {
         Ok(out)
     }
 
-    fn first_event(&self, site_id: u32, since: i64) -> Result<Option<i64>, StoreError> {
+    fn first_event(&self, site_id: u32, since: i64) -> StoreResult<Option<i64>> {
         self.conn()
             .query_row(
                 "SELECT epoch_us(min(ts)) FROM events WHERE site_id = ? AND ts >= ?",

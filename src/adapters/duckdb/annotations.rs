@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use super::{changed, internal};
 use crate::domain::annotations::{Annotation, AnnotationDraft};
 use crate::ports::annotations::AnnotationRepository;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 on_own_connection!(
     /// Annotation repository on its own connection.
@@ -34,7 +34,7 @@ fn row(r: &duckdb::Row<'_>) -> duckdb::Result<Annotation> {
 }
 
 impl AnnotationRepository for DuckAnnotations {
-    fn annotations(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> Result<Vec<Annotation>, StoreError> {
+    fn annotations(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> StoreResult<Vec<Annotation>> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -48,13 +48,7 @@ impl AnnotationRepository for DuckAnnotations {
             .map_err(internal)
     }
 
-    fn add_annotation(
-        &self,
-        site_id: u32,
-        d: &AnnotationDraft,
-        author: &str,
-        now: i64,
-    ) -> Result<Annotation, StoreError> {
+    fn add_annotation(&self, site_id: u32, d: &AnnotationDraft, author: &str, now: i64) -> StoreResult<Annotation> {
         let conn = self.conn();
         conn.query_row(
             &format!(
@@ -67,7 +61,7 @@ impl AnnotationRepository for DuckAnnotations {
         .map_err(internal)
     }
 
-    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> Result<Option<Annotation>, StoreError> {
+    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> StoreResult<Option<Annotation>> {
         let conn = self.conn();
         let sql = format!(
             "UPDATE annotations SET day = DATE '1970-01-01' + ?::INTEGER, note = ?
@@ -78,17 +72,9 @@ impl AnnotationRepository for DuckAnnotations {
         rows.next().transpose().map_err(internal)
     }
 
-    fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
+    fn delete_annotation(&self, site_id: u32, id: u32) -> StoreResult<bool> {
         changed(&self.conn(), "DELETE FROM annotations WHERE site_id = ? AND id = ?", duckdb::params![site_id, id])
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn conforms_to_the_annotation_repository_suite() {
-        crate::ports::conformance::annotation_repository(|| {
-            super::DuckAnnotations::new(super::super::memory_connection())
-        });
-    }
-}
+crate::conformance_tests!(annotation_repository: || DuckAnnotations::new(crate::adapters::duckdb::memory_connection()));

@@ -7,7 +7,7 @@ use super::report_sql::build_sql;
 use super::reports::{EngineSettings, period_facts};
 use super::visit_ends::DuckVisitFolder;
 use crate::domain::query::{Goal, GoalKind, Query};
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 use crate::ports::visit_folding::VisitFolding;
 
 /// The benchmark's queries, goals and funnel, shared with `bench/query_http.py`.
@@ -53,7 +53,7 @@ fn bench_goals() -> Vec<Goal> {
 }
 
 /// p50 and p95 of `runs` timed calls of `f` after one warm-up, in ms.
-fn time_runs(runs: usize, mut f: impl FnMut() -> Result<(), StoreError>) -> Result<(f64, f64), StoreError> {
+fn time_runs(runs: usize, mut f: impl FnMut() -> StoreResult<()>) -> StoreResult<(f64, f64)> {
     let mut times = Vec::new();
     for i in 0..=runs {
         let t = std::time::Instant::now();
@@ -92,7 +92,7 @@ fn run_query_sql(on: &On, q: &Query) -> Result<(), StoreError> {
 }
 
 /// Times each statement of `file` (p50 / p95 of `runs`) and prints its first row.
-fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> Result<(), StoreError> {
+fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> StoreResult<()> {
     let text = std::fs::read_to_string(file).map_err(|e| StoreError::Internal(format!("{file}: {e}")))?;
     for (i, stmt) in text.split(";\n").map(str::trim).filter(|s| !s.is_empty()).enumerate() {
         let mut first = String::new();
@@ -144,7 +144,7 @@ pub fn bench_dashboard_sql(
     site: &crate::domain::site::Site,
     runs: usize,
     all: bool,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     let conn = db.connect()?;
     // `HITKEEP_BENCH_SQL=<file>` times the file's own statements (`;` at a line end) instead:
     // SQL variants are compared without rebuilding.

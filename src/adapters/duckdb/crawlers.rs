@@ -6,7 +6,7 @@ use duckdb::Connection;
 use super::internal;
 use crate::domain::crawlers::{CrawlerFetches, CrawlerReport, DayFetches, FetchCount, MAX_REPORT_ROWS, PageFetches};
 use crate::ports::crawlers::CrawlerStore;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 on_own_connection!(
     /// Crawler tallies on their own connection (reports, and imported access logs).
@@ -22,7 +22,7 @@ fn days_since_epoch(d: NaiveDate) -> i64 {
 }
 
 /// Adds `counts` to the stored tallies; runs inside the caller's transaction when given one.
-pub(super) fn add_fetches(conn: &Connection, counts: &[FetchCount]) -> Result<(), StoreError> {
+pub(super) fn add_fetches(conn: &Connection, counts: &[FetchCount]) -> StoreResult<()> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO crawler_fetches (site_id, day, crawler, operator, pathname, fetches)
@@ -46,7 +46,7 @@ fn grouped(
     site_id: u32,
     first: i64,
     last: i64,
-) -> Result<Vec<(String, String, u64)>, StoreError> {
+) -> StoreResult<Vec<(String, String, u64)>> {
     let mut stmt = conn.prepare_cached(sql).map_err(internal)?;
     stmt.query_map(duckdb::params![site_id, first, last], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64))
@@ -59,14 +59,14 @@ fn grouped(
 const PERIOD: &str = "site_id = ? AND day BETWEEN DATE '1970-01-01' + ?::INTEGER AND DATE '1970-01-01' + ?::INTEGER";
 
 impl CrawlerStore for DuckCrawlers {
-    fn add_fetches(&self, counts: &[FetchCount]) -> Result<(), StoreError> {
+    fn add_fetches(&self, counts: &[FetchCount]) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         add_fetches(&tx, counts)?;
         tx.commit().map_err(internal)
     }
 
-    fn crawler_report(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> Result<CrawlerReport, StoreError> {
+    fn crawler_report(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> StoreResult<CrawlerReport> {
         let conn = self.conn();
         let (a, b) = (days_since_epoch(first), days_since_epoch(last));
         let by_day = grouped(
@@ -121,10 +121,4 @@ impl CrawlerStore for DuckCrawlers {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn conforms_to_the_crawler_store_suite() {
-        crate::ports::conformance::crawler_store(|| super::DuckCrawlers::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(crawler_store: || DuckCrawlers::new(crate::adapters::duckdb::memory_connection()));

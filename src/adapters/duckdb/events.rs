@@ -13,7 +13,7 @@ use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, REMEMBER_MICROS, VisitorNumber};
 use crate::ports::queue::QueuePosition;
-use crate::ports::store::{EventStore, ResumeState, StoreError};
+use crate::ports::store::{EventStore, ResumeState, StoreError, StoreResult};
 
 /// One row per durable queue: the last stream sequence whose records are in `events`/`web_vitals`.
 /// Created here rather than in a migration: only a node fed by a durable queue needs it.
@@ -42,7 +42,7 @@ fn remember_numbers(
     numbers: &[VisitorNumber],
     events: &[Event],
     pruned_at: i64,
-) -> Result<i64, StoreError> {
+) -> StoreResult<i64> {
     if !numbers.is_empty() {
         let mut app = tx.appender("visitor_numbers").map_err(internal)?;
         for n in numbers {
@@ -80,7 +80,7 @@ fn ts(micros: i64) -> Value {
 
 /// One `events` row. Text is lent to the appender, not copied: a row has up to 20 strings and
 /// the writer appends every hit.
-fn event_row(e: &Event) -> Result<[ToSqlOutput<'_>; 34], StoreError> {
+fn event_row(e: &Event) -> StoreResult<[ToSqlOutput<'_>; 34]> {
     let props = if e.props.is_empty() {
         Value::Null
     } else {
@@ -172,7 +172,7 @@ fn vital_row(v: &VitalSample) -> [ToSqlOutput<'_>; 10] {
 }
 
 impl EventStore for DuckEventStore {
-    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError> {
+    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> StoreResult<()> {
         self.append_at(events, vitals, &[], None)
     }
 
@@ -182,7 +182,7 @@ impl EventStore for DuckEventStore {
         vitals: &[VitalSample],
         crawls: &[CrawlerFetch],
         position: Option<&QueuePosition>,
-    ) -> Result<(), StoreError> {
+    ) -> StoreResult<()> {
         // One transaction: either the whole batch lands or none of it (the caller retries).
         let tx = self.conn.transaction().map_err(internal)?;
         {
@@ -231,7 +231,7 @@ impl EventStore for DuckEventStore {
         self.numbers.extend(numbers);
     }
 
-    fn queue_position(&self, queue: &str) -> Result<u64, StoreError> {
+    fn queue_position(&self, queue: &str) -> StoreResult<u64> {
         self.conn.execute_batch(QUEUE_POSITIONS).map_err(internal)?;
         let stored: Option<u64> = self
             .conn
@@ -240,11 +240,11 @@ impl EventStore for DuckEventStore {
         Ok(stored.unwrap_or(0))
     }
 
-    fn checkpoint(&mut self) -> Result<(), StoreError> {
+    fn checkpoint(&mut self) -> StoreResult<()> {
         self.conn.execute_batch("FORCE CHECKPOINT").map_err(internal)
     }
 
-    fn resume_state(&self, since_micros: i64) -> Result<ResumeState, StoreError> {
+    fn resume_state(&self, since_micros: i64) -> StoreResult<ResumeState> {
         let (next_visit_id, last_visitor): (u64, Option<u64>) = self
             .conn
             // Never below the folded visits' watermark: their ids stay taken after deletes.

@@ -5,7 +5,7 @@ use std::io::Write;
 use duckdb::Connection;
 
 use super::internal;
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 /// Which table to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub fn export_ndjson(
     span: Option<(i64, i64)>,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
-) -> Result<u64, StoreError> {
+) -> StoreResult<u64> {
     // DuckDB's json extension renders each row, MAP columns as JSON objects.
     let sql = match table {
         ExportTable::Events => {

@@ -6,10 +6,10 @@ use super::accounts::DuckAccounts;
 use super::internal;
 use crate::domain::accounts::UserId;
 use crate::ports::sso::ExternalIdentityStore;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 impl ExternalIdentityStore for DuckAccounts {
-    fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, StoreError> {
+    fn identity_user(&self, issuer: &str, subject: &str) -> StoreResult<Option<UserId>> {
         let id: Option<u32> = self
             .conn()
             .query_row(
@@ -22,7 +22,7 @@ impl ExternalIdentityStore for DuckAccounts {
         Ok(id.map(UserId))
     }
 
-    fn link_identity(&self, user: UserId, issuer: &str, subject: &str, at: i64) -> Result<(), StoreError> {
+    fn link_identity(&self, user: UserId, issuer: &str, subject: &str, at: i64) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         tx.execute("DELETE FROM external_identities WHERE issuer = ? AND subject = ?", params![issuer, subject])
@@ -32,7 +32,7 @@ impl ExternalIdentityStore for DuckAccounts {
         tx.commit().map_err(internal)
     }
 
-    fn has_identity(&self, user: UserId) -> Result<bool, StoreError> {
+    fn has_identity(&self, user: UserId) -> StoreResult<bool> {
         let n: i64 = self
             .conn()
             .query_row("SELECT count(*) FROM external_identities WHERE user_id = ?", [user.0], |r| r.get(0))

@@ -11,7 +11,7 @@ use crate::domain::imports::merge::{ImportGrouping, TotalsRow};
 use crate::domain::imports::{ImportBatch, ImportDim, ImportSource, Totals};
 use crate::domain::query::{Cell, Period, TimeGrain};
 use crate::ports::lifecycle::ImportStore;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// Import storage on its own connection.
 pub struct DuckImports {
@@ -35,7 +35,7 @@ fn counts(t: &Totals) -> [Value; 5] {
 }
 
 impl ImportStore for DuckImports {
-    fn save_import(&self, site_id: u32, source: ImportSource, batch: &ImportBatch) -> Result<u32, StoreError> {
+    fn save_import(&self, site_id: u32, source: ImportSource, batch: &ImportBatch) -> StoreResult<u32> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction().map_err(internal)?;
         // The newest import of a day replaces older ones, so importing a file twice (or an
@@ -90,12 +90,7 @@ impl ImportStore for DuckImports {
         Ok(id)
     }
 
-    fn imported_totals(
-        &self,
-        site_id: u32,
-        grouping: ImportGrouping,
-        period: &Period,
-    ) -> Result<Vec<TotalsRow>, StoreError> {
+    fn imported_totals(&self, site_id: u32, grouping: ImportGrouping, period: &Period) -> StoreResult<Vec<TotalsRow>> {
         let mut sql = Sql::default();
         // Local days with native events: imported numbers for them are left out.
         sql.push(&format!(
@@ -157,10 +152,4 @@ impl ImportStore for DuckImports {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_import_store_conformance_suite() {
-        crate::ports::conformance::import_store(|| super::DuckImports::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(import_store: || DuckImports::new(crate::adapters::duckdb::memory_connection()));

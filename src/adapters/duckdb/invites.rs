@@ -7,10 +7,10 @@ use super::{all_rows, internal};
 use crate::domain::accounts::{Email, Role, UserId};
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{AuditEntry, AuditStore, InviteRecord, InviteStore};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 impl InviteStore for DuckAccounts {
-    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> Result<(), StoreError> {
+    fn add_invite(&self, digest: &[u8; 32], invite: &InviteRecord) -> StoreResult<()> {
         self.conn()
             .execute(
                 "INSERT INTO invites (digest, email, is_admin, site_id, role, created_by, expires_at)
@@ -29,7 +29,7 @@ impl InviteStore for DuckAccounts {
         Ok(())
     }
 
-    fn invite(&self, digest: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError> {
+    fn invite(&self, digest: &[u8; 32]) -> StoreResult<Option<InviteRecord>> {
         let row = self
             .conn()
             .query_row(
@@ -62,28 +62,28 @@ impl InviteStore for DuckAccounts {
         }))
     }
 
-    fn delete_invite(&self, digest: &[u8; 32]) -> Result<(), StoreError> {
+    fn delete_invite(&self, digest: &[u8; 32]) -> StoreResult<()> {
         self.conn().execute("DELETE FROM invites WHERE digest = ?", [digest.to_vec()]).map_err(internal)?;
         Ok(())
     }
 }
 
 impl AuditStore for DuckAccounts {
-    fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+    fn audit(&self, e: &AuditEntry) -> StoreResult<()> {
         self.conn()
             .execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?)", params![e.at, e.actor, e.action, e.target, e.ip])
             .map_err(internal)?;
         Ok(())
     }
 
-    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit_log(&self, limit: u32) -> StoreResult<Vec<AuditEntry>> {
         let sql = "SELECT happened_at, actor, action, target, ip FROM audit_log ORDER BY happened_at DESC LIMIT ?";
         all_rows(&self.conn(), sql, [limit], |r| {
             Ok(AuditEntry { at: r.get(0)?, actor: r.get(1)?, action: r.get(2)?, target: r.get(3)?, ip: r.get(4)? })
         })
     }
 
-    fn prune_audit(&self, before: i64) -> Result<u64, StoreError> {
+    fn prune_audit(&self, before: i64) -> StoreResult<u64> {
         let n = self.conn().execute("DELETE FROM audit_log WHERE happened_at < ?", [before]).map_err(internal)?;
         Ok(n as u64)
     }

@@ -11,7 +11,7 @@ use crate::domain::lifecycle::DateSpan;
 use crate::domain::site::Site;
 use crate::domain::spreadsheet::FORMULA_TRIGGERS;
 use crate::ports::lifecycle::{BackupOutcome, DataLifecycle, ExportFormat, RetentionOutcome};
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 on_own_connection!(
     /// Lifecycle operations on their own connection.
@@ -102,7 +102,7 @@ fn archive_month(
     month: &str,
     cutoff: i64,
     file: &Path,
-) -> Result<(), StoreError> {
+) -> StoreResult<()> {
     let fresh = format!(
         "SELECT * FROM {table} WHERE site_id = {site_id} AND ts < make_timestamp({cutoff}::BIGINT) \
          AND strftime(ts, '%Y-%m') = '{month}'"
@@ -131,7 +131,7 @@ fn merge_archive(fresh: &str, file: &Path) -> String {
     )
 }
 
-fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> Result<u64, StoreError> {
+fn count(conn: &Connection, sql: &str, site_id: u32, a: i64, b: i64) -> StoreResult<u64> {
     conn.query_row(sql, duckdb::params![site_id, a, b], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(internal)
 }
 
@@ -173,12 +173,7 @@ fn copy_without_secrets(conn: &Connection, source: &str, target: &str) -> duckdb
 static BACKUP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl DataLifecycle for DuckLifecycle {
-    fn apply_retention(
-        &self,
-        site: &Site,
-        cutoff: i64,
-        archive_dir: Option<&Path>,
-    ) -> Result<RetentionOutcome, StoreError> {
+    fn apply_retention(&self, site: &Site, cutoff: i64, archive_dir: Option<&Path>) -> StoreResult<RetentionOutcome> {
         let mut conn = self.conn();
         let site_id = site.id.0;
         let mut outcome = RetentionOutcome::default();
@@ -236,7 +231,7 @@ impl DataLifecycle for DuckLifecycle {
         Ok(outcome)
     }
 
-    fn export(&self, site_id: u32, span: &DateSpan, format: ExportFormat, file: &Path) -> Result<u64, StoreError> {
+    fn export(&self, site_id: u32, span: &DateSpan, format: ExportFormat, file: &Path) -> StoreResult<u64> {
         let sql = format!(
             "COPY (SELECT {} FROM events WHERE site_id = {site_id} AND ts >= make_timestamp({}::BIGINT) \
              AND ts < make_timestamp({}::BIGINT) ORDER BY ts) TO {} {}",
@@ -249,7 +244,7 @@ impl DataLifecycle for DuckLifecycle {
         self.conn().execute(&sql, []).map(|n| n as u64).map_err(internal)
     }
 
-    fn count_events(&self, site_id: u32, span: &DateSpan) -> Result<u64, StoreError> {
+    fn count_events(&self, site_id: u32, span: &DateSpan) -> StoreResult<u64> {
         count(
             &self.conn(),
             "SELECT count(*) FROM events WHERE site_id = ? AND ts >= make_timestamp(?::BIGINT) AND ts < make_timestamp(?::BIGINT)",
@@ -259,7 +254,7 @@ impl DataLifecycle for DuckLifecycle {
         )
     }
 
-    fn backup(&self, dir: &Path) -> Result<BackupOutcome, StoreError> {
+    fn backup(&self, dir: &Path) -> StoreResult<BackupOutcome> {
         std::fs::create_dir_all(dir).map_err(|e| io(e, "cannot create", dir))?;
         let file = dir.join("hitkeep.db");
         if file.exists() {
@@ -285,7 +280,7 @@ impl DataLifecycle for DuckLifecycle {
 
 /// Rewrites a closed database file without its free blocks (DuckDB reuses freed blocks but
 /// never shortens a file whose tail is still in use). Returns (bytes before, bytes after).
-pub fn compact_file(path: &Path) -> Result<(u64, u64), StoreError> {
+pub fn compact_file(path: &Path) -> StoreResult<(u64, u64)> {
     let before = std::fs::metadata(path).map_err(|e| io(e, "cannot read", path))?.len();
     let tmp: PathBuf = path.with_extension("db.compacting");
     let _ = std::fs::remove_file(&tmp);
@@ -307,7 +302,7 @@ pub fn compact_file(path: &Path) -> Result<(u64, u64), StoreError> {
 }
 
 /// Share of the file's blocks that are free (0.0-1.0), from `pragma_database_size`.
-pub fn free_ratio(conn: &Connection) -> Result<(f64, u64), StoreError> {
+pub fn free_ratio(conn: &Connection) -> StoreResult<(f64, u64)> {
     conn.query_row(
         "SELECT free_blocks::DOUBLE / greatest(total_blocks, 1), total_blocks FROM pragma_database_size() WHERE database_name = current_database()",
         [],
@@ -318,7 +313,7 @@ pub fn free_ratio(conn: &Connection) -> Result<(f64, u64), StoreError> {
 
 /// At start-up: rewrites the file when over half of it is free blocks (after large retention
 /// deletes) and it is larger than 64 blocks (16 MB). Returns the sizes when it did.
-pub fn compact_if_sparse(path: &Path, settings: &super::DuckSettings) -> Result<Option<(u64, u64)>, StoreError> {
+pub fn compact_if_sparse(path: &Path, settings: &super::DuckSettings) -> StoreResult<Option<(u64, u64)>> {
     let (free, blocks) = {
         let db = super::Database::open(path, settings)?;
         let conn = db.connect()?;

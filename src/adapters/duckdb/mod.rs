@@ -81,7 +81,7 @@ pub use subscriptions::DuckSubscriptions;
 pub use visit_ends::{DuckVisitFolder, fold_until};
 pub use webhooks::DuckWebhooks;
 
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub(crate) fn internal(e: duckdb::Error) -> StoreError {
 }
 
 /// Runs one statement; whether it changed (added, updated or deleted) any row.
-pub(crate) fn changed(conn: &Connection, sql: &str, params: impl duckdb::Params) -> Result<bool, StoreError> {
+pub(crate) fn changed(conn: &Connection, sql: &str, params: impl duckdb::Params) -> StoreResult<bool> {
     conn.execute(sql, params).map(|n| n > 0).map_err(internal)
 }
 
@@ -122,7 +122,7 @@ pub(crate) fn first_row<T>(
     sql: &str,
     params: impl duckdb::Params,
     row: impl FnOnce(&duckdb::Row<'_>) -> duckdb::Result<T>,
-) -> Result<Option<T>, StoreError> {
+) -> StoreResult<Option<T>> {
     use duckdb::OptionalExt;
     conn.query_row(sql, params, row).optional().map_err(internal)
 }
@@ -133,14 +133,14 @@ pub(crate) fn all_rows<T>(
     sql: &str,
     params: impl duckdb::Params,
     row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
-) -> Result<Vec<T>, StoreError> {
+) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare(sql).map_err(internal)?;
     stmt.query_map(params, row).map_err(internal)?.collect::<Result<Vec<_>, _>>().map_err(internal)
 }
 
 impl Database {
     /// Opens (creating if needed) and migrates the database file.
-    pub fn open(path: &Path, settings: &DuckSettings) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, settings: &DuckSettings) -> StoreResult<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Internal(format!("cannot create {}: {e}", dir.display())))?;
@@ -164,7 +164,7 @@ impl Database {
     }
 
     /// An in-memory database (tests).
-    pub fn open_in_memory() -> Result<Self, StoreError> {
+    pub fn open_in_memory() -> StoreResult<Self> {
         let db = Self { conn: Connection::open_in_memory().map_err(internal)?, path: PathBuf::from(":memory:") };
         db.migrate()?;
         Ok(db)
@@ -175,23 +175,23 @@ impl Database {
     }
 
     /// A new connection to the same database, for another thread.
-    pub fn connect(&self) -> Result<Connection, StoreError> {
+    pub fn connect(&self) -> StoreResult<Connection> {
         self.conn.try_clone().map_err(internal)
     }
 
     /// Flushes the WAL into the file.
-    pub fn checkpoint(&self) -> Result<(), StoreError> {
+    pub fn checkpoint(&self) -> StoreResult<()> {
         self.conn.execute_batch("FORCE CHECKPOINT").map_err(internal)
     }
 
     /// The schema version applied.
-    pub fn schema_version(&self) -> Result<i32, StoreError> {
+    pub fn schema_version(&self) -> StoreResult<i32> {
         self.conn
             .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))
             .map_err(internal)
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
+    fn migrate(&self) -> StoreResult<()> {
         self.conn
             .execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)",

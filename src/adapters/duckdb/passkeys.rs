@@ -6,7 +6,7 @@ use super::accounts::DuckAccounts;
 use super::{changed, first_row, internal};
 use crate::domain::accounts::UserId;
 use crate::ports::passkeys::{NewPasskey, PasskeyRecord, PasskeyStore};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 const COLUMNS: &str = "id, user_id, name, credential_id, credential, created_at, last_used_at";
 
@@ -23,7 +23,7 @@ fn record(r: &duckdb::Row<'_>) -> duckdb::Result<PasskeyRecord> {
 }
 
 impl PasskeyStore for DuckAccounts {
-    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> Result<Option<u32>, StoreError> {
+    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> StoreResult<Option<u32>> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let taken: i64 = tx
@@ -44,7 +44,7 @@ impl PasskeyStore for DuckAccounts {
         Ok(Some(id))
     }
 
-    fn passkeys(&self, user: UserId) -> Result<Vec<PasskeyRecord>, StoreError> {
+    fn passkeys(&self, user: UserId) -> StoreResult<Vec<PasskeyRecord>> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY id")).map_err(internal)?;
@@ -52,7 +52,7 @@ impl PasskeyStore for DuckAccounts {
         rows.collect::<Result<_, _>>().map_err(internal)
     }
 
-    fn passkey_by_credential(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>, StoreError> {
+    fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>> {
         first_row(
             &self.conn(),
             &format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?"),
@@ -61,15 +61,15 @@ impl PasskeyStore for DuckAccounts {
         )
     }
 
-    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> Result<bool, StoreError> {
+    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> StoreResult<bool> {
         changed(&self.conn(), "UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?", params![name, id, user.0])
     }
 
-    fn remove_passkey(&self, user: UserId, id: u32) -> Result<bool, StoreError> {
+    fn remove_passkey(&self, user: UserId, id: u32) -> StoreResult<bool> {
         changed(&self.conn(), "DELETE FROM passkeys WHERE id = ? AND user_id = ?", params![id, user.0])
     }
 
-    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> Result<(), StoreError> {
+    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> StoreResult<()> {
         self.conn()
             .execute(
                 "UPDATE passkeys SET last_used_at = ?, credential = coalesce(?, credential) WHERE id = ?",
@@ -79,7 +79,7 @@ impl PasskeyStore for DuckAccounts {
         Ok(())
     }
 
-    fn remove_passkeys(&self, user: UserId) -> Result<u64, StoreError> {
+    fn remove_passkeys(&self, user: UserId) -> StoreResult<u64> {
         let n = self.conn().execute("DELETE FROM passkeys WHERE user_id = ?", [user.0]).map_err(internal)?;
         Ok(n as u64)
     }

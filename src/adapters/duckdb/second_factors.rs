@@ -7,11 +7,11 @@ use super::accounts::DuckAccounts;
 use super::{changed, internal};
 use crate::domain::accounts::UserId;
 use crate::ports::second_factors::{SecondFactorStore, SecurityPolicyStore, TotpRecord};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 const TWO_FACTOR_REQUIRED: &str = "two_factor_required";
 
-fn insert_codes(tx: &duckdb::Transaction<'_>, user: UserId, digests: &[[u8; 32]]) -> Result<(), StoreError> {
+fn insert_codes(tx: &duckdb::Transaction<'_>, user: UserId, digests: &[[u8; 32]]) -> StoreResult<()> {
     tx.execute("DELETE FROM recovery_codes WHERE user_id = ?", [user.0]).map_err(internal)?;
     for digest in digests {
         tx.execute("INSERT INTO recovery_codes (user_id, digest) VALUES (?, ?)", params![user.0, digest.to_vec()])
@@ -21,7 +21,7 @@ fn insert_codes(tx: &duckdb::Transaction<'_>, user: UserId, digests: &[[u8; 32]]
 }
 
 impl SecondFactorStore for DuckAccounts {
-    fn begin_totp(&self, user: UserId, sealed: &[u8], at: i64) -> Result<bool, StoreError> {
+    fn begin_totp(&self, user: UserId, sealed: &[u8], at: i64) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let confirmed: i64 = tx
@@ -42,7 +42,7 @@ impl SecondFactorStore for DuckAccounts {
         Ok(true)
     }
 
-    fn totp(&self, user: UserId) -> Result<Option<TotpRecord>, StoreError> {
+    fn totp(&self, user: UserId) -> StoreResult<Option<TotpRecord>> {
         self.conn()
             .query_row(
                 "SELECT sealed, confirmed, last_step FROM totp_authenticators WHERE user_id = ?",
@@ -53,7 +53,7 @@ impl SecondFactorStore for DuckAccounts {
             .map_err(internal)
     }
 
-    fn confirm_totp(&self, user: UserId, step: i64, recovery: &[[u8; 32]]) -> Result<bool, StoreError> {
+    fn confirm_totp(&self, user: UserId, step: i64, recovery: &[[u8; 32]]) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let n = tx
@@ -70,7 +70,7 @@ impl SecondFactorStore for DuckAccounts {
         Ok(true)
     }
 
-    fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
+    fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
         changed(
             &self.conn(),
             "UPDATE totp_authenticators SET last_step = ?
@@ -79,14 +79,14 @@ impl SecondFactorStore for DuckAccounts {
         )
     }
 
-    fn replace_recovery_codes(&self, user: UserId, digests: &[[u8; 32]]) -> Result<(), StoreError> {
+    fn replace_recovery_codes(&self, user: UserId, digests: &[[u8; 32]]) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         insert_codes(&tx, user, digests)?;
         tx.commit().map_err(internal)
     }
 
-    fn use_recovery_code(&self, user: UserId, digest: &[u8; 32], at: i64) -> Result<bool, StoreError> {
+    fn use_recovery_code(&self, user: UserId, digest: &[u8; 32], at: i64) -> StoreResult<bool> {
         changed(
             &self.conn(),
             "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND digest = ? AND used_at IS NULL",
@@ -94,7 +94,7 @@ impl SecondFactorStore for DuckAccounts {
         )
     }
 
-    fn recovery_codes_left(&self, user: UserId) -> Result<u32, StoreError> {
+    fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32> {
         self.conn()
             .query_row("SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", [user.0], |r| {
                 r.get(0)
@@ -102,7 +102,7 @@ impl SecondFactorStore for DuckAccounts {
             .map_err(internal)
     }
 
-    fn remove_second_factors(&self, user: UserId) -> Result<bool, StoreError> {
+    fn remove_second_factors(&self, user: UserId) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let n = tx.execute("DELETE FROM totp_authenticators WHERE user_id = ?", [user.0]).map_err(internal)?;
@@ -113,7 +113,7 @@ impl SecondFactorStore for DuckAccounts {
 }
 
 impl SecurityPolicyStore for DuckAccounts {
-    fn two_factor_required(&self) -> Result<bool, StoreError> {
+    fn two_factor_required(&self) -> StoreResult<bool> {
         let value: Option<String> = self
             .conn()
             .query_row("SELECT value FROM instance_policy WHERE name = ?", [TWO_FACTOR_REQUIRED], |r| r.get(0))
@@ -122,7 +122,7 @@ impl SecurityPolicyStore for DuckAccounts {
         Ok(value.as_deref() == Some("true"))
     }
 
-    fn set_two_factor_required(&self, required: bool) -> Result<(), StoreError> {
+    fn set_two_factor_required(&self, required: bool) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         tx.execute("DELETE FROM instance_policy WHERE name = ?", [TWO_FACTOR_REQUIRED]).map_err(internal)?;

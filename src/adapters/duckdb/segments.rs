@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{all_rows, changed, internal};
 use crate::domain::segments::{Segment, SegmentDraft, SegmentKind};
 use crate::ports::segments::SegmentRepository;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 on_own_connection!(
     /// Segment repository on its own connection.
@@ -38,7 +38,7 @@ fn filters_json(d: &SegmentDraft) -> String {
 }
 
 impl SegmentRepository for DuckSegments {
-    fn segments(&self, site_id: u32) -> Result<Vec<Segment>, StoreError> {
+    fn segments(&self, site_id: u32) -> StoreResult<Vec<Segment>> {
         all_rows(
             &self.conn(),
             &format!("SELECT {COLS} FROM segments WHERE site_id = ? ORDER BY id"),
@@ -47,7 +47,7 @@ impl SegmentRepository for DuckSegments {
         )
     }
 
-    fn add_segment(&self, site_id: u32, owner: Option<u32>, d: &SegmentDraft, now: i64) -> Result<Segment, StoreError> {
+    fn add_segment(&self, site_id: u32, owner: Option<u32>, d: &SegmentDraft, now: i64) -> StoreResult<Segment> {
         let sql = format!(
             "INSERT INTO segments (site_id, name, personal, owner_id, filters, labels, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLS}"
@@ -57,7 +57,7 @@ impl SegmentRepository for DuckSegments {
         self.conn().query_row(&sql, args, segment_row).map_err(internal)
     }
 
-    fn update_segment(&self, site_id: u32, id: u32, d: &SegmentDraft, now: i64) -> Result<Option<Segment>, StoreError> {
+    fn update_segment(&self, site_id: u32, id: u32, d: &SegmentDraft, now: i64) -> StoreResult<Option<Segment>> {
         let sql = format!(
             "UPDATE segments SET name = ?, personal = ?, filters = ?, labels = ?, updated_at = ?
              WHERE site_id = ? AND id = ? RETURNING {COLS}"
@@ -67,7 +67,7 @@ impl SegmentRepository for DuckSegments {
         self.conn().query_row(&sql, args, segment_row).optional().map_err(internal)
     }
 
-    fn delete_segment(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
+    fn delete_segment(&self, site_id: u32, id: u32) -> StoreResult<bool> {
         changed(&self.conn(), "DELETE FROM segments WHERE site_id = ? AND id = ?", params![site_id, id])
     }
 }

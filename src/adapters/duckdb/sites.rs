@@ -6,7 +6,7 @@ use super::{all_rows, internal};
 use crate::domain::site::{NewSite, Site, SiteDomain, SiteId, TimeZoneName};
 use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
-use crate::ports::store::{SaltStore, StoreError};
+use crate::ports::store::{SaltStore, StoreResult};
 
 on_own_connection!(
     /// Site and salt repository on its own connection.
@@ -148,7 +148,7 @@ const SITE_TABLES: &[&str] = &[
 ];
 
 impl SaltStore for DuckSites {
-    fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
+    fn load_salts(&self) -> StoreResult<Vec<(Day, Salt)>> {
         let sql = "SELECT day, salt FROM salts ORDER BY day DESC";
         let rows = all_rows(&self.conn(), sql, [], |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
         Ok(rows
@@ -157,14 +157,14 @@ impl SaltStore for DuckSites {
             .collect())
     }
 
-    fn save_salt(&self, day: Day, salt: &Salt) -> Result<(), StoreError> {
+    fn save_salt(&self, day: Day, salt: &Salt) -> StoreResult<()> {
         self.conn()
             .execute("INSERT OR REPLACE INTO salts (day, salt) VALUES (?, ?)", params![day, salt.0.to_vec()])
             .map(|_| ())
             .map_err(internal)
     }
 
-    fn delete_salts_through(&self, day: Day) -> Result<(), StoreError> {
+    fn delete_salts_through(&self, day: Day) -> StoreResult<()> {
         self.conn().execute("DELETE FROM salts WHERE day <= ?", [day]).map(|_| ()).map_err(internal)
     }
 }

@@ -5,7 +5,7 @@ use duckdb::params;
 use super::{all_rows, changed, internal};
 use crate::domain::lifecycle::Frequency;
 use crate::ports::lifecycle::{Subscription, SubscriptionStore};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 on_own_connection!(
     /// Subscription storage on its own connection.
@@ -13,7 +13,7 @@ on_own_connection!(
 );
 
 impl SubscriptionStore for DuckSubscriptions {
-    fn subscriptions(&self, site_id: Option<u32>) -> Result<Vec<Subscription>, StoreError> {
+    fn subscriptions(&self, site_id: Option<u32>) -> StoreResult<Vec<Subscription>> {
         let sql = "SELECT site_id, email, frequency, last_period FROM email_subscriptions
                    WHERE ?::UINTEGER IS NULL OR site_id = ? ORDER BY site_id, email, frequency";
         let rows = all_rows(&self.conn(), sql, params![site_id, site_id], |r| {
@@ -27,7 +27,7 @@ impl SubscriptionStore for DuckSubscriptions {
             .collect())
     }
 
-    fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+    fn subscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> StoreResult<bool> {
         changed(
             &self.conn(),
             "INSERT INTO email_subscriptions (site_id, email, frequency) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -35,7 +35,7 @@ impl SubscriptionStore for DuckSubscriptions {
         )
     }
 
-    fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> Result<bool, StoreError> {
+    fn unsubscribe(&self, site_id: u32, email: &str, frequency: Frequency) -> StoreResult<bool> {
         changed(
             &self.conn(),
             "DELETE FROM email_subscriptions WHERE site_id = ? AND email = ? AND frequency = ?",
@@ -43,7 +43,7 @@ impl SubscriptionStore for DuckSubscriptions {
         )
     }
 
-    fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> Result<(), StoreError> {
+    fn mark_sent(&self, site_id: u32, email: &str, frequency: Frequency, period: &str) -> StoreResult<()> {
         self.conn()
             .execute(
                 "UPDATE email_subscriptions SET last_period = ? WHERE site_id = ? AND email = ? AND frequency = ?",
@@ -54,12 +54,4 @@ impl SubscriptionStore for DuckSubscriptions {
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_subscription_store_conformance_suite() {
-        crate::ports::conformance::subscription_store(|| {
-            super::DuckSubscriptions::new(super::super::memory_connection())
-        });
-    }
-}
+crate::conformance_tests!(subscription_store: || DuckSubscriptions::new(crate::adapters::duckdb::memory_connection()));

@@ -6,7 +6,7 @@ use super::all_rows;
 use super::sql::ts_param;
 use crate::domain::query::Period;
 use crate::ports::reports::VitalSummary;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// Web Vitals per metric: sample count, p75 and the share of each rating.
 pub fn web_vitals(
@@ -14,7 +14,7 @@ pub fn web_vitals(
     site_id: u32,
     period: &Period,
     page: Option<&str>,
-) -> Result<Vec<VitalSummary>, StoreError> {
+) -> StoreResult<Vec<VitalSummary>> {
     all_rows(
         conn,
         "SELECT metric, count(*), quantile_cont(value, 0.75),

@@ -4,7 +4,7 @@ use duckdb::{OptionalExt, Row, params};
 
 use super::{all_rows, internal};
 use crate::domain::webhooks::{BodyFormat, WebhookEvent};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 use crate::ports::webhooks::{Attempt, Delivery, DeliveryState, NewWebhook, Webhook, WebhookStore};
 
 on_own_connection!(
@@ -52,12 +52,12 @@ fn delivery_row(r: &Row<'_>) -> duckdb::Result<Delivery> {
 }
 
 impl WebhookStore for DuckWebhooks {
-    fn webhooks(&self, site_id: Option<u32>) -> Result<Vec<Webhook>, StoreError> {
+    fn webhooks(&self, site_id: Option<u32>) -> StoreResult<Vec<Webhook>> {
         let sql = format!("SELECT {HOOK_COLS} FROM webhooks WHERE ? IS NULL OR site_id = ? ORDER BY id");
         all_rows(&self.conn(), &sql, params![site_id, site_id], hook_row)
     }
 
-    fn add_webhook(&self, h: &NewWebhook) -> Result<Webhook, StoreError> {
+    fn add_webhook(&self, h: &NewWebhook) -> StoreResult<Webhook> {
         let sql = format!(
             "INSERT INTO webhooks (site_id, url, events, format, secret, goal_cursor, last_daily, last_weekly, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {HOOK_COLS}"
@@ -68,7 +68,7 @@ impl WebhookStore for DuckWebhooks {
         self.conn().query_row(&sql, args, hook_row).map_err(internal)
     }
 
-    fn delete_webhook(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
+    fn delete_webhook(&self, site_id: u32, id: u32) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(internal)?;
         let n =
@@ -79,14 +79,14 @@ impl WebhookStore for DuckWebhooks {
         Ok(n > 0)
     }
 
-    fn set_goal_cursor(&self, id: u32, micros: i64) -> Result<(), StoreError> {
+    fn set_goal_cursor(&self, id: u32, micros: i64) -> StoreResult<()> {
         self.conn()
             .execute("UPDATE webhooks SET goal_cursor = ? WHERE id = ?", params![micros, id])
             .map_err(internal)?;
         Ok(())
     }
 
-    fn set_report_sent(&self, id: u32, daily: bool, period: &str) -> Result<(), StoreError> {
+    fn set_report_sent(&self, id: u32, daily: bool, period: &str) -> StoreResult<()> {
         let column = if daily { "last_daily" } else { "last_weekly" };
         self.conn()
             .execute(&format!("UPDATE webhooks SET {column} = ? WHERE id = ?"), params![period, id])
@@ -94,7 +94,7 @@ impl WebhookStore for DuckWebhooks {
         Ok(())
     }
 
-    fn enqueue(&self, webhook_id: u32, site_id: u32, event: &str, data: &str, now: i64) -> Result<u64, StoreError> {
+    fn enqueue(&self, webhook_id: u32, site_id: u32, event: &str, data: &str, now: i64) -> StoreResult<u64> {
         self.conn()
             .query_row(
                 "INSERT INTO webhook_deliveries (webhook_id, site_id, event, data, state, next_at, created_at)
@@ -105,7 +105,7 @@ impl WebhookStore for DuckWebhooks {
             .map_err(internal)
     }
 
-    fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    fn due(&self, now: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
         let sql = format!(
             "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE state = 'pending' AND next_at <= ?
              ORDER BY next_at, id LIMIT ?"
@@ -113,7 +113,7 @@ impl WebhookStore for DuckWebhooks {
         all_rows(&self.conn(), &sql, params![now, limit as u64], delivery_row)
     }
 
-    fn record_attempt(&self, id: u64, a: &Attempt) -> Result<(), StoreError> {
+    fn record_attempt(&self, id: u64, a: &Attempt) -> StoreResult<()> {
         self.conn()
             .execute(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, state = ?, next_at = ?, last_status = ?,
@@ -124,7 +124,7 @@ impl WebhookStore for DuckWebhooks {
         Ok(())
     }
 
-    fn deliveries(&self, site_id: u32, webhook_id: Option<u32>, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    fn deliveries(&self, site_id: u32, webhook_id: Option<u32>, limit: usize) -> StoreResult<Vec<Delivery>> {
         let sql = format!(
             "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE site_id = ? AND (? IS NULL OR webhook_id = ?)
              ORDER BY id DESC LIMIT ?"
@@ -132,7 +132,7 @@ impl WebhookStore for DuckWebhooks {
         all_rows(&self.conn(), &sql, params![site_id, webhook_id, webhook_id, limit as u64], delivery_row)
     }
 
-    fn redeliver(&self, site_id: u32, delivery_id: u64, now: i64) -> Result<Option<u64>, StoreError> {
+    fn redeliver(&self, site_id: u32, delivery_id: u64, now: i64) -> StoreResult<Option<u64>> {
         self.conn()
             .query_row(
                 "INSERT INTO webhook_deliveries (webhook_id, site_id, event, data, state, next_at, created_at)
@@ -146,10 +146,4 @@ impl WebhookStore for DuckWebhooks {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passes_the_webhook_store_conformance_suite() {
-        crate::ports::conformance::webhook_store(|| super::DuckWebhooks::new(super::super::memory_connection()));
-    }
-}
+crate::conformance_tests!(webhook_store: || DuckWebhooks::new(crate::adapters::duckdb::memory_connection()));

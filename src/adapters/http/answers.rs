@@ -150,8 +150,7 @@ crate::api_answers! {
         Ok(200, poem_openapi::payload::Json<T>),
         /// Invalid input; `message` names the problem.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site, or no such thing the caller sees.
         NotFound,
         Internal,
@@ -163,8 +162,7 @@ crate::api_answers! {
     pub enum Read<T> {
         /// What was asked for.
         Ok(200, poem_openapi::payload::Json<T>),
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         Internal,

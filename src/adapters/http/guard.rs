@@ -188,6 +188,18 @@ pub async fn unsegmented_site<R: ErrorAnswers>(state: &AppState, auth: &Auth, do
     unsegmented::<R>(state, auth, domain).await.map(|(site, _)| site)
 }
 
+/// `?` for handlers that return their answer itself: the `Ok` value, or return the `Err` (already
+/// the refusal to answer with).
+#[macro_export]
+macro_rules! or_return {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(answer) => return answer,
+        }
+    };
+}
+
 /// Declares an `/api` response enum with every shared error answer: the success variant `Ok` with
 /// the given status and payload (or `204` without one), then 400/401/403/404/409/500.
 #[macro_export]
@@ -198,12 +210,7 @@ macro_rules! api_result {
             pub enum $name {
                 /// Done.
                 Ok($status $(, $ok)?),
-                BadRequest,
-                Unauthorized,
-                Forbidden,
-                NotFound,
-                Conflict,
-                Internal,
+                BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Internal,
             }
         }
     };

@@ -67,7 +67,7 @@ impl Exposition {
     /// Whether this node leads (every node says so, open database or not).
     pub(super) fn leader(&mut self, is_leader: bool) {
         let leader = if is_leader { 1.0 } else { 0.0 };
-        self.singles(&[("hitkeep_is_leader", "gauge", "1 when this node owns the database.", leader)]);
+        self.singles(&[gauge("hitkeep_is_leader", "1 when this node owns the database.", leader)]);
     }
 
     /// The text, as the answer to a scrape.
@@ -94,6 +94,16 @@ fn by_reason(counts: &[(&str, u64)]) -> Vec<(String, f64)> {
     counts.iter().map(|(r, n)| (format!("{{reason=\"{r}\"}}"), *n as f64)).collect()
 }
 
+/// A counter's family: its value now.
+pub(super) fn counter<'a>(name: &'a str, help: &'a str, value: &std::sync::atomic::AtomicU64) -> Single<'a> {
+    (name, "counter", help, load(value) as f64)
+}
+
+/// A gauge's family.
+pub(super) fn gauge<'a>(name: &'a str, help: &'a str, value: f64) -> Single<'a> {
+    (name, "gauge", help, value)
+}
+
 /// A counter's value (relaxed: metrics need no ordering).
 pub(super) fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
     a.load(Ordering::Relaxed)
@@ -103,18 +113,8 @@ pub(super) fn load(a: &std::sync::atomic::AtomicU64) -> u64 {
 fn ingest_metrics(m: &mut Exposition, state: &AppState) {
     let c = &state.ingest.counters;
     m.singles(&[
-        (
-            "hitkeep_ingest_received_total",
-            "counter",
-            "Hits received on the ingest endpoints.",
-            load(&c.received) as f64,
-        ),
-        (
-            "hitkeep_ingest_accepted_total",
-            "counter",
-            "Hits queued for storage (answered 202).",
-            load(&c.accepted) as f64,
-        ),
+        counter("hitkeep_ingest_received_total", "Hits received on the ingest endpoints.", &c.received),
+        counter("hitkeep_ingest_accepted_total", "Hits queued for storage (answered 202).", &c.accepted),
     ]);
     let dropped: Vec<(&str, u64)> = DropReason::ALL.iter().map(|r| (r.as_str(), c.dropped(*r))).collect();
     m.family(
@@ -139,10 +139,9 @@ fn ingest_metrics(m: &mut Exposition, state: &AppState) {
         m.family(q.name, q.kind, q.help, &q.samples);
     }
     m.singles(&[
-        ("hitkeep_queue_depth", "gauge", "Records waiting for the writer.", state.ingest.queue_depth() as f64),
-        (
+        gauge("hitkeep_queue_depth", "Records waiting for the writer.", state.ingest.queue_depth() as f64),
+        gauge(
             "hitkeep_queue_capacity",
-            "gauge",
             "Queue capacity; at capacity ingest answers 503.",
             state.ingest.queue_capacity() as f64,
         ),
@@ -152,31 +151,23 @@ fn ingest_metrics(m: &mut Exposition, state: &AppState) {
 /// The writer's appends to the database.
 fn store_metrics(m: &mut Exposition, w: &WriterCounters) {
     m.singles(&[
-        ("hitkeep_stored_events_total", "counter", "Events appended to the database.", load(&w.stored_events) as f64),
-        (
-            "hitkeep_stored_web_vitals_total",
-            "counter",
-            "Web Vitals samples appended to the database.",
-            load(&w.stored_vitals) as f64,
-        ),
-        (
+        counter("hitkeep_stored_events_total", "Events appended to the database.", &w.stored_events),
+        counter("hitkeep_stored_web_vitals_total", "Web Vitals samples appended to the database.", &w.stored_vitals),
+        counter(
             "hitkeep_stored_crawler_fetches_total",
-            "counter",
             "AI crawler page fetches added to the crawler report.",
-            load(&w.stored_crawls) as f64,
+            &w.stored_crawls,
         ),
-        ("hitkeep_store_errors_total", "counter", "Failed appends (retried).", load(&w.store_errors) as f64),
-        (
+        counter("hitkeep_store_errors_total", "Failed appends (retried).", &w.store_errors),
+        gauge(
             "hitkeep_store_failing",
-            "gauge",
             "1 while appends to the database fail (ingest answers 503, readiness false).",
             f64::from(u8::from(w.store_failing.load(Ordering::Relaxed))),
         ),
-        (
+        counter(
             "hitkeep_unstored_records_total",
-            "counter",
             "Acknowledged records given up at shutdown because the store kept failing.",
-            load(&w.unstored_records) as f64,
+            &w.unstored_records,
         ),
     ]);
 }
@@ -184,9 +175,8 @@ fn store_metrics(m: &mut Exposition, w: &WriterCounters) {
 /// Client connections.
 fn connection_metrics(m: &mut Exposition) {
     let conns = &super::conn_limits::COUNTERS;
-    m.singles(&[(
+    m.singles(&[gauge(
         "hitkeep_http_connections_open",
-        "gauge",
         "Client connections open (bounded by --max-connections).",
         load(&conns.open) as f64,
     )]);
@@ -206,32 +196,28 @@ fn connection_metrics(m: &mut Exposition) {
 /// The writer's visits, fencing and batches.
 fn writer_metrics(m: &mut Exposition, w: &WriterCounters) {
     m.singles(&[
-        (
+        gauge(
             "hitkeep_open_visits",
-            "gauge",
             "Visits open in the writer's memory (bounded by --max-open-visits).",
             load(&w.open_visits) as f64,
         ),
-        (
+        counter(
             "hitkeep_visits_evicted_total",
-            "counter",
             "Visits closed early because --max-open-visits was reached.",
-            load(&w.evicted_visits) as f64,
+            &w.evicted_visits,
         ),
-        (
+        counter(
             "hitkeep_fenced_records_total",
-            "counter",
             "Records not written because this node was deposed before their batch committed.",
-            load(&w.fenced_records) as f64,
+            &w.fenced_records,
         ),
-        (
+        counter(
             "hitkeep_handed_over_records_total",
-            "counter",
             "Fenced records handed on to the next leader (the rest of the fenced ones were lost).",
-            load(&w.handed_over_records) as f64,
+            &w.handed_over_records,
         ),
-        ("hitkeep_batch_size_last", "gauge", "Records in the last batch written.", load(&w.last_batch_size) as f64),
-        ("hitkeep_batch_size_max", "gauge", "Largest batch written since start.", load(&w.max_batch_size) as f64),
+        gauge("hitkeep_batch_size_last", "Records in the last batch written.", load(&w.last_batch_size) as f64),
+        gauge("hitkeep_batch_size_max", "Largest batch written since start.", load(&w.max_batch_size) as f64),
     ]);
 }
 

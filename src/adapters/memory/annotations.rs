@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use crate::domain::annotations::{Annotation, AnnotationDraft};
 use crate::ports::annotations::AnnotationRepository;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 use super::table::Table;
 
@@ -15,19 +15,13 @@ pub struct MemoryAnnotations {
 }
 
 impl AnnotationRepository for MemoryAnnotations {
-    fn annotations(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> Result<Vec<Annotation>, StoreError> {
+    fn annotations(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> StoreResult<Vec<Annotation>> {
         let mut list = self.all.select(|a| a.site_id == site_id && a.date >= first && a.date <= last);
         list.sort_by_key(|a| (a.date, a.id));
         Ok(list)
     }
 
-    fn add_annotation(
-        &self,
-        site_id: u32,
-        d: &AnnotationDraft,
-        author: &str,
-        now: i64,
-    ) -> Result<Annotation, StoreError> {
+    fn add_annotation(&self, site_id: u32, d: &AnnotationDraft, author: &str, now: i64) -> StoreResult<Annotation> {
         Ok(self.all.add(|id| Annotation {
             id,
             site_id,
@@ -38,19 +32,13 @@ impl AnnotationRepository for MemoryAnnotations {
         }))
     }
 
-    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> Result<Option<Annotation>, StoreError> {
+    fn update_annotation(&self, site_id: u32, id: u32, d: &AnnotationDraft) -> StoreResult<Option<Annotation>> {
         Ok(self.all.update(|a| a.site_id == site_id && a.id == id, |a| (a.date, a.note) = (d.date, d.note.clone())))
     }
 
-    fn delete_annotation(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
+    fn delete_annotation(&self, site_id: u32, id: u32) -> StoreResult<bool> {
         Ok(self.all.delete(|a| a.site_id == site_id && a.id == id) > 0)
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_annotation_repository_conformance_suite() {
-        crate::ports::conformance::annotation_repository(super::MemoryAnnotations::default);
-    }
-}
+crate::conformance_tests!(annotation_repository: MemoryAnnotations::default);

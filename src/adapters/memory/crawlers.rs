@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::domain::crawlers::{CrawlerReport, FetchCount, report};
 use crate::ports::crawlers::CrawlerStore;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 /// Crawler counts in memory: every added count kept, summed when reported.
 #[derive(Default)]
@@ -15,22 +15,16 @@ pub struct MemoryCrawlers {
 }
 
 impl CrawlerStore for MemoryCrawlers {
-    fn add_fetches(&self, counts: &[FetchCount]) -> Result<(), StoreError> {
+    fn add_fetches(&self, counts: &[FetchCount]) -> StoreResult<()> {
         self.counts.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(counts);
         Ok(())
     }
 
-    fn crawler_report(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> Result<CrawlerReport, StoreError> {
+    fn crawler_report(&self, site_id: u32, first: NaiveDate, last: NaiveDate) -> StoreResult<CrawlerReport> {
         let all = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let site: Vec<FetchCount> = all.iter().filter(|c| c.site_id == site_id).cloned().collect();
         Ok(report(&site, first, last))
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_crawler_store_conformance_suite() {
-        crate::ports::conformance::crawler_store(super::MemoryCrawlers::default);
-    }
-}
+crate::conformance_tests!(crawler_store: MemoryCrawlers::default);

@@ -2,7 +2,7 @@
 
 use crate::domain::accounts::UserId;
 use crate::ports::passkeys::{NewPasskey, PasskeyRecord, PasskeyStore};
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 use super::table::Table;
 
@@ -13,7 +13,7 @@ pub struct MemoryPasskeys {
 }
 
 impl PasskeyStore for MemoryPasskeys {
-    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> Result<Option<u32>, StoreError> {
+    fn add_passkey(&self, user: UserId, name: &str, key: &NewPasskey, at: i64) -> StoreResult<Option<u32>> {
         let added = self.keys.add_unless(
             |k| k.credential_id == key.credential_id,
             |id| PasskeyRecord {
@@ -29,23 +29,23 @@ impl PasskeyStore for MemoryPasskeys {
         Ok(added.ok().map(|k| k.id))
     }
 
-    fn passkeys(&self, user: UserId) -> Result<Vec<PasskeyRecord>, StoreError> {
+    fn passkeys(&self, user: UserId) -> StoreResult<Vec<PasskeyRecord>> {
         Ok(self.keys.select(|k| k.user == user))
     }
 
-    fn passkey_by_credential(&self, credential_id: &[u8]) -> Result<Option<PasskeyRecord>, StoreError> {
+    fn passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>> {
         Ok(self.keys.find(|k| k.credential_id == credential_id))
     }
 
-    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> Result<bool, StoreError> {
+    fn rename_passkey(&self, user: UserId, id: u32, name: &str) -> StoreResult<bool> {
         Ok(self.keys.update(|k| k.id == id && k.user == user, |k| k.name = name.to_string()).is_some())
     }
 
-    fn remove_passkey(&self, user: UserId, id: u32) -> Result<bool, StoreError> {
+    fn remove_passkey(&self, user: UserId, id: u32) -> StoreResult<bool> {
         Ok(self.keys.delete(|k| k.id == id && k.user == user) > 0)
     }
 
-    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> Result<(), StoreError> {
+    fn passkey_used(&self, id: u32, credential: Option<&str>, at: i64) -> StoreResult<()> {
         self.keys.update(
             |k| k.id == id,
             |k| {
@@ -58,15 +58,9 @@ impl PasskeyStore for MemoryPasskeys {
         Ok(())
     }
 
-    fn remove_passkeys(&self, user: UserId) -> Result<u64, StoreError> {
+    fn remove_passkeys(&self, user: UserId) -> StoreResult<u64> {
         Ok(self.keys.delete(|k| k.user == user))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passkey_store() {
-        crate::ports::conformance::passkey_store(super::MemoryPasskeys::default);
-    }
-}
+crate::conformance_tests!(passkey_store: MemoryPasskeys::default);

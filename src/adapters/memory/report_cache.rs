@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use quick_cache::sync::{Cache, GuardResult};
 
-use crate::domain::imports::merge::TotalsRow;
 use crate::domain::query::{Goal, GoalKind, Period, Query, QueryResult};
 use crate::ports::notify::BatchObserver;
-use crate::ports::reports::{ReportStore, VitalSummary};
-use crate::ports::store::StoreError;
+use crate::ports::reports::{GroupTotals, ReportStore, VitalSummary};
+use crate::ports::store::{StoreError, StoreResult};
 
 /// How long an answer is reused at most. Versions cover everything the writer stores; this
 /// bounds staleness after changes made around it (retention deletes, restores).
@@ -64,7 +63,7 @@ impl CachedReports {
 
     /// The cached answer for `key`, or `compute`'s (stored when it succeeds). Concurrent callers
     /// with the same key wait for the first one's answer.
-    fn cached(&self, key: String, compute: impl FnOnce() -> Result<Answer, StoreError>) -> Result<Answer, StoreError> {
+    fn cached(&self, key: String, compute: impl FnOnce() -> StoreResult<Answer>) -> StoreResult<Answer> {
         loop {
             match self.cache.get_value_or_guard(&key, Some(Duration::from_secs(30))) {
                 GuardResult::Value((at, answer)) if at.elapsed() < MAX_AGE => return Ok(answer),
@@ -88,7 +87,7 @@ impl CachedReports {
 }
 
 impl ReportStore for CachedReports {
-    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
+    fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<QueryResult> {
         let key = self.key(site_id, format_args!("q/{q:?}/{period:?}/{goals:?}"));
         match self.cached(key, || self.inner.query(site_id, q, period, goals).map(|r| Answer::Query(Arc::new(r))))? {
             Answer::Query(r) => Ok((*r).clone()),
@@ -96,7 +95,7 @@ impl ReportStore for CachedReports {
         }
     }
 
-    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
+    fn funnel(&self, site_id: u32, period: &Period, steps: &[GoalKind]) -> StoreResult<Vec<u64>> {
         let key = self.key(site_id, format_args!("f/{period:?}/{steps:?}"));
         match self.cached(key, || self.inner.funnel(site_id, period, steps).map(|r| Answer::Funnel(Arc::new(r))))? {
             Answer::Funnel(r) => Ok((*r).clone()),
@@ -104,25 +103,19 @@ impl ReportStore for CachedReports {
         }
     }
 
-    fn query_totals(
-        &self,
-        site_id: u32,
-        q: &Query,
-        period: &Period,
-        goals: &[Goal],
-    ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
+    fn query_totals(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> StoreResult<GroupTotals> {
         self.inner.query_totals(site_id, q, period, goals)
     }
 
-    fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError> {
+    fn first_event_micros(&self, site_id: u32) -> StoreResult<Option<i64>> {
         self.inner.first_event_micros(site_id)
     }
 
-    fn current_visitors(&self, site_id: u32, since_micros: i64) -> Result<u64, StoreError> {
+    fn current_visitors(&self, site_id: u32, since_micros: i64) -> StoreResult<u64> {
         self.inner.current_visitors(site_id, since_micros)
     }
 
-    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
+    fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> StoreResult<Vec<VitalSummary>> {
         self.inner.web_vitals(site_id, period, page)
     }
 }
@@ -141,7 +134,7 @@ mod tests {
     struct Counting(AtomicU64);
 
     impl ReportStore for Counting {
-        fn query(&self, _: u32, _: &Query, _: &Period, _: &[Goal]) -> Result<QueryResult, StoreError> {
+        fn query(&self, _: u32, _: &Query, _: &Period, _: &[Goal]) -> StoreResult<QueryResult> {
             let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
             std::thread::sleep(Duration::from_millis(20));
             Ok(QueryResult {
@@ -149,25 +142,19 @@ mod tests {
                 ..Default::default()
             })
         }
-        fn funnel(&self, _: u32, _: &Period, _: &[GoalKind]) -> Result<Vec<u64>, StoreError> {
+        fn funnel(&self, _: u32, _: &Period, _: &[GoalKind]) -> StoreResult<Vec<u64>> {
             Ok(vec![self.0.fetch_add(1, Ordering::SeqCst) + 1])
         }
-        fn query_totals(
-            &self,
-            _: u32,
-            _: &Query,
-            _: &Period,
-            _: &[Goal],
-        ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
+        fn query_totals(&self, _: u32, _: &Query, _: &Period, _: &[Goal]) -> StoreResult<GroupTotals> {
             Ok((vec![], false))
         }
-        fn first_event_micros(&self, _: u32) -> Result<Option<i64>, StoreError> {
+        fn first_event_micros(&self, _: u32) -> StoreResult<Option<i64>> {
             Ok(None)
         }
-        fn current_visitors(&self, _: u32, _: i64) -> Result<u64, StoreError> {
+        fn current_visitors(&self, _: u32, _: i64) -> StoreResult<u64> {
             Ok(0)
         }
-        fn web_vitals(&self, _: u32, _: &Period, _: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
+        fn web_vitals(&self, _: u32, _: &Period, _: Option<&str>) -> StoreResult<Vec<VitalSummary>> {
             Ok(vec![])
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::domain::segments::{Segment, SegmentDraft};
 use crate::ports::segments::SegmentRepository;
-use crate::ports::store::StoreError;
+use crate::ports::store::StoreResult;
 
 use super::table::Table;
 
@@ -13,11 +13,11 @@ pub struct MemorySegments {
 }
 
 impl SegmentRepository for MemorySegments {
-    fn segments(&self, site_id: u32) -> Result<Vec<Segment>, StoreError> {
+    fn segments(&self, site_id: u32) -> StoreResult<Vec<Segment>> {
         Ok(self.all.select(|s| s.site_id == site_id))
     }
 
-    fn add_segment(&self, site_id: u32, owner: Option<u32>, d: &SegmentDraft, now: i64) -> Result<Segment, StoreError> {
+    fn add_segment(&self, site_id: u32, owner: Option<u32>, d: &SegmentDraft, now: i64) -> StoreResult<Segment> {
         Ok(self.all.add(|id| Segment {
             id,
             site_id,
@@ -31,7 +31,7 @@ impl SegmentRepository for MemorySegments {
         }))
     }
 
-    fn update_segment(&self, site_id: u32, id: u32, d: &SegmentDraft, now: i64) -> Result<Option<Segment>, StoreError> {
+    fn update_segment(&self, site_id: u32, id: u32, d: &SegmentDraft, now: i64) -> StoreResult<Option<Segment>> {
         Ok(self.all.update(
             |s| s.site_id == site_id && s.id == id,
             |s| {
@@ -41,15 +41,9 @@ impl SegmentRepository for MemorySegments {
         ))
     }
 
-    fn delete_segment(&self, site_id: u32, id: u32) -> Result<bool, StoreError> {
+    fn delete_segment(&self, site_id: u32, id: u32) -> StoreResult<bool> {
         Ok(self.all.delete(|s| s.site_id == site_id && s.id == id) > 0)
     }
 }
 
-#[cfg(test)]
-mod conformance {
-    #[test]
-    fn passes_the_segment_repository_conformance_suite() {
-        crate::ports::conformance::segment_repository(super::MemorySegments::default);
-    }
-}
+crate::conformance_tests!(segment_repository: MemorySegments::default);

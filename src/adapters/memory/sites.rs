@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::domain::site::{NewSite, Site, SiteId};
 use crate::domain::visitor::{Day, Salt};
 use crate::ports::sites::{SiteRepoError, SiteRepository};
-use crate::ports::store::{SaltStore, StoreError};
+use crate::ports::store::{SaltStore, StoreResult};
 
 use super::table::Table;
 
@@ -18,17 +18,17 @@ pub struct MemorySites {
 }
 
 impl SaltStore for MemorySites {
-    fn load_salts(&self) -> Result<Vec<(Day, Salt)>, StoreError> {
+    fn load_salts(&self) -> StoreResult<Vec<(Day, Salt)>> {
         let salts = self.salts.lock().unwrap_or_else(|p| p.into_inner());
         Ok(salts.iter().rev().map(|(day, bytes)| (*day, Salt(*bytes))).collect())
     }
 
-    fn save_salt(&self, day: Day, salt: &Salt) -> Result<(), StoreError> {
+    fn save_salt(&self, day: Day, salt: &Salt) -> StoreResult<()> {
         self.salts.lock().unwrap_or_else(|p| p.into_inner()).insert(day, salt.0);
         Ok(())
     }
 
-    fn delete_salts_through(&self, day: Day) -> Result<(), StoreError> {
+    fn delete_salts_through(&self, day: Day) -> StoreResult<()> {
         self.salts.lock().unwrap_or_else(|p| p.into_inner()).retain(|d, _| *d > day);
         Ok(())
     }
@@ -60,15 +60,4 @@ impl SiteRepository for MemorySites {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passes_the_site_repository_conformance_suite() {
-        crate::ports::conformance::site_repository(super::MemorySites::default);
-    }
-
-    #[test]
-    fn passes_the_salt_store_conformance_suite() {
-        crate::ports::conformance::salt_store(super::MemorySites::default);
-    }
-}
+crate::conformance_tests!(site_repository: MemorySites::default, salt_store: MemorySites::default);

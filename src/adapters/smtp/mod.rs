@@ -59,11 +59,5 @@ impl Mailer for SmtpMailer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passes_the_mailer_conformance_suite() {
-        // Nothing listens on the discard port: an address refused before delivery never gets there.
-        crate::ports::conformance::mailer(|| super::SmtpMailer::new("smtp://127.0.0.1:9", "hk@x.test").unwrap());
-    }
-}
+// Nothing listens on the discard port: an address refused before delivery never gets there.
+crate::conformance_tests!(mailer: || SmtpMailer::new("smtp://127.0.0.1:9", "hk@x.test").unwrap());

@@ -6,7 +6,7 @@ use crate::domain::imports::{ImportBatch, ImportError, ImportSource, parse_files
 use crate::domain::lifecycle::site_tz;
 use crate::domain::site::Site;
 use crate::ports::imports::{ImportStore, Unpacker};
-use crate::ports::store::StoreError;
+use crate::ports::store::{StoreError, StoreResult};
 
 /// Why an import stored nothing.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ impl ImportService {
     }
 
     /// Stores a parsed import; returns its id.
-    pub fn save(&self, site: &Site, source: ImportSource, batch: &ImportBatch) -> Result<u32, StoreError> {
+    pub fn save(&self, site: &Site, source: ImportSource, batch: &ImportBatch) -> StoreResult<u32> {
         self.store.save_import(site.id.0, source, batch)
     }
 

@@ -119,10 +119,7 @@ impl AiVisibilityApi {
         date_range: QueryParam<Option<String>>,
     ) -> AiVisibilityResult {
         // A share link limited to a segment sees no crawler counts: crawlers are no segment's visitors.
-        let site = match unsegmented_site(&self.state, &auth, &site.0).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
+        let site = crate::or_return!(unsegmented_site(&self.state, &auth, &site.0).await);
         match self.state.crawlers.ai_visibility(site, date_range.0).await {
             Ok(v) => AiVisibilityResult::Ok(Json(v.into())),
             Err(e) => AiVisibilityResult::report_failed(e, "invalid_date_range"),

@@ -98,10 +98,7 @@ impl AnnotationsApi {
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`; default `30d`.
         date_range: QueryParam<Option<String>>,
     ) -> AnnotationsResult {
-        let site = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Read).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
+        let (site, _) = crate::or_return!(site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Read).await);
         answer(self.state.annotations.list(site, date_range.0).await, |list| {
             AnnotationsResult::List(Json(list.into_iter().map(view).collect()))
         })
@@ -115,10 +112,8 @@ impl AnnotationsApi {
         site: Path<String>,
         req: Json<CreateAnnotation>,
     ) -> AnnotationsResult {
-        let (site, caller) = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(found) => found,
-            Err(denied) => return denied,
-        };
+        let (site, caller) =
+            crate::or_return!(site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await);
         let CreateAnnotation { date, note } = req.0;
         answer(self.state.annotations.add(site, date, note, author(&caller.principal)).await, |a| {
             AnnotationsResult::Created(Json(view(a)))
@@ -134,10 +129,8 @@ impl AnnotationsApi {
         id: Path<u32>,
         req: Json<UpdateAnnotation>,
     ) -> AnnotationChanged {
-        let site = match site_for::<AnnotationChanged>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
+        let (site, _) =
+            crate::or_return!(site_for::<AnnotationChanged>(&self.state, &auth, &site.0, Need::Manage).await);
         answer(self.state.annotations.update(site, id.0, &req.0.date, &req.0.note).await, |a| {
             AnnotationChanged::Ok(Json(view(a)))
         })
@@ -146,10 +139,8 @@ impl AnnotationsApi {
     /// Delete an annotation (site admins and owners).
     #[oai(path = "/sites/:site/annotations/:id", method = "delete", operation_id = "deleteAnnotation")]
     async fn delete_annotation(&self, auth: Auth, site: Path<String>, id: Path<u32>) -> AnnotationsResult {
-        let site = match site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok((site, _)) => site,
-            Err(denied) => return denied,
-        };
+        let (site, _) =
+            crate::or_return!(site_for::<AnnotationsResult>(&self.state, &auth, &site.0, Need::Manage).await);
         answer(self.state.annotations.delete(site, id.0).await, |()| AnnotationsResult::Deleted)
     }
 }

@@ -77,10 +77,7 @@ impl ClusterApi {
     #[oai(path = "/cluster", method = "get", operation_id = "getCluster")]
     async fn cluster(&self, auth: Auth) -> ClusterResponse {
         // The one access check of this operation: instance administration.
-        let caller = match who::<ClusterResponse>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<ClusterResponse>(&self.state, &auth).await);
         if let Err(d) = instance_admin(&caller.principal) {
             return ClusterResponse::denied(d, "not found");
         }

@@ -119,8 +119,7 @@ crate::api_answers! {
         Deleted(204),
         /// Invalid funnel or period.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site or funnel.
         NotFound,
         Internal,
@@ -231,10 +230,7 @@ impl GoalsApi {
         /// `30d`, `month`, ... or `YYYY-MM-DD,YYYY-MM-DD`.
         date_range: QueryParam<Option<String>>,
     ) -> FunnelReportResult {
-        let site = match unsegmented_site(&self.state, &auth, &site.0).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
+        let site = crate::or_return!(unsegmented_site(&self.state, &auth, &site.0).await);
         match self.state.reports.funnel(site, id.0, date_range.0).await {
             Ok(Some(FunnelReportOf { funnel, period, steps })) => FunnelReportResult::Ok(Json(FunnelReport {
                 id: funnel.id,

@@ -80,8 +80,7 @@ crate::api_answers! {
         Ok(200, QueryBody),
         /// The query is invalid; `message` names the problem.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         Internal,
@@ -97,8 +96,7 @@ crate::api_answers! {
         Ok(200, Json<T>),
         /// Invalid period.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site (or no such funnel).
         NotFound,
         Internal,
@@ -131,8 +129,7 @@ crate::api_answers! {
         /// Current visitors as JSON, or (with `Accept: text/event-stream`) a stream of updates: one at
         /// once, then one after each write for the site (at most one a second).
         Ok(200, RealtimeBody),
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         /// The caller already has the most streams open (`--max-realtime-streams-per-caller`).
@@ -199,10 +196,7 @@ impl ReportsApi {
         /// Only this page (pathname).
         page: QueryParam<Option<String>>,
     ) -> VitalsResult {
-        let site = match unsegmented_site(&self.state, &auth, &site.0).await {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
+        let site = crate::or_return!(unsegmented_site(&self.state, &auth, &site.0).await);
         match self.state.reports.web_vitals(site, date_range.0, page.0).await {
             Ok(list) => VitalsResult::Ok(Json(list.into_iter().map(VitalView::from).collect())),
             Err(e) => VitalsResult::report_failed(e, "invalid_date_range"),
@@ -216,10 +210,7 @@ impl ReportsApi {
     #[oai(path = "/sites/:site/realtime", method = "get", operation_id = "realtime")]
     async fn realtime(&self, auth: Auth, req: &Request, site: Path<String>, accept: Accept) -> RealtimeResult {
         // A share link limited to a segment gets no realtime count: it would count every visitor.
-        let (site, caller) = match unsegmented::<RealtimeResult>(&self.state, &auth, &site.0).await {
-            Ok(found) => found,
-            Err(denied) => return denied,
-        };
+        let (site, caller) = crate::or_return!(unsegmented::<RealtimeResult>(&self.state, &auth, &site.0).await);
         let reports = self.state.reports.clone();
         if !accepts(&accept, "text/event-stream") {
             return match count_visitors(reports, site).await {

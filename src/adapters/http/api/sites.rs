@@ -244,10 +244,7 @@ impl SitesApi {
     /// The sites the caller can see, with their role.
     #[oai(path = "/sites", method = "get", operation_id = "listSites")]
     async fn list(&self, auth: Auth) -> SitesResult {
-        let caller = match who::<SitesResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<SitesResult>(&self.state, &auth).await);
         let visible = self.state.site_service.visible(&caller);
         SitesResult::Ok(Json(visible.iter().map(|(s, _)| SiteView::for_caller(s, &caller)).collect()))
     }
@@ -255,10 +252,7 @@ impl SitesApi {
     /// Creates a site; its creator becomes its owner. Hits for it are recorded from now on.
     #[oai(path = "/sites", method = "post", operation_id = "createSite")]
     async fn create(&self, auth: Auth, req: &Request, input: Json<CreateSite>) -> SiteCreated {
-        let caller = match who::<SiteCreated>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<SiteCreated>(&self.state, &auth).await);
         let CreateSite { domain, hostnames, timezone } = input.0;
         let draft = SiteDraft { domain, hostnames, timezone };
         answer(self.state.site_service.create(&caller, draft, origin(&self.state, req)).await, |site| {
@@ -323,10 +317,7 @@ impl SitesApi {
         user_id: Path<u32>,
         input: Json<SetMember>,
     ) -> SiteDone {
-        let (site, caller) = match site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
+        let (site, caller) = crate::or_return!(site_for::<SiteDone>(&self.state, &auth, &site.0, Need::Manage).await);
         let role = match Role::parse(&input.role) {
             Ok(r) => r,
             Err(e) => return SiteDone::BadRequest(body("invalid_role", e.to_string())),
@@ -367,10 +358,8 @@ impl SitesApi {
         site: Path<String>,
         input: Json<CreateShare>,
     ) -> ShareCreated {
-        let (site, caller) = match site_for::<ShareCreated>(&self.state, &auth, &site.0, Need::Manage).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
+        let (site, caller) =
+            crate::or_return!(site_for::<ShareCreated>(&self.state, &auth, &site.0, Need::Manage).await);
         let (accounts, origin) = (self.state.accounts.clone(), origin(&self.state, req));
         let CreateShare { name, password, segment_id } = input.0;
         if let Some(id) = segment_id
@@ -402,10 +391,7 @@ impl SitesApi {
     /// the caller can see, in one call. `period`: day, 7d, 30d (default), month, 6mo, 12mo, year, all.
     #[oai(path = "/overview", method = "get", operation_id = "overview")]
     async fn overview(&self, auth: Auth, period: Query<Option<String>>) -> OverviewResult {
-        let caller = match who::<OverviewResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<OverviewResult>(&self.state, &auth).await);
         let period = period.0.unwrap_or_else(|| "30d".into());
         const PERIODS: &[&str] = &["day", "24h", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all"];
         if !PERIODS.contains(&period.as_str()) {

@@ -79,8 +79,7 @@ crate::api_answers! {
         Queued(202, Json<Redelivery>),
         /// Invalid parameters; `message` names the problem.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site or delivery.
         NotFound,
         Internal,

@@ -147,10 +147,7 @@ impl ForwardQueue {
 /// An ingest request on a node without the database: checked for size and JSON, queued, 202.
 /// Deeper validation happens on the leader (an invalid hit is counted there, not answered 400).
 pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
-    let hit = match received(gate, req).await {
-        Ok(hit) => hit,
-        Err(refused) => return refused,
-    };
+    let hit = crate::or_return!(received(gate, req).await);
     if gate.forward.push(hit) {
         gate.counters.queued.fetch_add(1, Ordering::Relaxed);
         StatusCode::ACCEPTED.into_response()
@@ -163,10 +160,7 @@ pub async fn accept(gate: &ClusterGate, req: Request) -> Response {
 /// The same on a cluster with a durable queue: relayed through it, 202 once it confirmed the
 /// hit; the leader takes it from there (`run_relay`), so this node holds nothing in memory.
 pub async fn relay(gate: &ClusterGate, relay: &dyn HitRelay, req: Request) -> Response {
-    let hit = match received(gate, req).await {
-        Ok(hit) => hit,
-        Err(refused) => return refused,
-    };
+    let hit = crate::or_return!(received(gate, req).await);
     let id = hit.id.clone().unwrap_or_default();
     let wire = serde_json::to_vec(&ForwardItem::Hit(hit)).expect("a hit serialises");
     let confirmed = match relay.send(&id, wire) {

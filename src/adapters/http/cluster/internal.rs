@@ -57,10 +57,7 @@ async fn read(body: Body) -> Result<Vec<u8>, Response> {
 /// Raft RPCs: append, vote, snapshot.
 #[handler]
 async fn raft(gate: Data<&Arc<ClusterGate>>, Path(rpc): Path<String>, body: Body) -> Response {
-    let bytes = match read(body).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
+    let bytes = crate::or_return!(read(body).await);
     match gate.consensus.handle(&rpc, &bytes).await {
         Ok(answer) => Response::builder().content_type("application/json").body(answer),
         Err(ConsensusError::Unknown(m)) => json_error(StatusCode::NOT_FOUND, "not_found", &m, None),
@@ -71,10 +68,7 @@ async fn raft(gate: Data<&Arc<ClusterGate>>, Path(rpc): Path<String>, body: Body
 /// A follower's batch of acknowledged hits: recorded and committed here before the answer.
 #[handler]
 async fn ingest(gate: Data<&Arc<ClusterGate>>, body: Body) -> Response {
-    let bytes = match read(body).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
+    let bytes = crate::or_return!(read(body).await);
     let batch: ForwardBatch = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, "malformed_batch", &e.to_string(), None),

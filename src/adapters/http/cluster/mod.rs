@@ -20,6 +20,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, h
 
 use super::client_ip::ForwardedClient;
 use super::errors::json_error;
+use super::health::{counter, gauge};
 use super::{AppState, HttpConfig, SecretToken, assets, cors, health};
 use crate::ports::cluster::{CLIENT_IP_HEADER, CLUSTER_SECRET_HEADER, ConsensusInbox};
 use crate::ports::leadership::Leadership;
@@ -300,69 +301,47 @@ fn metrics(gate: Data<&Arc<ClusterGate>>) -> Response {
         }
     };
     let c = &gate.counters;
-    let load = health::load;
     let leader_id = gate.leadership.leader().map_or(-1, |l| l.node_id as i64);
     let open = if gate.engine().is_some() { 1.0 } else { 0.0 };
     m.singles(&[
-        ("hitkeep_cluster_node_id", "gauge", "This node's id.", gate.node_id as f64),
-        ("hitkeep_cluster_leader_id", "gauge", "The leader this node knows (-1: none).", leader_id as f64),
-        ("hitkeep_cluster_term", "gauge", "The latest Raft term this node knows.", gate.leadership.term() as f64),
-        ("hitkeep_cluster_database_open", "gauge", "1 while this node holds the database open.", open),
-        (
+        gauge("hitkeep_cluster_node_id", "This node's id.", gate.node_id as f64),
+        gauge("hitkeep_cluster_leader_id", "The leader this node knows (-1: none).", leader_id as f64),
+        gauge("hitkeep_cluster_term", "The latest Raft term this node knows.", gate.leadership.term() as f64),
+        gauge("hitkeep_cluster_database_open", "1 while this node holds the database open.", open),
+        gauge(
             "hitkeep_forward_queue_depth",
-            "gauge",
             "Acknowledged hits waiting to be handed to the leader.",
             gate.forward.len() as f64,
         ),
-        (
+        gauge(
             "hitkeep_forward_queue_capacity",
-            "gauge",
             "Forward queue capacity; when full, ingest answers 503.",
             gate.forward.capacity() as f64,
         ),
-        (
-            "hitkeep_forward_queued_total",
-            "counter",
-            "Hits acknowledged into the forward queue.",
-            load(&c.queued) as f64,
-        ),
-        (
+        counter("hitkeep_forward_queued_total", "Hits acknowledged into the forward queue.", &c.queued),
+        counter(
             "hitkeep_forwarded_total",
-            "counter",
             "Hits the leader acknowledged from this node's forward queue.",
-            load(&c.forwarded) as f64,
+            &c.forwarded,
         ),
-        (
-            "hitkeep_forward_failures_total",
-            "counter",
-            "Failed hand-overs to the leader (retried).",
-            load(&c.failures) as f64,
-        ),
-        (
+        counter("hitkeep_forward_failures_total", "Failed hand-overs to the leader (retried).", &c.failures),
+        counter(
             "hitkeep_forward_refused_total",
-            "counter",
             "Hits refused with 503 because the forward queue was full.",
-            load(&c.refused) as f64,
+            &c.refused,
         ),
-        ("hitkeep_api_proxied_total", "counter", "/api requests proxied to the leader.", load(&c.proxied) as f64),
-        (
+        counter("hitkeep_api_proxied_total", "/api requests proxied to the leader.", &c.proxied),
+        counter(
             "hitkeep_forward_handed_over_total",
-            "counter",
             "Acknowledged records this node's writer, deposed, handed on to the next leader.",
-            load(&c.handed_over) as f64,
+            &c.handed_over,
         ),
-        (
+        counter(
             "hitkeep_relayed_total",
-            "counter",
             "Hits this node relayed through the durable queue (answered 202 once it confirmed them).",
-            load(&c.relayed) as f64,
+            &c.relayed,
         ),
-        (
-            "hitkeep_relay_ingested_total",
-            "counter",
-            "Relayed hits this node ingested while leading.",
-            load(&c.relay_ingested) as f64,
-        ),
+        counter("hitkeep_relay_ingested_total", "Relayed hits this node ingested while leading.", &c.relay_ingested),
     ]);
     m.into_response()
 }

@@ -39,22 +39,17 @@ impl AccessApi {
     /// Your API tokens (an instance administrator sees everyone's).
     #[oai(path = "/tokens", method = "get", operation_id = "listTokens")]
     async fn list_tokens(&self, auth: Auth) -> TokensResult {
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.tokens(&caller),
-            |tokens| TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect())),
-        )
+        let work = move |a: &AccountService, caller| a.tokens(&caller);
+        as_caller(&self.state, &auth, work, |tokens| {
+            TokensResult::Ok(Json(tokens.iter().map(|t| self.token_view(t, None)).collect()))
+        })
         .await
     }
 
     /// Creates an API token for chosen sites with read or admin scope; the secret is in this answer only.
     #[oai(path = "/tokens", method = "post", operation_id = "createToken")]
     async fn create_token(&self, auth: Auth, req: &Request, input: Json<CreateToken>) -> TokenResult {
-        let caller = match who::<TokenResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<TokenResult>(&self.state, &auth).await);
         let input = input.0;
         let scope = match Scope::parse(input.scope.as_deref().unwrap_or("read")) {
             Ok(s) => s,
@@ -129,12 +124,10 @@ impl AccessApi {
     #[oai(path = "/audit", method = "get", operation_id = "auditLog")]
     async fn audit_log(&self, auth: Auth, limit: Query<Option<u32>>) -> AuditResult {
         let limit = limit.0.unwrap_or(200).clamp(1, 10_000);
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.audit_log(&caller, limit),
-            |entries| AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect())),
-        )
+        let work = move |a: &AccountService, caller| a.audit_log(&caller, limit);
+        as_caller(&self.state, &auth, work, |entries| {
+            AuditResult::Ok(Json(entries.iter().map(AuditView::from).collect()))
+        })
         .await
     }
 }

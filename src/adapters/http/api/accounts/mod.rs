@@ -68,10 +68,7 @@ async fn as_caller_or<R: ErrorAnswers, T: Send + 'static>(
     refused: impl FnOnce(AuthError) -> R,
     ok: impl FnOnce(T) -> R,
 ) -> R {
-    let caller = match who::<R>(state, auth).await {
-        Ok(caller) => caller,
-        Err(r) => return r,
-    };
+    let caller = crate::or_return!(who::<R>(state, auth).await);
     blocking(&state.accounts, move |a| work(a, caller)).await.map_or_else(refused, ok)
 }
 

@@ -104,13 +104,9 @@ impl PasskeysApi {
     /// Your passkeys, oldest first.
     #[oai(path = "/me/passkeys", method = "get", operation_id = "listPasskeys")]
     async fn list(&self, auth: Auth) -> PasskeysResult {
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.passkeys(&caller),
-            |keys| PasskeysResult::Ok(Json(keys.into_iter().map(Into::into).collect())),
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.passkeys(&caller);
+        as_caller(&self.state, &auth, work, |keys| PasskeysResult::Ok(Json(keys.into_iter().map(Into::into).collect())))
+            .await
     }
 
     /// Starts registering a passkey with this name: options for `navigator.credentials.create`.

@@ -21,13 +21,9 @@ impl PeopleApi {
     /// All users (instance administrators).
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
     async fn list_users(&self, auth: Auth) -> UsersResult {
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.users(&caller),
-            |users| UsersResult::Ok(Json(users.iter().map(UserView::from).collect())),
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.users(&caller);
+        as_caller(&self.state, &auth, work, |users| UsersResult::Ok(Json(users.iter().map(UserView::from).collect())))
+            .await
     }
 
     /// Grants or revokes instance administration (instance administrators).
@@ -35,36 +31,23 @@ impl PeopleApi {
     async fn update_user(&self, auth: Auth, req: &Request, id: Path<u32>, input: Json<UpdateUser>) -> UserResult {
         let origin = origin(&self.state, req);
         let is_admin = input.0.is_admin;
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.set_admin(&caller, UserId(id.0), is_admin, origin),
-            |user| UserResult::Ok(Json(UserView::from(&user))),
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.set_admin(&caller, UserId(id.0), is_admin, origin);
+        as_caller(&self.state, &auth, work, |user| UserResult::Ok(Json(UserView::from(&user)))).await
     }
 
     /// Deletes a user with their memberships, sessions and tokens (instance administrators).
     #[oai(path = "/users/:id", method = "delete", operation_id = "deleteUser")]
     async fn delete_user(&self, auth: Auth, req: &Request, id: Path<u32>) -> DoneResult {
         let origin = origin(&self.state, req);
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.delete_user(&caller, UserId(id.0), origin),
-            |()| DoneResult::Ok,
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.delete_user(&caller, UserId(id.0), origin);
+        as_caller(&self.state, &auth, work, |()| DoneResult::Ok).await
     }
 
     /// Invites someone by link: to a site with a role (site owners and admins) or as a user or
     /// administrator of the instance (instance administrators). Pass the returned `url` on.
     #[oai(path = "/invites", method = "post", operation_id = "createInvite")]
     async fn create_invite(&self, auth: Auth, req: &Request, input: Json<CreateInvite>) -> InviteResult {
-        let caller = match who::<InviteResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<InviteResult>(&self.state, &auth).await);
         let input = input.0;
         let site = match &input.site {
             None => None,

@@ -180,10 +180,7 @@ impl SessionApi {
     /// The signed-in user and their sites.
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, auth: Auth) -> MeResult {
-        let caller = match who::<MeResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<MeResult>(&self.state, &auth).await);
         let Some(id) = caller.principal.user() else {
             return MeResult::forbidden("share links and the operator token have no account".into());
         };
@@ -197,10 +194,7 @@ impl SessionApi {
     /// Changes your account settings: the language of the dashboard and of your e-mail reports.
     #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
     async fn update_me(&self, auth: Auth, input: Json<UpdateMe>) -> MeResult {
-        let caller = match who::<MeResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<MeResult>(&self.state, &auth).await);
         let (c, language) = (caller.clone(), input.0.language);
         answer(blocking(&self.state.accounts, move |a| a.set_language(&c, &language)).await, |user| {
             MeResult::Ok(Json(self.me_view(&user, &caller)))

@@ -86,10 +86,7 @@ crate::api_answers! {
         Ok(200, Json<RecoveryCodesView>),
         /// Invalid input, a wrong code (`wrong_code`) or password (`wrong_password`).
         BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        Unauthorized, Forbidden, NotFound, Conflict,
         /// Too many wrong codes; retry after `Retry-After` seconds.
         TooManyRequests,
         Internal,
@@ -103,9 +100,7 @@ crate::api_answers! {
         Done(204),
         /// Invalid input, a wrong code (`wrong_code`) or password (`wrong_password`).
         BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        Unauthorized, Forbidden, NotFound,
         /// Too many wrong codes; retry after `Retry-After` seconds.
         TooManyRequests,
         Internal,
@@ -161,26 +156,16 @@ impl TwoFactorApi {
     /// Your second factors, and whether the instance requires one.
     #[oai(path = "/me/two-factor", method = "get", operation_id = "twoFactorStatus")]
     async fn status(&self, auth: Auth) -> TwoFactorResult {
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.two_factor_status(&caller),
-            |status| TwoFactorResult::Ok(Json(status.into())),
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.two_factor_status(&caller);
+        as_caller(&self.state, &auth, work, |status| TwoFactorResult::Ok(Json(status.into()))).await
     }
 
     /// Starts enrolling an authenticator app: a new secret and its QR code, shown once. Sign-in
     /// asks for codes only after a code confirms it. Refused (409) while one is on.
     #[oai(path = "/me/two-factor/totp", method = "post", operation_id = "beginTotp")]
     async fn begin(&self, auth: Auth) -> EnrolmentResult {
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.begin_totp(&caller),
-            |enrolment| EnrolmentResult::Ok(Json(enrolment.into())),
-        )
-        .await
+        let work = move |a: &AccountService, caller| a.begin_totp(&caller);
+        as_caller(&self.state, &auth, work, |enrolment| EnrolmentResult::Ok(Json(enrolment.into()))).await
     }
 
     /// Turns two-factor sign-in on with a first code from the app; answers 10 single-use recovery
@@ -212,10 +197,7 @@ impl TwoFactorApi {
     /// The instance's sign-in policy (instance administrators).
     #[oai(path = "/security-policy", method = "get", operation_id = "securityPolicy")]
     async fn policy(&self, auth: Auth) -> PolicyResult {
-        let caller = match who::<PolicyResult>(&self.state, &auth).await {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        let caller = crate::or_return!(who::<PolicyResult>(&self.state, &auth).await);
         if let Err(d) = crate::domain::accounts::instance_admin(&caller.principal) {
             return PolicyResult::failed(d);
         }
@@ -229,12 +211,10 @@ impl TwoFactorApi {
     async fn set_policy(&self, auth: Auth, req: &Request, input: Json<SecurityPolicy>) -> PolicyResult {
         let origin = origin(&self.state, req);
         let required = input.0.two_factor_required;
-        as_caller(
-            &self.state,
-            &auth,
-            move |a, caller| a.set_two_factor_required(&caller, required, origin),
-            |()| PolicyResult::Ok(Json(SecurityPolicy { two_factor_required: required })),
-        )
+        let work = move |a: &AccountService, caller| a.set_two_factor_required(&caller, required, origin);
+        as_caller(&self.state, &auth, work, |()| {
+            PolicyResult::Ok(Json(SecurityPolicy { two_factor_required: required }))
+        })
         .await
     }
 }

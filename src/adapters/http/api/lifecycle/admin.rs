@@ -26,8 +26,7 @@ crate::api_answers! {
         Created(201, Json<BackupView>),
         /// Invalid target.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// Unused (admin calls name no site).
         NotFound,
         /// The target already holds a backup.
@@ -57,8 +56,7 @@ crate::api_answers! {
         Ok(200, Json<Vec<RetentionView>>),
         /// Invalid time.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// Unused.
         NotFound,
         Internal,

@@ -50,8 +50,7 @@ crate::api_answers! {
         Sent(200, Json<SentReport>),
         /// Invalid address or period.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         /// Storage or report failed.
@@ -98,11 +97,8 @@ impl EmailApi {
     /// Subscribe an address to the site's weekly or monthly report.
     #[oai(path = "/sites/:site/email-reports", method = "post", operation_id = "subscribeEmailReport")]
     async fn subscribe(&self, auth: Auth, site: Path<String>, req: Json<SubscriptionRequest>) -> SubscriptionsResult {
-        let site =
-            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
-                Ok(s) => s,
-                Err(denied) => return denied,
-            };
+        let (site, _) =
+            crate::or_return!(site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await);
         let (email, frequency) = match subscription_args(&req.email, &req.frequency) {
             Ok(a) => a,
             Err(m) => return SubscriptionsResult::BadRequest(body("invalid_subscription", m)),
@@ -137,11 +133,8 @@ impl EmailApi {
         /// `week` or `month`.
         frequency: QueryParam<String>,
     ) -> SubscriptionsResult {
-        let site =
-            match site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
-                Ok(s) => s,
-                Err(denied) => return denied,
-            };
+        let (site, _) =
+            crate::or_return!(site_for::<SubscriptionsResult>(&self.state, &auth, &site.0, Need::Manage).await);
         let (email, frequency) = match subscription_args(&email.0, &frequency.0) {
             Ok(a) => a,
             Err(m) => return SubscriptionsResult::BadRequest(body("invalid_subscription", m)),
@@ -157,10 +150,7 @@ impl EmailApi {
     /// Send the report of the last complete week or month to an address now.
     #[oai(path = "/sites/:site/email-reports/send", method = "post", operation_id = "sendEmailReport")]
     async fn send(&self, auth: Auth, site: Path<String>, req: Json<SendReportRequest>) -> SendResult {
-        let site = match site_for::<SendResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
+        let (site, _) = crate::or_return!(site_for::<SendResult>(&self.state, &auth, &site.0, Need::Manage).await);
         let (email, frequency) = match subscription_args(&req.email, &req.period) {
             Ok(a) => a,
             Err(m) => return SendResult::BadRequest(body("invalid_request", m.replace("frequency", "period"))),

@@ -21,8 +21,7 @@ crate::api_answers! {
         Ok(200, ExportBody, #[oai(header = "content-disposition")] String),
         /// Invalid range or format; `message` names it.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         Internal,
@@ -84,8 +83,7 @@ crate::api_answers! {
         Imported(201, Json<ImportReport>),
         /// Invalid parameters.
         BadRequest,
-        Unauthorized,
-        Forbidden,
+        Unauthorized, Forbidden,
         /// No such site.
         NotFound,
         /// The upload, or what a zip or gzip unpacks to, is larger than the limit.
@@ -212,10 +210,7 @@ impl TransferApi {
         dry_run: QueryParam<Option<bool>>,
         file: Binary<Body>,
     ) -> ImportResult {
-        let site = match site_for::<ImportResult>(&self.state, &auth, &site.0, Need::Manage).await.map(|(s, _)| s) {
-            Ok(s) => s,
-            Err(denied) => return denied,
-        };
+        let (site, _) = crate::or_return!(site_for::<ImportResult>(&self.state, &auth, &site.0, Need::Manage).await);
         let Some(source) = ImportSource::parse(&source.0) else {
             return ImportResult::BadRequest(body(
                 "invalid_source",
