@@ -109,14 +109,15 @@ pub fn spawn(jobs: Jobs, backups: Option<BackupSchedule>) -> Vec<JoinHandle<()>>
     handles
 }
 
-/// Folds the visits closed since the last run; logs what it cost.
+/// Folds the visits and sums up the days closed since the last run; logs what it cost.
 fn fold_visits(folding: &dyn VisitFolding) {
     let started = std::time::Instant::now();
     match folding.fold_closed_visits(SystemClock.now_micros()) {
-        Ok(f) if f.visits == 0 => {}
+        Ok(f) if f.visits == 0 && f.days == 0 => {}
         Ok(f) => tracing::debug!(
             visits = f.visits,
             events = f.events,
+            days = f.days,
             ms = started.elapsed().as_millis() as u64,
             "folded visits"
         ),

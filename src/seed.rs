@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::domain::ingest::{HitKind, IncomingHit, IngestError, IngestService};
 use crate::domain::page::Page;
-use crate::domain::visitor::MICROS_PER_DAY;
+use crate::domain::visitor::{MICROS_PER_DAY, Salt};
 
 pub const USER_AGENTS: &[(&str, u32)] = &[
     (
@@ -158,6 +158,9 @@ pub fn seed(
     let mut last_report = Instant::now();
     for (d, w) in weights.iter().enumerate() {
         let day_start = (start_day + d as i64) * MICROS_PER_DAY;
+        // Each day's visitors get that day's salt, as the server's daily rotation gives them:
+        // a visitor's id never comes back on a later day (a visit over midnight keeps it).
+        ingest.rotate_salts_on(start_day as i32 + d as i32, || Salt(rng.random()));
         let target = ((events as f64) * w / total_w).round() as u64;
         let mut day: Vec<(i64, IncomingHit)> = Vec::with_capacity(target as usize + 16);
         while (day.len() as u64) < target {

@@ -244,7 +244,9 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
         webhooks,
         alerts,
         signals_every: config.signals.every,
-        visit_folding: Arc::new(crate::adapters::duckdb::DuckVisitFolder::new(db.connect()?)),
+        visit_folding: Arc::new(
+            crate::adapters::duckdb::DuckVisitFolder::new(db.connect()?).with_day_gate(db.day_gate()),
+        ),
     });
     Ok(Node { state, publisher, writer, sites, db })
 }
@@ -285,14 +287,14 @@ fn spawn_writer(
     observer: Arc<dyn BatchObserver>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<std::thread::JoinHandle<StoreResult<()>>> {
-    let writer_conn = db.connect()?;
+    let (writer_conn, day_gate) = (db.connect()?, db.day_gate());
     let (policy, delay, fence, handover) =
         (config.batch, config.writer_start_delay, role.fence.clone(), role.handover.clone());
     std::thread::Builder::new()
         .name("hitkeep-writer".into())
         .spawn(move || {
             std::thread::sleep(delay);
-            let mut store = DuckEventStore::new(writer_conn);
+            let mut store = DuckEventStore::new(writer_conn).with_day_gate(day_gate);
             let result = run_writer(
                 consumer.as_ref(),
                 &mut store,

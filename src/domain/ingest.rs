@@ -229,7 +229,11 @@ impl IngestService {
     /// Ensures today's salt exists; returns a salt to persist when one was created and the day
     /// through which stored salts must be deleted.
     pub fn rotate_salts(&self, fresh: impl FnOnce() -> Salt) -> super::visitor::Rotation {
-        let today = day_of(self.clock.now_micros());
+        self.rotate_salts_on(day_of(self.clock.now_micros()), fresh)
+    }
+
+    /// Makes `today` the salts' day (`hitkeep seed`, whose hits are days in the past).
+    pub fn rotate_salts_on(&self, today: super::visitor::Day, fresh: impl FnOnce() -> Salt) -> super::visitor::Rotation {
         self.salts.write().expect("salts lock").rotate(today, fresh)
     }
 

@@ -110,17 +110,20 @@ fn bench_sql_file(conn: &duckdb::Connection, file: &str, runs: usize) -> StoreRe
     Ok(())
 }
 
-/// Folds the closed visits as the server's job would and prints what that cost; with
-/// `HITKEEP_BENCH_FOLD=0` folds nothing and the engine ignores folded visits (the raw path).
+/// Folds the closed visits and sums up the closed days as the server's job would and prints what
+/// that cost; with `HITKEEP_BENCH_FOLD=0` does neither and the engine reads neither (the raw path).
 fn fold_first(db: &super::Database, now: i64) -> Result<EngineSettings, StoreError> {
     if std::env::var("HITKEEP_BENCH_FOLD").is_ok_and(|v| v == "0") {
-        return Ok(EngineSettings { folded_visits: false, ..EngineSettings::default() });
+        return Ok(EngineSettings { folded_visits: false, day_totals: false, ..EngineSettings::default() });
     }
     let started = std::time::Instant::now();
     let folded = DuckVisitFolder::new(db.connect()?).fold_closed_visits(now)?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let per_event = if folded.events > 0 { ms * 1e6 / folded.events as f64 } else { 0.0 };
-    println!("folded {} visits ({} events) in {ms:.0} ms: {per_event:.0} ns per event", folded.visits, folded.events);
+    println!(
+        "folded {} visits ({} events) and summed up {} days in {ms:.0} ms: {per_event:.0} ns per event",
+        folded.visits, folded.events, folded.days
+    );
     Ok(EngineSettings::default())
 }
 

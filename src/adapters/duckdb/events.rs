@@ -3,6 +3,7 @@
 use duckdb::types::{Decimal, OrderedMap, TimeUnit, ToSqlOutput, Value, ValueRef};
 use duckdb::{Connection, appender_params_from_iter};
 
+use super::day_totals::DayGate;
 use super::{all_rows, internal};
 use std::sync::Arc;
 
@@ -27,11 +28,19 @@ pub struct DuckEventStore {
     numbers: Vec<VisitorNumber>,
     /// Event time up to which forgotten numbers were last deleted.
     pruned_at: i64,
+    /// Taken for each batch: a late event takes its day's `day_totals` row away.
+    day_gate: Arc<DayGate>,
 }
 
 impl DuckEventStore {
     pub fn new(conn: Connection) -> Self {
-        Self { conn, numbers: Vec::new(), pruned_at: i64::MIN }
+        Self { conn, numbers: Vec::new(), pruned_at: i64::MIN, day_gate: Arc::new(DayGate::unknown()) }
+    }
+
+    /// Shares the database's gate with the job rolling days (see [`super::Database::day_gate`]).
+    pub fn with_day_gate(mut self, gate: Arc<DayGate>) -> Self {
+        self.day_gate = gate;
+        self
     }
 }
 
@@ -183,6 +192,10 @@ impl EventStore for DuckEventStore {
         crawls: &[CrawlerFetch],
         position: Option<&QueuePosition>,
     ) -> StoreResult<()> {
+        // Held from before the transaction begins: the day-rolling job either sees the whole batch
+        // or has committed rows this transaction sees (and deletes, for a late event).
+        let gate = self.day_gate.clone();
+        let _held = gate.enter();
         // One transaction: either the whole batch lands or none of it (the caller retries).
         let tx = self.conn.transaction().map_err(internal)?;
         {
@@ -193,6 +206,7 @@ impl EventStore for DuckEventStore {
             app.flush().map_err(internal)?;
         }
         let pruned_at = remember_numbers(&tx, &self.numbers, events, self.pruned_at)?;
+        super::day_totals::forget_days_of(&tx, &gate, events)?;
         // Engagement reports are no events: their own table, so counts, goals and bounces
         // never see them.
         if events.iter().any(|e| e.engagement.is_some()) {

@@ -209,6 +209,7 @@ impl DataLifecycle for DuckLifecycle {
         };
         outcome.deleted_events = delete("events")?;
         super::visit_ends::forget_before(&tx, site_id, cutoff)?;
+        super::day_totals::forget_before(&tx, site_id, cutoff)?;
         outcome.deleted_vitals = delete("web_vitals")?;
         // Engagement reports go with their page views (and are no events of their own).
         delete("engagements")?;

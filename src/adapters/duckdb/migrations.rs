@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     // 18 is the query helper's (rollups); versions apply in ascending order.
     (19, include_str!("migrations/19_visitor_numbers.sql")),
     (20, include_str!("migrations/20_visit_ends.sql")),
+    (21, include_str!("migrations/21_day_totals.sql")),
 ];
 
 #[cfg(test)]

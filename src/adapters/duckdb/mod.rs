@@ -26,6 +26,7 @@ mod alerts;
 mod annotations;
 mod bench;
 mod crawlers;
+mod day_totals;
 mod events;
 mod export;
 mod funnel;
@@ -58,6 +59,7 @@ mod watchdog;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use duckdb::{Config, Connection};
 
@@ -66,6 +68,7 @@ pub use alerts::DuckAlerts;
 pub use annotations::DuckAnnotations;
 pub use bench::bench_dashboard_sql;
 pub use crawlers::DuckCrawlers;
+pub use day_totals::DayGate;
 pub use events::DuckEventStore;
 pub use export::{ExportTable, export_ndjson};
 pub use goals::DuckGoals;
@@ -105,6 +108,8 @@ impl Default for DuckSettings {
 pub struct Database {
     conn: Connection,
     path: PathBuf,
+    /// Shared by the writer and the job rolling `day_totals` (see [`DayGate`]).
+    day_gate: Arc<DayGate>,
 }
 
 pub(crate) fn internal(e: duckdb::Error) -> StoreError {
@@ -158,16 +163,25 @@ impl Database {
                 StoreError::Internal(text)
             }
         })?;
-        let db = Self { conn, path: path.to_path_buf() };
-        db.migrate()?;
-        Ok(db)
+        Self::ready(conn, path.to_path_buf())
     }
 
     /// An in-memory database (tests).
     pub fn open_in_memory() -> StoreResult<Self> {
-        let db = Self { conn: Connection::open_in_memory().map_err(internal)?, path: PathBuf::from(":memory:") };
+        Self::ready(Connection::open_in_memory().map_err(internal)?, PathBuf::from(":memory:"))
+    }
+
+    /// Migrates, then reads which days are rolled.
+    fn ready(conn: Connection, path: PathBuf) -> StoreResult<Self> {
+        let mut db = Self { conn, path, day_gate: Arc::new(DayGate::unknown()) };
         db.migrate()?;
+        db.day_gate = Arc::new(DayGate::read(&db.conn)?);
         Ok(db)
+    }
+
+    /// The gate the writer and the day-rolling job of this database share.
+    pub fn day_gate(&self) -> Arc<DayGate> {
+        self.day_gate.clone()
     }
 
     pub fn path(&self) -> &Path {

@@ -74,6 +74,7 @@ fn render() -> String {
                 page_gaps: approx,
                 visit_ids: approx.then_some((100, 900)),
                 folded: approx.then_some(500),
+                rolled: None,
             };
             let sql = build_sql(7, &q, &q.period, &goals(), facts);
             out.push_str(&format!("{}\n{:?}\n", sql.text, sql.params));

@@ -9,7 +9,9 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 use super::internal;
-use super::report_sql::{PeriodFacts, build_sql, build_totals_sql, reads_folded_visits, tests_matched_visits};
+use super::report_sql::{
+    PeriodFacts, build_sql, build_totals_sql, reads_day_totals, reads_folded_visits, tests_matched_visits,
+};
 use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
@@ -41,11 +43,13 @@ pub struct EngineSettings {
     pub visit_bitmaps: bool,
     /// Visits folded into `visit_ends` are read from there (see `PeriodFacts::folded`).
     pub folded_visits: bool,
+    /// The KPIs of long periods are added up from `day_totals` (see `PeriodFacts::rolled`).
+    pub day_totals: bool,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { exact_limit: EXACT_VISITORS_LIMIT, visit_bitmaps: true, folded_visits: true }
+        EngineSettings { exact_limit: EXACT_VISITORS_LIMIT, visit_bitmaps: true, folded_visits: true, day_totals: true }
     }
 }
 
@@ -69,6 +73,13 @@ impl DuckReports {
     /// reference path of the property test).
     pub fn with_folded_visits(mut self, on: bool) -> Self {
         self.settings.folded_visits = on;
+        self
+    }
+
+    /// `false`: KPIs are always counted on the period's events, never added up from
+    /// `day_totals` (the reference path of the property test).
+    pub fn with_day_totals(mut self, on: bool) -> Self {
+        self.settings.day_totals = on;
         self
     }
 
@@ -141,6 +152,12 @@ pub(super) fn period_facts(
     period: &Period,
     settings: &EngineSettings,
 ) -> Result<PeriodFacts, StoreError> {
+    if settings.day_totals
+        && reads_day_totals(q)
+        && let Some(totals) = super::day_totals::period_totals(conn, site_id, period)?
+    {
+        return Ok(PeriodFacts { rolled: Some(totals), ..PeriodFacts::default() });
+    }
     let (events, visit_ids) = if settings.visit_bitmaps && tests_matched_visits(q) {
         let (n, lo, hi): (i64, Option<u64>, Option<u64>) = conn
             .query_row(
@@ -160,7 +177,7 @@ pub(super) fn period_facts(
         false => None,
     };
     if !q.metrics.contains(&Metric::TimeOnPage) {
-        return Ok(PeriodFacts { approx, page_gaps: false, visit_ids, folded });
+        return Ok(PeriodFacts { approx, page_gaps: false, visit_ids, folded, rolled: None });
     }
     let legacy: i64 = conn
         .query_row(
@@ -169,7 +186,7 @@ pub(super) fn period_facts(
             |r| r.get(0),
         )
         .map_err(internal)?;
-    Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids, folded })
+    Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids, folded, rolled: None })
 }
 
 /// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the

@@ -130,6 +130,7 @@ impl SiteRepository for DuckSites {
 const SITE_TABLES: &[&str] = &[
     "events",
     "visit_ends",
+    "day_totals",
     "web_vitals",
     "engagements",
     "goals",

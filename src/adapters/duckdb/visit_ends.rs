@@ -10,7 +10,12 @@
 //! timeout and `CLOSED_MARGIN` gets no more events. Deletes keep the rows true: retention folds
 //! the visits it cuts again (`forget_before`), a site's deletion takes its rows.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use duckdb::{Connection, Transaction, params};
+
+use super::day_totals::DayGate;
 
 use super::internal;
 use super::sql::ts_param;
@@ -18,18 +23,37 @@ use crate::domain::visit::VISIT_TIMEOUT_MICROS;
 use crate::ports::store::StoreError;
 use crate::ports::visit_folding::{FoldOutcome, VisitFolding};
 
-on_own_connection!(
-    /// Folds closed visits on its own connection (the job's).
-    DuckVisitFolder
-);
+/// Folds closed visits and rolls closed days on its own connection (the job's).
+pub struct DuckVisitFolder {
+    conn: Mutex<Connection>,
+    day_gate: Arc<DayGate>,
+    /// Sites found without events before a day (not scanned again for it).
+    empty: Mutex<HashSet<(u32, i64)>>,
+}
+
+impl DuckVisitFolder {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: Mutex::new(conn), day_gate: Arc::new(DayGate::unknown()), empty: Mutex::default() }
+    }
+
+    /// Shares the database's gate with the writer (see [`super::Database::day_gate`]).
+    pub fn with_day_gate(mut self, gate: Arc<DayGate>) -> Self {
+        self.day_gate = gate;
+        self
+    }
+}
 
 impl VisitFolding for DuckVisitFolder {
     fn fold_closed_visits(&self, now_micros: i64) -> Result<FoldOutcome, StoreError> {
-        let mut conn = self.conn();
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let newest: Option<i64> =
             conn.query_row("SELECT epoch_us(max(ts)) FROM events", [], |r| r.get(0)).map_err(internal)?;
         let Some(newest) = newest else { return Ok(FoldOutcome::default()) };
-        fold_until(&mut conn, newest.min(now_micros) - VISIT_TIMEOUT_MICROS - CLOSED_MARGIN)
+        let cutoff = newest.min(now_micros) - VISIT_TIMEOUT_MICROS - CLOSED_MARGIN;
+        let mut outcome = fold_until(&mut conn, cutoff)?;
+        let mut empty = self.empty.lock().unwrap_or_else(|p| p.into_inner());
+        outcome.days = super::day_totals::roll_until(&mut conn, &self.day_gate, cutoff, &mut empty)?;
+        Ok(outcome)
     }
 }
 

@@ -53,12 +53,12 @@ fn folds_the_visits_below_the_first_open_one_once() {
     let mut conn = data();
     assert_eq!(folded_through(&conn).unwrap(), None);
     let first = fold_until(&mut conn, 30 * MIN).unwrap();
-    assert_eq!(first, FoldOutcome { visits: 3, events: 5 });
+    assert_eq!(first, FoldOutcome { visits: 3, events: 5, days: 0 });
     assert_eq!(folded_through(&conn).unwrap(), Some(3));
     let s = |p: &str| Some(p.to_string());
     assert_eq!(folded(&conn), [(1, 0, 4, 2, 1, s("/a")), (2, 1, 1, 0, 1, None), (3, 10, 10, 1, 0, s("/"))]);
     assert_eq!(fold_until(&mut conn, 30 * MIN).unwrap(), FoldOutcome::default(), "nothing twice");
-    assert_eq!(fold_until(&mut conn, 41 * MIN).unwrap(), FoldOutcome { visits: 2, events: 3 });
+    assert_eq!(fold_until(&mut conn, 41 * MIN).unwrap(), FoldOutcome { visits: 2, events: 3, days: 0 });
     assert_eq!(folded(&conn).iter().map(|r| (r.0, r.5.clone())).collect::<Vec<_>>()[3..], [(4, s("/x")), (5, s("/c"))]);
     assert_eq!(folded_through(&conn).unwrap(), Some(5));
 }

@@ -13,7 +13,7 @@ pub use accounts::{audit_store, invite_store, membership_store, session_store, s
 pub use annotations::annotation_repository;
 pub use crawlers::crawler_store;
 pub use edges::{geo_lookup, unpacker, user_agent_classifier};
-pub use events::{data_lifecycle, event_store};
+pub use events::{data_lifecycle, event_store, pageview};
 pub use passkeys::passkey_store;
 pub use second_factors::{external_identity_store, second_factor_store, security_policy_store};
 pub use signals::{alert_store, webhook_store};

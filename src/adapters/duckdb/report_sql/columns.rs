@@ -92,6 +92,16 @@ pub fn reads_folded_visits(q: &Query) -> bool {
     visit_level(q) && q.dimensions.iter().all(|d| *d == Dimension::Visit(VisitDim::ExitPage))
 }
 
+/// Only the additive KPIs of the whole site (no filter, no breakdown, no revenue): the statement
+/// can take its `ev` from the days summed up in `day_totals` (see `PeriodFacts::rolled`).
+pub fn reads_day_totals(q: &Query) -> bool {
+    use Metric::*;
+    q.filters.is_empty()
+        && q.dimensions.is_empty()
+        && q.revenue.is_none()
+        && q.metrics.iter().all(|m| matches!(m, Visitors | Pageviews | Events | Visits | ViewsPerVisit | BounceRate | VisitDuration))
+}
+
 /// The statement keeps the rows of visits with a matching event (`visit_id IN matched`): visit
 /// metrics grouped per visit or summed per event under filters on events, time on page and
 /// scroll depth under any filter.

@@ -191,6 +191,17 @@ impl Plan<'_> {
 
     /// `ev`: event aggregates per group.
     pub(super) fn event_aggregates(&self, sql: &mut Sql) {
+        if let Some(totals) = self.rolled {
+            // The same columns and types as the aggregates below (the sums' are wider: the
+            // metric expressions round them alike).
+            sql.push(", ev AS (SELECT ");
+            let names = ["visitors", "pageviews", "events", "visits", "bounces", "duration_sum"];
+            for (name, v) in names.iter().zip(totals.as_values()) {
+                sql.push("CAST(").param(v).push(&format!(" AS BIGINT) AS {name}, "));
+            }
+            sql.push("pageviews AS pv_sum)");
+            return;
+        }
         let dims = &self.q.dimensions;
         sql.push(", ev AS (SELECT ");
         for (i, d) in dims.iter().enumerate() {

@@ -12,7 +12,7 @@ use duckdb::types::Value;
 use self::columns::{
     fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
 };
-pub use self::columns::{reads_folded_visits, tests_matched_visits};
+pub use self::columns::{reads_day_totals, reads_folded_visits, tests_matched_visits};
 use super::sql::Sql;
 use crate::domain::query::{Dimension, Direction, EventDim, Goal, Metric, OrderKey, Period, Query};
 
@@ -32,6 +32,10 @@ pub struct PeriodFacts {
     /// can read it, see [`reads_folded_visits`]): the visits wholly inside the period are read
     /// from there, only the others' events are grouped by visit.
     pub folded: Option<u64>,
+    /// The period's additive KPIs, added up from `day_totals` and the events around the rolled
+    /// days (only when the statement can take them, see [`reads_day_totals`]): `ev` is these
+    /// constants instead of an aggregate over the period's events.
+    pub rolled: Option<super::day_totals::DayTotals>,
 }
 
 /// Builds the SQL for one period.
@@ -89,6 +93,8 @@ struct Plan<'a> {
     visit_ids: Option<(u64, u64)>,
     /// Visits up to this id are read from `visit_ends` (see [`PeriodFacts`]).
     folded: Option<u64>,
+    /// `ev` is these totals (see [`PeriodFacts`]).
+    rolled: Option<super::day_totals::DayTotals>,
 }
 
 impl<'a> Plan<'a> {
@@ -115,6 +121,7 @@ impl<'a> Plan<'a> {
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
             visit_ids: facts.visit_ids.filter(|_| tests_matched_visits(q)),
             folded: facts.folded.filter(|_| reads_folded_visits(q)),
+            rolled: facts.rolled.filter(|_| reads_day_totals(q)),
         }
     }
 

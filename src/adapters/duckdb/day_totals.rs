@@ -1,0 +1,400 @@
+//! Closed UTC days summed into `day_totals` (migration 21), one row per site and day, by the
+//! job that folds visits: the KPIs of a long period (no filter, no breakdown) add up a row per
+//! whole day and scan events only for the rest, instead of every event of the period.
+//!
+//! Every KPI but visitors is a sum over events (`visit_start`, `bounce_delta` and
+//! `duration_delta` carry each event's share of its visit), so days add up exactly. Visitors do
+//! not: a visit crossing midnight keeps its visitor id on the next day. A row keeps the day's
+//! distinct visitors and how many of them were seen the day before (`shared_prev`); over a run of
+//! days, visitors = the days' visitors minus the shared ones, exact while every visitor's days
+//! are consecutive. A day with a visitor seen two days before but not the day before (`gaps`) is
+//! never added up with its neighbours. Salted keys live two days, so a visitor number spans two
+//! days at most; 48-bit hash ids of older rows could collide three or more days apart and would
+//! then count as two visitors, as two different people most likely are.
+//!
+//! Rows stay true: the job and the writer take the [`DayGate`] in turn. The writer deletes a
+//! day's row and the two after it when it stores an event of a rolled day (late: a spool, a
+//! slow node); retention deletes the rows from its cutoff's day on two days; a site's deletion
+//! takes its rows. The job rolls the missing days again.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use duckdb::types::Value;
+use duckdb::{Connection, Transaction, params};
+
+use super::internal;
+use super::sql::ts_param;
+use crate::domain::event::Event;
+use crate::domain::query::Period;
+use crate::domain::visitor::MICROS_PER_DAY;
+use crate::ports::store::StoreError;
+
+/// Days rolled in one transaction at most (the writer waits for one).
+const ROLL_DAYS: i64 = 7;
+
+/// A period needs this many whole rolled days before the rows are worth reading.
+const MIN_ROLLED_DAYS: usize = 3;
+
+/// What the writer and the job share: one of them at a time changes `events` and `day_totals`
+/// together, and the writer knows which days have rows.
+#[derive(Debug)]
+pub struct DayGate {
+    lock: Mutex<()>,
+    /// Days before this one (days since the epoch, UTC) may have rows.
+    rolled_until: AtomicI64,
+}
+
+impl DayGate {
+    /// A gate for a store alone: every day may have rows.
+    pub fn unknown() -> Self {
+        Self { lock: Mutex::new(()), rolled_until: AtomicI64::new(i64::MAX) }
+    }
+
+    /// The gate of a database whose rows end before `rolled_until`.
+    pub(super) fn read(conn: &Connection) -> Result<Self, StoreError> {
+        let last: Option<i64> =
+            conn.query_row("SELECT max(day) FROM day_totals", [], |r| r.get(0)).map_err(internal)?;
+        Ok(Self { lock: Mutex::new(()), rolled_until: AtomicI64::new(last.map_or(i64::MIN, |d| d + 1)) })
+    }
+
+    pub(super) fn enter(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn day_of(micros: i64) -> i64 {
+    micros.div_euclid(MICROS_PER_DAY)
+}
+
+/// In the writer's transaction (the gate held since before it began): deletes the rows of the
+/// rolled days `events` fall on, and of the two days after each (their shared visitors change).
+pub(super) fn forget_days_of(tx: &Transaction<'_>, gate: &DayGate, events: &[Event]) -> Result<(), StoreError> {
+    let until = gate.rolled_until.load(Ordering::Acquire);
+    let days: BTreeSet<(u32, i64)> = events
+        .iter()
+        .map(|e| (e.site_id, day_of(e.ts)))
+        .filter(|(_, d)| *d < until)
+        .collect();
+    for (site, day) in days {
+        tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?", params![site, day, day + 2])
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// In retention's transaction: the rows of the days events before `cutoff` were deleted from,
+/// and of the two days after.
+pub(super) fn forget_before(tx: &Transaction<'_>, site_id: u32, cutoff: i64) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day <= ?", params![site_id, day_of(cutoff) + 2])
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// Rolls every day before `cutoff`'s day (UTC) that has no row yet, per site, from the site's
+/// first event on; returns how many days it rolled. `empty` remembers sites found without
+/// events before a day, so they are not scanned again for it.
+pub(super) fn roll_until(
+    conn: &mut Connection,
+    gate: &DayGate,
+    cutoff: i64,
+    empty: &mut HashSet<(u32, i64)>,
+) -> Result<u64, StoreError> {
+    let horizon = day_of(cutoff);
+    let sites: Vec<u32> = super::all_rows(conn, "SELECT id FROM sites ORDER BY id", [], |r| r.get(0))?;
+    let mut rolled = 0;
+    for site in sites {
+        let have: BTreeSet<i64> = super::all_rows(
+            conn,
+            "SELECT day FROM day_totals WHERE site_id = ? AND day < ?",
+            params![site, horizon],
+            |r| r.get(0),
+        )?
+        .into_iter()
+        .collect();
+        let first_row = have.first().copied().unwrap_or(horizon);
+        if have.is_empty() && empty.contains(&(site, horizon)) {
+            continue;
+        }
+        let earliest: Option<i64> = conn
+            .query_row(
+                "SELECT epoch_us(min(ts)) FROM events WHERE site_id = ? AND ts < ?",
+                params![site, ts_param(first_row * MICROS_PER_DAY)],
+                |r| r.get(0),
+            )
+            .map_err(internal)?;
+        let Some(first) = earliest.map(day_of).or(have.first().copied()) else {
+            empty.insert((site, horizon));
+            continue;
+        };
+        let missing: Vec<i64> = (first..horizon).filter(|d| !have.contains(d)).collect();
+        for run in runs(&missing) {
+            rolled += roll_days(conn, gate, site, run)?;
+        }
+    }
+    Ok(rolled)
+}
+
+/// Consecutive days cut into ranges of at most `ROLL_DAYS`.
+fn runs(days: &[i64]) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for &d in days {
+        match out.last_mut() {
+            Some((a, b)) if *b == d && d - *a < ROLL_DAYS => *b = d + 1,
+            _ => out.push((d, d + 1)),
+        }
+    }
+    out
+}
+
+/// One row per day of `[from, to)` for `site`, in one transaction with the gate held.
+fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, (from, to): (i64, i64)) -> Result<u64, StoreError> {
+    let _held = gate.enter();
+    gate.rolled_until.fetch_max(to, Ordering::AcqRel);
+    let tx = conn.transaction().map_err(internal)?;
+    let n = tx
+        .execute(
+            "INSERT INTO day_totals \
+             WITH ev AS (SELECT epoch_us(ts) // 86400000000 AS day, visitor_id, name, visit_start, bounce_delta, \
+             duration_delta FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3), \
+             ids AS (SELECT DISTINCT day, visitor_id FROM ev), \
+             agg AS (SELECT day, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events, \
+             sum(visit_start::INTEGER) AS visits, sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum \
+             FROM ev WHERE day >= $4 GROUP BY day), \
+             vis AS (SELECT day, count(*) AS visitors FROM ids WHERE day >= $4 GROUP BY day), \
+             sh AS (SELECT x.day, count(*) AS shared_prev FROM ids x JOIN ids y \
+             ON y.visitor_id = x.visitor_id AND y.day = x.day - 1 WHERE x.day >= $4 GROUP BY x.day), \
+             gp AS (SELECT x.day, count(*) AS gaps FROM ids x JOIN ids y \
+             ON y.visitor_id = x.visitor_id AND y.day = x.day - 2 WHERE x.day >= $4 AND NOT EXISTS \
+             (SELECT 1 FROM ids z WHERE z.visitor_id = x.visitor_id AND z.day = x.day - 1) GROUP BY x.day) \
+             SELECT $6, g.day, coalesce(vis.visitors, 0), coalesce(agg.pageviews, 0), coalesce(agg.events, 0), \
+             coalesce(agg.visits, 0), coalesce(agg.bounces, 0), coalesce(agg.duration_sum, 0), \
+             coalesce(sh.shared_prev, 0), coalesce(gp.gaps, 0) \
+             FROM (SELECT range AS day FROM range($4, $5)) g LEFT JOIN agg USING (day) LEFT JOIN vis USING (day) \
+             LEFT JOIN sh USING (day) LEFT JOIN gp USING (day)",
+            params![
+                site,
+                ts_param((from - 2) * MICROS_PER_DAY),
+                ts_param(to * MICROS_PER_DAY),
+                from,
+                to,
+                site
+            ],
+        )
+        .map_err(internal)?;
+    tx.commit().map_err(internal)?;
+    Ok(n as u64)
+}
+
+/// The additive KPIs of a period (see [`period_totals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayTotals {
+    pub visitors: i64,
+    pub pageviews: i64,
+    pub events: i64,
+    pub visits: i64,
+    pub bounces: i64,
+    pub duration_sum: i64,
+}
+
+impl DayTotals {
+    fn add(&mut self, o: &DayTotals) {
+        self.visitors += o.visitors;
+        self.pageviews += o.pageviews;
+        self.events += o.events;
+        self.visits += o.visits;
+        self.bounces += o.bounces;
+        self.duration_sum += o.duration_sum;
+    }
+
+    /// `ev` of the report statement as constants (the types its aggregates have).
+    pub(super) fn as_values(&self) -> [Value; 6] {
+        [self.visitors, self.pageviews, self.events, self.visits, self.bounces, self.duration_sum].map(Value::BigInt)
+    }
+}
+
+/// The six totals in the columns from `first` on, in `DayTotals`' order.
+fn totals_at(r: &duckdb::Row<'_>, first: usize) -> duckdb::Result<DayTotals> {
+    let [visitors, pageviews, events, visits, bounces, duration_sum] = [0, 1, 2, 3, 4, 5].map(|i| r.get(first + i));
+    Ok(DayTotals {
+        visitors: visitors?,
+        pageviews: pageviews?,
+        events: events?,
+        visits: visits?,
+        bounces: bounces?,
+        duration_sum: duration_sum?,
+    })
+}
+
+/// The KPIs of `period` from the rolled days wholly inside it (a run from its first whole day)
+/// and the events of the rest; `None` when fewer than `MIN_ROLLED_DAYS` days are rolled there or
+/// the run has a visitor gap (the caller scans every event then).
+pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<DayTotals>, StoreError> {
+    let first = (period.start + MICROS_PER_DAY - 1).div_euclid(MICROS_PER_DAY);
+    let end = period.end.div_euclid(MICROS_PER_DAY);
+    if end - first < MIN_ROLLED_DAYS as i64 {
+        return Ok(None);
+    }
+    let rows: Vec<(i64, DayTotals, i64, i64)> = super::all_rows(
+        conn,
+        "SELECT day, visitors, pageviews, events, visits, bounces, duration_sum, shared_prev, gaps FROM day_totals \
+         WHERE site_id = ? AND day >= ? AND day < ? ORDER BY day",
+        params![site_id, first, end],
+        |r| Ok((r.get(0)?, totals_at(r, 1)?, r.get(7)?, r.get(8)?)),
+    )?;
+    let run: Vec<_> = rows.iter().zip(first..).take_while(|((day, ..), want)| day == want).map(|(r, _)| r).collect();
+    if run.len() < MIN_ROLLED_DAYS || run[1..].iter().any(|(.., gaps)| *gaps > 0) {
+        return Ok(None);
+    }
+    let after = first + run.len() as i64;
+    let mut total = DayTotals::default();
+    for (_, t, _, _) in &run {
+        total.add(t);
+    }
+    total.visitors -= run[1..].iter().map(|(_, _, shared, _)| shared).sum::<i64>();
+    let (head, tail) = ((period.start, first * MICROS_PER_DAY), (after * MICROS_PER_DAY, period.end));
+    let rest = rest_totals(conn, site_id, head, tail, (first, after))?;
+    total.add(&rest);
+    Ok(Some(total))
+}
+
+/// The KPIs of the events in `head` and `tail` (the period around the rolled run `days`), their
+/// visitors less those also counted in the run: a visitor of the rest can only be one of the run's
+/// first or last two days.
+fn rest_totals(
+    conn: &Connection,
+    site_id: u32,
+    head: (i64, i64),
+    tail: (i64, i64),
+    (first, after): (i64, i64),
+) -> Result<DayTotals, StoreError> {
+    let day = |d: i64| ts_param(d * MICROS_PER_DAY);
+    conn.query_row(
+        "WITH rest AS (SELECT visitor_id, name, visit_start, bounce_delta, duration_delta FROM events \
+         WHERE site_id = $1 AND ((ts >= $2 AND ts < $3) OR (ts >= $4 AND ts < $5))), \
+         near AS (SELECT DISTINCT visitor_id FROM events WHERE site_id = $1 AND ((ts >= $6 AND ts < $7) OR \
+         (ts >= $8 AND ts < $9)) AND visitor_id IN (SELECT visitor_id FROM rest)) \
+         SELECT count(DISTINCT visitor_id) - (SELECT count(*) FROM near), count(*) FILTER (WHERE name = 'pageview'), \
+         count(*), coalesce(sum(visit_start::INTEGER), 0)::BIGINT, coalesce(sum(bounce_delta), 0)::BIGINT, \
+         coalesce(sum(duration_delta), 0)::BIGINT FROM rest",
+        params![
+            site_id,
+            ts_param(head.0),
+            ts_param(head.1),
+            ts_param(tail.0),
+            ts_param(tail.1),
+            day(first),
+            day(first + 2),
+            day(after - 2),
+            day(after)
+        ],
+        |r| totals_at(r, 0),
+    )
+    .map_err(internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use duckdb::{Connection, params};
+
+    use super::*;
+    use crate::domain::query::Period;
+
+    const HOUR: i64 = 3_600_000_000;
+
+    /// Stores `(hour, visitor, visit, name, visit_start, bounce_delta, duration_delta)` events of
+    /// site 1.
+    fn insert(conn: &Connection, rows: &[(i64, u64, u64, &str, bool, i8, u32)]) {
+        for (hour, visitor, visit, name, start, bounce, duration) in rows {
+            conn.execute(
+                "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, visit_start, bounce_delta, \
+                 duration_delta) VALUES (make_timestamp(?), 1, ?, ?, ?, '/', ?, ?, ?)",
+                params![hour * HOUR, name, visitor, visit, start, bounce, duration],
+            )
+            .unwrap();
+        }
+    }
+
+    fn period(from_hour: i64, to_hour: i64) -> Period {
+        let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        Period { tz: chrono_tz::UTC, start: from_hour * HOUR, end: to_hour * HOUR, first_date: d, last_date: d }
+    }
+
+    /// Visitor 1 on days 0-1 (a visit over midnight), 2 on day 1, 3 on days 2 and 4 (a gap),
+    /// 4 on days 3 and 5, 9 on day 8.
+    fn data() -> Connection {
+        let conn = super::super::memory_connection();
+        conn.execute("INSERT INTO sites (id, domain) VALUES (1, 'd.test')", []).unwrap();
+        insert(
+            &conn,
+            &[
+                (23, 1, 1, "pageview", true, 1, 0),
+                (24, 1, 1, "pageview", false, -1, 3600),
+                (30, 2, 2, "Signup", true, 0, 0),
+                (50, 3, 3, "pageview", true, 1, 0),
+                (80, 4, 4, "pageview", true, 1, 0),
+                (100, 3, 5, "pageview", true, 1, 0),
+                (121, 4, 6, "pageview", true, 1, 0),
+                (200, 9, 7, "pageview", true, 1, 0),
+            ],
+        );
+        conn
+    }
+
+    #[test]
+    fn closed_days_are_rolled_once_and_added_up_with_the_rest() {
+        let mut conn = data();
+        let gate = DayGate::read(&conn).unwrap();
+        let mut empty = HashSet::new();
+        assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut empty).unwrap(), 5, "days 0-4");
+        assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut empty).unwrap(), 0, "nothing new");
+        let rows: Vec<(i64, i64, i64, i64)> = super::super::all_rows(
+            &conn,
+            "SELECT day, visitors, shared_prev, gaps FROM day_totals ORDER BY day",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+        assert_eq!(rows, vec![(0, 1, 0, 0), (1, 2, 1, 0), (2, 1, 0, 0), (3, 1, 0, 0), (4, 1, 0, 1)]);
+        // Day 4 has a visitor of day 2 but not of day 3: never added up with its neighbours.
+        assert_eq!(period_totals(&conn, 1, &period(0, 121)).unwrap(), None);
+        // Days 0-3: visitors 1, 2, 3, 4; the pageviews, visits and bounces add up.
+        let t = period_totals(&conn, 1, &period(0, 4 * 24)).unwrap().expect("rolled");
+        assert_eq!(t, DayTotals { visitors: 4, pageviews: 4, events: 5, visits: 4, bounces: 2, duration_sum: 3600 });
+        // 11 p.m. of day 0 to noon of day 4: days 1-3 rolled, the rest scanned; visitor 1 of
+        // the rest is also day 1's, visitor 3 (day 4) also day 2's.
+        let t = period_totals(&conn, 1, &period(23, 4 * 24 + 12)).unwrap().expect("rolled");
+        assert_eq!(t.visitors, 4, "1 (both sides of midnight), 2, 3, 4");
+        assert_eq!((t.pageviews, t.events, t.visits), (5, 6, 5));
+        assert_eq!(period_totals(&conn, 1, &period(24, 3 * 24)).unwrap(), None, "two whole days only");
+    }
+
+    #[test]
+    fn a_late_event_takes_its_days_rows_away_until_rolled_again() {
+        use crate::ports::store::EventStore;
+        let mut conn = data();
+        let gate = std::sync::Arc::new(DayGate::read(&conn).unwrap());
+        roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap();
+        let mut writer = super::super::DuckEventStore::new(conn.try_clone().unwrap()).with_day_gate(gate.clone());
+        let late = crate::ports::conformance::pageview(1, 30 * HOUR, 7, 77, "/", true);
+        writer.append(&[late], &[]).unwrap();
+        let days: Vec<i64> =
+            super::super::all_rows(&conn, "SELECT day FROM day_totals ORDER BY day", [], |r| r.get(0)).unwrap();
+        assert_eq!(days, vec![0, 4], "day 1 and the two after it");
+        assert_eq!(period_totals(&conn, 1, &period(0, 4 * 24)).unwrap(), None, "a hole in the run");
+        assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap(), 3);
+        let t = period_totals(&conn, 1, &period(0, 4 * 24)).unwrap().expect("rolled");
+        assert_eq!((t.visitors, t.pageviews), (5, 5));
+    }
+
+    #[test]
+    fn runs_cut_consecutive_days_into_weeks() {
+        assert_eq!(runs(&[]), vec![]);
+        assert_eq!(runs(&[1, 2, 3, 5]), vec![(1, 4), (5, 6)]);
+        let days: Vec<i64> = (10..25).collect();
+        assert_eq!(runs(&days), vec![(10, 17), (17, 24), (24, 25)]);
+    }
+}
