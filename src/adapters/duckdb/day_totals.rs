@@ -1,33 +1,39 @@
-//! Closed UTC days summed into `day_totals` (migration 21), one row per site and day, by the
-//! job that folds visits: the KPIs of a long period (no filter, no breakdown) add up a row per
-//! whole day and scan events only for the rest, instead of every event of the period.
+//! Closed days summed into `day_totals` (migration 21), one row per site and local day (in the
+//! site's time zone), by the job that folds visits: the KPIs of a long period (no filter, no
+//! breakdown) add up a row per whole day, and a daily chart takes a row per day, scanning
+//! events only for the rest (today, days not rolled yet).
 //!
 //! Every KPI but visitors is a sum over events (`visit_start`, `bounce_delta` and
 //! `duration_delta` carry each event's share of its visit), so days add up exactly. Visitors do
 //! not: a visit crossing midnight keeps its visitor id on the next day. A row keeps the day's
 //! distinct visitors and how many of them were seen the day before (`shared_prev`); over a run of
 //! days, visitors = the days' visitors minus the shared ones, exact while every visitor's days
-//! are consecutive. A day with a visitor seen two days before but not the day before (`gaps`) is
-//! never added up with its neighbours. Salted keys live two days, so a visitor number spans two
-//! days at most; 48-bit hash ids of older rows could collide three or more days apart and would
-//! then count as two visitors, as two different people most likely are.
+//! are consecutive. A day with a visitor seen in the week before but not the day before (`gaps`)
+//! is never added up with its neighbours (a daily chart still reads it: one day each). Salted
+//! keys live two UTC days and a new visit takes the day's key, so a visitor number spans a few
+//! consecutive days at most; 48-bit hash ids of older rows could collide more than a week apart
+//! and would then count as two visitors, as two different people most likely are.
 //!
-//! Rows stay true: the job and the writer take the [`DayGate`] in turn. The writer deletes a
-//! day's row and the two after it when it stores an event of a rolled day (late: a spool, a
-//! slow node); retention deletes the rows from its cutoff's day on two days; a site's deletion
-//! takes its rows. The job rolls the missing days again.
+//! Rows stay true: the job and the writer take the [`DayGate`] in turn. The writer deletes the
+//! rows of the days a late event (a spool, a slow node) may fall on in any time zone and of the
+//! week after (their shared visitors and gaps); retention deletes the rows up to its cutoff's
+//! day and the week after; a site's deletion takes
+//! its rows; rows of another time zone than the site's go at the job's next run. The job rolls
+//! the missing days again.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use duckdb::types::Value;
+use chrono::{DateTime, NaiveDate, Offset, TimeZone};
+use chrono_tz::Tz;
 use duckdb::{Connection, Transaction, params};
 
 use super::internal;
-use super::sql::ts_param;
+use super::sql::{local_micros, ts_param};
 use crate::domain::event::Event;
 use crate::domain::query::Period;
+use crate::domain::query::period::local_midnight;
 use crate::domain::visitor::MICROS_PER_DAY;
 use crate::ports::store::StoreError;
 
@@ -37,12 +43,17 @@ const ROLL_DAYS: i64 = 7;
 /// A period needs this many whole rolled days before the rows are worth reading.
 const MIN_ROLLED_DAYS: usize = 3;
 
+/// How many days before the day before a day's visitors are looked for (`gaps`). No visitor id
+/// the server gives lives this long: keys are salted per day and their numbers forgotten after
+/// two days, numbers are never given again.
+const GAP_DAYS: i64 = 7;
+
 /// What the writer and the job share: one of them at a time changes `events` and `day_totals`
 /// together, and the writer knows which days have rows.
 #[derive(Debug)]
 pub struct DayGate {
     lock: Mutex<()>,
-    /// Days before this one (days since the epoch, UTC) may have rows.
+    /// Days before this one (local days since the epoch) may have rows.
     rolled_until: AtomicI64,
 }
 
@@ -64,47 +75,70 @@ impl DayGate {
     }
 }
 
-fn day_of(micros: i64) -> i64 {
+fn utc_day(micros: i64) -> i64 {
     micros.div_euclid(MICROS_PER_DAY)
 }
 
+/// The local day (days since 1970-01-01 in `tz`) of an instant, as `sql::bucket` numbers them.
+fn local_day(tz: Tz, micros: i64) -> i64 {
+    let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
+    let offset = tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc() as i64;
+    (micros + offset * 1_000_000).div_euclid(MICROS_PER_DAY)
+}
+
+fn date(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(day)
+}
+
+/// The instant local day `day` of `tz` begins.
+fn midnight(tz: Tz, day: i64) -> i64 {
+    local_midnight(tz, date(day)).timestamp_micros()
+}
+
 /// In the writer's transaction (the gate held since before it began): deletes the rows of the
-/// rolled days `events` fall on, and of the two days after each (their shared visitors change).
+/// rolled days `events` may fall on (a local day is the UTC day, the one before or the one
+/// after) and of the days whose shared visitors and gaps they change.
 pub(super) fn forget_days_of(tx: &Transaction<'_>, gate: &DayGate, events: &[Event]) -> Result<(), StoreError> {
     let until = gate.rolled_until.load(Ordering::Acquire);
-    let days: BTreeSet<(u32, i64)> = events
-        .iter()
-        .map(|e| (e.site_id, day_of(e.ts)))
-        .filter(|(_, d)| *d < until)
-        .collect();
+    let days: BTreeSet<(u32, i64)> =
+        events.iter().map(|e| (e.site_id, utc_day(e.ts) - 1)).filter(|(_, d)| *d < until).collect();
     for (site, day) in days {
-        tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?", params![site, day, day + 2])
+        tx.execute(
+            "DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?",
+            params![site, day, day + 3 + GAP_DAYS],
+        )
             .map_err(internal)?;
     }
     Ok(())
 }
 
 /// In retention's transaction: the rows of the days events before `cutoff` were deleted from,
-/// and of the two days after.
+/// and of the days whose shared visitors and gaps change with them.
 pub(super) fn forget_before(tx: &Transaction<'_>, site_id: u32, cutoff: i64) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day <= ?", params![site_id, day_of(cutoff) + 2])
+    tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day <= ?", params![site_id, utc_day(cutoff) + 2 + GAP_DAYS])
         .map_err(internal)?;
     Ok(())
 }
 
-/// Rolls every day before `cutoff`'s day (UTC) that has no row yet, per site, from the site's
-/// first event on; returns how many days it rolled. `empty` remembers sites found without
-/// events before a day, so they are not scanned again for it.
+/// Rolls every local day closed before `cutoff` that has no row yet, per site in its time
+/// zone, from the site's first event on; returns how many days it rolled. `empty` remembers
+/// sites found without events before a day, so they are not scanned again for it.
 pub(super) fn roll_until(
     conn: &mut Connection,
     gate: &DayGate,
     cutoff: i64,
     empty: &mut HashSet<(u32, i64)>,
 ) -> Result<u64, StoreError> {
-    let horizon = day_of(cutoff);
-    let sites: Vec<u32> = super::all_rows(conn, "SELECT id FROM sites ORDER BY id", [], |r| r.get(0))?;
+    let sites: Vec<(u32, String)> =
+        super::all_rows(conn, "SELECT id, timezone FROM sites ORDER BY id", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut rolled = 0;
-    for site in sites {
+    for (site, tz_name) in sites {
+        let Ok(tz) = tz_name.parse::<Tz>() else { continue };
+        let horizon = local_day(tz, cutoff);
+        {
+            let _held = gate.enter();
+            super::changed(conn, "DELETE FROM day_totals WHERE site_id = ? AND tz <> ?", params![site, tz_name])?;
+        }
         let have: BTreeSet<i64> = super::all_rows(
             conn,
             "SELECT day FROM day_totals WHERE site_id = ? AND day < ?",
@@ -120,17 +154,17 @@ pub(super) fn roll_until(
         let earliest: Option<i64> = conn
             .query_row(
                 "SELECT epoch_us(min(ts)) FROM events WHERE site_id = ? AND ts < ?",
-                params![site, ts_param(first_row * MICROS_PER_DAY)],
+                params![site, ts_param(midnight(tz, first_row))],
                 |r| r.get(0),
             )
             .map_err(internal)?;
-        let Some(first) = earliest.map(day_of).or(have.first().copied()) else {
+        let Some(first) = earliest.map(|t| local_day(tz, t)).or(have.first().copied()) else {
             empty.insert((site, horizon));
             continue;
         };
         let missing: Vec<i64> = (first..horizon).filter(|d| !have.contains(d)).collect();
         for run in runs(&missing) {
-            rolled += roll_days(conn, gate, site, run)?;
+            rolled += roll_days(conn, gate, site, tz, run)?;
         }
     }
     Ok(rolled)
@@ -148,46 +182,54 @@ fn runs(days: &[i64]) -> Vec<(i64, i64)> {
     out
 }
 
-/// One row per day of `[from, to)` for `site`, in one transaction with the gate held.
-fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, (from, to): (i64, i64)) -> Result<u64, StoreError> {
+/// One row per local day of `[from, to)` for `site`, in one transaction with the gate held.
+fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, tz: Tz, (from, to): (i64, i64)) -> Result<u64, StoreError> {
+    // The days before too: visitors shared with them.
+    let span = Period::days(tz, date(from - 1 - GAP_DAYS), date(to - 1));
+    let day = format!("{} // 86400000000", local_micros("ts", &span));
     let _held = gate.enter();
     gate.rolled_until.fetch_max(to, Ordering::AcqRel);
     let tx = conn.transaction().map_err(internal)?;
     let n = tx
         .execute(
-            "INSERT INTO day_totals \
-             WITH ev AS (SELECT epoch_us(ts) // 86400000000 AS day, visitor_id, name, visit_start, bounce_delta, \
-             duration_delta FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3), \
-             ids AS (SELECT DISTINCT day, visitor_id FROM ev), \
-             agg AS (SELECT day, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events, \
-             sum(visit_start::INTEGER) AS visits, sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum \
-             FROM ev WHERE day >= $4 GROUP BY day), \
-             vis AS (SELECT day, count(*) AS visitors FROM ids WHERE day >= $4 GROUP BY day), \
-             sh AS (SELECT x.day, count(*) AS shared_prev FROM ids x JOIN ids y \
-             ON y.visitor_id = x.visitor_id AND y.day = x.day - 1 WHERE x.day >= $4 GROUP BY x.day), \
-             gp AS (SELECT x.day, count(*) AS gaps FROM ids x JOIN ids y \
-             ON y.visitor_id = x.visitor_id AND y.day = x.day - 2 WHERE x.day >= $4 AND NOT EXISTS \
-             (SELECT 1 FROM ids z WHERE z.visitor_id = x.visitor_id AND z.day = x.day - 1) GROUP BY x.day) \
-             SELECT $6, g.day, coalesce(vis.visitors, 0), coalesce(agg.pageviews, 0), coalesce(agg.events, 0), \
-             coalesce(agg.visits, 0), coalesce(agg.bounces, 0), coalesce(agg.duration_sum, 0), \
-             coalesce(sh.shared_prev, 0), coalesce(gp.gaps, 0) \
-             FROM (SELECT range AS day FROM range($4, $5)) g LEFT JOIN agg USING (day) LEFT JOIN vis USING (day) \
-             LEFT JOIN sh USING (day) LEFT JOIN gp USING (day)",
-            params![
-                site,
-                ts_param((from - 2) * MICROS_PER_DAY),
-                ts_param(to * MICROS_PER_DAY),
-                from,
-                to,
-                site
-            ],
+            &format!(
+                "INSERT INTO day_totals \
+                 WITH ev AS (SELECT {day} AS day, visitor_id, name, visit_start, bounce_delta, duration_delta \
+                 FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3), \
+                 ids AS (SELECT DISTINCT day, visitor_id FROM ev), \
+                 agg AS (SELECT day, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events, \
+                 sum(visit_start::INTEGER) AS visits, sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum \
+                 FROM ev WHERE day >= $4 GROUP BY day), \
+                 vis AS (SELECT day, count(*) AS visitors FROM ids WHERE day >= $4 GROUP BY day), \
+                 sh AS (SELECT x.day, count(*) AS shared_prev FROM ids x JOIN ids y \
+                 ON y.visitor_id = x.visitor_id AND y.day = x.day - 1 WHERE x.day >= $4 GROUP BY x.day), \
+                 gp AS (SELECT x.day, count(DISTINCT x.visitor_id) AS gaps FROM ids x JOIN ids y \
+                 ON y.visitor_id = x.visitor_id AND y.day BETWEEN x.day - $7 AND x.day - 2 WHERE x.day >= $4 \
+                 AND NOT EXISTS (SELECT 1 FROM ids z WHERE z.visitor_id = x.visitor_id AND z.day = x.day - 1) \
+                 GROUP BY x.day) \
+                 SELECT $1, g.day, $6, coalesce(vis.visitors, 0), coalesce(agg.pageviews, 0), coalesce(agg.events, 0), \
+                 coalesce(agg.visits, 0), coalesce(agg.bounces, 0), coalesce(agg.duration_sum, 0), \
+                 coalesce(sh.shared_prev, 0), coalesce(gp.gaps, 0) \
+                 FROM (SELECT range AS day FROM range($4, $5)) g LEFT JOIN agg USING (day) LEFT JOIN vis USING (day) \
+                 LEFT JOIN sh USING (day) LEFT JOIN gp USING (day)"
+            ),
+            params![site, ts_param(span.start), ts_param(midnight(tz, to)), from, to, tz.name(), 1 + GAP_DAYS],
         )
         .map_err(internal)?;
     tx.commit().map_err(internal)?;
     Ok(n as u64)
 }
 
-/// The additive KPIs of a period (see [`period_totals`]).
+/// What the engine reads from `day_totals` instead of a period's events (see `PeriodFacts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rolled {
+    /// The KPIs of the whole period.
+    Total(DayTotals),
+    /// Local days with their totals, and the instants they cover (the rest is scanned).
+    Days { days: Vec<(i64, DayTotals)>, skip: (i64, i64) },
+}
+
+/// The additive KPIs of a period or a day (see [`period_totals`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DayTotals {
     pub visitors: i64,
@@ -208,9 +250,9 @@ impl DayTotals {
         self.duration_sum += o.duration_sum;
     }
 
-    /// `ev` of the report statement as constants (the types its aggregates have).
-    pub(super) fn as_values(&self) -> [Value; 6] {
-        [self.visitors, self.pageviews, self.events, self.visits, self.bounces, self.duration_sum].map(Value::BigInt)
+    /// In the order of `ev`'s columns `visitors, pageviews, events, visits, bounces, duration_sum`.
+    pub(super) fn values(&self) -> [i64; 6] {
+        [self.visitors, self.pageviews, self.events, self.visits, self.bounces, self.duration_sum]
     }
 }
 
@@ -227,24 +269,45 @@ fn totals_at(r: &duckdb::Row<'_>, first: usize) -> duckdb::Result<DayTotals> {
     })
 }
 
+/// A rolled day: its number, totals, visitors shared with the day before, visitor gaps.
+type DayRow = (i64, DayTotals, i64, i64);
+
+/// The rolled days of `period`'s time zone wholly inside it, in a run from its first whole day;
+/// `None` when fewer than `MIN_ROLLED_DAYS`.
+fn rolled_run(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<(i64, Vec<DayRow>)>, StoreError> {
+    let tz = period.tz;
+    let start_day = local_day(tz, period.start);
+    let first = if midnight(tz, start_day) < period.start { start_day + 1 } else { start_day };
+    let end = local_day(tz, period.end);
+    if end - first < MIN_ROLLED_DAYS as i64 {
+        return Ok(None);
+    }
+    let rows: Vec<DayRow> = super::all_rows(
+        conn,
+        "SELECT day, visitors, pageviews, events, visits, bounces, duration_sum, shared_prev, gaps FROM day_totals \
+         WHERE site_id = ? AND tz = ? AND day >= ? AND day < ? ORDER BY day",
+        params![site_id, tz.name(), first, end],
+        |r| Ok((r.get(0)?, totals_at(r, 1)?, r.get(7)?, r.get(8)?)),
+    )?;
+    let run: Vec<DayRow> = rows.into_iter().zip(first..).take_while(|((day, ..), want)| day == want).map(|(r, _)| r).collect();
+    Ok((run.len() >= MIN_ROLLED_DAYS).then_some((first, run)))
+}
+
+/// Rolled days for a daily chart: each day's totals (days without events left out, as the
+/// events give no row for them) and the instants they cover; the rest of the period is scanned.
+pub(super) fn period_days(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<Rolled>, StoreError> {
+    let Some((first, run)) = rolled_run(conn, site_id, period)? else { return Ok(None) };
+    let after = first + run.len() as i64;
+    let days = run.into_iter().filter(|(_, t, ..)| t.events > 0).map(|(d, t, ..)| (d, t)).collect();
+    Ok(Some(Rolled::Days { days, skip: (midnight(period.tz, first), midnight(period.tz, after)) }))
+}
+
 /// The KPIs of `period` from the rolled days wholly inside it (a run from its first whole day)
 /// and the events of the rest; `None` when fewer than `MIN_ROLLED_DAYS` days are rolled there or
 /// the run has a visitor gap (the caller scans every event then).
 pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<DayTotals>, StoreError> {
-    let first = (period.start + MICROS_PER_DAY - 1).div_euclid(MICROS_PER_DAY);
-    let end = period.end.div_euclid(MICROS_PER_DAY);
-    if end - first < MIN_ROLLED_DAYS as i64 {
-        return Ok(None);
-    }
-    let rows: Vec<(i64, DayTotals, i64, i64)> = super::all_rows(
-        conn,
-        "SELECT day, visitors, pageviews, events, visits, bounces, duration_sum, shared_prev, gaps FROM day_totals \
-         WHERE site_id = ? AND day >= ? AND day < ? ORDER BY day",
-        params![site_id, first, end],
-        |r| Ok((r.get(0)?, totals_at(r, 1)?, r.get(7)?, r.get(8)?)),
-    )?;
-    let run: Vec<_> = rows.iter().zip(first..).take_while(|((day, ..), want)| day == want).map(|(r, _)| r).collect();
-    if run.len() < MIN_ROLLED_DAYS || run[1..].iter().any(|(.., gaps)| *gaps > 0) {
+    let Some((first, run)) = rolled_run(conn, site_id, period)? else { return Ok(None) };
+    if run[1..].iter().any(|(.., gaps)| *gaps > 0) {
         return Ok(None);
     }
     let after = first + run.len() as i64;
@@ -253,28 +316,32 @@ pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) ->
         total.add(t);
     }
     total.visitors -= run[1..].iter().map(|(_, _, shared, _)| shared).sum::<i64>();
-    let (head, tail) = ((period.start, first * MICROS_PER_DAY), (after * MICROS_PER_DAY, period.end));
-    let rest = rest_totals(conn, site_id, head, tail, (first, after))?;
-    total.add(&rest);
+    let at = |d: i64| midnight(period.tz, d);
+    let (head, tail) = ((period.start, at(first)), (at(after), period.end));
+    // The run's days a visitor of the rest can also be on (within the run).
+    let reach = GAP_DAYS + 1;
+    let near = ((at(first), at((first + reach).min(after))), (at((after - reach).max(first)), at(after)));
+    total.add(&rest_totals(conn, site_id, head, tail, near)?);
     Ok(Some(total))
 }
 
-/// The KPIs of the events in `head` and `tail` (the period around the rolled run `days`), their
-/// visitors less those also counted in the run: a visitor of the rest can only be one of the run's
-/// first or last two days.
+/// The KPIs of the events in `head` and `tail` (the period around a rolled run), their visitors
+/// less those also counted in the run: a visitor of the rest can only be one of the run's days
+/// `near` its ends (see `GAP_DAYS`).
 fn rest_totals(
     conn: &Connection,
     site_id: u32,
     head: (i64, i64),
     tail: (i64, i64),
-    (first, after): (i64, i64),
+    near: ((i64, i64), (i64, i64)),
 ) -> Result<DayTotals, StoreError> {
-    let day = |d: i64| ts_param(d * MICROS_PER_DAY);
     conn.query_row(
         "WITH rest AS (SELECT visitor_id, name, visit_start, bounce_delta, duration_delta FROM events \
-         WHERE site_id = $1 AND ((ts >= $2 AND ts < $3) OR (ts >= $4 AND ts < $5))), \
-         near AS (SELECT DISTINCT visitor_id FROM events WHERE site_id = $1 AND ((ts >= $6 AND ts < $7) OR \
-         (ts >= $8 AND ts < $9)) AND visitor_id IN (SELECT visitor_id FROM rest)) \
+         WHERE site_id = $1 AND ts >= $2 AND ts < $3 UNION ALL SELECT visitor_id, name, visit_start, bounce_delta, \
+         duration_delta FROM events WHERE site_id = $1 AND ts >= $4 AND ts < $5), \
+         near AS (SELECT visitor_id FROM (SELECT visitor_id FROM events WHERE site_id = $1 AND ts >= $6 AND ts < $7 \
+         UNION ALL SELECT visitor_id FROM events WHERE site_id = $1 AND ts >= $8 AND ts < $9) \
+         WHERE visitor_id IN (SELECT visitor_id FROM rest) GROUP BY visitor_id) \
          SELECT count(DISTINCT visitor_id) - (SELECT count(*) FROM near), count(*) FILTER (WHERE name = 'pageview'), \
          count(*), coalesce(sum(visit_start::INTEGER), 0)::BIGINT, coalesce(sum(bounce_delta), 0)::BIGINT, \
          coalesce(sum(duration_delta), 0)::BIGINT FROM rest",
@@ -284,10 +351,10 @@ fn rest_totals(
             ts_param(head.1),
             ts_param(tail.0),
             ts_param(tail.1),
-            day(first),
-            day(first + 2),
-            day(after - 2),
-            day(after)
+            ts_param(near.0.0),
+            ts_param(near.0.1),
+            ts_param(near.1.0),
+            ts_param(near.1.1)
         ],
         |r| totals_at(r, 0),
     )
@@ -383,9 +450,9 @@ mod tests {
         writer.append(&[late], &[]).unwrap();
         let days: Vec<i64> =
             super::super::all_rows(&conn, "SELECT day FROM day_totals ORDER BY day", [], |r| r.get(0)).unwrap();
-        assert_eq!(days, vec![0, 4], "day 1 and the two after it");
-        assert_eq!(period_totals(&conn, 1, &period(0, 4 * 24)).unwrap(), None, "a hole in the run");
-        assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap(), 3);
+        assert_eq!(days, Vec::<i64>::new(), "days 0-2 (day 1 in any time zone) and the two after");
+        assert_eq!(period_totals(&conn, 1, &period(0, 4 * 24)).unwrap(), None, "nothing rolled");
+        assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap(), 5);
         let t = period_totals(&conn, 1, &period(0, 4 * 24)).unwrap().expect("rolled");
         assert_eq!((t.visitors, t.pageviews), (5, 5));
     }

@@ -89,7 +89,25 @@ fn render() -> String {
         let sql = build_totals_sql(7, &raw, &q.period, &goals(), PeriodFacts::default());
         out.push_str(&format!("totals: {}\n{:?}\n\n", sql.text, sql.params));
     }
+    render_day_totals(&mut out);
     out
+}
+
+/// The KPIs and a daily chart read from `day_totals`.
+fn render_day_totals(out: &mut String) {
+    use super::day_totals::{DayTotals, Rolled};
+    let day = DayTotals { visitors: 5, pageviews: 9, events: 11, visits: 6, bounces: 2, duration_sum: 300 };
+    let kpis = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]});
+    let chart = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "pageviews"], "dimensions": ["time:day"]});
+    for (body, rolled) in [
+        (kpis, Rolled::Total(day)),
+        (chart, Rolled::Days { days: vec![(19_700, day), (19_702, day)], skip: (1_702_000_000_000_000, 1_702_172_800_000_000) }),
+    ] {
+        let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
+        let facts = PeriodFacts { rolled: Some(rolled), ..PeriodFacts::default() };
+        let sql = build_sql(7, &q, &q.period, &goals(), facts);
+        out.push_str(&format!("# day_totals {body}\n{}\n{:?}\n\n", sql.text, sql.params));
+    }
 }
 
 #[test]

@@ -10,8 +10,10 @@ use duckdb::types::Value;
 
 use super::internal;
 use super::report_sql::{
-    PeriodFacts, build_sql, build_totals_sql, reads_day_totals, reads_folded_visits, tests_matched_visits,
+    PeriodFacts, build_sql, build_totals_sql, reads_day_rows, reads_day_totals, reads_folded_visits,
+    tests_matched_visits,
 };
+use super::day_totals::{Rolled, period_days, period_totals};
 use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
@@ -153,10 +155,9 @@ pub(super) fn period_facts(
     settings: &EngineSettings,
 ) -> Result<PeriodFacts, StoreError> {
     if settings.day_totals
-        && reads_day_totals(q)
-        && let Some(totals) = super::day_totals::period_totals(conn, site_id, period)?
+        && let Some(rolled) = read_day_totals(conn, site_id, q, period)?
     {
-        return Ok(PeriodFacts { rolled: Some(totals), ..PeriodFacts::default() });
+        return Ok(PeriodFacts { rolled: Some(rolled), ..PeriodFacts::default() });
     }
     let (events, visit_ids) = if settings.visit_bitmaps && tests_matched_visits(q) {
         let (n, lo, hi): (i64, Option<u64>, Option<u64>) = conn
@@ -187,6 +188,17 @@ pub(super) fn period_facts(
         )
         .map_err(internal)?;
     Ok(PeriodFacts { approx, page_gaps: legacy == 0, visit_ids, folded, rolled: None })
+}
+
+/// What `day_totals` can answer of `q` over `period` (see `PeriodFacts::rolled`).
+fn read_day_totals(conn: &Connection, site_id: u32, q: &Query, period: &Period) -> Result<Option<Rolled>, StoreError> {
+    if reads_day_totals(q) {
+        return Ok(period_totals(conn, site_id, period)?.map(Rolled::Total));
+    }
+    if reads_day_rows(q, period) {
+        return period_days(conn, site_id, period);
+    }
+    Ok(None)
 }
 
 /// Runs `sql` and maps each row: its dimension cells (rendered for `q` over `period`) and the

@@ -1,13 +1,15 @@
--- Closed UTC days of each site summed up (issue #17, 100 M events): one row per site and day,
--- written by the background job that folds visits, never by the writer. The KPIs of a period
--- with no filter and no breakdown add up these rows for its whole days and scan events only for
--- the rest (see `day_totals.rs`). Visitors of several days are the days' visitors minus those
--- seen on the day before too (`shared_prev`); a day with visitors seen two days before but not
--- the day before (`gaps`) is never added up with its neighbours. The writer deletes the rows of
--- a day (and the two after it) when it stores an event of that day late; the job rolls it again.
+-- Closed days of each site summed up (issue #17, 100 M events): one row per site and local day
+-- (`tz`: the site's time zone when rolled), written by the background job that folds visits,
+-- never by the writer. The KPIs of a period with no filter and no breakdown add up these rows
+-- for its whole days, a daily chart reads one a day; events are scanned only for the rest (see
+-- `day_totals.rs`). Visitors of several days are the days' visitors minus those
+-- seen on the day before too (`shared_prev`); a day with visitors seen in the week before but
+-- not the day before (`gaps`) is never added up with its neighbours. The writer deletes the rows
+-- of the days an event stored late may fall on and the week after; the job rolls them again.
 CREATE TABLE day_totals (
     site_id      UINTEGER NOT NULL,
     day          BIGINT NOT NULL,
+    tz           VARCHAR NOT NULL,
     visitors     BIGINT NOT NULL,
     pageviews    BIGINT NOT NULL,
     events       BIGINT NOT NULL,

@@ -2,7 +2,7 @@
 //! expressions, the raw columns `base` selects, and the rules deciding which CTEs are needed.
 
 use super::super::sql::{Sql, bucket, filter_expr, prop_value, row_column, visit_pages_column};
-use crate::domain::query::{Dimension, EventDim, Filter, Goal, Metric, Period, Query, VisitDim};
+use crate::domain::query::{Dimension, EventDim, Filter, Goal, Metric, Period, Query, TimeGrain, VisitDim};
 
 /// Does the query need per-visit aggregates?
 pub(super) fn needs_visits(q: &Query) -> bool {
@@ -95,9 +95,17 @@ pub fn reads_folded_visits(q: &Query) -> bool {
 /// Only the additive KPIs of the whole site (no filter, no breakdown, no revenue): the statement
 /// can take its `ev` from the days summed up in `day_totals` (see `PeriodFacts::rolled`).
 pub fn reads_day_totals(q: &Query) -> bool {
+    q.dimensions.is_empty() && site_kpis(q)
+}
+
+/// The same by local day alone (a daily chart): `ev` can take the days rolled into `day_totals`.
+pub fn reads_day_rows(q: &Query, period: &Period) -> bool {
+    matches!(q.dimensions.as_slice(), [Dimension::Time(g)] if period.resolve_grain(*g) == TimeGrain::Day) && site_kpis(q)
+}
+
+fn site_kpis(q: &Query) -> bool {
     use Metric::*;
     q.filters.is_empty()
-        && q.dimensions.is_empty()
         && q.revenue.is_none()
         && q.metrics.iter().all(|m| matches!(m, Visitors | Pageviews | Events | Visits | ViewsPerVisit | BounceRate | VisitDuration))
 }

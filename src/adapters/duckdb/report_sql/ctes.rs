@@ -10,6 +10,7 @@ use super::columns::{
 use duckdb::types::Value;
 
 use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
+use crate::adapters::duckdb::day_totals::{DayTotals, Rolled};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
 
@@ -190,17 +191,11 @@ impl Plan<'_> {
     }
 
     /// `ev`: event aggregates per group.
-    pub(super) fn event_aggregates(&self, sql: &mut Sql) {
-        if let Some(totals) = self.rolled {
-            // The same columns and types as the aggregates below (the sums' are wider: the
-            // metric expressions round them alike).
-            sql.push(", ev AS (SELECT ");
-            let names = ["visitors", "pageviews", "events", "visits", "bounces", "duration_sum"];
-            for (name, v) in names.iter().zip(totals.as_values()) {
-                sql.push("CAST(").param(v).push(&format!(" AS BIGINT) AS {name}, "));
-            }
-            sql.push("pageviews AS pv_sum)");
-            return;
+    pub(super) fn event_aggregates(&self, sql: &mut Sql, site_id: u32) {
+        match &self.rolled {
+            Some(Rolled::Total(totals)) => return rolled_total(sql, totals),
+            Some(Rolled::Days { days, skip }) => return self.rolled_days(sql, site_id, days, *skip),
+            None => {}
         }
         let dims = &self.q.dimensions;
         sql.push(", ev AS (SELECT ");
@@ -232,6 +227,35 @@ impl Plan<'_> {
         }
         self.group(sql);
         sql.push(")");
+    }
+
+    /// `ev` of a daily chart: the rolled days' rows, and the events of the period's other days
+    /// (before and after `skip`) aggregated alike; the columns of the aggregates above.
+    fn rolled_days(&self, sql: &mut Sql, site_id: u32, days: &[(i64, DayTotals)], skip: (i64, i64)) {
+        sql.push(", ev AS (SELECT *, pageviews AS pv_sum FROM (");
+        if !days.is_empty() {
+            let rows: Vec<String> = days
+                .iter()
+                .map(|(d, t)| format!("({d}::BIGINT, {})", t.values().map(|v| format!("{v}::BIGINT")).join(", ")))
+                .collect();
+            sql.push(&format!("SELECT * FROM (VALUES {}) r(d0, {DAY_COLUMNS}) UNION ALL ", rows.join(", ")));
+        }
+        sql.push("SELECT ");
+        event_dim(sql, &self.q.dimensions[0], self.period);
+        sql.push(
+            " AS d0, count(DISTINCT visitor_id)::BIGINT, count(*) FILTER (WHERE name = 'pageview')::BIGINT, \
+             count(*)::BIGINT, sum(visit_start::INTEGER)::BIGINT, sum(bounce_delta)::BIGINT, \
+             sum(duration_delta)::BIGINT FROM (",
+        );
+        let columns = "SELECT ts, name, visitor_id, visit_start, bounce_delta, duration_delta FROM events WHERE site_id = ";
+        for (i, (from, to)) in [(self.period.start, skip.0), (skip.1, self.period.end)].into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push(columns).param(Value::UInt(site_id)).push(" AND ts >= ").param(ts_param(from));
+            sql.push(" AND ts < ").param(ts_param(to));
+        }
+        sql.push(") GROUP BY ALL))");
     }
 
     /// `se` from the per-event visit statistics (visit start, bounce and duration deltas) of
@@ -368,4 +392,13 @@ fn revenue_columns(conversion: Option<&RevenueConversion>) -> (String, String) {
         format!("(revenue_amount * CASE revenue_currency{cases} ELSE 1 END)"),
         format!("(CASE WHEN revenue_currency IN ('{target}'{known}) THEN '{target}' ELSE revenue_currency END)"),
     )
+}
+
+/// The columns of `ev` `day_totals` gives, in `DayTotals::values`' order.
+const DAY_COLUMNS: &str = "visitors, pageviews, events, visits, bounces, duration_sum";
+
+/// `ev` of the period's KPIs added up from `day_totals`: constants, the aggregates' columns.
+fn rolled_total(sql: &mut Sql, totals: &DayTotals) {
+    let values = totals.values().map(|v| format!("{v}::BIGINT")).join(", ");
+    sql.push(&format!(", ev AS (SELECT *, pageviews AS pv_sum FROM (VALUES ({values})) r({DAY_COLUMNS}))"));
 }

@@ -12,12 +12,13 @@ use duckdb::types::Value;
 use self::columns::{
     fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
 };
-pub use self::columns::{reads_day_totals, reads_folded_visits, tests_matched_visits};
+pub use self::columns::{reads_day_rows, reads_day_totals, reads_folded_visits, tests_matched_visits};
+use super::day_totals::Rolled;
 use super::sql::Sql;
 use crate::domain::query::{Dimension, Direction, EventDim, Goal, Metric, OrderKey, Period, Query};
 
 /// What the engine learnt about a period's rows before building its statement.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PeriodFacts {
     /// Count distinct visitors with HyperLogLog (a large period).
     pub approx: bool,
@@ -32,10 +33,11 @@ pub struct PeriodFacts {
     /// can read it, see [`reads_folded_visits`]): the visits wholly inside the period are read
     /// from there, only the others' events are grouped by visit.
     pub folded: Option<u64>,
-    /// The period's additive KPIs, added up from `day_totals` and the events around the rolled
-    /// days (only when the statement can take them, see [`reads_day_totals`]): `ev` is these
-    /// constants instead of an aggregate over the period's events.
-    pub rolled: Option<super::day_totals::DayTotals>,
+    /// What `day_totals` answers (only when the statement can take it, see [`reads_day_totals`]
+    /// and [`reads_day_rows`]): the period's KPIs, added up from the rolled days and the events
+    /// around them (`ev` is these constants), or a daily chart's rolled days (`ev` is their rows
+    /// and the other days' aggregates).
+    pub rolled: Option<super::day_totals::Rolled>,
 }
 
 /// Builds the SQL for one period.
@@ -93,8 +95,8 @@ struct Plan<'a> {
     visit_ids: Option<(u64, u64)>,
     /// Visits up to this id are read from `visit_ends` (see [`PeriodFacts`]).
     folded: Option<u64>,
-    /// `ev` is these totals (see [`PeriodFacts`]).
-    rolled: Option<super::day_totals::DayTotals>,
+    /// `ev` is these totals or days (see [`PeriodFacts`]).
+    rolled: Option<super::day_totals::Rolled>,
 }
 
 impl<'a> Plan<'a> {
@@ -121,7 +123,10 @@ impl<'a> Plan<'a> {
             page_dim: q.dimensions.iter().position(|d| *d == Dimension::Event(EventDim::Page)),
             visit_ids: facts.visit_ids.filter(|_| tests_matched_visits(q)),
             folded: facts.folded.filter(|_| reads_folded_visits(q)),
-            rolled: facts.rolled.filter(|_| reads_day_totals(q)),
+            rolled: facts.rolled.filter(|r| match r {
+                Rolled::Total(_) => reads_day_totals(q),
+                Rolled::Days { .. } => reads_day_rows(q, period),
+            }),
         }
     }
 
@@ -155,7 +160,7 @@ impl<'a> Plan<'a> {
         }
         match (self.events, self.visit_level) {
             (true, true) => self.visit_level_event_aggregates(&mut sql),
-            (true, false) => self.event_aggregates(&mut sql),
+            (true, false) => self.event_aggregates(&mut sql, site_id),
             _ => {}
         }
         if self.top {
