@@ -27,6 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
+use duckdb::types::Value;
 use duckdb::{Connection, Transaction, params};
 
 use super::internal;
@@ -225,8 +226,9 @@ fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, tz: Tz, (from, to
 pub enum Rolled {
     /// The KPIs of the whole period.
     Total(DayTotals),
-    /// Local days with their totals, and the instants they cover (the rest is scanned).
-    Days { days: Vec<(i64, DayTotals)>, skip: (i64, i64) },
+    /// Local days `[first, after)` of the period's time zone are rolled (the statement reads
+    /// their rows in the same transaction), covering the instants `skip`; the rest is scanned.
+    Days { days: (i64, i64), skip: (i64, i64) },
 }
 
 /// The additive KPIs of a period or a day (see [`period_totals`]).
@@ -272,8 +274,8 @@ fn totals_at(r: &duckdb::Row<'_>, first: usize) -> duckdb::Result<DayTotals> {
 /// A rolled day: its number, totals, visitors shared with the day before, visitor gaps.
 type DayRow = (i64, DayTotals, i64, i64);
 
-/// The rolled days of `period`'s time zone wholly inside it, in a run from its first whole day;
-/// `None` when fewer than `MIN_ROLLED_DAYS`.
+/// The longest run of consecutive rolled days of `period`'s time zone wholly inside it, with
+/// its first day; `None` when shorter than `MIN_ROLLED_DAYS`.
 fn rolled_run(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<(i64, Vec<DayRow>)>, StoreError> {
     let tz = period.tz;
     let start_day = local_day(tz, period.start);
@@ -289,17 +291,25 @@ fn rolled_run(conn: &Connection, site_id: u32, period: &Period) -> Result<Option
         params![site_id, tz.name(), first, end],
         |r| Ok((r.get(0)?, totals_at(r, 1)?, r.get(7)?, r.get(8)?)),
     )?;
-    let run: Vec<DayRow> = rows.into_iter().zip(first..).take_while(|((day, ..), want)| day == want).map(|(r, _)| r).collect();
-    Ok((run.len() >= MIN_ROLLED_DAYS).then_some((first, run)))
+    let (mut best, mut from) = ((0, 0), 0);
+    for i in 1..=rows.len() {
+        if i == rows.len() || rows[i].0 != rows[i - 1].0 + 1 {
+            if i - from > best.1 - best.0 {
+                best = (from, i);
+            }
+            from = i;
+        }
+    }
+    let run = rows[best.0..best.1].to_vec();
+    Ok((run.len() >= MIN_ROLLED_DAYS).then(|| (run[0].0, run)))
 }
 
-/// Rolled days for a daily chart: each day's totals (days without events left out, as the
-/// events give no row for them) and the instants they cover; the rest of the period is scanned.
+/// Rolled days for a daily chart: the run of them and the instants they cover; the rest of the
+/// period is scanned.
 pub(super) fn period_days(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<Rolled>, StoreError> {
     let Some((first, run)) = rolled_run(conn, site_id, period)? else { return Ok(None) };
     let after = first + run.len() as i64;
-    let days = run.into_iter().filter(|(_, t, ..)| t.events > 0).map(|(d, t, ..)| (d, t)).collect();
-    Ok(Some(Rolled::Days { days, skip: (midnight(period.tz, first), midnight(period.tz, after)) }))
+    Ok(Some(Rolled::Days { days: (first, after), skip: (midnight(period.tz, first), midnight(period.tz, after)) }))
 }
 
 /// The KPIs of `period` from the rolled days wholly inside it (a run from its first whole day)
@@ -318,47 +328,72 @@ pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) ->
     total.visitors -= run[1..].iter().map(|(_, _, shared, _)| shared).sum::<i64>();
     let at = |d: i64| midnight(period.tz, d);
     let (head, tail) = ((period.start, at(first)), (at(after), period.end));
-    // The run's days a visitor of the rest can also be on (within the run).
+    let (rest, head_n, tail_n) = rest_totals(conn, site_id, head, tail)?;
+    total.add(&rest);
+    // A visitor of the rest can also be on the run's days near the side it is on (`GAP_DAYS`).
     let reach = GAP_DAYS + 1;
-    let near = ((at(first), at((first + reach).min(after))), (at((after - reach).max(first)), at(after)));
-    total.add(&rest_totals(conn, site_id, head, tail, near)?);
+    let mut near = Vec::new();
+    if head_n > 0 {
+        near.push((at(first), at((first + reach).min(after))));
+    }
+    if tail_n > 0 {
+        near.push((at((after - reach).max(first)), at(after)));
+    }
+    total.visitors -= also_in_run(conn, site_id, head, tail, &near)?;
     Ok(Some(total))
 }
 
-/// The KPIs of the events in `head` and `tail` (the period around a rolled run), their visitors
-/// less those also counted in the run: a visitor of the rest can only be one of the run's days
-/// `near` its ends (see `GAP_DAYS`).
+/// `SELECT` of the columns of the events of `site_id` in `[from, to)`, the range as parameters.
+fn events_in(sql: &mut String, params: &mut Vec<Value>, columns: &str, site_id: u32, (from, to): (i64, i64)) {
+    sql.push_str(&format!("SELECT {columns} FROM events WHERE site_id = ? AND ts >= ? AND ts < ?"));
+    params.extend([Value::UInt(site_id), ts_param(from), ts_param(to)]);
+}
+
+/// The KPIs of the events in `head` and `tail` (the period around a rolled run), and how many
+/// events each has.
 fn rest_totals(
     conn: &Connection,
     site_id: u32,
     head: (i64, i64),
     tail: (i64, i64),
-    near: ((i64, i64), (i64, i64)),
-) -> Result<DayTotals, StoreError> {
-    conn.query_row(
-        "WITH rest AS (SELECT visitor_id, name, visit_start, bounce_delta, duration_delta FROM events \
-         WHERE site_id = $1 AND ts >= $2 AND ts < $3 UNION ALL SELECT visitor_id, name, visit_start, bounce_delta, \
-         duration_delta FROM events WHERE site_id = $1 AND ts >= $4 AND ts < $5), \
-         near AS (SELECT visitor_id FROM (SELECT visitor_id FROM events WHERE site_id = $1 AND ts >= $6 AND ts < $7 \
-         UNION ALL SELECT visitor_id FROM events WHERE site_id = $1 AND ts >= $8 AND ts < $9) \
-         WHERE visitor_id IN (SELECT visitor_id FROM rest) GROUP BY visitor_id) \
-         SELECT count(DISTINCT visitor_id) - (SELECT count(*) FROM near), count(*) FILTER (WHERE name = 'pageview'), \
+) -> Result<(DayTotals, i64, i64), StoreError> {
+    let (mut sql, mut params) = (String::from("SELECT count(DISTINCT visitor_id), count(*) FILTER (WHERE name = 'pageview'), \
          count(*), coalesce(sum(visit_start::INTEGER), 0)::BIGINT, coalesce(sum(bounce_delta), 0)::BIGINT, \
-         coalesce(sum(duration_delta), 0)::BIGINT FROM rest",
-        params![
-            site_id,
-            ts_param(head.0),
-            ts_param(head.1),
-            ts_param(tail.0),
-            ts_param(tail.1),
-            ts_param(near.0.0),
-            ts_param(near.0.1),
-            ts_param(near.1.0),
-            ts_param(near.1.1)
-        ],
-        |r| totals_at(r, 0),
-    )
-    .map_err(internal)
+         coalesce(sum(duration_delta), 0)::BIGINT, count(*) FILTER (WHERE side = 0), count(*) FILTER (WHERE side = 1) \
+         FROM ("), Vec::new());
+    let columns = "visitor_id, name, visit_start, bounce_delta, duration_delta";
+    events_in(&mut sql, &mut params, &format!("0 AS side, {columns}"), site_id, head);
+    sql.push_str(" UNION ALL ");
+    events_in(&mut sql, &mut params, &format!("1 AS side, {columns}"), site_id, tail);
+    sql.push(')');
+    conn.query_row(&sql, duckdb::params_from_iter(params), |r| Ok((totals_at(r, 0)?, r.get(6)?, r.get(7)?)))
+        .map_err(internal)
+}
+
+/// How many visitors of `head` and `tail` are also on the run's days `near` their side.
+fn also_in_run(
+    conn: &Connection,
+    site_id: u32,
+    head: (i64, i64),
+    tail: (i64, i64),
+    near: &[(i64, i64)],
+) -> Result<i64, StoreError> {
+    if near.is_empty() {
+        return Ok(0);
+    }
+    let (mut sql, mut params) = (String::from("WITH rest AS ("), Vec::new());
+    events_in(&mut sql, &mut params, "visitor_id", site_id, head);
+    sql.push_str(" UNION ALL ");
+    events_in(&mut sql, &mut params, "visitor_id", site_id, tail);
+    sql.push_str(") SELECT count(DISTINCT visitor_id) FROM (");
+    for (i, range) in near.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        events_in(&mut sql, &mut params, "visitor_id", site_id, *range);
+    }
+    sql.push_str(") WHERE visitor_id IN (SELECT visitor_id FROM rest)");
+    conn.query_row(&sql, duckdb::params_from_iter(params), |r| r.get(0)).map_err(internal)
 }
 
 #[cfg(test)]

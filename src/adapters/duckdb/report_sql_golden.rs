@@ -101,7 +101,7 @@ fn render_day_totals(out: &mut String) {
     let chart = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "pageviews"], "dimensions": ["time:day"]});
     for (body, rolled) in [
         (kpis, Rolled::Total(day)),
-        (chart, Rolled::Days { days: vec![(19_700, day), (19_702, day)], skip: (1_702_000_000_000_000, 1_702_172_800_000_000) }),
+        (chart, Rolled::Days { days: (19_700, 19_702), skip: (1_702_000_000_000_000, 1_702_172_800_000_000) }),
     ] {
         let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
         let facts = PeriodFacts { rolled: Some(rolled), ..PeriodFacts::default() };

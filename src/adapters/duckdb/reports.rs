@@ -234,6 +234,26 @@ pub fn run(
     goals: &[Goal],
     settings: &EngineSettings,
 ) -> Result<QueryResult, StoreError> {
+    in_snapshot(conn, || run_in(conn, site_id, q, period, goals, settings))
+}
+
+/// Runs `f` in one transaction: what the facts read before a statement holds for it (the
+/// rows of `day_totals`, the folding watermark).
+fn in_snapshot<T>(conn: &Connection, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    conn.execute_batch("BEGIN TRANSACTION").map_err(internal)?;
+    let result = f();
+    let ended = conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" }).map_err(internal);
+    result.and_then(|r| ended.map(|_| r))
+}
+
+fn run_in(
+    conn: &Connection,
+    site_id: u32,
+    q: &Query,
+    period: &Period,
+    goals: &[Goal],
+    settings: &EngineSettings,
+) -> Result<QueryResult, StoreError> {
     let facts = period_facts(conn, site_id, q, period, settings)?;
     let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
     let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
@@ -293,12 +313,15 @@ pub fn run_totals(
     goals: &[Goal],
     settings: &EngineSettings,
 ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-    let facts = period_facts(conn, site_id, q, period, settings)?;
-    let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
-    let n = q.dimensions.len();
-    let rows =
-        each_row(conn, &sql, q, period, |dimensions, row| Ok(TotalsRow { dimensions, totals: totals_at(row, n)? }))?;
-    Ok((rows, approx))
+    in_snapshot(conn, || {
+        let facts = period_facts(conn, site_id, q, period, settings)?;
+        let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
+        let n = q.dimensions.len();
+        let rows = each_row(conn, &sql, q, period, |dimensions, row| {
+            Ok(TotalsRow { dimensions, totals: totals_at(row, n)? })
+        })?;
+        Ok((rows, approx))
+    })
 }
 
 impl ReportStore for DuckReports {

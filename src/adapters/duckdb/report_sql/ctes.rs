@@ -194,7 +194,7 @@ impl Plan<'_> {
     pub(super) fn event_aggregates(&self, sql: &mut Sql, site_id: u32) {
         match &self.rolled {
             Some(Rolled::Total(totals)) => return rolled_total(sql, totals),
-            Some(Rolled::Days { days, skip }) => return self.rolled_days(sql, site_id, days, *skip),
+            Some(Rolled::Days { days, skip }) => return self.rolled_days(sql, site_id, *days, *skip),
             None => {}
         }
         let dims = &self.q.dimensions;
@@ -229,18 +229,19 @@ impl Plan<'_> {
         sql.push(")");
     }
 
-    /// `ev` of a daily chart: the rolled days' rows, and the events of the period's other days
-    /// (before and after `skip`) aggregated alike; the columns of the aggregates above.
-    fn rolled_days(&self, sql: &mut Sql, site_id: u32, days: &[(i64, DayTotals)], skip: (i64, i64)) {
-        sql.push(", ev AS (SELECT *, pageviews AS pv_sum FROM (");
-        if !days.is_empty() {
-            let rows: Vec<String> = days
-                .iter()
-                .map(|(d, t)| format!("({d}::BIGINT, {})", t.values().map(|v| format!("{v}::BIGINT")).join(", ")))
-                .collect();
-            sql.push(&format!("SELECT * FROM (VALUES {}) r(d0, {DAY_COLUMNS}) UNION ALL ", rows.join(", ")));
-        }
-        sql.push("SELECT ");
+    /// `ev` of a daily chart: the rolled days' rows (days without events left out, as events give
+    /// no group for them), and the events of the period's other days (before and after `skip`)
+    /// aggregated alike; the columns of the aggregates above.
+    fn rolled_days(&self, sql: &mut Sql, site_id: u32, (first, after): (i64, i64), skip: (i64, i64)) {
+        sql.push(&format!(", ev AS (SELECT *, pageviews AS pv_sum FROM (SELECT day AS d0, {DAY_COLUMNS} FROM day_totals WHERE site_id = "))
+            .param(Value::UInt(site_id))
+            .push(" AND tz = ")
+            .text_param(self.period.tz.name())
+            .push(" AND day >= ")
+            .param(Value::BigInt(first))
+            .push(" AND day < ")
+            .param(Value::BigInt(after))
+            .push(" AND events > 0 UNION ALL SELECT ");
         event_dim(sql, &self.q.dimensions[0], self.period);
         sql.push(
             " AS d0, count(DISTINCT visitor_id)::BIGINT, count(*) FILTER (WHERE name = 'pageview')::BIGINT, \
