@@ -21,8 +21,7 @@
 //! its rows; rows of another time zone than the site's go at the job's next run. The job rolls
 //! the missing days again.
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Offset, TimeZone};
@@ -50,29 +49,40 @@ const MIN_ROLLED_DAYS: usize = 3;
 const GAP_DAYS: i64 = 7;
 
 /// What the writer and the job share: one of them at a time changes `events` and `day_totals`
-/// together, and the writer knows which days have rows.
+/// together, and the writer knows which events fall on rolled days.
 #[derive(Debug)]
 pub struct DayGate {
-    lock: Mutex<()>,
-    /// Days before this one (local days since the epoch) may have rows.
-    rolled_until: AtomicI64,
+    /// Per site, the instant its rolled days end: an event before it falls on a rolled day.
+    /// `None`: not known (a store alone), any event may.
+    rolled: Mutex<Option<HashMap<u32, i64>>>,
 }
 
 impl DayGate {
-    /// A gate for a store alone: every day may have rows.
+    /// A gate for a store alone: every event may fall on a rolled day.
     pub fn unknown() -> Self {
-        Self { lock: Mutex::new(()), rolled_until: AtomicI64::new(i64::MAX) }
+        Self { rolled: Mutex::new(None) }
     }
 
-    /// The gate of a database whose rows end before `rolled_until`.
+    /// The gate of a database: where each site's rolled days end.
     pub(super) fn read(conn: &Connection) -> Result<Self, StoreError> {
-        let last: Option<i64> =
-            conn.query_row("SELECT max(day) FROM day_totals", [], |r| r.get(0)).map_err(internal)?;
-        Ok(Self { lock: Mutex::new(()), rolled_until: AtomicI64::new(last.map_or(i64::MIN, |d| d + 1)) })
+        let rows: Vec<(u32, i64, String)> = super::all_rows(
+            conn,
+            "SELECT site_id, max(day), tz FROM day_totals GROUP BY site_id, tz",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let mut ends: HashMap<u32, i64> = HashMap::new();
+        for (site, last, tz) in rows {
+            // Rows of a time zone the site no longer has (until the job deletes them): any.
+            let end = tz.parse::<Tz>().map_or(i64::MAX, |tz| midnight(tz, last + 1));
+            let e = ends.entry(site).or_insert(end);
+            *e = (*e).max(end);
+        }
+        Ok(Self { rolled: Mutex::new(Some(ends)) })
     }
 
-    pub(super) fn enter(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    pub(super) fn enter(&self) -> MutexGuard<'_, Option<HashMap<u32, i64>>> {
+        self.rolled.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -96,19 +106,22 @@ fn midnight(tz: Tz, day: i64) -> i64 {
     local_midnight(tz, date(day)).timestamp_micros()
 }
 
-/// In the writer's transaction (the gate held since before it began): deletes the rows of the
-/// rolled days `events` may fall on (a local day is the UTC day, the one before or the one
-/// after) and of the days whose shared visitors and gaps they change.
-pub(super) fn forget_days_of(tx: &Transaction<'_>, gate: &DayGate, events: &[Event]) -> Result<(), StoreError> {
-    let until = gate.rolled_until.load(Ordering::Acquire);
-    let days: BTreeSet<(u32, i64)> =
-        events.iter().map(|e| (e.site_id, utc_day(e.ts) - 1)).filter(|(_, d)| *d < until).collect();
+/// In the writer's transaction (the gate, `rolled`, held since before it began): deletes the
+/// rows of the rolled days `events` may fall on (a local day is the UTC day, the one before or
+/// the one after) and of the days whose shared visitors and gaps they change.
+pub(super) fn forget_days_of(
+    tx: &Transaction<'_>,
+    rolled: Option<&HashMap<u32, i64>>,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let late = |e: &Event| rolled.is_none_or(|ends| ends.get(&e.site_id).is_some_and(|end| e.ts < *end));
+    let days: BTreeSet<(u32, i64)> = events.iter().filter(|e| late(e)).map(|e| (e.site_id, utc_day(e.ts) - 1)).collect();
     for (site, day) in days {
         tx.execute(
             "DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?",
             params![site, day, day + 3 + GAP_DAYS],
         )
-            .map_err(internal)?;
+        .map_err(internal)?;
     }
     Ok(())
 }
@@ -188,8 +201,11 @@ fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, tz: Tz, (from, to
     // The days before too: visitors shared with them.
     let span = Period::days(tz, date(from - 1 - GAP_DAYS), date(to - 1));
     let day = format!("{} // 86400000000", local_micros("ts", &span));
-    let _held = gate.enter();
-    gate.rolled_until.fetch_max(to, Ordering::AcqRel);
+    let mut held = gate.enter();
+    if let Some(ends) = held.as_mut() {
+        let end = ends.entry(site).or_insert(i64::MIN);
+        *end = (*end).max(midnight(tz, to));
+    }
     let tx = conn.transaction().map_err(internal)?;
     let n = tx
         .execute(
@@ -481,6 +497,10 @@ mod tests {
         let gate = std::sync::Arc::new(DayGate::read(&conn).unwrap());
         roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap();
         let mut writer = super::super::DuckEventStore::new(conn.try_clone().unwrap()).with_day_gate(gate.clone());
+        let today = crate::ports::conformance::pageview(1, 5 * 24 * HOUR + 1, 8, 78, "/", true);
+        writer.append(&[today], &[]).unwrap();
+        let count = || -> i64 { conn.query_row("SELECT count(*) FROM day_totals", [], |r| r.get(0)).unwrap() };
+        assert_eq!(count(), 5, "an event of a day not rolled yet takes no row away");
         let late = crate::ports::conformance::pageview(1, 30 * HOUR, 7, 77, "/", true);
         writer.append(&[late], &[]).unwrap();
         let days: Vec<i64> =

@@ -195,7 +195,7 @@ impl EventStore for DuckEventStore {
         // Held from before the transaction begins: the day-rolling job either sees the whole batch
         // or has committed rows this transaction sees (and deletes, for a late event).
         let gate = self.day_gate.clone();
-        let _held = gate.enter();
+        let rolled = gate.enter();
         // One transaction: either the whole batch lands or none of it (the caller retries).
         let tx = self.conn.transaction().map_err(internal)?;
         {
@@ -206,7 +206,7 @@ impl EventStore for DuckEventStore {
             app.flush().map_err(internal)?;
         }
         let pruned_at = remember_numbers(&tx, &self.numbers, events, self.pruned_at)?;
-        super::day_totals::forget_days_of(&tx, &gate, events)?;
+        super::day_totals::forget_days_of(&tx, rolled.as_ref(), events)?;
         // Engagement reports are no events: their own table, so counts, goals and bounces
         // never see them.
         if events.iter().any(|e| e.engagement.is_some()) {
