@@ -176,6 +176,10 @@ pub fn seed(
             let views = 1 + (rng.random::<f64>().powi(3) * 10.0) as u32;
             let referrer = weighted(&mut rng, REFERRERS);
             for v in 0..views {
+                // A visit late on the last day stops at `now` (the ingest refuses future hits).
+                if t > now_micros {
+                    break;
+                }
                 let mut path = page_path(pages.sample(&mut rng));
                 if v == 0 && rng.random_ratio(1, 10) {
                     path.push_str(CAMPAIGNS[rng.random_range(0..CAMPAIGNS.len())]);
