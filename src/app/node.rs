@@ -193,7 +193,7 @@ pub fn build(db: Database, config: &ServeConfig, role: NodeRole, enrichment: &En
     let observer = Arc::new(BothObservers(broadcaster.clone(), versions));
     let writer = spawn_writer(&db, consumer, config, &role, counters.clone(), observer, clock)?;
 
-    let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?));
+    let lifecycle: Arc<dyn DataLifecycle> = Arc::new(DuckLifecycle::new(db.connect()?).with_day_gate(db.day_gate()));
     let sso = match &config.sso {
         Some(sso) => {
             let provider = crate::adapters::oidc::OidcProvider::new(sso.provider.clone())?;

@@ -233,7 +233,11 @@ impl IngestService {
     }
 
     /// Makes `today` the salts' day (`hitkeep seed`, whose hits are days in the past).
-    pub fn rotate_salts_on(&self, today: super::visitor::Day, fresh: impl FnOnce() -> Salt) -> super::visitor::Rotation {
+    pub fn rotate_salts_on(
+        &self,
+        today: super::visitor::Day,
+        fresh: impl FnOnce() -> Salt,
+    ) -> super::visitor::Rotation {
         self.salts.write().expect("salts lock").rotate(today, fresh)
     }
 

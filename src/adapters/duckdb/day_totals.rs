@@ -14,7 +14,7 @@
 //! consecutive days at most; 48-bit hash ids of older rows could collide more than a week apart
 //! and would then count as two visitors, as two different people most likely are.
 //!
-//! Rows stay true: the job and the writer take the [`DayGate`] in turn. The writer deletes the
+//! Rows stay true: the job, the writer and retention take the [`DayGate`] in turn. The writer deletes the
 //! rows of the days a late event (a spool, a slow node) may fall on in any time zone and of the
 //! week after (their shared visitors and gaps); retention deletes the rows up to its cutoff's
 //! day and the week after; a site's deletion takes
@@ -65,12 +65,10 @@ impl DayGate {
 
     /// The gate of a database: where each site's rolled days end.
     pub(super) fn read(conn: &Connection) -> Result<Self, StoreError> {
-        let rows: Vec<(u32, i64, String)> = super::all_rows(
-            conn,
-            "SELECT site_id, max(day), tz FROM day_totals GROUP BY site_id, tz",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let rows: Vec<(u32, i64, String)> =
+            super::all_rows(conn, "SELECT site_id, max(day), tz FROM day_totals GROUP BY site_id, tz", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         let mut ends: HashMap<u32, i64> = HashMap::new();
         for (site, last, tz) in rows {
             // Rows of a time zone the site no longer has (until the job deletes them): any.
@@ -115,7 +113,8 @@ pub(super) fn forget_days_of(
     events: &[Event],
 ) -> Result<(), StoreError> {
     let late = |e: &Event| rolled.is_none_or(|ends| ends.get(&e.site_id).is_some_and(|end| e.ts < *end));
-    let days: BTreeSet<(u32, i64)> = events.iter().filter(|e| late(e)).map(|e| (e.site_id, utc_day(e.ts) - 1)).collect();
+    let days: BTreeSet<(u32, i64)> =
+        events.iter().filter(|e| late(e)).map(|e| (e.site_id, utc_day(e.ts) - 1)).collect();
     for (site, day) in days {
         tx.execute(
             "DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?",
@@ -129,8 +128,11 @@ pub(super) fn forget_days_of(
 /// In retention's transaction: the rows of the days events before `cutoff` were deleted from,
 /// and of the days whose shared visitors and gaps change with them.
 pub(super) fn forget_before(tx: &Transaction<'_>, site_id: u32, cutoff: i64) -> Result<(), StoreError> {
-    tx.execute("DELETE FROM day_totals WHERE site_id = ? AND day <= ?", params![site_id, utc_day(cutoff) + 2 + GAP_DAYS])
-        .map_err(internal)?;
+    tx.execute(
+        "DELETE FROM day_totals WHERE site_id = ? AND day <= ?",
+        params![site_id, utc_day(cutoff) + 2 + GAP_DAYS],
+    )
+    .map_err(internal)?;
     Ok(())
 }
 
@@ -197,7 +199,13 @@ fn runs(days: &[i64]) -> Vec<(i64, i64)> {
 }
 
 /// One row per local day of `[from, to)` for `site`, in one transaction with the gate held.
-fn roll_days(conn: &mut Connection, gate: &DayGate, site: u32, tz: Tz, (from, to): (i64, i64)) -> Result<u64, StoreError> {
+fn roll_days(
+    conn: &mut Connection,
+    gate: &DayGate,
+    site: u32,
+    tz: Tz,
+    (from, to): (i64, i64),
+) -> Result<u64, StoreError> {
     // The days before too: visitors shared with them.
     let span = Period::days(tz, date(from - 1 - GAP_DAYS), date(to - 1));
     let day = format!("{} // 86400000000", local_micros("ts", &span));
@@ -373,10 +381,15 @@ fn rest_totals(
     head: (i64, i64),
     tail: (i64, i64),
 ) -> Result<(DayTotals, i64, i64), StoreError> {
-    let (mut sql, mut params) = (String::from("SELECT count(DISTINCT visitor_id), count(*) FILTER (WHERE name = 'pageview'), \
+    let (mut sql, mut params) = (
+        String::from(
+            "SELECT count(DISTINCT visitor_id), count(*) FILTER (WHERE name = 'pageview'), \
          count(*), coalesce(sum(visit_start::INTEGER), 0)::BIGINT, coalesce(sum(bounce_delta), 0)::BIGINT, \
          coalesce(sum(duration_delta), 0)::BIGINT, count(*) FILTER (WHERE side = 0), count(*) FILTER (WHERE side = 1) \
-         FROM ("), Vec::new());
+         FROM (",
+        ),
+        Vec::new(),
+    );
     let columns = "visitor_id, name, visit_start, bounce_delta, duration_delta";
     events_in(&mut sql, &mut params, &format!("0 AS side, {columns}"), site_id, head);
     sql.push_str(" UNION ALL ");

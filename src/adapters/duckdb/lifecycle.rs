@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use duckdb::Connection;
+
+use super::day_totals::DayGate;
 
 use super::internal;
 use crate::domain::lifecycle::DateSpan;
@@ -13,11 +17,28 @@ use crate::domain::spreadsheet::FORMULA_TRIGGERS;
 use crate::ports::lifecycle::{BackupOutcome, DataLifecycle, ExportFormat, RetentionOutcome};
 use crate::ports::store::{StoreError, StoreResult};
 
-on_own_connection!(
-    /// Lifecycle operations on their own connection.
-    DuckLifecycle
-);
+/// Lifecycle operations on their own connection; retention takes the day gate (see
+/// [`DayGate`]) while it deletes, as the writer and the job rolling days do.
+pub struct DuckLifecycle {
+    conn: std::sync::Mutex<Connection>,
+    day_gate: Arc<DayGate>,
+}
 
+impl DuckLifecycle {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn: std::sync::Mutex::new(conn), day_gate: Arc::new(DayGate::unknown()) }
+    }
+
+    /// Shares the database's gate (see [`super::Database::day_gate`]).
+    pub fn with_day_gate(mut self, gate: Arc<DayGate>) -> Self {
+        self.day_gate = gate;
+        self
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 /// A path as a SQL string literal (COPY and ATTACH take no bound parameters).
 pub(super) fn sql_path(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "''"))
@@ -198,6 +219,8 @@ impl DataLifecycle for DuckLifecycle {
                 outcome.archives.push(file);
             }
         }
+        // Held through the commit: the job never rolls a day from rows this deletes.
+        let held = self.day_gate.enter();
         let tx = conn.transaction().map_err(internal)?;
         let delete = |table: &str| {
             tx.execute(
@@ -223,6 +246,7 @@ impl DataLifecycle for DuckLifecycle {
             .map(|n| n as u64)
             .map_err(internal)?;
         tx.commit().map_err(internal)?;
+        drop(held);
         if outcome.deleted_events + outcome.deleted_vitals > 0 {
             // Frees the deleted row groups' blocks for reuse; a busy writer may postpone it.
             if let Err(e) = conn.execute_batch("CHECKPOINT") {

@@ -8,12 +8,12 @@ use std::time::Duration;
 use duckdb::Connection;
 use duckdb::types::Value;
 
+use super::day_totals::{Rolled, period_days, period_totals};
 use super::internal;
 use super::report_sql::{
     PeriodFacts, build_sql, build_totals_sql, reads_day_rows, reads_day_totals, reads_folded_visits,
     tests_matched_visits,
 };
-use super::day_totals::{Rolled, period_days, period_totals};
 use super::sql::{Sql, bucket_label, ts_param};
 use super::watchdog::Watchdog;
 use crate::domain::imports::Totals;
@@ -234,7 +234,38 @@ pub fn run(
     goals: &[Goal],
     settings: &EngineSettings,
 ) -> Result<QueryResult, StoreError> {
-    in_snapshot(conn, || run_in(conn, site_id, q, period, goals, settings))
+    in_snapshot(conn, || {
+        let facts = period_facts(conn, site_id, q, period, settings)?;
+        let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
+        let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
+        let mut total = 0u64;
+        let mut mixed_currencies = false;
+        let revenue = q.metrics.iter().any(|m| m.is_revenue());
+        let rows = each_row(conn, &sql, q, period, |dimensions, row| {
+            let mut metrics = (0..n_metrics)
+                .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
+            if revenue {
+                let currency: Option<String> = row.get(n_dims + n_metrics + 1).map_err(internal)?;
+                let currencies: i64 = row.get(n_dims + n_metrics + 2).map_err(internal)?;
+                mixed_currencies |= currencies > 1;
+                for (cell, m) in metrics.iter_mut().zip(&q.metrics) {
+                    if let (true, Some(amount), Some(c)) = (m.is_revenue(), cell.as_f64(), currency.as_ref()) {
+                        *cell = Cell::Money { amount, currency: c.clone() };
+                    }
+                }
+            }
+            Ok(ResultRow { dimensions, metrics })
+        })?;
+        Ok(QueryResult {
+            total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
+            rows,
+            approximate: approx,
+            mixed_currencies,
+            time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
+        })
+    })
 }
 
 /// Runs `f` in one transaction: what the facts read before a statement holds for it (the
@@ -244,46 +275,6 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce() -> Result<T, StoreError>) 
     let result = f();
     let ended = conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" }).map_err(internal);
     result.and_then(|r| ended.map(|_| r))
-}
-
-fn run_in(
-    conn: &Connection,
-    site_id: u32,
-    q: &Query,
-    period: &Period,
-    goals: &[Goal],
-    settings: &EngineSettings,
-) -> Result<QueryResult, StoreError> {
-    let facts = period_facts(conn, site_id, q, period, settings)?;
-    let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
-    let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
-    let mut total = 0u64;
-    let mut mixed_currencies = false;
-    let revenue = q.metrics.iter().any(|m| m.is_revenue());
-    let rows = each_row(conn, &sql, q, period, |dimensions, row| {
-        let mut metrics = (0..n_metrics)
-            .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
-        if revenue {
-            let currency: Option<String> = row.get(n_dims + n_metrics + 1).map_err(internal)?;
-            let currencies: i64 = row.get(n_dims + n_metrics + 2).map_err(internal)?;
-            mixed_currencies |= currencies > 1;
-            for (cell, m) in metrics.iter_mut().zip(&q.metrics) {
-                if let (true, Some(amount), Some(c)) = (m.is_revenue(), cell.as_f64(), currency.as_ref()) {
-                    *cell = Cell::Money { amount, currency: c.clone() };
-                }
-            }
-        }
-        Ok(ResultRow { dimensions, metrics })
-    })?;
-    Ok(QueryResult {
-        total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
-        rows,
-        approximate: approx,
-        mixed_currencies,
-        time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
-    })
 }
 
 /// Renders a dimension cell as the answers show it.

@@ -100,14 +100,17 @@ pub fn reads_day_totals(q: &Query) -> bool {
 
 /// The same by local day alone (a daily chart): `ev` can take the days rolled into `day_totals`.
 pub fn reads_day_rows(q: &Query, period: &Period) -> bool {
-    matches!(q.dimensions.as_slice(), [Dimension::Time(g)] if period.resolve_grain(*g) == TimeGrain::Day) && site_kpis(q)
+    matches!(q.dimensions.as_slice(), [Dimension::Time(g)] if period.resolve_grain(*g) == TimeGrain::Day)
+        && site_kpis(q)
 }
 
 fn site_kpis(q: &Query) -> bool {
     use Metric::*;
     q.filters.is_empty()
         && q.revenue.is_none()
-        && q.metrics.iter().all(|m| matches!(m, Visitors | Pageviews | Events | Visits | ViewsPerVisit | BounceRate | VisitDuration))
+        && q.metrics
+            .iter()
+            .all(|m| matches!(m, Visitors | Pageviews | Events | Visits | ViewsPerVisit | BounceRate | VisitDuration))
 }
 
 /// The statement keeps the rows of visits with a matching event (`visit_id IN matched`): visit

@@ -9,8 +9,8 @@ use super::columns::{
 };
 use duckdb::types::Value;
 
-use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::adapters::duckdb::day_totals::{DayTotals, Rolled};
+use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
 
@@ -248,7 +248,8 @@ impl Plan<'_> {
              count(*)::BIGINT, sum(visit_start::INTEGER)::BIGINT, sum(bounce_delta)::BIGINT, \
              sum(duration_delta)::BIGINT FROM (",
         );
-        let columns = "SELECT ts, name, visitor_id, visit_start, bounce_delta, duration_delta FROM events WHERE site_id = ";
+        let columns =
+            "SELECT ts, name, visitor_id, visit_start, bounce_delta, duration_delta FROM events WHERE site_id = ";
         for (i, (from, to)) in [(self.period.start, skip.0), (skip.1, self.period.end)].into_iter().enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
