@@ -384,7 +384,13 @@ fn engine_with(evs: &[Ev], how: Stored) -> CachedReports {
 /// job: the ones not `late` first, the job run at `rolled_at` minutes after DAY0 (if at all), then the late ones,
 /// then the job again at the end when `again`. Returns the engine adding up day totals and the
 /// one counting every event.
-fn rolled_engines(evs: &[Ev], late: &[bool], rolled_at: Option<i64>, tz: chrono_tz::Tz, again: bool) -> (DuckReports, DuckReports) {
+fn rolled_engines(
+    evs: &[Ev],
+    late: &[bool],
+    rolled_at: Option<i64>,
+    tz: chrono_tz::Tz,
+    again: bool,
+) -> (DuckReports, DuckReports) {
     let db = Database::open_in_memory().unwrap();
     db.connect()
         .unwrap()
