@@ -46,7 +46,11 @@ const MIN_ROLLED_DAYS: usize = 3;
 /// How many days before the day before a day's visitors are looked for (`gaps`). No visitor id
 /// the server gives lives this long: keys are salted per day and their numbers forgotten after
 /// two days, numbers are never given again.
-const GAP_DAYS: i64 = 7;
+pub(super) const GAP_DAYS: i64 = 7;
+
+/// The tables the job rolls together, deleted together: a day has a row in `day_totals` exactly
+/// when it has its rows in `day_dims`.
+const ROLLED_TABLES: [&str; 2] = ["day_totals", "day_dims"];
 
 /// What the writer and the job share: one of them at a time changes `events` and `day_totals`
 /// together, and the writer knows which events fall on rolled days.
@@ -100,7 +104,7 @@ fn date(day: i64) -> NaiveDate {
 }
 
 /// The instant local day `day` of `tz` begins.
-fn midnight(tz: Tz, day: i64) -> i64 {
+pub(super) fn midnight(tz: Tz, day: i64) -> i64 {
     local_midnight(tz, date(day)).timestamp_micros()
 }
 
@@ -116,11 +120,13 @@ pub(super) fn forget_days_of(
     let days: BTreeSet<(u32, i64)> =
         events.iter().filter(|e| late(e)).map(|e| (e.site_id, utc_day(e.ts) - 1)).collect();
     for (site, day) in days {
-        tx.execute(
-            "DELETE FROM day_totals WHERE site_id = ? AND day BETWEEN ? AND ?",
-            params![site, day, day + 3 + GAP_DAYS],
-        )
-        .map_err(internal)?;
+        for table in ROLLED_TABLES {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE site_id = ? AND day BETWEEN ? AND ?"),
+                params![site, day, day + 3 + GAP_DAYS],
+            )
+            .map_err(internal)?;
+        }
     }
     Ok(())
 }
@@ -128,11 +134,13 @@ pub(super) fn forget_days_of(
 /// In retention's transaction: the rows of the days events before `cutoff` were deleted from,
 /// and of the days whose shared visitors and gaps change with them.
 pub(super) fn forget_before(tx: &Transaction<'_>, site_id: u32, cutoff: i64) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM day_totals WHERE site_id = ? AND day <= ?",
-        params![site_id, utc_day(cutoff) + 2 + GAP_DAYS],
-    )
-    .map_err(internal)?;
+    for table in ROLLED_TABLES {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE site_id = ? AND day <= ?"),
+            params![site_id, utc_day(cutoff) + 2 + GAP_DAYS],
+        )
+        .map_err(internal)?;
+    }
     Ok(())
 }
 
@@ -153,7 +161,13 @@ pub(super) fn roll_until(
         let horizon = local_day(tz, cutoff);
         {
             let _held = gate.enter();
-            super::changed(conn, "DELETE FROM day_totals WHERE site_id = ? AND tz <> ?", params![site, tz_name])?;
+            for table in ROLLED_TABLES {
+                super::changed(
+                    conn,
+                    &format!("DELETE FROM {table} WHERE site_id = ? AND tz <> ?"),
+                    params![site, tz_name],
+                )?;
+            }
         }
         let have: BTreeSet<i64> = super::all_rows(
             conn,
@@ -181,6 +195,8 @@ pub(super) fn roll_until(
         let missing: Vec<i64> = (first..horizon).filter(|d| !have.contains(d)).collect();
         for run in runs(&missing) {
             rolled += roll_days(conn, gate, site, tz, run)?;
+            // Lets a writer waiting on the gate in before the next run takes it again.
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
     Ok(rolled)
@@ -241,6 +257,7 @@ fn roll_days(
             params![site, ts_param(span.start), ts_param(midnight(tz, to)), from, to, tz.name(), 1 + GAP_DAYS],
         )
         .map_err(internal)?;
+    super::day_dims::roll(&tx, site, tz.name(), &day, (span.start, midnight(tz, to)), (from, to))?;
     tx.commit().map_err(internal)?;
     Ok(n as u64)
 }
@@ -253,6 +270,10 @@ pub enum Rolled {
     /// Local days `[first, after)` of the period's time zone are rolled (the statement reads
     /// their rows in the same transaction), covering the instants `skip`; the rest is scanned.
     Days { days: (i64, i64), skip: (i64, i64) },
+    /// A breakdown by the rolled dimension `dim` (see `day_dims`): the rows of local days
+    /// `[first, after)`, the events of the `rest` of the period, less the visitors of the rest
+    /// also seen with the same value on the run's days `near` it.
+    Groups { dim: &'static str, days: (i64, i64), rest: [(i64, i64); 2], near: Vec<(i64, i64)> },
 }
 
 /// The additive KPIs of a period or a day (see [`period_totals`]).
@@ -300,7 +321,11 @@ type DayRow = (i64, DayTotals, i64, i64);
 
 /// The longest run of consecutive rolled days of `period`'s time zone wholly inside it, with
 /// its first day; `None` when shorter than `MIN_ROLLED_DAYS`.
-fn rolled_run(conn: &Connection, site_id: u32, period: &Period) -> Result<Option<(i64, Vec<DayRow>)>, StoreError> {
+pub(super) fn rolled_run(
+    conn: &Connection,
+    site_id: u32,
+    period: &Period,
+) -> Result<Option<(i64, Vec<DayRow>)>, StoreError> {
     let tz = period.tz;
     let start_day = local_day(tz, period.start);
     let first = if midnight(tz, start_day) < period.start { start_day + 1 } else { start_day };
@@ -354,17 +379,23 @@ pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) ->
     let (head, tail) = ((period.start, at(first)), (at(after), period.end));
     let (rest, head_n, tail_n) = rest_totals(conn, site_id, head, tail)?;
     total.add(&rest);
-    // A visitor of the rest can also be on the run's days near the side it is on (`GAP_DAYS`).
-    let reach = GAP_DAYS + 1;
-    let mut near = Vec::new();
-    if head_n > 0 {
-        near.push((at(first), at((first + reach).min(after))));
-    }
-    if tail_n > 0 {
-        near.push((at((after - reach).max(first)), at(after)));
-    }
+    let near = near_rest(period.tz, (first, after), (head_n > 0, tail_n > 0));
     total.visitors -= also_in_run(conn, site_id, head, tail, &near)?;
     Ok(Some(total))
+}
+
+/// The instants of the run's days `[first, after)` near each side of it that has events around
+/// it (`sides`: before, after): a visitor of the rest can also be there (`GAP_DAYS`).
+pub(super) fn near_rest(tz: Tz, (first, after): (i64, i64), sides: (bool, bool)) -> Vec<(i64, i64)> {
+    let (at, reach) = (|d: i64| midnight(tz, d), GAP_DAYS + 1);
+    let mut near = Vec::new();
+    if sides.0 {
+        near.push((at(first), at((first + reach).min(after))));
+    }
+    if sides.1 {
+        near.push((at((after - reach).max(first)), at(after)));
+    }
+    near
 }
 
 /// `SELECT` of the columns of the events of `site_id` in `[from, to)`, the range as parameters.
@@ -490,6 +521,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows, vec![(0, 1, 0, 0), (1, 2, 1, 0), (2, 1, 0, 0), (3, 1, 0, 0), (4, 1, 0, 1)]);
+        // Per page ('/' for all): the same; per entry page too, with a visit each day but day 1's
+        // second event, which continues visit 1.
+        let page: Vec<(i64, Option<String>, i64, i64, i64, i64)> = super::super::all_rows(
+            &conn,
+            "SELECT day, value, visitors, visits, shared_prev, gaps FROM day_dims WHERE dim = 'page' ORDER BY day",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+        let slash = Some("/".to_string());
+        let want: Vec<_> = [(0, 1, 1, 0, 0), (1, 2, 1, 1, 0), (2, 1, 1, 0, 0), (3, 1, 1, 0, 0), (4, 1, 1, 0, 1)]
+            .into_iter()
+            .map(|(d, v, n, s, g)| (d, slash.clone(), v, n, s, g))
+            .collect();
+        assert_eq!(page, want);
+        let browsers: i64 = conn
+            .query_row("SELECT count(*) FROM day_dims WHERE dim = 'browser' AND value = '(not set)'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(browsers, 5, "a missing browser is labelled as breakdowns label it");
         // Day 4 has a visitor of day 2 but not of day 3: never added up with its neighbours.
         assert_eq!(period_totals(&conn, 1, &period(0, 121)).unwrap(), None);
         // Days 0-3: visitors 1, 2, 3, 4; the pageviews, visits and bounces add up.
@@ -519,6 +569,8 @@ mod tests {
         let days: Vec<i64> =
             super::super::all_rows(&conn, "SELECT day FROM day_totals ORDER BY day", [], |r| r.get(0)).unwrap();
         assert_eq!(days, Vec::<i64>::new(), "days 0-2 (day 1 in any time zone) and the two after");
+        let dims: i64 = conn.query_row("SELECT count(*) FROM day_dims", [], |r| r.get(0)).unwrap();
+        assert_eq!(dims, 0, "the days' dimension rows go with them");
         assert_eq!(period_totals(&conn, 1, &period(0, 4 * 24)).unwrap(), None, "nothing rolled");
         assert_eq!(roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap(), 5);
         let t = period_totals(&conn, 1, &period(0, 4 * 24)).unwrap().expect("rolled");

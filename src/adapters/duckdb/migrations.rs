@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (19, include_str!("migrations/19_visitor_numbers.sql")),
     (20, include_str!("migrations/20_visit_ends.sql")),
     (21, include_str!("migrations/21_day_totals.sql")),
+    (22, include_str!("migrations/22_day_dims.sql")),
 ];
 
 #[cfg(test)]

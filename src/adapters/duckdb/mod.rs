@@ -26,6 +26,7 @@ mod alerts;
 mod annotations;
 mod bench;
 mod crawlers;
+mod day_dims;
 mod day_totals;
 mod events;
 mod export;

@@ -93,7 +93,7 @@ fn render() -> String {
     out
 }
 
-/// The KPIs and a daily chart read from `day_totals`.
+/// The KPIs and a daily chart read from `day_totals`, a breakdown from `day_dims`.
 fn render_day_totals(out: &mut String) {
     use super::day_totals::{DayTotals, Rolled};
     let day = DayTotals { visitors: 5, pageviews: 9, events: 11, visits: 6, bounces: 2, duration_sum: 300 };
@@ -102,6 +102,15 @@ fn render_day_totals(out: &mut String) {
     for (body, rolled) in [
         (kpis, Rolled::Total(day)),
         (chart, Rolled::Days { days: (19_700, 19_702), skip: (1_702_000_000_000_000, 1_702_172_800_000_000) }),
+        (
+            json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "bounce_rate"], "dimensions": ["visit:source"], "pagination": {"limit": 10}}),
+            Rolled::Groups {
+                dim: "source",
+                days: (19_700, 19_702),
+                rest: [(1_701_900_000_000_000, 1_702_000_000_000_000), (1_702_172_800_000_000, 1_702_200_000_000_000)],
+                near: vec![(1_702_000_000_000_000, 1_702_172_800_000_000)],
+            },
+        ),
     ] {
         let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");
         let facts = PeriodFacts { rolled: Some(rolled), ..PeriodFacts::default() };

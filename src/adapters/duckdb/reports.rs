@@ -8,6 +8,7 @@ use std::time::Duration;
 use duckdb::Connection;
 use duckdb::types::Value;
 
+use super::day_dims::{period_groups, rolled_dim};
 use super::day_totals::{Rolled, period_days, period_totals};
 use super::internal;
 use super::report_sql::{
@@ -197,6 +198,9 @@ fn read_day_totals(conn: &Connection, site_id: u32, q: &Query, period: &Period) 
     }
     if reads_day_rows(q, period) {
         return period_days(conn, site_id, period);
+    }
+    if let Some(key) = rolled_dim(q) {
+        return period_groups(conn, site_id, key, period);
     }
     Ok(None)
 }

@@ -131,6 +131,7 @@ const SITE_TABLES: &[&str] = &[
     "events",
     "visit_ends",
     "day_totals",
+    "day_dims",
     "web_vitals",
     "engagements",
     "goals",

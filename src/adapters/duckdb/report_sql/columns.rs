@@ -161,7 +161,7 @@ pub(super) fn event_dim(sql: &mut Sql, dim: &Dimension, period: &Period) {
 /// A row dimension's column as breakdowns show it: missing values are `(not set)` where
 /// Plausible says so (its `field_or_blank_value`), which also keeps them one group when `ev`
 /// and `se` are joined on the dimension. Filters read the raw column.
-pub(super) fn labelled_column(dim: &Dimension) -> Option<String> {
+pub(in crate::adapters::duckdb) fn labelled_column(dim: &Dimension) -> Option<String> {
     let col = row_column(dim)?;
     let not_set = matches!(
         dim,

@@ -9,6 +9,7 @@ use super::columns::{
 };
 use duckdb::types::Value;
 
+use crate::adapters::duckdb::day_dims::events_in_ranges;
 use crate::adapters::duckdb::day_totals::{DayTotals, Rolled};
 use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
@@ -195,6 +196,9 @@ impl Plan<'_> {
         match &self.rolled {
             Some(Rolled::Total(totals)) => return rolled_total(sql, totals),
             Some(Rolled::Days { days, skip }) => return self.rolled_days(sql, site_id, *days, *skip),
+            Some(Rolled::Groups { dim, days, rest, near }) => {
+                return rolled_groups(sql, site_id, self.period.tz.name(), dim, *days, rest, near);
+            }
             None => {}
         }
         let dims = &self.q.dimensions;
@@ -403,4 +407,46 @@ const DAY_COLUMNS: &str = "visitors, pageviews, events, visits, bounces, duratio
 fn rolled_total(sql: &mut Sql, totals: &DayTotals) {
     let values = totals.values().map(|v| format!("{v}::BIGINT")).join(", ");
     sql.push(&format!(", ev AS (SELECT *, pageviews AS pv_sum FROM (VALUES ({values})) r({DAY_COLUMNS}))"));
+}
+
+/// `ev` of a breakdown by a rolled dimension (see `day_dims`): per value, the rows of the run's
+/// days (visitors less those shared with the day before inside the run), the events of the rest
+/// of the period aggregated alike, less the visitors of the rest also seen with the value on the
+/// run's days near it; the columns of the aggregates above.
+fn rolled_groups(
+    sql: &mut Sql,
+    site_id: u32,
+    tz: &str,
+    dim: &str,
+    (first, after): (i64, i64),
+    rest: &[(i64, i64); 2],
+    near: &[(i64, i64)],
+) {
+    let value = crate::adapters::duckdb::day_dims::dim_expr(dim);
+    let rest_columns = format!("{value} AS d0, visitor_id, name, visit_start, bounce_delta, duration_delta");
+    sql.push(", ev AS (WITH rest AS (");
+    events_in_ranges(sql, &rest_columns, site_id, rest);
+    sql.push(&format!(
+        ") SELECT d0, sum(visitors)::BIGINT AS visitors, sum(pageviews)::BIGINT AS pageviews, \
+         sum(events)::BIGINT AS events, sum(visits)::BIGINT AS visits, sum(pageviews)::BIGINT AS pv_sum, \
+         sum(bounces)::BIGINT AS bounces, sum(duration_sum)::BIGINT AS duration_sum FROM (\
+         SELECT value AS d0, visitors - CASE WHEN day > {first} THEN shared_prev ELSE 0 END AS visitors, \
+         pageviews, events, visits, bounces, duration_sum FROM day_dims WHERE site_id = "
+    ))
+    .param(Value::UInt(site_id))
+    .push(" AND dim = ")
+    .text_param(dim)
+    .push(" AND tz = ")
+    .text_param(tz)
+    .push(&format!(
+        " AND day >= {first} AND day < {after} UNION ALL SELECT d0, count(DISTINCT visitor_id), \
+         count(*) FILTER (WHERE name = 'pageview'), count(*), sum(visit_start::INTEGER), sum(bounce_delta), \
+         sum(duration_delta) FROM rest GROUP BY d0"
+    ));
+    if !near.is_empty() {
+        sql.push(" UNION ALL SELECT d0, -count(*), 0, 0, 0, 0, 0 FROM (SELECT d0, visitor_id FROM (");
+        events_in_ranges(sql, &format!("{value} AS d0, visitor_id"), site_id, near);
+        sql.push(") INTERSECT SELECT d0, visitor_id FROM rest) GROUP BY d0");
+    }
+    sql.push(") GROUP BY d0)");
 }

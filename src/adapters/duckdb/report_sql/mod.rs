@@ -9,6 +9,7 @@ mod ctes;
 
 use duckdb::types::Value;
 
+pub(super) use self::columns::labelled_column;
 use self::columns::{
     fast_visits, needs_events, needs_visits, summable_visits, visit_level, where_filters, without_goals,
 };
@@ -126,6 +127,7 @@ impl<'a> Plan<'a> {
             rolled: facts.rolled.filter(|r| match r {
                 Rolled::Total(_) => reads_day_totals(q),
                 Rolled::Days { .. } => reads_day_rows(q, period),
+                Rolled::Groups { dim, .. } => super::day_dims::rolled_dim(q) == Some(*dim),
             }),
         }
     }
