@@ -12,7 +12,7 @@
 use duckdb::types::Value;
 use duckdb::{Transaction, params};
 
-use super::day_totals::{GAP_DAYS, Rolled, midnight, near_rest, rolled_run};
+use super::day_totals::{GAP_DAYS, Rolled, RolledGroups, midnight, near_rest, rolled_run};
 use super::internal;
 use super::report_sql::labelled_column;
 use super::sql::ts_param;
@@ -110,12 +110,14 @@ pub(super) fn period_groups(
     let after = first + run.len() as i64;
     let (tz, at) = (period.tz, |d: i64| midnight(period.tz, d));
     let (head, tail) = ((period.start, at(first)), (at(after), period.end));
-    let (gaps, head_n, tail_n): (i64, i64, i64) = conn
+    let (gaps, head_n, tail_n, lowest): (i64, i64, i64, Option<u64>) = conn
         .query_row(
-            "SELECT (SELECT count(*) FROM day_dims WHERE site_id = $1 AND tz = $2 AND dim = $3 AND day > $4 \
+            "WITH rest AS (SELECT ts < $7 AS head, visitor_id FROM events WHERE site_id = $1 \
+             AND ((ts >= $6 AND ts < $7) OR (ts >= $8 AND ts < $9))) \
+             SELECT (SELECT count(*) FROM day_dims WHERE site_id = $1 AND tz = $2 AND dim = $3 AND day > $4 \
              AND day < $5 AND gaps > 0), \
-             (SELECT count(*) FROM events WHERE site_id = $1 AND ts >= $6 AND ts < $7), \
-             (SELECT count(*) FROM events WHERE site_id = $1 AND ts >= $8 AND ts < $9)",
+             (SELECT count(*) FROM rest WHERE head), (SELECT count(*) FROM rest WHERE NOT head), \
+             (SELECT min(visitor_id) FROM rest)",
             params![
                 site_id,
                 tz.name(),
@@ -127,23 +129,39 @@ pub(super) fn period_groups(
                 ts_param(tail.0),
                 ts_param(tail.1)
             ],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .map_err(internal)?;
     if gaps > 0 {
         return Ok(None);
     }
     let near = near_rest(tz, (first, after), (head_n > 0, tail_n > 0));
-    Ok(Some(Rolled::Groups { dim: key, days: (first, after), rest: [head, tail], near }))
+    Ok(Some(Rolled::Groups(RolledGroups {
+        dim: key,
+        days: (first, after),
+        rest: [head, tail],
+        near,
+        lowest: lowest.unwrap_or(0),
+    })))
 }
 
-/// The events of `site_id` in each range of `ranges`, as `SELECT {columns} ... UNION ALL ...`.
-pub(super) fn events_in_ranges(sql: &mut super::sql::Sql, columns: &str, site_id: u32, ranges: &[(i64, i64)]) {
+/// The events of `site_id` in each range of `ranges` (with visitor ids from `lowest` on, when
+/// given), as `SELECT {columns} ... UNION ALL ...`.
+pub(super) fn events_in_ranges(
+    sql: &mut super::sql::Sql,
+    columns: &str,
+    site_id: u32,
+    ranges: &[(i64, i64)],
+    lowest: Option<u64>,
+) {
     for (i, (from, to)) in ranges.iter().enumerate() {
         if i > 0 {
             sql.push(" UNION ALL ");
         }
         sql.push(&format!("SELECT {columns} FROM events WHERE site_id = ")).param(Value::UInt(site_id));
         sql.push(" AND ts >= ").param(ts_param(*from)).push(" AND ts < ").param(ts_param(*to));
+        if let Some(id) = lowest {
+            sql.push(" AND visitor_id >= ").param(Value::UBigInt(id));
+        }
     }
 }

@@ -270,10 +270,21 @@ pub enum Rolled {
     /// Local days `[first, after)` of the period's time zone are rolled (the statement reads
     /// their rows in the same transaction), covering the instants `skip`; the rest is scanned.
     Days { days: (i64, i64), skip: (i64, i64) },
-    /// A breakdown by the rolled dimension `dim` (see `day_dims`): the rows of local days
-    /// `[first, after)`, the events of the `rest` of the period, less the visitors of the rest
-    /// also seen with the same value on the run's days `near` it.
-    Groups { dim: &'static str, days: (i64, i64), rest: [(i64, i64); 2], near: Vec<(i64, i64)> },
+    /// A breakdown by a rolled dimension (see `day_dims`).
+    Groups(RolledGroups),
+}
+
+/// What a breakdown by the rolled dimension `dim` reads (see `day_dims`): the rows of local days
+/// `days` (`[first, after)`), the events of the `rest` of the period, less the visitors of the
+/// rest also seen with the same value on the run's days `near` it (read from visitor id `lowest`
+/// on, the rest's lowest: see `also_in_run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolledGroups {
+    pub dim: &'static str,
+    pub days: (i64, i64),
+    pub rest: [(i64, i64); 2],
+    pub near: Vec<(i64, i64)>,
+    pub lowest: u64,
 }
 
 /// The additive KPIs of a period or a day (see [`period_totals`]).
@@ -377,10 +388,10 @@ pub(super) fn period_totals(conn: &Connection, site_id: u32, period: &Period) ->
     total.visitors -= run[1..].iter().map(|(_, _, shared, _)| shared).sum::<i64>();
     let at = |d: i64| midnight(period.tz, d);
     let (head, tail) = ((period.start, at(first)), (at(after), period.end));
-    let (rest, head_n, tail_n) = rest_totals(conn, site_id, head, tail)?;
+    let (rest, head_n, tail_n, lowest) = rest_totals(conn, site_id, head, tail)?;
     total.add(&rest);
     let near = near_rest(period.tz, (first, after), (head_n > 0, tail_n > 0));
-    total.visitors -= also_in_run(conn, site_id, head, tail, &near)?;
+    total.visitors -= also_in_run(conn, site_id, head, tail, &near, lowest.unwrap_or(0))?;
     Ok(Some(total))
 }
 
@@ -404,20 +415,20 @@ fn events_in(sql: &mut String, params: &mut Vec<Value>, columns: &str, site_id: 
     params.extend([Value::UInt(site_id), ts_param(from), ts_param(to)]);
 }
 
-/// The KPIs of the events in `head` and `tail` (the period around a rolled run), and how many
-/// events each has.
+/// The KPIs of the events in `head` and `tail` (the period around a rolled run), how many
+/// events each has, and their lowest visitor id.
 fn rest_totals(
     conn: &Connection,
     site_id: u32,
     head: (i64, i64),
     tail: (i64, i64),
-) -> Result<(DayTotals, i64, i64), StoreError> {
+) -> Result<(DayTotals, i64, i64, Option<u64>), StoreError> {
     let (mut sql, mut params) = (
         String::from(
             "SELECT count(DISTINCT visitor_id), count(*) FILTER (WHERE name = 'pageview'), \
          count(*), coalesce(sum(visit_start::INTEGER), 0)::BIGINT, coalesce(sum(bounce_delta), 0)::BIGINT, \
-         coalesce(sum(duration_delta), 0)::BIGINT, count(*) FILTER (WHERE side = 0), count(*) FILTER (WHERE side = 1) \
-         FROM (",
+         coalesce(sum(duration_delta), 0)::BIGINT, count(*) FILTER (WHERE side = 0), count(*) FILTER (WHERE side = 1), \
+         min(visitor_id) FROM (",
         ),
         Vec::new(),
     );
@@ -426,17 +437,20 @@ fn rest_totals(
     sql.push_str(" UNION ALL ");
     events_in(&mut sql, &mut params, &format!("1 AS side, {columns}"), site_id, tail);
     sql.push(')');
-    conn.query_row(&sql, duckdb::params_from_iter(params), |r| Ok((totals_at(r, 0)?, r.get(6)?, r.get(7)?)))
+    conn.query_row(&sql, duckdb::params_from_iter(params), |r| Ok((totals_at(r, 0)?, r.get(6)?, r.get(7)?, r.get(8)?)))
         .map_err(internal)
 }
 
-/// How many visitors of `head` and `tail` are also on the run's days `near` their side.
+/// How many visitors of `head` and `tail` are also on the run's days `near` their side. Only
+/// ids from `lowest` (the rest's lowest) on are read there: visitor numbers count up from a
+/// visitor's first event, so the older days' row groups are skipped by their zone maps.
 fn also_in_run(
     conn: &Connection,
     site_id: u32,
     head: (i64, i64),
     tail: (i64, i64),
     near: &[(i64, i64)],
+    lowest: u64,
 ) -> Result<i64, StoreError> {
     if near.is_empty() {
         return Ok(0);
@@ -451,6 +465,8 @@ fn also_in_run(
             sql.push_str(" UNION ALL ");
         }
         events_in(&mut sql, &mut params, "visitor_id", site_id, *range);
+        sql.push_str(" AND visitor_id >= ?");
+        params.push(Value::UBigInt(lowest));
     }
     sql.push_str(") WHERE visitor_id IN (SELECT visitor_id FROM rest)");
     conn.query_row(&sql, duckdb::params_from_iter(params), |r| r.get(0)).map_err(internal)

@@ -95,7 +95,7 @@ fn render() -> String {
 
 /// The KPIs and a daily chart read from `day_totals`, a breakdown from `day_dims`.
 fn render_day_totals(out: &mut String) {
-    use super::day_totals::{DayTotals, Rolled};
+    use super::day_totals::{DayTotals, Rolled, RolledGroups};
     let day = DayTotals { visitors: 5, pageviews: 9, events: 11, visits: 6, bounces: 2, duration_sum: 300 };
     let kpis = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]});
     let chart = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "pageviews"], "dimensions": ["time:day"]});
@@ -104,12 +104,13 @@ fn render_day_totals(out: &mut String) {
         (chart, Rolled::Days { days: (19_700, 19_702), skip: (1_702_000_000_000_000, 1_702_172_800_000_000) }),
         (
             json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "bounce_rate"], "dimensions": ["visit:source"], "pagination": {"limit": 10}}),
-            Rolled::Groups {
+            Rolled::Groups(RolledGroups {
                 dim: "source",
                 days: (19_700, 19_702),
                 rest: [(1_701_900_000_000_000, 1_702_000_000_000_000), (1_702_172_800_000_000, 1_702_200_000_000_000)],
                 near: vec![(1_702_000_000_000_000, 1_702_172_800_000_000)],
-            },
+                lowest: 1 << 48,
+            }),
         ),
     ] {
         let q = parse_query(&body, chrono_tz::Europe::Berlin, NOW, None).expect("valid query");

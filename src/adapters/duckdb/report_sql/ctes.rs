@@ -10,7 +10,7 @@ use super::columns::{
 use duckdb::types::Value;
 
 use crate::adapters::duckdb::day_dims::events_in_ranges;
-use crate::adapters::duckdb::day_totals::{DayTotals, Rolled};
+use crate::adapters::duckdb::day_totals::{DayTotals, Rolled, RolledGroups};
 use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
@@ -196,9 +196,7 @@ impl Plan<'_> {
         match &self.rolled {
             Some(Rolled::Total(totals)) => return rolled_total(sql, totals),
             Some(Rolled::Days { days, skip }) => return self.rolled_days(sql, site_id, *days, *skip),
-            Some(Rolled::Groups { dim, days, rest, near }) => {
-                return rolled_groups(sql, site_id, self.period.tz.name(), dim, *days, rest, near);
-            }
+            Some(Rolled::Groups(g)) => return rolled_groups(sql, site_id, self.period.tz.name(), g),
             None => {}
         }
         let dims = &self.q.dimensions;
@@ -417,15 +415,12 @@ fn rolled_groups(
     sql: &mut Sql,
     site_id: u32,
     tz: &str,
-    dim: &str,
-    (first, after): (i64, i64),
-    rest: &[(i64, i64); 2],
-    near: &[(i64, i64)],
+    RolledGroups { dim, days: (first, after), rest, near, lowest }: &RolledGroups,
 ) {
     let value = crate::adapters::duckdb::day_dims::dim_expr(dim);
     let rest_columns = format!("{value} AS d0, visitor_id, name, visit_start, bounce_delta, duration_delta");
     sql.push(", ev AS (WITH rest AS (");
-    events_in_ranges(sql, &rest_columns, site_id, rest);
+    events_in_ranges(sql, &rest_columns, site_id, rest, None);
     sql.push(&format!(
         ") SELECT d0, sum(visitors)::BIGINT AS visitors, sum(pageviews)::BIGINT AS pageviews, \
          sum(events)::BIGINT AS events, sum(visits)::BIGINT AS visits, sum(pageviews)::BIGINT AS pv_sum, \
@@ -445,7 +440,7 @@ fn rolled_groups(
     ));
     if !near.is_empty() {
         sql.push(" UNION ALL SELECT d0, -count(*), 0, 0, 0, 0, 0 FROM (SELECT d0, visitor_id FROM (");
-        events_in_ranges(sql, &format!("{value} AS d0, visitor_id"), site_id, near);
+        events_in_ranges(sql, &format!("{value} AS d0, visitor_id"), site_id, near, Some(*lowest));
         sql.push(") INTERSECT SELECT d0, visitor_id FROM rest) GROUP BY d0");
     }
     sql.push(") GROUP BY d0)");

@@ -127,7 +127,7 @@ impl<'a> Plan<'a> {
             rolled: facts.rolled.filter(|r| match r {
                 Rolled::Total(_) => reads_day_totals(q),
                 Rolled::Days { .. } => reads_day_rows(q, period),
-                Rolled::Groups { dim, .. } => super::day_dims::rolled_dim(q) == Some(*dim),
+                Rolled::Groups(g) => super::day_dims::rolled_dim(q) == Some(g.dim),
             }),
         }
     }
