@@ -52,7 +52,10 @@ impl VisitFolding for DuckVisitFolder {
         let cutoff = newest.min(now_micros) - VISIT_TIMEOUT_MICROS - CLOSED_MARGIN;
         let mut outcome = fold_until(&mut conn, cutoff)?;
         let mut empty = self.empty.lock().unwrap_or_else(|p| p.into_inner());
-        outcome.days = super::day_totals::roll_until(&mut conn, &self.day_gate, cutoff, &mut empty)?;
+        // A day's rows hold only its own events (a visit's later events carry their share of it):
+        // a day is closed once events stop arriving for it, not when its visits end.
+        let day_cutoff = newest.min(now_micros) - DAY_CLOSED_MARGIN;
+        outcome.days = super::day_totals::roll_until(&mut conn, &self.day_gate, day_cutoff, &mut empty)?;
         Ok(outcome)
     }
 }
@@ -61,6 +64,11 @@ impl VisitFolding for DuckVisitFolder {
 /// stored out of time order by less than this (batches, clocks of several nodes) cannot reopen
 /// a folded visit.
 const CLOSED_MARGIN: i64 = 3_600_000_000;
+
+/// How much older than the newest stored event a local day must end before it is rolled (see
+/// `day_totals`): the writer's batches and queue lag by seconds; an event later than this (a
+/// spool, a slow node) takes its days' rows away and they are rolled again.
+const DAY_CLOSED_MARGIN: i64 = 5 * 60_000_000;
 
 /// Visit ids folded in one transaction at most (bounds its memory on a first fold of old data).
 const FOLD_BATCH: u64 = 1_000_000;
