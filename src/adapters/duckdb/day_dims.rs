@@ -12,7 +12,7 @@
 use duckdb::types::Value;
 use duckdb::{Transaction, params};
 
-use super::day_totals::{GAP_DAYS, Rolled, RolledGroups, midnight, near_rest, rolled_run};
+use super::day_totals::{GAP_DAYS, RollSource, Rolled, RolledGroups, midnight, near_rest, rolled_run};
 use super::internal;
 use super::report_sql::labelled_column;
 use super::sql::ts_param;
@@ -52,14 +52,13 @@ pub fn dim_expr(key: &str) -> String {
 }
 
 /// In the roll's transaction: the rows of local days `[from, to)` of `site` for every rolled
-/// dimension. `$2`/`$3` bound the events (from the week before `from` on), `day` is the local day
-/// expression of `ts`.
+/// dimension, from the events of `source`; `day` is the local day expression of `ts`.
 pub(super) fn roll(
     tx: &Transaction<'_>,
     site: u32,
     tz: &str,
     day: &str,
-    events: (i64, i64),
+    source: &RollSource,
     (from, to): (i64, i64),
 ) -> Result<(), StoreError> {
     for (key, _) in ROLLED_DIMS {
@@ -70,8 +69,7 @@ pub(super) fn roll(
         tx.execute(
             &format!(
                 "INSERT INTO day_dims \
-                 WITH ev AS (SELECT {day} AS day, {value} AS value, visitor_id, name, visit_start, bounce_delta, \
-                 duration_delta FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3), \
+                 WITH ev AS ({}), \
                  ids AS (SELECT DISTINCT day, value, visitor_id FROM ev), \
                  agg AS (SELECT day, value, count(DISTINCT visitor_id) AS visitors, \
                  count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events, \
@@ -86,11 +84,14 @@ pub(super) fn roll(
                  a.duration_sum, coalesce(sh.shared_prev, 0), coalesce(gp.gaps, 0) FROM agg a \
                  LEFT JOIN sh ON sh.day = a.day AND sh.value IS NOT DISTINCT FROM a.value \
                  LEFT JOIN gp ON gp.day = a.day AND gp.value IS NOT DISTINCT FROM a.value",
+                source.events(&format!(
+                    "{day} AS day, {value} AS value, visitor_id, name, visit_start, bounce_delta, duration_delta"
+                )),
                 same("x", "y"),
                 same("x", "y"),
                 same("x", "z"),
             ),
-            params![site, ts_param(events.0), ts_param(events.1), from, to, tz, 1 + GAP_DAYS, key],
+            params![site, ts_param(source.range.0), ts_param(source.range.1), from, to, tz, 1 + GAP_DAYS, key],
         )
         .map_err(internal)?;
     }

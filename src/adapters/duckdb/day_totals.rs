@@ -231,12 +231,21 @@ fn roll_days(
         *end = (*end).max(midnight(tz, to));
     }
     let tx = conn.transaction().map_err(internal)?;
+    let lowest: Option<u64> = tx
+        .query_row(
+            "SELECT min(visitor_id) FROM events WHERE site_id = ? AND ts >= ? AND ts < ?",
+            params![site, ts_param(midnight(tz, from)), ts_param(midnight(tz, to))],
+            |r| r.get(0),
+        )
+        .map_err(internal)?;
+    let range = (span.start, midnight(tz, to));
+    let source = RollSource { range, days_start: midnight(tz, from), lowest: lowest.unwrap_or(u64::MAX) };
+    let events = source.events(&format!("{day} AS day, visitor_id, name, visit_start, bounce_delta, duration_delta"));
     let n = tx
         .execute(
             &format!(
                 "INSERT INTO day_totals \
-                 WITH ev AS (SELECT {day} AS day, visitor_id, name, visit_start, bounce_delta, duration_delta \
-                 FROM events WHERE site_id = $1 AND ts >= $2 AND ts < $3), \
+                 WITH ev AS ({events}), \
                  ids AS (SELECT DISTINCT day, visitor_id FROM ev), \
                  agg AS (SELECT day, count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events, \
                  sum(visit_start::INTEGER) AS visits, sum(bounce_delta) AS bounces, sum(duration_delta) AS duration_sum \
@@ -254,12 +263,35 @@ fn roll_days(
                  FROM (SELECT range AS day FROM range($4, $5)) g LEFT JOIN agg USING (day) LEFT JOIN vis USING (day) \
                  LEFT JOIN sh USING (day) LEFT JOIN gp USING (day)"
             ),
-            params![site, ts_param(span.start), ts_param(midnight(tz, to)), from, to, tz.name(), 1 + GAP_DAYS],
+            params![site, ts_param(range.0), ts_param(range.1), from, to, tz.name(), 1 + GAP_DAYS],
         )
         .map_err(internal)?;
-    super::day_dims::roll(&tx, site, tz.name(), &day, (span.start, midnight(tz, to)), (from, to))?;
+    super::day_dims::roll(&tx, site, tz.name(), &day, &source, (from, to))?;
     tx.commit().map_err(internal)?;
     Ok(n as u64)
+}
+
+/// The events a roll reads (`$1`: the site, `$2`/`$3`: from the week before its days to their
+/// end): all of its days', and of the days before (visitors shared with them, gaps) only the
+/// visitor ids from the days' lowest on. Visitor numbers count up from a visitor's first event,
+/// so the week before mostly holds lower ids: they cannot be the days' visitors, and are neither
+/// read (zone maps skip their row groups) nor hashed.
+pub(super) struct RollSource {
+    /// From the week before the days to their end (`$2`, `$3`).
+    pub range: (i64, i64),
+    pub days_start: i64,
+    pub lowest: u64,
+}
+
+impl RollSource {
+    pub(super) fn events(&self, columns: &str) -> String {
+        let (start, lowest) = (self.days_start, self.lowest);
+        format!(
+            "SELECT {columns} FROM events WHERE site_id = $1 AND ts >= make_timestamp({start}) AND ts < $3 \
+             UNION ALL SELECT {columns} FROM events WHERE site_id = $1 AND ts >= $2 AND ts < make_timestamp({start}) \
+             AND visitor_id >= {lowest}::UBIGINT"
+        )
+    }
 }
 
 /// What the engine reads from `day_totals` instead of a period's events (see `PeriodFacts`).
