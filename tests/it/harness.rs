@@ -101,12 +101,8 @@ impl Server {
 
     /// Starts a server with extra environment variables (`SSL_CERT_FILE`, ...).
     pub fn start_env(data: &DataDir, http: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        // Short batches unless the test sets its own.
-        let interval: &[&str] =
-            if extra.contains(&"--batch-interval-ms") { &[] } else { &["--batch-interval-ms", "20"] };
         let mut child = Command::new(bin())
-            .args(["serve", "--http", http, "--data-dir", data.path_str()])
-            .args(interval)
+            .args(["serve", "--http", http, "--data-dir", data.path_str(), "--batch-interval-ms", "20"])
             .args(extra)
             // `IT_LOG=info cargo test ...` shows the servers' own account of a failing test.
             .env("HITKEEP_LOG_LEVEL", std::env::var("IT_LOG").unwrap_or("warn".into()))
