@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hitkeep::adapters::nats::{NatsQueue, NatsSettings};
 use hitkeep::domain::event::{Record, VitalSample};
-use hitkeep::ports::queue::{Batch, PublishError, RecordConsumer, RecordPublisher};
+use hitkeep::ports::queue::{Batch, HitRelay, PublishError, RecordConsumer, RecordPublisher};
 
 use crate::nats::Nats;
 
@@ -100,26 +100,62 @@ async fn queue_conformance_memory() {
     conformance(Arc::new(p), consumer, || unreachable!("a memory queue is not durable")).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queue_conformance_nats() {
-    let nats = Nats::start();
-    let settings = NatsSettings {
+fn nats_settings(nats: &Nats, stream: &str, max_bytes: i64) -> NatsSettings {
+    NatsSettings {
         servers: vec![nats.url()],
-        stream: "CONFORMANCE".into(),
+        stream: stream.into(),
         replicas: 1,
         max_age: Duration::from_secs(3600),
-        // Room for the first records, then full.
-        max_bytes: 20_000,
+        max_bytes,
         user: None,
         token: None,
         creds: None,
         max_in_flight: 100,
         publish_timeout: Duration::from_secs(2),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_conformance_nats() {
+    let nats = Nats::start();
+    // Room for the first records, then full.
+    let settings = nats_settings(&nats, "CONFORMANCE", 20_000);
     let queue = NatsQueue::connect(settings).await.expect("connect");
     let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let publisher = Arc::new(queue.publisher(closed.clone()));
     let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed.clone()));
     let q = queue.clone();
     conformance(publisher, consumer, move || Arc::new(q.consumer(closed.clone()))).await;
+}
+
+/// A leader's relay run aborted between `take` and `settle` (its session ended while it
+/// ingested): the next run gets those hits again, and settling its own batch acknowledges
+/// nothing it did not return. Seen in CI: the next settle paired the aborted run's messages with
+/// the next batch's outcomes and acknowledged 1,135 relayed hits never ingested.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_relay_hands_back_what_an_aborted_run_took() {
+    let nats = Nats::start();
+    let queue = NatsQueue::connect(nats_settings(&nats, "RELAYED", 1 << 20)).await.expect("connect");
+    let relay = queue.relay();
+    let send = |i: u32| relay.send(&format!("hit-{i}"), format!("{i}").into_bytes()).expect("sent").confirmed();
+    for i in 0..3 {
+        send(i).await.expect("confirmed");
+    }
+    let aborted = relay.take(10, Duration::from_millis(300)).await;
+    assert_eq!(aborted.len(), 3, "the first run took the three hits");
+    for i in 3..5 {
+        send(i).await.expect("confirmed");
+    }
+    // Every hit must come back in a batch that is then settled as handled; the relay's own
+    // redelivery (5 s acknowledgement wait) is given time to bring anything left behind.
+    let mut handled = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(12);
+    while handled.len() < 5 && std::time::Instant::now() < deadline {
+        let batch = relay.take(10, Duration::from_millis(300)).await;
+        handled.extend(batch.iter().map(|b| String::from_utf8_lossy(b).into_owned()));
+        relay.settle(vec![true; batch.len()]).await;
+    }
+    assert_eq!(handled.into_iter().collect::<Vec<_>>(), ["0", "1", "2", "3", "4"], "every relayed hit handled");
+    let after = relay.take(10, Duration::from_millis(300)).await;
+    assert!(after.is_empty(), "nothing comes again once settled: {after:?}");
 }

@@ -82,6 +82,17 @@ impl HitRelay for NatsRelay {
     fn take(&self, max: usize, wait: Duration) -> Pending<'_, Vec<Vec<u8>>> {
         Box::pin(async move {
             let mut taking = self.taking.lock().await;
+            // Taken by a run that was aborted before it settled them (its session ended while
+            // it pulled or ingested): handed back, so the leader ingests them again (their records'
+            // message ids de-duplicate what it had published). Left here, the next `settle` would
+            // pair them with the next batch's outcomes and acknowledge hits never ingested.
+            let unsettled = std::mem::take(&mut taking.1);
+            if !unsettled.is_empty() {
+                tracing::info!(hits = unsettled.len(), "handing back relayed hits an aborted run took");
+                for m in unsettled {
+                    let _ = m.ack_with(AckKind::Nak(None)).await;
+                }
+            }
             if taking.0.is_none() {
                 match self.consumer().await {
                     Ok(c) => taking.0 = Some(c),
