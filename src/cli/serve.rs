@@ -64,8 +64,9 @@ pub struct ServeArgs {
     /// Most client connections open at once; beyond it new connections get 503 and are closed.
     #[arg(long, env = "HITKEEP_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
-    /// DuckDB memory limit (e.g. 512MB, 2GB).
-    #[arg(long, env = "HITKEEP_DUCKDB_MEMORY_LIMIT", default_value = "1GB")]
+    /// DuckDB memory limit (e.g. 512MB, 2GB); with the default, a full pass over a database larger
+    /// than it (the first roll after an upgrade, an export) keeps the process under 1 GB.
+    #[arg(long, env = "HITKEEP_DUCKDB_MEMORY_LIMIT", default_value = "512MB")]
     pub duckdb_memory_limit: String,
     /// DuckDB worker threads.
     #[arg(long, env = "HITKEEP_DUCKDB_THREADS", default_value_t = 2)]

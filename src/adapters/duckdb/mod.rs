@@ -90,7 +90,9 @@ use crate::ports::store::{StoreError, StoreResult};
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct DuckSettings {
-    /// e.g. `1GB`; DuckDB's default would be 80 % of RAM.
+    /// e.g. `512MB`; DuckDB's default would be 80 % of RAM. A pass over a database larger than
+    /// the limit fills its cache up to it, and the process holds ~200 MiB besides (GeoIP,
+    /// user-agent rules, visitor state): 512 MB keeps a full pass under 1 GB of resident memory.
     pub memory_limit: String,
     pub threads: u16,
     /// WAL size that triggers a checkpoint. Each checkpoint rewrites the partly filled last row
@@ -101,7 +103,7 @@ pub struct DuckSettings {
 
 impl Default for DuckSettings {
     fn default() -> Self {
-        Self { memory_limit: "1GB".into(), threads: 2, checkpoint_threshold: "64MB".into() }
+        Self { memory_limit: "512MB".into(), threads: 2, checkpoint_threshold: "64MB".into() }
     }
 }
 
