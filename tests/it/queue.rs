@@ -159,3 +159,49 @@ async fn nats_relay_hands_back_what_an_aborted_run_took() {
     let after = relay.take(10, Duration::from_millis(300)).await;
     assert!(after.is_empty(), "nothing comes again once settled: {after:?}");
 }
+
+/// A pull cut short (a NATS node lost mid-pull, a timeout) leaves the rest of its batch
+/// delivered to nobody: the writer's lag must count those messages (a drain waiting on the
+/// consumer's undelivered count stopped early, in CI, with thousands unstored), and the writer
+/// takes them back at once rather than after their 30 s acknowledgement wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_writer_takes_back_what_a_cut_short_pull_holds() {
+    use async_nats::jetstream::consumer::pull;
+    use futures_util::StreamExt;
+    let nats = Nats::start();
+    let queue = NatsQueue::connect(nats_settings(&nats, "CUTSHORT", 1 << 20)).await.expect("connect");
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = queue.publisher(closed.clone());
+    let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed));
+    for i in 0..5 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    assert_eq!(take(&consumer, 5).await, [0, 1, 2, 3, 4]);
+    acknowledge(&consumer).await;
+    for i in 5..10 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    // Another pull on the writer's consumer takes the five and is never heard of again.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let durable = js.get_stream("CUTSHORT").await.unwrap().get_consumer::<pull::Config>("cutshort-writer").await;
+    let mut held = durable.unwrap().fetch().max_messages(5).messages().await.unwrap();
+    for _ in 0..5 {
+        held.next().await.expect("a message").expect("delivered");
+    }
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut lag_seen = 0;
+    while got.len() < 5 && started.elapsed() < Duration::from_secs(8) {
+        let c = consumer.clone();
+        let batch =
+            tokio::task::spawn_blocking(move || c.next_batch(5, Duration::from_millis(200), Duration::from_millis(50)))
+                .await
+                .unwrap();
+        if let Batch::Records(r) = batch {
+            got.extend(r.iter().map(site));
+        }
+        lag_seen = lag_seen.max(queue.metrics.consumer_pending.load(std::sync::atomic::Ordering::Relaxed));
+    }
+    assert_eq!(got, [5, 6, 7, 8, 9], "the held messages came back in order within 8 s");
+    assert_eq!(lag_seen, 5, "the lag counted the five held messages");
+}

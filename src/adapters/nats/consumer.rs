@@ -176,23 +176,36 @@ impl NatsConsumer {
         st.purged_at = Instant::now();
     }
 
-    async fn check_lag(&self, st: &mut State) {
+    /// Samples the writer's lag (once a second); `idle`: the last pull brought nothing.
+    async fn check_lag(&self, st: &mut State, idle: bool) {
         if st.lag_checked.elapsed() < Duration::from_secs(1) {
             return;
         }
         st.lag_checked = Instant::now();
-        if let Some(c) = st.consumer.as_mut()
-            && let Ok(info) = c.info().await
+        let Some(stream) = st.stream.as_mut() else { return };
+        let Ok(info) = stream.info().await else { return };
+        // The lag is what the stream holds beyond the database's position, not the consumer's
+        // count of messages it has not delivered: a pull cut short (a NATS node lost, a timeout)
+        // leaves the rest of its batch delivered to nobody, out of that count, until the writer
+        // repositions for it; a drain waiting on that count stopped with thousands unstored.
+        let lag = info.state.last_sequence.saturating_sub(st.position);
+        self.queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
+        // Messages beyond the database, none left for the consumer to deliver and none coming:
+        // a pull cut short holds them until their acknowledgement wait (30 s) runs out. Take
+        // them back now.
+        if lag > 0
+            && idle
+            && let Some(c) = st.consumer.as_mut()
+            && let Ok(ci) = c.info().await
+            && ci.num_pending == 0
         {
-            self.queue.metrics.consumer_pending.store(info.num_pending, Ordering::Relaxed);
+            tracing::info!(lag, held = ci.num_ack_pending, "messages held by a pull cut short; repositioning");
+            st.reset = true;
         }
         // The stream behind what the database holds: it lost messages (a nats-server restarted
         // from a lagging state) and will hand out stored sequences again. Reposition at once;
         // `reposition` continues from the stream's first message.
-        if let Some(stream) = st.stream.as_mut()
-            && let Ok(info) = stream.info().await
-            && info.state.last_sequence < st.position
-        {
+        if info.state.last_sequence < st.position {
             tracing::warn!(
                 stored = st.position,
                 stream_last = info.state.last_sequence,
@@ -224,7 +237,7 @@ impl RecordConsumer for NatsConsumer {
                 return None;
             }
             let pulled = tokio::time::timeout(expires + Duration::from_secs(5), self.pull(st, max, expires)).await;
-            self.check_lag(st).await;
+            self.check_lag(st, matches!(&pulled, Ok(r) if r.is_empty())).await;
             pulled.ok()
         });
         match records {

@@ -254,7 +254,7 @@ impl RecordPublisher for NatsPublisher {
             (
                 "hitkeep_nats_consumer_pending",
                 "gauge",
-                "Messages in the stream the writer has not taken yet (consumer lag; leader only).",
+                "Messages in the stream beyond what the writer has stored (its lag; leader only).",
                 &m.consumer_pending,
             ),
             (
