@@ -205,3 +205,24 @@ async fn nats_writer_takes_back_what_a_cut_short_pull_holds() {
     assert_eq!(got, [5, 6, 7, 8, 9], "the held messages came back in order within 8 s");
     assert_eq!(lag_seen, 5, "the lag counted the five held messages");
 }
+
+/// Messages the stream's age limit removed before the writer stored them are skipped (the
+/// writer goes on from the first one left) - the only gap it accepts without going back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_writer_skips_only_what_the_stream_no_longer_holds() {
+    let nats = Nats::start();
+    let mut settings = nats_settings(&nats, "AGED", 1 << 20);
+    settings.max_age = Duration::from_secs(1);
+    let queue = NatsQueue::connect(settings).await.expect("connect");
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = queue.publisher(closed.clone());
+    for i in 0..3 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for i in 3..5 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed));
+    assert_eq!(take(&consumer, 2).await, [3, 4], "the aged-out three are gone; the two left are taken");
+}

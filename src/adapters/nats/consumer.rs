@@ -129,7 +129,7 @@ impl NatsConsumer {
                 skipped = Some(message);
                 continue;
             }
-            if seq > st.expected && !st.fresh {
+            if seq > st.expected && !(st.fresh && Self::gone(st, seq).await) {
                 // Something before it will be redelivered later: go back for it, in order.
                 tracing::info!(expected = st.expected, got = seq, "out of order delivery; repositioning");
                 st.reset = true;
@@ -154,6 +154,26 @@ impl NatsConsumer {
             let _ = last.ack().await;
         }
         records
+    }
+
+    /// Right after repositioning, whether the messages from `expected` up to `seq` are gone from
+    /// the stream (its age or size limits removed them before they were stored) rather than held
+    /// by a pull cut short on a consumer the reposition could not replace: only a stream that
+    /// answers "no message" for `expected` lets the writer skip ahead.
+    async fn gone(st: &State, seq: u64) -> bool {
+        use async_nats::jetstream::stream::RawMessageErrorKind;
+        let Some(stream) = st.stream.as_ref() else { return false };
+        match stream.get_raw_message(st.expected).await {
+            Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => {
+                tracing::warn!(
+                    from = st.expected,
+                    to = seq - 1,
+                    "stream messages removed by its limits before they were stored; skipping them"
+                );
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Drops from the stream what the database holds: one request for many batches (at most

@@ -100,7 +100,8 @@ impl NatsSettings {
             num_replicas: self.replicas,
             max_age: self.max_age,
             max_bytes: self.max_bytes,
-            duplicate_window: Duration::from_secs(120),
+            // JetStream refuses a window longer than the age limit.
+            duplicate_window: Duration::from_secs(120).min(self.max_age),
             ..Default::default()
         }
     }
