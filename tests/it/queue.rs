@@ -225,4 +225,28 @@ async fn nats_writer_skips_only_what_the_stream_no_longer_holds() {
     }
     let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed));
     assert_eq!(take(&consumer, 2).await, [3, 4], "the aged-out three are gone; the two left are taken");
+    acknowledge(&consumer).await;
+    // One more ages out before the writer takes it: it is not counted as waiting, and the idle
+    // writer does not keep repositioning for it.
+    publish(&publisher, 5).await.expect("confirmed");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let idle = |c: Arc<dyn RecordConsumer + Sync>| async move {
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_millis(2500) {
+            let c = c.clone();
+            tokio::task::spawn_blocking(move || c.next_batch(5, Duration::from_millis(200), Duration::from_millis(50)))
+                .await
+                .unwrap();
+        }
+    };
+    idle(consumer.clone()).await;
+    let resets = queue.metrics.consumer_resets.load(std::sync::atomic::Ordering::Relaxed);
+    idle(consumer.clone()).await;
+    let lag = queue.metrics.consumer_pending.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(lag, 0, "nothing waits once the stream's limits removed it");
+    assert_eq!(
+        queue.metrics.consumer_resets.load(std::sync::atomic::Ordering::Relaxed),
+        resets,
+        "idle, no repositioning"
+    );
 }

@@ -208,7 +208,9 @@ impl NatsConsumer {
         // count of messages it has not delivered: a pull cut short (a NATS node lost, a timeout)
         // leaves the rest of its batch delivered to nobody, out of that count, until the writer
         // repositions for it; a drain waiting on that count stopped with thousands unstored.
-        let lag = info.state.last_sequence.saturating_sub(st.position);
+        // Messages the stream's limits removed unstored are not waiting any more.
+        let floor = st.position.max(info.state.first_sequence.saturating_sub(1));
+        let lag = info.state.last_sequence.saturating_sub(floor);
         self.queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
         // Messages beyond the database, none left for the consumer to deliver and none coming:
         // a pull cut short holds them until their acknowledgement wait (30 s) runs out. Take
