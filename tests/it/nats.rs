@@ -439,6 +439,43 @@ impl NatsCluster {
         (0..3).map(|i| format!("nats://127.0.0.1:{}", self.ports[i])).collect::<Vec<_>>().join(",")
     }
 
+    /// `stream` as every live server's monitoring endpoint reports it (the ground truth beside
+    /// hitkeep's sampled gauges, which a stalled writer leaves stale).
+    async fn stream_details(&self, stream: &str) -> Vec<serde_json::Value> {
+        let client = crate::harness::http();
+        let mut found = Vec::new();
+        for i in (0..3).filter(|i| self.nodes[*i].is_some()) {
+            let url = format!("http://127.0.0.1:{}/jsz?accounts=true&streams=true&consumers=true", self.ports[6 + i]);
+            let Ok(r) = client.get(&url).send().await else { continue };
+            let Ok(jsz) = r.json::<serde_json::Value>().await else { continue };
+            let streams = jsz["account_details"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|a| a["stream_detail"].as_array().into_iter().flatten().cloned().collect::<Vec<_>>());
+            found.extend(streams.filter(|s| s["name"] == stream));
+        }
+        found
+    }
+
+    /// Whether every live server reports the writer's consumer acknowledged (stored) up to the
+    /// hits' stream's last message.
+    async fn writer_caught_up(&self) -> bool {
+        let details = self.stream_details("HITKEEP").await;
+        !details.is_empty()
+            && details.iter().all(|s| {
+                let last = s["state"]["last_seq"].as_u64().unwrap_or(u64::MAX);
+                s["consumer_detail"].as_array().into_iter().flatten().any(|c| {
+                    c["name"] == "hitkeep-writer" && c["ack_floor"]["stream_seq"].as_u64().is_some_and(|a| a >= last)
+                })
+            })
+    }
+
+    /// Messages in `stream` as a live server reports them; `None` while no server answers.
+    async fn stream_messages(&self, stream: &str) -> Option<u64> {
+        self.stream_details(stream).await.iter().find_map(|s| s["state"]["messages"].as_u64())
+    }
+
     fn kill9(&mut self, i: usize) {
         if let Some(mut c) = self.nodes[i].take() {
             signal(&c, "KILL");
@@ -511,7 +548,8 @@ async fn nats_cluster_r3_kill9_of_the_hitkeep_leader_then_a_nats_node_loses_and_
                 drained &= value(&text, "hitkeep_nats_relay_pending") == 0.0;
             }
         }
-        if drained {
+        // The relay's stream is a work queue: what the leader settled is gone from it.
+        if drained && nats.stream_messages("HITKEEP_RECEIVED").await == Some(0) && nats.writer_caught_up().await {
             break (forwarded, relayed);
         }
         assert!(Instant::now() < deadline, "the relay and the stream did not drain in 40 s");
