@@ -48,6 +48,17 @@ async fn take(c: &Arc<dyn RecordConsumer + Sync>, max: usize) -> Vec<u32> {
     .unwrap()
 }
 
+/// One batch of up to `max` records on a blocking thread, as the writer asks for it.
+async fn next_batch(c: &Arc<dyn RecordConsumer + Sync>, max: usize) -> Vec<u32> {
+    let c = c.clone();
+    let batch =
+        tokio::task::spawn_blocking(move || c.next_batch(max, Duration::from_millis(200), Duration::from_millis(50)));
+    match batch.await.unwrap() {
+        Batch::Records(r) => r.iter().map(site).collect(),
+        Batch::Closed => Vec::new(),
+    }
+}
+
 async fn acknowledge(c: &Arc<dyn RecordConsumer + Sync>) {
     let c = c.clone();
     tokio::task::spawn_blocking(move || c.acknowledge()).await.unwrap();
@@ -192,14 +203,7 @@ async fn nats_writer_takes_back_what_a_cut_short_pull_holds() {
     let mut got = Vec::new();
     let mut lag_seen = 0;
     while got.len() < 5 && started.elapsed() < Duration::from_secs(8) {
-        let c = consumer.clone();
-        let batch =
-            tokio::task::spawn_blocking(move || c.next_batch(5, Duration::from_millis(200), Duration::from_millis(50)))
-                .await
-                .unwrap();
-        if let Batch::Records(r) = batch {
-            got.extend(r.iter().map(site));
-        }
+        got.extend(next_batch(&consumer, 5).await);
         lag_seen = lag_seen.max(queue.metrics.consumer_pending.load(std::sync::atomic::Ordering::Relaxed));
     }
     assert_eq!(got, [5, 6, 7, 8, 9], "the held messages came back in order within 8 s");
@@ -233,10 +237,7 @@ async fn nats_writer_skips_only_what_the_stream_no_longer_holds() {
     let idle = |c: Arc<dyn RecordConsumer + Sync>| async move {
         let t = std::time::Instant::now();
         while t.elapsed() < Duration::from_millis(2500) {
-            let c = c.clone();
-            tokio::task::spawn_blocking(move || c.next_batch(5, Duration::from_millis(200), Duration::from_millis(50)))
-                .await
-                .unwrap();
+            next_batch(&c, 5).await;
         }
     };
     idle(consumer.clone()).await;
