@@ -197,10 +197,10 @@ pub fn smtp_mailer(url: &str, from: &str) -> Result<Arc<dyn Mailer>, crate::port
 
 /// Seeds an open (stopped) database through the ingest pipeline, then flushes and checkpoints.
 pub fn seed(db: Database, sites: &[String], events: u64, days: u32) -> anyhow::Result<u64> {
-    // Batches of exactly one DuckDB row group: a transaction that fills row groups writes them
-    // compressed straight to the file, not through the WAL and a later checkpoint that reads
-    // and compresses them again (the writer's largest cost per hit when batches are small). The
-    // queue holds two batches so generation goes on while one is written.
+    // Batches of one DuckDB row group: few, large transactions (the writer's cost per hit falls
+    // with the batch size). They go through the WAL like the server's (see `Database::open` on
+    // optimistic writes), so a seeded file is laid out as a served one. The queue holds two
+    // batches so generation goes on while one is written.
     let rows = crate::adapters::duckdb::ROW_GROUP_ROWS;
     let mut config = offline_config(2 * rows);
     config.batch.max_records = rows;

@@ -122,6 +122,14 @@ pub struct PreviousPage {
     pub gap_ms: u32,
 }
 
+impl PreviousPage {
+    /// The gap in whole seconds, to the nearest (what is stored and reported: time on page is
+    /// in seconds, and seconds pack into half the bits of milliseconds).
+    pub fn gap_secs(&self) -> u32 {
+        self.gap_ms.saturating_add(500) / 1000
+    }
+}
+
 /// A Web Vitals measurement from a page load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalSample {

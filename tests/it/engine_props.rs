@@ -274,7 +274,8 @@ fn expected_exit_pages(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String,
     groups.into_iter().map(|(k, (v, n, p))| (k, (v.len() as u64, n, p))).collect()
 }
 
-/// Expected time on page (rounded seconds, `None` without a next pageview) per page of the
+/// Expected time on page (the average of gaps rounded to whole seconds, itself rounded; `None`
+/// without a next pageview) per page of the
 /// matching events: the gaps between consecutive pageviews of visits with a matching event,
 /// counted on the first page, the second pageview in `range`.
 fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String, Option<i64>> {
@@ -285,7 +286,8 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
     for v in &visits {
         let pvs: Vec<&Ev> = evs.iter().filter(|e| e.visit == *v && e.pageview).collect();
         for w in pvs.windows(2).filter(|w| inside(&w[1])) {
-            gaps.entry(PAGES[w[0].page]).or_default().push(w[1].ts - w[0].ts);
+            // Each gap in whole seconds, to the nearest millisecond's second (what is stored).
+            gaps.entry(PAGES[w[0].page]).or_default().push(((w[1].ts - w[0].ts) / 1000 + 500) / 1000);
         }
     }
     evs.iter()
@@ -293,7 +295,7 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
         .filter(|e| matches(f, e, evs, range))
         .map(|e| {
             let avg =
-                gaps.get(PAGES[e.page]).map(|g| (g.iter().sum::<i64>() as f64 / g.len() as f64 / 1e6).round() as i64);
+                gaps.get(PAGES[e.page]).map(|g| (g.iter().sum::<i64>() as f64 / g.len() as f64).round() as i64);
             (PAGES[e.page].to_string(), avg)
         })
         .collect()
@@ -368,7 +370,7 @@ fn engine_with(evs: &[Ev], how: Stored) -> CachedReports {
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
     store.append(&events, &[]).unwrap();
     if how.legacy {
-        db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_ms = NULL").unwrap();
+        db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_s = NULL").unwrap();
     }
     if let Some(minutes) = how.folded_at {
         fold_until(&mut db.connect().unwrap(), DAY0 + minutes * 60_000_000).unwrap();

@@ -110,7 +110,7 @@ fn event_row(e: &Event) -> StoreResult<[ToSqlOutput<'_>; 34]> {
     // Pageviews always carry a gap (0 on a visit's first), so rows stored before these columns
     // existed (NULL) can be told apart.
     let (prev_page, page_gap) = match (&e.visit_stats.previous_page, e.name == PAGEVIEW) {
-        (Some(p), true) => (borrowed(&p.path), owned(Value::UInt(p.gap_ms))),
+        (Some(p), true) => (borrowed(&p.path), owned(Value::UInt(p.gap_secs()))),
         (None, true) => (owned(Value::Null), owned(Value::UInt(0))),
         _ => (owned(Value::Null), owned(Value::Null)),
     };

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (20, include_str!("migrations/20_visit_ends.sql")),
     (21, include_str!("migrations/21_day_totals.sql")),
     (22, include_str!("migrations/22_day_dims.sql")),
+    (23, include_str!("migrations/23_page_gap_seconds.sql")),
 ];
 
 #[cfg(test)]
@@ -74,5 +75,26 @@ mod tests {
                 (None, None, None),
             ]
         );
+    }
+
+    #[test]
+    fn migration_23_keeps_page_gaps_in_whole_seconds() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < 23) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, prev_page, page_gap_ms)
+             VALUES (now(), 1, 'pageview', 1, 1, '/a', '/', 1499), (now(), 1, 'pageview', 2, 2, '/b', '/', 1500),
+                    (now(), 1, 'pageview', 3, 3, '/c', NULL, 0), (now(), 1, 'pageview', 4, 4, '/d', NULL, NULL),
+                    (now(), 1, 'pageview', 5, 5, '/e', '/', 61_999)",
+        )
+        .unwrap();
+        let last = super::MIGRATIONS.iter().find(|(v, _)| *v == 23).unwrap().1;
+        conn.execute_batch(last).unwrap();
+        let mut stmt = conn.prepare("SELECT page_gap_s FROM events ORDER BY visitor_id").unwrap();
+        let gaps: Vec<Option<u32>> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        // Rounded to the nearest second; NULL (stored before migration 16) stays NULL.
+        assert_eq!(gaps, vec![Some(1), Some(2), Some(0), None, Some(62)]);
     }
 }

@@ -157,6 +157,11 @@ impl Database {
             .max_memory(&settings.memory_limit)
             .and_then(|c| c.threads(settings.threads as i64))
             .and_then(|c| c.with("checkpoint_threshold", &settings.checkpoint_threshold))
+            // A transaction filling whole row groups (the seeder's, an import's) would write them
+            // to the file before its commit, each leaving its last blocks partly empty: 2.2 bytes
+            // per stored hit of 24 at 10 M seeded events. Through the WAL, the checkpoint packs
+            // them with the rest.
+            .and_then(|c| c.with("enable_optimistic_write", "false"))
             .map_err(internal)?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             let text = e.to_string();

@@ -183,7 +183,7 @@ pub(super) fn period_facts(
     }
     let legacy: i64 = conn
         .query_row(
-            "SELECT count(*) FROM events WHERE site_id = ? AND ts >= ? AND ts < ? AND name = 'pageview' AND page_gap_ms IS NULL",
+            "SELECT count(*) FROM events WHERE site_id = ? AND ts >= ? AND ts < ? AND name = 'pageview' AND page_gap_s IS NULL",
             duckdb::params![site_id, ts_param(period.start), ts_param(period.end)],
             |r| r.get(0),
         )

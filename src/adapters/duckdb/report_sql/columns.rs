@@ -229,7 +229,7 @@ pub(super) fn needed_columns(q: &Query) -> Vec<&'static str> {
         }
     }
     if q.metrics.contains(&Metric::TimeOnPage) {
-        cols.extend(["prev_page", "page_gap_ms"]);
+        cols.extend(["prev_page", "page_gap_s"]);
     }
     if q.metrics.iter().any(|m| m.is_revenue()) {
         cols.extend(["revenue_amount", "revenue_currency"]);

@@ -356,12 +356,12 @@ impl Plan<'_> {
     /// counts in the period of the pageview ending it); else a window over each visit.
     pub(super) fn time_on_page(&self, sql: &mut Sql) {
         let (page, average, rows) = if self.page_gaps {
-            ("prev_page", "avg(page_gap_ms) / 1000.0", "base WHERE name = 'pageview' AND prev_page IS NOT NULL")
+            ("prev_page", "avg(page_gap_s)", "base WHERE name = 'pageview' AND prev_page IS NOT NULL")
         } else {
             (
                 "pathname",
                 "avg(dt)",
-                "(SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts)) / 1000.0 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL",
+                "(SELECT pathname, visit_id, ((epoch_us(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_us(ts)) // 1000 + 500) // 1000 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL",
             )
         };
         sql.push(", tp AS (SELECT ");

@@ -24,7 +24,7 @@ pub struct PeriodFacts {
     /// Count distinct visitors with HyperLogLog (a large period).
     pub approx: bool,
     /// Every pageview of the period stores its previous page and gap (`prev_page`,
-    /// `page_gap_ms`): time on page is summed from them instead of a window over visits.
+    /// `page_gap_s`): time on page is summed from them instead of a window over visits.
     pub page_gaps: bool,
     /// The lowest and highest visit id of the period, when the statement tests visits for a
     /// matching event (see [`tests_matched_visits`]): the matching visits become a bitmap over
