@@ -210,6 +210,37 @@ async fn nats_writer_takes_back_what_a_cut_short_pull_holds() {
     assert_eq!(lag_seen, 5, "the lag counted the five held messages");
 }
 
+/// The lag gauge moves while the writer does not pull (stalled in a commit, a pull or a
+/// leadership change): it was sampled on the writer's own path and froze at its last value, so
+/// a drain waiting for 0 stopped the cluster with hits not stored. It reads 0 once the writer
+/// is gone from the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_lag_moves_while_the_writer_does_not_pull() {
+    let nats = Nats::start();
+    let queue = NatsQueue::connect(nats_settings(&nats, "STALLED", 1 << 20)).await.expect("connect");
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = queue.publisher(closed.clone());
+    let consumer: Arc<dyn RecordConsumer + Sync> = Arc::new(queue.consumer(closed));
+    let lag = || queue.metrics.consumer_pending.load(std::sync::atomic::Ordering::Relaxed);
+    for i in 0..3 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    assert_eq!(take(&consumer, 3).await, [0, 1, 2]);
+    acknowledge(&consumer).await;
+    for i in 3..10 {
+        publish(&publisher, i).await.expect("confirmed");
+    }
+    // No pull from here on.
+    let started = std::time::Instant::now();
+    while lag() != 7 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(lag(), 7, "the seven hits published after the writer's last batch");
+    drop(consumer);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(lag(), 0, "no writer on the node, no writer's lag (and no sampler left to set it again)");
+}
+
 /// Messages the stream's age limit removed before the writer stored them are skipped (the
 /// writer goes on from the first one left) - the only gap it accepts without going back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

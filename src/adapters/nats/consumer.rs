@@ -5,7 +5,7 @@
 //! and whatever JetStream redelivers up to it is skipped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer::PullConsumer};
@@ -22,6 +22,48 @@ pub struct NatsConsumer {
     closed: Arc<AtomicBool>,
     runtime: tokio::runtime::Handle,
     state: Mutex<State>,
+    /// The last stream sequence handed to the writer, for the lag sampler.
+    position: Arc<AtomicU64>,
+    /// Samples the lag once a second on its own: a writer stalled in a pull, a commit or a
+    /// leadership change would leave a gauge it sampled itself at its last value.
+    sampler: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for NatsConsumer {
+    fn drop(&mut self) {
+        self.sampler.abort();
+        // No writer on this node any more: no writer's lag to report.
+        self.queue.metrics.consumer_pending.store(0, Ordering::Relaxed);
+    }
+}
+
+/// What the stream holds beyond the database's position, not the consumer's count of messages
+/// it has not delivered: a pull cut short (a NATS node lost, a timeout) leaves the rest of its
+/// batch delivered to nobody, out of that count, until the writer repositions for it; a drain
+/// waiting on that count stopped with thousands unstored. Messages the stream's limits removed
+/// unstored are not waiting any more.
+fn lag(stream: &jetstream::stream::State, position: u64) -> u64 {
+    stream.last_sequence.saturating_sub(position.max(stream.first_sequence.saturating_sub(1)))
+}
+
+async fn sample_lag(queue: Arc<NatsQueue>, position: Arc<AtomicU64>) {
+    let mut stream = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if stream.is_none() {
+            stream = queue.pull_js.get_stream(&queue.settings.stream).await.ok();
+        }
+        let Some(s) = stream.as_mut() else { continue };
+        match tokio::time::timeout(Duration::from_secs(2), s.info()).await {
+            Ok(Ok(info)) => {
+                let lag = lag(&info.state, position.load(Ordering::Relaxed));
+                queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
+            }
+            // Asked again next time, through a fresh handle (the node may have moved).
+            _ => stream = None,
+        }
+    }
 }
 
 struct State {
@@ -58,7 +100,10 @@ impl NatsConsumer {
             position: 0,
             lag_checked: Instant::now(),
         };
-        Self { queue, closed, runtime: tokio::runtime::Handle::current(), state: Mutex::new(state) }
+        let runtime = tokio::runtime::Handle::current();
+        let position = Arc::new(AtomicU64::new(0));
+        let sampler = runtime.spawn(sample_lag(queue.clone(), position.clone()));
+        Self { queue, closed, runtime, state: Mutex::new(state), position, sampler }
     }
 
     /// Recreates the durable consumer: what a crashed run had pulled but not acknowledged comes
@@ -196,7 +241,8 @@ impl NatsConsumer {
         st.purged_at = Instant::now();
     }
 
-    /// Samples the writer's lag (once a second); `idle`: the last pull brought nothing.
+    /// Looks at the writer's lag (once a second) for what the writer must do about it; `idle`:
+    /// the last pull brought nothing.
     async fn check_lag(&self, st: &mut State, idle: bool) {
         if st.lag_checked.elapsed() < Duration::from_secs(1) {
             return;
@@ -204,13 +250,7 @@ impl NatsConsumer {
         st.lag_checked = Instant::now();
         let Some(stream) = st.stream.as_mut() else { return };
         let Ok(info) = stream.info().await else { return };
-        // The lag is what the stream holds beyond the database's position, not the consumer's
-        // count of messages it has not delivered: a pull cut short (a NATS node lost, a timeout)
-        // leaves the rest of its batch delivered to nobody, out of that count, until the writer
-        // repositions for it; a drain waiting on that count stopped with thousands unstored.
-        // Messages the stream's limits removed unstored are not waiting any more.
-        let floor = st.position.max(info.state.first_sequence.saturating_sub(1));
-        let lag = info.state.last_sequence.saturating_sub(floor);
+        let lag = lag(&info.state, st.position);
         self.queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
         // Messages beyond the database, none left for the consumer to deliver and none coming:
         // a pull cut short holds them until their acknowledgement wait (30 s) runs out. Take
@@ -262,7 +302,7 @@ impl RecordConsumer for NatsConsumer {
             self.check_lag(st, matches!(&pulled, Ok(r) if r.is_empty())).await;
             pulled.ok()
         });
-        match records {
+        let batch = match records {
             Some(r) if r.is_empty() && closed && st.in_hand.is_empty() => Batch::Closed,
             Some(r) => Batch::Records(r),
             None => {
@@ -271,7 +311,9 @@ impl RecordConsumer for NatsConsumer {
                 st.reset = true;
                 if closed { Batch::Closed } else { Batch::Records(Vec::new()) }
             }
-        }
+        };
+        self.position.store(st.position, Ordering::Relaxed);
+        batch
     }
 
     fn is_closed(&self) -> bool {
@@ -287,6 +329,7 @@ impl RecordConsumer for NatsConsumer {
         st.expected = stored + 1;
         st.position = stored;
         st.reset = true;
+        self.position.store(stored, Ordering::Relaxed);
     }
 
     fn position(&self) -> Option<QueuePosition> {
