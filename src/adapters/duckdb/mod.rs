@@ -27,6 +27,7 @@ mod annotations;
 mod bench;
 mod crawlers;
 mod day_dims;
+mod day_reads;
 mod day_totals;
 mod events;
 mod export;
