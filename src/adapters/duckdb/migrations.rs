@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (21, include_str!("migrations/21_day_totals.sql")),
     (22, include_str!("migrations/22_day_dims.sql")),
     (23, include_str!("migrations/23_page_gap_seconds.sql")),
+    (24, include_str!("migrations/24_ms_times.sql")),
 ];
 
 #[cfg(test)]
@@ -96,5 +97,30 @@ mod tests {
         let gaps: Vec<Option<u32>> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         // Rounded to the nearest second; NULL (stored before migration 16) stays NULL.
         assert_eq!(gaps, vec![Some(1), Some(2), Some(0), None, Some(62)]);
+    }
+
+    #[test]
+    fn migration_24_keeps_event_times_in_milliseconds() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < 24) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname)
+             VALUES (TIMESTAMP '2024-03-05 10:00:00.123456', 1, 'pageview', 1, 1, '/')",
+        )
+        .unwrap();
+        let last = super::MIGRATIONS.iter().find(|(v, _)| *v == 24).unwrap().1;
+        conn.execute_batch(last).unwrap();
+        let (kind, micros, same_day): (String, i64, i64) = conn
+            .query_row(
+                "SELECT typeof(ts), epoch_us(ts), count(*) OVER () FROM events \
+                 WHERE ts >= TIMESTAMP '2024-03-05' AND ts < TIMESTAMP '2024-03-06'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((kind.as_str(), same_day), ("TIMESTAMP_MS", 1));
+        assert_eq!(micros, 1_709_632_800_123_000, "the sub-millisecond digits are dropped");
     }
 }
