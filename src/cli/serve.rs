@@ -72,7 +72,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HITKEEP_DUCKDB_THREADS", default_value_t = 2)]
     pub duckdb_threads: u16,
     /// WAL size that triggers a checkpoint (larger: more compact file, longer replay after a crash).
-    #[arg(long, env = "HITKEEP_DUCKDB_CHECKPOINT_THRESHOLD", default_value = "64MB")]
+    #[arg(long, env = "HITKEEP_DUCKDB_CHECKPOINT_THRESHOLD", default_value = "256MB")]
     pub duckdb_checkpoint_threshold: String,
     /// A city-level MMDB (DB-IP City Lite or GeoLite2-City) for regions and cities; countries
     /// come from the embedded database either way.

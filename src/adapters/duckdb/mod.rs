@@ -97,14 +97,16 @@ pub struct DuckSettings {
     pub memory_limit: String,
     pub threads: u16,
     /// WAL size that triggers a checkpoint. Each checkpoint rewrites the partly filled last row
-    /// group and frees its old blocks, so a larger threshold leaves a more compact file; the cost
-    /// is a longer WAL replay after a crash.
+    /// group and leaves the last of the blocks it wrote partly empty, so a larger threshold leaves
+    /// a more compact file (256 MB rather than 64: -0.5 bytes per stored hit); the costs are a
+    /// longer WAL replay after a crash and more of the memory limit holding rows not yet
+    /// checkpointed.
     pub checkpoint_threshold: String,
 }
 
 impl Default for DuckSettings {
     fn default() -> Self {
-        Self { memory_limit: "512MB".into(), threads: 2, checkpoint_threshold: "64MB".into() }
+        Self { memory_limit: "512MB".into(), threads: 2, checkpoint_threshold: "256MB".into() }
     }
 }
 
