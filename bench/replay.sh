@@ -12,7 +12,7 @@ BIN=${BIN:-$CARGO_TARGET_DIR/release/hitkeep}
 LOADGEN=$CARGO_TARGET_DIR/release/examples/loadgen
 [ -x "$LOADGEN" ] || cargo build --release --locked --example loadgen
 W=$(mktemp -d); trap 'kill $(jobs -p) $HK 2>/dev/null; rm -rf "$W"' EXIT; HK=
-PORT=18290
+PORT=${PORT:-18290}
 "$BIN" site add shop.test --data-dir "$W" >/dev/null
 serve() {
   "$BIN" serve --http 127.0.0.1:$PORT --data-dir "$W" --trusted-proxies 127.0.0.1 --log-level error \
