@@ -275,9 +275,9 @@ fn expected_exit_pages(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String,
 }
 
 /// Expected time on page (the average of gaps rounded to whole seconds, itself rounded; `None`
-/// without a next pageview) per page of the
-/// matching events: the gaps between consecutive pageviews of visits with a matching event,
-/// counted on the first page, the second pageview in `range`.
+/// without a next pageview) per page of the matching events: the gaps between consecutive
+/// pageviews of visits with a matching event, counted on the first page, the second pageview in
+/// `range`.
 fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<String, Option<i64>> {
     let inside = |e: &&Ev| e.ts >= range.0 && e.ts < range.1;
     let visits: BTreeSet<u64> =
@@ -286,7 +286,7 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
     for v in &visits {
         let pvs: Vec<&Ev> = evs.iter().filter(|e| e.visit == *v && e.pageview).collect();
         for w in pvs.windows(2).filter(|w| inside(&w[1])) {
-            // Each gap in whole seconds, to the nearest millisecond's second (what is stored).
+            // Each gap in whole seconds, rounded from its milliseconds (as stored).
             gaps.entry(PAGES[w[0].page]).or_default().push(((w[1].ts - w[0].ts) / 1000 + 500) / 1000);
         }
     }
@@ -294,8 +294,7 @@ fn expected_time_on_page(evs: &[Ev], f: &F, range: (i64, i64)) -> BTreeMap<Strin
         .filter(inside)
         .filter(|e| matches(f, e, evs, range))
         .map(|e| {
-            let avg =
-                gaps.get(PAGES[e.page]).map(|g| (g.iter().sum::<i64>() as f64 / g.len() as f64).round() as i64);
+            let avg = gaps.get(PAGES[e.page]).map(|g| (g.iter().sum::<i64>() as f64 / g.len() as f64).round() as i64);
             (PAGES[e.page].to_string(), avg)
         })
         .collect()

@@ -34,6 +34,18 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
 mod tests {
     use crate::domain::plausible_names::{BROWSERS, MOBILE_APPS, OPERATING_SYSTEMS};
 
+    /// An in-memory database migrated up to `version`, holding `rows` (an `INSERT`) stored just
+    /// before it.
+    fn migrated_over(version: i32, rows: &str) -> duckdb::Connection {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < version) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(rows).unwrap();
+        conn.execute_batch(super::MIGRATIONS.iter().find(|(v, _)| *v == version).expect("the migration").1).unwrap();
+        conn
+    }
+
     #[test]
     fn migration_6_renames_every_pair_of_the_domain() {
         let sql = super::MIGRATIONS.iter().find(|(v, _)| *v == 6).map(|(_, sql)| *sql).expect("migration 6");
@@ -47,21 +59,15 @@ mod tests {
 
     #[test]
     fn migration_6_rewrites_rows_stored_with_uap_names() {
-        let conn = duckdb::Connection::open_in_memory().unwrap();
-        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v <= 5) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.execute_batch(
+        let conn = migrated_over(
+            6,
             "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, browser, browser_version, os, os_version, device)
              VALUES (now(), 1, 'pageview', 1, 1, '/', 'Mobile Safari', '17.5', 'iOS', '17.5', 'Tablet'),
                     (now(), 1, 'pageview', 2, 2, '/', 'Chrome Mobile WebView', '131.0', 'Android', '14', 'Mobile'),
                     (now(), 1, 'pageview', 3, 3, '/', 'Firefox', '133.0', 'Linux', NULL, 'Desktop'),
                     (now(), 1, 'pageview', 4, 4, '/', 'Chrome', '131.0', 'Mac OS X', '10.15', 'Desktop'),
                     (now(), 1, 'pageview', 5, 5, '/', NULL, NULL, NULL, NULL, 'Desktop')",
-        )
-        .unwrap();
-        let six = super::MIGRATIONS.iter().find(|(v, _)| *v == 6).unwrap().1;
-        conn.execute_batch(six).unwrap();
+        );
         let mut stmt = conn.prepare("SELECT browser, browser_version, os FROM events ORDER BY visitor_id").unwrap();
         let rows: Vec<(Option<String>, Option<String>, Option<String>)> =
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
@@ -80,19 +86,13 @@ mod tests {
 
     #[test]
     fn migration_23_keeps_page_gaps_in_whole_seconds() {
-        let conn = duckdb::Connection::open_in_memory().unwrap();
-        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < 23) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.execute_batch(
+        let conn = migrated_over(
+            23,
             "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname, prev_page, page_gap_ms)
              VALUES (now(), 1, 'pageview', 1, 1, '/a', '/', 1499), (now(), 1, 'pageview', 2, 2, '/b', '/', 1500),
                     (now(), 1, 'pageview', 3, 3, '/c', NULL, 0), (now(), 1, 'pageview', 4, 4, '/d', NULL, NULL),
                     (now(), 1, 'pageview', 5, 5, '/e', '/', 61_999)",
-        )
-        .unwrap();
-        let last = super::MIGRATIONS.iter().find(|(v, _)| *v == 23).unwrap().1;
-        conn.execute_batch(last).unwrap();
+        );
         let mut stmt = conn.prepare("SELECT page_gap_s FROM events ORDER BY visitor_id").unwrap();
         let gaps: Vec<Option<u32>> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         // Rounded to the nearest second; NULL (stored before migration 16) stays NULL.
@@ -101,17 +101,11 @@ mod tests {
 
     #[test]
     fn migration_24_keeps_event_times_in_milliseconds() {
-        let conn = duckdb::Connection::open_in_memory().unwrap();
-        for (_, sql) in super::MIGRATIONS.iter().filter(|(v, _)| *v < 24) {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.execute_batch(
+        let conn = migrated_over(
+            24,
             "INSERT INTO events (ts, site_id, name, visitor_id, visit_id, pathname)
              VALUES (TIMESTAMP '2024-03-05 10:00:00.123456', 1, 'pageview', 1, 1, '/')",
-        )
-        .unwrap();
-        let last = super::MIGRATIONS.iter().find(|(v, _)| *v == 24).unwrap().1;
-        conn.execute_batch(last).unwrap();
+        );
         let (kind, micros, same_day): (String, i64, i64) = conn
             .query_row(
                 "SELECT typeof(ts), epoch_us(ts), count(*) OVER () FROM events \
