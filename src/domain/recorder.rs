@@ -219,6 +219,7 @@ fn place_in_visit(
     event.visit_id = a.visit_id;
     event.traffic = a.attrs;
     event.visit_stats = a.stats;
+    event.ts = a.at;
     if pageview {
         event.visit_stats.previous_page = sessions.follow_page(visitor.current, &event.pathname, event.ts);
     }

@@ -15,6 +15,8 @@ struct ActiveVisit<S> {
     visitor_id: u64,
     visit_id: u64,
     last_seen: i64,
+    /// When its latest event (in arrival order, late ones aside) is stored: see [`stored_at`].
+    last_at: i64,
     /// Events so far, and whether the first was a pageview (for the bounce bookkeeping).
     events: u32,
     first_pageview: bool,
@@ -48,6 +50,17 @@ pub struct Assignment<S> {
     pub attrs: S,
     /// This event's share of the visit's numbers.
     pub stats: VisitStats,
+    /// When the event is stored (microseconds, a whole millisecond): see [`stored_at`].
+    pub at: i64,
+}
+
+/// Events are stored to the millisecond. An event of a visit not older than its previous one
+/// is stored at least a millisecond after it, so a visit's order survives in the stored times
+/// (its entry and exit pages, funnel steps, time on page): a page and an event sent within one
+/// millisecond would tie. A late event (older than the visit's latest) keeps its own time.
+fn stored_at(ts: i64, last_seen: i64, last_at: i64) -> i64 {
+    let at = ts - ts.rem_euclid(1000);
+    if ts >= last_seen { at.max(last_at + 1000) } else { at }
 }
 
 /// Assigns events to visits. Visit ids are increasing integers (they compress far better than
@@ -78,6 +91,7 @@ impl<S: Clone> Sessionizer<S> {
                         visitor_id: v.visitor_id,
                         visit_id: v.visit_id,
                         last_seen: v.last_seen,
+                        last_at: v.last_seen - v.last_seen.rem_euclid(1000),
                         events: v.events,
                         first_pageview: v.first_pageview,
                         attrs: v.attrs,
@@ -160,6 +174,10 @@ impl<S: Clone> Sessionizer<S> {
         };
         if let Some(found) = continued {
             let v = self.active.get_mut(&found).expect("present");
+            let at = stored_at(ts, v.last_seen, v.last_at);
+            if ts >= v.last_seen {
+                v.last_at = at;
+            }
             let stats = VisitStats {
                 visit_start: false,
                 bounce_delta: if v.events == 1 && v.first_pageview { -1 } else { 0 },
@@ -174,6 +192,7 @@ impl<S: Clone> Sessionizer<S> {
                 new_visit: false,
                 attrs: v.attrs.clone(),
                 stats,
+                at,
             };
             if found != key.current {
                 // Continued under today's id: today's key finds it from now on.
@@ -191,6 +210,7 @@ impl<S: Clone> Sessionizer<S> {
             visitor_id,
             visit_id,
             last_seen: ts,
+            last_at: ts - ts.rem_euclid(1000),
             events: 1,
             first_pageview: pageview,
             attrs: attrs.clone(),
@@ -202,7 +222,7 @@ impl<S: Clone> Sessionizer<S> {
         }
         let stats =
             VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0, previous_page: None };
-        Assignment { visitor_id, visit_id, new_visit: true, attrs, stats }
+        Assignment { visitor_id, visit_id, new_visit: true, attrs, stats, at: ts - ts.rem_euclid(1000) }
     }
 
     /// Records a pageview of `path` at `ts` in the visit `visitor` has open (call after
@@ -380,5 +400,18 @@ mod tests {
         }
         s.assign(key(1000), 120 * MIN, true, || ());
         assert_eq!(s.open_visits(), 1);
+    }
+
+    #[test]
+    fn a_visits_events_keep_their_order_when_stored_to_the_millisecond() {
+        let mut s: Sessionizer<()> = Sessionizer::new(1, 30 * MIN, []);
+        let t = 1_709_632_800_123_456;
+        let at = |s: &mut Sessionizer<()>, ts: i64| s.assign(key(7), ts, true, || ()).at;
+        assert_eq!(at(&mut s, t), t - 456, "to the millisecond");
+        assert_eq!(at(&mut s, t + 300), t - 456 + 1000, "the same millisecond: the next one");
+        assert_eq!(at(&mut s, t + 500), t - 456 + 2000, "and the one after");
+        assert_eq!(at(&mut s, t + 5_000_000), t - 456 + 5_000_000, "a later one keeps its own time");
+        assert_eq!(at(&mut s, t + 1_000_000), t - 456 + 1_000_000, "a late one too");
+        assert_eq!(s.assign(key(8), t, true, || ()).at, t - 456, "another visitor's is its own");
     }
 }

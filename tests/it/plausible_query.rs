@@ -41,6 +41,36 @@ async fn query(s: &Server, q: &Value) -> (u16, Value) {
 
 const DAY: [&str; 2] = ["2024-03-05", "2024-03-05"];
 
+/// Events are stored to the millisecond: two pageviews of one visit sent at the same instant
+/// (a tracker's burst, a replayed spool) keep the order they arrived in, so the visit's entry page
+/// is the first and its exit page the second (their stored times tied, and either could win).
+#[tokio::test]
+async fn pageviews_of_one_instant_keep_their_order_in_the_visit() {
+    let (_data, s) = server().await;
+    for path in ["/first", "/second", "/third"] {
+        pageview(&s, "1.1.1.1", CHROME_MAC, "2024-03-05T10:00:00.000123Z", path).await;
+    }
+    s.wait_stored(3.0).await;
+    for (dim, want) in [("visit:entry_page", "/first"), ("visit:exit_page", "/third")] {
+        let q = json!({"site_id": SITE, "date_range": DAY, "metrics": ["visits"], "dimensions": [dim]});
+        let (status, v) = query(&s, &q).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(rows(&v), vec![(vec![json!(want)], vec![json!(1)])], "{dim}");
+    }
+    let q = json!({"site_id": SITE, "date_range": DAY, "metrics": ["pageviews", "time_on_page"], "dimensions": ["event:page"],
+                   "order_by": [["event:page", "asc"]]});
+    let (_, v) = query(&s, &q).await;
+    assert_eq!(
+        rows(&v),
+        vec![
+            (vec![json!("/first")], vec![json!(1), json!(0)]),
+            (vec![json!("/second")], vec![json!(1), json!(0)]),
+            (vec![json!("/third")], vec![json!(1), Value::Null]),
+        ],
+        "each page but the last has a next one, a millisecond later"
+    );
+}
+
 /// Regression: `time_on_page` with an `event:page` dimension was a DuckDB binder error (500).
 /// Time on page here is the time until the visit's next pageview, averaged per page.
 #[tokio::test]
