@@ -15,7 +15,7 @@ struct ActiveVisit<S> {
     visitor_id: u64,
     visit_id: u64,
     last_seen: i64,
-    /// When its latest event (in arrival order, late ones aside) is stored: see [`stored_at`].
+    /// When its latest event (in arrival order, late ones aside) is stored: see `stored_at`.
     last_at: i64,
     /// Events so far, and whether the first was a pageview (for the bounce bookkeeping).
     events: u32,
@@ -50,17 +50,27 @@ pub struct Assignment<S> {
     pub attrs: S,
     /// This event's share of the visit's numbers.
     pub stats: VisitStats,
-    /// When the event is stored (microseconds, a whole millisecond): see [`stored_at`].
+    /// When the event is stored (microseconds, a whole millisecond): see `ActiveVisit::stored_at`.
     pub at: i64,
 }
 
-/// Events are stored to the millisecond. An event of a visit not older than its previous one
-/// is stored at least a millisecond after it, so a visit's order survives in the stored times
-/// (its entry and exit pages, funnel steps, time on page): a page and an event sent within one
-/// millisecond would tie. A late event (older than the visit's latest) keeps its own time.
-fn stored_at(ts: i64, last_seen: i64, last_at: i64) -> i64 {
-    let at = ts - ts.rem_euclid(1000);
-    if ts >= last_seen { at.max(last_at + 1000) } else { at }
+/// Events are stored to the millisecond: `ts` (microseconds) down to its whole millisecond.
+fn whole_ms(ts: i64) -> i64 {
+    ts - ts.rem_euclid(1000)
+}
+
+impl<S> ActiveVisit<S> {
+    /// When an event at `ts` is stored. One not older than the visit's latest is stored at least
+    /// a millisecond after it, so a visit's order survives in the stored times (its entry and
+    /// exit pages, funnel steps, time on page): a page and an event sent within one millisecond
+    /// would tie. A late event keeps its own time.
+    fn stored_at(&mut self, ts: i64) -> i64 {
+        if ts < self.last_seen {
+            return whole_ms(ts);
+        }
+        self.last_at = whole_ms(ts).max(self.last_at + 1000);
+        self.last_at
+    }
 }
 
 /// Assigns events to visits. Visit ids are increasing integers (they compress far better than
@@ -91,7 +101,7 @@ impl<S: Clone> Sessionizer<S> {
                         visitor_id: v.visitor_id,
                         visit_id: v.visit_id,
                         last_seen: v.last_seen,
-                        last_at: v.last_seen - v.last_seen.rem_euclid(1000),
+                        last_at: whole_ms(v.last_seen),
                         events: v.events,
                         first_pageview: v.first_pageview,
                         attrs: v.attrs,
@@ -174,10 +184,7 @@ impl<S: Clone> Sessionizer<S> {
         };
         if let Some(found) = continued {
             let v = self.active.get_mut(&found).expect("present");
-            let at = stored_at(ts, v.last_seen, v.last_at);
-            if ts >= v.last_seen {
-                v.last_at = at;
-            }
+            let at = v.stored_at(ts);
             let stats = VisitStats {
                 visit_start: false,
                 bounce_delta: if v.events == 1 && v.first_pageview { -1 } else { 0 },
@@ -210,7 +217,7 @@ impl<S: Clone> Sessionizer<S> {
             visitor_id,
             visit_id,
             last_seen: ts,
-            last_at: ts - ts.rem_euclid(1000),
+            last_at: whole_ms(ts),
             events: 1,
             first_pageview: pageview,
             attrs: attrs.clone(),
@@ -222,7 +229,7 @@ impl<S: Clone> Sessionizer<S> {
         }
         let stats =
             VisitStats { visit_start: true, bounce_delta: pageview as i8, duration_delta: 0, previous_page: None };
-        Assignment { visitor_id, visit_id, new_visit: true, attrs, stats, at: ts - ts.rem_euclid(1000) }
+        Assignment { visitor_id, visit_id, new_visit: true, attrs, stats, at: whole_ms(ts) }
     }
 
     /// Records a pageview of `path` at `ts` in the visit `visitor` has open (call after

@@ -42,7 +42,7 @@ impl Drop for NatsConsumer {
 /// batch delivered to nobody, out of that count, until the writer repositions for it; a drain
 /// waiting on that count stopped with thousands unstored. Messages the stream's limits removed
 /// unstored are not waiting any more.
-fn lag(stream: &jetstream::stream::State, position: u64) -> u64 {
+fn lag_of(stream: &jetstream::stream::State, position: u64) -> u64 {
     stream.last_sequence.saturating_sub(position.max(stream.first_sequence.saturating_sub(1)))
 }
 
@@ -57,7 +57,7 @@ async fn sample_lag(queue: Arc<NatsQueue>, position: Arc<AtomicU64>) {
         let Some(s) = stream.as_mut() else { continue };
         match tokio::time::timeout(Duration::from_secs(2), s.info()).await {
             Ok(Ok(info)) => {
-                let lag = lag(&info.state, position.load(Ordering::Relaxed));
+                let lag = lag_of(&info.state, position.load(Ordering::Relaxed));
                 queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
             }
             // Asked again next time, through a fresh handle (the node may have moved).
@@ -250,7 +250,7 @@ impl NatsConsumer {
         st.lag_checked = Instant::now();
         let Some(stream) = st.stream.as_mut() else { return };
         let Ok(info) = stream.info().await else { return };
-        let lag = lag(&info.state, st.position);
+        let lag = lag_of(&info.state, st.position);
         self.queue.metrics.consumer_pending.store(lag, Ordering::Relaxed);
         // Messages beyond the database, none left for the consumer to deliver and none coming:
         // a pull cut short holds them until their acknowledgement wait (30 s) runs out. Take

@@ -361,7 +361,7 @@ impl Plan<'_> {
             (
                 "pathname",
                 "avg(dt)",
-                "(SELECT pathname, visit_id, ((epoch_us(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_us(ts)) // 1000 + 500) // 1000 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL",
+                "(SELECT pathname, visit_id, (epoch_ms(lead(ts) OVER (PARTITION BY visit_id ORDER BY ts)) - epoch_ms(ts) + 500) // 1000 AS dt FROM base WHERE name = 'pageview') WHERE dt IS NOT NULL",
             )
         };
         sql.push(", tp AS (SELECT ");
