@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::DateTime;
 use serde_json::Value;
 
+use super::blocking;
 use crate::domain::imports::merge::{self, ImportGrouping};
 use crate::domain::query::limits::MAX_MERGE_GROUPS;
 use crate::domain::query::period::resolve_date_range;
@@ -39,15 +40,6 @@ pub struct ReportService {
     clock: Arc<dyn Clock>,
     /// Exchange rates to revenue goals' currencies (`--revenue-rates`).
     rates: RevenueRates,
-}
-
-/// Runs `f` on the blocking pool; a failed hop (a panic) is a storage failure.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ReportError> + Send + 'static,
-) -> Result<T, ReportError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(ReportError::Store(StoreError::Internal(e.to_string()))))
 }
 
 impl ReportService {
