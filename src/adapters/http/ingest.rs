@@ -245,6 +245,21 @@ fn site_host(f: &RequestFacts, explicit: Option<&str>) -> Option<String> {
     f.origin_host.clone().or_else(|| explicit.map(str::to_string)).or_else(|| f.referer_header.clone())
 }
 
+/// Where and when a hit of HitKeep's protocol happened: its site host (see `site_host`) and
+/// its time (see `timestamp`), from the body's `domain` and `timestamp` and the request.
+fn site_and_time(
+    state: &AppState,
+    f: &RequestFacts,
+    domain: Option<&str>,
+    raw_time: Option<&str>,
+) -> Result<(String, Option<i64>), HitRefused> {
+    let Some(site_host) = site_host(f, domain) else {
+        return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
+    };
+    let timestamp = timestamp(f, raw_time).map_err(|e| rejected(state, e))?;
+    Ok((site_host, timestamp))
+}
+
 /// The poem handlers of the ingest routes: each hands its protocol to `receive`.
 macro_rules! ingest_handlers {
     ($($(#[$doc:meta])* $name:ident => $endpoint:ident;)*) => {$(
@@ -281,10 +296,7 @@ fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<R
         Err(e) => return Err(rejected(state, e)),
     };
     page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
-    let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
-    };
-    let timestamp = timestamp(&f, p.timestamp.as_deref()).map_err(|e| rejected(state, e))?;
+    let (site_host, timestamp) = site_and_time(state, &f, p.domain.as_deref(), p.timestamp.as_deref())?;
     let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
     let hit = IncomingHit {
         timestamp,
@@ -312,10 +324,7 @@ fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<V
     // HitKeep's hk.js sends no page with events: fall back to the page that sent the request.
     let raw_page = p.u.or_else(|| f.referer_header.clone()).unwrap_or_else(|| "/".into());
     let page = Page::parse(&raw_page, raw_page.contains('#')).map_err(|e| rejected(state, e))?;
-    let Some(site_host) = site_host(&f, p.domain.as_deref()) else {
-        return Err(invalid(state, "origin", "no Origin header and no domain in the body"));
-    };
-    let timestamp = timestamp(&f, p.timestamp.as_deref()).map_err(|e| rejected(state, e))?;
+    let (site_host, timestamp) = site_and_time(state, &f, p.domain.as_deref(), p.timestamp.as_deref())?;
     let kind = hit_kind(false, name, props, p.revenue, p.sd, p.e).map_err(|e| rejected(state, e))?;
     let hit = IncomingHit {
         timestamp,
