@@ -40,6 +40,11 @@ pub fn readyz(state: Data<&Arc<AppState>>) -> Response {
         "queue_depth": depth,
         "queue_capacity": capacity,
     });
+    readiness(ready, body)
+}
+
+/// A readiness answer: `body` with 200 when ready, else with 503 and `Retry-After: 1`.
+pub(super) fn readiness(ready: bool, body: serde_json::Value) -> Response {
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut resp = Json(body).with_status(status).into_response();
     if !ready {

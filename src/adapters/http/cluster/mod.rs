@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::web::Data;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+use poem::{Endpoint, EndpointExt, Request, Response, Route, get, handler};
 
 use super::client_ip::ForwardedClient;
 use super::errors::json_error;
@@ -281,12 +281,7 @@ fn readyz(gate: Data<&Arc<ClusterGate>>) -> Response {
         "forward_queue_capacity": gate.forward.capacity(),
         "queue_connected": queue_connected,
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let mut resp = poem::web::Json(body).with_status(status).into_response();
-    if !ready {
-        resp.headers_mut().insert("retry-after", 1.into());
-    }
-    resp
+    health::readiness(ready, body)
 }
 
 /// The engine's metrics when it is open, plus the cluster's.
