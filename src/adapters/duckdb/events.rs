@@ -1,6 +1,6 @@
 //! The event store: appends batches through DuckDB's Appender.
 
-use duckdb::types::{Decimal, OrderedMap, TimeUnit, ToSqlOutput, Value, ValueRef};
+use duckdb::types::{TimeUnit, ToSqlOutput, Value, ValueRef};
 use duckdb::{Connection, appender_params_from_iter};
 
 use super::day_totals::DayGate;
@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use crate::domain::channel::Channel;
 use crate::domain::crawlers::{CrawlerFetch, tally};
-use crate::domain::event::{Engagement, Event, PAGEVIEW, TrafficSource, VitalSample};
+use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, REMEMBER_MICROS, VisitorNumber};
 use crate::ports::queue::QueuePosition;
-use crate::ports::store::{EventStore, ResumeState, StoreError, StoreResult};
+use crate::ports::store::{EventStore, ResumeState, StoreResult};
 
 /// One row per durable queue: the last stream sequence whose records are in `events`/`web_vitals`.
 /// Created here rather than in a migration: only a node fed by a durable queue needs it.
@@ -87,71 +87,6 @@ fn ts(micros: i64) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, micros)
 }
 
-/// One `events` row. Text is lent to the appender, not copied: a row has up to 20 strings and
-/// the writer appends every hit.
-fn event_row(e: &Event) -> StoreResult<[ToSqlOutput<'_>; 34]> {
-    let props = if e.props.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(OrderedMap::from(
-            e.props.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Text(v.clone()))).collect::<Vec<_>>(),
-        ))
-    };
-    // DECIMAL(18,3) from thousandths: exact, no float on the way.
-    let (amount, currency) = match &e.revenue {
-        Some(r) => (
-            owned(Value::Decimal(
-                Decimal::new(18, 3, r.thousandths as i128).map_err(|e| StoreError::Internal(e.to_string()))?,
-            )),
-            borrowed(&r.currency),
-        ),
-        None => (owned(Value::Null), owned(Value::Null)),
-    };
-    // Pageviews always carry a gap (0 on a visit's first), so rows stored before these columns
-    // existed (NULL) can be told apart.
-    let (prev_page, page_gap) = match (&e.visit_stats.previous_page, e.name == PAGEVIEW) {
-        (Some(p), true) => (borrowed(&p.path), owned(Value::UInt(p.gap_secs()))),
-        (None, true) => (owned(Value::Null), owned(Value::UInt(0))),
-        _ => (owned(Value::Null), owned(Value::Null)),
-    };
-    Ok([
-        owned(ts(e.ts)),
-        owned(Value::UInt(e.site_id)),
-        borrowed(&e.name),
-        owned(Value::UBigInt(e.visitor_id)),
-        owned(Value::UBigInt(e.visit_id)),
-        borrowed(&e.hostname),
-        borrowed(&e.pathname),
-        text(&e.traffic.referrer),
-        text(&e.traffic.source),
-        borrowed(e.traffic.channel.as_str()),
-        text(&e.traffic.utm.source),
-        text(&e.traffic.utm.medium),
-        text(&e.traffic.utm.campaign),
-        text(&e.traffic.utm.content),
-        text(&e.traffic.utm.term),
-        text(&e.location.country),
-        text(&e.location.region),
-        text(&e.location.city),
-        text(&e.browser),
-        text(&e.browser_version),
-        text(&e.os),
-        text(&e.os_version),
-        borrowed(e.device.as_str()),
-        e.screen.as_ref().map_or(owned(Value::Null), |s| borrowed(s.as_str())),
-        text(&e.language),
-        owned(props),
-        borrowed(&e.traffic.entry_page),
-        owned(Value::Boolean(e.visit_stats.visit_start)),
-        owned(Value::TinyInt(e.visit_stats.bounce_delta)),
-        owned(Value::UInt(e.visit_stats.duration_delta)),
-        amount,
-        currency,
-        prev_page,
-        page_gap,
-    ])
-}
-
 fn engagement_row<'a>(e: &'a Event, g: &Engagement) -> [ToSqlOutput<'a>; 8] {
     [
         owned(ts(e.ts)),
@@ -199,11 +134,12 @@ impl EventStore for DuckEventStore {
         // One transaction: either the whole batch lands or none of it (the caller retries).
         let tx = self.conn.transaction().map_err(internal)?;
         {
-            let mut app = tx.appender("events").map_err(internal)?;
-            for e in events.iter().filter(|e| e.engagement.is_none()) {
-                app.append_row(appender_params_from_iter(event_row(e)?)).map_err(internal)?;
+            let rows: Vec<&Event> = events.iter().filter(|e| e.engagement.is_none()).collect();
+            if !rows.is_empty() {
+                let mut app = tx.appender("events").map_err(internal)?;
+                app.append_record_batch(super::event_columns::event_batch(&rows)?).map_err(internal)?;
+                app.flush().map_err(internal)?;
             }
-            app.flush().map_err(internal)?;
         }
         let pruned_at = remember_numbers(&tx, &self.numbers, events, self.pruned_at)?;
         super::day_totals::forget_days_of(&tx, rolled.as_ref(), events)?;

@@ -29,6 +29,7 @@ mod crawlers;
 mod day_dims;
 mod day_reads;
 mod day_totals;
+mod event_columns;
 mod events;
 mod export;
 mod funnel;
