@@ -12,7 +12,8 @@
 use duckdb::types::Value;
 use duckdb::{Transaction, params};
 
-use super::day_totals::{GAP_DAYS, RollSource, Rolled, RolledGroups, midnight, near_rest, rolled_run};
+use super::day_reads::{near_rest, rolled_run};
+use super::day_totals::{GAP_DAYS, RollSource, Rolled, RolledGroups, midnight};
 use super::internal;
 use super::report_sql::labelled_column;
 use super::sql::ts_param;

@@ -28,8 +28,7 @@ use chrono::{DateTime, NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
 use duckdb::{Connection, Transaction, params};
 
-pub use super::day_reads::DayTotals;
-pub(super) use super::day_reads::{near_rest, period_days, period_totals, rolled_run};
+use super::day_reads::DayTotals;
 use super::internal;
 use super::sql::{local_micros, ts_param};
 use crate::domain::event::Event;

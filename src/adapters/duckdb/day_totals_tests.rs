@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use duckdb::{Connection, params};
 
 use super::*;
+use crate::adapters::duckdb::day_reads::{DayTotals, period_totals};
 use crate::domain::query::Period;
 
 const HOUR: i64 = 3_600_000_000;

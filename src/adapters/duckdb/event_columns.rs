@@ -19,7 +19,7 @@ const MAX_THOUSANDTHS: u64 = 999_999_999_999_999_999;
 /// The `events` columns, in the table's order, for `events` (none of them an engagement report).
 pub(super) fn event_batch(events: &[&Event]) -> StoreResult<RecordBatch> {
     let columns: Vec<(&str, ArrayRef)> = vec![
-        // Stored to the millisecond: the same truncation DuckDB's cast from microseconds makes.
+        // The writer has set each time to a whole millisecond (`Sessionizer::assign`).
         ("ts", Arc::new(TimestampMillisecondArray::from_iter_values(events.iter().map(|e| e.ts / 1000)))),
         ("site_id", Arc::new(UInt32Array::from_iter_values(events.iter().map(|e| e.site_id)))),
         ("name", text(events, |e| Some(&e.name))),
@@ -47,7 +47,10 @@ pub(super) fn event_batch(events: &[&Event]) -> StoreResult<RecordBatch> {
         ("language", text(events, |e| e.language.as_deref())),
         ("props", props(events)?),
         ("entry_page", text(events, |e| Some(&e.traffic.entry_page))),
-        ("visit_start", Arc::new(events.iter().map(|e| Some(e.visit_stats.visit_start)).collect::<BooleanArray>())),
+        (
+            "visit_start",
+            Arc::new(BooleanArray::from(events.iter().map(|e| e.visit_stats.visit_start).collect::<Vec<_>>())),
+        ),
         ("bounce_delta", Arc::new(Int8Array::from_iter_values(events.iter().map(|e| e.visit_stats.bounce_delta)))),
         (
             "duration_delta",
@@ -56,7 +59,7 @@ pub(super) fn event_batch(events: &[&Event]) -> StoreResult<RecordBatch> {
         ("revenue_amount", revenue_amounts(events)?),
         ("revenue_currency", text(events, |e| e.revenue.as_ref().map(|r| r.currency.as_str()))),
         ("prev_page", text(events, |e| previous_page(e).map(|p| p.path.as_str()))),
-        ("page_gap_s", Arc::new(events.iter().map(page_gap).collect::<UInt32Array>())),
+        ("page_gap_s", Arc::new(events.iter().map(|e| page_gap(e)).collect::<UInt32Array>())),
     ];
     RecordBatch::try_from_iter(columns).map_err(arrow_error)
 }
@@ -72,8 +75,8 @@ fn previous_page(e: &Event) -> Option<&PreviousPage> {
 
 /// Pageviews always carry a gap (0 on a visit's first), so rows stored before the column existed
 /// (NULL) can be told apart.
-fn page_gap(e: &&Event) -> Option<u32> {
-    (e.name == PAGEVIEW).then(|| e.visit_stats.previous_page.as_ref().map_or(0, |p| p.gap_secs()))
+fn page_gap(e: &Event) -> Option<u32> {
+    (e.name == PAGEVIEW).then(|| previous_page(e).map_or(0, PreviousPage::gap_secs))
 }
 
 fn props(events: &[&Event]) -> StoreResult<ArrayRef> {

@@ -95,7 +95,8 @@ fn render() -> String {
 
 /// The KPIs and a daily chart read from `day_totals`, a breakdown from `day_dims`.
 fn render_day_totals(out: &mut String) {
-    use super::day_totals::{DayTotals, Rolled, RolledGroups};
+    use super::day_reads::DayTotals;
+    use super::day_totals::{Rolled, RolledGroups};
     let day = DayTotals { visitors: 5, pageviews: 9, events: 11, visits: 6, bounces: 2, duration_sum: 300 };
     let kpis = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "visits", "bounce_rate", "visit_duration", "views_per_visit"]});
     let chart = json!({"site_id": "s.test", "date_range": "30d", "metrics": ["visitors", "pageviews"], "dimensions": ["time:day"]});

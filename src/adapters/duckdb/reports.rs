@@ -9,7 +9,8 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 use super::day_dims::{period_groups, rolled_dim};
-use super::day_totals::{Rolled, period_days, period_totals};
+use super::day_reads::{period_days, period_totals};
+use super::day_totals::Rolled;
 use super::internal;
 use super::report_sql::{
     PeriodFacts, build_sql, build_totals_sql, reads_day_rows, reads_day_totals, reads_folded_visits,

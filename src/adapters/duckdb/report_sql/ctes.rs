@@ -10,7 +10,8 @@ use super::columns::{
 use duckdb::types::Value;
 
 use crate::adapters::duckdb::day_dims::events_in_ranges;
-use crate::adapters::duckdb::day_totals::{DayTotals, Rolled, RolledGroups};
+use crate::adapters::duckdb::day_reads::DayTotals;
+use crate::adapters::duckdb::day_totals::{Rolled, RolledGroups};
 use crate::adapters::duckdb::sql::{Sql, goal_condition, ts_param};
 use crate::domain::query::{Dimension, EventDim, VisitDim};
 use crate::domain::revenue_rates::RevenueConversion;
