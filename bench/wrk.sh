@@ -5,7 +5,8 @@
 # Also prints the CPU each spent per request (server process, and hitkeep's writer thread) from
 # /proc: the ratio says how fast, the microseconds say what each request costs.
 # Usage: bench/wrk.sh [seconds=20] [connections=32] [threads=1]   (needs wrk: apt-get install wrk)
-# HK_BIN=/path/to/hitkeep compares another build of hitkeep against the same bare handler.
+# HK_BIN=/path/to/hitkeep compares another build of hitkeep against the same bare handler;
+# HK_ARGS="--duckdb-threads 1" passes more options to `hitkeep serve` (settings side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
@@ -48,7 +49,7 @@ kill $BARE; wait $BARE 2>/dev/null || true
 
 echo "== hitkeep /ingest"
 "$HK" site add shop.test --data-dir "$WORK/d" > /dev/null
-"$HK" serve --http 127.0.0.1:18080 --data-dir "$WORK/d" --trusted-proxies 127.0.0.1 --log-level warn > /dev/null & HKP=$!
+"$HK" serve --http 127.0.0.1:18080 --data-dir "$WORK/d" --trusted-proxies 127.0.0.1 --log-level warn ${HK_ARGS:-} > /dev/null & HKP=$!
 wait_port http://127.0.0.1:18080/healthz
 T0=$(ticks $HKP); W0=$(ticks $HKP hitkeep-writer)
 run_wrk http://127.0.0.1:18080 "$OUT/wrk-hitkeep.txt"

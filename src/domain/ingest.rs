@@ -385,7 +385,6 @@ impl IngestService {
         let hostname = hit
             .page
             .hostname
-            .clone()
             .or_else(|| super::site::normalize_host(&hit.site_host))
             .unwrap_or_else(|| site.domain.to_string());
         let source = classify(hit.referrer.as_deref(), site.domain.as_str(), &hit.page.utm, hit.page.paid_click);

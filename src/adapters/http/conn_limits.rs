@@ -166,6 +166,8 @@ impl<T> LimitedIo<T> {
     }
 
     fn scan_head(&mut self, bytes: &[u8]) {
+        static HEAD_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n\r\n"));
         let Phase::Head { tail, len } = self.phase else { return };
         // The blank line may straddle two reads: look at the joint, then at the new bytes.
         let tail = &tail[..len as usize];
@@ -174,7 +176,7 @@ impl<T> LimitedIo<T> {
         joint[..tail.len()].copy_from_slice(tail);
         joint[tail.len()..tail.len() + lead.len()].copy_from_slice(lead);
         let joint = &joint[..tail.len() + lead.len()];
-        if joint.windows(4).any(|w| w == b"\r\n\r\n") || bytes.windows(4).any(|w| w == b"\r\n\r\n") {
+        if HEAD_END.find(joint).is_some() || HEAD_END.find(bytes).is_some() {
             self.phase = Phase::Busy;
             return;
         }

@@ -2,7 +2,7 @@
 //! credentials allowed, because a `sendBeacon` of a JSON Blob is a credentialed request and a
 //! wildcard answer makes browsers drop it. No cookie is ever read on these paths.
 
-use poem::http::{Method, StatusCode, header};
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 /// Preflight answers are cached by browsers for a day.
@@ -18,13 +18,13 @@ impl<E: Endpoint> Endpoint for IngestCorsEndpoint<E> {
         let mut resp = if req.method() == Method::OPTIONS {
             let mut r = StatusCode::NO_CONTENT.into_response();
             let h = r.headers_mut();
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, "POST, OPTIONS".parse().expect("static"));
+            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST, OPTIONS"));
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 req.headers()
                     .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
                     .cloned()
-                    .unwrap_or_else(|| "content-type".parse().expect("static")),
+                    .unwrap_or_else(|| HeaderValue::from_static("content-type")),
             );
             h.insert(header::ACCESS_CONTROL_MAX_AGE, MAX_AGE_SECS.into());
             r
@@ -35,13 +35,13 @@ impl<E: Endpoint> Endpoint for IngestCorsEndpoint<E> {
         match origin {
             Some(o) => {
                 h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-                h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true".parse().expect("static"));
+                h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
             }
             None => {
-                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".parse().expect("static"));
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             }
         }
-        h.append(header::VARY, "Origin".parse().expect("static"));
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
         Ok(resp)
     }
 }

@@ -72,7 +72,7 @@ impl IntoResponse for BodyError {
 }
 
 /// Reads a body of at most `limit` bytes (a declared larger length is refused before reading).
-pub async fn read_limited(limit: usize, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, BodyError> {
+pub async fn read_limited(limit: usize, headers: &HeaderMap, body: Body) -> Result<bytes::Bytes, BodyError> {
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -85,7 +85,7 @@ pub async fn read_limited(limit: usize, headers: &HeaderMap, body: Body) -> Resu
         return Err(BodyError::Unreadable("request body not received within 10 s".into()));
     };
     match read {
-        Ok(b) => Ok(b.to_vec()),
+        Ok(b) => Ok(b),
         Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(BodyError::TooLarge(limit)),
         Err(e) => Err(BodyError::Unreadable(e.to_string())),
     }
