@@ -84,19 +84,20 @@ pub struct AuditEntry {
     pub ip: String,
 }
 
+/// A user to add.
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+}
+
 /// Users and their passwords.
 pub trait UserStore: Send + Sync {
     fn count_users(&self) -> StoreResult<u64>;
     /// Adds a user unless the e-mail is taken (`Ok(None)` then). `only_if_no_users` makes the
     /// check-and-insert of the first-run setup atomic.
-    fn add_user(
-        &self,
-        email: &Email,
-        name: &str,
-        password_hash: &str,
-        is_admin: bool,
-        only_if_no_users: bool,
-    ) -> StoreResult<Option<User>>;
+    fn add_user(&self, user: &NewUser<'_>, only_if_no_users: bool) -> StoreResult<Option<User>>;
     fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>>;
     fn users(&self) -> StoreResult<Vec<User>>;

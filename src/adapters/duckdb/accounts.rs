@@ -7,7 +7,8 @@ use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::language::Language;
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{
-    MembershipStore, SessionRecord, SessionStore, ShareRecord, ShareStore, TokenRecord, TokenStore, User, UserStore,
+    MembershipStore, NewUser, SessionRecord, SessionStore, ShareRecord, ShareStore, TokenRecord, TokenStore, User,
+    UserStore,
 };
 use crate::ports::store::{StoreError, StoreResult};
 
@@ -92,14 +93,8 @@ impl UserStore for DuckAccounts {
         self.conn().query_row("SELECT count(*) FROM users", [], |r| r.get(0)).map_err(internal)
     }
 
-    fn add_user(
-        &self,
-        email: &Email,
-        name: &str,
-        password_hash: &str,
-        is_admin: bool,
-        only_if_no_users: bool,
-    ) -> StoreResult<Option<User>> {
+    fn add_user(&self, user: &NewUser<'_>, only_if_no_users: bool) -> StoreResult<Option<User>> {
+        let NewUser { email, name, password_hash, is_admin } = *user;
         let conn = self.conn();
         let (users, same): (i64, i64) = conn
             .query_row("SELECT count(*), count(*) FILTER (email = ?) FROM users", [email.as_str()], |r| {

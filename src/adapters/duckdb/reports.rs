@@ -230,46 +230,41 @@ fn each_row<T>(
     Ok(out)
 }
 
-/// Runs one query over one period.
-pub fn run(
+/// Reads one query's rows (from `build_sql`): the metric cells and the total row count.
+fn read_query(
     conn: &Connection,
-    site_id: u32,
+    sql: &Sql,
     q: &Query,
     period: &Period,
-    goals: &[Goal],
-    settings: &EngineSettings,
+    approx: bool,
 ) -> Result<QueryResult, StoreError> {
-    in_snapshot(conn, || {
-        let facts = period_facts(conn, site_id, q, period, settings)?;
-        let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
-        let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
-        let mut total = 0u64;
-        let mut mixed_currencies = false;
-        let revenue = q.metrics.iter().any(|m| m.is_revenue());
-        let rows = each_row(conn, &sql, q, period, |dimensions, row| {
-            let mut metrics = (0..n_metrics)
-                .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
-            if revenue {
-                let currency: Option<String> = row.get(n_dims + n_metrics + 1).map_err(internal)?;
-                let currencies: i64 = row.get(n_dims + n_metrics + 2).map_err(internal)?;
-                mixed_currencies |= currencies > 1;
-                for (cell, m) in metrics.iter_mut().zip(&q.metrics) {
-                    if let (true, Some(amount), Some(c)) = (m.is_revenue(), cell.as_f64(), currency.as_ref()) {
-                        *cell = Cell::Money { amount, currency: c.clone() };
-                    }
+    let (n_dims, n_metrics) = (q.dimensions.len(), q.metrics.len());
+    let mut total = 0u64;
+    let mut mixed_currencies = false;
+    let revenue = q.metrics.iter().any(|m| m.is_revenue());
+    let rows = each_row(conn, sql, q, period, |dimensions, row| {
+        let mut metrics = (0..n_metrics)
+            .map(|i| Ok(to_cell(row.get::<_, Value>(n_dims + i).map_err(internal)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        total = row.get::<_, i64>(n_dims + n_metrics).map_err(internal)? as u64;
+        if revenue {
+            let currency: Option<String> = row.get(n_dims + n_metrics + 1).map_err(internal)?;
+            let currencies: i64 = row.get(n_dims + n_metrics + 2).map_err(internal)?;
+            mixed_currencies |= currencies > 1;
+            for (cell, m) in metrics.iter_mut().zip(&q.metrics) {
+                if let (true, Some(amount), Some(c)) = (m.is_revenue(), cell.as_f64(), currency.as_ref()) {
+                    *cell = Cell::Money { amount, currency: c.clone() };
                 }
             }
-            Ok(ResultRow { dimensions, metrics })
-        })?;
-        Ok(QueryResult {
-            total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
-            rows,
-            approximate: approx,
-            mixed_currencies,
-            time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
-        })
+        }
+        Ok(ResultRow { dimensions, metrics })
+    })?;
+    Ok(QueryResult {
+        total_rows: q.total_rows.then_some(if rows.is_empty() && q.offset == 0 { 0 } else { total }),
+        rows,
+        approximate: approx,
+        mixed_currencies,
+        time_labels: if q.time_labels { q.time_dimension().map(|g| period.labels(g)) } else { None },
     })
 }
 
@@ -300,24 +295,17 @@ pub(super) fn totals_at(row: &duckdb::Row<'_>, first: usize) -> Result<Totals, S
     Ok(Totals { visitors: num(0)?, pageviews: num(1)?, visits: num(2)?, bounces: num(3)?, visit_duration: num(4)? })
 }
 
-/// Additive totals per group (see `build_totals_sql`).
-pub fn run_totals(
-    conn: &Connection,
-    site_id: u32,
-    q: &Query,
-    period: &Period,
-    goals: &[Goal],
-    settings: &EngineSettings,
-) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-    in_snapshot(conn, || {
-        let facts = period_facts(conn, site_id, q, period, settings)?;
-        let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
-        let n = q.dimensions.len();
-        let rows = each_row(conn, &sql, q, period, |dimensions, row| {
-            Ok(TotalsRow { dimensions, totals: totals_at(row, n)? })
-        })?;
-        Ok((rows, approx))
-    })
+impl DuckReports {
+    /// Reads the period's facts and runs `f` with them, in one snapshot (see `in_snapshot`).
+    fn in_period<T>(
+        &self,
+        site_id: u32,
+        q: &Query,
+        period: &Period,
+        f: impl FnOnce(&Connection, PeriodFacts) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_conn(|conn| in_snapshot(conn, || f(conn, period_facts(conn, site_id, q, period, &self.settings)?)))
+    }
 }
 
 impl ReportStore for DuckReports {
@@ -328,7 +316,15 @@ impl ReportStore for DuckReports {
         period: &Period,
         goals: &[Goal],
     ) -> Result<(Vec<TotalsRow>, bool), StoreError> {
-        self.with_conn(|c| run_totals(c, site_id, q, period, goals, &self.settings))
+        // Additive totals per group (see `build_totals_sql`).
+        self.in_period(site_id, q, period, |conn, facts| {
+            let (approx, sql) = (facts.approx, build_totals_sql(site_id, q, period, goals, facts));
+            let n = q.dimensions.len();
+            let rows = each_row(conn, &sql, q, period, |dimensions, row| {
+                Ok(TotalsRow { dimensions, totals: totals_at(row, n)? })
+            })?;
+            Ok((rows, approx))
+        })
     }
 
     fn web_vitals(&self, site_id: u32, period: &Period, page: Option<&str>) -> Result<Vec<VitalSummary>, StoreError> {
@@ -340,7 +336,10 @@ impl ReportStore for DuckReports {
     }
 
     fn query(&self, site_id: u32, q: &Query, period: &Period, goals: &[Goal]) -> Result<QueryResult, StoreError> {
-        self.with_conn(|c| run(c, site_id, q, period, goals, &self.settings))
+        self.in_period(site_id, q, period, |conn, facts| {
+            let (approx, sql) = (facts.approx, build_sql(site_id, q, period, goals, facts));
+            read_query(conn, &sql, q, period, approx)
+        })
     }
 
     fn first_event_micros(&self, site_id: u32) -> Result<Option<i64>, StoreError> {

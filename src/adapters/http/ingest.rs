@@ -284,7 +284,7 @@ ingest_handlers! {
     plausible_event => Plausible;
 }
 
-fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
+fn pageview_hit(state: &AppState, mut f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: PageviewPayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let Some(raw) = p.path.as_deref().or(p.url.as_deref()) else {
         return Err(invalid(state, "path", "is required"));
@@ -297,25 +297,35 @@ fn pageview_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<R
     };
     page.utm = explicit_utm(p.u_src, p.u_med, p.u_cmp, p.u_cnt, p.u_trm).or(page.utm);
     let (site_host, timestamp) = site_and_time(state, &f, p.domain.as_deref(), p.timestamp.as_deref())?;
-    let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent);
+    let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or_else(|| std::mem::take(&mut f.user_agent));
     let hit = IncomingHit {
         timestamp,
-        kind: HitKind::Pageview { props: Vec::new() },
-        site_host,
-        page,
         referrer: p.referrer.filter(|r| !r.is_empty()),
-        user_agent,
-        client_ip: f.client_ip,
         screen_width: width(p.sc_w).or(width(p.vp_w)),
         language: p.lang,
-        do_not_track: f.dnt,
-        global_privacy_control: f.gpc,
+        ..request_hit(&f, site_host, HitKind::Pageview { props: Vec::new() }, page, user_agent)
     };
-    let result = state.ingest.ingest(hit);
-    outcome(result)
+    outcome(state.ingest.ingest(hit))
 }
 
-fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
+/// A hit with what the request says about its sender; the payload's own fields go on top.
+fn request_hit(f: &RequestFacts, site_host: String, kind: HitKind, page: Page, user_agent: String) -> IncomingHit {
+    IncomingHit {
+        timestamp: f.received_at,
+        kind,
+        site_host,
+        page,
+        referrer: None,
+        user_agent,
+        client_ip: f.client_ip,
+        screen_width: None,
+        language: None,
+        do_not_track: f.dnt,
+        global_privacy_control: f.gpc,
+    }
+}
+
+fn custom_event_hit(state: &AppState, mut f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
     let p: EventPayload = parse_json(state, bytes).map_err(HitRefused::Json)?;
     let Some(name) = p.n.filter(|n| !n.trim().is_empty()) else {
         return Err(invalid(state, "n", "event name is required"));
@@ -326,21 +336,13 @@ fn custom_event_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<V
     let page = Page::parse(&raw_page, raw_page.contains('#')).map_err(|e| rejected(state, e))?;
     let (site_host, timestamp) = site_and_time(state, &f, p.domain.as_deref(), p.timestamp.as_deref())?;
     let kind = hit_kind(false, name, props, p.revenue, p.sd, p.e).map_err(|e| rejected(state, e))?;
+    let user_agent = p.ua.filter(|u| !u.is_empty()).unwrap_or_else(|| std::mem::take(&mut f.user_agent));
     let hit = IncomingHit {
         timestamp,
-        kind,
-        site_host,
-        page,
         referrer: p.r.filter(|r| !r.is_empty()),
-        user_agent: p.ua.filter(|u| !u.is_empty()).unwrap_or(f.user_agent),
-        client_ip: f.client_ip,
-        screen_width: None,
-        language: None,
-        do_not_track: f.dnt,
-        global_privacy_control: f.gpc,
+        ..request_hit(&f, site_host, kind, page, user_agent)
     };
-    let result = state.ingest.ingest(hit);
-    outcome(result)
+    outcome(state.ingest.ingest(hit))
 }
 
 fn web_vital_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<Receipt>, HitRefused> {
@@ -403,17 +405,9 @@ fn plausible_hit(state: &AppState, f: RequestFacts, bytes: &[u8]) -> Result<Vec<
     let mut receipts = Vec::new();
     for domain in domains.split(',').map(str::trim).filter(|d| !d.is_empty()).take(10) {
         let hit = IncomingHit {
-            timestamp: f.received_at,
-            kind: kind.clone(),
-            site_host: domain.to_string(),
-            page: page.clone(),
             referrer: p.referrer.clone().filter(|r| !r.is_empty()),
-            user_agent: f.user_agent.clone(),
-            client_ip: f.client_ip,
             screen_width: width(p.w),
-            language: None,
-            do_not_track: f.dnt,
-            global_privacy_control: f.gpc,
+            ..request_hit(&f, domain.to_string(), kind.clone(), page.clone(), f.user_agent.clone())
         };
         receipts.extend(outcome(state.ingest.ingest(hit))?);
     }

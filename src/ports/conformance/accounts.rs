@@ -3,22 +3,35 @@
 use crate::domain::accounts::{Email, Role, Scope, UserId};
 use crate::domain::site::SiteId;
 use crate::ports::accounts::{
-    AuditEntry, AuditStore, InviteRecord, InviteStore, MembershipStore, SessionRecord, SessionStore, ShareRecord,
-    ShareStore, TokenRecord, TokenStore, UserStore,
+    AuditEntry, AuditStore, InviteRecord, InviteStore, MembershipStore, NewUser, SessionRecord, SessionStore,
+    ShareRecord, ShareStore, TokenRecord, TokenStore, User, UserStore,
 };
+use crate::ports::store::StoreResult;
 
 fn email(s: &str) -> Email {
     Email::parse(s).unwrap()
+}
+
+fn add(
+    store: &impl UserStore,
+    to: &str,
+    name: &str,
+    hash: &str,
+    admin: bool,
+    first: bool,
+) -> StoreResult<Option<User>> {
+    let user = NewUser { email: &email(to), name, password_hash: hash, is_admin: admin };
+    store.add_user(&user, first)
 }
 
 /// Users: e-mails unique, the first-run insert only into an empty store, updates and deletes by id.
 pub fn user_store<S: UserStore>(make: impl Fn() -> S) {
     let store = make();
     assert_eq!(store.count_users().unwrap(), 0);
-    let ann = store.add_user(&email("ann@x.test"), "Ann", "h1", true, true).unwrap().expect("the first user");
-    assert!(store.add_user(&email("bob@x.test"), "Bob", "h2", false, true).unwrap().is_none(), "not the first");
-    assert!(store.add_user(&email("ann@x.test"), "Ann 2", "h3", false, false).unwrap().is_none(), "e-mail taken");
-    let bob = store.add_user(&email("bob@x.test"), "Bob", "h2", false, false).unwrap().unwrap();
+    let ann = add(&store, "ann@x.test", "Ann", "h1", true, true).unwrap().expect("the first user");
+    assert!(add(&store, "bob@x.test", "Bob", "h2", false, true).unwrap().is_none(), "not the first");
+    assert!(add(&store, "ann@x.test", "Ann 2", "h3", false, false).unwrap().is_none(), "e-mail taken");
+    let bob = add(&store, "bob@x.test", "Bob", "h2", false, false).unwrap().unwrap();
     assert_ne!(ann.id, bob.id, "ids are distinct");
     assert_eq!((ann.name.as_str(), ann.is_admin, ann.last_login_at), ("Ann", true, None));
     assert_eq!(store.user_by_email(&email("bob@x.test")).unwrap(), Some(bob.clone()));

@@ -65,8 +65,13 @@ impl AccountService {
         let _guard = self.signup.lock().unwrap_or_else(|p| p.into_inner());
         let info = self.invite_info(secret)?;
         let hash = self.hash(password)?;
-        let user =
-            self.store.add_user(&info.email, name.trim(), &hash, info.is_admin, false)?.ok_or(AuthError::EmailTaken)?;
+        let user = self
+            .store
+            .add_user(
+                &NewUser { email: &info.email, name: name.trim(), password_hash: &hash, is_admin: info.is_admin },
+                false,
+            )?
+            .ok_or(AuthError::EmailTaken)?;
         self.signed_in_from(&user, origin);
         if let Some((site, role)) = info.site {
             self.store.set_member(user.id, site, role)?;

@@ -21,7 +21,7 @@ use crate::domain::login_limiter::{Limiter, client_network};
 use crate::domain::site::SiteId;
 use crate::domain::two_factor::MAX_PENDING;
 use crate::ports::accounts::{
-    AccountStore, AuditEntry, InviteRecord, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
+    AccountStore, AuditEntry, InviteRecord, NewUser, PasswordHasher, SecretSource, ShareRecord, TokenRecord, User,
 };
 use crate::ports::clock::Clock;
 use crate::ports::passkeys::PasskeyCeremonies;

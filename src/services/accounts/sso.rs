@@ -62,8 +62,13 @@ impl AccountService {
                 // No password anyone knows: the account signs in through the provider.
                 let unusable = self.hash(&self.secrets.secret())?;
                 let name = identity.name.clone().unwrap_or_default();
-                let user =
-                    self.store.add_user(&email, name.trim(), &unusable, false, false)?.ok_or(AuthError::EmailTaken)?;
+                let user = self
+                    .store
+                    .add_user(
+                        &NewUser { email: &email, name: name.trim(), password_hash: &unusable, is_admin: false },
+                        false,
+                    )?
+                    .ok_or(AuthError::EmailTaken)?;
                 self.audit("sso", "sso_account_created", email.as_str(), Some(origin));
                 user
             }

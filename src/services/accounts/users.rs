@@ -17,7 +17,10 @@ impl AccountService {
             return Err(AuthError::AlreadySetUp);
         }
         let hash = self.hash(password)?;
-        let user = self.store.add_user(&email, name.trim(), &hash, true, true)?.ok_or(AuthError::AlreadySetUp)?;
+        let user = self
+            .store
+            .add_user(&NewUser { email: &email, name: name.trim(), password_hash: &hash, is_admin: true }, true)?
+            .ok_or(AuthError::AlreadySetUp)?;
         self.signed_in_from(&user, origin);
         self.audit(&format!("user:{}", user.id.0), "setup", email.as_str(), Some(origin));
         let issued = self.start_session(user.id, false)?;
@@ -32,7 +35,10 @@ impl AccountService {
             let _slot = self.gate.wait();
             self.hasher.hash(password)
         };
-        let user = self.store.add_user(&email, name.trim(), &hash, is_admin, false)?.ok_or(AuthError::EmailTaken)?;
+        let user = self
+            .store
+            .add_user(&NewUser { email: &email, name: name.trim(), password_hash: &hash, is_admin }, false)?
+            .ok_or(AuthError::EmailTaken)?;
         self.audit("cli", "user_created", email.as_str(), None);
         Ok(user)
     }

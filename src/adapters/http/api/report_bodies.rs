@@ -3,7 +3,6 @@
 //! rows once, here (JSON or CSV).
 
 use poem_openapi::Object;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::domain::query::{Cell, IncludeInput, PageInput, QueryInput};
@@ -11,37 +10,31 @@ use crate::domain::reports::{Answer, AnswerRow, iso};
 use crate::ports::reports::VitalSummary;
 
 /// Which extra information to return.
-#[derive(Object, Serialize, Default)]
+#[derive(Object, Default)]
 #[oai(skip_serializing_if_is_none)]
 pub struct QueryInclude {
     /// All time buckets of the period (with a time dimension).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_labels: Option<bool>,
     /// The number of rows before pagination.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_rows: Option<bool>,
     /// Add imported history (Plausible, Umami, GoatCounter imports) on days without native data.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub imports: Option<bool>,
     /// Comparison period, as `compare`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<Value>,
 }
 
 /// Page through the results.
-#[derive(Object, Serialize)]
+#[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct Pagination {
     /// Rows per page (1-10000).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
     /// Rows to skip.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
 /// A Stats API v2 query.
-#[derive(Object, Serialize)]
+#[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
 pub struct QueryRequest {
     /// The site's domain.
@@ -53,23 +46,16 @@ pub struct QueryRequest {
     /// conversion_rate, group_conversion_rate, time_on_page, scroll_depth, total_revenue, average_revenue.
     pub metrics: Vec<String>,
     /// event:page, event:hostname, event:name, event:goal, event:props:KEY, visit:* and time, time:hour|day|week|month.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<Vec<String>>,
     /// `[op, dimension, [values], {"case_sensitive": false}?]`, `["and"|"or", [...]]`, `["not"|"has_done"|"has_not_done", f]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Value>>,
     /// `[[metric_or_dimension, "asc"|"desc"], ...]`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_by: Option<Vec<Vec<String>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub include: Option<QueryInclude>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pagination: Option<Pagination>,
     /// `"previous_period"`, `"year_over_year"` or `["YYYY-MM-DD", "YYYY-MM-DD"]`: comparison values in the same response.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<Value>,
     /// The day that counts as today (YYYY-MM-DD); default: today in the site's time zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
 }
 

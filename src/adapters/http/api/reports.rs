@@ -155,7 +155,7 @@ pub async fn answer_query<R: ReportAnswers>(
         state.segments.expand(site.id.0, viewer, input.filters).await.map_err(|e| R::failure(e.answer()))?;
     let filters = input.filters.clone();
     let answer = state.reports.query(site, input).await.map_err(|e| R::report_failed(e, "invalid_query"))?;
-    let mut echo = serde_json::to_value(req).unwrap_or(Value::Null);
+    let mut echo = poem_openapi::types::ToJSON::to_json(req).unwrap_or(Value::Null);
     if !filters.is_empty() {
         echo["filters"] = Value::Array(filters);
     }
