@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
 cargo build --release --locked --bin hitkeep --example bare202 --example loadgen >&2 || exit 1
 BIN=$CARGO_TARGET_DIR/release
 NATS_BIN=${HITKEEP_NATS_SERVER:-$HOME/.cache/hitkeep/venv/nats/bin/nats-server}
-W=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+W=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 ticks() { awk '{print $14+$15}' /proc/$1/stat; }
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; }
 run() { # name url pids...

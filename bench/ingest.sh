@@ -12,7 +12,7 @@ make -s assets
 cargo build --release --locked --bin hitkeep --example bare202 --example loadgen
 BIN=$CARGO_TARGET_DIR/release
 OUT=bench/results; mkdir -p "$OUT"
-WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no server at $1"; exit 1; }
 metric() { curl -s "$1/metrics" | awk -v m="$2" '$1==m {print $2}'; }

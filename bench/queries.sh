@@ -32,7 +32,7 @@ echo "== through HTTP"
 START=$(date +%s.%N)
 # shellcheck disable=SC2086
 "$BIN" serve --http 127.0.0.1:18090 --data-dir "$DATA" --api-token bench --log-level warn ${QUERY_SERVER_ARGS:-} > /dev/null & HK=$!
-trap 'kill $HK 2>/dev/null' EXIT
+trap 'kill $HK 2>/dev/null || true' EXIT
 until curl -sf http://127.0.0.1:18090/readyz > /dev/null; do sleep 0.05; done
 echo "start-up to ready: $(python3 -c "import time,sys; print(round(time.time()-float(sys.argv[1]),2))" "$START") s, idle RSS $(( $(ps -o rss= -p $HK) / 1024 )) MiB"
 python3 bench/query_http.py http://127.0.0.1:18090 bench.test "$RUNS" "$SET" | tee "$OUT/queries-http-$EVENTS.txt"

@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hitkeep/target}"
 BIN=${BIN:-$CARGO_TARGET_DIR/release/hitkeep}
 LOADGEN=$CARGO_TARGET_DIR/release/examples/loadgen
 [ -x "$LOADGEN" ] || cargo build --release --locked --example loadgen
-W=$(mktemp -d); trap 'kill $(jobs -p) $HK 2>/dev/null; rm -rf "$W"' EXIT; HK=
+W=$(mktemp -d); trap 'kill $(jobs -p) $HK 2>/dev/null || true; rm -rf "$W"' EXIT; HK=
 PORT=${PORT:-18290}
 "$BIN" site add shop.test --data-dir "$W" >/dev/null
 serve() {

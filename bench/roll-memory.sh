@@ -17,7 +17,7 @@ LOG=$(mktemp)
 "$BIN" serve --data-dir "$DATA" --http "127.0.0.1:$PORT" --api-token bench \
   --log-level hitkeep=debug "$@" >"$LOG" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; rm -f "$LOG"' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -f "$LOG"' EXIT
 started=$(date +%s.%N)
 hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status; }
 until grep -q "folded visits" "$LOG"; do

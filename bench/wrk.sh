@@ -18,7 +18,7 @@ BIN=$CARGO_TARGET_DIR/release
 HK=${HK_BIN:-$BIN/hitkeep}
 TCK=$(getconf CLK_TCK)
 OUT=bench/results; mkdir -p "$OUT"
-WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no server at $1"; exit 1; }
 metric() { curl -s "$1/metrics" | awk -v m="$2" '$1==m {print $2}'; }
 run_wrk() { wrk -t"$THREADS" -c"$CONN" -d"${SECS}s" --latency -s bench/wrk-pageviews.lua "$1" | tee "$2"; }
