@@ -8,7 +8,9 @@ use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use crate::ports::passkeys::{CeremonyState, Claimed, NewPasskey, PasskeyCeremonies, PasskeyError};
+use crate::ports::passkeys::{
+    CeremonyState, Claimed, NewPasskey, PasskeyAccount, PasskeyCeremonies, PasskeyError, Started,
+};
 
 /// The relying party, or why there is none (a public URL naming an IP address: WebAuthn needs a
 /// domain); the server runs without passkeys then.
@@ -68,17 +70,11 @@ fn relying_party(public_url: &str) -> Result<Webauthn, String> {
 }
 
 impl PasskeyCeremonies for WebauthnCeremonies {
-    fn start_registration(
-        &self,
-        user_handle: [u8; 16],
-        name: &str,
-        display_name: &str,
-        exclude: &[Vec<u8>],
-    ) -> Result<(Value, CeremonyState), PasskeyError> {
-        let exclude = exclude.to_vec();
+    fn start_registration(&self, account: &PasskeyAccount<'_>, exclude: &[Vec<u8>]) -> Started {
+        let (id, exclude) = (Uuid::from_bytes(account.handle), exclude.to_vec());
         let (options, reg): (CreationChallengeResponse, PasskeyRegistration) = self
             .webauthn()?
-            .start_passkey_registration(Uuid::from_bytes(user_handle), name, display_name, Some(exclude))
+            .start_passkey_registration(id, account.name, account.display_name, Some(exclude))
             .map_err(internal)?;
         let mut options = serde_json::to_value(options).map_err(internal)?;
         // Sign-in without an e-mail needs a credential the authenticator can discover itself.
@@ -97,7 +93,7 @@ impl PasskeyCeremonies for WebauthnCeremonies {
         Ok(NewPasskey { credential_id, credential: serde_json::to_string(&key).map_err(internal)? })
     }
 
-    fn start_authentication(&self, credentials: &[String]) -> Result<(Value, CeremonyState), PasskeyError> {
+    fn start_authentication(&self, credentials: &[String]) -> Started {
         let (options, started) = if credentials.is_empty() {
             let (options, auth) = self.webauthn()?.start_discoverable_authentication().map_err(internal)?;
             (options, SignInState::Discoverable(auth))
@@ -156,10 +152,13 @@ mod tests {
         assert!(relying_party("https://stats.example.com").is_ok());
         assert!(relying_party("http://127.0.0.1:8080").unwrap_err().contains("domain"));
         let off = WebauthnCeremonies::new(Some("http://127.0.0.1:8080"));
-        let started = off.start_registration([1; 16], "ann@example.com", "Ann", &[]);
+        let started = off
+            .start_registration(&PasskeyAccount { handle: [1; 16], name: "ann@example.com", display_name: "Ann" }, &[]);
         assert!(matches!(started, Err(PasskeyError::Unavailable(_))), "the server runs, without passkeys");
         let on = WebauthnCeremonies::new(Some("https://stats.example.com"));
-        let (options, _) = on.start_registration([1; 16], "ann@example.com", "Ann", &[]).unwrap();
+        let (options, _) = on
+            .start_registration(&PasskeyAccount { handle: [1; 16], name: "ann@example.com", display_name: "Ann" }, &[])
+            .unwrap();
         assert_eq!(options["publicKey"]["rp"]["id"], "stats.example.com");
         assert_eq!(options["publicKey"]["authenticatorSelection"]["residentKey"], "required");
     }

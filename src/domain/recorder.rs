@@ -14,7 +14,7 @@ use crate::ports::clock::Clock;
 use crate::ports::leadership::WriteFence;
 use crate::ports::notify::BatchObserver;
 use crate::ports::queue::{Batch, RecordConsumer, RecordHandover};
-use crate::ports::store::{EventStore, StoreError, StoreResult};
+use crate::ports::store::{EventStore, StoreError, StoreResult, WriteBatch};
 
 /// Batching knobs.
 #[derive(Debug, Clone, Copy)]
@@ -165,7 +165,12 @@ pub fn run_writer(
                 return fenced(consumer, in_hand, &counters, handover);
             }
             let started = Instant::now();
-            match store.append_at(&events, &vitals, &crawls, position.as_ref()) {
+            match store.append(WriteBatch {
+                events: &events,
+                vitals: &vitals,
+                crawls: &crawls,
+                position: position.as_ref(),
+            }) {
                 Ok(()) => {
                     consumer.acknowledge();
                     counters.stored(started.elapsed(), count, &events, &vitals);
@@ -340,11 +345,11 @@ mod tests {
         broken: bool,
     }
     impl EventStore for Store {
-        fn append(&mut self, _events: &[Event], vitals: &[VitalSample]) -> StoreResult<()> {
+        fn append(&mut self, batch: WriteBatch<'_>) -> StoreResult<()> {
             if self.broken {
                 return Err(StoreError::Internal("disk full".into()));
             }
-            self.vitals += vitals.len();
+            self.vitals += batch.vitals.len();
             Ok(())
         }
         fn checkpoint(&mut self) -> StoreResult<()> {

@@ -68,23 +68,29 @@ pub struct Claimed {
     pub user_handle: Option<Vec<u8>>,
 }
 
+/// The account a new credential is made for (WebAuthn's user entity).
+pub struct PasskeyAccount<'a> {
+    /// The handle a discoverable credential stores (16 bytes).
+    pub handle: [u8; 16],
+    /// The name the authenticator lists the credential under (the e-mail).
+    pub name: &'a str,
+    pub display_name: &'a str,
+}
+
+/// A ceremony's options for the browser, and the state to finish it with.
+pub type Started = Result<(serde_json::Value, CeremonyState), PasskeyError>;
+
 /// The WebAuthn ceremonies of the relying party (this server). Options and answers are the JSON
 /// the browser's `navigator.credentials` API takes and gives (binary fields base64url).
 pub trait PasskeyCeremonies: Send + Sync {
-    /// Options to create a discoverable credential for the account `user_handle` (16 bytes),
-    /// refusing authenticators that hold one of `exclude` already.
-    fn start_registration(
-        &self,
-        user_handle: [u8; 16],
-        name: &str,
-        display_name: &str,
-        exclude: &[Vec<u8>],
-    ) -> Result<(serde_json::Value, CeremonyState), PasskeyError>;
+    /// Options to create a discoverable credential for `account`, refusing authenticators that
+    /// hold one of `exclude` already.
+    fn start_registration(&self, account: &PasskeyAccount<'_>, exclude: &[Vec<u8>]) -> Started;
     fn finish_registration(&self, state: CeremonyState, answer: &serde_json::Value)
     -> Result<NewPasskey, PasskeyError>;
     /// Options to sign in: with any discoverable credential when `credentials` is empty, else
     /// with one of these stored credentials.
-    fn start_authentication(&self, credentials: &[String]) -> Result<(serde_json::Value, CeremonyState), PasskeyError>;
+    fn start_authentication(&self, credentials: &[String]) -> Started;
     fn claimed(&self, answer: &serde_json::Value) -> Result<Claimed, PasskeyError>;
     /// Verifies the answer against the stored `credential`; returns the credential to store
     /// back when its counters changed.

@@ -37,27 +37,30 @@ pub struct ResumeState {
     pub visitor_numbers: Option<NumberingState>,
 }
 
+/// What the writer stores in one transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteBatch<'a> {
+    pub events: &'a [Event],
+    pub vitals: &'a [VitalSample],
+    /// AI crawler page fetches, added to the crawler tallies.
+    pub crawls: &'a [CrawlerFetch],
+    /// How far a durable queue has been stored, recorded with the rows (exactly-once: after a
+    /// crash the writer skips what the database already holds).
+    pub position: Option<&'a QueuePosition>,
+}
+
+impl<'a> WriteBatch<'a> {
+    /// A batch of events only.
+    pub fn events(events: &'a [Event]) -> Self {
+        Self { events, ..Self::default() }
+    }
+}
+
 /// Appends batches; owned by the single writer thread.
 pub trait EventStore: Send {
-    /// Appends all events and vitals durably-enough to survive a crash after the next checkpoint;
-    /// on error nothing of the batch is kept and the caller retries it.
-    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> Result<(), StoreError>;
-    /// `append` with AI crawler fetches (added to the crawler tallies), also recording in the
-    /// same transaction how far a durable queue has been stored (exactly-once: after a crash
-    /// the writer skips what the database already holds).
-    fn append_at(
-        &mut self,
-        events: &[Event],
-        vitals: &[VitalSample],
-        crawls: &[CrawlerFetch],
-        position: Option<&QueuePosition>,
-    ) -> Result<(), StoreError> {
-        match (position, crawls.is_empty()) {
-            (None, true) => self.append(events, vitals),
-            (Some(_), _) => Err(StoreError::Internal("this store cannot record queue positions".into())),
-            (_, false) => Err(StoreError::Internal("this store cannot record crawler fetches".into())),
-        }
-    }
+    /// Appends the whole batch in one transaction, durably enough to survive a crash after the
+    /// next checkpoint; on error nothing of it is kept and the caller retries it.
+    fn append(&mut self, batch: WriteBatch<'_>) -> Result<(), StoreError>;
     /// Visitor numbers given since the last batch: kept with the next successful append (and
     /// through its retries), so a restart resumes numbering with them.
     fn remember_visitors(&mut self, _numbers: Vec<VisitorNumber>) {}

@@ -12,7 +12,7 @@ use hitkeep::domain::event::{Event, Location, PreviousPage, TrafficSource, Visit
 use hitkeep::domain::page::Utm;
 use hitkeep::domain::query::{Cell, GoalKind, parse_query};
 use hitkeep::ports::reports::ReportStore;
-use hitkeep::ports::store::EventStore;
+use hitkeep::ports::store::{EventStore, WriteBatch};
 use hitkeep::ports::visit_folding::VisitFolding;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -367,7 +367,7 @@ fn engine_with(evs: &[Ev], how: Stored) -> CachedReports {
     let db = Database::open_in_memory().unwrap();
     let mut store = DuckEventStore::new(db.connect().unwrap());
     let events: Vec<Event> = evs.iter().map(|e| to_event(e, evs)).collect();
-    store.append(&events, &[]).unwrap();
+    store.append(WriteBatch::events(&events)).unwrap();
     if how.legacy {
         db.connect().unwrap().execute_batch("UPDATE events SET prev_page = NULL, page_gap_s = NULL").unwrap();
     }
@@ -403,11 +403,11 @@ fn rolled_engines(
     let is_late = |i: usize| late[i % late.len()];
     let (early, later): (Vec<_>, Vec<_>) = events.into_iter().enumerate().partition(|(i, _)| !is_late(*i));
     let strip = |v: Vec<(usize, Event)>| v.into_iter().map(|(_, e)| e).collect::<Vec<_>>();
-    store.append(&strip(early), &[]).unwrap();
+    store.append(WriteBatch::events(&strip(early))).unwrap();
     if let Some(minutes) = rolled_at {
         job.fold_closed_visits(DAY0 + minutes * 60_000_000).unwrap();
     }
-    store.append(&strip(later), &[]).unwrap();
+    store.append(WriteBatch::events(&strip(later))).unwrap();
     if again {
         job.fold_closed_visits(DAY0 + 10 * 86_400_000_000).unwrap();
     }

@@ -11,7 +11,7 @@ use hitkeep::domain::event::{Event, Location, TrafficSource, VisitStats};
 use hitkeep::domain::page::Utm;
 use hitkeep::domain::query::{Cell, Goal, GoalKind, parse_query};
 use hitkeep::ports::reports::ReportStore;
-use hitkeep::ports::store::EventStore;
+use hitkeep::ports::store::{EventStore, WriteBatch};
 use serde_json::{Value, json};
 
 const DAY0: i64 = 1_709_596_800_000_000; // 2024-03-05T00:00:00Z
@@ -140,7 +140,7 @@ fn conformance(engine: &dyn ReportStore) {
 
 fn load(db: &Database) -> DuckReports {
     let mut store = DuckEventStore::new(db.connect().expect("connect"));
-    store.append(&events(), &[]).expect("append");
+    store.append(WriteBatch::events(&events())).expect("append");
     DuckReports::new(db.connect().expect("connect"), u64::MAX)
 }
 

@@ -7,6 +7,7 @@ use duckdb::{Connection, params};
 use super::*;
 use crate::adapters::duckdb::day_reads::{DayTotals, period_totals};
 use crate::domain::query::Period;
+use crate::ports::store::WriteBatch;
 
 const HOUR: i64 = 3_600_000_000;
 
@@ -104,11 +105,11 @@ fn a_late_event_takes_its_days_rows_away_until_rolled_again() {
     roll_until(&mut conn, &gate, 5 * 24 * HOUR, &mut HashSet::new()).unwrap();
     let mut writer = super::super::DuckEventStore::new(conn.try_clone().unwrap()).with_day_gate(gate.clone());
     let today = crate::ports::conformance::pageview(1, 5 * 24 * HOUR + 1, 8, 78, "/", true);
-    writer.append(&[today], &[]).unwrap();
+    writer.append(WriteBatch::events(&[today])).unwrap();
     let count = || -> i64 { conn.query_row("SELECT count(*) FROM day_totals", [], |r| r.get(0)).unwrap() };
     assert_eq!(count(), 5, "an event of a day not rolled yet takes no row away");
     let late = crate::ports::conformance::pageview(1, 30 * HOUR, 7, 77, "/", true);
-    writer.append(&[late], &[]).unwrap();
+    writer.append(WriteBatch::events(&[late])).unwrap();
     let days: Vec<i64> =
         super::super::all_rows(&conn, "SELECT day FROM day_totals ORDER BY day", [], |r| r.get(0)).unwrap();
     assert_eq!(days, Vec::<i64>::new(), "days 0-2 (day 1 in any time zone) and the two after");

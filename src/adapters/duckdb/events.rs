@@ -8,13 +8,12 @@ use super::{all_rows, internal};
 use std::sync::Arc;
 
 use crate::domain::channel::Channel;
-use crate::domain::crawlers::{CrawlerFetch, tally};
+use crate::domain::crawlers::tally;
 use crate::domain::event::{Engagement, Event, TrafficSource, VitalSample};
 use crate::domain::page::Utm;
 use crate::domain::visit::OpenVisit;
 use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, REMEMBER_MICROS, VisitorNumber};
-use crate::ports::queue::QueuePosition;
-use crate::ports::store::{EventStore, ResumeState, StoreResult};
+use crate::ports::store::{EventStore, ResumeState, StoreResult, WriteBatch};
 
 /// One row per durable queue: the last stream sequence whose records are in `events`/`web_vitals`.
 /// Created here rather than in a migration: only a node fed by a durable queue needs it.
@@ -116,17 +115,8 @@ fn vital_row(v: &VitalSample) -> [ToSqlOutput<'_>; 10] {
 }
 
 impl EventStore for DuckEventStore {
-    fn append(&mut self, events: &[Event], vitals: &[VitalSample]) -> StoreResult<()> {
-        self.append_at(events, vitals, &[], None)
-    }
-
-    fn append_at(
-        &mut self,
-        events: &[Event],
-        vitals: &[VitalSample],
-        crawls: &[CrawlerFetch],
-        position: Option<&QueuePosition>,
-    ) -> StoreResult<()> {
+    fn append(&mut self, batch: WriteBatch<'_>) -> StoreResult<()> {
+        let WriteBatch { events, vitals, crawls, position } = batch;
         // Held from before the transaction begins: the day-rolling job either sees the whole batch
         // or has committed rows this transaction sees (and deletes, for a late event).
         let gate = self.day_gate.clone();

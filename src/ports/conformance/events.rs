@@ -11,7 +11,7 @@ use crate::domain::site::Site;
 use crate::domain::visitor_numbers::{FIRST_NUMBER, NumberingState, VisitorNumber};
 use crate::ports::queue::QueuePosition;
 use crate::ports::retention::{DataLifecycle, ExportFormat};
-use crate::ports::store::EventStore;
+use crate::ports::store::{EventStore, WriteBatch};
 
 /// Microseconds of `2026-03-DD HH:00` UTC.
 fn at(day: u32, hour: u32) -> i64 {
@@ -66,7 +66,7 @@ pub fn event_store<S: EventStore>(mut store: S) {
     ];
     // Every event of a visit carries the visit's source and entry page.
     batch[2].traffic = batch[1].traffic.clone();
-    store.append(&batch, &[]).unwrap();
+    store.append(WriteBatch::events(&batch)).unwrap();
     let resumed = store.resume_state(at(3, 0)).unwrap();
     assert_eq!(resumed.next_visit_id, 4, "numbering continues after the largest visit id");
     let mut open: Vec<(u64, u64, i64, u32)> =
@@ -76,8 +76,18 @@ pub fn event_store<S: EventStore>(mut store: S) {
     assert_eq!(resumed.open_visits.iter().find(|v| v.visitor_id == 7).unwrap().attrs.entry_page, "/");
 
     let position = |sequence| QueuePosition { queue: "hits".into(), sequence };
-    store.append_at(&[pageview(1, at(3, 13), 9, 4, "/", true)], &[], &[], Some(&position(41))).unwrap();
-    store.append_at(&[pageview(1, at(3, 14), 9, 4, "/a", false)], &[], &[], Some(&position(42))).unwrap();
+    store
+        .append(WriteBatch {
+            position: Some(&position(41)),
+            ..WriteBatch::events(&[pageview(1, at(3, 13), 9, 4, "/", true)])
+        })
+        .unwrap();
+    store
+        .append(WriteBatch {
+            position: Some(&position(42)),
+            ..WriteBatch::events(&[pageview(1, at(3, 14), 9, 4, "/a", false)])
+        })
+        .unwrap();
     assert_eq!(store.queue_position("hits").unwrap(), 42, "the last stored position");
     assert_eq!(store.queue_position("other").unwrap(), 0, "positions are per queue");
     assert_eq!(store.resume_state(at(3, 0)).unwrap().next_visit_id, 5);
@@ -93,9 +103,9 @@ fn visitor_numbering<S: EventStore>(store: &mut S) {
     assert_eq!(start, NumberingState { next: FIRST_NUMBER, known: vec![] }, "ids below 2^48 are keys, not numbers");
     let given = VisitorNumber { key: 0xfeed, number: FIRST_NUMBER + 9, since: at(3, 15) };
     store.remember_visitors(vec![given]);
-    store.append(&[pageview(1, at(3, 15), FIRST_NUMBER + 9, 5, "/", true)], &[]).unwrap();
+    store.append(WriteBatch::events(&[pageview(1, at(3, 15), FIRST_NUMBER + 9, 5, "/", true)])).unwrap();
     assert_eq!(numbering(store).unwrap(), NumberingState { next: FIRST_NUMBER + 10, known: vec![given] });
-    store.append(&[pageview(1, at(6, 15), FIRST_NUMBER + 2, 6, "/", true)], &[]).unwrap();
+    store.append(WriteBatch::events(&[pageview(1, at(6, 15), FIRST_NUMBER + 2, 6, "/", true)])).unwrap();
     let later = numbering(store).unwrap();
     assert_eq!(later, NumberingState { next: FIRST_NUMBER + 10, known: vec![] }, "forgotten after two days");
 }
@@ -108,8 +118,8 @@ pub fn data_lifecycle<L: DataLifecycle, S: EventStore>(lifecycle: &L, mut store:
     let id = site.id.0;
     let events: Vec<Event> =
         (1..=6).map(|d| pageview(id, at(d, 12), d as u64, d as u64, &format!("/day{d}"), true)).collect();
-    store.append(&events, &[]).unwrap();
-    store.append(&[pageview(id + 1, at(1, 12), 99, 99, "/other-site", true)], &[]).unwrap();
+    store.append(WriteBatch::events(&events)).unwrap();
+    store.append(WriteBatch::events(&[pageview(id + 1, at(1, 12), 99, 99, "/other-site", true)])).unwrap();
     let utc = chrono_tz::UTC;
     let span = |from, to| date_span(utc, from, to).unwrap();
     assert_eq!(lifecycle.count_events(id, &span("2026-03-02", "2026-03-04")).unwrap(), 3, "days are inclusive");

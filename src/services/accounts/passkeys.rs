@@ -6,7 +6,7 @@
 #[allow(unused_imports)]
 use super::*;
 use crate::domain::two_factor::PENDING_TTL;
-use crate::ports::passkeys::{CeremonyState, PasskeyError, PasskeyRecord};
+use crate::ports::passkeys::{CeremonyState, PasskeyAccount, PasskeyError, PasskeyRecord};
 
 /// Longest passkey name.
 pub const MAX_PASSKEY_NAME_BYTES: usize = 64;
@@ -105,7 +105,10 @@ impl AccountService {
         let started = self
             .factors
             .passkeys
-            .start_registration(user_handle(id), user.email.as_str(), display, &exclude)
+            .start_registration(
+                &PasskeyAccount { handle: user_handle(id), name: user.email.as_str(), display_name: display },
+                &exclude,
+            )
             .map_err(ceremony_failed)?;
         Ok(self.open_ceremony(Purpose::Register { user: id, name }, started))
     }
