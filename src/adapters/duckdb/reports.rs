@@ -110,6 +110,17 @@ impl DuckReports {
         self.pool.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
         result
     }
+
+    /// Reads the period's facts and runs `f` with them, in one snapshot (see `in_snapshot`).
+    fn in_period<T>(
+        &self,
+        site_id: u32,
+        q: &Query,
+        period: &Period,
+        f: impl FnOnce(&Connection, PeriodFacts) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.with_conn(|conn| in_snapshot(conn, || f(conn, period_facts(conn, site_id, q, period, &self.settings)?)))
+    }
 }
 
 fn to_cell(v: Value) -> Cell {
@@ -293,19 +304,6 @@ fn dimension_cell(d: &Dimension, v: Value, period: &Period) -> Cell {
 pub(super) fn totals_at(row: &duckdb::Row<'_>, first: usize) -> Result<Totals, StoreError> {
     let num = |i: usize| row.get::<_, Option<i64>>(first + i).map(|v| v.unwrap_or(0).max(0) as u64).map_err(internal);
     Ok(Totals { visitors: num(0)?, pageviews: num(1)?, visits: num(2)?, bounces: num(3)?, visit_duration: num(4)? })
-}
-
-impl DuckReports {
-    /// Reads the period's facts and runs `f` with them, in one snapshot (see `in_snapshot`).
-    fn in_period<T>(
-        &self,
-        site_id: u32,
-        q: &Query,
-        period: &Period,
-        f: impl FnOnce(&Connection, PeriodFacts) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.with_conn(|conn| in_snapshot(conn, || f(conn, period_facts(conn, site_id, q, period, &self.settings)?)))
-    }
 }
 
 impl ReportStore for DuckReports {
